@@ -1,0 +1,27 @@
+namespace Coin.Plugins.Backbones.Llama;
+
+/// <summary>Architecture of a LLaMA-style decoder; the field names mirror Hugging Face's config.json.</summary>
+public sealed record LlamaConfig(
+    int VocabSize,
+    int HiddenSize,
+    int IntermediateSize,
+    int NumHiddenLayers,
+    int NumAttentionHeads,
+    int NumKeyValueHeads,
+    double RopeTheta = 10000.0,
+    double RmsNormEps = 1e-6,
+    bool TieWordEmbeddings = false)
+{
+    public int HeadDim => HiddenSize / NumAttentionHeads;
+
+    /// <summary>Throws with a message naming the inconsistent fields.</summary>
+    public void Validate()
+    {
+        if (HiddenSize % NumAttentionHeads != 0)
+            throw new ArgumentException($"hiddenSize ({HiddenSize}) must be divisible by numAttentionHeads ({NumAttentionHeads})");
+        if (NumAttentionHeads % NumKeyValueHeads != 0)
+            throw new ArgumentException($"numAttentionHeads ({NumAttentionHeads}) must be divisible by numKeyValueHeads ({NumKeyValueHeads})");
+        if (HeadDim % 2 != 0)
+            throw new ArgumentException($"head dimension ({HeadDim}) must be even for rotary embeddings");
+    }
+}

@@ -1,0 +1,61 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Coin.Plugins.Backbones.Llama;
+
+/// <summary>The decoder stack (HF's <c>model.*</c>): embed_tokens, layers.N, norm.</summary>
+public sealed class LlamaModel : nn.Module
+{
+    private readonly Embedding embed_tokens;
+    private readonly ModuleList<LlamaDecoderLayer> layers;
+    private readonly RmsNorm norm;
+    private readonly LlamaConfig config;
+
+    public LlamaModel(LlamaConfig config) : base(nameof(LlamaModel))
+    {
+        this.config = config;
+        embed_tokens = nn.Embedding(config.VocabSize, config.HiddenSize);
+        layers = new ModuleList<LlamaDecoderLayer>();
+        for (int i = 0; i < config.NumHiddenLayers; i++) layers.Add(new LlamaDecoderLayer(config));
+        norm = new RmsNorm(config.HiddenSize, config.RmsNormEps);
+        RegisterComponents();
+    }
+
+    public Embedding EmbedTokens => embed_tokens;
+
+    /// <param name="embeddings">[batch, tokens, hidden].</param>
+    /// <param name="attentionMask">[batch, past + tokens] int64, 1 = real token.</param>
+    /// <returns>Final hidden states [batch, tokens, hidden].</returns>
+    public Tensor Forward(Tensor embeddings, Tensor attentionMask, KeyValueCache? cache)
+    {
+        long tokens = embeddings.shape[1];
+        long total = attentionMask.shape[1];
+        long past = total - tokens;
+        if (cache is not null && cache.Length != past)
+            throw new ArgumentException($"attention mask covers {total} positions but the cache holds {cache.Length} and {tokens} are new");
+
+        // Positions count real tokens only, so a left-padded prompt starts at position 0 like an unpadded one.
+        var positions = (attentionMask.cumsum(-1) - 1).clamp_min(0).narrow(1, past, tokens);
+        var (cos, sin) = RotaryEmbedding.Tables(positions, config.HeadDim, config.RopeTheta, embeddings.dtype);
+        var additiveMask = CausalPaddingMask(attentionMask, tokens);
+
+        var h = embeddings;
+        for (int i = 0; i < layers.Count; i++) h = layers[i].Forward(h, cos, sin, additiveMask, cache, i);
+        return norm.call(h);
+    }
+
+    /// <summary>[batch, 1, tokens, total]: 0 where query i may see key j (j is real and not in its future), a large
+    /// negative elsewhere. A finite value, not -inf, so rows that see nothing (padding queries) stay finite.</summary>
+    private static Tensor CausalPaddingMask(Tensor attentionMask, long tokens)
+    {
+        long total = attentionMask.shape[1];
+        long past = total - tokens;
+        var device = attentionMask.device;
+        var queryPositions = arange(past, total, device: device).unsqueeze(1);
+        var keyPositions = arange(0, total, device: device).unsqueeze(0);
+        var causal = keyPositions.le(queryPositions);
+        var allowed = causal.unsqueeze(0) & attentionMask.to_type(ScalarType.Bool).unsqueeze(1);
+        return zeros(allowed.shape, dtype: ScalarType.Float32, device: device)
+            .masked_fill(allowed.logical_not(), -1e9f).unsqueeze(1);
+    }
+}

@@ -1,0 +1,29 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Coin.Plugins.Backbones;
+
+/// <summary>Options of the <c>llama</c> backbone. A preset gives every size; any size field set here overrides it.</summary>
+public sealed class LlamaBackboneOptions : IValidatableObject
+{
+    /// <summary>Named size: <c>tiny</c> (CPU default, ~0.2M parameters), <c>small</c> (d=256), <c>d512</c>.</summary>
+    public string Preset { get; set; } = "tiny";
+
+    [Range(8, 16384)] public int? HiddenSize { get; set; }
+    [Range(8, 65536)] public int? IntermediateSize { get; set; }
+    [Range(1, 128)] public int? Layers { get; set; }
+    [Range(1, 128)] public int? Heads { get; set; }
+    [Range(1, 128)] public int? KeyValueHeads { get; set; }
+    [Range(1.0, 1e8)] public double RopeTheta { get; set; } = 10000.0;
+    public bool TieWordEmbeddings { get; set; }
+
+    /// <summary>Prompt format: <c>plain</c> or <c>vicuna_v1</c>.</summary>
+    public string ChatTemplate { get; set; } = "plain";
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (!LlamaPresets.Names.Contains(Preset))
+            yield return new ValidationResult($"unknown preset '{Preset}'; accepted: {string.Join(", ", LlamaPresets.Names)}", [nameof(Preset)]);
+        if (ChatTemplate is not ("plain" or "vicuna_v1"))
+            yield return new ValidationResult($"unknown chat template '{ChatTemplate}'; accepted: plain, vicuna_v1", [nameof(ChatTemplate)]);
+    }
+}

@@ -1,0 +1,29 @@
+using Coin.Plugins.Backbones.Llama;
+
+namespace Coin.Plugins.Backbones;
+
+/// <summary>Named sizes of the same architecture. Every size is only configuration.</summary>
+public static class LlamaPresets
+{
+    public static readonly IReadOnlyList<string> Names = ["tiny", "small", "d512"];
+
+    public static LlamaConfig Resolve(LlamaBackboneOptions options, int vocabSize)
+    {
+        var (hidden, intermediate, layers, heads, kvHeads) = options.Preset switch
+        {
+            "tiny" => (64, 172, 2, 4, 2),
+            "small" => (256, 688, 4, 8, 4),
+            "d512" => (512, 1376, 8, 8, 4),
+            _ => throw new ArgumentException($"unknown preset '{options.Preset}'"),
+        };
+        return new LlamaConfig(
+            VocabSize: vocabSize,
+            HiddenSize: options.HiddenSize ?? hidden,
+            IntermediateSize: options.IntermediateSize ?? intermediate,
+            NumHiddenLayers: options.Layers ?? layers,
+            NumAttentionHeads: options.Heads ?? heads,
+            NumKeyValueHeads: options.KeyValueHeads ?? kvHeads,
+            RopeTheta: options.RopeTheta,
+            TieWordEmbeddings: options.TieWordEmbeddings);
+    }
+}

@@ -1,0 +1,27 @@
+using Coin.Abstractions.Components;
+using Coin.Abstractions.Data;
+using Coin.Abstractions.Plugins;
+using Coin.Abstractions.Training;
+using static TorchSharp.torch;
+
+namespace Coin.Plugins.Balance;
+
+/// <summary>Every group keeps its base learning rate: the baseline the balance methods are compared against.</summary>
+public sealed class ConstantScheduler : IBalanceScheduler
+{
+    public Tensor? AuxiliaryLoss(StepContext context, Batch batch, ModelOutput output) => null;
+
+    public void BeforeOptimizerStep(StepContext context)
+    {
+        foreach (var group in context.LearningRates.Groups)
+            context.LearningRates.Set(group, context.LearningRates.Base(group));
+    }
+
+    public void AfterOptimizerStep(StepContext context, Batch batch) { }
+}
+
+[CoinPlugin(PluginKind.BalanceScheduler, "constant", "0.1.0", "Constant per-component learning rates (baseline)")]
+public sealed class ConstantSchedulerPlugin : PluginFactory<IBalanceScheduler, NoOptions>
+{
+    protected override IBalanceScheduler Create(NoOptions options, ComponentContext context) => new ConstantScheduler();
+}

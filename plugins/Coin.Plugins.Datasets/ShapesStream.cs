@@ -1,0 +1,47 @@
+using Coin.Abstractions.Data;
+using Coin.Abstractions.Plugins;
+
+namespace Coin.Plugins.Datasets;
+
+/// <summary>A generated stream of image-question tasks about coloured shapes. Deterministic from its seed; held in
+/// memory (a few MB at the default sizes).</summary>
+public sealed class ShapesStream : ITaskStreamSource
+{
+    private readonly ShapesStreamOptions options;
+    private readonly int seed;
+
+    public ShapesStream(ShapesStreamOptions options, int seed)
+    {
+        this.options = options;
+        this.seed = seed;
+        Tasks = options.Tasks.Select((name, i) => new TaskInfo(name, i, ["image"], "exact-match")).ToList();
+    }
+
+    public IReadOnlyList<TaskInfo> Tasks { get; }
+
+    public IReadOnlyList<Sample> LoadTrain(TaskInfo task) => Generate(task, "train", options.TrainPerTask);
+    public IReadOnlyList<Sample> LoadTest(TaskInfo task) => Generate(task, "test", options.TestPerTask);
+
+    private IReadOnlyList<Sample> Generate(TaskInfo task, string split, int count)
+    {
+        // A fixed mix of seed, task and split (string.GetHashCode is randomised per process).
+        int taskNumber = ShapesTasks.Names.ToList().IndexOf(task.Name);
+        var random = new Random(unchecked(seed * 1_000_003 + taskNumber * 7_919 + (split == "train" ? 0 : 104_729)));
+        var samples = new List<Sample>(count);
+        for (int i = 0; i < count; i++)
+        {
+            var scene = ShapeScene.Draw(random, options.ImageSize);
+            var (question, answer) = ShapesTasks.Ask(task.Name, scene);
+            var image = new ModalityInput("image", Values: scene.Pixels, Shape: [3, options.ImageSize, options.ImageSize]);
+            samples.Add(new Sample($"{task.Name}-{split}-{i}", task.Name, [image], "<image>\n" + question, answer));
+        }
+        return samples;
+    }
+}
+
+[CoinPlugin(PluginKind.TaskStream, "shapes", "0.1.0", "Generated image-question tasks about coloured shapes (color, shape, position)")]
+public sealed class ShapesStreamPlugin : PluginFactory<ITaskStreamSource, ShapesStreamOptions>
+{
+    protected override ITaskStreamSource Create(ShapesStreamOptions options, ComponentContext context)
+        => new ShapesStream(options, options.Seed ?? context.Seed);
+}

@@ -1,0 +1,65 @@
+using Coin.Abstractions.Components;
+using Coin.Abstractions.Data;
+using Coin.Abstractions.Plugins;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace Coin.Plugins.Encoders;
+
+/// <summary>Three stride-2 convolutions: an image of side S becomes (S/8)^2 feature vectors with a learned
+/// position embedding. Small enough to train on a CPU in seconds.</summary>
+public sealed class TinyCnnEncoder : nn.Module, IEncoder
+{
+    private readonly Conv2d conv1, conv2, conv3;
+    private readonly Parameter position;
+    private readonly LayerNorm norm;
+    private readonly int imageSize;
+
+    public TinyCnnEncoder(TinyCnnEncoderOptions options) : base(nameof(TinyCnnEncoder))
+    {
+        imageSize = options.ImageSize;
+        int side = (int)Math.Ceiling(imageSize / 8.0);
+        TokensPerInput = side * side;
+        OutputDim = options.Channels;
+        conv1 = nn.Conv2d(3, options.Channels / 2, 3, stride: 2, padding: 1);
+        conv2 = nn.Conv2d(options.Channels / 2, options.Channels, 3, stride: 2, padding: 1);
+        conv3 = nn.Conv2d(options.Channels, options.Channels, 3, stride: 2, padding: 1);
+        position = new Parameter(randn(1, TokensPerInput, options.Channels) * 0.02);
+        norm = nn.LayerNorm(options.Channels);
+        RegisterComponents();
+    }
+
+    public string Modality => "image";
+    public nn.Module Module => this;
+    public int OutputDim { get; }
+    public int TokensPerInput { get; }
+
+    public Tensor Prepare(IReadOnlyList<ModalityInput> inputs)
+    {
+        using var scope = NewDisposeScope();
+        var images = new Tensor[inputs.Count];
+        for (int i = 0; i < inputs.Count; i++) images[i] = ToTensor(inputs[i]);
+        return ((stack(images) - 0.5) / 0.5).MoveToOuterDisposeScope();
+    }
+
+    private Tensor ToTensor(ModalityInput input)
+    {
+        if (input.Values is null || input.Shape is not [3, var height, var width])
+            throw new CoinUserException(
+                $"tiny-cnn: image '{input.Path ?? "(in memory)"}' must be given as values of shape [3, height, width]");
+        var image = tensor(input.Values, [3, height, width]);
+        if (height == imageSize && width == imageSize) return image;
+        return F.interpolate(image.unsqueeze(0), [imageSize, imageSize], mode: InterpolationMode.Bilinear,
+            align_corners: false, antialias: true).squeeze(0);
+    }
+
+    public Tensor Encode(Tensor prepared)
+    {
+        var x = F.gelu(conv1.call(prepared));
+        x = F.gelu(conv2.call(x));
+        x = conv3.call(x);
+        var tokens = x.flatten(2).transpose(1, 2);
+        return norm.call(tokens + position);
+    }
+}

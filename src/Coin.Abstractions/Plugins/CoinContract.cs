@@ -1,0 +1,28 @@
+namespace Coin.Abstractions.Plugins;
+
+/// <summary>The version of the plugin contracts in this assembly. A plugin records the version it was compiled
+/// against (through <see cref="CoinPluginAttribute"/>); the host loads it only when the major versions are equal
+/// and the plugin's minor version is not newer than the host's.</summary>
+public static class CoinContract
+{
+    /// <summary>"major.minor" of the contracts. Bump the major on any breaking change of a contract.</summary>
+    public const string Version = "1.0";
+
+    /// <summary>True when a plugin compiled against <paramref name="pluginVersion"/> can run on this host.</summary>
+    public static bool IsCompatible(string pluginVersion, out string reason)
+    {
+        reason = "";
+        var host = System.Version.Parse(Version);
+        if (!System.Version.TryParse(pluginVersion, out var plugin))
+        {
+            reason = $"declares contract version '{pluginVersion}', which is not 'major.minor'";
+            return false;
+        }
+        if (plugin.Major != host.Major || plugin.Minor > host.Minor)
+        {
+            reason = $"built for contract {pluginVersion}, this host provides contract {Version}";
+            return false;
+        }
+        return true;
+    }
+}

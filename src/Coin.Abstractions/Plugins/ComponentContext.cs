@@ -1,0 +1,28 @@
+using TorchSharp;
+
+namespace Coin.Abstractions.Plugins;
+
+/// <summary>What a factory may use when creating its component. Components are created in this order: task
+/// stream, backbone, encoders, connectors (one per encoder), adapter, balance scheduler, continual updater,
+/// evaluators; the properties of components created earlier are set for those created later.</summary>
+public sealed record ComponentContext
+{
+    /// <summary>The device modules must live on when the run starts.</summary>
+    public required torch.Device Device { get; init; }
+
+    /// <summary>The experiment's seed. Components that draw random numbers seed their own generators from it.</summary>
+    public required int Seed { get; init; }
+
+    /// <summary>The folder of this run (results, checkpoints, caches a plugin wants to keep).</summary>
+    public required string RunDirectory { get; init; }
+
+    /// <summary>Resolves a path from configuration: expands <c>${name}</c> variables and makes it absolute
+    /// relative to the experiment file's folder.</summary>
+    public required Func<string, string> ResolvePath { get; init; }
+
+    /// <summary>The backbone, set for components created after it.</summary>
+    public Components.IBackbone? Backbone { get; init; }
+
+    /// <summary>For a connector: the encoder it connects.</summary>
+    public Components.IEncoder? Encoder { get; init; }
+}
