@@ -1,7 +1,8 @@
 // Marks one symbol-version requirement of an ELF64 shared library as weak (VER_FLG_WEAK), so the dynamic loader
 // accepts a libstdc++ that lacks that version. TorchSharp 0.107's libLibTorchSharp.so is built with GCC 13 and
 // declares GLIBCXX_3.4.32 although the only symbol under it is a marker with no relocation; Debian 12 ships
-// libstdc++ up to 3.4.30. This file is compiled both into the MSBuild task below and into the tests.
+// libstdc++ up to 3.4.30. This file is compiled both into the MSBuild task below (netstandard2.0 API only) and
+// into the tests.
 using System;
 using System.IO;
 using System.Text;
@@ -25,13 +26,16 @@ namespace Coin.Build
             if (flagsOffset < 0) return ElfPatchOutcome.VersionNotNeeded;
             ushort flags = BitConverter.ToUInt16(image, flagsOffset);
             if ((flags & VerFlagWeak) != 0) return ElfPatchOutcome.AlreadyWeak;
-            BitConverter.TryWriteBytes(new Span<byte>(image, flagsOffset, 2), (ushort)(flags | VerFlagWeak));
+            ushort weak = (ushort)(flags | VerFlagWeak);
+            image[flagsOffset] = (byte)(weak & 0xff);
+            image[flagsOffset + 1] = (byte)(weak >> 8);
 
             DateTime modified = File.GetLastWriteTimeUtc(path);
             string temporary = path + ".coin-patch.tmp";
             File.WriteAllBytes(temporary, image);
             File.SetLastWriteTimeUtc(temporary, modified);
-            File.Move(temporary, path, overwrite: true);
+            // Rename over the target (netstandard2.0, which MSBuild's inline tasks compile against, has File.Replace).
+            File.Replace(temporary, path, null);
             return ElfPatchOutcome.Patched;
         }
 

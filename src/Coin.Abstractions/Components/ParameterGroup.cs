@@ -16,4 +16,7 @@ public static class ComponentNames
     public const string Connector = "connector";
     /// <summary>The backbone LLM (and what an adapter injects into it).</summary>
     public const string Backbone = "backbone";
+
+    /// <summary>Every component name, in the order the model is assembled.</summary>
+    public static readonly IReadOnlyList<string> All = [Encoder, Connector, Backbone];
 }

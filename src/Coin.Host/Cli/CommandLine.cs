@@ -1,0 +1,81 @@
+using Coin.Abstractions.Plugins;
+
+namespace Coin.Host.Cli;
+
+/// <summary>The parsed command line: <c>coin COMMAND [FILE] [options]</c>.</summary>
+public sealed record CommandLine(
+    string Command,
+    string? ExperimentFile,
+    IReadOnlyList<KeyValuePair<string, string?>> Overrides,
+    IReadOnlyList<string> PluginDirectories)
+{
+    public const string Usage = """
+        Usage:
+          coin run [FILE] [options]   train and evaluate an experiment (no FILE: the built-in default)
+          coin plugins [FILE] [--plugins DIR]
+                                      list discovered plugins: kind, name, version, folder, status
+          coin --help | --version
+
+        Options:
+          --set KEY=VALUE    override a configuration value, e.g. --set training.learningRate=1e-4
+          --device DEVICE    cpu (default), cuda or cuda:N
+          --seed N           the experiment's seed
+          --output DIR       folder that receives run folders (default: runs)
+          --plugins DIR      an extra plugin directory (repeatable)
+
+        Configuration layers, later wins: FILE, environment variables COIN_<KEY> (__ separates levels),
+        then the options above.
+        """;
+
+    public static CommandLine Parse(IReadOnlyList<string> args)
+    {
+        if (args.Count == 0 || args[0] is "-h" or "--help" or "help") return new("help", null, [], []);
+        if (args[0] == "--version") return new("version", null, [], []);
+        string command = args[0];
+        if (command is not ("run" or "plugins"))
+            throw new CoinUserException($"unknown command '{command}'; accepted: run, plugins, --help, --version");
+
+        string? file = null;
+        var overrides = new List<KeyValuePair<string, string?>>();
+        var plugins = new List<string>();
+        for (int i = 1; i < args.Count; i++)
+        {
+            string arg = args[i];
+            switch (arg)
+            {
+                case "-h" or "--help":
+                    return new("help", null, [], []);
+                case "--set":
+                    overrides.Add(ParseAssignment(Value(args, ref i)));
+                    break;
+                case "--device" or "--seed" or "--output":
+                    overrides.Add(new(arg[2..], Value(args, ref i)));
+                    break;
+                case "--plugins":
+                    plugins.Add(Value(args, ref i));
+                    break;
+                default:
+                    if (arg.StartsWith('-')) throw new CoinUserException($"unknown option '{arg}'; see coin --help");
+                    if (file is not null) throw new CoinUserException($"unexpected argument '{arg}': only one experiment file is accepted");
+                    file = arg;
+                    break;
+            }
+        }
+        return new(command, file, overrides, plugins);
+    }
+
+    private static string Value(IReadOnlyList<string> args, ref int i)
+    {
+        if (i + 1 >= args.Count) throw new CoinUserException($"option {args[i]} needs a value");
+        return args[++i];
+    }
+
+    private static KeyValuePair<string, string?> ParseAssignment(string text)
+    {
+        int eq = text.IndexOf('=');
+        if (eq <= 0) throw new CoinUserException($"--set expects KEY=VALUE (e.g. training.epochs=2), got '{text}'");
+        // Dotted keys as users write them; list items as key[0] or key.0.
+        string key = text[..eq].Trim().Replace('.', ':').Replace("[", ":").Replace("]", "");
+        return new(key, text[(eq + 1)..]);
+    }
+}

@@ -1,0 +1,81 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Coin.Host.Configuration;
+
+/// <summary>One experiment file. Every value has a default, so <c>{}</c> is the built-in default experiment
+/// (experiments/default.json spells it out; a test keeps the two equal).</summary>
+public sealed class ExperimentConfig
+{
+    /// <summary>Name of the run; the run folder is <c>{output}/{name}-{timestamp}</c>.</summary>
+    [RegularExpression("^[A-Za-z0-9._-]+$", ErrorMessage = "use letters, digits, '.', '_' or '-'")]
+    public string Name { get; set; } = "default";
+
+    [Range(0, int.MaxValue)] public int Seed { get; set; } = 1;
+
+    /// <summary><c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>.</summary>
+    [RegularExpression("^(cpu|cuda(:[0-9]+)?)$", ErrorMessage = "expected cpu, cuda or cuda:N")]
+    public string Device { get; set; } = "cpu";
+
+    /// <summary>Folder that receives run folders (relative to the current directory).</summary>
+    public string Output { get; set; } = "runs";
+
+    /// <summary>Torch intra-op threads; 0 uses every core.</summary>
+    [Range(0, 1024)] public int Threads { get; set; }
+
+    /// <summary>Values for <c>${name}</c> in paths.</summary>
+    public Dictionary<string, string> Variables { get; set; } = [];
+
+    public PluginsConfig Plugins { get; set; } = new();
+    public ModelConfig Model { get; set; } = new();
+    public TrainingConfig Training { get; set; } = new();
+    public ComponentConfig Balance { get; set; } = new("constant");
+    public ComponentConfig Continual { get; set; } = new("sequential");
+
+    /// <summary>The task stream.</summary>
+    public ComponentConfig Data { get; set; } = new("shapes");
+
+    public EvaluationConfig Evaluation { get; set; } = new();
+}
+
+public sealed class PluginsConfig
+{
+    /// <summary>Plugin directories besides the host's own plugins/ folder; each subfolder is one plugin.</summary>
+    public List<string> Directories { get; set; } = [];
+}
+
+public sealed class ModelConfig
+{
+    public ComponentConfig Backbone { get; set; } = new("llama");
+
+    /// <summary>Encoders by modality (<c>image</c>, <c>audio</c>).</summary>
+    public Dictionary<string, ComponentConfig> Encoders { get; set; } = new() { ["image"] = new("tiny-cnn") };
+
+    /// <summary>The connector type; one instance per encoder.</summary>
+    public ComponentConfig Connector { get; set; } = new("mlp2x-gelu");
+
+    public ComponentConfig Adapter { get; set; } = new("full");
+}
+
+public sealed class TrainingConfig
+{
+    [Range(1, 10_000)] public int Epochs { get; set; } = 3;
+    [Range(1, 65_536)] public int BatchSize { get; set; } = 16;
+    [Range(0.0, 10.0)] public double LearningRate { get; set; } = 2e-3;
+
+    /// <summary>Per-component base learning rates (<c>encoder</c>, <c>connector</c>, <c>backbone</c>); a
+    /// component not listed uses <see cref="LearningRate"/>.</summary>
+    public Dictionary<string, double> LearningRates { get; set; } = [];
+
+    [Range(0.0, 10.0)] public double WeightDecay { get; set; }
+
+    /// <summary>Gradient clipping by total norm; 0 turns it off.</summary>
+    [Range(0.0, 1e6)] public double MaxGradNorm { get; set; } = 1.0;
+}
+
+public sealed class EvaluationConfig
+{
+    /// <summary>The evaluator used for every task.</summary>
+    public ComponentConfig Evaluator { get; set; } = new("exact-match");
+    [Range(1, 65_536)] public int BatchSize { get; set; } = 64;
+    [Range(1, 4096)] public int MaxNewTokens { get; set; } = 12;
+}

@@ -1,0 +1,38 @@
+using Coin.Abstractions.Plugins;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Hosting;
+
+namespace Coin.Host.Configuration;
+
+/// <summary>Binds the host's configuration (file, environment, command line) into a validated
+/// <see cref="Experiment"/>, or throws one <see cref="CoinUserException"/> listing every problem.</summary>
+public sealed class ExperimentLoader(IConfiguration configuration, ExperimentSource source)
+{
+    // The generic host writes its own settings into the same configuration.
+    private static readonly IReadOnlySet<string> HostKeys = new HashSet<string>(
+        [HostDefaults.ApplicationKey, HostDefaults.ContentRootKey, HostDefaults.EnvironmentKey], StringComparer.OrdinalIgnoreCase);
+
+    public Experiment Load()
+    {
+        var errors = new List<string>();
+        var config = (ExperimentConfig)StrictBinder.Bind(configuration, typeof(ExperimentConfig), "", errors, HostKeys);
+        ThrowIfAny(source.Name, errors);
+        return new Experiment(config, source.Name, source.BaseDirectory);
+    }
+
+    public static void ThrowIfAny(string sourceName, IReadOnlyList<string> errors)
+    {
+        if (errors.Count == 0) return;
+        if (errors.Count == 1) throw new CoinUserException($"{sourceName}: {errors[0]}");
+        throw new CoinUserException($"{sourceName}: {errors.Count} configuration errors:{Environment.NewLine}  "
+                                    + string.Join(Environment.NewLine + "  ", errors));
+    }
+}
+
+/// <summary>Where the configuration came from, for messages and relative paths.</summary>
+public sealed record ExperimentSource(string Name, string BaseDirectory)
+{
+    public static ExperimentSource For(string? file) => file is null
+        ? new("(built-in default)", Directory.GetCurrentDirectory())
+        : new(file, Path.GetDirectoryName(Path.GetFullPath(file))!);
+}

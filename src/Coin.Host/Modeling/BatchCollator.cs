@@ -1,0 +1,95 @@
+using Coin.Abstractions.Components;
+using Coin.Abstractions.Data;
+using Coin.Abstractions.Plugins;
+using static TorchSharp.torch;
+
+namespace Coin.Host.Modeling;
+
+/// <summary>Turns samples into a <see cref="Batch"/>: chat-template text, token ids with one placeholder token per
+/// modality input, answer labels, and each modality's inputs prepared by its encoder.</summary>
+public sealed class BatchCollator
+{
+    private readonly IBackbone backbone;
+    private readonly IReadOnlyDictionary<string, IEncoder> encoders;
+    private readonly Device device;
+    private readonly Dictionary<int, string> placeholderModality = [];
+
+    public BatchCollator(IBackbone backbone, IReadOnlyDictionary<string, IEncoder> encoders, Device device)
+    {
+        this.backbone = backbone;
+        this.encoders = encoders;
+        this.device = device;
+        foreach (var modality in encoders.Keys)
+        {
+            int id = backbone.Tokenizer.SpecialTokenId(Placeholder(modality))
+                ?? throw new CoinUserException($"model.encoders.{modality}: the backbone's tokenizer has no {Placeholder(modality)} token");
+            placeholderModality[id] = modality;
+        }
+    }
+
+    public static string Placeholder(string modality) => $"<{modality}>";
+
+    /// <summary>The modality whose placeholder has this id, or null for a text token.</summary>
+    public string? ModalityOf(long tokenId) => placeholderModality.GetValueOrDefault((int)tokenId);
+
+    /// <summary>Training batch: prompt + answer, right-padded; labels on answer tokens only.</summary>
+    public Batch Collate(IReadOnlyList<Sample> samples, bool includeAnswer)
+    {
+        var rows = new List<(List<int> Ids, int PromptLength)>(samples.Count);
+        foreach (var sample in samples)
+        {
+            CheckInputs(sample);
+            var ids = backbone.Tokenizer.Encode(backbone.ChatTemplate.FormatPrompt(sample.Instruction)).ToList();
+            int promptLength = ids.Count;
+            if (includeAnswer) ids.AddRange(backbone.Tokenizer.Encode(backbone.ChatTemplate.FormatAnswer(sample.Answer)));
+            rows.Add((ids, promptLength));
+        }
+        int width = rows.Max(r => r.Ids.Count);
+        var inputIds = new long[samples.Count * width];
+        var mask = new long[samples.Count * width];
+        var labels = new long[samples.Count * width];
+        Array.Fill(inputIds, backbone.Tokenizer.PadId);
+        Array.Fill(labels, Batch.IgnoreIndex);
+        for (int b = 0; b < rows.Count; b++)
+        {
+            var (ids, promptLength) = rows[b];
+            for (int t = 0; t < ids.Count; t++)
+            {
+                inputIds[b * width + t] = ids[t];
+                mask[b * width + t] = 1;
+                if (t >= promptLength) labels[b * width + t] = ids[t];
+            }
+        }
+
+        var modalityInputs = new Dictionary<string, Tensor>();
+        foreach (var (modality, encoder) in encoders)
+        {
+            var inputs = samples.SelectMany(s => s.Inputs.Where(i => i.Modality == modality)).ToList();
+            if (inputs.Count > 0) modalityInputs[modality] = encoder.Prepare(inputs).to(device);
+        }
+        return new Batch(samples,
+            tensor(inputIds, [samples.Count, width]).to(device),
+            tensor(mask, [samples.Count, width]).to(device),
+            tensor(labels, [samples.Count, width]).to(device),
+            modalityInputs);
+    }
+
+    private void CheckInputs(Sample sample)
+    {
+        foreach (var group in sample.Inputs.GroupBy(i => i.Modality))
+        {
+            if (!encoders.ContainsKey(group.Key))
+                throw new CoinUserException($"sample '{sample.Id}' of task '{sample.Task}' has {group.Key} input but no encoder is configured for it (model.encoders.{group.Key})");
+            int placeholders = CountOccurrences(sample.Instruction, Placeholder(group.Key));
+            if (placeholders != group.Count())
+                throw new CoinUserException($"sample '{sample.Id}' of task '{sample.Task}': {group.Count()} {group.Key} input(s) but {placeholders} {Placeholder(group.Key)} placeholder(s) in the instruction");
+        }
+    }
+
+    private static int CountOccurrences(string text, string token)
+    {
+        int count = 0;
+        for (int at = text.IndexOf(token, StringComparison.Ordinal); at >= 0; at = text.IndexOf(token, at + token.Length, StringComparison.Ordinal)) count++;
+        return count;
+    }
+}

@@ -1,0 +1,26 @@
+using Coin.Abstractions.Plugins;
+using Coin.Host.Cli;
+using Coin.Host.Configuration;
+
+namespace Coin.Host.Plugins;
+
+/// <summary>Where plugins are looked for: the host's own plugins/ folder, then <c>plugins.directories</c> from the
+/// experiment (relative to the experiment file), then each <c>--plugins</c> (relative to the current folder).</summary>
+[HostService]
+public sealed class PluginDirectories(CommandLine commandLine)
+{
+    public static string HostPluginsDirectory => Path.Combine(AppContext.BaseDirectory, "plugins");
+
+    public IReadOnlyList<string> For(Experiment experiment)
+    {
+        var directories = new List<string> { HostPluginsDirectory };
+        for (int i = 0; i < experiment.Config.Plugins.Directories.Count; i++)
+            directories.Add(Existing(experiment.ResolvePath(experiment.Config.Plugins.Directories[i]), $"{experiment.Source}: plugins.directories[{i}]"));
+        foreach (var directory in commandLine.PluginDirectories)
+            directories.Add(Existing(Path.GetFullPath(directory), "--plugins"));
+        return directories;
+    }
+
+    private static string Existing(string path, string origin)
+        => Directory.Exists(path) ? path : throw new CoinUserException($"{origin}: plugin directory '{path}' does not exist");
+}

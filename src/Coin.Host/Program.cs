@@ -1,0 +1,3 @@
+using Spectre.Console;
+
+return Coin.Host.CoinApp.Run(args, AnsiConsole.Console);

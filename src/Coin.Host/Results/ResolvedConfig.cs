@@ -1,0 +1,41 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using Coin.Host.Composition;
+using Coin.Host.Configuration;
+
+namespace Coin.Host.Results;
+
+/// <summary>The experiment as it ran: every value after defaults, environment and command line, with each
+/// component's options as its plugin bound them (defaults included).</summary>
+public static class ResolvedConfig
+{
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DictionaryKeyPolicy = null,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    public static JsonNode ToJson(ExperimentConfig config, CompositionPlan plan)
+    {
+        var root = JsonSerializer.SerializeToNode(config, Json)!.AsObject();
+        var model = root["model"]!.AsObject();
+        model["backbone"] = Component(plan.Backbone);
+        model["encoders"] = new JsonObject(plan.Encoders.Select(e => KeyValuePair.Create(e.Key, (JsonNode?)Component(e.Value))));
+        model["connector"] = Component(plan.Connector);
+        model["adapter"] = Component(plan.Adapter);
+        root["balance"] = Component(plan.Balance);
+        root["continual"] = Component(plan.Continual);
+        root["data"] = Component(plan.Data);
+        root["evaluation"]!.AsObject()["evaluator"] = Component(plan.Evaluator);
+        return root;
+    }
+
+    private static JsonObject Component(PlannedComponent planned) => new()
+    {
+        ["type"] = planned.Plugin.Name,
+        ["options"] = JsonSerializer.SerializeToNode(planned.Options, planned.Options.GetType(), Json),
+    };
+}

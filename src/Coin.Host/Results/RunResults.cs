@@ -1,0 +1,34 @@
+using System.Text.Json.Nodes;
+
+namespace Coin.Host.Results;
+
+/// <summary>What <c>results.json</c> holds. Rewritten after every task, so a crashed run keeps its finished rows.</summary>
+public sealed record RunResults
+{
+    public required VersionInfo Versions { get; init; }
+    public required string Name { get; init; }
+    public required string Source { get; init; }
+    public required int Seed { get; init; }
+    public required string Device { get; init; }
+    public required int Threads { get; init; }
+    public required JsonNode Config { get; init; }
+    public required IReadOnlyList<ComponentInfo> Components { get; init; }
+    public required IReadOnlyList<string> Tasks { get; init; }
+
+    /// <summary>A[t][i]: accuracy (percent) on task i after training task t; one row per finished task.</summary>
+    public required List<double[]> AccuracyMatrix { get; init; }
+
+    public required List<ScoreEntry> Scores { get; init; }
+    public required List<TrainingEntry> Training { get; init; }
+    public required string Status { get; set; }
+    public required DateTime StartedUtc { get; init; }
+    public DateTime? FinishedUtc { get; set; }
+}
+
+public sealed record VersionInfo(string Coin, string Contract, string TorchSharp, string TorchBackend);
+
+public sealed record ComponentInfo(string Key, string Kind, string Name, string Version, string Folder);
+
+public sealed record ScoreEntry(string AfterTask, string Task, string Metric, double Accuracy, int Count);
+
+public sealed record TrainingEntry(string Task, int Samples, int Steps, double FirstLoss, double FinalLoss, double TrainSeconds, double EvalSeconds);

@@ -1,0 +1,32 @@
+using Coin.Abstractions.Data;
+using Coin.Abstractions.Training;
+using Coin.Host.Composition;
+using Coin.Host.Modeling;
+using static TorchSharp.torch;
+
+namespace Coin.Host.Running;
+
+/// <summary>Generates answers for every test sample of every task and scores them: one row of the accuracy matrix.</summary>
+public sealed class StreamEvaluator(ComposedExperiment run, int batchSize, int maxNewTokens)
+{
+    public IReadOnlyList<TaskScore> EvaluateAll(IReadOnlyList<TaskInfo> tasks, Func<TaskInfo, IReadOnlyList<Sample>> testSamples, IProgressSink progress)
+    {
+        run.Model.SetTraining(false);
+        var scores = new List<TaskScore>(tasks.Count);
+        foreach (var task in tasks)
+        {
+            var samples = testSamples(task);
+            var predictions = new List<Prediction>(samples.Count);
+            for (int start = 0; start < samples.Count; start += batchSize)
+            {
+                using var scope = NewDisposeScope();
+                var chunk = samples.Skip(start).Take(batchSize).ToList();
+                var outputs = GreedyGenerator.Generate(run.Model, chunk, maxNewTokens);
+                predictions.AddRange(chunk.Zip(outputs, (sample, output) => new Prediction(sample, output)));
+                progress.Advance(chunk.Count, task.Name);
+            }
+            scores.Add(run.Evaluator.Evaluate(task, predictions));
+        }
+        return scores;
+    }
+}

@@ -1,0 +1,78 @@
+using Coin.Abstractions.Data;
+using Coin.Abstractions.Plugins;
+using Coin.Abstractions.Training;
+using Coin.Host.Composition;
+using Coin.Host.Configuration;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Coin.Host.Running;
+
+/// <summary>Trains the model on one task: epochs of shuffled batches, one optimiser step per batch, every step in
+/// its own dispose scope so no tensor outlives it.</summary>
+public sealed class TaskTrainer(ComposedExperiment run, TrainingConfig training, StepLog log)
+{
+    private long globalStep;
+
+    public sealed record Summary(int Steps, double FirstLoss, double FinalLoss, double Seconds);
+
+    public static int StepsFor(int samples, TrainingConfig training)
+        => training.Epochs * (int)Math.Ceiling(samples / (double)training.BatchSize);
+
+    public Summary Train(TaskInfo task, IReadOnlyList<Sample> samples, Random shuffle, IProgressSink progress)
+    {
+        var model = run.Model;
+        var groups = model.TrainableGroups;
+        var baseRates = groups.ToDictionary(g => g.Name, g => training.LearningRates.GetValueOrDefault(g.Name, training.LearningRate));
+        // A fresh optimiser per task, as CoIN trains each task as its own fine-tuning run.
+        using var optimizer = optim.AdamW(
+            groups.Select(g => new AdamW.ParamGroup(g.Parameters, lr: baseRates[g.Name], weight_decay: training.WeightDecay)),
+            lr: training.LearningRate, weight_decay: training.WeightDecay);
+        var rates = new LearningRates(optimizer, groups.Select(g => g.Name).ToList(), baseRates);
+        var trainable = groups.SelectMany(g => g.Parameters).ToList();
+
+        int stepsInTask = StepsFor(samples.Count, training);
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        double firstLoss = double.NaN, lastLoss = double.NaN;
+        int step = 0;
+        model.SetTraining(true);
+        for (int epoch = 0; epoch < training.Epochs; epoch++)
+        {
+            int[] order = Enumerable.Range(0, samples.Count).ToArray();
+            shuffle.Shuffle(order);
+            for (int start = 0; start < order.Length; start += training.BatchSize, step++, globalStep++)
+            {
+                using var scope = NewDisposeScope();
+                var batchSamples = order.Skip(start).Take(training.BatchSize).Select(i => samples[i]).ToList();
+                var context = new StepContext(task, step, stepsInTask, globalStep, model, rates,
+                    (name, value) => log.Add(task.Name, globalStep, name, value));
+                var batch = model.Collator.Collate(batchSamples, includeAnswer: true);
+                var output = model.Forward(batch);
+                var loss = output.Loss;
+                if (run.Balance.AuxiliaryLoss(context, batch, output) is { } auxiliary) loss = loss + auxiliary;
+                if (run.Continual.ExtraLoss(context, batch, output) is { } extra) loss = loss + extra;
+
+                double lossValue = loss.item<float>();
+                if (!double.IsFinite(lossValue))
+                    throw new CoinUserException(
+                        $"task '{task.Name}', step {step}: the loss is {lossValue}; learning rates were {rates}. " +
+                        "Lower training.learningRate or enable training.maxGradNorm.");
+                optimizer.zero_grad();
+                loss.backward();
+                if (training.MaxGradNorm > 0) nn.utils.clip_grad_norm_(trainable, training.MaxGradNorm);
+                run.Balance.BeforeOptimizerStep(context);
+                optimizer.step();
+                run.Continual.AfterStep(context);
+                run.Balance.AfterOptimizerStep(context, batch);
+
+                if (double.IsNaN(firstLoss)) firstLoss = lossValue;
+                lastLoss = lossValue;
+                context.Log("loss", lossValue);
+                foreach (var group in rates.Groups) context.Log($"lr/{group}", rates.Get(group));
+                progress.Advance(1, $"loss {lossValue:F3}");
+            }
+        }
+        model.SetTraining(false);
+        return new Summary(step, firstLoss, lastLoss, started.Elapsed.TotalSeconds);
+    }
+}

@@ -1,0 +1,31 @@
+using Coin.Abstractions.Plugins;
+using TorchSharp;
+
+namespace Coin.Host.Runtime;
+
+/// <summary>Device choice, threads and version facts of the loaded libtorch.</summary>
+public static class TorchRuntime
+{
+    public static torch.Device SelectDevice(string device)
+    {
+        if (device == "cpu") return torch.CPU;
+        if (!torch.cuda.is_available())
+            throw new CoinUserException(
+                $"device '{device}' requested but CUDA is not available: this build uses the TorchSharp backend " +
+                $"'{BuildInfo.TorchBackend}' or no GPU is visible; rebuild with -p:CoinTorchBackend=cuda-linux (or cuda-windows), or use --device cpu");
+        int index = device.Contains(':') ? int.Parse(device[(device.IndexOf(':') + 1)..]) : 0;
+        if (index >= torch.cuda.device_count())
+            throw new CoinUserException($"device '{device}': only {torch.cuda.device_count()} CUDA device(s) are visible");
+        return torch.device(DeviceType.CUDA, index);
+    }
+
+    /// <summary>0 means one intra-op thread per core (measured fastest; oversubscription is slower).</summary>
+    public static int ConfigureThreads(int requested)
+    {
+        int threads = requested > 0 ? requested : Environment.ProcessorCount;
+        torch.set_num_threads(threads);
+        return threads;
+    }
+
+    public static string TorchSharpVersion => typeof(torch).Assembly.GetName().Version?.ToString(3) ?? "?";
+}
