@@ -15,8 +15,8 @@ internal sealed record ShapeScene(string Shape, string Color, string Side, float
         var (colorName, r, g, b) = Palette[random.Next(Palette.Length)];
         string shape = Shapes[random.Next(Shapes.Length)];
         bool left = random.Next(2) == 0;
-        float radius = size * (0.14f + 0.08f * random.NextSingle());
-        float cx = left ? size * (0.2f + 0.12f * random.NextSingle()) : size * (0.68f + 0.12f * random.NextSingle());
+        float radius = size * (0.2f + 0.06f * random.NextSingle());
+        float cx = left ? size * (0.24f + 0.06f * random.NextSingle()) : size * (0.7f + 0.06f * random.NextSingle());
         float cy = size * (0.3f + 0.4f * random.NextSingle());
 
         int plane = size * size;

@@ -7,8 +7,8 @@ public sealed class ShapesStreamOptions : IValidatableObject
     /// <summary>Tasks and their order; accepted: color, shape, position.</summary>
     public List<string> Tasks { get; set; } = [.. ShapesTasks.Names];
 
-    [Range(1, 1_000_000)] public int TrainPerTask { get; set; } = 384;
-    [Range(1, 1_000_000)] public int TestPerTask { get; set; } = 64;
+    [Range(1, 1_000_000)] public int TrainPerTask { get; set; } = 768;
+    [Range(1, 1_000_000)] public int TestPerTask { get; set; } = 96;
     [Range(16, 512)] public int ImageSize { get; set; } = 32;
 
     /// <summary>Seed of the generator; null uses the experiment's seed.</summary>

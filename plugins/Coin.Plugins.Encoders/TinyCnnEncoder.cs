@@ -7,11 +7,11 @@ using F = TorchSharp.torch.nn.functional;
 
 namespace Coin.Plugins.Encoders;
 
-/// <summary>Three stride-2 convolutions: an image of side S becomes (S/8)^2 feature vectors with a learned
+/// <summary>A stride-1 stem and three stride-2 convolutions: an image of side S becomes (S/8)^2 feature vectors with a learned
 /// position embedding. Small enough to train on a CPU in seconds.</summary>
 public sealed class TinyCnnEncoder : nn.Module, IEncoder
 {
-    private readonly Conv2d conv1, conv2, conv3;
+    private readonly Conv2d stem, conv1, conv2, conv3;
     private readonly Parameter position;
     private readonly LayerNorm norm;
     private readonly int imageSize;
@@ -22,7 +22,8 @@ public sealed class TinyCnnEncoder : nn.Module, IEncoder
         int side = (int)Math.Ceiling(imageSize / 8.0);
         TokensPerInput = side * side;
         OutputDim = options.Channels;
-        conv1 = nn.Conv2d(3, options.Channels / 2, 3, stride: 2, padding: 1);
+        stem = nn.Conv2d(3, options.Channels / 2, 3, stride: 1, padding: 1);
+        conv1 = nn.Conv2d(options.Channels / 2, options.Channels / 2, 3, stride: 2, padding: 1);
         conv2 = nn.Conv2d(options.Channels / 2, options.Channels, 3, stride: 2, padding: 1);
         conv3 = nn.Conv2d(options.Channels, options.Channels, 3, stride: 2, padding: 1);
         position = new Parameter(randn(1, TokensPerInput, options.Channels) * 0.02);
@@ -56,7 +57,7 @@ public sealed class TinyCnnEncoder : nn.Module, IEncoder
 
     public Tensor Encode(Tensor prepared)
     {
-        var x = F.gelu(conv1.call(prepared));
+        var x = F.gelu(conv1.call(F.gelu(stem.call(prepared))));
         x = F.gelu(conv2.call(x));
         x = conv3.call(x);
         var tokens = x.flatten(2).transpose(1, 2);

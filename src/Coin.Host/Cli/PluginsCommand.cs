@@ -16,9 +16,9 @@ public sealed class PluginsCommand(ExperimentLoader loader, PluginDirectories di
         var table = new Table().AddColumns("kind", "name", "version", "description", "folder", "status");
         foreach (var plugin in catalog.Plugins.OrderBy(p => p.Kind).ThenBy(p => p.Name, StringComparer.Ordinal))
         {
-            string status = plugin.Status == PluginStatus.Loaded ? "[green]loaded[/]" : $"[red]failed[/]: {Markup.Escape(plugin.Error ?? "")}";
+            string status = plugin.Status == PluginStatus.Loaded ? "[green]loaded[/]" : "[red]failed[/] (see below)";
             table.AddRow(
-                plugin.Kind is { } kind ? PluginKinds.Display(kind) : "?",
+                plugin.Kind is { } kind ? PluginKinds.Display(kind) : "-",
                 Markup.Escape(plugin.Name),
                 Markup.Escape(plugin.Version),
                 Markup.Escape(plugin.Description),
@@ -26,6 +26,9 @@ public sealed class PluginsCommand(ExperimentLoader loader, PluginDirectories di
                 status);
         }
         console.Write(table);
+        // Reasons go below the table, one line each, so that long messages are never wrapped inside a cell.
+        foreach (var plugin in catalog.Plugins.Where(p => p.Status == PluginStatus.Failed))
+            console.MarkupLineInterpolated($"[red]failed[/] {plugin.Name} ({plugin.Folder}): {plugin.Error}");
         console.WriteLine($"searched: {string.Join(", ", searched)}");
         var conflicts = catalog.Conflicts();
         foreach (var conflict in conflicts) Console.Error.WriteLine("error: " + conflict);

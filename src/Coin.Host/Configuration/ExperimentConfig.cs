@@ -58,9 +58,9 @@ public sealed class ModelConfig
 
 public sealed class TrainingConfig
 {
-    [Range(1, 10_000)] public int Epochs { get; set; } = 3;
+    [Range(1, 10_000)] public int Epochs { get; set; } = 4;
     [Range(1, 65_536)] public int BatchSize { get; set; } = 16;
-    [Range(0.0, 10.0)] public double LearningRate { get; set; } = 2e-3;
+    [Range(0.0, 10.0)] public double LearningRate { get; set; } = 1e-3;
 
     /// <summary>Per-component base learning rates (<c>encoder</c>, <c>connector</c>, <c>backbone</c>); a
     /// component not listed uses <see cref="LearningRate"/>.</summary>

@@ -55,6 +55,8 @@ public static class StrictBinder
     {
         if (type == typeof(IConfigurationSection)) return (true, section);
         var underlying = Nullable.GetUnderlyingType(type) ?? type;
+        // JSON null (or an empty value) clears a nullable option back to "not set".
+        if (underlying != type && string.IsNullOrEmpty(section.Value) && !section.GetChildren().Any()) return (true, null);
         if (IsScalar(underlying)) return ConvertScalar(section, underlying, path, errors);
 
         if (underlying.IsGenericType && underlying.GetGenericTypeDefinition() == typeof(List<>))

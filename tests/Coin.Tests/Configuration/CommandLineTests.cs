@@ -1,0 +1,32 @@
+using Coin.Abstractions.Plugins;
+using Coin.Host.Cli;
+
+namespace Coin.Tests.Configuration;
+
+public class CommandLineTests
+{
+    [Test]
+    public void SetOptionsBecomeConfigurationKeys()
+    {
+        var line = CommandLine.Parse(["run", "exp.json", "--set", "training.learningRate=1e-4", "--set", "data.options.tasks[1]=shape", "--device", "cuda:1"]);
+        Assert.That(line.Command, Is.EqualTo("run"));
+        Assert.That(line.ExperimentFile, Is.EqualTo("exp.json"));
+        Assert.That(line.Overrides, Is.EqualTo(new[]
+        {
+            KeyValuePair.Create("training:learningRate", (string?)"1e-4"),
+            KeyValuePair.Create("data:options:tasks:1", (string?)"shape"),
+            KeyValuePair.Create("device", (string?)"cuda:1"),
+        }));
+    }
+
+    [TestCase(new[] { "train" }, "unknown command 'train'")]
+    [TestCase(new[] { "run", "--frobnicate" }, "unknown option '--frobnicate'")]
+    [TestCase(new[] { "run", "--set", "noequals" }, "--set expects KEY=VALUE")]
+    [TestCase(new[] { "run", "--device" }, "option --device needs a value")]
+    [TestCase(new[] { "run", "a.json", "b.json" }, "only one experiment file")]
+    public void MistakesAreUserErrors(string[] args, string expected)
+    {
+        var error = Assert.Throws<CoinUserException>(() => CommandLine.Parse(args));
+        Assert.That(error!.Message, Does.Contain(expected));
+    }
+}

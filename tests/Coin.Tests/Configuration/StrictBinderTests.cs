@@ -1,0 +1,89 @@
+using Coin.Host.Configuration;
+using Microsoft.Extensions.Configuration;
+
+namespace Coin.Tests.Configuration;
+
+public class StrictBinderTests
+{
+    private static (ExperimentConfig Config, List<string> Errors) Bind(params (string Key, string Value)[] values)
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(values.Select(v => KeyValuePair.Create(v.Key, (string?)v.Value)))
+            .Build();
+        var errors = new List<string>();
+        var config = (ExperimentConfig)StrictBinder.Bind(configuration, typeof(ExperimentConfig), "", errors);
+        return (config, errors);
+    }
+
+    [Test]
+    public void EmptyConfigurationGivesTheDefaults()
+    {
+        var (config, errors) = Bind();
+        Assert.That(errors, Is.Empty);
+        Assert.That(config.Training.Epochs, Is.EqualTo(new TrainingConfig().Epochs));
+        Assert.That(config.Model.Encoders.Keys, Is.EqualTo(new[] { "image" }));
+    }
+
+    [Test]
+    public void ValuesAreBoundCaseInsensitively()
+    {
+        var (config, errors) = Bind(("training:LEARNINGRATE", "1e-4"), ("seed", "12"), ("model:encoders:audio:type", "whisper"));
+        Assert.That(errors, Is.Empty);
+        Assert.That(config.Training.LearningRate, Is.EqualTo(1e-4));
+        Assert.That(config.Seed, Is.EqualTo(12));
+        Assert.That(config.Model.Encoders.Keys, Is.EqualTo(new[] { "audio" }), "a dictionary in the file replaces the default entries");
+    }
+
+    [Test]
+    public void AnUnknownKeyNamesItsPathAndTheAcceptedKeys()
+    {
+        var (_, errors) = Bind(("training:lerningRate", "1e-4"));
+        Assert.That(errors, Has.Count.EqualTo(1));
+        Assert.That(errors[0], Does.StartWith("training.lerningRate: unknown key; accepted: batchSize, epochs, learningRate"));
+    }
+
+    [Test]
+    public void AValueOfTheWrongTypeNamesTheExpectedType()
+    {
+        var (_, errors) = Bind(("training:epochs", "three"), ("training:learningRate", "NaN"));
+        Assert.That(errors, Is.EquivalentTo(new[]
+        {
+            "training.epochs: 'three' is not an integer",
+            "training.learningRate: 'NaN' is not a finite number",
+        }));
+    }
+
+    [Test]
+    public void AnOutOfRangeValueIsReportedWithItsPath()
+    {
+        var (_, errors) = Bind(("training:batchSize", "0"));
+        Assert.That(errors, Has.Count.EqualTo(1));
+        Assert.That(errors[0], Does.StartWith("training.batchSize: must be between 1 and 65536"));
+    }
+
+    [Test]
+    public void AScalarWhereASectionIsExpectedIsReported()
+    {
+        var (_, errors) = Bind(("training", "fast"));
+        Assert.That(errors, Has.Count.EqualTo(1));
+        Assert.That(errors[0], Does.StartWith("training: expected an object with keys (batchSize,"));
+    }
+
+    [Test]
+    public void ListsAreBoundInIndexOrder()
+    {
+        var (config, errors) = Bind(("plugins:directories:1", "b"), ("plugins:directories:0", "a"));
+        Assert.That(errors, Is.Empty);
+        Assert.That(config.Plugins.Directories, Is.EqualTo(new[] { "a", "b" }));
+    }
+
+    [Test]
+    public void AllErrorsAreReportedTogether()
+    {
+        var (_, errors) = Bind(("seed", "-1"), ("device", "gpu"), ("bogus", "1"));
+        Assert.That(errors, Has.Count.EqualTo(3));
+        Assert.That(errors, Has.Some.StartWith("seed:"));
+        Assert.That(errors, Has.Some.StartWith("device: expected cpu, cuda or cuda:N"));
+        Assert.That(errors, Has.Some.StartWith("bogus: unknown key"));
+    }
+}

@@ -1,0 +1,108 @@
+using Coin.Tests.Support;
+
+namespace Coin.Tests.EndToEnd;
+
+/// <summary>User mistakes end with one clear message (file, key path or line), exit code 2, no stack trace, and
+/// no run folder.</summary>
+public class ErrorReportingTests
+{
+    private static void AssertUserError(CoinProcess.Result result, string workingDirectory, params string[] expected)
+    {
+        Assert.That(result.ExitCode, Is.EqualTo(2), result.ToString());
+        foreach (string text in expected) Assert.That(result.Error, Does.Contain(text), result.ToString());
+        Assert.That(result.Error, Does.StartWith("error: "));
+        Assert.That(result.Error + result.Output, Does.Not.Contain("   at "), "no stack trace");
+        Assert.That(Directory.Exists(Path.Combine(workingDirectory, "runs")), Is.False, "nothing is written before the configuration is valid");
+    }
+
+    [Test]
+    public void AnUnknownPluginNameListsTheInstalledOnes()
+    {
+        string directory = TestPaths.NewTemporaryDirectory("errors");
+        var result = CoinProcess.Run(directory, "run", CoinProcess.WriteQuickExperiment(directory), "--set", "model.backbone.type=gpt5");
+        AssertUserError(result, directory, "model.backbone.type: unknown backbone plugin 'gpt5'; accepted: llama");
+    }
+
+    [Test]
+    public void AnUnknownOptionKeyNamesItsPathAndTheAcceptedKeys()
+    {
+        string directory = TestPaths.NewTemporaryDirectory("errors");
+        var result = CoinProcess.Run(directory, "run", CoinProcess.WriteQuickExperiment(directory), "--set", "model.backbone.options.hiddenSise=32");
+        AssertUserError(result, directory, "model.backbone.options.hiddenSise: unknown key; accepted:", "hiddenSize");
+    }
+
+    [Test]
+    public void AnInvalidOptionValueIsReportedBeforeAnythingLoads()
+    {
+        string directory = TestPaths.NewTemporaryDirectory("errors");
+        var result = CoinProcess.Run(directory, "run", CoinProcess.WriteQuickExperiment(directory), "--set", "data.options.tasks.0=weather");
+        AssertUserError(result, directory, "data.options.tasks: unknown task 'weather'; accepted: color, shape, position");
+    }
+
+    [Test]
+    public void AMalformedExperimentFileNamesTheLine()
+    {
+        string directory = TestPaths.NewTemporaryDirectory("errors");
+        string file = Path.Combine(directory, "broken.json");
+        File.WriteAllText(file, "{\n  \"name\": \"broken\",\n  \"training\": { \"epochs\": 1 \n}\n");
+        var result = CoinProcess.Run(directory, "run", file);
+        AssertUserError(result, directory, file, "malformed JSON at line 5");
+    }
+
+    [Test]
+    public void AMissingExperimentFileIsNamed()
+    {
+        string directory = TestPaths.NewTemporaryDirectory("errors");
+        var result = CoinProcess.Run(directory, "run", "nowhere.json");
+        AssertUserError(result, directory, "nowhere.json: experiment file not found");
+    }
+
+    [Test]
+    public void ABrokenPluginFolderIsListedAsFailedAndOthersStillRun()
+    {
+        string directory = TestPaths.NewTemporaryDirectory("errors");
+        string plugins = Path.Combine(directory, "extra-plugins");
+        Directory.CreateDirectory(Path.Combine(plugins, "Coin.Broken"));
+        File.WriteAllText(Path.Combine(plugins, "Coin.Broken", "Coin.Broken.dll"), "this is not an assembly");
+
+        var listing = CoinProcess.Run(directory, "plugins", "--plugins", plugins);
+        Assert.That(listing.ExitCode, Is.EqualTo(0), listing.ToString());
+        Assert.That(listing.Output, Does.Contain("Coin.Broken").And.Contain("failed").And.Contain("not a valid .NET assembly"));
+        Assert.That(listing.Output, Does.Contain(" llama "));
+
+        var run = CoinProcess.Run(directory, "run", CoinProcess.WriteQuickExperiment(directory), "--plugins", plugins);
+        Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
+    }
+
+    [Test]
+    public void ChoosingAPluginThatFailedToLoadGivesItsReason()
+    {
+        string directory = TestPaths.NewTemporaryDirectory("errors");
+        string plugins = Path.Combine(directory, "extra-plugins");
+        TestPaths.CopyDirectory(Path.Combine(TestPaths.Fixtures, "Coin.Fixtures.FaultyPlugins"), Path.Combine(plugins, "Faulty"));
+        var result = CoinProcess.Run(directory, "run", CoinProcess.WriteQuickExperiment(directory), "--plugins", plugins,
+            "--set", "evaluation.evaluator.type=throws-in-constructor");
+        AssertUserError(result, directory, "evaluation.evaluator.type: plugin 'throws-in-constructor' failed to load from", "fixture constructor failure");
+    }
+
+    [Test]
+    public void DuplicatePluginsAreAnErrorNamingBothFolders()
+    {
+        string directory = TestPaths.NewTemporaryDirectory("errors");
+        string plugins = Path.Combine(directory, "extra-plugins");
+        TestPaths.CopyDirectory(Path.Combine(TestPaths.HostPlugins, "Coin.Plugins.Evaluation"), Path.Combine(plugins, "MyEvaluation"));
+        var result = CoinProcess.Run(directory, "plugins", "--plugins", plugins);
+        Assert.That(result.ExitCode, Is.EqualTo(2), result.ToString());
+        Assert.That(result.Error, Does.Contain("evaluator plugin 'exact-match' is provided by more than one folder")
+            .And.Contain(Path.Combine(TestPaths.HostPlugins, "Coin.Plugins.Evaluation"))
+            .And.Contain(Path.Combine(plugins, "MyEvaluation")));
+    }
+
+    [Test]
+    public void CudaOnACpuBuildSaysHowToGetIt()
+    {
+        string directory = TestPaths.NewTemporaryDirectory("errors");
+        var result = CoinProcess.Run(directory, "run", CoinProcess.WriteQuickExperiment(directory), "--device", "cuda");
+        AssertUserError(result, directory, "device 'cuda' requested but CUDA is not available", "-p:CoinTorchBackend=cuda-linux");
+    }
+}

@@ -1,0 +1,79 @@
+using System.Text.Json;
+using Coin.Tests.Support;
+
+namespace Coin.Tests.EndToEnd;
+
+/// <summary>The host as a user runs it: a small experiment trains, evaluates, prints the matrix and writes results.</summary>
+public class RunCommandTests
+{
+    private static JsonElement ReadResults(string workingDirectory)
+    {
+        string runs = Path.Combine(workingDirectory, "runs");
+        string folder = Directory.GetDirectories(runs).Single();
+        return JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "results.json"))).RootElement;
+    }
+
+    private static double[][] Matrix(JsonElement results)
+        => results.GetProperty("accuracyMatrix").EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetDouble()).ToArray()).ToArray();
+
+    [Test]
+    public void AQuickExperimentWritesTheMatrixAndResults()
+    {
+        string directory = TestPaths.NewTemporaryDirectory("run");
+        var result = CoinProcess.Run(directory, "run", CoinProcess.WriteQuickExperiment(directory));
+        Assert.That(result.ExitCode, Is.EqualTo(0), result.ToString());
+        Assert.That(result.Output, Does.Contain("Accuracy (%) after each task").And.Contain("device cpu"));
+
+        var results = ReadResults(directory);
+        Assert.That(results.GetProperty("status").GetString(), Is.EqualTo("completed"));
+        Assert.That(results.GetProperty("seed").GetInt32(), Is.EqualTo(7));
+        Assert.That(results.GetProperty("tasks").EnumerateArray().Select(t => t.GetString()), Is.EqualTo(new[] { "color", "position" }));
+        var matrix = Matrix(results);
+        Assert.That(matrix, Has.Length.EqualTo(2).And.All.Length.EqualTo(2));
+        Assert.That(matrix.SelectMany(r => r), Has.All.InRange(0.0, 100.0));
+        Assert.That(results.GetProperty("scores").GetArrayLength(), Is.EqualTo(4));
+        // The resolved configuration records every default, including the plugin's own options.
+        var config = results.GetProperty("config");
+        Assert.That(config.GetProperty("training").GetProperty("epochs").GetInt32(), Is.EqualTo(1));
+        Assert.That(config.GetProperty("model").GetProperty("backbone").GetProperty("options").GetProperty("preset").GetString(), Is.EqualTo("tiny"));
+        Assert.That(results.GetProperty("threads").GetInt32(), Is.EqualTo(1), "COIN_THREADS from the environment is applied");
+        Assert.That(results.GetProperty("versions").GetProperty("torchSharp").GetString(), Is.EqualTo("0.107.0"));
+        foreach (var training in results.GetProperty("training").EnumerateArray())
+            Assert.That(training.GetProperty("finalLoss").GetDouble(), Is.LessThan(training.GetProperty("firstLoss").GetDouble()));
+    }
+
+    [Test]
+    public void TheSameSeedGivesTheSameResults()
+    {
+        string first = TestPaths.NewTemporaryDirectory("seed"), second = TestPaths.NewTemporaryDirectory("seed");
+        Assert.That(CoinProcess.Run(first, "run", CoinProcess.WriteQuickExperiment(first)).ExitCode, Is.EqualTo(0));
+        Assert.That(CoinProcess.Run(second, "run", CoinProcess.WriteQuickExperiment(second)).ExitCode, Is.EqualTo(0));
+        var a = ReadResults(first);
+        var b = ReadResults(second);
+        Assert.That(Matrix(a), Is.EqualTo(Matrix(b)));
+        var lossesA = a.GetProperty("training").EnumerateArray().Select(t => t.GetProperty("finalLoss").GetDouble());
+        var lossesB = b.GetProperty("training").EnumerateArray().Select(t => t.GetProperty("finalLoss").GetDouble());
+        Assert.That(lossesA, Is.EqualTo(lossesB));
+    }
+
+    [Test]
+    public void ADifferentSeedGivesDifferentTraining()
+    {
+        string first = TestPaths.NewTemporaryDirectory("seed"), second = TestPaths.NewTemporaryDirectory("seed");
+        Assert.That(CoinProcess.Run(first, "run", CoinProcess.WriteQuickExperiment(first)).ExitCode, Is.EqualTo(0));
+        Assert.That(CoinProcess.Run(second, "run", CoinProcess.WriteQuickExperiment(second), "--seed", "8").ExitCode, Is.EqualTo(0));
+        var lossesA = ReadResults(first).GetProperty("training").EnumerateArray().Select(t => t.GetProperty("finalLoss").GetDouble());
+        var lossesB = ReadResults(second).GetProperty("training").EnumerateArray().Select(t => t.GetProperty("finalLoss").GetDouble());
+        Assert.That(lossesA, Is.Not.EqualTo(lossesB));
+    }
+
+    [Test]
+    public void PluginsListsEveryBuiltIn()
+    {
+        var result = CoinProcess.Run(TestPaths.NewTemporaryDirectory("plugins"), "plugins");
+        Assert.That(result.ExitCode, Is.EqualTo(0), result.ToString());
+        foreach (string name in new[] { "llama", "tiny-cnn", "mlp2x-gelu", "full", "constant", "sequential", "exact-match", "shapes" })
+            Assert.That(result.Output, Does.Contain($" {name} "));
+        Assert.That(result.Output, Does.Not.Contain("failed"));
+    }
+}

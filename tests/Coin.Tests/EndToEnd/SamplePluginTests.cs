@@ -1,0 +1,76 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Coin.Tests.Support;
+
+namespace Coin.Tests.EndToEnd;
+
+/// <summary>The third-party sample under samples/ is built on its own, dropped into a plugins directory, listed by
+/// the host and chosen by configuration, with no rebuild of the host.</summary>
+public class SamplePluginTests
+{
+    private static string sampleOutput = "";
+
+    [OneTimeSetUp]
+    public void BuildTheSample()
+    {
+        string project = Path.Combine(TestPaths.Root, "samples", "Coin.Samples.ContainsEvaluator", "Coin.Samples.ContainsEvaluator.csproj");
+        var start = new ProcessStartInfo("dotnet", ["build", project, "-c", "Debug", "--nologo", "-v", "q"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var build = Process.Start(start)!;
+        string log = build.StandardOutput.ReadToEnd() + build.StandardError.ReadToEnd();
+        build.WaitForExit();
+        Assert.That(build.ExitCode, Is.EqualTo(0), log);
+        sampleOutput = Path.Combine(TestPaths.Root, "artifacts", "bin", "Coin.Samples.ContainsEvaluator", "Debug");
+        Assert.That(File.Exists(Path.Combine(sampleOutput, "Coin.Samples.ContainsEvaluator.dll")), log);
+    }
+
+    private static string DropIn(string workingDirectory)
+    {
+        string plugins = Path.Combine(workingDirectory, "my-plugins");
+        TestPaths.CopyDirectory(sampleOutput, Path.Combine(plugins, "Coin.Samples.ContainsEvaluator"));
+        return plugins;
+    }
+
+    [Test]
+    public void TheSampleReferencesOnlyTheContracts()
+    {
+        var shipped = Directory.EnumerateFiles(sampleOutput, "*.dll").Select(Path.GetFileName);
+        Assert.That(shipped, Is.EqualTo(new[] { "Coin.Samples.ContainsEvaluator.dll" }));
+    }
+
+    [Test]
+    public void TheHostListsTheDroppedInSample()
+    {
+        string directory = TestPaths.NewTemporaryDirectory("sample");
+        var result = CoinProcess.Run(directory, "plugins", "--plugins", DropIn(directory));
+        Assert.That(result.ExitCode, Is.EqualTo(0), result.ToString());
+        Assert.That(result.Output, Does.Contain(" contains ").And.Contain("Sample third-party plugin"));
+    }
+
+    [Test]
+    public void ARunChosenByConfigurationUsesTheSample()
+    {
+        string directory = TestPaths.NewTemporaryDirectory("sample");
+        string plugins = DropIn(directory);
+        string experiment = CoinProcess.WriteQuickExperiment(directory, json =>
+        {
+            json["plugins"] = new JsonObject { ["directories"] = new JsonArray(plugins) };
+            json["evaluation"]!["evaluator"] = JsonNode.Parse("""{ "type": "contains", "options": { "ignoreCase": false } }""");
+        });
+        var result = CoinProcess.Run(directory, "run", experiment);
+        Assert.That(result.ExitCode, Is.EqualTo(0), result.ToString());
+        Assert.That(result.Output, Does.Contain("contains"));
+
+        string folder = Directory.GetDirectories(Path.Combine(directory, "runs")).Single();
+        var results = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "results.json"))).RootElement;
+        Assert.That(results.GetProperty("scores").EnumerateArray().Select(s => s.GetProperty("metric").GetString()), Has.All.EqualTo("contains"));
+        var evaluator = results.GetProperty("config").GetProperty("evaluation").GetProperty("evaluator");
+        Assert.That(evaluator.GetProperty("options").GetProperty("ignoreCase").GetBoolean(), Is.False);
+        Assert.That(results.GetProperty("components").EnumerateArray().Single(c => c.GetProperty("key").GetString() == "evaluation.evaluator")
+            .GetProperty("folder").GetString(), Does.StartWith(plugins));
+    }
+}

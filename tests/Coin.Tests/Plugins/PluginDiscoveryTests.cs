@@ -1,0 +1,102 @@
+using Coin.Abstractions.Plugins;
+using Coin.Host.Plugins;
+using Coin.Tests.Support;
+
+namespace Coin.Tests.Plugins;
+
+/// <summary>Discovery loads each plugin folder on its own: a broken folder or export is listed as failed with its
+/// reason while every other plugin still loads.</summary>
+public class PluginDiscoveryTests
+{
+    private static readonly string[] BuiltIns =
+        ["llama", "tiny-cnn", "linear", "mlp2x-gelu", "full", "frozen", "constant", "sequential", "exact-match", "shapes"];
+
+    private static string FixturePluginDirectory(params string[] fixtures)
+    {
+        string directory = TestPaths.NewTemporaryDirectory("plugins");
+        foreach (string fixture in fixtures) TestPaths.CopyDirectory(Path.Combine(TestPaths.Fixtures, fixture), Path.Combine(directory, fixture));
+        return directory;
+    }
+
+    private static PluginDescriptor Single(PluginCatalog catalog, string name) => catalog.Plugins.Single(p => p.Name == name);
+
+    [Test]
+    public void EveryBuiltInPluginLoads()
+    {
+        var catalog = PluginCatalog.Load([TestPaths.HostPlugins]);
+        Assert.That(catalog.Plugins.Where(p => p.Status == PluginStatus.Failed).Select(p => $"{p.Name}: {p.Error}"), Is.Empty);
+        Assert.That(catalog.Plugins.Select(p => p.Name), Is.EquivalentTo(BuiltIns));
+        Assert.That(catalog.Plugins.All(p => p.ContractVersion == CoinContract.Version && p.Factory is not null));
+    }
+
+    [Test]
+    public void BrokenExportsFailWithTheirReasonAndTheRestOfTheFolderLoads()
+    {
+        var catalog = PluginCatalog.Load([FixturePluginDirectory("Coin.Fixtures.FaultyPlugins")]);
+        Assert.That(Single(catalog, "always-right").Status, Is.EqualTo(PluginStatus.Loaded));
+        Assert.That(Single(catalog, "throws-in-constructor").Error, Does.Contain("fixture constructor failure"));
+        Assert.That(Single(catalog, "future-contract").Error, Is.EqualTo("built for contract 2.0, this host provides contract 1.0"));
+        Assert.That(Single(catalog, "wrong-kind").Error, Does.Contain("declared as encoder but creates IEvaluator"));
+    }
+
+    [Test]
+    public void AMissingDependencyFailsItsFolderOnly()
+    {
+        string directory = FixturePluginDirectory("Coin.Fixtures.NeedsDependency", "Coin.Fixtures.FaultyPlugins");
+        File.Delete(Path.Combine(directory, "Coin.Fixtures.NeedsDependency", "Coin.Fixtures.Dependency.dll"));
+        var catalog = PluginCatalog.Load([TestPaths.HostPlugins, directory]);
+        var failed = Single(catalog, "Coin.Fixtures.NeedsDependency");
+        Assert.That(failed.Status, Is.EqualTo(PluginStatus.Failed));
+        Assert.That(failed.Error, Does.Contain("Coin.Fixtures.Dependency"));
+        Assert.That(catalog.Plugins.Where(p => BuiltIns.Contains(p.Name)).Select(p => p.Status), Has.All.EqualTo(PluginStatus.Loaded));
+        Assert.That(Single(catalog, "always-right").Status, Is.EqualTo(PluginStatus.Loaded));
+    }
+
+    [Test]
+    public void ACompleteDependencyLoads()
+    {
+        var catalog = PluginCatalog.Load([FixturePluginDirectory("Coin.Fixtures.NeedsDependency")]);
+        Assert.That(Single(catalog, "needs-dependency").Status, Is.EqualTo(PluginStatus.Loaded));
+    }
+
+    [Test]
+    public void ACorruptAssemblyFailsItsFolderWithTheFileName()
+    {
+        string directory = TestPaths.NewTemporaryDirectory("plugins");
+        Directory.CreateDirectory(Path.Combine(directory, "Coin.Broken"));
+        File.WriteAllBytes(Path.Combine(directory, "Coin.Broken", "Coin.Broken.dll"), [0x4d, 0x5a, 1, 2, 3, 4, 5]);
+        var catalog = PluginCatalog.Load([TestPaths.HostPlugins, directory]);
+        var failed = Single(catalog, "Coin.Broken");
+        Assert.That(failed.Status, Is.EqualTo(PluginStatus.Failed));
+        Assert.That(failed.Error, Does.StartWith("Coin.Broken.dll is not a valid .NET assembly"));
+        Assert.That(catalog.Plugins.Count(p => p.Status == PluginStatus.Loaded), Is.EqualTo(BuiltIns.Length));
+    }
+
+    [Test]
+    public void TwoFoldersWithTheSameKindAndNameAreAnErrorNamingBoth()
+    {
+        string first = FixturePluginDirectory("Coin.Fixtures.FaultyPlugins");
+        string second = FixturePluginDirectory("Coin.Fixtures.FaultyPlugins");
+        var catalog = PluginCatalog.Load([first, second]);
+        var conflict = catalog.Conflicts().Single();
+        Assert.That(conflict, Does.StartWith("evaluator plugin 'always-right' is provided by more than one folder"));
+        Assert.That(conflict, Does.Contain(Path.Combine(first, "Coin.Fixtures.FaultyPlugins")).And.Contain(Path.Combine(second, "Coin.Fixtures.FaultyPlugins")));
+        Assert.Throws<CoinUserException>(() => catalog.Resolve(PluginKind.Evaluator, "always-right", "evaluation.evaluator.type"));
+    }
+
+    [Test]
+    public void ResolvingAnUnknownNameListsTheAcceptedOnes()
+    {
+        var catalog = PluginCatalog.Load([TestPaths.HostPlugins]);
+        var error = Assert.Throws<CoinUserException>(() => catalog.Resolve(PluginKind.Connector, "qformer", "model.connector.type"));
+        Assert.That(error!.Message, Is.EqualTo("model.connector.type: unknown connector plugin 'qformer'; accepted: linear, mlp2x-gelu"));
+    }
+
+    [Test]
+    public void PluginFoldersShipNeitherTorchSharpNorTheContracts()
+    {
+        var shipped = Directory.EnumerateFiles(TestPaths.HostPlugins, "*", SearchOption.AllDirectories).Select(Path.GetFileName).ToList();
+        Assert.That(shipped, Has.None.StartsWith("TorchSharp").And.None.StartsWith("Coin.Abstractions")
+            .And.None.StartsWith("libtorch").And.None.StartsWith("libLibTorchSharp").And.None.Contains("SkiaSharp"));
+    }
+}
