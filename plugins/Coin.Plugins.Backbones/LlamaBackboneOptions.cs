@@ -5,6 +5,13 @@ namespace Coin.Plugins.Backbones;
 /// <summary>Options of the <c>llama</c> backbone. A preset gives every size; any size field set here overrides it.</summary>
 public sealed class LlamaBackboneOptions : IValidatableObject
 {
+    /// <summary>A Hugging Face model folder (config.json, model.safetensors or its index, tokenizer.json); may use
+    /// <c>${variables}</c>. When set, the preset and size fields are not used.</summary>
+    public string? Path { get; set; }
+
+    /// <summary>The end-of-sequence token of a tokenizer.json, when it is none of the usual ones.</summary>
+    public string? EosToken { get; set; }
+
     /// <summary>Named size: <c>tiny</c> (CPU default, ~0.2M parameters), <c>small</c> (d=256), <c>d512</c>.</summary>
     public string Preset { get; set; } = "tiny";
 
@@ -23,6 +30,8 @@ public sealed class LlamaBackboneOptions : IValidatableObject
     {
         if (!LlamaPresets.Names.Contains(Preset))
             yield return new ValidationResult($"unknown preset '{Preset}'; accepted: {string.Join(", ", LlamaPresets.Names)}", [nameof(Preset)]);
+        if (Path is not null && (HiddenSize ?? IntermediateSize ?? Layers ?? Heads ?? KeyValueHeads) is not null)
+            yield return new ValidationResult("size fields cannot be combined with path: the model's config.json sets them", [nameof(Path)]);
         if (ChatTemplate is not ("plain" or "vicuna_v1"))
             yield return new ValidationResult($"unknown chat template '{ChatTemplate}'; accepted: plain, vicuna_v1", [nameof(ChatTemplate)]);
     }

@@ -3,6 +3,7 @@ using Coin.Abstractions.Plugins;
 using Coin.Plugins.Backbones.Llama;
 using Coin.Plugins.Backbones.Text;
 
+
 namespace Coin.Plugins.Backbones;
 
 [CoinPlugin(PluginKind.Backbone, "llama", "0.1.0",
@@ -11,11 +12,25 @@ public sealed class LlamaBackbonePlugin : PluginFactory<IBackbone, LlamaBackbone
 {
     protected override IBackbone Create(LlamaBackboneOptions options, ComponentContext context)
     {
+        if (options.Path is { } path) return FromFolder(context.ResolvePath(path), options);
         var tokenizer = new ByteTokenizer();
         var config = LlamaPresets.Resolve(options, tokenizer.VocabSize);
-        IChatTemplate template = options.ChatTemplate == "vicuna_v1"
-            ? new VicunaV1ChatTemplate("<s>", "</s>")
-            : new PlainChatTemplate("<s>", "</s>");
-        return new LlamaBackbone(new LlamaForCausalLM(config), tokenizer, template);
+        return new LlamaBackbone(new LlamaForCausalLM(config), tokenizer, Template(options.ChatTemplate, "<s>", "</s>"));
     }
+
+    private static IBackbone FromFolder(string folder, LlamaBackboneOptions options)
+    {
+        var tokenizer = HuggingFaceTokenizer.Load(System.IO.Path.Combine(folder, "tokenizer.json"), options.EosToken);
+        var model = HuggingFaceCheckpoint.Load(folder);
+        if (tokenizer.VocabSize > model.Config.VocabSize)
+        {
+            model.Dispose();
+            throw new CoinUserException($"{folder}: tokenizer.json has {tokenizer.VocabSize} ids but config.json's vocab_size is {model.Config.VocabSize}");
+        }
+        // Hugging Face tokenizers for these models add no BOS by themselves; the template writes none either.
+        return new LlamaBackbone(model, tokenizer, Template(options.ChatTemplate, "", tokenizer.EosToken));
+    }
+
+    private static IChatTemplate Template(string name, string bos, string eos)
+        => name == "vicuna_v1" ? new VicunaV1ChatTemplate(bos, eos) : new PlainChatTemplate(bos, eos);
 }

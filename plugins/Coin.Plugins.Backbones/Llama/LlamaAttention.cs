@@ -14,9 +14,10 @@ public sealed class LlamaAttention : nn.Module
     {
         this.config = config;
         int kvWidth = config.NumKeyValueHeads * config.HeadDim;
-        q_proj = nn.Linear(config.HiddenSize, config.NumAttentionHeads * config.HeadDim, hasBias: false);
-        k_proj = nn.Linear(config.HiddenSize, kvWidth, hasBias: false);
-        v_proj = nn.Linear(config.HiddenSize, kvWidth, hasBias: false);
+        // Qwen2 has biases on q, k and v; LLaMA has none.
+        q_proj = nn.Linear(config.HiddenSize, config.NumAttentionHeads * config.HeadDim, hasBias: config.AttentionBias);
+        k_proj = nn.Linear(config.HiddenSize, kvWidth, hasBias: config.AttentionBias);
+        v_proj = nn.Linear(config.HiddenSize, kvWidth, hasBias: config.AttentionBias);
         o_proj = nn.Linear(config.NumAttentionHeads * config.HeadDim, config.HiddenSize, hasBias: false);
         RegisterComponents();
     }

@@ -10,7 +10,8 @@ public sealed record LlamaConfig(
     int NumKeyValueHeads,
     double RopeTheta = 10000.0,
     double RmsNormEps = 1e-6,
-    bool TieWordEmbeddings = false)
+    bool TieWordEmbeddings = false,
+    bool AttentionBias = false)
 {
     public int HeadDim => HiddenSize / NumAttentionHeads;
 

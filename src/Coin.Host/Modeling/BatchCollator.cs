@@ -32,6 +32,15 @@ public sealed class BatchCollator
     /// <summary>The modality whose placeholder has this id, or null for a text token.</summary>
     public string? ModalityOf(long tokenId) => placeholderModality.GetValueOrDefault((int)tokenId);
 
+    /// <summary>The ids with every placeholder replaced by the pad id. A tokenizer may give placeholders ids past
+    /// its embedding table; their embeddings are replaced by features anyway.</summary>
+    public Tensor WithoutPlaceholders(Tensor inputIds)
+    {
+        var result = inputIds;
+        foreach (int id in placeholderModality.Keys) result = result.masked_fill(result.eq(id), backbone.Tokenizer.PadId);
+        return result;
+    }
+
     /// <summary>Training batch: prompt + answer, right-padded; labels on answer tokens only.</summary>
     public Batch Collate(IReadOnlyList<Sample> samples, bool includeAnswer)
     {

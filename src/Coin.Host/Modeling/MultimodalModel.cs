@@ -58,7 +58,7 @@ public sealed class MultimodalModel(
     /// features and padding); padded on the left for generation, on the right for training.</returns>
     public (Tensor Embeddings, Tensor Mask, Tensor Labels) Splice(Batch batch, bool padLeft)
     {
-        var tokenEmbeddings = backbone.Embed(batch.InputIds);
+        var tokenEmbeddings = backbone.Embed(collator.WithoutPlaceholders(batch.InputIds));
         var features = new Dictionary<string, Tensor>();
         foreach (var (modality, prepared) in batch.ModalityInputs)
             features[modality] = connectors[modality].Project(encoders[modality].Encode(prepared));

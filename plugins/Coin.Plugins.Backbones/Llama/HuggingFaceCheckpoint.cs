@@ -1,0 +1,36 @@
+using Coin.Nn.Safetensors;
+
+namespace Coin.Plugins.Backbones.Llama;
+
+/// <summary>Loads and saves a <see cref="LlamaForCausalLM"/> as a Hugging Face model folder
+/// (config.json + model.safetensors or its sharded index).</summary>
+public static class HuggingFaceCheckpoint
+{
+    public static LlamaForCausalLM Load(string folder)
+    {
+        var config = HuggingFaceConfig.Read(Path.Combine(folder, "config.json"));
+        var model = new LlamaForCausalLM(config);
+        try
+        {
+            using var weights = SafetensorsCheckpoint.Open(folder);
+            ModuleWeights.Load(model, weights,
+                ignoreMissing: name => config.TieWordEmbeddings && name == "lm_head.weight",
+                ignoreUnexpected: name => name.EndsWith("rotary_emb.inv_freq", StringComparison.Ordinal));
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+        return model;
+    }
+
+    public static void Save(LlamaForCausalLM model, string folder)
+    {
+        Directory.CreateDirectory(folder);
+        HuggingFaceConfig.Write(Path.Combine(folder, "config.json"), model.Config);
+        ModuleWeights.Save(model, Path.Combine(folder, "model.safetensors"),
+            include: name => !(model.Config.TieWordEmbeddings && name == "lm_head.weight"),
+            metadata: new Dictionary<string, string> { ["format"] = "pt" });
+    }
+}
