@@ -1,11 +1,6 @@
 using System.Diagnostics;
-using Coin.Abstractions.Plugins;
-using Coin.Host.Composition;
-using Coin.Host.Configuration;
-using Coin.Host.Plugins;
 using Coin.Host.Running;
 using Coin.Tests.Support;
-using Microsoft.Extensions.Configuration;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -24,23 +19,14 @@ public class TrainingMemoryTests
     public void ResidentMemoryAndLiveTensorsStayFlatOverManySteps()
     {
         const int warmupSteps = 40, measuredSteps = 600, batchSize = 8;
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        var (experiment, run) = InProcessExperiment.Compose(new Dictionary<string, string?>
         {
             ["training:epochs"] = "1",
             ["training:batchSize"] = batchSize.ToString(),
             ["data:options:tasks:0"] = "color",
             ["data:options:trainPerTask"] = (batchSize * measuredSteps).ToString(),
-        }).Build();
-        var experiment = new ExperimentLoader(configuration, new ExperimentSource("memory-test", TestPaths.Root)).Load();
-        var plan = ExperimentPlanner.Plan(experiment, PluginCatalog.Load([TestPaths.HostPlugins]));
-        manual_seed(1);
-        using var run = ComposedExperiment.Create(plan, new ComponentContext
-        {
-            Device = CPU,
-            Seed = 1,
-            RunDirectory = TestPaths.NewTemporaryDirectory("memory"),
-            ResolvePath = experiment.ResolvePath,
         });
+        using var disposeRun = run;
         var trainer = new TaskTrainer(run, experiment.Config.Training, new StepLog());
         var task = run.Data.Tasks[0];
         var samples = run.Data.LoadTrain(task);

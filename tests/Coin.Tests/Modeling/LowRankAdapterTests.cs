@@ -1,0 +1,105 @@
+using Coin.Plugins.Adapters.Lora;
+using Coin.Plugins.Backbones;
+using Coin.Plugins.Backbones.Llama;
+using static TorchSharp.torch;
+
+namespace Coin.Tests.Modeling;
+
+/// <summary>LoRA and MoELoRA: exact at initialisation, merge equals unmerged, MoELoRA with one expert is LoRA.</summary>
+public class LowRankAdapterTests
+{
+    private static readonly string[] Targets = ["q_proj", "v_proj", "down_proj"];
+
+    private static LlamaForCausalLM Model(int seed = 4)
+    {
+        manual_seed(seed);
+        var model = new LlamaForCausalLM(LlamaPresets.Resolve(new LlamaBackboneOptions(), vocabSize: 60));
+        model.eval();
+        return model;
+    }
+
+    private static Tensor Logits(LlamaForCausalLM model)
+    {
+        using var noGrad = no_grad();
+        var ids = tensor(new long[] { 7, 1, 44, 3, 19, 2, 8, 8 }, [2, 4]);
+        return model.Forward(model.Embed(ids), ones(2, 4, dtype: ScalarType.Int64), null);
+    }
+
+    private static void Randomise(IEnumerable<LowRankLayer> layers)
+    {
+        using var noGrad = no_grad();
+        foreach (var p in layers.SelectMany(l => l.Parameters())) p.copy_(randn_like(p) * 0.2);
+    }
+
+    [TestCase(1, false)]
+    [TestCase(4, true)]
+    public void AtInitialisationTheOutputIsExactlyTheBaseModels(int experts, bool gaussianA)
+    {
+        using var scope = NewDisposeScope();
+        using var model = Model();
+        var before = Logits(model);
+        var layers = LowRankInjector.Inject(model, Targets, rank: 8, alpha: 16, dropout: 0, experts, gaussianA);
+        Assert.That(layers, Has.Count.EqualTo(3 * model.Config.NumHiddenLayers));
+        Assert.That(Logits(model).eq(before).all().item<bool>(), "B = 0 adds exactly nothing");
+    }
+
+    [Test]
+    public void MergedEqualsUnmergedAndUnmergeRestoresTheBase()
+    {
+        using var scope = NewDisposeScope();
+        using var model = Model();
+        var baseWeight = model.state_dict()["model.layers.0.self_attn.q_proj.weight"].clone();
+        var layers = LowRankInjector.Inject(model, Targets, rank: 4, alpha: 8, dropout: 0, experts: 1, gaussianA: false);
+        Randomise(layers);
+        var unmerged = Logits(model);
+        Assert.That((unmerged - Logits(Model())).abs().max().item<float>(), Is.GreaterThan(1e-3f), "the update changes the output");
+
+        layers.ForEach(l => l.Merge());
+        Assert.That((Logits(model) - unmerged).abs().max().item<float>(), Is.LessThan(1e-5f));
+        layers.ForEach(l => l.Unmerge());
+        Assert.That((model.state_dict()["model.layers.0.self_attn.q_proj.weight"] - baseWeight).abs().max().item<float>(), Is.LessThan(1e-6f));
+        Assert.That((Logits(model) - unmerged).abs().max().item<float>(), Is.LessThan(1e-5f));
+    }
+
+    [Test]
+    public void MoeLoraWithOneExpertEqualsLoraWithTheSameWeights()
+    {
+        using var scope = NewDisposeScope();
+        using var lora = Model();
+        using var moe = Model();
+        var loraLayers = LowRankInjector.Inject(lora, Targets, rank: 4, alpha: 8, dropout: 0, experts: 1, gaussianA: false);
+        var moeLayers = LowRankInjector.Inject(moe, Targets, rank: 4, alpha: 8, dropout: 0, experts: 1, gaussianA: true);
+        Randomise(loraLayers);
+        using (no_grad())
+            foreach (var (l, m) in loraLayers.Zip(moeLayers))
+            {
+                m.A.weight!.copy_(l.A.weight!);
+                m.B.weight!.copy_(l.B.weight!);
+            }
+        Assert.That((Logits(lora) - Logits(moe)).abs().max().item<float>(), Is.LessThan(1e-6f));
+    }
+
+    [Test]
+    public void MoeLoraExpertsSplitTheRankAndAreNotMergeable()
+    {
+        using var scope = NewDisposeScope();
+        using var model = Model();
+        var layers = LowRankInjector.Inject(model, ["q_proj"], rank: 8, alpha: 16, dropout: 0, experts: 4, gaussianA: true);
+        var names = model.state_dict().Keys.Where(k => k.Contains("layers.0.self_attn.q_proj.lora")).Order().ToList();
+        Assert.That(names, Is.EqualTo(new[]
+        {
+            "model.layers.0.self_attn.q_proj.lora_A.weight", "model.layers.0.self_attn.q_proj.lora_B.weight",
+            "model.layers.0.self_attn.q_proj.lora_router.weight",
+        }));
+        Assert.That(layers[0].Router!.weight!.shape, Is.EqualTo(new long[] { 4, 64 }));
+        Assert.That(layers[0].A.weight!.std().item<float>(), Is.EqualTo(0.01f).Within(0.002f), "A ~ N(0, 0.01)");
+        Assert.Throws<InvalidOperationException>(() => layers[0].Merge());
+    }
+
+    [TestCase("q_proj", "model.layers.0.self_attn.q_proj", true)]
+    [TestCase("q_proj", "model.layers.0.self_attn.qq_proj", false)]
+    [TestCase(@"model\.layers\.1\..*_proj", "model.layers.1.mlp.up_proj", true)]
+    [TestCase(@"model\.layers\.1\..*_proj", "model.layers.0.mlp.up_proj", false)]
+    public void TargetPatternsMatchNamesOrWholePaths(string pattern, string name, bool expected)
+        => Assert.That(LowRankInjector.Matches(name, pattern), Is.EqualTo(expected));
+}

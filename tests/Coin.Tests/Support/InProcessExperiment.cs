@@ -1,0 +1,28 @@
+using Coin.Abstractions.Plugins;
+using Coin.Host.Composition;
+using Coin.Host.Configuration;
+using Coin.Host.Plugins;
+using Microsoft.Extensions.Configuration;
+using static TorchSharp.torch;
+
+namespace Coin.Tests.Support;
+
+/// <summary>Composes an experiment inside the test process from configuration values, with the host's plugins.</summary>
+public static class InProcessExperiment
+{
+    public static (Experiment Experiment, ComposedExperiment Run) Compose(IDictionary<string, string?> settings, int seed = 1)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        var experiment = new ExperimentLoader(configuration, new ExperimentSource("in-process test", TestPaths.Root)).Load();
+        var plan = ExperimentPlanner.Plan(experiment, PluginCatalog.Load([TestPaths.HostPlugins]));
+        manual_seed(seed);
+        var run = ComposedExperiment.Create(plan, new ComponentContext
+        {
+            Device = CPU,
+            Seed = seed,
+            RunDirectory = TestPaths.NewTemporaryDirectory("in-process"),
+            ResolvePath = experiment.ResolvePath,
+        });
+        return (experiment, run);
+    }
+}
