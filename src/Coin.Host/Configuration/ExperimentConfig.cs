@@ -78,4 +78,13 @@ public sealed class EvaluationConfig
     public ComponentConfig Evaluator { get; set; } = new("exact-match");
     [Range(1, 65_536)] public int BatchSize { get; set; } = 64;
     [Range(1, 4096)] public int MaxNewTokens { get; set; } = 12;
+
+    /// <summary>0 decodes greedily (as CoIN evaluates); above 0, answers are sampled at this temperature.</summary>
+    [Range(0.0, 100.0)] public double Temperature { get; set; }
+
+    /// <summary>Nucleus sampling threshold, used when temperature is above 0.</summary>
+    [Range(0.0, 1.0)] public double TopP { get; set; } = 1.0;
+
+    /// <summary>An answer ends where one of these strings appears (the string itself is cut).</summary>
+    public List<string> StopStrings { get; set; } = [];
 }

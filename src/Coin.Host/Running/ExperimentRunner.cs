@@ -41,7 +41,9 @@ public sealed class ExperimentRunner(IAnsiConsole console)
         var results = NewResults(experiment, plan, device, threads, tasks);
         var log = new StepLog();
         var trainer = new TaskTrainer(run, config.Training, log);
-        var evaluator = new StreamEvaluator(run, config.Evaluation.BatchSize, config.Evaluation.MaxNewTokens);
+        var evaluation = config.Evaluation;
+        var evaluator = new StreamEvaluator(run, evaluation.BatchSize, new Modeling.GenerationSettings(
+            evaluation.MaxNewTokens, evaluation.Temperature, evaluation.TopP, evaluation.StopStrings, Seed: config.Seed));
         var testSets = new Dictionary<string, IReadOnlyList<Sample>>();
         IReadOnlyList<Sample> TestSamples(TaskInfo task) => testSets.TryGetValue(task.Name, out var s) ? s : testSets[task.Name] = run.Data.LoadTest(task);
         int testTotal = tasks.Sum(t => TestSamples(t).Count);

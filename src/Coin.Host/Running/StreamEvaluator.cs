@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace Coin.Host.Running;
 
 /// <summary>Generates answers for every test sample of every task and scores them: one row of the accuracy matrix.</summary>
-public sealed class StreamEvaluator(ComposedExperiment run, int batchSize, int maxNewTokens)
+public sealed class StreamEvaluator(ComposedExperiment run, int batchSize, GenerationSettings generation)
 {
     public IReadOnlyList<TaskScore> EvaluateAll(IReadOnlyList<TaskInfo> tasks, Func<TaskInfo, IReadOnlyList<Sample>> testSamples, IProgressSink progress)
     {
@@ -21,7 +21,7 @@ public sealed class StreamEvaluator(ComposedExperiment run, int batchSize, int m
             {
                 using var scope = NewDisposeScope();
                 var chunk = samples.Skip(start).Take(batchSize).ToList();
-                var outputs = GreedyGenerator.Generate(run.Model, chunk, maxNewTokens);
+                var outputs = TextGenerator.Generate(run.Model, chunk, generation);
                 predictions.AddRange(chunk.Zip(outputs, (sample, output) => new Prediction(sample, output)));
                 progress.Advance(chunk.Count, task.Name);
             }
