@@ -1,7 +1,7 @@
 using Coin.Abstractions.Components;
 using Coin.Abstractions.Plugins;
 
-namespace Coin.Plugins.Encoders;
+namespace Coin.Plugins.Encoders.Vision;
 
 [CoinPlugin(PluginKind.Encoder, "tiny-cnn", "0.1.0", "Three-layer CNN image encoder for CPU-sized experiments")]
 public sealed class TinyCnnEncoderPlugin : PluginFactory<IEncoder, TinyCnnEncoderOptions>

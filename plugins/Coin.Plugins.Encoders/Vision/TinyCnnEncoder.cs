@@ -1,11 +1,11 @@
 using Coin.Abstractions.Components;
 using Coin.Abstractions.Data;
-using Coin.Abstractions.Plugins;
+using Coin.Plugins.Encoders.Images;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
-namespace Coin.Plugins.Encoders;
+namespace Coin.Plugins.Encoders.Vision;
 
 /// <summary>A stride-1 stem and three stride-2 convolutions: an image of side S becomes (S/8)^2 feature vectors with a learned
 /// position embedding. Small enough to train on a CPU in seconds.</summary>
@@ -14,12 +14,12 @@ public sealed class TinyCnnEncoder : nn.Module, IEncoder
     private readonly Conv2d stem, conv1, conv2, conv3;
     private readonly Parameter position;
     private readonly LayerNorm norm;
-    private readonly int imageSize;
+    private readonly ImagePreprocessor preprocessor;
 
     public TinyCnnEncoder(TinyCnnEncoderOptions options) : base(nameof(TinyCnnEncoder))
     {
-        imageSize = options.ImageSize;
-        int side = (int)Math.Ceiling(imageSize / 8.0);
+        preprocessor = new ImagePreprocessor(new ImagePreprocessingOptions { ImageSize = options.ImageSize, Mode = options.Mode });
+        int side = (int)Math.Ceiling(options.ImageSize / 8.0);
         TokensPerInput = side * side;
         OutputDim = options.Channels;
         stem = nn.Conv2d(3, options.Channels / 2, 3, stride: 1, padding: 1);
@@ -36,24 +36,7 @@ public sealed class TinyCnnEncoder : nn.Module, IEncoder
     public int OutputDim { get; }
     public int TokensPerInput { get; }
 
-    public Tensor Prepare(IReadOnlyList<ModalityInput> inputs)
-    {
-        using var scope = NewDisposeScope();
-        var images = new Tensor[inputs.Count];
-        for (int i = 0; i < inputs.Count; i++) images[i] = ToTensor(inputs[i]);
-        return ((stack(images) - 0.5) / 0.5).MoveToOuterDisposeScope();
-    }
-
-    private Tensor ToTensor(ModalityInput input)
-    {
-        if (input.Values is null || input.Shape is not [3, var height, var width])
-            throw new CoinUserException(
-                $"tiny-cnn: image '{input.Path ?? "(in memory)"}' must be given as values of shape [3, height, width]");
-        var image = tensor(input.Values, [3, height, width]);
-        if (height == imageSize && width == imageSize) return image;
-        return F.interpolate(image.unsqueeze(0), [imageSize, imageSize], mode: InterpolationMode.Bilinear,
-            align_corners: false, antialias: true).squeeze(0);
-    }
+    public Tensor Prepare(IReadOnlyList<ModalityInput> inputs) => preprocessor.Prepare(inputs);
 
     public Tensor Encode(Tensor prepared)
     {

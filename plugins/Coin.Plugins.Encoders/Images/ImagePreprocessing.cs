@@ -1,0 +1,101 @@
+using System.ComponentModel.DataAnnotations;
+using Coin.Abstractions.Data;
+using Coin.Abstractions.Plugins;
+using SkiaSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace Coin.Plugins.Encoders.Images;
+
+/// <summary>How images become encoder input.</summary>
+public sealed class ImagePreprocessingOptions : IValidatableObject
+{
+    /// <summary>Side of the square the encoder sees.</summary>
+    [Range(8, 4096)] public int ImageSize { get; set; } = 32;
+
+    /// <summary><c>pad</c>: pad to a square with the mean colour, then resize (LLaVA-1.5's <c>pad</c>);
+    /// <c>crop</c>: resize the short side, then centre-crop (CLIP's default); <c>resize</c>: stretch.</summary>
+    public string Mode { get; set; } = "resize";
+
+    /// <summary>Per-channel mean and standard deviation for normalisation (RGB, in 0..1 units).</summary>
+    public List<double> Mean { get; set; } = [0.5, 0.5, 0.5];
+    public List<double> Std { get; set; } = [0.5, 0.5, 0.5];
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (Mode is not ("pad" or "crop" or "resize"))
+            yield return new ValidationResult($"unknown mode '{Mode}'; accepted: pad, crop, resize", [nameof(Mode)]);
+        if (Mean.Count != 3 || Std.Count != 3 || Std.Any(s => s <= 0))
+            yield return new ValidationResult("mean and std need three values each, std above 0", [nameof(Std)]);
+    }
+
+    /// <summary>CLIP's normalisation constants (OpenAI), used by LLaVA's vision tower.</summary>
+    public static readonly double[] ClipMean = [0.48145466, 0.4578275, 0.40821073];
+    public static readonly double[] ClipStd = [0.26862954, 0.26130258, 0.27577711];
+}
+
+/// <summary>Decodes PNG/JPEG files (SkiaSharp) or takes in-memory pixels, squares them, resizes and normalises.</summary>
+public sealed class ImagePreprocessor(ImagePreprocessingOptions options)
+{
+    /// <summary>[inputs, 3, size, size] float32 on the CPU.</summary>
+    public Tensor Prepare(IReadOnlyList<ModalityInput> inputs)
+    {
+        using var scope = NewDisposeScope();
+        var mean = tensor(options.Mean.Select(v => (float)v).ToArray()).view(3, 1, 1);
+        var std = tensor(options.Std.Select(v => (float)v).ToArray()).view(3, 1, 1);
+        var images = inputs.Select(input => (Square(ToRgb(input), mean) - mean) / std).ToArray();
+        return stack(images).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>[3, height, width] in 0..1.</summary>
+    public static Tensor ToRgb(ModalityInput input)
+    {
+        if (input.Values is not null)
+        {
+            if (input.Shape is not [3, var h, var w] || input.Values.Length != 3 * h * w)
+                throw new CoinUserException($"image input '{input.Path ?? "(in memory)"}': values must have shape [3, height, width]");
+            return tensor(input.Values, [3, h, w]);
+        }
+        if (input.Path is null) throw new CoinUserException("image input has neither a path nor values");
+        if (!File.Exists(input.Path)) throw new CoinUserException($"{input.Path}: image file not found");
+        using var decoded = SKBitmap.Decode(input.Path) ?? throw new CoinUserException($"{input.Path}: not a readable PNG or JPEG image");
+        using var rgba = decoded.Copy(SKColorType.Rgba8888) ?? throw new CoinUserException($"{input.Path}: cannot convert the image to RGBA");
+        byte[] bytes = rgba.Bytes;
+        var pixels = tensor(bytes, [rgba.Height, rgba.Width, 4]);
+        return pixels.narrow(2, 0, 3).permute(2, 0, 1).to_type(ScalarType.Float32) / 255.0f;
+    }
+
+    private Tensor Square(Tensor image, Tensor mean)
+    {
+        long height = image.shape[1], width = image.shape[2];
+        int size = options.ImageSize;
+        switch (options.Mode)
+        {
+            case "pad" when height != width:
+            {
+                long side = Math.Max(height, width);
+                // LLaVA pads with the processor's mean colour, rounded to 8-bit as PIL does.
+                var fill = (mean * 255).floor() / 255;
+                var canvas = fill.expand(3, side, side).clone();
+                canvas.narrow(1, (side - height) / 2, height).narrow(2, (side - width) / 2, width).copy_(image);
+                return Resize(canvas, size, size);
+            }
+            case "crop":
+            {
+                double scale = (double)size / Math.Min(height, width);
+                long h = Math.Max(size, (long)Math.Round(height * scale)), w = Math.Max(size, (long)Math.Round(width * scale));
+                var resized = Resize(image, h, w);
+                return resized.narrow(1, (h - size) / 2, size).narrow(2, (w - size) / 2, size);
+            }
+            default:
+                return Resize(image, size, size);
+        }
+    }
+
+    private static Tensor Resize(Tensor image, long height, long width)
+    {
+        if (image.shape[1] == height && image.shape[2] == width) return image;
+        return F.interpolate(image.unsqueeze(0), [height, width], mode: InterpolationMode.Bicubic, align_corners: false, antialias: true)
+            .squeeze(0).clamp(0, 1);
+    }
+}

@@ -1,0 +1,39 @@
+using System.Text.Json.Nodes;
+using Coin.Abstractions.Plugins;
+
+namespace Coin.Plugins.Encoders.Vision;
+
+/// <summary>A CLIP vision tower's shape; field names follow Hugging Face's <c>vision_config</c>.</summary>
+public sealed record ClipVisionConfig(int ImageSize, int PatchSize, int HiddenSize, int IntermediateSize, int NumHiddenLayers, int NumAttentionHeads, double LayerNormEps = 1e-5)
+{
+    public int Patches => (ImageSize / PatchSize) * (ImageSize / PatchSize);
+
+    public static ClipVisionConfig Preset(string name) => name switch
+    {
+        "tiny" => new(32, 8, 64, 128, 2, 4),
+        "clip-vit-b-16" => new(224, 16, 768, 3072, 12, 12),
+        "clip-vit-l-14-336" => new(336, 14, 1024, 4096, 24, 16),
+        _ => throw new ArgumentException($"unknown preset '{name}'"),
+    };
+
+    public static readonly string[] PresetNames = ["tiny", "clip-vit-b-16", "clip-vit-l-14-336"];
+
+    /// <summary>Reads config.json of a CLIPVisionModel, or the <c>vision_config</c> of a full CLIPModel.</summary>
+    public static ClipVisionConfig Read(string path)
+    {
+        if (!File.Exists(path)) throw new CoinUserException($"{path}: config.json not found");
+        JsonNode root;
+        try
+        {
+            root = JsonNode.Parse(File.ReadAllText(path))!;
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new CoinUserException($"{path}: malformed JSON ({e.Message})");
+        }
+        var vision = root["vision_config"] ?? root;
+        int Int(string key) => vision[key]?.GetValue<int>() ?? throw new CoinUserException($"{path}: missing integer '{key}' in the vision config");
+        return new ClipVisionConfig(Int("image_size"), Int("patch_size"), Int("hidden_size"), Int("intermediate_size"),
+            Int("num_hidden_layers"), Int("num_attention_heads"), vision["layer_norm_eps"]?.GetValue<double>() ?? 1e-5);
+    }
+}

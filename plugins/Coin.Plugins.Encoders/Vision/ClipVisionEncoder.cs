@@ -1,0 +1,107 @@
+using System.ComponentModel.DataAnnotations;
+using Coin.Abstractions.Components;
+using Coin.Abstractions.Data;
+using Coin.Abstractions.Plugins;
+using Coin.Nn.Safetensors;
+using Coin.Plugins.Encoders.Images;
+using static TorchSharp.torch;
+
+namespace Coin.Plugins.Encoders.Vision;
+
+public sealed class ClipVisionOptions : IValidatableObject
+{
+    /// <summary>A Hugging Face CLIP folder (config.json + model.safetensors); may use <c>${variables}</c>.
+    /// When set, the preset is not used.</summary>
+    public string? Path { get; set; }
+
+    /// <summary><c>tiny</c> (CPU), <c>clip-vit-b-16</c>, <c>clip-vit-l-14-336</c> (LLaVA-1.5's tower).</summary>
+    public string Preset { get; set; } = "tiny";
+
+    /// <summary>Which hidden state feeds the connector: -2 is LLaVA's choice (the second-to-last layer).</summary>
+    public int FeatureLayer { get; set; } = -2;
+
+    /// <summary><c>patch</c> drops the class token (LLaVA); <c>cls_patch</c> keeps it.</summary>
+    [RegularExpression("^(patch|cls_patch)$", ErrorMessage = "expected patch or cls_patch")]
+    public string SelectFeature { get; set; } = "patch";
+
+    /// <summary><c>pad</c> (LLaVA-1.5), <c>crop</c> (CLIP) or <c>resize</c>.</summary>
+    [RegularExpression("^(resize|pad|crop)$", ErrorMessage = "expected resize, pad or crop")]
+    public string Mode { get; set; } = "pad";
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (Path is null && !ClipVisionConfig.PresetNames.Contains(Preset))
+            yield return new ValidationResult($"unknown preset '{Preset}'; accepted: {string.Join(", ", ClipVisionConfig.PresetNames)}", [nameof(Preset)]);
+        if (FeatureLayer == 0) yield return new ValidationResult("0 is not a layer; use -1 for the last, -2 for the second-to-last, or 1..N", [nameof(FeatureLayer)]);
+    }
+}
+
+/// <summary>The <c>clip-vit</c> image encoder: CLIP's vision transformer, features from a chosen layer.</summary>
+public sealed class ClipVisionEncoder : IEncoder
+{
+    private readonly ClipVisionModel model;
+    private readonly ImagePreprocessor preprocessor;
+    private readonly int layer;
+    private readonly bool keepClass;
+
+    public ClipVisionEncoder(ClipVisionModel model, ClipVisionOptions options)
+    {
+        this.model = model;
+        var config = model.Config;
+        // hidden_states has layers + 1 entries (embeddings first), indexed like Python's list.
+        layer = options.FeatureLayer < 0 ? config.NumHiddenLayers + 1 + options.FeatureLayer : options.FeatureLayer;
+        if (layer < 0 || layer > config.NumHiddenLayers)
+            throw new CoinUserException($"model.encoders.image.options.featureLayer: {options.FeatureLayer} is outside the tower's {config.NumHiddenLayers} layers");
+        keepClass = options.SelectFeature == "cls_patch";
+        preprocessor = new ImagePreprocessor(new ImagePreprocessingOptions
+        {
+            ImageSize = config.ImageSize,
+            Mode = options.Mode,
+            Mean = [.. ImagePreprocessingOptions.ClipMean],
+            Std = [.. ImagePreprocessingOptions.ClipStd],
+        });
+    }
+
+    public string Modality => "image";
+    public nn.Module Module => model;
+    public int OutputDim => model.Config.HiddenSize;
+    public int TokensPerInput => model.Config.Patches + (keepClass ? 1 : 0);
+
+    public Tensor Prepare(IReadOnlyList<ModalityInput> inputs) => preprocessor.Prepare(inputs);
+
+    public Tensor Encode(Tensor prepared)
+    {
+        var features = model.HiddenStates(prepared, layer)[layer];
+        return keepClass ? features : features.narrow(1, 1, features.shape[1] - 1);
+    }
+
+    public void Dispose() => model.Dispose();
+
+    /// <summary>Loads the vision tower of a CLIPVisionModel or CLIPModel folder; text-tower tensors are ignored.</summary>
+    public static ClipVisionModel Load(string folder)
+    {
+        var model = new ClipVisionModel(ClipVisionConfig.Read(System.IO.Path.Combine(folder, "config.json")));
+        try
+        {
+            using var weights = SafetensorsCheckpoint.Open(folder);
+            ModuleWeights.Load(model, weights, ignoreUnexpected: name => !name.StartsWith("vision_model.", StringComparison.Ordinal)
+                || name.EndsWith("position_ids", StringComparison.Ordinal));
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+        return model;
+    }
+}
+
+[CoinPlugin(PluginKind.Encoder, "clip-vit", "0.1.0", "CLIP vision transformer (HF names), features from layer -2, LLaVA pad preprocessing")]
+public sealed class ClipVisionEncoderPlugin : PluginFactory<IEncoder, ClipVisionOptions>
+{
+    protected override IEncoder Create(ClipVisionOptions options, ComponentContext context)
+    {
+        var model = options.Path is { } path ? ClipVisionEncoder.Load(context.ResolvePath(path)) : new ClipVisionModel(ClipVisionConfig.Preset(options.Preset));
+        return new ClipVisionEncoder(model, options);
+    }
+}

@@ -1,0 +1,148 @@
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace Coin.Plugins.Encoders.Vision;
+
+/// <summary>CLIP's vision transformer with Hugging Face's parameter names under <c>vision_model.</c>
+/// (embeddings.patch_embedding, class_embedding, position_embedding, pre_layrnorm [sic], encoder.layers.N, post_layernorm).</summary>
+public sealed class ClipVisionModel : nn.Module
+{
+    private readonly ClipVisionTransformer vision_model;
+
+    public ClipVisionModel(ClipVisionConfig config) : base(nameof(ClipVisionModel))
+    {
+        Config = config;
+        vision_model = new ClipVisionTransformer(config);
+        RegisterComponents();
+    }
+
+    public ClipVisionConfig Config { get; }
+
+    /// <summary>Hidden states after the embeddings (index 0) and after each layer: [layers + 1] of [n, 1 + patches, d].</summary>
+    public IReadOnlyList<Tensor> HiddenStates(Tensor pixels, int upToLayer) => vision_model.HiddenStates(pixels, upToLayer);
+}
+
+internal sealed class ClipVisionTransformer : nn.Module
+{
+    private readonly ClipVisionEmbeddings embeddings;
+    private readonly LayerNorm pre_layrnorm, post_layernorm;
+    private readonly ClipEncoder encoder;
+
+    public ClipVisionTransformer(ClipVisionConfig config) : base(nameof(ClipVisionTransformer))
+    {
+        embeddings = new ClipVisionEmbeddings(config);
+        pre_layrnorm = nn.LayerNorm(config.HiddenSize, config.LayerNormEps);
+        encoder = new ClipEncoder(config);
+        // Unused by LLaVA-style feature selection but part of the checkpoint, so kept for exact loading.
+        post_layernorm = nn.LayerNorm(config.HiddenSize, config.LayerNormEps);
+        RegisterComponents();
+    }
+
+    public IReadOnlyList<Tensor> HiddenStates(Tensor pixels, int upToLayer)
+    {
+        var states = new List<Tensor> { pre_layrnorm.call(embeddings.call(pixels)) };
+        for (int i = 0; i < upToLayer; i++) states.Add(encoder.Layer(i).call(states[^1]));
+        return states;
+    }
+}
+
+internal sealed class ClipVisionEmbeddings : nn.Module<Tensor, Tensor>
+{
+    private readonly Parameter class_embedding;
+    private readonly Conv2d patch_embedding;
+    private readonly Embedding position_embedding;
+
+    public ClipVisionEmbeddings(ClipVisionConfig config) : base(nameof(ClipVisionEmbeddings))
+    {
+        class_embedding = new Parameter(randn(config.HiddenSize) * 0.02);
+        patch_embedding = nn.Conv2d(3, config.HiddenSize, config.PatchSize, stride: config.PatchSize, bias: false);
+        position_embedding = nn.Embedding(config.Patches + 1, config.HiddenSize);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor pixels)
+    {
+        var patches = patch_embedding.call(pixels).flatten(2).transpose(1, 2);
+        var cls = class_embedding.expand(patches.shape[0], 1, -1);
+        return cat([cls, patches], 1) + position_embedding.weight!.unsqueeze(0);
+    }
+}
+
+internal sealed class ClipEncoder : nn.Module
+{
+    private readonly ModuleList<ClipEncoderLayer> layers = new();
+
+    public ClipEncoder(ClipVisionConfig config) : base(nameof(ClipEncoder))
+    {
+        for (int i = 0; i < config.NumHiddenLayers; i++) layers.Add(new ClipEncoderLayer(config));
+        RegisterComponents();
+    }
+
+    public ClipEncoderLayer Layer(int index) => layers[index];
+}
+
+internal sealed class ClipEncoderLayer : nn.Module<Tensor, Tensor>
+{
+    private readonly ClipAttention self_attn;
+    private readonly LayerNorm layer_norm1, layer_norm2;
+    private readonly ClipMlp mlp;
+
+    public ClipEncoderLayer(ClipVisionConfig config) : base(nameof(ClipEncoderLayer))
+    {
+        self_attn = new ClipAttention(config);
+        layer_norm1 = nn.LayerNorm(config.HiddenSize, config.LayerNormEps);
+        mlp = new ClipMlp(config);
+        layer_norm2 = nn.LayerNorm(config.HiddenSize, config.LayerNormEps);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        var h = x + self_attn.call(layer_norm1.call(x));
+        return h + mlp.call(layer_norm2.call(h));
+    }
+}
+
+internal sealed class ClipAttention : nn.Module<Tensor, Tensor>
+{
+    private readonly Linear q_proj, k_proj, v_proj, out_proj;
+    private readonly int heads;
+
+    public ClipAttention(ClipVisionConfig config) : base(nameof(ClipAttention))
+    {
+        heads = config.NumAttentionHeads;
+        q_proj = nn.Linear(config.HiddenSize, config.HiddenSize);
+        k_proj = nn.Linear(config.HiddenSize, config.HiddenSize);
+        v_proj = nn.Linear(config.HiddenSize, config.HiddenSize);
+        out_proj = nn.Linear(config.HiddenSize, config.HiddenSize);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        long n = x.shape[0], tokens = x.shape[1], width = x.shape[2];
+        Tensor Heads(Tensor t) => t.view(n, tokens, heads, width / heads).transpose(1, 2);
+        var attended = F.scaled_dot_product_attention(Heads(q_proj.call(x)), Heads(k_proj.call(x)), Heads(v_proj.call(x)));
+        return out_proj.call(attended.transpose(1, 2).reshape(n, tokens, width));
+    }
+}
+
+internal sealed class ClipMlp : nn.Module<Tensor, Tensor>
+{
+    private readonly Linear fc1, fc2;
+
+    public ClipMlp(ClipVisionConfig config) : base(nameof(ClipMlp))
+    {
+        fc1 = nn.Linear(config.HiddenSize, config.IntermediateSize);
+        fc2 = nn.Linear(config.IntermediateSize, config.HiddenSize);
+        RegisterComponents();
+    }
+
+    // OpenAI CLIP's quick_gelu: x * sigmoid(1.702 x).
+    public override Tensor forward(Tensor x)
+    {
+        var h = fc1.call(x);
+        return fc2.call(h * F.sigmoid(h * 1.702));
+    }
+}
