@@ -9,11 +9,16 @@ public sealed record CommandLine(
     IReadOnlyList<KeyValuePair<string, string?>> Overrides,
     IReadOnlyList<string> PluginDirectories)
 {
+    /// <summary>Options of <c>coin bench</c>.</summary>
+    public BenchOptions Bench { get; init; } = new();
+
     public const string Usage = """
         Usage:
           coin run [FILE] [options]   train and evaluate an experiment (no FILE: the built-in default)
           coin plugins [FILE] [--plugins DIR]
                                       list discovered plugins: kind, name, version, folder, status
+          coin bench [--presets tiny,d512] [--steps N] [--batch N] [--tokens N] [--threads N]
+                                      time forward+backward+AdamW of the llama backbone per preset
           coin --help | --version
 
         Options:
@@ -32,10 +37,11 @@ public sealed record CommandLine(
         if (args.Count == 0 || args[0] is "-h" or "--help" or "help") return new("help", null, [], []);
         if (args[0] == "--version") return new("version", null, [], []);
         string command = args[0];
-        if (command is not ("run" or "plugins"))
-            throw new CoinUserException($"unknown command '{command}'; accepted: run, plugins, --help, --version");
+        if (command is not ("run" or "plugins" or "bench"))
+            throw new CoinUserException($"unknown command '{command}'; accepted: run, plugins, bench, --help, --version");
 
         string? file = null;
+        var bench = new BenchOptions();
         var overrides = new List<KeyValuePair<string, string?>>();
         var plugins = new List<string>();
         for (int i = 1; i < args.Count; i++)
@@ -54,6 +60,19 @@ public sealed record CommandLine(
                 case "--plugins":
                     plugins.Add(Value(args, ref i));
                     break;
+                case "--presets" when command == "bench":
+                    bench = bench with { Presets = Value(args, ref i).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) };
+                    break;
+                case "--steps" or "--batch" or "--tokens" or "--threads" when command == "bench":
+                    int number = PositiveInteger(arg, Value(args, ref i));
+                    bench = arg switch
+                    {
+                        "--steps" => bench with { Steps = number },
+                        "--batch" => bench with { BatchSize = number },
+                        "--tokens" => bench with { Tokens = number },
+                        _ => bench with { Threads = number },
+                    };
+                    break;
                 default:
                     if (arg.StartsWith('-')) throw new CoinUserException($"unknown option '{arg}'; see coin --help");
                     if (file is not null) throw new CoinUserException($"unexpected argument '{arg}': only one experiment file is accepted");
@@ -61,8 +80,11 @@ public sealed record CommandLine(
                     break;
             }
         }
-        return new(command, file, overrides, plugins);
+        return new(command, file, overrides, plugins) { Bench = bench };
     }
+
+    private static int PositiveInteger(string option, string text)
+        => int.TryParse(text, out int value) && value > 0 ? value : throw new CoinUserException($"option {option} expects a positive integer, got '{text}'");
 
     private static string Value(IReadOnlyList<string> args, ref int i)
     {
@@ -78,4 +100,14 @@ public sealed record CommandLine(
         string key = text[..eq].Trim().Replace('.', ':').Replace("[", ":").Replace("]", "");
         return new(key, text[(eq + 1)..]);
     }
+}
+
+/// <summary>What <c>coin bench</c> measures.</summary>
+public sealed record BenchOptions
+{
+    public IReadOnlyList<string> Presets { get; init; } = ["tiny", "d512"];
+    public int Steps { get; init; } = 10;
+    public int BatchSize { get; init; } = 8;
+    public int Tokens { get; init; } = 128;
+    public int Threads { get; init; }
 }

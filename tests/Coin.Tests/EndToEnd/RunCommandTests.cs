@@ -68,6 +68,15 @@ public class RunCommandTests
     }
 
     [Test]
+    public void BenchPrintsStepTimeAndThroughputPerPreset()
+    {
+        var result = CoinProcess.Run(TestPaths.NewTemporaryDirectory("bench"), "bench", "--presets", "tiny", "--steps", "1", "--tokens", "16", "--batch", "2");
+        Assert.That(result.ExitCode, Is.EqualTo(0), result.ToString());
+        Assert.That(result.Output, Does.Contain("float32 matmul peak").And.Contain("ms / step").And.Contain("tokens / s"));
+        Assert.That(result.Output, Does.Match(@"│ tiny\s+│ [0-9,]+\s+│ 2 × 16"));
+    }
+
+    [Test]
     public void PluginsListsEveryBuiltIn()
     {
         var result = CoinProcess.Run(TestPaths.NewTemporaryDirectory("plugins"), "plugins");

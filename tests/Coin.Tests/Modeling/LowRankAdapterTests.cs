@@ -1,3 +1,4 @@
+using Coin.Nn.Safetensors;
 using Coin.Plugins.Adapters.Lora;
 using Coin.Plugins.Backbones;
 using Coin.Plugins.Backbones.Llama;
@@ -94,6 +95,23 @@ public class LowRankAdapterTests
         Assert.That(layers[0].Router!.weight!.shape, Is.EqualTo(new long[] { 4, 64 }));
         Assert.That(layers[0].A.weight!.std().item<float>(), Is.EqualTo(0.01f).Within(0.002f), "A ~ N(0, 0.01)");
         Assert.Throws<InvalidOperationException>(() => layers[0].Merge());
+    }
+
+    [Test]
+    public void SavedAdapterWeightsReloadIntoAFreshCopyExactly()
+    {
+        using var scope = NewDisposeScope();
+        using var trained = Model();
+        var layers = LowRankInjector.Inject(trained, Targets, rank: 4, alpha: 8, dropout: 0, experts: 2, gaussianA: true);
+        Randomise(layers);
+        string path = Path.Combine(Coin.Tests.Support.TestPaths.NewTemporaryDirectory("adapter"), "adapter.safetensors");
+        ModuleWeights.Save(trained, path, include: name => name.Contains(".lora_"));
+
+        using var fresh = Model();
+        LowRankInjector.Inject(fresh, Targets, rank: 4, alpha: 8, dropout: 0, experts: 2, gaussianA: true);
+        using (var file = SafetensorsCheckpoint.Open(Path.GetDirectoryName(path)!, "adapter"))
+            ModuleWeights.Load(fresh, file, ignoreMissing: name => !name.Contains(".lora_"));
+        Assert.That(Logits(fresh).eq(Logits(trained)).all().item<bool>());
     }
 
     [TestCase("q_proj", "model.layers.0.self_attn.q_proj", true)]
