@@ -12,7 +12,8 @@ public sealed class LlamaBackboneOptions : IValidatableObject
     /// <summary>The end-of-sequence token of a tokenizer.json, when it is none of the usual ones.</summary>
     public string? EosToken { get; set; }
 
-    /// <summary>Named size: <c>tiny</c> (CPU default, ~0.2M parameters), <c>small</c> (d=256), <c>d512</c>.</summary>
+    /// <summary>Named size: <c>tiny</c> (CPU default, ~0.1M parameters), <c>small</c> (d=256), <c>d512</c>, and the
+    /// shapes of <c>qwen2-0.5b</c> and <c>llama-7b</c>.</summary>
     public string Preset { get; set; } = "tiny";
 
     [Range(8, 16384)] public int? HiddenSize { get; set; }

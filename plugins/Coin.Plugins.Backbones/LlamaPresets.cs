@@ -5,7 +5,9 @@ namespace Coin.Plugins.Backbones;
 /// <summary>Named sizes of the same architecture. Every size is only configuration.</summary>
 public static class LlamaPresets
 {
-    public static readonly IReadOnlyList<string> Names = ["tiny", "small", "d512"];
+    /// <summary>The CPU sizes, and the shapes of two real models (for memory and speed planning; real weights and
+    /// tokenizers come from a Hugging Face folder through the <c>path</c> option).</summary>
+    public static readonly IReadOnlyList<string> Names = ["tiny", "small", "d512", "qwen2-0.5b", "llama-7b"];
 
     public static LlamaConfig Resolve(LlamaBackboneOptions options, int vocabSize)
     {
@@ -14,6 +16,8 @@ public static class LlamaPresets
             "tiny" => (64, 172, 2, 4, 2),
             "small" => (256, 688, 4, 8, 4),
             "d512" => (512, 1376, 8, 8, 4),
+            "qwen2-0.5b" => (896, 4864, 24, 14, 2),
+            "llama-7b" => (4096, 11008, 32, 32, 32),
             _ => throw new ArgumentException($"unknown preset '{options.Preset}'"),
         };
         return new LlamaConfig(

@@ -1,0 +1,26 @@
+using Coin.Host.Composition;
+using Coin.Host.Configuration;
+using Coin.Host.Plugins;
+using Coin.Tests.Support;
+using Microsoft.Extensions.Configuration;
+
+namespace Coin.Tests.Configuration;
+
+/// <summary>Every experiment file shipped in experiments/ is valid: its keys, plugin names and options bind.</summary>
+public class ShippedExperimentTests
+{
+    private static IEnumerable<string> Files()
+        => Directory.EnumerateFiles(Path.Combine(TestPaths.Root, "experiments"), "*.json", SearchOption.AllDirectories)
+            .Select(f => Path.GetRelativePath(TestPaths.Root, f)).Order();
+
+    [TestCaseSource(nameof(Files))]
+    public void PlansWithoutErrors(string relativePath)
+    {
+        string path = Path.Combine(TestPaths.Root, relativePath);
+        JsonSyntax.Check(path);
+        var configuration = new ConfigurationBuilder().AddJsonFile(path).Build();
+        var experiment = new ExperimentLoader(configuration, ExperimentSource.For(path)).Load();
+        var plan = ExperimentPlanner.Plan(experiment, PluginCatalog.Load([TestPaths.HostPlugins]));
+        Assert.That(plan.All().Select(c => c.Plugin.Status), Has.All.EqualTo(PluginStatus.Loaded));
+    }
+}
