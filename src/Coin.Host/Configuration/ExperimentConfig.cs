@@ -85,6 +85,9 @@ public sealed class EvaluationConfig
     /// <summary>Nucleus sampling threshold, used when temperature is above 0.</summary>
     [Range(0.0, 1.0)] public double TopP { get; set; } = 1.0;
 
+    /// <summary>Evaluate every task once before training (the zero-shot row), which forward transfer needs.</summary>
+    public bool ZeroShot { get; set; }
+
     /// <summary>An answer ends where one of these strings appears (the string itself is cut).</summary>
     public List<string> StopStrings { get; set; } = [];
 }

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Text;
+using Coin.Host.Results;
 using Spectre.Console;
 
 namespace Coin.Host.Presentation;
@@ -20,5 +22,24 @@ public static class AccuracyMatrixTable
             table.AddRow(cells.ToArray());
         }
         return table;
+    }
+
+    public static Table Metrics(ContinualMetrics metrics)
+    {
+        var table = new Table().Title("Continual metrics (%)").AddColumns("ACC", "MAA", "BWT", "forgetting", "plasticity", "FWT");
+        string F(double value) => value.ToString("F1", CultureInfo.InvariantCulture);
+        table.AddRow(F(metrics.FinalAverageAccuracy), F(metrics.MeanAverageAccuracy), F(metrics.BackwardTransfer),
+            F(metrics.Forgetting), F(metrics.Plasticity), metrics.ForwardTransfer is { } fwt ? F(fwt) : "n/a (no zero-shot row)");
+        return table;
+    }
+
+    /// <summary>The matrix as CSV: a header of task names, then "zero-shot" (if evaluated) and one row per stage.</summary>
+    public static string ToCsv(RunResults results)
+    {
+        var csv = new StringBuilder("after," + string.Join(',', results.Tasks) + "\n");
+        string Row(string label, double[] values) => label + "," + string.Join(',', values.Select(v => v.ToString("R", CultureInfo.InvariantCulture))) + "\n";
+        if (results.ZeroShot is { } zero) csv.Append(Row("zero-shot", zero));
+        for (int t = 0; t < results.AccuracyMatrix.Count; t++) csv.Append(Row(results.Tasks[t], results.AccuracyMatrix[t]));
+        return csv.ToString();
     }
 }

@@ -18,6 +18,12 @@ public sealed record RunResults
     /// <summary>A[t][i]: accuracy (percent) on task i after training task t; one row per finished task.</summary>
     public required List<double[]> AccuracyMatrix { get; init; }
 
+    /// <summary>Accuracy per task before any training, when evaluation.zeroShot is set.</summary>
+    public double[]? ZeroShot { get; set; }
+
+    /// <summary>ACC, MAA, BWT, forgetting, plasticity (and FWT with a zero-shot row) over the rows so far.</summary>
+    public ContinualMetrics? Metrics { get; set; }
+
     public required List<ScoreEntry> Scores { get; init; }
     public required List<TrainingEntry> Training { get; init; }
     public required string Status { get; set; }

@@ -49,6 +49,15 @@ public sealed class ExperimentRunner(IAnsiConsole console)
         int testTotal = tasks.Sum(t => TestSamples(t).Count);
         console.MarkupLineInterpolated($"{tasks.Count} tasks: {string.Join(", ", tasks.Select(t => t.Name))}; trainable: {string.Join(", ", run.Model.TrainableGroups.Select(g => $"{g.Name} {g.Parameters.Sum(p => p.numel()):N0}"))} parameters");
 
+        if (config.Evaluation.ZeroShot)
+        {
+            var zeroShot = ConsoleProgress.Run(console, "evaluate zero-shot", testTotal, "samples", sink => evaluator.EvaluateAll(tasks, TestSamples, sink));
+            results.ZeroShot = zeroShot.Select(s => s.Accuracy).ToArray();
+            results.Scores.AddRange(tasks.Zip(zeroShot, (t, s) => new ScoreEntry("(zero-shot)", t.Name, s.Metric, s.Accuracy, s.Count)));
+            console.MarkupLineInterpolated($"  zero-shot accuracy {string.Join("  ", tasks.Zip(zeroShot, (t, s) => $"{t.Name} {s.Accuracy:F1}"))}");
+            Save(runDirectory, results, log);
+        }
+
         foreach (var task in tasks)
         {
             var taskContext = new Abstractions.Training.TaskContext(task, run.Model, run.Data.LoadTrain(task));
@@ -63,6 +72,7 @@ public sealed class ExperimentRunner(IAnsiConsole console)
             var scores = ConsoleProgress.Run(console, $"evaluate after {task.Name}", testTotal, "samples",
                 sink => evaluator.EvaluateAll(tasks, TestSamples, sink));
             results.AccuracyMatrix.Add(scores.Select(s => s.Accuracy).ToArray());
+            results.Metrics = ContinualMetrics.Compute(results.AccuracyMatrix, results.ZeroShot);
             results.Scores.AddRange(tasks.Zip(scores, (t, s) => new ScoreEntry(task.Name, t.Name, s.Metric, s.Accuracy, s.Count)));
             results.Training.Add(new TrainingEntry(task.Name, samples.Count, summary.Steps, summary.FirstLoss, summary.FinalLoss,
                 summary.Seconds, clock.Elapsed.TotalSeconds));
@@ -74,6 +84,7 @@ public sealed class ExperimentRunner(IAnsiConsole console)
         results.FinishedUtc = DateTime.UtcNow;
         Save(runDirectory, results, log);
         console.Write(AccuracyMatrixTable.Build(results.Tasks, results.AccuracyMatrix, run.Evaluator.Metric));
+        console.Write(AccuracyMatrixTable.Metrics(results.Metrics!));
         console.MarkupLineInterpolated($"results: {Path.Combine(runDirectory, "results.json")}");
         return runDirectory;
     }
@@ -100,6 +111,7 @@ public sealed class ExperimentRunner(IAnsiConsole console)
     {
         AtomicFile.WriteAllText(Path.Combine(runDirectory, "results.json"), JsonSerializer.Serialize(results, ResolvedConfig.Json));
         AtomicFile.WriteAllText(Path.Combine(runDirectory, "steps.csv"), log.ToCsv());
+        AtomicFile.WriteAllText(Path.Combine(runDirectory, "accuracy-matrix.csv"), AccuracyMatrixTable.ToCsv(results));
     }
 
     /// <summary>A new folder per run; an existing one is never reused, so earlier results are never overwritten.</summary>
