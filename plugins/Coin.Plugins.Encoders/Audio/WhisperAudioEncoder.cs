@@ -4,6 +4,7 @@ using Coin.Abstractions.Components;
 using Coin.Abstractions.Data;
 using Coin.Abstractions.Plugins;
 using Coin.Nn.Safetensors;
+using Coin.Nn.Audio;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 

@@ -20,6 +20,9 @@ public sealed record ComponentContext
     /// relative to the experiment file's folder.</summary>
     public required Func<string, string> ResolvePath { get; init; }
 
+    /// <summary>Reports a warning the user should see (e.g. skipped data rows); the host prints it.</summary>
+    public Action<string> Warn { get; init; } = _ => { };
+
     /// <summary>The backbone, set for components created after it.</summary>
     public Components.IBackbone? Backbone { get; init; }
 

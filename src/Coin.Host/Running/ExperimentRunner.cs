@@ -35,6 +35,7 @@ public sealed class ExperimentRunner(IAnsiConsole console)
             Seed = config.Seed,
             RunDirectory = runDirectory,
             ResolvePath = experiment.ResolvePath,
+            Warn = message => console.MarkupLineInterpolated($"[yellow]warning:[/] {message}"),
         };
         using var run = ComposedExperiment.Create(plan, context);
         var tasks = run.Data.Tasks;

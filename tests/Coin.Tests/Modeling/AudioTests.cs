@@ -1,6 +1,7 @@
 using Coin.Abstractions.Data;
 using Coin.Abstractions.Plugins;
 using Coin.Nn.Safetensors;
+using Coin.Nn.Audio;
 using Coin.Plugins.Encoders.Audio;
 using Coin.Tests.Support;
 using static TorchSharp.torch;

@@ -1,6 +1,6 @@
 using Coin.Abstractions.Plugins;
 
-namespace Coin.Plugins.Encoders.Audio;
+namespace Coin.Nn.Audio;
 
 /// <summary>Reads RIFF/WAVE files: PCM 16-bit, PCM 32-bit or IEEE float 32-bit, any channel count (mixed to mono).</summary>
 public static class WavFile

@@ -1,0 +1,86 @@
+using System.ComponentModel.DataAnnotations;
+using Coin.Abstractions.Data;
+using Coin.Abstractions.Plugins;
+
+namespace Coin.Plugins.Datasets.CoinFormat;
+
+/// <summary>One task's files in a <c>coin-files</c> stream.</summary>
+public sealed class CoinTaskFiles
+{
+    [Required] public string Name { get; set; } = "";
+    [Required] public string Train { get; set; } = "";
+    [Required] public string Test { get; set; } = "";
+
+    /// <summary>The metric the coin evaluator uses for it (option-letter, vqa-soft, substring, exact-match, exact-match-ocr, grounding-iou).</summary>
+    public string Metric { get; set; } = "exact-match";
+
+    public string Modality { get; set; } = "image";
+}
+
+public sealed class CoinFilesOptions : IValidatableObject
+{
+    /// <summary>Folder the task files are relative to (may use <c>${variables}</c>).</summary>
+    [Required] public string Root { get; set; } = "";
+
+    /// <summary>Folder the image and audio paths in the files are relative to (resolved like every path, against
+    /// the experiment file); empty means the root.</summary>
+    public string MediaFolder { get; set; } = "";
+
+    /// <summary>The tasks in training order.</summary>
+    public List<CoinTaskFiles> Tasks { get; set; } = [];
+
+    /// <summary><c>fail</c>: a bad row stops the run naming file, row and field; <c>skip</c>: it is left out and counted.</summary>
+    [RegularExpression("^(fail|skip)$", ErrorMessage = "expected fail or skip")]
+    public string OnInvalidRow { get; set; } = "fail";
+
+    /// <summary>Fields to accept and ignore besides the known ones.</summary>
+    public List<string> IgnoreFields { get; set; } = [];
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (Tasks.Count == 0) yield return new ValidationResult("at least one task is needed", [nameof(Tasks)]);
+        foreach (var name in Tasks.GroupBy(t => t.Name).Where(g => g.Count() > 1).Select(g => g.Key))
+            yield return new ValidationResult($"task '{name}' is listed twice", [nameof(Tasks)]);
+    }
+}
+
+/// <summary>A task stream read from CoIN / LLaVA files; samples are read once per task and kept.</summary>
+public sealed class CoinFilesSource : ITaskStreamSource
+{
+    private readonly string root;
+    private readonly CoinFileReader reader;
+    private readonly IReadOnlyList<CoinTaskFiles> files;
+    private readonly Dictionary<string, IReadOnlyList<Sample>> cache = [];
+
+    public CoinFilesSource(string root, string mediaFolder, IReadOnlyList<CoinTaskFiles> files, bool skipInvalid, IReadOnlyCollection<string> ignoreFields, Action<string> warn)
+    {
+        if (!Directory.Exists(root)) throw new CoinUserException($"data.options.root: folder '{root}' does not exist");
+        this.root = root;
+        this.files = files;
+        reader = new CoinFileReader(mediaFolder, skipInvalid, ignoreFields, warn);
+        Tasks = files.Select((f, i) => new TaskInfo(f.Name, i, [f.Modality], f.Metric)).ToList();
+    }
+
+    public IReadOnlyList<TaskInfo> Tasks { get; }
+
+    public IReadOnlyList<Sample> LoadTrain(TaskInfo task) => Cached(task, "train", f => reader.ReadTrain(task.Name, Path.GetFullPath(f.Train, root)));
+
+    public IReadOnlyList<Sample> LoadTest(TaskInfo task) => Cached(task, "test", f => reader.ReadTest(task.Name, Path.GetFullPath(f.Test, root)));
+
+    private IReadOnlyList<Sample> Cached(TaskInfo task, string split, Func<CoinTaskFiles, IReadOnlyList<Sample>> read)
+    {
+        string key = $"{task.Name}/{split}";
+        return cache.TryGetValue(key, out var samples) ? samples : cache[key] = read(files.Single(f => f.Name == task.Name));
+    }
+}
+
+[CoinPlugin(PluginKind.TaskStream, "coin-files", "0.1.0", "CoIN / LLaVA files: train conversations and test rows, media relative to a folder")]
+public sealed class CoinFilesSourcePlugin : PluginFactory<ITaskStreamSource, CoinFilesOptions>
+{
+    protected override ITaskStreamSource Create(CoinFilesOptions options, ComponentContext context)
+    {
+        string root = context.ResolvePath(options.Root);
+        string media = options.MediaFolder.Length == 0 ? root : context.ResolvePath(options.MediaFolder);
+        return new CoinFilesSource(root, media, options.Tasks, options.OnInvalidRow == "skip", options.IgnoreFields, context.Warn);
+    }
+}

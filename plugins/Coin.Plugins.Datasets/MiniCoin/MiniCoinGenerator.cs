@@ -1,0 +1,79 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Coin.Nn.Audio;
+
+namespace Coin.Plugins.Datasets.MiniCoin;
+
+/// <summary>Writes mini-CoIN to a folder in CoIN's formats: per task <c>Task/train.json</c> (LLaVA conversations)
+/// and <c>Task/test.json</c> (CoIN test rows), with PNG and WAV files under <c>images/</c> and <c>audio/</c>.
+/// Deterministic: the same seed and sizes give byte-identical files. <c>manifest.json</c> is written last, so a
+/// folder without it is an interrupted generation and is generated again.</summary>
+public static class MiniCoinGenerator
+{
+    public const string Manifest = "manifest.json";
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    public static IReadOnlyList<string> TaskNames => MiniCoinTasks.All.Select(t => t.Name).ToList();
+
+    public static string MetricOf(string task) => MiniCoinTasks.All.Single(t => t.Name == task).Metric;
+    public static string ModalityOf(string task) => MiniCoinTasks.All.Single(t => t.Name == task).Modality;
+
+    public static void Generate(string folder, IReadOnlyList<string> tasks, int seed, int trainPerTask, int testPerTask, int imageSize)
+    {
+        string staging = folder + ".partial";
+        if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+        Directory.CreateDirectory(staging);
+        foreach (string name in tasks)
+        {
+            var task = MiniCoinTasks.All.Single(t => t.Name == name);
+            int taskNumber = MiniCoinTasks.All.ToList().IndexOf(task);
+            Directory.CreateDirectory(Path.Combine(staging, name));
+            foreach (var (split, count) in new[] { ("train", trainPerTask), ("test", testPerTask) })
+            {
+                // A fixed mix of seed, task and split: string.GetHashCode is randomised per process.
+                var random = new Random(unchecked(seed * 1_000_003 + taskNumber * 7_919 + (split == "train" ? 0 : 104_729)));
+                var rows = new JsonArray();
+                for (int i = 0; i < count; i++) rows.Add(Write(staging, task, split, i, task.Make(random, imageSize)));
+                File.WriteAllText(Path.Combine(staging, name, $"{split}.json"), rows.ToJsonString(Indented));
+            }
+        }
+        var manifest = new JsonObject
+        {
+            ["generator"] = "mini-coin 1",
+            ["seed"] = seed,
+            ["imageSize"] = imageSize,
+            ["trainPerTask"] = trainPerTask,
+            ["testPerTask"] = testPerTask,
+            ["tasks"] = new JsonArray(tasks.Select(t => (JsonNode)new JsonObject
+            {
+                ["name"] = t, ["train"] = $"{t}/train.json", ["test"] = $"{t}/test.json", ["metric"] = MetricOf(t), ["modality"] = ModalityOf(t),
+            }).ToArray()),
+        };
+        File.WriteAllText(Path.Combine(staging, Manifest), manifest.ToJsonString(Indented));
+        if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        Directory.Move(staging, folder);
+    }
+
+    private static JsonObject Write(string root, MiniCoinTasks.Definition task, string split, int index, MiniCoinExample example)
+    {
+        string id = $"{task.Name}-{split}-{index:D5}";
+        string field = task.Modality;
+        string file = task.Modality == "audio" ? $"audio/{task.Name}/{id}.wav" : $"images/{task.Name}/{id}.png";
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(root, file))!);
+        if (example.Audio is { } audio) WavFile.WritePcm16(Path.Combine(root, file), audio, 16000);
+        else example.Image!.SavePng(Path.Combine(root, file));
+
+        if (split == "train")
+            return new JsonObject
+            {
+                ["id"] = id,
+                [field] = file,
+                ["conversations"] = new JsonArray(
+                    new JsonObject { ["from"] = "human", ["value"] = $"<{field}>\n{example.Question}" },
+                    new JsonObject { ["from"] = "gpt", ["value"] = example.Answer }),
+            };
+        var row = new JsonObject { ["question_id"] = id, [field] = file, ["text"] = example.Question, ["answer"] = example.Answer };
+        foreach (var (key, value) in example.Extra) row[key] = JsonSerializer.SerializeToNode(value);
+        return row;
+    }
+}

@@ -1,0 +1,181 @@
+using System.Globalization;
+
+namespace Coin.Plugins.Datasets.MiniCoin;
+
+/// <summary>The tasks of mini-CoIN: CoIN's eight categories in CoIN's order, each drawing small synthetic images with
+/// its own question and instruction, plus an audio task. Answers use a small vocabulary so a tiny model can learn
+/// each task, while the instruction formats differ as CoIN's do — which is what sequential tuning forgets.</summary>
+internal static class MiniCoinTasks
+{
+    public sealed record Definition(string Name, string Modality, string Metric, Func<Random, int, MiniCoinExample> Make);
+
+    private const string Short = "Answer the question using a single word or phrase.";
+    private static readonly (string Name, (byte, byte, byte) Rgb)[] Colors =
+        [("red", (220, 40, 40)), ("green", (40, 190, 60)), ("blue", (50, 80, 230)), ("yellow", (235, 220, 40)), ("purple", (150, 50, 200))];
+    private static readonly string[] Shapes = ["circle", "square", "triangle", "cross", "ring"];
+    private static readonly string[] Words = ["STOP", "OPEN", "CAKE", "FISH", "BOOK", "MILK", "TREE", "STAR", "LAMP", "DOOR", "BIKE", "SHOE"];
+    private static readonly string[] Authors = ["ANNA", "JOHN", "MARY", "LUKE", "ROSE", "ADAM"];
+    private static readonly (string Genre, (byte, byte, byte) Rgb)[] Genres =
+        [("romance", (200, 60, 90)), ("science", (40, 90, 200)), ("travel", (40, 160, 80)), ("history", (140, 100, 50))];
+    private static readonly (byte, byte, byte) Background = (30, 30, 30);
+
+    public static readonly IReadOnlyList<Definition> All =
+    [
+        new("ScienceQA", "image", "option-letter", ScienceQa),
+        new("TextVQA", "image", "vqa-soft", TextVqa),
+        new("ImageNet", "image", "substring", ImageNet),
+        new("GQA", "image", "exact-match", Gqa),
+        new("VizWiz", "image", "exact-match", VizWiz),
+        new("Grounding", "image", "grounding-iou", Grounding),
+        new("VQAv2", "image", "exact-match", VqaV2),
+        new("OCRVQA", "image", "exact-match-ocr", OcrVqa),
+        new("Tones", "audio", "exact-match", Tones),
+    ];
+
+    private static T Pick<T>(Random random, IReadOnlyList<T> items) => items[random.Next(items.Count)];
+
+    /// <summary>A box of side 10-15 px fully inside the image, within the horizontal band [minX, maxX).</summary>
+    private static (int X0, int Y0, int X1, int Y1) Box(Random random, int size, int minX, int maxX)
+    {
+        int side = random.Next(size * 5 / 16, size * 15 / 32 + 1);
+        int x0 = random.Next(minX, Math.Max(minX + 1, maxX - side + 1));
+        int y0 = random.Next(0, size - side + 1);
+        return (x0, y0, x0 + side, y0 + side);
+    }
+
+    private static MiniCoinExample ScienceQa(Random random, int size)
+    {
+        var canvas = new Canvas(size, Background);
+        var color = Pick(random, Colors);
+        var b = Box(random, size, 0, size);
+        canvas.Shape(Pick(random, Shapes), b.X0, b.Y0, b.X1, b.Y1, color.Rgb);
+        int choices = random.Next(3, 5);
+        var options = Colors.Select(c => c.Name).Where(n => n != color.Name).OrderBy(_ => random.Next()).Take(choices - 1).Append(color.Name).OrderBy(_ => random.Next()).ToList();
+        string letters = "ABCDE";
+        string question = "What is the color of the shape?\n" + string.Join("\n", options.Select((o, i) => $"{letters[i]}. {o}"))
+                          + "\nAnswer with the option's letter from the given choices directly.";
+        return new(question, letters[options.IndexOf(color.Name)].ToString(), new() { ["choices"] = choices }, canvas);
+    }
+
+    private static MiniCoinExample TextVqa(Random random, int size)
+    {
+        var canvas = new Canvas(size, Background);
+        string word = Pick(random, Words);
+        int width = BitmapFont.TextWidth(word);
+        canvas.Text(word, random.Next(0, size - width + 1), random.Next(0, size - BitmapFont.Height + 1), Pick(random, Colors).Rgb);
+        // Ten annotators as in TextVQA: most agree, one may read another word.
+        var answers = Enumerable.Repeat(word.ToLowerInvariant(), 10).ToList();
+        if (random.Next(2) == 0) answers[random.Next(10)] = Pick(random, Words).ToLowerInvariant();
+        return new("What word is written in the image?\n" + Short, word.ToLowerInvariant(), new() { ["answers"] = answers }, canvas);
+    }
+
+    private static MiniCoinExample ImageNet(Random random, int size)
+    {
+        var canvas = new Canvas(size, Background);
+        string shape = Pick(random, Shapes);
+        var b = Box(random, size, 0, size);
+        canvas.Shape(shape, b.X0, b.Y0, b.X1, b.Y1, Pick(random, Colors).Rgb);
+        canvas.Noise(random, 12);
+        return new("What is the object in the image?\n" + Short, shape, [], canvas);
+    }
+
+    private static MiniCoinExample Gqa(Random random, int size)
+    {
+        var canvas = new Canvas(size, Background);
+        var colors = Colors.OrderBy(_ => random.Next()).Take(2).ToArray();
+        var shapes = Shapes.OrderBy(_ => random.Next()).Take(2).ToArray();
+        var left = Box(random, size, 0, size / 2);
+        var right = Box(random, size, size / 2, size);
+        canvas.Shape(shapes[0], left.X0, left.Y0, left.X1, left.Y1, colors[0].Rgb);
+        canvas.Shape(shapes[1], right.X0, right.Y0, right.X1, right.Y1, colors[1].Rgb);
+        if (random.Next(2) == 0)
+        {
+            bool askLeft = random.Next(2) == 0;
+            return new($"What color is the {(askLeft ? shapes[0] : shapes[1])}?\n" + Short, askLeft ? colors[0].Name : colors[1].Name, [], canvas);
+        }
+        bool truth = random.Next(2) == 0;
+        var (a, b) = truth ? (shapes[0], shapes[1]) : (shapes[1], shapes[0]);
+        return new($"Is the {a} to the left of the {b}?\n" + Short, truth ? "yes" : "no", [], canvas);
+    }
+
+    private static MiniCoinExample VizWiz(Random random, int size)
+    {
+        var canvas = new Canvas(size, Background);
+        var color = Pick(random, Colors);
+        var b = Box(random, size, 0, size);
+        canvas.Shape(Pick(random, Shapes), b.X0, b.Y0, b.X1, b.Y1, color.Rgb);
+        bool unanswerable = random.Next(4) == 0;
+        canvas.Blur(unanswerable ? 4 : random.Next(1, 3));
+        if (unanswerable) canvas.Darken(18);
+        canvas.Noise(random, unanswerable ? 30 : 16);
+        const string question = "What color is this object?\nWhen the provided information is insufficient, respond with 'Unanswerable'.\n" + Short;
+        return new(question, unanswerable ? "unanswerable" : color.Name, [], canvas);
+    }
+
+    private static MiniCoinExample Grounding(Random random, int size)
+    {
+        var canvas = new Canvas(size, Background);
+        var colors = Colors.OrderBy(_ => random.Next()).Take(2).ToArray();
+        var shapes = Shapes.OrderBy(_ => random.Next()).Take(2).ToArray();
+        var boxes = new[] { Box(random, size, 0, size / 2), Box(random, size, size / 2, size) };
+        for (int i = 0; i < 2; i++) canvas.Shape(shapes[i], boxes[i].X0, boxes[i].Y0, boxes[i].X1, boxes[i].Y1, colors[i].Rgb);
+        int target = random.Next(2);
+        var t = boxes[target];
+        string F(int v) => (v / (double)size).ToString("F2", CultureInfo.InvariantCulture);
+        string box = $"[{F(t.X0)}, {F(t.Y0)}, {F(t.X1)}, {F(t.Y1)}]";
+        string question = $"Please provide the bounding box coordinate of the region this sentence describes: {colors[target].Name} {shapes[target]}.";
+        return new(question, box, new() { ["answer_bbox"] = box, ["size"] = new[] { size, size } }, canvas);
+    }
+
+    private static MiniCoinExample VqaV2(Random random, int size)
+    {
+        var canvas = new Canvas(size, Background);
+        int count = random.Next(1, 5);
+        var color = Pick(random, Colors);
+        var drawn = new List<string>();
+        int cell = size / 2;
+        foreach (int slot in Enumerable.Range(0, 4).OrderBy(_ => random.Next()).Take(count))
+        {
+            string shape = Pick(random, Shapes);
+            int x0 = slot % 2 * cell + 2, y0 = slot / 2 * cell + 2;
+            canvas.Shape(shape, x0, y0, x0 + cell - 4, y0 + cell - 4, color.Rgb);
+            drawn.Add(shape);
+        }
+        if (random.Next(2) == 0) return new("How many shapes are there?\n" + Short, count.ToString(CultureInfo.InvariantCulture), [], canvas);
+        string asked = Pick(random, Shapes);
+        return new($"Is there a {asked} in the image?\n" + Short, drawn.Contains(asked) ? "yes" : "no", [], canvas);
+    }
+
+    private static MiniCoinExample OcrVqa(Random random, int size)
+    {
+        var genre = Pick(random, Genres);
+        var canvas = new Canvas(size, genre.Rgb);
+        string title = Pick(random, Words), author = Pick(random, Authors);
+        canvas.Text(title, (size - BitmapFont.TextWidth(title)) / 2, 3, (255, 255, 255));
+        canvas.Fill(2, size / 2 - 1, size - 2, size / 2, (230, 230, 230));
+        canvas.Text(author, (size - BitmapFont.TextWidth(author)) / 2, size - BitmapFont.Height - 3, (20, 20, 20));
+        return random.Next(3) switch
+        {
+            0 => new("What is the title of this book?\n" + Short, title.ToLowerInvariant(), [], canvas),
+            1 => new("Who is the author of this book?\n" + Short, author.ToLowerInvariant(), [], canvas),
+            _ => new("What is the genre of this book?\n" + Short, genre.Genre, [], canvas),
+        };
+    }
+
+    private static MiniCoinExample Tones(Random random, int size)
+    {
+        const int rate = 16000;
+        int count = random.Next(1, 4);
+        var audio = new float[rate];
+        double frequency = 600 + random.Next(0, 5) * 100;
+        int start = random.Next(0, rate / 10);
+        for (int tone = 0; tone < count; tone++)
+        {
+            int begin = start + tone * rate * 27 / 100, length = rate * 12 / 100;
+            for (int i = 0; i < length && begin + i < rate; i++)
+                audio[begin + i] = (float)(0.5 * Math.Sin(2 * Math.PI * frequency * i / rate));
+        }
+        for (int i = 0; i < rate; i++) audio[i] += (float)((random.NextDouble() - 0.5) * 0.02);
+        return new("How many tones do you hear?\n" + Short, count.ToString(CultureInfo.InvariantCulture), [], null, audio);
+    }
+}
