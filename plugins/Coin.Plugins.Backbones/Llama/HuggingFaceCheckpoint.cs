@@ -9,20 +9,9 @@ public static class HuggingFaceCheckpoint
     public static LlamaForCausalLM Load(string folder)
     {
         var config = HuggingFaceConfig.Read(Path.Combine(folder, "config.json"));
-        var model = new LlamaForCausalLM(config);
-        try
-        {
-            using var weights = SafetensorsCheckpoint.Open(folder);
-            ModuleWeights.Load(model, weights,
-                ignoreMissing: name => config.TieWordEmbeddings && name == "lm_head.weight",
-                ignoreUnexpected: name => name.EndsWith("rotary_emb.inv_freq", StringComparison.Ordinal));
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
-        return model;
+        return ModuleWeights.LoadFolder(new LlamaForCausalLM(config), folder,
+            ignoreMissing: name => config.TieWordEmbeddings && name == "lm_head.weight",
+            ignoreUnexpected: name => name.EndsWith("rotary_emb.inv_freq", StringComparison.Ordinal));
     }
 
     public static void Save(LlamaForCausalLM model, string folder)

@@ -86,17 +86,7 @@ public sealed class WhisperAudioEncoder : IEncoder
         int Int(string key) => root[key]?.GetValue<int>() ?? throw new CoinUserException($"{configPath}: missing integer '{key}'");
         var model = new WhisperEncoderModel(new WhisperEncoderConfig(Int("num_mel_bins"), Int("d_model"), Int("encoder_layers"),
             Int("encoder_attention_heads"), Int("encoder_ffn_dim"), Int("max_source_positions")));
-        try
-        {
-            using var weights = SafetensorsCheckpoint.Open(folder);
-            ModuleWeights.Load(model, weights, ignoreUnexpected: name => !name.StartsWith("model.encoder.", StringComparison.Ordinal));
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
-        return model;
+        return ModuleWeights.LoadFolder(model, folder, ignoreUnexpected: name => !name.StartsWith("model.encoder.", StringComparison.Ordinal));
     }
 }
 

@@ -1,3 +1,4 @@
+using Coin.Nn.Layers;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -90,13 +91,14 @@ internal sealed class WhisperEncoder : nn.Module<Tensor, Tensor>
 
 internal sealed class WhisperEncoderLayer : nn.Module<Tensor, Tensor>
 {
-    private readonly WhisperAttention self_attn;
+    private readonly BidirectionalAttention self_attn;
     private readonly LayerNorm self_attn_layer_norm, final_layer_norm;
     private readonly Linear fc1, fc2;
 
     public WhisperEncoderLayer(WhisperEncoderConfig config) : base(nameof(WhisperEncoderLayer))
     {
-        self_attn = new WhisperAttention(config);
+        // Whisper's key projection has no bias.
+        self_attn = new BidirectionalAttention(config.DModel, config.EncoderAttentionHeads, keyBias: false);
         self_attn_layer_norm = nn.LayerNorm(config.DModel);
         fc1 = nn.Linear(config.DModel, config.EncoderFfnDim);
         fc2 = nn.Linear(config.EncoderFfnDim, config.DModel);
@@ -108,29 +110,5 @@ internal sealed class WhisperEncoderLayer : nn.Module<Tensor, Tensor>
     {
         var h = x + self_attn.call(self_attn_layer_norm.call(x));
         return h + fc2.call(F.gelu(fc1.call(final_layer_norm.call(h))));
-    }
-}
-
-internal sealed class WhisperAttention : nn.Module<Tensor, Tensor>
-{
-    private readonly Linear q_proj, k_proj, v_proj, out_proj;
-    private readonly int heads;
-
-    public WhisperAttention(WhisperEncoderConfig config) : base(nameof(WhisperAttention))
-    {
-        heads = config.EncoderAttentionHeads;
-        q_proj = nn.Linear(config.DModel, config.DModel);
-        k_proj = nn.Linear(config.DModel, config.DModel, hasBias: false); // Whisper's key projection has no bias
-        v_proj = nn.Linear(config.DModel, config.DModel);
-        out_proj = nn.Linear(config.DModel, config.DModel);
-        RegisterComponents();
-    }
-
-    public override Tensor forward(Tensor x)
-    {
-        long n = x.shape[0], tokens = x.shape[1], width = x.shape[2];
-        Tensor Heads(Tensor t) => t.view(n, tokens, heads, width / heads).transpose(1, 2);
-        var attended = F.scaled_dot_product_attention(Heads(q_proj.call(x)), Heads(k_proj.call(x)), Heads(v_proj.call(x)));
-        return out_proj.call(attended.transpose(1, 2).reshape(n, tokens, width));
     }
 }

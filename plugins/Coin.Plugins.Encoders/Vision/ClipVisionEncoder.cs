@@ -81,18 +81,8 @@ public sealed class ClipVisionEncoder : IEncoder
     public static ClipVisionModel Load(string folder)
     {
         var model = new ClipVisionModel(ClipVisionConfig.Read(System.IO.Path.Combine(folder, "config.json")));
-        try
-        {
-            using var weights = SafetensorsCheckpoint.Open(folder);
-            ModuleWeights.Load(model, weights, ignoreUnexpected: name => !name.StartsWith("vision_model.", StringComparison.Ordinal)
-                || name.EndsWith("position_ids", StringComparison.Ordinal));
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
-        return model;
+        return ModuleWeights.LoadFolder(model, folder, ignoreUnexpected: name => !name.StartsWith("vision_model.", StringComparison.Ordinal)
+            || name.EndsWith("position_ids", StringComparison.Ordinal));
     }
 }
 

@@ -1,3 +1,4 @@
+using Coin.Nn.Layers;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -84,13 +85,13 @@ internal sealed class ClipEncoder : nn.Module
 
 internal sealed class ClipEncoderLayer : nn.Module<Tensor, Tensor>
 {
-    private readonly ClipAttention self_attn;
+    private readonly BidirectionalAttention self_attn;
     private readonly LayerNorm layer_norm1, layer_norm2;
     private readonly ClipMlp mlp;
 
     public ClipEncoderLayer(ClipVisionConfig config) : base(nameof(ClipEncoderLayer))
     {
-        self_attn = new ClipAttention(config);
+        self_attn = new BidirectionalAttention(config.HiddenSize, config.NumAttentionHeads);
         layer_norm1 = nn.LayerNorm(config.HiddenSize, config.LayerNormEps);
         mlp = new ClipMlp(config);
         layer_norm2 = nn.LayerNorm(config.HiddenSize, config.LayerNormEps);
@@ -101,30 +102,6 @@ internal sealed class ClipEncoderLayer : nn.Module<Tensor, Tensor>
     {
         var h = x + self_attn.call(layer_norm1.call(x));
         return h + mlp.call(layer_norm2.call(h));
-    }
-}
-
-internal sealed class ClipAttention : nn.Module<Tensor, Tensor>
-{
-    private readonly Linear q_proj, k_proj, v_proj, out_proj;
-    private readonly int heads;
-
-    public ClipAttention(ClipVisionConfig config) : base(nameof(ClipAttention))
-    {
-        heads = config.NumAttentionHeads;
-        q_proj = nn.Linear(config.HiddenSize, config.HiddenSize);
-        k_proj = nn.Linear(config.HiddenSize, config.HiddenSize);
-        v_proj = nn.Linear(config.HiddenSize, config.HiddenSize);
-        out_proj = nn.Linear(config.HiddenSize, config.HiddenSize);
-        RegisterComponents();
-    }
-
-    public override Tensor forward(Tensor x)
-    {
-        long n = x.shape[0], tokens = x.shape[1], width = x.shape[2];
-        Tensor Heads(Tensor t) => t.view(n, tokens, heads, width / heads).transpose(1, 2);
-        var attended = F.scaled_dot_product_attention(Heads(q_proj.call(x)), Heads(k_proj.call(x)), Heads(v_proj.call(x)));
-        return out_proj.call(attended.transpose(1, 2).reshape(n, tokens, width));
     }
 }
 

@@ -37,6 +37,24 @@ public static class ModuleWeights
         }
     }
 
+    /// <summary>Fills a newly built module from the weights in <paramref name="folder"/> (see
+    /// <see cref="SafetensorsCheckpoint.Open"/>); the module is disposed if loading fails.</summary>
+    public static T LoadFolder<T>(T module, string folder, Func<string, bool>? ignoreMissing = null, Func<string, bool>? ignoreUnexpected = null)
+        where T : nn.Module
+    {
+        try
+        {
+            using var weights = SafetensorsCheckpoint.Open(folder);
+            Load(module, weights, ignoreMissing, ignoreUnexpected);
+            return module;
+        }
+        catch
+        {
+            module.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>Writes the module's state (or the chosen entries) as one safetensors file.</summary>
     public static void Save(nn.Module module, string path, Func<string, bool>? include = null, IReadOnlyDictionary<string, string>? metadata = null)
         => SafetensorsWriter.Save(path, module.state_dict().Where(kv => include?.Invoke(kv.Key) ?? true), metadata);
