@@ -6,7 +6,8 @@ public interface ILearningRates
     /// <summary>The group names present in this run (see <see cref="Components.ComponentNames"/>).</summary>
     IReadOnlyList<string> Groups { get; }
 
-    /// <summary>The configured base learning rate of a group, before any schedule.</summary>
+    /// <summary>The group's configured learning rate with the run's schedule (warmup, cosine) applied for this step:
+    /// the rate a scheduler that changes nothing sets.</summary>
     double Base(string group);
 
     /// <summary>The learning rate the next optimiser step will use.</summary>

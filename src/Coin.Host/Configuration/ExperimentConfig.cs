@@ -68,6 +68,13 @@ public sealed class TrainingConfig
 
     [Range(0.0, 10.0)] public double WeightDecay { get; set; }
 
+    /// <summary>Learning-rate schedule within each task: <c>constant</c>, or <c>cosine</c> decay to 0 (LLaVA's).</summary>
+    [RegularExpression("^(constant|cosine)$", ErrorMessage = "expected constant or cosine")]
+    public string Schedule { get; set; } = "constant";
+
+    /// <summary>Share of each task's steps with a linear warmup from 0 (LLaVA uses 0.03).</summary>
+    [Range(0.0, 1.0)] public double WarmupRatio { get; set; }
+
     /// <summary>Gradient clipping by total norm; 0 turns it off.</summary>
     [Range(0.0, 1e6)] public double MaxGradNorm { get; set; } = 1.0;
 }

@@ -6,8 +6,11 @@ namespace Coin.Host.Running;
 /// <summary>Per-group learning rates over one AdamW optimiser whose param groups are in <paramref name="groups"/> order.</summary>
 public sealed class LearningRates(AdamW optimizer, IReadOnlyList<string> groups, IReadOnlyDictionary<string, double> baseRates) : ILearningRates
 {
+    /// <summary>The schedule's factor for the current step (1 when constant).</summary>
+    public double ScheduleFactor { get; set; } = 1.0;
+
     public IReadOnlyList<string> Groups => groups;
-    public double Base(string group) => baseRates[group];
+    public double Base(string group) => baseRates[group] * ScheduleFactor;
     public double Get(string group) => optimizer.ParamGroups.ElementAt(IndexOf(group)).LearningRate;
     public void Set(string group, double learningRate) => optimizer.ParamGroups.ElementAt(IndexOf(group)).LearningRate = learningRate;
 

@@ -44,6 +44,7 @@ public sealed class TaskTrainer(ComposedExperiment run, TrainingConfig training,
             {
                 using var scope = NewDisposeScope();
                 var batchSamples = order.Skip(start).Take(training.BatchSize).Select(i => samples[i]).ToList();
+                rates.ScheduleFactor = LearningRateSchedule.Factor(training.Schedule, training.WarmupRatio, step, stepsInTask);
                 var context = new StepContext(task, step, stepsInTask, globalStep, model, rates,
                     (name, value) => log.Add(task.Name, globalStep, name, value));
                 var batch = model.Collator.Collate(batchSamples, includeAnswer: true);
