@@ -1,0 +1,107 @@
+using System.ComponentModel.DataAnnotations;
+using Coin.Abstractions.Components;
+using Coin.Abstractions.Data;
+using Coin.Abstractions.Plugins;
+using Coin.Abstractions.Training;
+using static TorchSharp.torch;
+
+namespace Coin.Plugins.Continual.Averaging;
+
+public sealed class LlacaOptions
+{
+    /// <summary>k in alpha = k (1 + |g_t|_1) / (|θ_t − ema|_1 · |g_t − g_{t−1}|_1).</summary>
+    [Range(1e-9, 1e9)] public double K { get; set; } = 2.0;
+
+    /// <summary>The fallback rate when alpha is not in (0, 1).</summary>
+    [Range(1e-9, 1.0)] public double Alpha0 { get; set; } = 0.01;
+
+    /// <summary>Tasks on which the adaptive EMA runs; empty means every task. On the others it is plain tuning.</summary>
+    public List<string> Tasks { get; set; } = [];
+}
+
+/// <summary>LLaCA's adaptive EMA: after each optimiser step, per trainable tensor, a rate alpha from the gradient and
+/// the distance to the average (see <see cref="Alpha"/>); the average replaces the live weights at task end. Norms
+/// are computed in float32. The mean alpha and the share of tensors that fell back to alpha0 are logged per step.</summary>
+public sealed class LlacaUpdater(LlacaOptions options) : IContinualUpdater, IDisposable
+{
+    private ParameterAverage? average;
+    private readonly List<Tensor> previousGradients = [];
+    private bool active;
+    private bool wasActive = true;
+
+    /// <summary>alpha = k (1 + gradNorm) / (paramDistance · gradChange); alpha0 when that is not in (0, 1) (including
+    /// division by zero on the first step, when the average equals the weights).</summary>
+    public static double Alpha(double k, double alpha0, double gradNorm, double paramDistance, double gradChange)
+    {
+        double alpha = k * (1 + gradNorm) / (paramDistance * gradChange);
+        return alpha > 0 && alpha < 1 ? alpha : alpha0;
+    }
+
+    public void OnTaskStart(TaskContext context)
+    {
+        active = options.Tasks.Count == 0 || options.Tasks.Contains(context.Task.Name);
+        if (average is null)
+        {
+            var parameters = context.Model.TrainableGroups.SelectMany(g => g.Parameters).ToList();
+            average = new ParameterAverage(parameters);
+            foreach (var p in parameters)
+            {
+                var zero = zeros(p.shape, dtype: ScalarType.Float32, device: p.device);
+                zero.DetachFromDisposeScope();
+                previousGradients.Add(zero);
+            }
+        }
+        else if (active && !wasActive)
+        {
+            average.Reset(); // plain tuning moved the weights away from the average meanwhile
+        }
+        wasActive = active;
+    }
+
+    public IReadOnlyList<Sample> ExtraTrainingSamples(TaskContext context) => [];
+    public Tensor? ExtraLoss(StepContext context, Batch batch, ModelOutput output) => null;
+
+    public void AfterStep(StepContext context)
+    {
+        if (!active) return;
+        double alphaSum = 0;
+        int fallbacks = 0;
+        using var noGrad = no_grad();
+        for (int i = 0; i < average!.Count; i++)
+        {
+            var live = average.Live(i);
+            if (live.grad is null) continue;
+            using var scope = NewDisposeScope();
+            var gradient = live.grad.to_type(ScalarType.Float32);
+            double gradNorm = gradient.abs().sum().item<float>();
+            double distance = (live.detach().to_type(ScalarType.Float32) - average.Average(i)).abs().sum().item<float>();
+            double change = (gradient - previousGradients[i]).abs().sum().item<float>();
+            double alpha = Alpha(options.K, options.Alpha0, gradNorm, distance, change);
+            if (alpha == options.Alpha0) fallbacks++;
+            average.Blend(i, alpha);
+            previousGradients[i].copy_(gradient);
+            alphaSum += alpha;
+        }
+        context.Log("llaca/alpha", alphaSum / Math.Max(1, average.Count));
+        context.Log("llaca/fallback-share", fallbacks / (double)Math.Max(1, average.Count));
+    }
+
+    public void OnTaskEnd(TaskContext context)
+    {
+        if (active) average!.WriteIntoLive();
+    }
+
+    public void Dispose()
+    {
+        average?.Dispose();
+        foreach (var t in previousGradients) t.Dispose();
+        previousGradients.Clear();
+    }
+}
+
+[CoinPlugin(PluginKind.ContinualUpdater, "llaca", "0.1.0", "LLaCA: adaptive EMA of trainable parameters from gradients, written into the model at task end",
+    Capabilities = [PluginCapabilities.NeedsGradients, PluginCapabilities.ExtraMemoryPrefix + "2x"])]
+public sealed class LlacaUpdaterPlugin : PluginFactory<IContinualUpdater, LlacaOptions>
+{
+    protected override IContinualUpdater Create(LlacaOptions options, ComponentContext context) => new LlacaUpdater(options);
+}
