@@ -84,9 +84,10 @@ public sealed class ExperimentRunner(IAnsiConsole console)
         results.Status = "completed";
         results.FinishedUtc = DateTime.UtcNow;
         Save(runDirectory, results, log);
+        var plots = RunPlots.Write(runDirectory, results, log);
         console.Write(AccuracyMatrixTable.Build(results.Tasks, results.AccuracyMatrix, run.Evaluator.Metric));
         console.Write(AccuracyMatrixTable.Metrics(results.Metrics!));
-        console.MarkupLineInterpolated($"results: {Path.Combine(runDirectory, "results.json")}");
+        console.MarkupLineInterpolated($"results: {Path.Combine(runDirectory, "results.json")}; plots: {string.Join(", ", plots.Select(Path.GetFileName))}");
         return runDirectory;
     }
 

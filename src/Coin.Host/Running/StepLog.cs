@@ -13,6 +13,9 @@ public sealed class StepLog
     public IEnumerable<(string Task, long Step, double Value)> Series(string name)
         => rows.Where(r => r.Name == name).Select(r => (r.Task, r.Step, r.Value));
 
+    /// <summary>The logged names, in order of first appearance.</summary>
+    public IEnumerable<string> Names() => rows.Select(r => r.Name).Distinct();
+
     public string ToCsv()
     {
         var text = new StringBuilder("task,step,name,value\n");

@@ -38,6 +38,10 @@ public class RunCommandTests
         Assert.That(config.GetProperty("model").GetProperty("backbone").GetProperty("options").GetProperty("preset").GetString(), Is.EqualTo("tiny"));
         Assert.That(results.GetProperty("threads").GetInt32(), Is.EqualTo(1), "COIN_THREADS from the environment is applied");
         Assert.That(results.GetProperty("versions").GetProperty("torchSharp").GetString(), Is.EqualTo("0.107.0"));
+        string folder = Directory.GetDirectories(Path.Combine(directory, "runs")).Single();
+        foreach (string plot in new[] { "accuracy-matrix.png", "accuracy-by-task.png", "loss.png" })
+            Assert.That(File.ReadAllBytes(Path.Combine(folder, plot))[..4], Is.EqualTo(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }), plot);
+        Assert.That(File.ReadAllText(Path.Combine(folder, "accuracy-matrix.csv")), Does.StartWith("after,color,position\ncolor,"));
         foreach (var training in results.GetProperty("training").EnumerateArray())
             Assert.That(training.GetProperty("finalLoss").GetDouble(), Is.LessThan(training.GetProperty("firstLoss").GetDouble()));
     }

@@ -1,0 +1,89 @@
+using Coin.Host.Results;
+using Coin.Host.Running;
+using ScottPlot;
+
+namespace Coin.Host.Presentation;
+
+/// <summary>PNG plots of a run: the accuracy matrix as a heatmap, each task's accuracy across stages, the training
+/// loss, and every other scalar a plugin logged (e.g. LLaCA's alpha), one file each.</summary>
+public static class RunPlots
+{
+    public static IReadOnlyList<string> Write(string folder, RunResults results, StepLog log)
+    {
+        var written = new List<string>();
+        void Save(Plot plot, string name, int width = 900, int height = 500)
+        {
+            string path = Path.Combine(folder, name);
+            string temporary = path + ".tmp.png";
+            plot.SavePng(temporary, width, height);
+            File.Move(temporary, path, overwrite: true);
+            written.Add(path);
+        }
+
+        if (results.AccuracyMatrix.Count > 0)
+        {
+            Save(Heatmap(results), "accuracy-matrix.png", Math.Max(520, 220 + 90 * results.Tasks.Count), 160 + 60 * results.AccuracyMatrix.Count);
+            Save(AccuracyByTask(results), "accuracy-by-task.png");
+        }
+        foreach (string name in log.Names().Where(n => !n.StartsWith("lr/", StringComparison.Ordinal)))
+            Save(Series(log, name), $"{name.Replace('/', '-')}.png");
+        return written;
+    }
+
+    private static Plot Heatmap(RunResults results)
+    {
+        var plot = new Plot();
+        int rows = results.AccuracyMatrix.Count, columns = results.Tasks.Count;
+        var values = new double[rows, columns];
+        for (int t = 0; t < rows; t++) for (int i = 0; i < columns; i++) values[t, i] = results.AccuracyMatrix[t][i];
+        var heatmap = plot.Add.Heatmap(values);
+        heatmap.Colormap = new ScottPlot.Colormaps.Viridis();
+        heatmap.ManualRange = new ScottPlot.Range(0, 100);
+        plot.Add.ColorBar(heatmap);
+        for (int t = 0; t < rows; t++)
+            for (int i = 0; i < columns; i++)
+            {
+                var label = plot.Add.Text(values[t, i].ToString("F0"), i, rows - 1 - t);
+                label.LabelFontColor = values[t, i] > 60 ? Colors.Black : Colors.White;
+                label.LabelAlignment = Alignment.MiddleCenter;
+            }
+        plot.Axes.Bottom.SetTicks(Enumerable.Range(0, columns).Select(i => (double)i).ToArray(), [.. results.Tasks]);
+        plot.Axes.Left.SetTicks(Enumerable.Range(0, rows).Select(t => (double)(rows - 1 - t)).ToArray(), results.Tasks.Take(rows).ToArray());
+        plot.Title("Accuracy (%): rows = after training, columns = task");
+        return plot;
+    }
+
+    private static Plot AccuracyByTask(RunResults results)
+    {
+        var plot = new Plot();
+        double[] stages = Enumerable.Range(0, results.AccuracyMatrix.Count).Select(s => (double)s).ToArray();
+        for (int i = 0; i < results.Tasks.Count; i++)
+        {
+            var line = plot.Add.Scatter(stages, results.AccuracyMatrix.Select(row => row[i]).ToArray());
+            line.LegendText = results.Tasks[i];
+        }
+        plot.Axes.Bottom.SetTicks(stages, results.Tasks.Take(stages.Length).ToArray());
+        plot.Axes.SetLimitsY(-2, 102);
+        plot.XLabel("after training");
+        plot.YLabel("accuracy (%)");
+        plot.ShowLegend(Edge.Right);
+        plot.Title("Each task's accuracy across the stream");
+        return plot;
+    }
+
+    private static Plot Series(StepLog log, string name)
+    {
+        var plot = new Plot();
+        foreach (var task in log.Series(name).GroupBy(s => s.Task))
+        {
+            var line = plot.Add.Scatter(task.Select(s => (double)s.Step).ToArray(), task.Select(s => s.Value).ToArray());
+            line.MarkerSize = 0;
+            line.LegendText = task.Key;
+        }
+        plot.XLabel("optimiser step");
+        plot.YLabel(name);
+        plot.ShowLegend(Edge.Right);
+        plot.Title(name);
+        return plot;
+    }
+}
