@@ -60,6 +60,9 @@ public sealed class TrainingConfig
 {
     [Range(1, 10_000)] public int Epochs { get; set; } = 4;
     [Range(1, 65_536)] public int BatchSize { get; set; } = 16;
+    /// <summary>Micro-batches of <see cref="BatchSize"/> whose gradients are summed into one optimiser step.</summary>
+    [Range(1, 4096)] public int GradientAccumulation { get; set; } = 1;
+
     [Range(0.0, 10.0)] public double LearningRate { get; set; } = 1e-3;
 
     /// <summary>Per-component base learning rates (<c>encoder</c>, <c>connector</c>, <c>backbone</c>); a

@@ -16,8 +16,15 @@ public sealed class TaskTrainer(ComposedExperiment run, TrainingConfig training,
 
     public sealed record Summary(int Steps, double FirstLoss, double FinalLoss, double Seconds);
 
+    /// <summary>Positions whose next token is an answer token (what the loss averages over).</summary>
+    private static long AnswerTokens(Batch batch)
+    {
+        using var scope = NewDisposeScope();
+        return batch.Labels.narrow(1, 1, batch.Labels.shape[1] - 1).ne(Batch.IgnoreIndex).sum().item<long>();
+    }
+
     public static int StepsFor(int samples, TrainingConfig training)
-        => training.Epochs * (int)Math.Ceiling(samples / (double)training.BatchSize);
+        => training.Epochs * (int)Math.Ceiling(samples / (double)(training.BatchSize * training.GradientAccumulation));
 
     public Summary Train(TaskInfo task, IReadOnlyList<Sample> samples, Random shuffle, IProgressSink progress)
     {
@@ -36,35 +43,47 @@ public sealed class TaskTrainer(ComposedExperiment run, TrainingConfig training,
         double firstLoss = double.NaN, lastLoss = double.NaN;
         int step = 0;
         model.SetTraining(true);
+        int samplesPerStep = training.BatchSize * training.GradientAccumulation;
         for (int epoch = 0; epoch < training.Epochs; epoch++)
         {
             int[] order = Enumerable.Range(0, samples.Count).ToArray();
             shuffle.Shuffle(order);
-            for (int start = 0; start < order.Length; start += training.BatchSize, step++, globalStep++)
+            for (int start = 0; start < order.Length; start += samplesPerStep, step++, globalStep++)
             {
                 using var scope = NewDisposeScope();
-                var batchSamples = order.Skip(start).Take(training.BatchSize).Select(i => samples[i]).ToList();
+                var stepSamples = order.Skip(start).Take(samplesPerStep).Select(i => samples[i]).ToList();
                 rates.ScheduleFactor = LearningRateSchedule.Factor(training.Schedule, training.WarmupRatio, step, stepsInTask);
                 var context = new StepContext(task, step, stepsInTask, globalStep, model, rates,
                     (name, value) => log.Add(task.Name, globalStep, name, value));
-                var batch = model.Collator.Collate(batchSamples, includeAnswer: true);
-                var output = model.Forward(batch);
-                var loss = output.Loss;
-                if (run.Balance.AuxiliaryLoss(context, batch, output) is { } auxiliary) loss = loss + auxiliary;
-                if (run.Continual.ExtraLoss(context, batch, output) is { } extra) loss = loss + extra;
-
-                double lossValue = loss.item<float>();
-                if (!double.IsFinite(lossValue))
-                    throw new CoinUserException(
-                        $"task '{task.Name}', step {step}: the loss is {lossValue}; learning rates were {rates}. " +
-                        "Lower training.learningRate or enable training.maxGradNorm.");
                 optimizer.zero_grad();
-                loss.backward();
+                // Collated up front to count answer tokens: weighting each micro-batch's mean loss by its share of the
+                // step's tokens makes the accumulated gradient exactly that of one batch holding them all.
+                var microBatches = stepSamples.Chunk(training.BatchSize).Select(m => model.Collator.Collate(m, includeAnswer: true)).ToList();
+                var tokens = microBatches.Select(AnswerTokens).ToList();
+                double totalTokens = Math.Max(1, tokens.Sum());
+                double lossValue = 0;
+                for (int m = 0; m < microBatches.Count; m++)
+                {
+                    using var microScope = NewDisposeScope();
+                    var batch = microBatches[m];
+                    var output = model.Forward(batch);
+                    var loss = output.Loss;
+                    if (run.Balance.AuxiliaryLoss(context, batch, output) is { } auxiliary) loss = loss + auxiliary;
+                    if (run.Continual.ExtraLoss(context, batch, output) is { } extra) loss = loss + extra;
+                    double share = tokens[m] / totalTokens;
+                    double value = loss.item<float>();
+                    if (!double.IsFinite(value))
+                        throw new CoinUserException(
+                            $"task '{task.Name}', step {step}: the loss is {value}; learning rates were {rates}. " +
+                            "Lower training.learningRate or enable training.maxGradNorm.");
+                    (loss * share).backward();
+                    lossValue += value * share;
+                }
                 if (training.MaxGradNorm > 0) nn.utils.clip_grad_norm_(trainable, training.MaxGradNorm);
                 run.Balance.BeforeOptimizerStep(context);
                 optimizer.step();
                 run.Continual.AfterStep(context);
-                run.Balance.AfterOptimizerStep(context, batch);
+                run.Balance.AfterOptimizerStep(context, microBatches[^1]);
 
                 if (double.IsNaN(firstLoss)) firstLoss = lossValue;
                 lastLoss = lossValue;

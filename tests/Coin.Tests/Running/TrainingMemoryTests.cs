@@ -18,7 +18,7 @@ public class TrainingMemoryTests
     [Test]
     public void ResidentMemoryAndLiveTensorsStayFlatOverManySteps()
     {
-        const int warmupSteps = 40, measuredSteps = 600, batchSize = 8;
+        const int warmupSteps = 40, measuredSteps = 2000, batchSize = 8;
         var (experiment, run) = InProcessExperiment.Compose(new Dictionary<string, string?>
         {
             ["training:epochs"] = "1",
