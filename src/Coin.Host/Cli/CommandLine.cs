@@ -12,11 +12,19 @@ public sealed record CommandLine(
     /// <summary>Options of <c>coin bench</c>.</summary>
     public BenchOptions Bench { get; init; } = new();
 
+    /// <summary>Run folders given to <c>coin compare</c>.</summary>
+    public IReadOnlyList<string> RunDirectories { get; init; } = [];
+
+    /// <summary>Where <c>coin compare</c> writes its plot.</summary>
+    public string ComparisonPlot { get; init; } = "comparison.png";
+
     public const string Usage = """
         Usage:
           coin run [FILE] [options]   train and evaluate an experiment (no FILE: the built-in default)
           coin plugins [FILE] [--plugins DIR]
                                       list discovered plugins: kind, name, version, folder, status
+          coin compare RUN_DIR... [--plot FILE.png]
+                                      one table of runs (mean ± std over runs with the same name) and a plot
           coin bench [--presets tiny,d512] [--steps N] [--batch N] [--tokens N] [--threads N]
                                       time forward+backward+AdamW of the llama backbone per preset
           coin --help | --version
@@ -37,11 +45,13 @@ public sealed record CommandLine(
         if (args.Count == 0 || args[0] is "-h" or "--help" or "help") return new("help", null, [], []);
         if (args[0] == "--version") return new("version", null, [], []);
         string command = args[0];
-        if (command is not ("run" or "plugins" or "bench"))
-            throw new CoinUserException($"unknown command '{command}'; accepted: run, plugins, bench, --help, --version");
+        if (command is not ("run" or "plugins" or "bench" or "compare"))
+            throw new CoinUserException($"unknown command '{command}'; accepted: run, plugins, compare, bench, --help, --version");
 
         string? file = null;
         var bench = new BenchOptions();
+        var runs = new List<string>();
+        string plot = "comparison.png";
         var overrides = new List<KeyValuePair<string, string?>>();
         var plugins = new List<string>();
         for (int i = 1; i < args.Count; i++)
@@ -60,6 +70,9 @@ public sealed record CommandLine(
                 case "--plugins":
                     plugins.Add(Value(args, ref i));
                     break;
+                case "--plot" when command == "compare":
+                    plot = Value(args, ref i);
+                    break;
                 case "--presets" when command == "bench":
                     bench = bench with { Presets = Value(args, ref i).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) };
                     break;
@@ -75,12 +88,18 @@ public sealed record CommandLine(
                     break;
                 default:
                     if (arg.StartsWith('-')) throw new CoinUserException($"unknown option '{arg}'; see coin --help");
+                    if (command == "compare")
+                    {
+                        runs.Add(arg);
+                        break;
+                    }
                     if (file is not null) throw new CoinUserException($"unexpected argument '{arg}': only one experiment file is accepted");
                     file = arg;
                     break;
             }
         }
-        return new(command, file, overrides, plugins) { Bench = bench };
+        if (command == "compare" && runs.Count == 0) throw new CoinUserException("coin compare needs at least one run folder");
+        return new(command, file, overrides, plugins) { Bench = bench, RunDirectories = runs, ComparisonPlot = plot };
     }
 
     private static int PositiveInteger(string option, string text)

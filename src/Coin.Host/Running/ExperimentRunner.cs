@@ -85,6 +85,7 @@ public sealed class ExperimentRunner(IAnsiConsole console)
         results.FinishedUtc = DateTime.UtcNow;
         Save(runDirectory, results, log);
         var plots = RunPlots.Write(runDirectory, results, log);
+        AtomicFile.WriteAllText(Path.Combine(runDirectory, "report.md"), RunReport.Markdown(results, plots));
         console.Write(AccuracyMatrixTable.Build(results.Tasks, results.AccuracyMatrix, run.Evaluator.Metric));
         console.Write(AccuracyMatrixTable.Metrics(results.Metrics!));
         console.MarkupLineInterpolated($"results: {Path.Combine(runDirectory, "results.json")}; plots: {string.Join(", ", plots.Select(Path.GetFileName))}");

@@ -1,0 +1,55 @@
+using System.Globalization;
+using Coin.Host.Results;
+using ScottPlot;
+using Spectre.Console;
+
+namespace Coin.Host.Cli;
+
+/// <summary><c>coin compare RUN_DIR...</c>: one table of methods (ACC, MAA, BWT, forgetting, plasticity, time) with
+/// mean ± std over runs of the same experiment name, and a bar plot of ACC and forgetting.</summary>
+public sealed class CompareCommand(CommandLine commandLine, IAnsiConsole console) : ICommand
+{
+    public string Name => "compare";
+
+    public int Execute()
+    {
+        var methods = MethodSummary.Group(commandLine.RunDirectories.Select(RunSummary.Read));
+        string Cell((double Mean, double Std) v, int runs) => runs > 1
+            ? $"{v.Mean.ToString("F1", CultureInfo.InvariantCulture)} ± {v.Std.ToString("F1", CultureInfo.InvariantCulture)}"
+            : v.Mean.ToString("F1", CultureInfo.InvariantCulture);
+        var table = new Table().AddColumns("method", "runs (seeds)", "ACC", "MAA", "BWT", "forgetting", "plasticity", "time (s)");
+        foreach (var m in methods)
+            table.AddRow(Markup.Escape(m.Name), $"{m.Runs.Count} ({string.Join(", ", m.Runs.Select(r => r.Seed))})",
+                Cell(m.Of(x => x.FinalAverageAccuracy), m.Runs.Count), Cell(m.Of(x => x.MeanAverageAccuracy), m.Runs.Count),
+                Cell(m.Of(x => x.BackwardTransfer), m.Runs.Count), Cell(m.Of(x => x.Forgetting), m.Runs.Count),
+                Cell(m.Of(x => x.Plasticity), m.Runs.Count), Cell(m.Seconds, m.Runs.Count));
+        console.Write(table);
+        WritePlot(methods, Path.GetFullPath(commandLine.ComparisonPlot));
+        console.MarkupLineInterpolated($"plot: {Path.GetFullPath(commandLine.ComparisonPlot)}");
+        return 0;
+    }
+
+    private static void WritePlot(IReadOnlyList<MethodSummary> methods, string path)
+    {
+        var plot = new Plot();
+        var bars = new List<Bar>();
+        for (int i = 0; i < methods.Count; i++)
+        {
+            var (acc, accStd) = methods[i].Of(x => x.FinalAverageAccuracy);
+            var (forgetting, forgettingStd) = methods[i].Of(x => x.Forgetting);
+            bars.Add(new Bar { Position = 3 * i, Value = acc, Error = accStd, FillColor = Colors.SteelBlue });
+            bars.Add(new Bar { Position = 3 * i + 1, Value = forgetting, Error = forgettingStd, FillColor = Colors.IndianRed });
+        }
+        plot.Add.Bars(bars);
+        plot.Axes.Bottom.SetTicks(methods.Select((_, i) => 3.0 * i + 0.5).ToArray(), methods.Select(m => m.Name).ToArray());
+        plot.Legend.ManualItems.Add(new LegendItem { LabelText = "ACC", FillColor = Colors.SteelBlue });
+        plot.Legend.ManualItems.Add(new LegendItem { LabelText = "forgetting", FillColor = Colors.IndianRed });
+        plot.ShowLegend(Edge.Right);
+        plot.YLabel("%");
+        plot.Title("ACC and forgetting (%, mean ± std over seeds)");
+        plot.Axes.SetLimitsY(0, 100);
+        string temporary = path + ".tmp.png";
+        plot.SavePng(temporary, Math.Max(600, 160 * methods.Count + 200), 450);
+        File.Move(temporary, path, overwrite: true);
+    }
+}

@@ -1,0 +1,49 @@
+using System.Globalization;
+using System.Text;
+
+namespace Coin.Host.Results;
+
+/// <summary>report.md: what ran, the accuracy matrix, the continual metrics and the time per task, for reading in a
+/// browser or a pull request.</summary>
+public static class RunReport
+{
+    public static string Markdown(RunResults results, IReadOnlyList<string> plots)
+    {
+        string F(double value) => value.ToString("F1", CultureInfo.InvariantCulture);
+        var md = new StringBuilder();
+        md.AppendLine($"# Run `{results.Name}`").AppendLine();
+        md.AppendLine($"- experiment: {results.Source}");
+        md.AppendLine($"- status: {results.Status}; started {results.StartedUtc:u}{(results.FinishedUtc is { } end ? $", finished {end:u}" : "")}");
+        md.AppendLine($"- seed {results.Seed}, device {results.Device}, {results.Threads} threads");
+        md.AppendLine($"- coin {results.Versions.Coin}, contract {results.Versions.Contract}, TorchSharp {results.Versions.TorchSharp} ({results.Versions.TorchBackend})").AppendLine();
+
+        md.AppendLine("## Components").AppendLine().AppendLine("| key | kind | plugin | version |").AppendLine("|---|---|---|---|");
+        foreach (var c in results.Components) md.AppendLine($"| {c.Key} | {c.Kind} | {c.Name} | {c.Version} |");
+        md.AppendLine();
+
+        md.AppendLine("## Accuracy (%) after each task").AppendLine();
+        md.AppendLine("| after training | " + string.Join(" | ", results.Tasks) + " |");
+        md.AppendLine("|---|" + string.Concat(results.Tasks.Select(_ => "---:|")));
+        if (results.ZeroShot is { } zero) md.AppendLine("| (zero-shot) | " + string.Join(" | ", zero.Select(F)) + " |");
+        for (int t = 0; t < results.AccuracyMatrix.Count; t++)
+            md.AppendLine($"| {results.Tasks[t]} | " + string.Join(" | ", results.AccuracyMatrix[t].Select(F)) + " |");
+        md.AppendLine();
+
+        if (results.Metrics is { } m)
+        {
+            md.AppendLine("## Continual metrics (%)").AppendLine().AppendLine("| ACC | MAA | BWT | forgetting | plasticity | FWT |").AppendLine("|---:|---:|---:|---:|---:|---:|");
+            md.AppendLine($"| {F(m.FinalAverageAccuracy)} | {F(m.MeanAverageAccuracy)} | {F(m.BackwardTransfer)} | {F(m.Forgetting)} | {F(m.Plasticity)} | {(m.ForwardTransfer is { } fwt ? F(fwt) : "n/a")} |").AppendLine();
+        }
+
+        md.AppendLine("## Training").AppendLine().AppendLine("| task | samples | steps | first loss | final loss | train s | eval s |").AppendLine("|---|---:|---:|---:|---:|---:|---:|");
+        foreach (var t in results.Training)
+            md.AppendLine($"| {t.Task} | {t.Samples} | {t.Steps} | {t.FirstLoss:F3} | {t.FinalLoss:F3} | {t.TrainSeconds:F1} | {t.EvalSeconds:F1} |");
+        md.AppendLine();
+        if (plots.Count > 0)
+        {
+            md.AppendLine("## Plots").AppendLine();
+            foreach (string plot in plots) md.AppendLine($"![{Path.GetFileNameWithoutExtension(plot)}]({Path.GetFileName(plot)})");
+        }
+        return md.ToString();
+    }
+}
