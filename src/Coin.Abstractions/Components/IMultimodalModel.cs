@@ -21,6 +21,10 @@ public interface IMultimodalModel
     /// <summary>The trainable parameter groups, set after the adapter is applied; empty groups are left out.</summary>
     IReadOnlyList<ParameterGroup> TrainableGroups { get; }
 
+    /// <summary>Collates samples into a training batch (prompt and answer, labels on the answer) on the model's
+    /// device, in the caller's dispose scope — for methods that run the model themselves (EWC's Fisher, LwF).</summary>
+    Batch Collate(IReadOnlyList<Sample> samples);
+
     /// <summary>Encodes, connects, splices features at the placeholders and runs the backbone.</summary>
     /// <returns>Logits and the per-position labels aligned with them, in the caller's dispose scope.</returns>
     ModelOutput Forward(Batch batch);

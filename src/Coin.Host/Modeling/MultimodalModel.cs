@@ -40,6 +40,8 @@ public sealed class MultimodalModel(
         foreach (var module in AllModules()) module.train(training);
     }
 
+    public Batch Collate(IReadOnlyList<Sample> samples) => collator.Collate(samples, includeAnswer: true);
+
     public ModelOutput Forward(Batch batch)
     {
         var (embeddings, mask, labels) = Splice(batch, padLeft: false);

@@ -66,6 +66,7 @@ public sealed class TaskTrainer(ComposedExperiment run, TrainingConfig training,
                 {
                     using var microScope = NewDisposeScope();
                     var batch = microBatches[m];
+                    run.Continual.BeforeForward(context, batch);
                     var output = model.Forward(batch);
                     var loss = output.Loss;
                     if (run.Balance.AuxiliaryLoss(context, batch, output) is { } auxiliary) loss = loss + auxiliary;

@@ -19,6 +19,7 @@ public class AveragingUpdaterTests
         public IReadOnlyList<nn.Module> ComponentModules(string component) => throw new NotSupportedException();
         public IReadOnlyList<ParameterGroup> TrainableGroups => [new ParameterGroup(ComponentNames.Backbone, [parameter])];
         public ModelOutput Forward(Batch batch) => throw new NotSupportedException();
+        public Batch Collate(IReadOnlyList<Sample> samples) => throw new NotSupportedException();
     }
 
     private static readonly TaskInfo TaskA = new("A", 0, ["image"]);

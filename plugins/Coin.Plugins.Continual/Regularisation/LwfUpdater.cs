@@ -1,0 +1,86 @@
+using System.ComponentModel.DataAnnotations;
+using Coin.Abstractions.Components;
+using Coin.Abstractions.Data;
+using Coin.Abstractions.Plugins;
+using Coin.Abstractions.Training;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace Coin.Plugins.Continual.Regularisation;
+
+public sealed class LwfOptions
+{
+    [Range(0.01, 100.0)] public double Temperature { get; set; } = 2.0;
+    [Range(0.0, 1e6)] public double Lambda { get; set; } = 1.0;
+}
+
+/// <summary>Learning without forgetting: the model as it was at the end of the previous task answers each new batch
+/// (its trainable weights are swapped in before the forward pass and swapped back), and a distillation term
+/// λ·T²·KL(p_old^T ‖ p_new^T) over the answer positions keeps the new model close to those answers. Only the
+/// trainable parameters are stored: frozen ones are the same in both models.</summary>
+public sealed class LwfUpdater(LwfOptions options) : IContinualUpdater, IDisposable
+{
+    private readonly List<(Parameter Live, Tensor Previous)> previous = [];
+    private Tensor? teacher;
+
+    public void OnTaskStart(TaskContext context) { }
+    public IReadOnlyList<Sample> ExtraTrainingSamples(TaskContext context) => [];
+    public void AfterStep(StepContext context) { }
+
+    public void BeforeForward(StepContext context, Batch batch)
+    {
+        teacher = null;
+        if (previous.Count == 0) return;
+        using var noGrad = no_grad();
+        var current = previous.Select(e => e.Live.detach().clone()).ToList();
+        foreach (var (live, old) in previous) live.copy_(old);
+        try
+        {
+            teacher = context.Model.Forward(batch).Logits.detach();
+        }
+        finally
+        {
+            for (int i = 0; i < previous.Count; i++) previous[i].Live.copy_(current[i]);
+        }
+    }
+
+    public Tensor? ExtraLoss(StepContext context, Batch batch, ModelOutput output)
+    {
+        if (teacher is null) return null;
+        long length = output.Logits.shape[1];
+        var answer = output.Labels.narrow(1, 1, length - 1).ne(Batch.IgnoreIndex);
+        var student = output.Logits.narrow(1, 0, length - 1)[answer] / options.Temperature;
+        var old = teacher.narrow(1, 0, length - 1)[answer] / options.Temperature;
+        var oldLog = F.log_softmax(old, -1);
+        var kl = (oldLog.exp() * (oldLog - F.log_softmax(student, -1))).sum(-1).mean();
+        return kl * (options.Lambda * options.Temperature * options.Temperature);
+    }
+
+    public void OnTaskEnd(TaskContext context)
+    {
+        using var noGrad = no_grad();
+        if (previous.Count == 0)
+            foreach (var p in context.Model.TrainableGroups.SelectMany(g => g.Parameters))
+            {
+                var copy = p.detach().clone();
+                copy.DetachFromDisposeScope();
+                previous.Add((p, copy));
+            }
+        else
+            foreach (var (live, old) in previous) old.copy_(live);
+    }
+
+    public void Dispose()
+    {
+        foreach (var (_, old) in previous) old.Dispose();
+        previous.Clear();
+    }
+}
+
+[CoinPlugin(PluginKind.ContinualUpdater, "lwf", "0.1.0", "Learning without forgetting: distillation from the previous task's model on new inputs",
+    Capabilities = [PluginCapabilities.NeedsPreviousModel, PluginCapabilities.ExtraMemoryPrefix + "1x"])]
+public sealed class LwfUpdaterPlugin : PluginFactory<IContinualUpdater, LwfOptions>
+{
+    protected override IContinualUpdater Create(LwfOptions options, ComponentContext context) => new LwfUpdater(options);
+}

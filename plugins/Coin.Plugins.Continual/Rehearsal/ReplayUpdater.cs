@@ -1,0 +1,55 @@
+using System.ComponentModel.DataAnnotations;
+using Coin.Abstractions.Components;
+using Coin.Abstractions.Data;
+using Coin.Abstractions.Plugins;
+using Coin.Abstractions.Training;
+using static TorchSharp.torch;
+
+namespace Coin.Plugins.Continual.Rehearsal;
+
+public sealed class ReplayOptions
+{
+    /// <summary>Samples kept from each finished task (reservoir sampling over its training set).</summary>
+    [Range(1, 1_000_000)] public int BufferPerTask { get; set; } = 64;
+}
+
+/// <summary>Experience replay: at the end of each task a reservoir sample of its training data is kept; every later
+/// task trains on its own data mixed with all kept samples.</summary>
+public sealed class ReplayUpdater(ReplayOptions options, int seed) : IContinualUpdater
+{
+    private readonly List<Sample> buffer = [];
+
+    public IReadOnlyList<Sample> Buffer => buffer;
+
+    public void OnTaskStart(TaskContext context) { }
+
+    public IReadOnlyList<Sample> ExtraTrainingSamples(TaskContext context) => [.. buffer];
+
+    public Tensor? ExtraLoss(StepContext context, Batch batch, ModelOutput output) => null;
+
+    public void AfterStep(StepContext context) { }
+
+    public void OnTaskEnd(TaskContext context)
+        => buffer.AddRange(Reservoir(context.TrainSamples, options.BufferPerTask, new Random(unchecked(seed * 7_919 + context.Task.Index))));
+
+    /// <summary>Algorithm R: a uniform sample of <paramref name="size"/> items in one pass.</summary>
+    public static List<T> Reservoir<T>(IEnumerable<T> items, int size, Random random)
+    {
+        var kept = new List<T>(size);
+        int seen = 0;
+        foreach (var item in items)
+        {
+            if (kept.Count < size) kept.Add(item);
+            else if (random.Next(seen + 1) is var j && j < size) kept[j] = item;
+            seen++;
+        }
+        return kept;
+    }
+}
+
+[CoinPlugin(PluginKind.ContinualUpdater, "replay", "0.1.0", "Experience replay: a reservoir sample per task mixed into later tasks' training",
+    Capabilities = [PluginCapabilities.NeedsStoredData])]
+public sealed class ReplayUpdaterPlugin : PluginFactory<IContinualUpdater, ReplayOptions>
+{
+    protected override IContinualUpdater Create(ReplayOptions options, ComponentContext context) => new ReplayUpdater(options, context.Seed);
+}
