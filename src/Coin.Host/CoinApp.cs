@@ -15,6 +15,7 @@ public static class CoinApp
 {
     public const int UserError = 2;
     public const int InternalError = 1;
+    public const int Interrupted = 130;
 
     public static int Run(string[] args, IAnsiConsole console)
     {
@@ -30,8 +31,13 @@ public static class CoinApp
                     console.WriteLine($"coin {BuildInfo.Version} (contract {CoinContract.Version}, TorchSharp {TorchRuntime.TorchSharpVersion}, {BuildInfo.TorchBackend} backend)");
                     return 0;
             }
+            Running.Interruption.Install();
             using var host = BuildHost(commandLine, console);
             return host.Services.GetServices<ICommand>().Single(c => c.Name == commandLine.Command).Execute();
+        }
+        catch (OperationCanceledException)
+        {
+            return Interrupted;
         }
         catch (CoinUserException e)
         {

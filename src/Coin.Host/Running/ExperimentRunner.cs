@@ -59,26 +59,38 @@ public sealed class ExperimentRunner(IAnsiConsole console)
             Save(runDirectory, results, log);
         }
 
-        foreach (var task in tasks)
+        try
         {
-            var taskContext = new Abstractions.Training.TaskContext(task, run.Model, run.Data.LoadTrain(task));
-            run.Continual.OnTaskStart(taskContext);
-            var samples = taskContext.TrainSamples.Concat(run.Continual.ExtraTrainingSamples(taskContext)).ToList();
-            var shuffle = new Random(unchecked(config.Seed * 31 + task.Index));
-            var summary = ConsoleProgress.Run(console, $"train {task.Name}", TaskTrainer.StepsFor(samples.Count, config.Training), "steps",
-                sink => trainer.Train(task, samples, shuffle, sink));
-            run.Continual.OnTaskEnd(taskContext);
+            foreach (var task in tasks)
+            {
+                var taskContext = new Abstractions.Training.TaskContext(task, run.Model, run.Data.LoadTrain(task));
+                run.Continual.OnTaskStart(taskContext);
+                var samples = taskContext.TrainSamples.Concat(run.Continual.ExtraTrainingSamples(taskContext)).ToList();
+                var shuffle = new Random(unchecked(config.Seed * 31 + task.Index));
+                var summary = ConsoleProgress.Run(console, $"train {task.Name}", TaskTrainer.StepsFor(samples.Count, config.Training), "steps",
+                    sink => trainer.Train(task, samples, shuffle, sink));
+                run.Continual.OnTaskEnd(taskContext);
 
-            var clock = Stopwatch.StartNew();
-            var scores = ConsoleProgress.Run(console, $"evaluate after {task.Name}", testTotal, "samples",
-                sink => evaluator.EvaluateAll(tasks, TestSamples, sink));
-            results.AccuracyMatrix.Add(scores.Select(s => s.Accuracy).ToArray());
-            results.Metrics = ContinualMetrics.Compute(results.AccuracyMatrix, results.ZeroShot);
-            results.Scores.AddRange(tasks.Zip(scores, (t, s) => new ScoreEntry(task.Name, t.Name, s.Metric, s.Accuracy, s.Count)));
-            results.Training.Add(new TrainingEntry(task.Name, samples.Count, summary.Steps, summary.FirstLoss, summary.FinalLoss,
-                summary.Seconds, clock.Elapsed.TotalSeconds));
-            console.MarkupLineInterpolated($"  [green]{task.Name}[/]: {summary.Steps} steps, loss {summary.FirstLoss:F3} → {summary.FinalLoss:F3}, {summary.Seconds:F1}s; accuracy {string.Join("  ", tasks.Zip(scores, (t, s) => $"{t.Name} {s.Accuracy:F1}"))}");
+                var clock = Stopwatch.StartNew();
+                var scores = ConsoleProgress.Run(console, $"evaluate after {task.Name}", testTotal, "samples",
+                    sink => evaluator.EvaluateAll(tasks, TestSamples, sink));
+                results.AccuracyMatrix.Add(scores.Select(s => s.Accuracy).ToArray());
+                results.Metrics = ContinualMetrics.Compute(results.AccuracyMatrix, results.ZeroShot);
+                results.Scores.AddRange(tasks.Zip(scores, (t, s) => new ScoreEntry(task.Name, t.Name, s.Metric, s.Accuracy, s.Count)));
+                results.Training.Add(new TrainingEntry(task.Name, samples.Count, summary.Steps, summary.FirstLoss, summary.FinalLoss,
+                    summary.Seconds, clock.Elapsed.TotalSeconds));
+                console.MarkupLineInterpolated($"  [green]{task.Name}[/]: {summary.Steps} steps, loss {summary.FirstLoss:F3} → {summary.FinalLoss:F3}, {summary.Seconds:F1}s; accuracy {string.Join("  ", tasks.Zip(scores, (t, s) => $"{t.Name} {s.Accuracy:F1}"))}");
+                Save(runDirectory, results, log);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Ctrl+C: finished tasks are already in results.json; record why the rest is missing and stop.
+            results.Status = "interrupted";
+            results.FinishedUtc = DateTime.UtcNow;
             Save(runDirectory, results, log);
+            console.MarkupLineInterpolated($"[yellow]interrupted[/] during '{Interruption.TaskName}'; results of finished tasks: {Path.Combine(runDirectory, "results.json")}");
+            throw;
         }
 
         results.Status = "completed";

@@ -19,6 +19,7 @@ public sealed class StreamEvaluator(ComposedExperiment run, int batchSize, Gener
             var predictions = new List<Prediction>(samples.Count);
             for (int start = 0; start < samples.Count; start += batchSize)
             {
+                Interruption.ThrowIfRequested();
                 using var scope = NewDisposeScope();
                 var chunk = samples.Skip(start).Take(batchSize).ToList();
                 var outputs = TextGenerator.Generate(run.Model, chunk, generation);

@@ -44,12 +44,14 @@ public sealed class TaskTrainer(ComposedExperiment run, TrainingConfig training,
         int step = 0;
         model.SetTraining(true);
         int samplesPerStep = training.BatchSize * training.GradientAccumulation;
+        Interruption.TaskName = task.Name;
         for (int epoch = 0; epoch < training.Epochs; epoch++)
         {
             int[] order = Enumerable.Range(0, samples.Count).ToArray();
             shuffle.Shuffle(order);
             for (int start = 0; start < order.Length; start += samplesPerStep, step++, globalStep++)
             {
+                Interruption.ThrowIfRequested();
                 using var scope = NewDisposeScope();
                 var stepSamples = order.Skip(start).Take(samplesPerStep).Select(i => samples[i]).ToList();
                 rates.ScheduleFactor = LearningRateSchedule.Factor(training.Schedule, training.WarmupRatio, step, stepsInTask);

@@ -1,0 +1,33 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Coin.Tests.Support;
+
+namespace Coin.Tests.EndToEnd;
+
+/// <summary>Ctrl+C (SIGINT) stops a run at the next step, keeps what was written, and exits with 130.</summary>
+public class InterruptTests
+{
+    [Test]
+    public void SigintStopsTheRunAndRecordsItAsInterrupted()
+    {
+        string directory = TestPaths.NewTemporaryDirectory("interrupt");
+        string experiment = CoinProcess.WriteQuickExperiment(directory, json =>
+            json["data"]!["options"]!["trainPerTask"] = 4000);
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string arg in new[] { Path.Combine(TestPaths.HostDirectory, "coin.dll"), "run", experiment }) start.ArgumentList.Add(arg);
+        start.Environment["COIN_THREADS"] = "1";
+        using var process = Process.Start(start)!;
+        var training = new TaskCompletionSource();
+        process.OutputDataReceived += (_, e) => { if (e.Data?.Contains("train color:") == true) training.TrySetResult(); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        Assert.That(training.Task.Wait(TimeSpan.FromMinutes(2)), "training started");
+
+        using (var kill = Process.Start("kill", ["-INT", process.Id.ToString()])) kill.WaitForExit();
+        Assert.That(process.WaitForExit(TimeSpan.FromMinutes(1)), "the run stops soon after Ctrl+C");
+        Assert.That(process.ExitCode, Is.EqualTo(130));
+        string results = Path.Combine(Directory.GetDirectories(Path.Combine(directory, "runs")).Single(), "results.json");
+        Assert.That(JsonDocument.Parse(File.ReadAllText(results)).RootElement.GetProperty("status").GetString(), Is.EqualTo("interrupted"));
+    }
+}
