@@ -92,6 +92,14 @@ public sealed class ExperimentRunner(IAnsiConsole console)
             console.MarkupLineInterpolated($"[yellow]interrupted[/] during '{Interruption.TaskName}'; results of finished tasks: {Path.Combine(runDirectory, "results.json")}");
             throw;
         }
+        catch (CoinUserException e)
+        {
+            // A failure mid-stream (e.g. a diverging loss) keeps the finished rows and says why the run stopped.
+            results.Status = "failed: " + e.Message;
+            results.FinishedUtc = DateTime.UtcNow;
+            Save(runDirectory, results, log);
+            throw;
+        }
 
         results.Status = "completed";
         results.FinishedUtc = DateTime.UtcNow;

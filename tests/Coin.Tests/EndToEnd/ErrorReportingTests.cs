@@ -105,4 +105,18 @@ public class ErrorReportingTests
         var result = CoinProcess.Run(directory, "run", CoinProcess.WriteQuickExperiment(directory), "--device", "cuda");
         AssertUserError(result, directory, "device 'cuda' requested but CUDA is not available", "-p:CoinTorchBackend=cuda-linux");
     }
+
+    [Test]
+    public void ADivergingLossStopsWithTaskStepAndRatesAndKeepsTheResultsFile()
+    {
+        string directory = TestPaths.NewTemporaryDirectory("errors");
+        string plugins = Path.Combine(directory, "extra-plugins");
+        TestPaths.CopyDirectory(Path.Combine(TestPaths.Fixtures, "Coin.Fixtures.FaultyPlugins"), Path.Combine(plugins, "Faulty"));
+        var result = CoinProcess.Run(directory, "run", CoinProcess.WriteQuickExperiment(directory), "--plugins", plugins,
+            "--set", "balance.type=nan-at-third-step", "--set", "data.options.trainPerTask=64");
+        Assert.That(result.ExitCode, Is.EqualTo(2), result.ToString());
+        Assert.That(result.Error, Does.StartWith("error: task 'color', step 2: the loss is NaN; learning rates were encoder=0.001, connector=0.001, backbone=0.001."));
+        string results = Path.Combine(Directory.GetDirectories(Path.Combine(directory, "runs")).Single(), "results.json");
+        Assert.That(System.Text.Json.JsonDocument.Parse(File.ReadAllText(results)).RootElement.GetProperty("status").GetString(), Does.StartWith("failed: task 'color'"));
+    }
 }

@@ -78,7 +78,7 @@ public class PluginDiscoveryTests
         string first = FixturePluginDirectory("Coin.Fixtures.FaultyPlugins");
         string second = FixturePluginDirectory("Coin.Fixtures.FaultyPlugins");
         var catalog = PluginCatalog.Load([first, second]);
-        var conflict = catalog.Conflicts().Single();
+        var conflict = catalog.Conflicts().Single(c => c.Contains("'always-right'"));
         Assert.That(conflict, Does.StartWith("evaluator plugin 'always-right' is provided by more than one folder"));
         Assert.That(conflict, Does.Contain(Path.Combine(first, "Coin.Fixtures.FaultyPlugins")).And.Contain(Path.Combine(second, "Coin.Fixtures.FaultyPlugins")));
         Assert.Throws<CoinUserException>(() => catalog.Resolve(PluginKind.Evaluator, "always-right", "evaluation.evaluator.type"));

@@ -37,3 +37,23 @@ public sealed class WrongKindPlugin : PluginFactory<IEvaluator, NoOptions>
 {
     protected override IEvaluator Create(NoOptions options, ComponentContext context) => new AlwaysRight();
 }
+
+/// <summary>Adds a NaN to the loss at the third step, as a diverging run would.</summary>
+public sealed class NanAtThirdStep : IBalanceScheduler
+{
+    public TorchSharp.torch.Tensor? AuxiliaryLoss(StepContext context, Batch batch, Coin.Abstractions.Components.ModelOutput output)
+        => context.Step == 2 ? TorchSharp.torch.tensor(float.NaN) : null;
+
+    public void BeforeOptimizerStep(StepContext context)
+    {
+        foreach (var group in context.LearningRates.Groups) context.LearningRates.Set(group, context.LearningRates.Base(group));
+    }
+
+    public void AfterOptimizerStep(StepContext context, Batch batch) { }
+}
+
+[CoinPlugin(PluginKind.BalanceScheduler, "nan-at-third-step", "1.0.0", "Fixture: the loss becomes NaN at step 2")]
+public sealed class NanAtThirdStepPlugin : PluginFactory<IBalanceScheduler, NoOptions>
+{
+    protected override IBalanceScheduler Create(NoOptions options, ComponentContext context) => new NanAtThirdStep();
+}
