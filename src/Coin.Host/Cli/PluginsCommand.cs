@@ -13,7 +13,7 @@ public sealed class PluginsCommand(ExperimentLoader loader, PluginDirectories di
     {
         var searched = directories.For(loader.Load());
         var catalog = PluginCatalog.Load(searched);
-        var table = new Table().AddColumns("kind", "name", "version", "description", "folder", "status");
+        var table = new Table().AddColumns("kind", "name", "version", "description", "capabilities", "folder", "status");
         foreach (var plugin in catalog.Plugins.OrderBy(p => p.Kind).ThenBy(p => p.Name, StringComparer.Ordinal))
         {
             string status = plugin.Status == PluginStatus.Loaded ? "[green]loaded[/]" : "[red]failed[/] (see below)";
@@ -22,6 +22,7 @@ public sealed class PluginsCommand(ExperimentLoader loader, PluginDirectories di
                 Markup.Escape(plugin.Name),
                 Markup.Escape(plugin.Version),
                 Markup.Escape(plugin.Description),
+                Markup.Escape(string.Join(", ", plugin.Capabilities)),
                 Markup.Escape(Path.GetFileName(plugin.Folder)),
                 status);
         }

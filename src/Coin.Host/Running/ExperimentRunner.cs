@@ -49,6 +49,7 @@ public sealed class ExperimentRunner(IAnsiConsole console)
         IReadOnlyList<Sample> TestSamples(TaskInfo task) => testSets.TryGetValue(task.Name, out var s) ? s : testSets[task.Name] = run.Data.LoadTest(task);
         int testTotal = tasks.Sum(t => TestSamples(t).Count);
         console.MarkupLineInterpolated($"{tasks.Count} tasks: {string.Join(", ", tasks.Select(t => t.Name))}; trainable: {string.Join(", ", run.Model.TrainableGroups.Select(g => $"{g.Name} {g.Parameters.Sum(p => p.numel()):N0}"))} parameters");
+        ReportExtraMemory(plan, run);
 
         if (config.Evaluation.ZeroShot)
         {
@@ -110,6 +111,17 @@ public sealed class ExperimentRunner(IAnsiConsole console)
         console.Write(AccuracyMatrixTable.Metrics(results.Metrics!));
         console.MarkupLineInterpolated($"results: {Path.Combine(runDirectory, "results.json")}; plots: {string.Join(", ", plots.Select(Path.GetFileName))}");
         return runDirectory;
+    }
+
+    /// <summary>Says what the declared "extra-memory:Nx" capabilities cost for this model, before training starts.</summary>
+    private void ReportExtraMemory(CompositionPlan plan, ComposedExperiment run)
+    {
+        long trainable = run.Model.TrainableGroups.Sum(g => g.Parameters.Sum(p => p.numel()));
+        foreach (var component in plan.All())
+            foreach (string capability in component.Plugin.Capabilities.Where(c => c.StartsWith(PluginCapabilities.ExtraMemoryPrefix, StringComparison.Ordinal)))
+                if (double.TryParse(capability[PluginCapabilities.ExtraMemoryPrefix.Length..].TrimEnd('x'), System.Globalization.NumberStyles.Float,
+                        System.Globalization.CultureInfo.InvariantCulture, out double multiple))
+                    console.MarkupLineInterpolated($"  {component.KeyPath} '{component.Plugin.Name}' keeps {multiple:G}x the trainable parameters in float32: {multiple * trainable * 4 / 1048576.0:F1} MiB");
     }
 
     private static RunResults NewResults(Experiment experiment, CompositionPlan plan, Device device, int threads, IReadOnlyList<TaskInfo> tasks) => new()

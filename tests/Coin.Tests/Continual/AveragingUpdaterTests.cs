@@ -107,6 +107,7 @@ public class AveragingUpdaterTests
         var result = CoinProcess.Run(directory, "run", CoinProcess.WriteQuickExperiment(directory, json =>
             json["continual"] = System.Text.Json.Nodes.JsonNode.Parse("""{ "type": "llaca", "options": { "k": 2, "alpha0": 0.01 } }""")));
         Assert.That(result.ExitCode, Is.EqualTo(0), result.ToString());
+        Assert.That(result.Output, Does.Contain("continual 'llaca' keeps 2x the trainable parameters in float32"), "declared extra memory is reported before training");
         string steps = File.ReadAllText(Path.Combine(Directory.GetDirectories(Path.Combine(directory, "runs")).Single(), "steps.csv"));
         Assert.That(steps.Split('\n').Count(l => l.Contains(",llaca/alpha,")), Is.EqualTo(6), "one alpha per optimiser step (2 tasks x 3 steps)");
     }
