@@ -17,10 +17,10 @@ public sealed class EmaOptions
 /// weights at the end of each task. The baseline LLaCA improves on.</summary>
 public sealed class EmaUpdater(EmaOptions options) : IContinualUpdater, IDisposable
 {
-    private ParameterAverage? average;
+    private ParameterSnapshot? average;
 
     public void OnTaskStart(TaskContext context)
-        => average ??= new ParameterAverage(context.Model.TrainableGroups.SelectMany(g => g.Parameters));
+        => average ??= new ParameterSnapshot(context.Model.TrainableGroups.SelectMany(g => g.Parameters));
 
     public IReadOnlyList<Sample> ExtraTrainingSamples(TaskContext context) => [];
     public Tensor? ExtraLoss(StepContext context, Batch batch, ModelOutput output) => null;

@@ -24,7 +24,7 @@ public sealed class LlacaOptions
 /// are computed in float32. The mean alpha and the share of tensors that fell back to alpha0 are logged per step.</summary>
 public sealed class LlacaUpdater(LlacaOptions options) : IContinualUpdater, IDisposable
 {
-    private ParameterAverage? average;
+    private ParameterSnapshot? average;
     private readonly List<Tensor> previousGradients = [];
     private bool active;
     private bool wasActive = true;
@@ -43,7 +43,7 @@ public sealed class LlacaUpdater(LlacaOptions options) : IContinualUpdater, IDis
         if (average is null)
         {
             var parameters = context.Model.TrainableGroups.SelectMany(g => g.Parameters).ToList();
-            average = new ParameterAverage(parameters);
+            average = new ParameterSnapshot(parameters);
             foreach (var p in parameters)
             {
                 var zero = zeros(p.shape, dtype: ScalarType.Float32, device: p.device);
@@ -74,7 +74,7 @@ public sealed class LlacaUpdater(LlacaOptions options) : IContinualUpdater, IDis
             using var scope = NewDisposeScope();
             var gradient = live.grad.to_type(ScalarType.Float32);
             double gradNorm = gradient.abs().sum().item<float>();
-            double distance = (live.detach().to_type(ScalarType.Float32) - average.Average(i)).abs().sum().item<float>();
+            double distance = (live.detach().to_type(ScalarType.Float32) - average.Copy(i)).abs().sum().item<float>();
             double change = (gradient - previousGradients[i]).abs().sum().item<float>();
             double alpha = Alpha(options.K, options.Alpha0, gradNorm, distance, change);
             if (alpha == options.Alpha0) fallbacks++;

@@ -3,7 +3,6 @@ using Coin.Abstractions.Components;
 using Coin.Abstractions.Data;
 using Coin.Abstractions.Plugins;
 using Coin.Abstractions.Training;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Coin.Plugins.Continual.Regularisation;
@@ -24,7 +23,8 @@ public sealed class EwcOptions
 /// added to the Fisher of earlier tasks; θ* becomes the current weights. Later steps add λ/2 Σ F (θ − θ*)².</summary>
 public sealed class EwcUpdater(EwcOptions options) : IContinualUpdater, IDisposable
 {
-    private readonly List<(Parameter Live, Tensor Fisher, Tensor Anchor)> entries = [];
+    private ParameterSnapshot? anchor;
+    private readonly List<Tensor> fishers = [];
 
     public void OnTaskStart(TaskContext context) { }
     public IReadOnlyList<Sample> ExtraTrainingSamples(TaskContext context) => [];
@@ -32,19 +32,26 @@ public sealed class EwcUpdater(EwcOptions options) : IContinualUpdater, IDisposa
 
     public Tensor? ExtraLoss(StepContext context, Batch batch, ModelOutput output)
     {
-        if (entries.Count == 0) return null;
-        Tensor penalty = zeros(1, device: entries[0].Live.device).squeeze();
-        foreach (var (live, fisher, anchor) in entries)
-            penalty = penalty + (fisher * (live.to_type(ScalarType.Float32) - anchor).pow(2)).sum();
+        if (anchor is null) return null;
+        Tensor penalty = zeros(1, device: anchor.Live(0).device).squeeze();
+        for (int i = 0; i < anchor.Count; i++)
+            penalty = penalty + (fishers[i] * (anchor.Live(i).to_type(ScalarType.Float32) - anchor.Copy(i)).pow(2)).sum();
         return penalty * (options.Lambda / 2);
     }
 
     public void OnTaskEnd(TaskContext context)
     {
         var parameters = context.Model.TrainableGroups.SelectMany(g => g.Parameters).ToList();
-        if (entries.Count == 0)
+        if (anchor is null)
+        {
+            anchor = new ParameterSnapshot(parameters);
             foreach (var p in parameters)
-                entries.Add((p, Outside(zeros(p.shape, dtype: ScalarType.Float32, device: p.device)), Outside(p.detach().to_type(ScalarType.Float32).clone())));
+            {
+                var fisher = zeros(p.shape, dtype: ScalarType.Float32, device: p.device);
+                fisher.DetachFromDisposeScope();
+                fishers.Add(fisher);
+            }
+        }
 
         var samples = context.TrainSamples.Take(options.FisherSamples).ToList();
         var batches = samples.Chunk(options.FisherBatchSize).ToList();
@@ -54,31 +61,21 @@ public sealed class EwcUpdater(EwcOptions options) : IContinualUpdater, IDisposa
             foreach (var p in parameters) p.grad = null;
             context.Model.Forward(context.Model.Collate(chunk)).Loss.backward();
             using var noGrad = no_grad();
-            foreach (var (live, fisher, _) in entries)
-                if (live.grad is { } g) fisher.add_(g.to_type(ScalarType.Float32).pow(2), alpha: 1.0 / batches.Count);
+            for (int i = 0; i < anchor.Count; i++)
+                if (anchor.Live(i).grad is { } g) fishers[i].add_(g.to_type(ScalarType.Float32).pow(2), alpha: 1.0 / batches.Count);
         }
-        using (no_grad())
-            foreach (var (live, _, anchor) in entries) anchor.copy_(live.detach().to_type(ScalarType.Float32));
+        anchor.Reset();
         foreach (var p in parameters) p.grad = null;
     }
 
     /// <summary>The summed Fisher of one parameter (for inspection and tests).</summary>
-    public Tensor Fisher(int index) => entries[index].Fisher;
-
-    private static Tensor Outside(Tensor t)
-    {
-        t.DetachFromDisposeScope();
-        return t;
-    }
+    public Tensor Fisher(int index) => fishers[index];
 
     public void Dispose()
     {
-        foreach (var (_, fisher, anchor) in entries)
-        {
-            fisher.Dispose();
-            anchor.Dispose();
-        }
-        entries.Clear();
+        anchor?.Dispose();
+        foreach (var fisher in fishers) fisher.Dispose();
+        fishers.Clear();
     }
 }
 

@@ -3,7 +3,6 @@ using Coin.Abstractions.Components;
 using Coin.Abstractions.Data;
 using Coin.Abstractions.Plugins;
 using Coin.Abstractions.Training;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
@@ -21,7 +20,7 @@ public sealed class LwfOptions
 /// trainable parameters are stored: frozen ones are the same in both models.</summary>
 public sealed class LwfUpdater(LwfOptions options) : IContinualUpdater, IDisposable
 {
-    private readonly List<(Parameter Live, Tensor Previous)> previous = [];
+    private ParameterSnapshot? previous;
     private Tensor? teacher;
 
     public void OnTaskStart(TaskContext context) { }
@@ -31,17 +30,17 @@ public sealed class LwfUpdater(LwfOptions options) : IContinualUpdater, IDisposa
     public void BeforeForward(StepContext context, Batch batch)
     {
         teacher = null;
-        if (previous.Count == 0) return;
+        if (previous is null) return;
         using var noGrad = no_grad();
-        var current = previous.Select(e => e.Live.detach().clone()).ToList();
-        foreach (var (live, old) in previous) live.copy_(old);
+        var current = Enumerable.Range(0, previous.Count).Select(i => previous.Live(i).detach().clone()).ToList();
+        previous.WriteIntoLive();
         try
         {
             teacher = context.Model.Forward(batch).Logits.detach();
         }
         finally
         {
-            for (int i = 0; i < previous.Count; i++) previous[i].Live.copy_(current[i]);
+            for (int i = 0; i < previous.Count; i++) previous.Live(i).copy_(current[i]);
         }
     }
 
@@ -59,23 +58,11 @@ public sealed class LwfUpdater(LwfOptions options) : IContinualUpdater, IDisposa
 
     public void OnTaskEnd(TaskContext context)
     {
-        using var noGrad = no_grad();
-        if (previous.Count == 0)
-            foreach (var p in context.Model.TrainableGroups.SelectMany(g => g.Parameters))
-            {
-                var copy = p.detach().clone();
-                copy.DetachFromDisposeScope();
-                previous.Add((p, copy));
-            }
-        else
-            foreach (var (live, old) in previous) old.copy_(live);
+        if (previous is null) previous = new ParameterSnapshot(context.Model.TrainableGroups.SelectMany(g => g.Parameters));
+        else previous.Reset();
     }
 
-    public void Dispose()
-    {
-        foreach (var (_, old) in previous) old.Dispose();
-        previous.Clear();
-    }
+    public void Dispose() => previous?.Dispose();
 }
 
 [CoinPlugin(PluginKind.ContinualUpdater, "lwf", "0.1.0", "Learning without forgetting: distillation from the previous task's model on new inputs",
