@@ -9,11 +9,6 @@ namespace Coin.Tests.Modeling;
 /// seeded; stop strings cut answers.</summary>
 public class GenerationTests
 {
-    private sealed class NoProgress : IProgressSink
-    {
-        public void Advance(int units, string status) { }
-    }
-
     private static (MultimodalModel Model, IReadOnlyList<Coin.Abstractions.Data.Sample> Prompts, IDisposable Run) TrainedBriefly()
     {
         var (experiment, run) = InProcessExperiment.Compose(new Dictionary<string, string?>

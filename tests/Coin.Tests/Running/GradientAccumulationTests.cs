@@ -7,11 +7,6 @@ namespace Coin.Tests.Running;
 /// <summary>Two micro-batches of 4 accumulated into one step give the gradient of one batch of 8.</summary>
 public class GradientAccumulationTests
 {
-    private sealed class NoProgress : IProgressSink
-    {
-        public void Advance(int units, string status) { }
-    }
-
     private static Tensor TrainOneStep(int batchSize, int accumulation)
     {
         var (experiment, run) = InProcessExperiment.Compose(new Dictionary<string, string?>

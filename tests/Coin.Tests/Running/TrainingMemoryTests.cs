@@ -10,11 +10,6 @@ namespace Coin.Tests.Running;
 /// and resident memory stays flat.</summary>
 public class TrainingMemoryTests
 {
-    private sealed class NoProgress : IProgressSink
-    {
-        public void Advance(int units, string status) { }
-    }
-
     [Test]
     public void ResidentMemoryAndLiveTensorsStayFlatOverManySteps()
     {
