@@ -24,6 +24,10 @@ public sealed class LlamaBackboneOptions : IValidatableObject
     [Range(1.0, 1e8)] public double RopeTheta { get; set; } = 10000.0;
     public bool TieWordEmbeddings { get; set; }
 
+    /// <summary>Tokenizer of the presets: <c>words</c> (bytes plus ~360 frequent English words as single ids) or
+    /// <c>bytes</c>. A Hugging Face folder (<c>path</c>) always uses its own tokenizer.json.</summary>
+    public string Tokenizer { get; set; } = "words";
+
     /// <summary>Prompt format: <c>plain</c> or <c>vicuna_v1</c>.</summary>
     public string ChatTemplate { get; set; } = "plain";
 
@@ -33,6 +37,8 @@ public sealed class LlamaBackboneOptions : IValidatableObject
             yield return new ValidationResult($"unknown preset '{Preset}'; accepted: {string.Join(", ", LlamaPresets.Names)}", [nameof(Preset)]);
         if (Path is not null && (HiddenSize ?? IntermediateSize ?? Layers ?? Heads ?? KeyValueHeads) is not null)
             yield return new ValidationResult("size fields cannot be combined with path: the model's config.json sets them", [nameof(Path)]);
+        if (Tokenizer is not ("words" or "bytes"))
+            yield return new ValidationResult($"unknown tokenizer '{Tokenizer}'; accepted: words, bytes", [nameof(Tokenizer)]);
         if (ChatTemplate is not ("plain" or "vicuna_v1"))
             yield return new ValidationResult($"unknown chat template '{ChatTemplate}'; accepted: plain, vicuna_v1", [nameof(ChatTemplate)]);
     }

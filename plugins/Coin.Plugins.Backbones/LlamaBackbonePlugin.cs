@@ -3,17 +3,16 @@ using Coin.Abstractions.Plugins;
 using Coin.Plugins.Backbones.Llama;
 using Coin.Plugins.Backbones.Text;
 
-
 namespace Coin.Plugins.Backbones;
 
 [CoinPlugin(PluginKind.Backbone, "llama", "0.1.0",
-    "LLaMA-architecture decoder (RMSNorm, RoPE, GQA, SwiGLU), HF parameter names, byte tokenizer for tiny presets")]
+    "LLaMA-architecture decoder (RMSNorm, RoPE, GQA, SwiGLU), HF parameter names, word or byte tokenizer for the presets")]
 public sealed class LlamaBackbonePlugin : PluginFactory<IBackbone, LlamaBackboneOptions>
 {
     protected override IBackbone Create(LlamaBackboneOptions options, ComponentContext context)
     {
         if (options.Path is { } path) return FromFolder(context.ResolvePath(path), options);
-        var tokenizer = new ByteTokenizer();
+        var tokenizer = options.Tokenizer == "bytes" ? new ByteTokenizer() : new WordTokenizer();
         var config = LlamaPresets.Resolve(options, tokenizer.VocabSize);
         return new LlamaBackbone(new LlamaForCausalLM(config), tokenizer, Template(options.ChatTemplate, "<s>", "</s>"));
     }

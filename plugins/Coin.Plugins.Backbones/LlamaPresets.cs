@@ -7,13 +7,14 @@ public static class LlamaPresets
 {
     /// <summary>The CPU sizes, and the shapes of two real models (for memory and speed planning; real weights and
     /// tokenizers come from a Hugging Face folder through the <c>path</c> option).</summary>
-    public static readonly IReadOnlyList<string> Names = ["tiny", "small", "d512", "qwen2-0.5b", "llama-7b"];
+    public static readonly IReadOnlyList<string> Names = ["tiny", "mini", "small", "d512", "qwen2-0.5b", "llama-7b"];
 
     public static LlamaConfig Resolve(LlamaBackboneOptions options, int vocabSize)
     {
         var (hidden, intermediate, layers, heads, kvHeads) = options.Preset switch
         {
             "tiny" => (64, 172, 2, 4, 2),
+            "mini" => (128, 344, 4, 4, 2),
             "small" => (256, 688, 4, 8, 4),
             "d512" => (512, 1376, 8, 8, 4),
             "qwen2-0.5b" => (896, 4864, 24, 14, 2),

@@ -1,3 +1,5 @@
+using Coin.Abstractions.Plugins;
+using Coin.Abstractions.Training;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -46,9 +48,43 @@ public sealed class ParameterSnapshot : IDisposable
         foreach (var (live, copy) in entries) live.copy_(copy.to_type(live.dtype));
     }
 
+    /// <summary>Puts the copies into a checkpoint as <c>{prefix}.{index}</c>.</summary>
+    public void SaveTo(ComponentState state, string prefix)
+    {
+        for (int i = 0; i < entries.Count; i++) state.Tensors[$"{prefix}.{i}"] = entries[i].Copy;
+    }
+
+    /// <summary>Whether a checkpoint holds a snapshot saved under <paramref name="prefix"/>.</summary>
+    public static bool IsIn(ComponentState state, string prefix) => state.Tensors.ContainsKey($"{prefix}.0");
+
+    /// <summary>Overwrites the copies with those of a checkpoint.</summary>
+    public void LoadFrom(ComponentState state, string prefix) => CheckpointTensors.CopyInto(state, prefix, entries.Select(e => e.Copy).ToList());
+
     public void Dispose()
     {
         foreach (var (_, copy) in entries) copy.Dispose();
         entries.Clear();
+    }
+}
+
+/// <summary>Lists of tensors (Fisher diagonals, previous gradients) in and out of checkpoints.</summary>
+public static class CheckpointTensors
+{
+    public static void Save(ComponentState state, string prefix, IReadOnlyList<Tensor> tensors)
+    {
+        for (int i = 0; i < tensors.Count; i++) state.Tensors[$"{prefix}.{i}"] = tensors[i];
+    }
+
+    /// <summary>Copies <c>{prefix}.{i}</c> into each target; a missing or mis-shaped entry means the checkpoint was
+    /// written for another model.</summary>
+    public static void CopyInto(ComponentState state, string prefix, IReadOnlyList<Tensor> targets)
+    {
+        using var noGrad = no_grad();
+        for (int i = 0; i < targets.Count; i++)
+        {
+            if (!state.Tensors.TryGetValue($"{prefix}.{i}", out var saved) || !saved.shape.SequenceEqual(targets[i].shape))
+                throw new CoinUserException($"checkpoint: '{prefix}.{i}' is missing or has another shape than the model's parameter {i}");
+            targets[i].copy_(saved);
+        }
     }
 }

@@ -48,16 +48,19 @@ public static class CoinApp
 
     private static IHost BuildHost(CommandLine commandLine, IAnsiConsole console)
     {
-        string? file = commandLine.ExperimentFile is { } f ? Path.GetFullPath(f) : null;
+        var resume = commandLine.ResumeDirectory is { } dir ? Running.ResumedRun.Open(dir) : null;
+        string? file = resume?.ExperimentFile ?? (commandLine.ExperimentFile is { } f ? Path.GetFullPath(f) : null);
         if (file is not null) JsonSyntax.Check(file);
         var builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ApplicationName = "coin" });
         if (file is not null) builder.Configuration.AddJsonFile(file, optional: false, reloadOnChange: false);
-        builder.Configuration.AddEnvironmentVariables("COIN_");
+        // A resumed run keeps its configuration: no environment layer, no overrides.
+        if (resume is null) builder.Configuration.AddEnvironmentVariables("COIN_");
         builder.Configuration.AddInMemoryCollection(commandLine.Overrides);
 
         builder.Services.AddSingleton(console);
         builder.Services.AddSingleton(commandLine);
-        builder.Services.AddSingleton(ExperimentSource.For(commandLine.ExperimentFile));
+        builder.Services.AddSingleton(resume?.Source ?? ExperimentSource.For(commandLine.ExperimentFile));
+        builder.Services.AddSingleton(new Running.ResumeRequest(resume));
         builder.Services.AddSingleton<ExperimentLoader>();
         builder.Services.Scan(scan => scan.FromAssemblyOf<ICommand>()
             .AddClasses(classes => classes.AssignableTo<ICommand>()).As<ICommand>().WithSingletonLifetime()

@@ -4,13 +4,13 @@ using Coin.Abstractions.Components;
 namespace Coin.Plugins.Backbones.Text;
 
 /// <summary>UTF-8 bytes as ids 0..255 plus a few special tokens. Needs no vocabulary file and round-trips any
-/// text, which makes it the tokenizer of the tiny CPU presets.</summary>
-public sealed class ByteTokenizer : ITokenizer
+/// text. <see cref="WordTokenizer"/> adds whole-word ids on top of these.</summary>
+public class ByteTokenizer : ITokenizer
 {
     private static readonly string[] Specials = ["<pad>", "<s>", "</s>", "<image>", "<audio>", "<unk>"];
     private const int FirstSpecial = 256;
 
-    public int VocabSize => FirstSpecial + Specials.Length;
+    public virtual int VocabSize => FirstSpecial + Specials.Length;
     public int PadId => FirstSpecial;
     public int BosId => FirstSpecial + 1;
     public int EosId => FirstSpecial + 2;
@@ -28,7 +28,7 @@ public sealed class ByteTokenizer : ITokenizer
         while (start < text.Length)
         {
             var (at, special) = NextSpecial(text, start);
-            foreach (byte b in Encoding.UTF8.GetBytes(text[start..at])) ids.Add(b);
+            EncodeText(text[start..at], ids);
             if (special < 0) break;
             ids.Add(FirstSpecial + special);
             start = at + Specials[special].Length;
@@ -38,8 +38,21 @@ public sealed class ByteTokenizer : ITokenizer
 
     public string Decode(IEnumerable<int> ids)
     {
-        var bytes = ids.Where(id => id is >= 0 and < FirstSpecial).Select(id => (byte)id).ToArray();
-        return Encoding.UTF8.GetString(bytes);
+        var bytes = new List<byte>();
+        foreach (int id in ids) AppendBytes(id, bytes);
+        return Encoding.UTF8.GetString(bytes.ToArray());
+    }
+
+    /// <summary>Ids of text that holds no special token.</summary>
+    protected virtual void EncodeText(string text, List<int> ids)
+    {
+        foreach (byte b in Encoding.UTF8.GetBytes(text)) ids.Add(b);
+    }
+
+    /// <summary>The UTF-8 bytes an id stands for; special tokens stand for none.</summary>
+    protected virtual void AppendBytes(int id, List<byte> bytes)
+    {
+        if (id is >= 0 and < FirstSpecial) bytes.Add((byte)id);
     }
 
     private static (int At, int Special) NextSpecial(string text, int start)

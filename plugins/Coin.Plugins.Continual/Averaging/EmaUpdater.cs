@@ -15,7 +15,7 @@ public sealed class EmaOptions
 
 /// <summary>Fixed-rate EMA of the trainable parameters after every optimiser step; the average replaces the live
 /// weights at the end of each task. The baseline LLaCA improves on.</summary>
-public sealed class EmaUpdater(EmaOptions options) : IContinualUpdater, IDisposable
+public sealed class EmaUpdater(EmaOptions options) : IContinualUpdater, ICheckpointable, IDisposable
 {
     private ParameterSnapshot? average;
 
@@ -31,6 +31,10 @@ public sealed class EmaUpdater(EmaOptions options) : IContinualUpdater, IDisposa
     }
 
     public void OnTaskEnd(TaskContext context) => average!.WriteIntoLive();
+
+    public void SaveState(ComponentState state) => average?.SaveTo(state, "average");
+
+    public void LoadState(ComponentState state, TaskContext context) => average!.LoadFrom(state, "average");
 
     public void Dispose() => average?.Dispose();
 }

@@ -22,7 +22,7 @@ public sealed class LlacaOptions
 /// <summary>LLaCA's adaptive EMA: after each optimiser step, per trainable tensor, a rate alpha from the gradient and
 /// the distance to the average (see <see cref="Alpha"/>); the average replaces the live weights at task end. Norms
 /// are computed in float32. The mean alpha and the share of tensors that fell back to alpha0 are logged per step.</summary>
-public sealed class LlacaUpdater(LlacaOptions options) : IContinualUpdater, IDisposable
+public sealed class LlacaUpdater(LlacaOptions options) : IContinualUpdater, ICheckpointable, IDisposable
 {
     private ParameterSnapshot? average;
     private readonly List<Tensor> previousGradients = [];
@@ -89,6 +89,22 @@ public sealed class LlacaUpdater(LlacaOptions options) : IContinualUpdater, IDis
     public void OnTaskEnd(TaskContext context)
     {
         if (active) average!.WriteIntoLive();
+    }
+
+    public void SaveState(ComponentState state)
+    {
+        average?.SaveTo(state, "average");
+        CheckpointTensors.Save(state, "previous-gradient", previousGradients);
+        state.Values["wasActive"] = wasActive;
+    }
+
+    /// <summary>After OnTaskStart of the resumed task (which created the average): the saved average, the previous
+    /// gradients and whether the task before was active.</summary>
+    public void LoadState(ComponentState state, TaskContext context)
+    {
+        average!.LoadFrom(state, "average");
+        CheckpointTensors.CopyInto(state, "previous-gradient", previousGradients);
+        wasActive = state.Values["wasActive"]!.GetValue<bool>();
     }
 
     public void Dispose()

@@ -3,6 +3,7 @@ using Coin.Abstractions.Components;
 using Coin.Abstractions.Data;
 using Coin.Abstractions.Plugins;
 using Coin.Abstractions.Training;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Coin.Plugins.Continual.Regularisation;
@@ -21,7 +22,7 @@ public sealed class EwcOptions
 /// <summary>Elastic weight consolidation with a diagonal Fisher estimate. At each task end, F is estimated from
 /// squared gradients of the loss over batches of the task's training samples (the batch-level empirical Fisher) and
 /// added to the Fisher of earlier tasks; θ* becomes the current weights. Later steps add λ/2 Σ F (θ − θ*)².</summary>
-public sealed class EwcUpdater(EwcOptions options) : IContinualUpdater, IDisposable
+public sealed class EwcUpdater(EwcOptions options) : IContinualUpdater, ICheckpointable, IDisposable
 {
     private ParameterSnapshot? anchor;
     private readonly List<Tensor> fishers = [];
@@ -42,16 +43,7 @@ public sealed class EwcUpdater(EwcOptions options) : IContinualUpdater, IDisposa
     public void OnTaskEnd(TaskContext context)
     {
         var parameters = context.Model.TrainableGroups.SelectMany(g => g.Parameters).ToList();
-        if (anchor is null)
-        {
-            anchor = new ParameterSnapshot(parameters);
-            foreach (var p in parameters)
-            {
-                var fisher = zeros(p.shape, dtype: ScalarType.Float32, device: p.device);
-                fisher.DetachFromDisposeScope();
-                fishers.Add(fisher);
-            }
-        }
+        var snapshot = anchor ?? CreateAnchor(parameters);
 
         var samples = context.TrainSamples.Take(options.FisherSamples).ToList();
         var batches = samples.Chunk(options.FisherBatchSize).ToList();
@@ -61,11 +53,37 @@ public sealed class EwcUpdater(EwcOptions options) : IContinualUpdater, IDisposa
             foreach (var p in parameters) p.grad = null;
             context.Model.Forward(context.Model.Collate(chunk)).Loss.backward();
             using var noGrad = no_grad();
-            for (int i = 0; i < anchor.Count; i++)
-                if (anchor.Live(i).grad is { } g) fishers[i].add_(g.to_type(ScalarType.Float32).pow(2), alpha: 1.0 / batches.Count);
+            for (int i = 0; i < snapshot.Count; i++)
+                if (snapshot.Live(i).grad is { } g) fishers[i].add_(g.to_type(ScalarType.Float32).pow(2), alpha: 1.0 / batches.Count);
         }
-        anchor.Reset();
+        snapshot.Reset();
         foreach (var p in parameters) p.grad = null;
+    }
+
+    private ParameterSnapshot CreateAnchor(IReadOnlyList<Parameter> parameters)
+    {
+        anchor = new ParameterSnapshot(parameters);
+        foreach (var p in parameters)
+        {
+            var fisher = zeros(p.shape, dtype: ScalarType.Float32, device: p.device);
+            fisher.DetachFromDisposeScope();
+            fishers.Add(fisher);
+        }
+        return anchor;
+    }
+
+    public void SaveState(ComponentState state)
+    {
+        if (anchor is null) return; // nothing before the first task ends
+        anchor.SaveTo(state, "anchor");
+        CheckpointTensors.Save(state, "fisher", fishers);
+    }
+
+    public void LoadState(ComponentState state, TaskContext context)
+    {
+        if (!ParameterSnapshot.IsIn(state, "anchor")) return;
+        (anchor ?? CreateAnchor(context.Model.TrainableGroups.SelectMany(g => g.Parameters).ToList())).LoadFrom(state, "anchor");
+        CheckpointTensors.CopyInto(state, "fisher", fishers);
     }
 
     /// <summary>The summed Fisher of one parameter (for inspection and tests).</summary>

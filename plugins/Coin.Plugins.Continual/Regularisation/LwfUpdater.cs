@@ -18,7 +18,7 @@ public sealed class LwfOptions
 /// (its trainable weights are swapped in before the forward pass and swapped back), and a distillation term
 /// λ·T²·KL(p_old^T ‖ p_new^T) over the answer positions keeps the new model close to those answers. Only the
 /// trainable parameters are stored: frozen ones are the same in both models.</summary>
-public sealed class LwfUpdater(LwfOptions options) : IContinualUpdater, IDisposable
+public sealed class LwfUpdater(LwfOptions options) : IContinualUpdater, ICheckpointable, IDisposable
 {
     private ParameterSnapshot? previous;
     private Tensor? teacher;
@@ -60,6 +60,15 @@ public sealed class LwfUpdater(LwfOptions options) : IContinualUpdater, IDisposa
     {
         if (previous is null) previous = new ParameterSnapshot(context.Model.TrainableGroups.SelectMany(g => g.Parameters));
         else previous.Reset();
+    }
+
+    public void SaveState(ComponentState state) => previous?.SaveTo(state, "previous");
+
+    public void LoadState(ComponentState state, TaskContext context)
+    {
+        if (!ParameterSnapshot.IsIn(state, "previous")) return;
+        previous ??= new ParameterSnapshot(context.Model.TrainableGroups.SelectMany(g => g.Parameters));
+        previous.LoadFrom(state, "previous");
     }
 
     public void Dispose() => previous?.Dispose();

@@ -15,7 +15,7 @@ public sealed class ReplayOptions
 
 /// <summary>Experience replay: at the end of each task a reservoir sample of its training data is kept; every later
 /// task trains on its own data mixed with all kept samples.</summary>
-public sealed class ReplayUpdater(ReplayOptions options, int seed) : IContinualUpdater
+public sealed class ReplayUpdater(ReplayOptions options, int seed) : IContinualUpdater, ICheckpointable
 {
     private readonly List<Sample> buffer = [];
 
@@ -31,6 +31,14 @@ public sealed class ReplayUpdater(ReplayOptions options, int seed) : IContinualU
 
     public void OnTaskEnd(TaskContext context)
         => buffer.AddRange(Reservoir(context.TrainSamples, options.BufferPerTask, new Random(unchecked(seed * 7_919 + context.Task.Index))));
+
+    public void SaveState(ComponentState state) => state.Samples["buffer"] = [.. buffer];
+
+    public void LoadState(ComponentState state, TaskContext context)
+    {
+        buffer.Clear();
+        buffer.AddRange(state.Samples["buffer"]);
+    }
 
     /// <summary>Algorithm R: a uniform sample of <paramref name="size"/> items in one pass.</summary>
     public static List<T> Reservoir<T>(IEnumerable<T> items, int size, Random random)

@@ -33,6 +33,10 @@ public sealed class CoinFilesOptions : IValidatableObject
     [RegularExpression("^(fail|skip)$", ErrorMessage = "expected fail or skip")]
     public string OnInvalidRow { get; set; } = "fail";
 
+    /// <summary>Optional first-stage file in LLaVA's conversation format (e.g. image–caption pairs), relative to the
+    /// root: the host trains the base model on it before the stream (see <c>pretraining</c>).</summary>
+    public string Pretrain { get; set; } = "";
+
     /// <summary>Fields to accept and ignore besides the known ones.</summary>
     public List<string> IgnoreFields { get; set; } = [];
 
@@ -45,18 +49,21 @@ public sealed class CoinFilesOptions : IValidatableObject
 }
 
 /// <summary>A task stream read from CoIN / LLaVA files; samples are read once per task and kept.</summary>
-public sealed class CoinFilesSource : ITaskStreamSource
+public sealed class CoinFilesSource : ITaskStreamSource, IPretrainingSource
 {
     private readonly string root;
+    private readonly string? pretrainFile;
     private readonly CoinFileReader reader;
     private readonly IReadOnlyList<CoinTaskFiles> files;
     private readonly Dictionary<string, IReadOnlyList<Sample>> cache = [];
 
-    public CoinFilesSource(string root, string mediaFolder, IReadOnlyList<CoinTaskFiles> files, bool skipInvalid, IReadOnlyCollection<string> ignoreFields, Action<string> warn)
+    public CoinFilesSource(string root, string mediaFolder, IReadOnlyList<CoinTaskFiles> files, bool skipInvalid, IReadOnlyCollection<string> ignoreFields, Action<string> warn,
+        string? pretrainFile = null)
     {
         if (!Directory.Exists(root)) throw new CoinUserException($"data.options.root: folder '{root}' does not exist");
         this.root = root;
         this.files = files;
+        this.pretrainFile = string.IsNullOrEmpty(pretrainFile) ? null : Path.GetFullPath(pretrainFile, root);
         reader = new CoinFileReader(mediaFolder, skipInvalid, ignoreFields, warn);
         Tasks = files.Select((f, i) => new TaskInfo(f.Name, i, [f.Modality], f.Metric)).ToList();
     }
@@ -66,6 +73,8 @@ public sealed class CoinFilesSource : ITaskStreamSource
     public IReadOnlyList<Sample> LoadTrain(TaskInfo task) => Cached(task, "train", f => reader.ReadTrain(task.Name, Path.GetFullPath(f.Train, root)));
 
     public IReadOnlyList<Sample> LoadTest(TaskInfo task) => Cached(task, "test", f => reader.ReadTest(task.Name, Path.GetFullPath(f.Test, root)));
+
+    public IReadOnlyList<Sample> LoadPretraining() => pretrainFile is null ? [] : reader.ReadTrain("pretrain", pretrainFile);
 
     private IReadOnlyList<Sample> Cached(TaskInfo task, string split, Func<CoinTaskFiles, IReadOnlyList<Sample>> read)
     {
@@ -81,6 +90,6 @@ public sealed class CoinFilesSourcePlugin : PluginFactory<ITaskStreamSource, Coi
     {
         string root = context.ResolvePath(options.Root);
         string media = options.MediaFolder.Length == 0 ? root : context.ResolvePath(options.MediaFolder);
-        return new CoinFilesSource(root, media, options.Tasks, options.OnInvalidRow == "skip", options.IgnoreFields, context.Warn);
+        return new CoinFilesSource(root, media, options.Tasks, options.OnInvalidRow == "skip", options.IgnoreFields, context.Warn, options.Pretrain);
     }
 }

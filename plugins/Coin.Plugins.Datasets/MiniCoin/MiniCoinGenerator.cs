@@ -8,27 +8,41 @@ namespace Coin.Plugins.Datasets.MiniCoin;
 /// and <c>Task/test.json</c> (CoIN test rows), with PNG and WAV files under <c>images/</c> and <c>audio/</c>.
 /// Deterministic: the same seed and sizes give byte-identical files. <c>manifest.json</c> is written last, so a
 /// folder without it is an interrupted generation and is generated again.</summary>
+public sealed record MiniCoinSizes(int TrainPerTask, int TestPerTask, int PretrainSamples, int ImageSize);
+
 public static class MiniCoinGenerator
 {
     public const string Manifest = "manifest.json";
+    public const string PretrainFile = "Captions/train.json";
+
+    /// <summary>Bumped whenever a task draws differently, so cached folders of older versions are not reused.</summary>
+    public const int Version = 2;
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
-    public static IReadOnlyList<string> TaskNames => MiniCoinTasks.All.Select(t => t.Name).ToList();
+    /// <summary>Tasks a stream may list (everything but the captions, which are first-stage data).</summary>
+    public static IReadOnlyList<string> StreamTaskNames => MiniCoinTasks.All.Select(t => t.Name).Where(n => n != "Captions").ToList();
+
+    public static IReadOnlyList<string> DefaultStream => MiniCoinTasks.Stream;
+
+    public static string FolderName(IReadOnlyList<string> tasks, int seed, MiniCoinSizes sizes)
+        => $"v{Version}-seed{seed}-size{sizes.ImageSize}-train{sizes.TrainPerTask}-test{sizes.TestPerTask}-pre{sizes.PretrainSamples}-{string.Join('_', tasks)}";
 
     public static string MetricOf(string task) => MiniCoinTasks.All.Single(t => t.Name == task).Metric;
     public static string ModalityOf(string task) => MiniCoinTasks.All.Single(t => t.Name == task).Modality;
 
-    public static void Generate(string folder, IReadOnlyList<string> tasks, int seed, int trainPerTask, int testPerTask, int imageSize)
+    public static void Generate(string folder, IReadOnlyList<string> tasks, int seed, MiniCoinSizes sizes)
     {
+        int imageSize = sizes.ImageSize;
         string staging = folder + ".partial";
         if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
         Directory.CreateDirectory(staging);
-        foreach (string name in tasks)
+        var splits = tasks.SelectMany(t => new[] { (t, "train", sizes.TrainPerTask), (t, "test", sizes.TestPerTask) }).ToList();
+        if (sizes.PretrainSamples > 0) splits.Add(("Captions", "train", sizes.PretrainSamples));
+        foreach (var (name, split, count) in splits)
         {
             var task = MiniCoinTasks.All.Single(t => t.Name == name);
             int taskNumber = MiniCoinTasks.All.ToList().IndexOf(task);
             Directory.CreateDirectory(Path.Combine(staging, name));
-            foreach (var (split, count) in new[] { ("train", trainPerTask), ("test", testPerTask) })
             {
                 // A fixed mix of seed, task and split: string.GetHashCode is randomised per process.
                 var random = new Random(unchecked(seed * 1_000_003 + taskNumber * 7_919 + (split == "train" ? 0 : 104_729)));
@@ -39,11 +53,13 @@ public static class MiniCoinGenerator
         }
         var manifest = new JsonObject
         {
-            ["generator"] = "mini-coin 1",
+            ["generator"] = $"mini-coin {Version}",
             ["seed"] = seed,
             ["imageSize"] = imageSize,
-            ["trainPerTask"] = trainPerTask,
-            ["testPerTask"] = testPerTask,
+            ["trainPerTask"] = sizes.TrainPerTask,
+            ["testPerTask"] = sizes.TestPerTask,
+            ["pretrain"] = sizes.PretrainSamples > 0 ? PretrainFile : null,
+            ["pretrainSamples"] = sizes.PretrainSamples,
             ["tasks"] = new JsonArray(tasks.Select(t => (JsonNode)new JsonObject
             {
                 ["name"] = t, ["train"] = $"{t}/train.json", ["test"] = $"{t}/test.json", ["metric"] = MetricOf(t), ["modality"] = ModalityOf(t),

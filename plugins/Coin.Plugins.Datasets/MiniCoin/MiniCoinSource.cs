@@ -9,11 +9,14 @@ public sealed class MiniCoinOptions : IValidatableObject
 {
     /// <summary>Tasks in training order; the default is CoIN's eight in CoIN's order. <c>Tones</c> (audio) needs an
     /// audio encoder in the model.</summary>
-    public List<string> Tasks { get; set; } = ["ScienceQA", "TextVQA", "ImageNet", "GQA", "VizWiz", "Grounding", "VQAv2", "OCRVQA"];
+    public List<string> Tasks { get; set; } = [.. MiniCoinGenerator.DefaultStream];
 
     [Range(1, 1_000_000)] public int TrainPerTask { get; set; } = 384;
     [Range(1, 1_000_000)] public int TestPerTask { get; set; } = 48;
     [Range(16, 512)] public int ImageSize { get; set; } = 32;
+
+    /// <summary>Image–caption pairs for the base model's first stage (LLaVA's feature alignment); 0 for none.</summary>
+    [Range(0, 10_000_000)] public int PretrainSamples { get; set; } = 6000;
 
     /// <summary>Seed of the generator; null uses the experiment's seed.</summary>
     public int? Seed { get; set; }
@@ -23,7 +26,7 @@ public sealed class MiniCoinOptions : IValidatableObject
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        var known = MiniCoinGenerator.TaskNames;
+        var known = MiniCoinGenerator.StreamTaskNames;
         foreach (var task in Tasks.Where(t => !known.Contains(t)))
             yield return new ValidationResult($"unknown task '{task}'; accepted: {string.Join(", ", known)}", [nameof(Tasks)]);
         if (Tasks.Count == 0) yield return new ValidationResult("at least one task is needed", [nameof(Tasks)]);
@@ -31,20 +34,21 @@ public sealed class MiniCoinOptions : IValidatableObject
     }
 }
 
-[CoinPlugin(PluginKind.TaskStream, "mini-coin", "0.1.0", "Generated CoIN-like stream (8 image tasks in CoIN's order, an audio task), written in CoIN's formats")]
+[CoinPlugin(PluginKind.TaskStream, "mini-coin", "0.2.0", "Generated CoIN-like stream (8 image tasks in CoIN's order, an audio task, captions for a base model), written in CoIN's formats")]
 public sealed class MiniCoinSourcePlugin : PluginFactory<ITaskStreamSource, MiniCoinOptions>
 {
     protected override ITaskStreamSource Create(MiniCoinOptions options, ComponentContext context)
     {
         int seed = options.Seed ?? context.Seed;
-        string folder = Path.Combine(context.ResolvePath(options.CacheDirectory),
-            $"seed{seed}-size{options.ImageSize}-train{options.TrainPerTask}-test{options.TestPerTask}-{string.Join('_', options.Tasks)}");
+        var sizes = new MiniCoinSizes(options.TrainPerTask, options.TestPerTask, options.PretrainSamples, options.ImageSize);
+        string folder = Path.Combine(context.ResolvePath(options.CacheDirectory), MiniCoinGenerator.FolderName(options.Tasks, seed, sizes));
         if (!File.Exists(Path.Combine(folder, MiniCoinGenerator.Manifest)))
-            MiniCoinGenerator.Generate(folder, options.Tasks, seed, options.TrainPerTask, options.TestPerTask, options.ImageSize);
+            MiniCoinGenerator.Generate(folder, options.Tasks, seed, sizes);
         var files = options.Tasks.Select(t => new CoinTaskFiles
         {
             Name = t, Train = $"{t}/train.json", Test = $"{t}/test.json", Metric = MiniCoinGenerator.MetricOf(t), Modality = MiniCoinGenerator.ModalityOf(t),
         }).ToList();
-        return new CoinFilesSource(folder, folder, files, skipInvalid: false, [], context.Warn);
+        return new CoinFilesSource(folder, folder, files, skipInvalid: false, [], context.Warn,
+            options.PretrainSamples > 0 ? MiniCoinGenerator.PretrainFile : null);
     }
 }

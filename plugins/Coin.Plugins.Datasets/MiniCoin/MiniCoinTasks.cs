@@ -30,7 +30,12 @@ internal static class MiniCoinTasks
         new("VQAv2", "image", "exact-match", VqaV2),
         new("OCRVQA", "image", "exact-match-ocr", OcrVqa),
         new("Tones", "audio", "exact-match", Tones),
+        new("Captions", "image", "exact-match", Captions),
     ];
+
+    /// <summary>Tasks that are not part of the default stream: <c>Captions</c> is the pretraining (feature
+    /// alignment) data, <c>Tones</c> needs an audio encoder.</summary>
+    public static readonly IReadOnlyList<string> Stream = ["ScienceQA", "TextVQA", "ImageNet", "GQA", "VizWiz", "Grounding", "VQAv2", "OCRVQA"];
 
     private static T Pick<T>(Random random, IReadOnlyList<T> items) => items[random.Next(items.Count)];
 
@@ -43,30 +48,58 @@ internal static class MiniCoinTasks
         return (x0, y0, x0 + side, y0 + side);
     }
 
+    private static readonly string[] QuadrantNames = ["top left", "top right", "bottom left", "bottom right"];
+
+    /// <summary>A box of side 12-14 px (at 32 px) inside one quadrant (0 top left, 1 top right, 2 bottom left, 3 bottom
+    /// right). Quadrant cells keep grounding answers learnable by a tiny model: a box in the right cell overlaps the
+    /// truth with IoU above 0.5.</summary>
+    private static (int X0, int Y0, int X1, int Y1) InQuadrant(Random random, int size, int quadrant)
+    {
+        int cell = size / 2;
+        int side = random.Next(cell * 3 / 4, cell * 7 / 8 + 1);
+        int x0 = quadrant % 2 * cell + random.Next(0, cell - side + 1);
+        int y0 = quadrant / 2 * cell + random.Next(0, cell - side + 1);
+        return (x0, y0, x0 + side, y0 + side);
+    }
+
+    /// <summary>Two different quadrants, the first in the left column and the second in the right one.</summary>
+    private static (int Left, int Right) LeftAndRightQuadrants(Random random)
+        => (random.Next(2) * 2, random.Next(2) * 2 + 1);
+
+    /// <summary>Multiple choice with lettered options, answered by the letter. The options are all five colours in a
+    /// fixed order: a tiny model learns colour → letter in a few hundred steps, while CoIN's format (options in the
+    /// question, the letter as the answer, the instruction on the last line) stays as it is.</summary>
     private static MiniCoinExample ScienceQa(Random random, int size)
     {
         var canvas = new Canvas(size, Background);
         var color = Pick(random, Colors);
         var b = Box(random, size, 0, size);
         canvas.Shape(Pick(random, Shapes), b.X0, b.Y0, b.X1, b.Y1, color.Rgb);
-        int choices = random.Next(3, 5);
-        var options = Colors.Select(c => c.Name).Where(n => n != color.Name).OrderBy(_ => random.Next()).Take(choices - 1).Append(color.Name).OrderBy(_ => random.Next()).ToList();
-        string letters = "ABCDE";
+        var options = Colors.Select(c => c.Name).ToList();
+        const string letters = "ABCDE";
         string question = "What is the color of the shape?\n" + string.Join("\n", options.Select((o, i) => $"{letters[i]}. {o}"))
                           + "\nAnswer with the option's letter from the given choices directly.";
-        return new(question, letters[options.IndexOf(color.Name)].ToString(), new() { ["choices"] = choices }, canvas);
+        return new(question, letters[options.IndexOf(color.Name)].ToString(), new() { ["choices"] = options.Count }, canvas);
     }
 
     private static MiniCoinExample TextVqa(Random random, int size)
     {
         var canvas = new Canvas(size, Background);
         string word = Pick(random, Words);
-        int width = BitmapFont.TextWidth(word);
-        canvas.Text(word, random.Next(0, size - width + 1), random.Next(0, size - BitmapFont.Height + 1), Pick(random, Colors).Rgb);
+        SignText(random, canvas, word, Pick(random, Colors).Rgb);
         // Ten annotators as in TextVQA: most agree, one may read another word.
         var answers = Enumerable.Repeat(word.ToLowerInvariant(), 10).ToList();
         if (random.Next(2) == 0) answers[random.Next(10)] = Pick(random, Words).ToLowerInvariant();
         return new("What word is written in the image?\n" + Short, word.ToLowerInvariant(), new() { ["answers"] = answers }, canvas);
+    }
+
+    /// <summary>A word near the centre (a few pixels of jitter): a tiny CNN learns to read it in a few hundred steps,
+    /// which it does not when the word may stand anywhere.</summary>
+    private static void SignText(Random random, Canvas canvas, string word, (byte, byte, byte) rgb)
+    {
+        int x = (canvas.Size - BitmapFont.TextWidth(word)) / 2 + random.Next(-2, 3);
+        int y = (canvas.Size - BitmapFont.Height) / 2 + random.Next(-4, 5);
+        canvas.Text(word, Math.Max(0, x), Math.Max(0, y), rgb);
     }
 
     private static MiniCoinExample ImageNet(Random random, int size)
@@ -84,8 +117,9 @@ internal static class MiniCoinTasks
         var canvas = new Canvas(size, Background);
         var colors = Colors.OrderBy(_ => random.Next()).Take(2).ToArray();
         var shapes = Shapes.OrderBy(_ => random.Next()).Take(2).ToArray();
-        var left = Box(random, size, 0, size / 2);
-        var right = Box(random, size, size / 2, size);
+        var (leftCell, rightCell) = LeftAndRightQuadrants(random);
+        var left = InQuadrant(random, size, leftCell);
+        var right = InQuadrant(random, size, rightCell);
         canvas.Shape(shapes[0], left.X0, left.Y0, left.X1, left.Y1, colors[0].Rgb);
         canvas.Shape(shapes[1], right.X0, right.Y0, right.X1, right.Y1, colors[1].Rgb);
         if (random.Next(2) == 0)
@@ -117,7 +151,8 @@ internal static class MiniCoinTasks
         var canvas = new Canvas(size, Background);
         var colors = Colors.OrderBy(_ => random.Next()).Take(2).ToArray();
         var shapes = Shapes.OrderBy(_ => random.Next()).Take(2).ToArray();
-        var boxes = new[] { Box(random, size, 0, size / 2), Box(random, size, size / 2, size) };
+        var cells = Enumerable.Range(0, 4).OrderBy(_ => random.Next()).Take(2).ToArray();
+        var boxes = cells.Select(c => InQuadrant(random, size, c)).ToArray();
         for (int i = 0; i < 2; i++) canvas.Shape(shapes[i], boxes[i].X0, boxes[i].Y0, boxes[i].X1, boxes[i].Y1, colors[i].Rgb);
         int target = random.Next(2);
         var t = boxes[target];
@@ -131,29 +166,41 @@ internal static class MiniCoinTasks
     {
         var canvas = new Canvas(size, Background);
         int count = random.Next(1, 5);
-        var color = Pick(random, Colors);
-        var drawn = new List<string>();
-        int cell = size / 2;
-        foreach (int slot in Enumerable.Range(0, 4).OrderBy(_ => random.Next()).Take(count))
-        {
-            string shape = Pick(random, Shapes);
-            int x0 = slot % 2 * cell + 2, y0 = slot / 2 * cell + 2;
-            canvas.Shape(shape, x0, y0, x0 + cell - 4, y0 + cell - 4, color.Rgb);
-            drawn.Add(shape);
-        }
+        var drawn = ShapeGrid(random, canvas, count, Pick(random, Colors).Rgb);
         if (random.Next(2) == 0) return new("How many shapes are there?\n" + Short, count.ToString(CultureInfo.InvariantCulture), [], canvas);
         string asked = Pick(random, Shapes);
         return new($"Is there a {asked} in the image?\n" + Short, drawn.Contains(asked) ? "yes" : "no", [], canvas);
     }
 
-    private static MiniCoinExample OcrVqa(Random random, int size)
+    /// <summary>Shapes of one colour in <paramref name="count"/> random cells of a 2×2 grid, in cell order.</summary>
+    private static List<string> ShapeGrid(Random random, Canvas canvas, int count, (byte, byte, byte) rgb)
     {
-        var genre = Pick(random, Genres);
-        var canvas = new Canvas(size, genre.Rgb);
-        string title = Pick(random, Words), author = Pick(random, Authors);
+        var drawn = new List<string>();
+        int cell = canvas.Size / 2;
+        foreach (int slot in Enumerable.Range(0, 4).OrderBy(_ => random.Next()).Take(count).Order())
+        {
+            string shape = Pick(random, Shapes);
+            int x0 = slot % 2 * cell + 2, y0 = slot / 2 * cell + 2;
+            canvas.Shape(shape, x0, y0, x0 + cell - 4, y0 + cell - 4, rgb);
+            drawn.Add(shape);
+        }
+        return drawn;
+    }
+
+    private static Canvas BookCover(int size, (byte, byte, byte) genreColor, string title, string author)
+    {
+        var canvas = new Canvas(size, genreColor);
         canvas.Text(title, (size - BitmapFont.TextWidth(title)) / 2, 3, (255, 255, 255));
         canvas.Fill(2, size / 2 - 1, size - 2, size / 2, (230, 230, 230));
         canvas.Text(author, (size - BitmapFont.TextWidth(author)) / 2, size - BitmapFont.Height - 3, (20, 20, 20));
+        return canvas;
+    }
+
+    private static MiniCoinExample OcrVqa(Random random, int size)
+    {
+        var genre = Pick(random, Genres);
+        string title = Pick(random, Words), author = Pick(random, Authors);
+        var canvas = BookCover(size, genre.Rgb, title, author);
         return random.Next(3) switch
         {
             0 => new("What is the title of this book?\n" + Short, title.ToLowerInvariant(), [], canvas),
@@ -161,6 +208,68 @@ internal static class MiniCoinTasks
             _ => new("What is the genre of this book?\n" + Short, genre.Genre, [], canvas),
         };
     }
+
+    /// <summary>LLaVA's first stage in miniature: short captions of every kind of scene the tasks draw (single
+    /// shapes, two shapes in quadrants, words, book covers, shape grids, degraded images), so a base model learns to
+    /// see colours, shapes, positions and letters before instruction tuning.</summary>
+    private static MiniCoinExample Captions(Random random, int size)
+    {
+        const string describe = "Describe the image briefly.";
+        var canvas = new Canvas(size, Background);
+        var color = Pick(random, Colors);
+        string shape = Pick(random, Shapes);
+        switch (random.Next(6))
+        {
+            case 0:
+            {
+                var b = Box(random, size, 0, size);
+                canvas.Shape(shape, b.X0, b.Y0, b.X1, b.Y1, color.Rgb);
+                if (random.Next(2) == 0) canvas.Noise(random, 12);
+                return new(describe, $"a {color.Name} {shape}.", [], canvas);
+            }
+            case 1:
+            {
+                var colors = Colors.OrderBy(_ => random.Next()).Take(2).ToArray();
+                var shapes = Shapes.OrderBy(_ => random.Next()).Take(2).ToArray();
+                var cells = Enumerable.Range(0, 4).OrderBy(_ => random.Next()).Take(2).ToArray();
+                for (int i = 0; i < 2; i++)
+                {
+                    var b = InQuadrant(random, size, cells[i]);
+                    canvas.Shape(shapes[i], b.X0, b.Y0, b.X1, b.Y1, colors[i].Rgb);
+                }
+                return new(describe, $"a {colors[0].Name} {shapes[0]} at the {QuadrantNames[cells[0]]} and a {colors[1].Name} {shapes[1]} at the {QuadrantNames[cells[1]]}.", [], canvas);
+            }
+            case 2:
+            {
+                string word = Pick(random, Words);
+                SignText(random, canvas, word, color.Rgb);
+                return new(describe, $"the word {word.ToLowerInvariant()} in {color.Name}.", [], canvas);
+            }
+            case 3:
+            {
+                var genre = Pick(random, Genres);
+                string title = Pick(random, Words), author = Pick(random, Authors);
+                canvas = BookCover(size, genre.Rgb, title, author);
+                return new(describe, $"a {genre.Genre} book titled {title.ToLowerInvariant()} by {author.ToLowerInvariant()}.", [], canvas);
+            }
+            case 4:
+            {
+                var drawn = ShapeGrid(random, canvas, random.Next(1, 5), color.Rgb);
+                return new(describe, $"{CountWords[drawn.Count]} {color.Name} {(drawn.Count == 1 ? "shape" : "shapes")}: {string.Join(", ", drawn)}.", [], canvas);
+            }
+            default:
+            {
+                var b = Box(random, size, 0, size);
+                canvas.Shape(shape, b.X0, b.Y0, b.X1, b.Y1, color.Rgb);
+                canvas.Blur(4);
+                canvas.Darken(18);
+                canvas.Noise(random, 30);
+                return new(describe, "a dark blurry image.", [], canvas);
+            }
+        }
+    }
+
+    private static readonly string[] CountWords = ["zero", "one", "two", "three", "four"];
 
     private static MiniCoinExample Tones(Random random, int size)
     {

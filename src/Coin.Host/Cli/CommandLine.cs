@@ -15,12 +15,16 @@ public sealed record CommandLine(
     /// <summary>Run folders given to <c>coin compare</c>.</summary>
     public IReadOnlyList<string> RunDirectories { get; init; } = [];
 
+    /// <summary>The run folder <c>coin run --resume</c> continues.</summary>
+    public string? ResumeDirectory { get; init; }
+
     /// <summary>Where <c>coin compare</c> writes its plot.</summary>
     public string ComparisonPlot { get; init; } = "comparison.png";
 
     public const string Usage = """
         Usage:
           coin run [FILE] [options]   train and evaluate an experiment (no FILE: the built-in default)
+          coin run --resume RUN_DIR   continue a stopped or killed run from its last checkpoint
           coin plugins [FILE] [--plugins DIR]
                                       list discovered plugins: kind, name, version, folder, status
           coin compare RUN_DIR... [--plot FILE.png]
@@ -52,6 +56,7 @@ public sealed record CommandLine(
         var bench = new BenchOptions();
         var runs = new List<string>();
         string plot = "comparison.png";
+        string? resume = null;
         var overrides = new List<KeyValuePair<string, string?>>();
         var plugins = new List<string>();
         for (int i = 1; i < args.Count; i++)
@@ -69,6 +74,9 @@ public sealed record CommandLine(
                     break;
                 case "--plugins":
                     plugins.Add(Value(args, ref i));
+                    break;
+                case "--resume" when command == "run":
+                    resume = Value(args, ref i);
                     break;
                 case "--plot" when command == "compare":
                     plot = Value(args, ref i);
@@ -99,7 +107,9 @@ public sealed record CommandLine(
             }
         }
         if (command == "compare" && runs.Count == 0) throw new CoinUserException("coin compare needs at least one run folder");
-        return new(command, file, overrides, plugins) { Bench = bench, RunDirectories = runs, ComparisonPlot = plot };
+        if (resume is not null && (file is not null || overrides.Count > 0 || plugins.Count > 0))
+            throw new CoinUserException("coin run --resume takes no experiment file, --set, --seed, --device, --output or --plugins: a resumed run keeps the configuration it started with");
+        return new(command, file, overrides, plugins) { Bench = bench, RunDirectories = runs, ComparisonPlot = plot, ResumeDirectory = resume };
     }
 
     private static int PositiveInteger(string option, string text)

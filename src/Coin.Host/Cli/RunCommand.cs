@@ -4,8 +4,9 @@ using Coin.Host.Running;
 
 namespace Coin.Host.Cli;
 
-/// <summary><c>coin run [FILE]</c>: plan, train over the stream, evaluate, write results.</summary>
-public sealed class RunCommand(ExperimentLoader loader, PluginDirectories directories, ExperimentRunner runner) : ICommand
+/// <summary><c>coin run [FILE]</c>: plan, train over the stream, evaluate, write results; <c>--resume RUN_DIR</c>
+/// continues a run from its last checkpoint.</summary>
+public sealed class RunCommand(ExperimentLoader loader, PluginDirectories directories, ExperimentRunner runner, ResumeRequest resume) : ICommand
 {
     public string Name => "run";
 
@@ -13,7 +14,7 @@ public sealed class RunCommand(ExperimentLoader loader, PluginDirectories direct
     {
         var experiment = loader.Load();
         var catalog = PluginCatalog.Load(directories.For(experiment));
-        runner.Run(experiment, catalog);
+        runner.Run(experiment, catalog, resume.Run);
         return 0;
     }
 }

@@ -25,7 +25,9 @@ public sealed class ComposedExperiment : IDisposable
     public IContinualUpdater Continual { get; }
     public IEvaluator Evaluator { get; }
 
-    public static ComposedExperiment Create(CompositionPlan plan, ComponentContext context)
+    /// <param name="prepareBase">Called with the full model before the adapter is applied (the base model's first
+    /// stage trains or loads every parameter there).</param>
+    public static ComposedExperiment Create(CompositionPlan plan, ComponentContext context, Action<MultimodalModel, ITaskStreamSource>? prepareBase = null)
     {
         var data = Create<ITaskStreamSource>(plan.Data, context);
         var backbone = Create<IBackbone>(plan.Backbone, context);
@@ -42,6 +44,7 @@ public sealed class ComposedExperiment : IDisposable
         }
         var model = new MultimodalModel(backbone, encoders, connectors, new BatchCollator(backbone, encoders, context.Device));
         model.MoveTo(context.Device);
+        prepareBase?.Invoke(model, data);
         model.TrainableGroups = Create<IAdapter>(plan.Adapter, context).Apply(model);
         if (model.TrainableGroups.Count == 0)
             throw new CoinUserException($"{plan.Adapter.KeyPath}: adapter '{plan.Adapter.Plugin.Name}' leaves no parameter trainable");

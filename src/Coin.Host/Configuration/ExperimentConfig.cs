@@ -27,6 +27,7 @@ public sealed class ExperimentConfig
 
     public PluginsConfig Plugins { get; set; } = new();
     public ModelConfig Model { get; set; } = new();
+    public PretrainingConfig Pretraining { get; set; } = new();
     public TrainingConfig Training { get; set; } = new();
     public ComponentConfig Balance { get; set; } = new("constant");
     public ComponentConfig Continual { get; set; } = new("sequential");
@@ -80,6 +81,36 @@ public sealed class TrainingConfig
 
     /// <summary>Gradient clipping by total norm; 0 turns it off.</summary>
     [Range(0.0, 1e6)] public double MaxGradNorm { get; set; } = 1.0;
+
+    /// <summary>A checkpoint every this many steps within a task (one is always written when a task starts and when
+    /// Ctrl+C stops the run); 0 for task starts only.</summary>
+    [Range(0, int.MaxValue)] public int CheckpointEverySteps { get; set; } = 100;
+}
+
+/// <summary>The base model's first stage (LLaVA's feature alignment), trained before the stream when the data source
+/// offers first-stage data, and cached so every method and run with the same model, data and seed starts from the
+/// same base — as every CoIN method starts from the same LLaVA checkpoint.</summary>
+public sealed class PretrainingConfig
+{
+    /// <summary>Passes over the first-stage data; 0 skips the stage.</summary>
+    [Range(0, 10_000)] public int Epochs { get; set; } = 2;
+    [Range(1, 65_536)] public int BatchSize { get; set; } = 16;
+    [Range(0.0, 10.0)] public double LearningRate { get; set; } = 1e-3;
+
+    [RegularExpression("^(constant|cosine)$", ErrorMessage = "expected constant or cosine")]
+    public string Schedule { get; set; } = "cosine";
+
+    [Range(0.0, 1.0)] public double WarmupRatio { get; set; } = 0.03;
+    [Range(0.0, 1e6)] public double MaxGradNorm { get; set; } = 1.0;
+
+    /// <summary>Folder of cached base models (one subfolder per model, data, stage settings and seed), relative to
+    /// the experiment file; empty trains the base model in every run.</summary>
+    public string Cache { get; set; } = "data/base-models";
+
+    public TrainingConfig AsTraining() => new()
+    {
+        Epochs = Epochs, BatchSize = BatchSize, LearningRate = LearningRate, Schedule = Schedule, WarmupRatio = WarmupRatio, MaxGradNorm = MaxGradNorm,
+    };
 }
 
 public sealed class EvaluationConfig
@@ -87,7 +118,8 @@ public sealed class EvaluationConfig
     /// <summary>The evaluator used for every task.</summary>
     public ComponentConfig Evaluator { get; set; } = new("exact-match");
     [Range(1, 65_536)] public int BatchSize { get; set; } = 64;
-    [Range(1, 4096)] public int MaxNewTokens { get; set; } = 12;
+    /// <summary>Longest answer generated; a grounding box is about 24 tokens.</summary>
+    [Range(1, 4096)] public int MaxNewTokens { get; set; } = 32;
 
     /// <summary>0 decodes greedily (as CoIN evaluates); above 0, answers are sampled at this temperature.</summary>
     [Range(0.0, 100.0)] public double Temperature { get; set; }

@@ -58,68 +58,78 @@ public sealed class MultimodalModel(
     /// <summary>Token embeddings with each placeholder replaced by its input's projected features.</summary>
     /// <returns>embeddings [batch, length, hidden], attention mask [batch, length], labels [batch, length] (-100 on
     /// features and padding); padded on the left for generation, on the right for training.</returns>
+    /// <remarks>One gather from a table of [text embeddings; every feature vector; a zero row]: the index is worked
+    /// out on the host, so the graph holds one index_select instead of a narrow and a cat per text run and feature,
+    /// whose backward passes each wrote a zero-filled copy of the whole batch.</remarks>
     public (Tensor Embeddings, Tensor Mask, Tensor Labels) Splice(Batch batch, bool padLeft)
     {
         var tokenEmbeddings = backbone.Embed(collator.WithoutPlaceholders(batch.InputIds));
-        var features = new Dictionary<string, Tensor>();
-        foreach (var (modality, prepared) in batch.ModalityInputs)
-            features[modality] = connectors[modality].Project(encoders[modality].Encode(prepared));
-
-        long[] ids = batch.InputIds.cpu().data<long>().ToArray();
-        long[] real = batch.AttentionMask.cpu().data<long>().ToArray();
         int rows = (int)batch.InputIds.shape[0], width = (int)batch.InputIds.shape[1];
-        var used = features.Keys.ToDictionary(m => m, _ => 0);
-        var rowEmbeddings = new Tensor[rows];
-        var rowLabels = new Tensor[rows];
-        for (int b = 0; b < rows; b++)
+        long hidden = tokenEmbeddings.shape[2];
+        var sources = new List<Tensor> { tokenEmbeddings.reshape(rows * width, hidden) };
+        var firstFeatureRow = new Dictionary<string, (long First, long PerInput)>();
+        long tableRows = rows * width;
+        foreach (var (modality, prepared) in batch.ModalityInputs)
         {
-            var pieces = new List<Tensor>();
-            var labelPieces = new List<Tensor>();
-            int runStart = -1;
-            void FlushText(int end)
-            {
-                if (runStart < 0) return;
-                pieces.Add(tokenEmbeddings[b].narrow(0, runStart, end - runStart));
-                labelPieces.Add(batch.Labels[b].narrow(0, runStart, end - runStart));
-                runStart = -1;
-            }
-            for (int t = 0; t < width; t++)
-            {
-                if (real[b * width + t] == 0) { FlushText(t); continue; }
-                string? modality = collator.ModalityOf(ids[b * width + t]);
-                if (modality is null) { if (runStart < 0) runStart = t; continue; }
-                FlushText(t);
-                var feature = features[modality][used[modality]++];
-                pieces.Add(feature);
-                labelPieces.Add(full(feature.shape[0], Batch.IgnoreIndex, dtype: ScalarType.Int64, device: feature.device));
-            }
-            FlushText(width);
-            rowEmbeddings[b] = cat(pieces, 0);
-            rowLabels[b] = cat(labelPieces, 0);
+            var projected = connectors[modality].Project(encoders[modality].Encode(prepared));
+            firstFeatureRow[modality] = (tableRows, projected.shape[1]);
+            sources.Add(projected.reshape(-1, hidden));
+            tableRows += projected.shape[0] * projected.shape[1];
         }
-        return Pad(rowEmbeddings, rowLabels, padLeft);
+        long zeroRow = tableRows;
+        sources.Add(zeros([1, hidden], dtype: tokenEmbeddings.dtype, device: tokenEmbeddings.device));
+
+        var (embeddingIndex, labelIndex, maskValues, length) = GatherPlan(batch, rows, width, firstFeatureRow, zeroRow, padLeft);
+        var device = tokenEmbeddings.device;
+        var embeddings = cat(sources, 0).index_select(0, tensor(embeddingIndex, device: device)).view(rows, length, hidden);
+        var labelTable = cat([batch.Labels.reshape(-1), full(1, Batch.IgnoreIndex, dtype: ScalarType.Int64, device: batch.Labels.device)]);
+        var labels = labelTable.index_select(0, tensor(labelIndex, device: labelTable.device)).view(rows, length);
+        var mask = tensor(maskValues, device: device).view(rows, length);
+        return (embeddings, mask, labels);
     }
 
-    private static (Tensor, Tensor, Tensor) Pad(Tensor[] embeddings, Tensor[] labels, bool padLeft)
+    /// <summary>For each output position: the table row of its embedding, the index of its label (the last one is
+    /// the ignore label) and whether it is real (1) or padding (0).</summary>
+    private (long[] Embedding, long[] Label, long[] Mask, long Length) GatherPlan(
+        Batch batch, int rows, int width, Dictionary<string, (long First, long PerInput)> features, long zeroRow, bool padLeft)
     {
-        long length = embeddings.Max(e => e.shape[0]);
-        long hidden = embeddings[0].shape[1];
-        var device = embeddings[0].device;
-        var paddedEmbeddings = new Tensor[embeddings.Length];
-        var paddedLabels = new Tensor[embeddings.Length];
-        var masks = new Tensor[embeddings.Length];
-        for (int b = 0; b < embeddings.Length; b++)
+        long[] ids = batch.InputIds.cpu().data<long>().ToArray();
+        long[] real = batch.AttentionMask.cpu().data<long>().ToArray();
+        long ignoreLabel = rows * width;
+        var used = features.Keys.ToDictionary(m => m, _ => 0L);
+        var rowPlans = new List<(long Embedding, long Label)>[rows];
+        for (int b = 0; b < rows; b++)
         {
-            long real = embeddings[b].shape[0], pad = length - real;
-            var zerosPad = zeros([pad, hidden], dtype: embeddings[b].dtype, device: device);
-            var ignorePad = full(pad, Batch.IgnoreIndex, dtype: ScalarType.Int64, device: device);
-            var realMask = ones(real, dtype: ScalarType.Int64, device: device);
-            var nothing = zeros(pad, dtype: ScalarType.Int64, device: device);
-            paddedEmbeddings[b] = padLeft ? cat([zerosPad, embeddings[b]], 0) : cat([embeddings[b], zerosPad], 0);
-            paddedLabels[b] = padLeft ? cat([ignorePad, labels[b]], 0) : cat([labels[b], ignorePad], 0);
-            masks[b] = padLeft ? cat([nothing, realMask], 0) : cat([realMask, nothing], 0);
+            var plan = rowPlans[b] = [];
+            for (int t = 0; t < width; t++)
+            {
+                long at = b * width + t;
+                if (real[at] == 0) continue;
+                string? modality = collator.ModalityOf(ids[at]);
+                if (modality is null) { plan.Add((at, at)); continue; }
+                var (first, perInput) = features[modality];
+                long start = first + used[modality]++ * perInput;
+                for (long j = 0; j < perInput; j++) plan.Add((start + j, ignoreLabel));
+            }
         }
-        return (stack(paddedEmbeddings), stack(masks), stack(paddedLabels));
+        long length = rowPlans.Max(p => p.Count);
+        var embedding = new long[rows * length];
+        var label = new long[rows * length];
+        var mask = new long[rows * length];
+        for (int b = 0; b < rows; b++)
+        {
+            var plan = rowPlans[b];
+            long offset = padLeft ? length - plan.Count : 0;
+            for (long t = 0; t < length; t++)
+            {
+                long at = b * length + t, k = t - offset;
+                bool isReal = k >= 0 && k < plan.Count;
+                embedding[at] = isReal ? plan[(int)k].Embedding : zeroRow;
+                label[at] = isReal ? plan[(int)k].Label : ignoreLabel;
+                mask[at] = isReal ? 1 : 0;
+            }
+        }
+        return (embedding, label, mask, length);
     }
 
     public void Dispose()

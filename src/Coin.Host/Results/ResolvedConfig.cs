@@ -33,6 +33,15 @@ public static class ResolvedConfig
         return root;
     }
 
+    /// <summary>A copy without null values: configuration files cannot say "unset" (a JSON null binds as an empty
+    /// string), so a resolved configuration read back as an experiment leaves those keys out.</summary>
+    public static JsonNode WithoutNulls(JsonNode node) => node switch
+    {
+        JsonObject o => new JsonObject(o.Where(kv => kv.Value is not null).Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)WithoutNulls(kv.Value!)))),
+        JsonArray a => new JsonArray(a.Where(v => v is not null).Select(v => (JsonNode?)WithoutNulls(v!)).ToArray()),
+        _ => node.DeepClone(),
+    };
+
     private static JsonObject Component(PlannedComponent planned) => new()
     {
         ["type"] = planned.Plugin.Name,

@@ -8,12 +8,19 @@ public sealed record RunResults
     public required VersionInfo Versions { get; init; }
     public required string Name { get; init; }
     public required string Source { get; init; }
+
+    /// <summary>The folder the experiment's relative paths were resolved against (what a resumed run uses again).</summary>
+    public required string BaseDirectory { get; init; }
     public required int Seed { get; init; }
     public required string Device { get; init; }
     public required int Threads { get; init; }
     public required JsonNode Config { get; init; }
     public required IReadOnlyList<ComponentInfo> Components { get; init; }
     public required IReadOnlyList<string> Tasks { get; init; }
+
+    /// <summary>The base model the stream started from (first stage trained or loaded from the cache); null when the
+    /// run started from the components as created.</summary>
+    public Running.BaseModelInfo? BaseModel { get; set; }
 
     /// <summary>A[t][i]: accuracy (percent) on task i after training task t; one row per finished task.</summary>
     public required List<double[]> AccuracyMatrix { get; init; }

@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Coin.Abstractions.Data;
 using Coin.Abstractions.Plugins;
+using Coin.Host.Checkpoints;
 using Coin.Host.Composition;
 using Coin.Host.Configuration;
 using Coin.Host.Plugins;
@@ -18,15 +20,19 @@ namespace Coin.Host.Running;
 [Coin.Host.Cli.HostService]
 public sealed class ExperimentRunner(IAnsiConsole console)
 {
-    public string Run(Experiment experiment, PluginCatalog catalog)
+    public string Run(Experiment experiment, PluginCatalog catalog, ResumedRun? resumed = null)
     {
         var config = experiment.Config;
         var plan = ExperimentPlanner.Plan(experiment, catalog);
         var device = TorchRuntime.SelectDevice(config.Device);
         int threads = TorchRuntime.ConfigureThreads(config.Threads);
-        string runDirectory = CreateRunDirectory(experiment.ResolvePath(config.Output), config.Name);
+        var checkpoint = resumed is null ? null : RunCheckpoint.Read(resumed.Directory)
+            ?? throw new CoinUserException($"--resume: '{resumed.Directory}' has no checkpoint: the run stopped before its first task started; start it again");
+        string runDirectory = resumed?.Directory ?? CreateRunDirectory(experiment.ResolvePath(config.Output), config.Name);
         console.MarkupLineInterpolated($"[bold]coin[/] {BuildInfo.Version} · device [bold]{device}[/] ({BuildInfo.TorchBackend} backend, TorchSharp {TorchRuntime.TorchSharpVersion}, {threads} threads) · seed {config.Seed}");
         console.MarkupLineInterpolated($"experiment {experiment.Source} → {runDirectory}");
+        if (checkpoint is not null)
+            console.MarkupLineInterpolated($"resuming before step {checkpoint.Position.Step} of task {checkpoint.Position.TaskIndex + 1} from {checkpoint.Folder}");
 
         manual_seed(config.Seed);
         var context = new ComponentContext
@@ -37,11 +43,21 @@ public sealed class ExperimentRunner(IAnsiConsole console)
             ResolvePath = experiment.ResolvePath,
             Warn = message => console.MarkupLineInterpolated($"[yellow]warning:[/] {message}"),
         };
-        using var run = ComposedExperiment.Create(plan, context);
+        var log = resumed is null ? new StepLog() : StepLog.ReadCsv(Path.Combine(runDirectory, "steps.csv"));
+        // A resumed run gets its base model back from the cache (or retrains it identically); its rows are logged already.
+        var baseStage = new BaseModelStage(config.Pretraining, resumed is null ? log : new StepLog(), experiment.ResolvePath, console, config.Seed);
+        BaseModelInfo? baseModel = null;
+        using var run = ComposedExperiment.Create(plan, context,
+            (model, data) => baseModel = baseStage.Prepare(model, data, BaseModelKey(experiment, plan)));
         var tasks = run.Data.Tasks;
-        var results = NewResults(experiment, plan, device, threads, tasks);
-        var log = new StepLog();
-        var trainer = new TaskTrainer(run, config.Training, log);
+        var results = resumed?.Results ?? NewResults(experiment, plan, device, threads, tasks);
+        results.BaseModel ??= baseModel;
+        results.Status = "running";
+        console.MarkupLineInterpolated($"base model: {DescribeBase(baseModel)}");
+        if (resumed is null)
+            AtomicFile.WriteAllText(Path.Combine(runDirectory, ResumedRun.ExperimentFileName), ResolvedConfig.WithoutNulls(results.Config).ToJsonString(ResolvedConfig.Json));
+
+        var trainer = TaskTrainer.For(run, config.Training, log, config.Seed);
         var evaluation = config.Evaluation;
         var evaluator = new StreamEvaluator(run, evaluation.BatchSize, new Modeling.GenerationSettings(
             evaluation.MaxNewTokens, evaluation.Temperature, evaluation.TopP, evaluation.StopStrings, Seed: config.Seed));
@@ -51,7 +67,7 @@ public sealed class ExperimentRunner(IAnsiConsole console)
         console.MarkupLineInterpolated($"{tasks.Count} tasks: {string.Join(", ", tasks.Select(t => t.Name))}; trainable: {string.Join(", ", run.Model.TrainableGroups.Select(g => $"{g.Name} {g.Parameters.Sum(p => p.numel()):N0}"))} parameters");
         ReportExtraMemory(plan, run);
 
-        if (config.Evaluation.ZeroShot)
+        if (config.Evaluation.ZeroShot && resumed is null)
         {
             var zeroShot = ConsoleProgress.Run(console, "evaluate zero-shot", testTotal, "samples", sink => evaluator.EvaluateAll(tasks, TestSamples, sink));
             results.ZeroShot = zeroShot.Select(s => s.Accuracy).ToArray();
@@ -60,16 +76,40 @@ public sealed class ExperimentRunner(IAnsiConsole console)
             Save(runDirectory, results, log);
         }
 
+        var components = new Dictionary<string, object> { ["continual"] = run.Continual, ["balance"] = run.Balance };
+        if (checkpoint is not null)
+        {
+            RunCheckpoint.RestoreModel(checkpoint, run.Model);
+            trainer.GlobalStep = checkpoint.Position.GlobalStep;
+            log.DropFrom(tasks[checkpoint.Position.TaskIndex].Name, checkpoint.Position.GlobalStep);
+        }
         try
         {
-            foreach (var task in tasks)
+            for (int t = checkpoint?.Position.TaskIndex ?? 0; t < tasks.Count; t++)
             {
+                var task = tasks[t];
+                bool resuming = checkpoint is not null && t == checkpoint.Position.TaskIndex;
                 var taskContext = new Abstractions.Training.TaskContext(task, run.Model, run.Data.LoadTrain(task));
                 run.Continual.OnTaskStart(taskContext);
+                if (resuming)
+                    foreach (var (key, component) in components)
+                        RunCheckpoint.RestoreComponent(checkpoint!, key, component, taskContext, (name, id) => FindSample(run.Data, name, id));
                 var samples = taskContext.TrainSamples.Concat(run.Continual.ExtraTrainingSamples(taskContext)).ToList();
-                var shuffle = new Random(unchecked(config.Seed * 31 + task.Index));
-                var summary = ConsoleProgress.Run(console, $"train {task.Name}", TaskTrainer.StepsFor(samples.Count, config.Training), "steps",
-                    sink => trainer.Train(task, samples, shuffle, sink));
+                int taskIndex = t;
+                void Checkpoint(int step, TorchSharp.Modules.OptimizerHelper? optimizer, double seconds, double firstLoss)
+                {
+                    RunCheckpoint.Write(runDirectory, new CheckpointPosition(taskIndex, step, trainer.GlobalStep, seconds, firstLoss), run.Model, optimizer, components);
+                    AtomicFile.WriteAllText(Path.Combine(runDirectory, "steps.csv"), log.ToCsv());
+                }
+                if (!resuming) Checkpoint(0, null, 0, double.NaN);
+                var resumePoint = resuming
+                    ? new TaskTrainer.ResumePoint(checkpoint!.Position.Step, checkpoint.OptimizerState, checkpoint.Position.TaskSeconds, checkpoint.Position.FirstLoss)
+                    : null;
+                int totalSteps = TaskTrainer.StepsFor(samples.Count, config.Training);
+                var summary = ConsoleProgress.Run(console, $"train {task.Name}", totalSteps, "steps",
+                    sink => trainer.Train(task, samples, unchecked(config.Seed * 31 + task.Index), sink, (step, optimizer, seconds, first) => Checkpoint(step, optimizer, seconds, first), resumePoint));
+                // Training done, not yet folded in: a stop during evaluation resumes here, not mid-task.
+                Checkpoint(totalSteps, null, summary.Seconds, summary.FirstLoss);
                 run.Continual.OnTaskEnd(taskContext);
 
                 var clock = Stopwatch.StartNew();
@@ -86,16 +126,16 @@ public sealed class ExperimentRunner(IAnsiConsole console)
         }
         catch (OperationCanceledException)
         {
-            // Ctrl+C: finished tasks are already in results.json; record why the rest is missing and stop.
+            // Ctrl+C: the trainer saved a checkpoint at the step it stopped before; finished tasks are in results.json.
             results.Status = "interrupted";
             results.FinishedUtc = DateTime.UtcNow;
             Save(runDirectory, results, log);
-            console.MarkupLineInterpolated($"[yellow]interrupted[/] during '{Interruption.TaskName}'; results of finished tasks: {Path.Combine(runDirectory, "results.json")}");
+            console.MarkupLineInterpolated($"[yellow]interrupted[/] during '{Interruption.TaskName}'; continue with: coin run --resume {runDirectory}");
             throw;
         }
         catch (CoinUserException e)
         {
-            // A failure mid-stream (e.g. a diverging loss) keeps the finished rows and says why the run stopped.
+            // A failure mid-stream (e.g. a diverging loss) keeps the finished rows and the last good checkpoint.
             results.Status = "failed: " + e.Message;
             results.FinishedUtc = DateTime.UtcNow;
             Save(runDirectory, results, log);
@@ -111,6 +151,44 @@ public sealed class ExperimentRunner(IAnsiConsole console)
         console.Write(AccuracyMatrixTable.Metrics(results.Metrics!));
         console.MarkupLineInterpolated($"results: {Path.Combine(runDirectory, "results.json")}; plots: {string.Join(", ", plots.Select(Path.GetFileName))}");
         return runDirectory;
+    }
+
+    /// <summary>A checkpointed sample (a replay buffer's) looked up again by task and id.</summary>
+    private static Sample FindSample(ITaskStreamSource data, string taskName, string id)
+    {
+        var task = data.Tasks.FirstOrDefault(t => t.Name == taskName)
+                   ?? throw new CoinUserException($"checkpoint: a saved sample belongs to task '{taskName}', which the data source no longer has");
+        return data.LoadTrain(task).FirstOrDefault(s => s.Id == id)
+               ?? throw new CoinUserException($"checkpoint: sample '{id}' of task '{taskName}' is no longer in the training data");
+    }
+
+    private static string DescribeBase(BaseModelInfo? info) => info switch
+    {
+        null => "none (components as created; the data source offers no first-stage data, or pretraining.epochs is 0)",
+        { Origin: "cache" } => $"loaded from {info.CacheFolder} ({info.Steps} first-stage steps on {info.Samples} samples, loss {info.FirstLoss:F3} → {info.FinalLoss:F3})",
+        _ => $"first stage trained: {info.Steps} steps on {info.Samples} samples, loss {info.FirstLoss:F3} → {info.FinalLoss:F3}, {info.Seconds:F1}s"
+             + (info.CacheFolder is null ? "" : $"; cached in {info.CacheFolder}"),
+    };
+
+    /// <summary>Everything the base model depends on: its components with their options and plugin versions, the
+    /// data source, the first stage's settings and the seed (not the adapter, which is applied afterwards).</summary>
+    private static JsonNode BaseModelKey(Experiment experiment, CompositionPlan plan)
+    {
+        var resolved = ResolvedConfig.ToJson(experiment.Config, plan);
+        var stage = resolved["pretraining"]!.DeepClone().AsObject();
+        stage.Remove("cache");
+        var model = resolved["model"]!.DeepClone().AsObject();
+        model.Remove("adapter");
+        return new JsonObject
+        {
+            ["seed"] = experiment.Config.Seed,
+            ["model"] = model,
+            ["data"] = resolved["data"]!.DeepClone(),
+            ["pretraining"] = stage,
+            ["plugins"] = new JsonArray(new[] { plan.Data, plan.Backbone, plan.Connector }.Concat(plan.Encoders.Values)
+                .Select(c => (JsonNode)$"{c.Plugin.Name} {c.Plugin.Version}").ToArray()),
+            ["torch"] = TorchRuntime.TorchSharpVersion,
+        };
     }
 
     /// <summary>Says what the declared "extra-memory:Nx" capabilities cost for this model, before training starts.</summary>
@@ -129,6 +207,7 @@ public sealed class ExperimentRunner(IAnsiConsole console)
         Versions = new VersionInfo(BuildInfo.Version, CoinContract.Version, TorchRuntime.TorchSharpVersion, BuildInfo.TorchBackend),
         Name = experiment.Config.Name,
         Source = experiment.Source,
+        BaseDirectory = experiment.BaseDirectory,
         Seed = experiment.Config.Seed,
         Device = device.ToString(),
         Threads = threads,

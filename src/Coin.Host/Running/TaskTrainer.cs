@@ -1,20 +1,35 @@
 using Coin.Abstractions.Data;
 using Coin.Abstractions.Plugins;
 using Coin.Abstractions.Training;
-using Coin.Host.Composition;
 using Coin.Host.Configuration;
+using Coin.Host.Modeling;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Coin.Host.Running;
 
 /// <summary>Trains the model on one task: epochs of shuffled batches, one optimiser step per batch, every step in
-/// its own dispose scope so no tensor outlives it.</summary>
-public sealed class TaskTrainer(ComposedExperiment run, TrainingConfig training, StepLog log)
+/// its own dispose scope so no tensor outlives it. The balance scheduler and continual updater are optional: the
+/// base model's first stage trains without them.</summary>
+/// <remarks>Everything random is a function of the seed and the position — each epoch's order of (task seed, epoch),
+/// torch's generator reseeded from (seed, global step) before each step — so a run resumed from a checkpoint at
+/// step k continues exactly as the uninterrupted run did.</remarks>
+public sealed class TaskTrainer(MultimodalModel model, IBalanceScheduler? balance, IContinualUpdater? continual, TrainingConfig training, StepLog log, int seed = 0)
 {
-    private long globalStep;
+    public static TaskTrainer For(Composition.ComposedExperiment run, TrainingConfig training, StepLog log, int seed)
+        => new(run.Model, run.Balance, run.Continual, training, log, seed);
+
+    /// <summary>Optimiser steps over all tasks so far (the x axis of the step log).</summary>
+    public long GlobalStep { get; set; }
 
     public sealed record Summary(int Steps, double FirstLoss, double FinalLoss, double Seconds);
+
+    /// <summary>Where a resumed task continues: the next step, the optimiser state file, and what the interrupted part
+    /// of the task had measured.</summary>
+    public sealed record ResumePoint(int Step, string? OptimizerState, double Seconds, double FirstLoss);
+
+    /// <summary>Called at step boundaries (before step <c>Step</c>) to write a checkpoint; returns nothing.</summary>
+    public delegate void CheckpointWriter(int step, OptimizerHelper optimizer, double seconds, double firstLoss);
 
     /// <summary>Positions whose next token is an answer token (what the loss averages over).</summary>
     private static long AnswerTokens(Batch batch)
@@ -24,78 +39,114 @@ public sealed class TaskTrainer(ComposedExperiment run, TrainingConfig training,
     }
 
     public static int StepsFor(int samples, TrainingConfig training)
-        => training.Epochs * (int)Math.Ceiling(samples / (double)(training.BatchSize * training.GradientAccumulation));
+        => training.Epochs * StepsPerEpoch(samples, training);
 
-    public Summary Train(TaskInfo task, IReadOnlyList<Sample> samples, Random shuffle, IProgressSink progress)
+    private static int StepsPerEpoch(int samples, TrainingConfig training)
+        => (int)Math.Ceiling(samples / (double)(training.BatchSize * training.GradientAccumulation));
+
+    /// <param name="shuffleSeed">Seed of this task's sample order.</param>
+    /// <param name="checkpoint">Writes a checkpoint; called every <c>training.checkpointEverySteps</c> steps and when
+    /// Ctrl+C stops the task.</param>
+    /// <param name="resume">Continue an interrupted task instead of starting it.</param>
+    public Summary Train(TaskInfo task, IReadOnlyList<Sample> samples, int shuffleSeed, IProgressSink progress,
+        CheckpointWriter? checkpoint = null, ResumePoint? resume = null)
     {
-        var model = run.Model;
         var groups = model.TrainableGroups;
         var baseRates = groups.ToDictionary(g => g.Name, g => training.LearningRates.GetValueOrDefault(g.Name, training.LearningRate));
         // A fresh optimiser per task, as CoIN trains each task as its own fine-tuning run.
         using var optimizer = optim.AdamW(
             groups.Select(g => new AdamW.ParamGroup(g.Parameters, lr: baseRates[g.Name], weight_decay: training.WeightDecay)),
             lr: training.LearningRate, weight_decay: training.WeightDecay);
+        if (resume?.OptimizerState is { } state) optimizer.load_state_dict(state);
         var rates = new LearningRates(optimizer, groups.Select(g => g.Name).ToList(), baseRates);
         var trainable = groups.SelectMany(g => g.Parameters).ToList();
 
-        int stepsInTask = StepsFor(samples.Count, training);
-        var started = System.Diagnostics.Stopwatch.StartNew();
-        double firstLoss = double.NaN, lastLoss = double.NaN;
-        int step = 0;
-        model.SetTraining(true);
+        int stepsInTask = StepsFor(samples.Count, training), stepsPerEpoch = StepsPerEpoch(samples.Count, training);
         int samplesPerStep = training.BatchSize * training.GradientAccumulation;
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        double earlierSeconds = resume?.Seconds ?? 0;
+        double firstLoss = resume?.FirstLoss ?? double.NaN, lastLoss = double.NaN;
+        int step = resume?.Step ?? 0;
+        if (step > 0) progress.Advance(step, "resumed");
+        model.SetTraining(true);
         Interruption.TaskName = task.Name;
-        for (int epoch = 0; epoch < training.Epochs; epoch++)
+        int[] order = [];
+        int orderEpoch = -1;
+        try
         {
-            int[] order = Enumerable.Range(0, samples.Count).ToArray();
-            shuffle.Shuffle(order);
-            for (int start = 0; start < order.Length; start += samplesPerStep, step++, globalStep++)
+            for (; step < stepsInTask; step++, GlobalStep++)
             {
                 Interruption.ThrowIfRequested();
-                using var scope = NewDisposeScope();
+                if (checkpoint is not null && training.CheckpointEverySteps > 0 && step > (resume?.Step ?? 0) && step % training.CheckpointEverySteps == 0)
+                    checkpoint(step, optimizer, earlierSeconds + started.Elapsed.TotalSeconds, firstLoss);
+                int epoch = step / stepsPerEpoch;
+                if (epoch != orderEpoch) (order, orderEpoch) = (EpochOrder(samples.Count, shuffleSeed, epoch), epoch);
+                int start = step % stepsPerEpoch * samplesPerStep;
                 var stepSamples = order.Skip(start).Take(samplesPerStep).Select(i => samples[i]).ToList();
-                rates.ScheduleFactor = LearningRateSchedule.Factor(training.Schedule, training.WarmupRatio, step, stepsInTask);
-                var context = new StepContext(task, step, stepsInTask, globalStep, model, rates,
-                    (name, value) => log.Add(task.Name, globalStep, name, value));
-                optimizer.zero_grad();
-                // Collated up front to count answer tokens: weighting each micro-batch's mean loss by its share of the
-                // step's tokens makes the accumulated gradient exactly that of one batch holding them all.
-                var microBatches = stepSamples.Chunk(training.BatchSize).Select(m => model.Collator.Collate(m, includeAnswer: true)).ToList();
-                var tokens = microBatches.Select(AnswerTokens).ToList();
-                double totalTokens = Math.Max(1, tokens.Sum());
-                double lossValue = 0;
-                for (int m = 0; m < microBatches.Count; m++)
-                {
-                    using var microScope = NewDisposeScope();
-                    var batch = microBatches[m];
-                    run.Continual.BeforeForward(context, batch);
-                    var output = model.Forward(batch);
-                    var loss = output.Loss;
-                    if (run.Balance.AuxiliaryLoss(context, batch, output) is { } auxiliary) loss = loss + auxiliary;
-                    if (run.Continual.ExtraLoss(context, batch, output) is { } extra) loss = loss + extra;
-                    double share = tokens[m] / totalTokens;
-                    double value = loss.item<float>();
-                    if (!double.IsFinite(value))
-                        throw new CoinUserException(
-                            $"task '{task.Name}', step {step}: the loss is {value}; learning rates were {rates}. " +
-                            "Lower training.learningRate or enable training.maxGradNorm.");
-                    (loss * share).backward();
-                    lossValue += value * share;
-                }
-                if (training.MaxGradNorm > 0) nn.utils.clip_grad_norm_(trainable, training.MaxGradNorm);
-                run.Balance.BeforeOptimizerStep(context);
-                optimizer.step();
-                run.Continual.AfterStep(context);
-                run.Balance.AfterOptimizerStep(context, microBatches[^1]);
-
-                if (double.IsNaN(firstLoss)) firstLoss = lossValue;
-                lastLoss = lossValue;
-                context.Log("loss", lossValue);
-                foreach (var group in rates.Groups) context.Log($"lr/{group}", rates.Get(group));
-                progress.Advance(1, $"loss {lossValue:F3}");
+                double loss = Step(task, step, stepsInTask, stepSamples, optimizer, rates, trainable);
+                if (double.IsNaN(firstLoss)) firstLoss = loss;
+                lastLoss = loss;
+                progress.Advance(1, $"loss {loss:F3}");
             }
         }
+        catch (OperationCanceledException)
+        {
+            // Ctrl+C stops between steps, where the model, optimiser and updaters agree: save that point.
+            checkpoint?.Invoke(step, optimizer, earlierSeconds + started.Elapsed.TotalSeconds, firstLoss);
+            throw;
+        }
         model.SetTraining(false);
-        return new Summary(step, firstLoss, lastLoss, started.Elapsed.TotalSeconds);
+        return new Summary(step, firstLoss, lastLoss, earlierSeconds + started.Elapsed.TotalSeconds);
+    }
+
+    private static int[] EpochOrder(int count, int shuffleSeed, int epoch)
+    {
+        int[] order = Enumerable.Range(0, count).ToArray();
+        new Random(unchecked(shuffleSeed * 1_000_003 + epoch)).Shuffle(order);
+        return order;
+    }
+
+    private double Step(TaskInfo task, int step, int stepsInTask, List<Sample> stepSamples, OptimizerHelper optimizer, LearningRates rates, List<Parameter> trainable)
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(unchecked(seed * 1_000_003L + GlobalStep));
+        rates.ScheduleFactor = LearningRateSchedule.Factor(training.Schedule, training.WarmupRatio, step, stepsInTask);
+        long globalStep = GlobalStep;
+        var context = new StepContext(task, step, stepsInTask, globalStep, model, rates,
+            (name, value) => log.Add(task.Name, globalStep, name, value));
+        optimizer.zero_grad();
+        // Collated up front to count answer tokens: weighting each micro-batch's mean loss by its share of the
+        // step's tokens makes the accumulated gradient exactly that of one batch holding them all.
+        var microBatches = stepSamples.Chunk(training.BatchSize).Select(m => model.Collator.Collate(m, includeAnswer: true)).ToList();
+        var tokens = microBatches.Select(AnswerTokens).ToList();
+        double totalTokens = Math.Max(1, tokens.Sum());
+        double lossValue = 0;
+        for (int m = 0; m < microBatches.Count; m++)
+        {
+            using var microScope = NewDisposeScope();
+            var batch = microBatches[m];
+            continual?.BeforeForward(context, batch);
+            var output = model.Forward(batch);
+            var loss = output.Loss;
+            if (balance?.AuxiliaryLoss(context, batch, output) is { } auxiliary) loss = loss + auxiliary;
+            if (continual?.ExtraLoss(context, batch, output) is { } extra) loss = loss + extra;
+            double share = tokens[m] / totalTokens;
+            double value = loss.item<float>();
+            if (!double.IsFinite(value))
+                throw new CoinUserException(
+                    $"task '{task.Name}', step {step}: the loss is {value}; learning rates were {rates}. " +
+                    "Lower training.learningRate or enable training.maxGradNorm.");
+            (loss * share).backward();
+            lossValue += value * share;
+        }
+        if (training.MaxGradNorm > 0) nn.utils.clip_grad_norm_(trainable, training.MaxGradNorm);
+        balance?.BeforeOptimizerStep(context);
+        optimizer.step();
+        continual?.AfterStep(context);
+        balance?.AfterOptimizerStep(context, microBatches[^1]);
+
+        context.Log("loss", lossValue);
+        foreach (var group in rates.Groups) context.Log($"lr/{group}", rates.Get(group));
+        return lossValue;
     }
 }

@@ -7,7 +7,7 @@ namespace Coin.Tests.Data;
 /// <summary>Mini-CoIN is deterministic from its seed and written in CoIN's formats.</summary>
 public class MiniCoinTests
 {
-    private static readonly string[] AllTasks = [.. MiniCoinGenerator.TaskNames];
+    private static readonly string[] AllTasks = [.. MiniCoinGenerator.StreamTaskNames];
 
     private static Dictionary<string, byte[]> Files(string folder)
         => Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).ToDictionary(f => Path.GetRelativePath(folder, f), File.ReadAllBytes);
@@ -16,9 +16,9 @@ public class MiniCoinTests
     public void TheSameSeedGivesByteIdenticalFilesAndAnotherSeedDifferentOnes()
     {
         string root = TestPaths.NewTemporaryDirectory("mini-coin");
-        MiniCoinGenerator.Generate(Path.Combine(root, "a"), AllTasks, seed: 3, trainPerTask: 6, testPerTask: 4, imageSize: 32);
-        MiniCoinGenerator.Generate(Path.Combine(root, "b"), AllTasks, seed: 3, trainPerTask: 6, testPerTask: 4, imageSize: 32);
-        MiniCoinGenerator.Generate(Path.Combine(root, "c"), AllTasks, seed: 4, trainPerTask: 6, testPerTask: 4, imageSize: 32);
+        MiniCoinGenerator.Generate(Path.Combine(root, "a"), AllTasks, seed: 3, new MiniCoinSizes(6, 4, 5, 32));
+        MiniCoinGenerator.Generate(Path.Combine(root, "b"), AllTasks, seed: 3, new MiniCoinSizes(6, 4, 5, 32));
+        MiniCoinGenerator.Generate(Path.Combine(root, "c"), AllTasks, seed: 4, new MiniCoinSizes(6, 4, 5, 32));
         var a = Files(Path.Combine(root, "a"));
         var b = Files(Path.Combine(root, "b"));
         var c = Files(Path.Combine(root, "c"));
@@ -33,7 +33,7 @@ public class MiniCoinTests
     public void FilesFollowTheLlavaAndCoinFormats()
     {
         string folder = Path.Combine(TestPaths.NewTemporaryDirectory("mini-coin"), "data");
-        MiniCoinGenerator.Generate(folder, AllTasks, seed: 1, trainPerTask: 3, testPerTask: 3, imageSize: 32);
+        MiniCoinGenerator.Generate(folder, AllTasks, seed: 1, new MiniCoinSizes(3, 3, 2, 32));
         var train = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "ScienceQA", "train.json"))).RootElement[0];
         Assert.That(train.GetProperty("image").GetString(), Does.EndWith(".png"));
         var turns = train.GetProperty("conversations");
@@ -51,5 +51,11 @@ public class MiniCoinTests
         var tones = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "Tones", "train.json"))).RootElement[0];
         Assert.That(tones.GetProperty("audio").GetString(), Does.EndWith(".wav"));
         Assert.That(File.Exists(Path.Combine(folder, MiniCoinGenerator.Manifest)));
+
+        // First-stage data for the base model: image–caption conversations in the same LLaVA format.
+        var captions = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, MiniCoinGenerator.PretrainFile))).RootElement;
+        Assert.That(captions.GetArrayLength(), Is.EqualTo(2));
+        Assert.That(captions[0].GetProperty("conversations")[0].GetProperty("value").GetString(), Is.EqualTo("<image>\nDescribe the image briefly."));
+        Assert.That(captions[0].GetProperty("conversations")[1].GetProperty("value").GetString(), Does.EndWith("."));
     }
 }

@@ -27,7 +27,15 @@ public class InterruptTests
         using (var kill = Process.Start("kill", ["-INT", process.Id.ToString()])) kill.WaitForExit();
         Assert.That(process.WaitForExit(TimeSpan.FromMinutes(1)), "the run stops soon after Ctrl+C");
         Assert.That(process.ExitCode, Is.EqualTo(130));
-        string results = Path.Combine(Directory.GetDirectories(Path.Combine(directory, "runs")).Single(), "results.json");
+        string run = Directory.GetDirectories(Path.Combine(directory, "runs")).Single();
+        string results = Path.Combine(run, "results.json");
         Assert.That(JsonDocument.Parse(File.ReadAllText(results)).RootElement.GetProperty("status").GetString(), Is.EqualTo("interrupted"));
+
+        // Ctrl+C saved a checkpoint at the step it stopped before, so the run can go on from there.
+        var position = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "checkpoint", "state.json"))).RootElement.GetProperty("position");
+        Assert.That(position.GetProperty("taskIndex").GetInt32(), Is.EqualTo(0));
+        var resumed = CoinProcess.Run(directory, "run", "--resume", run);
+        Assert.That(resumed.ExitCode, Is.EqualTo(0), resumed.ToString());
+        Assert.That(JsonDocument.Parse(File.ReadAllText(results)).RootElement.GetProperty("status").GetString(), Is.EqualTo("completed"));
     }
 }

@@ -19,7 +19,7 @@ public class GenerationTests
             ["training:epochs"] = "1",
         });
         var task = run.Data.Tasks[0];
-        new TaskTrainer(run, experiment.Config.Training, new StepLog()).Train(task, run.Data.LoadTrain(task), new Random(0), new NoProgress());
+        TaskTrainer.For(run, experiment.Config.Training, new StepLog(), seed: 1).Train(task, run.Data.LoadTrain(task), 0, new NoProgress());
         return (run.Model, run.Data.LoadTest(task), run);
     }
 

@@ -20,7 +20,7 @@ public class GradientAccumulationTests
         });
         using var _ = run;
         var task = run.Data.Tasks[0];
-        var summary = new TaskTrainer(run, experiment.Config.Training, new StepLog()).Train(task, run.Data.LoadTrain(task), new Random(5), new NoProgress());
+        var summary = TaskTrainer.For(run, experiment.Config.Training, new StepLog(), seed: 1).Train(task, run.Data.LoadTrain(task), 5, new NoProgress());
         Assert.That(summary.Steps, Is.EqualTo(1));
         // Compare gradients, not weights: Adam's first step is lr * sign(g), which flips for tiny g.
         return cat(run.Model.TrainableGroups.SelectMany(g => g.Parameters).Select(p => p.grad!.flatten()).ToArray()).clone().MoveToOuterDisposeScope();

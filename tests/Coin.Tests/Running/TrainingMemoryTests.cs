@@ -22,15 +22,15 @@ public class TrainingMemoryTests
             ["data:options:trainPerTask"] = (batchSize * measuredSteps).ToString(),
         });
         using var disposeRun = run;
-        var trainer = new TaskTrainer(run, experiment.Config.Training, new StepLog());
+        var trainer = TaskTrainer.For(run, experiment.Config.Training, new StepLog(), seed: 1);
         var task = run.Data.Tasks[0];
         var samples = run.Data.LoadTrain(task);
 
-        trainer.Train(task, samples.Take(warmupSteps * batchSize).ToList(), new Random(1), new NoProgress());
+        trainer.Train(task, samples.Take(warmupSteps * batchSize).ToList(), 1, new NoProgress());
         long liveBefore = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
         long residentBefore = Resident();
 
-        var summary = trainer.Train(task, samples, new Random(2), new NoProgress());
+        var summary = trainer.Train(task, samples, 2, new NoProgress());
         long liveAfter = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
         long residentAfter = Resident();
 

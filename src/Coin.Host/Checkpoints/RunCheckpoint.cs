@@ -1,0 +1,122 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Coin.Abstractions.Data;
+using Coin.Abstractions.Plugins;
+using Coin.Abstractions.Training;
+using Coin.Host.Modeling;
+using Coin.Host.Results;
+using Coin.Nn.Safetensors;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Coin.Host.Checkpoints;
+
+/// <summary>Where a checkpoint stands: before step <see cref="Step"/> of task <see cref="TaskIndex"/> (step 0: the
+/// task has started — its updater hooks ran — but not trained), with what that task had measured so far.</summary>
+public sealed record CheckpointPosition(int TaskIndex, int Step, long GlobalStep, double TaskSeconds, double FirstLoss);
+
+/// <summary>A run's checkpoint in <c>RUN_DIR/checkpoint/</c>: the trainable weights, the optimiser state (within a
+/// task), every <see cref="ICheckpointable"/> component's state, and the position. Written into a staging folder that
+/// replaces the previous checkpoint by renames, so a crash at any moment leaves one complete checkpoint.</summary>
+public static class RunCheckpoint
+{
+    public const string FolderName = "checkpoint";
+    public const string StateFile = "state.json";
+    private const string ModelFile = "model.safetensors";
+    private const string OptimizerFile = "optimizer.bin";
+    private const int FormatVersion = 1;
+
+    public sealed record Loaded(string Folder, CheckpointPosition Position, JsonObject Components)
+    {
+        public string? OptimizerState => File.Exists(Path.Combine(Folder, OptimizerFile)) ? Path.Combine(Folder, OptimizerFile) : null;
+    }
+
+    public static void Write(string runDirectory, CheckpointPosition position, MultimodalModel model, OptimizerHelper? optimizer,
+        IReadOnlyDictionary<string, object> components)
+    {
+        string target = Path.Combine(runDirectory, FolderName);
+        string staging = target + ".partial";
+        string old = target + ".old";
+        if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+        Directory.CreateDirectory(staging);
+
+        ModelState.Save(model, Path.Combine(staging, ModelFile), trainableOnly: true);
+        optimizer?.save_state_dict(Path.Combine(staging, OptimizerFile));
+        var componentsJson = new JsonObject();
+        foreach (var (key, component) in components)
+        {
+            if (component is not ICheckpointable checkpointable) continue;
+            var state = new ComponentState();
+            checkpointable.SaveState(state);
+            if (state.Tensors.Count > 0) SafetensorsWriter.Save(Path.Combine(staging, $"{key}.safetensors"), state.Tensors);
+            componentsJson[key] = new JsonObject
+            {
+                ["values"] = state.Values.DeepClone(),
+                ["samples"] = new JsonObject(state.Samples.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)new JsonArray(
+                    kv.Value.Select(s => (JsonNode)new JsonObject { ["task"] = s.Task, ["id"] = s.Id }).ToArray())))),
+            };
+        }
+        var json = new JsonObject
+        {
+            ["format"] = FormatVersion,
+            ["position"] = JsonSerializer.SerializeToNode(position, ResolvedConfig.Json),
+            ["components"] = componentsJson,
+        };
+        // The state file last: a staging folder without it was never finished.
+        File.WriteAllText(Path.Combine(staging, StateFile), json.ToJsonString(ResolvedConfig.Json));
+
+        if (Directory.Exists(old)) Directory.Delete(old, recursive: true);
+        if (Directory.Exists(target)) Directory.Move(target, old);
+        Directory.Move(staging, target);
+        if (Directory.Exists(old)) Directory.Delete(old, recursive: true);
+    }
+
+    /// <summary>The newest complete checkpoint of a run folder (the previous one, if a crash fell between the two
+    /// renames), or null when the run wrote none.</summary>
+    public static Loaded? Read(string runDirectory)
+    {
+        foreach (string name in new[] { FolderName, FolderName + ".old" })
+        {
+            string folder = Path.Combine(runDirectory, name);
+            string stateFile = Path.Combine(folder, StateFile);
+            if (!File.Exists(stateFile)) continue;
+            try
+            {
+                var json = JsonNode.Parse(File.ReadAllText(stateFile))!.AsObject();
+                if (json["format"]?.GetValue<int>() != FormatVersion)
+                    throw new CoinUserException($"{stateFile}: checkpoint format {json["format"]} is not {FormatVersion}, which this coin writes");
+                var position = json["position"].Deserialize<CheckpointPosition>(ResolvedConfig.Json)!;
+                return new Loaded(folder, position, json["components"]!.AsObject());
+            }
+            catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException)
+            {
+                throw new CoinUserException($"{stateFile}: not a readable checkpoint state ({e.Message})");
+            }
+        }
+        return null;
+    }
+
+    public static void RestoreModel(Loaded checkpoint, MultimodalModel model)
+        => ModelState.Load(model, Path.Combine(checkpoint.Folder, ModelFile), complete: false);
+
+    /// <summary>Gives a component its saved state (after OnTaskStart of the resumed task).</summary>
+    /// <param name="findSample">Looks a saved sample up again by task name and id.</param>
+    public static void RestoreComponent(Loaded checkpoint, string key, object component, TaskContext context, Func<string, string, Sample> findSample)
+    {
+        if (component is not ICheckpointable checkpointable) return;
+        if (checkpoint.Components[key] is not JsonObject saved)
+            throw new CoinUserException($"{checkpoint.Folder}: no saved state for '{key}', whose plugin keeps state; the checkpoint was written by another configuration");
+        var state = new ComponentState();
+        foreach (var (name, value) in saved["values"]!.AsObject()) state.Values[name] = value?.DeepClone();
+        foreach (var (name, list) in saved["samples"]!.AsObject())
+            state.Samples[name] = list!.AsArray().Select(s => findSample(s!["task"]!.GetValue<string>(), s["id"]!.GetValue<string>())).ToList();
+        string tensors = Path.Combine(checkpoint.Folder, $"{key}.safetensors");
+        using var scope = NewDisposeScope();
+        if (File.Exists(tensors))
+        {
+            using var file = SafetensorsFile.Open(tensors);
+            foreach (var name in file.Tensors.Keys) state.Tensors[name] = file.Load(name);
+        }
+        checkpointable.LoadState(state, context);
+    }
+}

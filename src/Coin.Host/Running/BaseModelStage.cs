@@ -1,0 +1,83 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Coin.Abstractions.Components;
+using Coin.Abstractions.Data;
+using Coin.Host.Checkpoints;
+using Coin.Host.Configuration;
+using Coin.Host.Modeling;
+using Coin.Host.Presentation;
+using Coin.Host.Results;
+using Spectre.Console;
+
+namespace Coin.Host.Running;
+
+/// <summary>What the run started from: a base model trained on the source's first-stage data in this run, or loaded
+/// from the cache where an earlier run with the same settings left it.</summary>
+public sealed record BaseModelInfo(string Origin, string? CacheFolder, int Samples, int Steps, double FirstLoss, double FinalLoss, double Seconds);
+
+/// <summary>LLaVA's first stage before the stream: every parameter of encoder, connector and backbone trained on the
+/// source's image–caption data, before the adapter is applied. The result is cached under a key that covers
+/// everything it depends on (model, data, stage settings, seed, plugin versions).</summary>
+public sealed class BaseModelStage(PretrainingConfig config, StepLog log, Func<string, string> resolvePath, IAnsiConsole console, int seed)
+{
+    public const string WeightsFile = "model.safetensors";
+    public const string InfoFile = "base.json";
+
+    /// <summary>Trains or loads the base model; null when the stage is off or the source offers no first-stage data.</summary>
+    /// <param name="keyMaterial">What the base model depends on; hashed into the cache folder's name.</param>
+    public BaseModelInfo? Prepare(MultimodalModel model, ITaskStreamSource data, JsonNode keyMaterial)
+    {
+        if (config.Epochs == 0 || data is not IPretrainingSource source) return null;
+        string? folder = config.Cache.Length == 0 ? null : Path.Combine(resolvePath(config.Cache), Key(keyMaterial));
+        if (folder is not null && File.Exists(Path.Combine(folder, InfoFile)))
+        {
+            ModelState.Load(model, Path.Combine(folder, WeightsFile), complete: true);
+            var cached = JsonSerializer.Deserialize<BaseModelInfo>(File.ReadAllText(Path.Combine(folder, InfoFile)), ResolvedConfig.Json)!;
+            return cached with { Origin = "cache", CacheFolder = folder };
+        }
+        var samples = source.LoadPretraining();
+        if (samples.Count == 0) return null;
+
+        var groups = ComponentNames.All
+            .Select(c => new ParameterGroup(c, model.ComponentModules(c).SelectMany(m => m.parameters()).ToList()))
+            .Where(g => g.Parameters.Count > 0).ToList();
+        var previous = model.TrainableGroups;
+        model.TrainableGroups = groups;
+        var training = config.AsTraining();
+        var task = new TaskInfo("pretrain", -1, samples.SelectMany(s => s.Inputs.Select(i => i.Modality)).Distinct().ToList(), "exact-match");
+        var trainer = new TaskTrainer(model, null, null, training, log, seed);
+        var summary = ConsoleProgress.Run(console, "pretrain base model", TaskTrainer.StepsFor(samples.Count, training), "steps",
+            sink => trainer.Train(task, samples, unchecked(seed * 31 - 1), sink));
+        model.TrainableGroups = previous;
+
+        var info = new BaseModelInfo("trained", folder, samples.Count, summary.Steps, summary.FirstLoss, summary.FinalLoss, summary.Seconds);
+        if (folder is not null) Store(model, folder, info, keyMaterial);
+        return info;
+    }
+
+    /// <summary>Weights and description into a staging folder, then one rename: a folder with base.json is complete.</summary>
+    private static void Store(MultimodalModel model, string folder, BaseModelInfo info, JsonNode keyMaterial)
+    {
+        string staging = folder + $".partial-{Environment.ProcessId}";
+        if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+        Directory.CreateDirectory(staging);
+        ModelState.Save(model, Path.Combine(staging, WeightsFile));
+        var json = JsonSerializer.SerializeToNode(info with { Origin = "trained", CacheFolder = null }, ResolvedConfig.Json)!.AsObject();
+        json["key"] = keyMaterial.DeepClone();
+        File.WriteAllText(Path.Combine(staging, InfoFile), json.ToJsonString(ResolvedConfig.Json));
+        try
+        {
+            Directory.Move(staging, folder);
+        }
+        catch (IOException) when (File.Exists(Path.Combine(folder, InfoFile)))
+        {
+            // Another run stored the same base model first; theirs is identical.
+            Directory.Delete(staging, recursive: true);
+        }
+    }
+
+    private static string Key(JsonNode keyMaterial)
+        => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(keyMaterial.ToJsonString())))[..16];
+}

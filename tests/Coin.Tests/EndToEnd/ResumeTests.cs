@@ -1,0 +1,103 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Coin.Tests.Support;
+
+namespace Coin.Tests.EndToEnd;
+
+/// <summary><c>coin run --resume</c>: a run killed mid-task (a process kill, no chance to clean up) continues from its
+/// last checkpoint and ends with exactly the accuracy matrix and losses of a run that was never stopped.</summary>
+public class ResumeTests
+{
+    private static string Experiment(string directory, string continual) => CoinProcess.WriteQuickExperiment(directory, json =>
+    {
+        json["data"]!["options"]!["trainPerTask"] = 960; // 60 steps per task
+        json["training"]!["checkpointEverySteps"] = 10;
+        json["continual"] = new JsonObject { ["type"] = continual };
+    });
+
+    private static JsonElement Results(string runDirectory) => JsonDocument.Parse(File.ReadAllText(Path.Combine(runDirectory, "results.json"))).RootElement;
+
+    private static string OnlyRun(string directory) => Directory.GetDirectories(Path.Combine(directory, "runs")).Single();
+
+    [TestCase("llaca")]
+    [TestCase("replay")]
+    [TestCase("lwf")]
+    public void A_killed_run_resumes_to_the_same_results_as_an_uninterrupted_one(string continual)
+    {
+        string reference = TestPaths.NewTemporaryDirectory("resume-reference");
+        var whole = CoinProcess.Run(reference, "run", Experiment(reference, continual));
+        Assert.That(whole.ExitCode, Is.EqualTo(0), whole.ToString());
+
+        string killed = TestPaths.NewTemporaryDirectory("resume-killed");
+        string experiment = Experiment(killed, continual);
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = killed, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string arg in new[] { Path.Combine(TestPaths.HostDirectory, "coin.dll"), "run", experiment }) start.ArgumentList.Add(arg);
+        start.Environment["COIN_THREADS"] = "1";
+        using (var process = Process.Start(start)!)
+        {
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            var clock = Stopwatch.StartNew();
+            while (!MidSecondTask(killed) && !process.HasExited && clock.Elapsed < TimeSpan.FromMinutes(3)) Thread.Sleep(10);
+            Assert.That(process.HasExited, Is.False, "the run was still going when it was to be killed");
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit();
+        }
+        string runDirectory = OnlyRun(killed);
+        Assert.That(Results(runDirectory).GetProperty("accuracyMatrix").GetArrayLength(), Is.EqualTo(1), "killed during the second task");
+
+        var resumed = CoinProcess.Run(killed, "run", "--resume", runDirectory);
+        Assert.That(resumed.ExitCode, Is.EqualTo(0), resumed.ToString());
+        Assert.That(resumed.Output, Does.Contain("resuming before step"));
+
+        var expected = Results(OnlyRun(reference));
+        var actual = Results(runDirectory);
+        Assert.That(actual.GetProperty("status").GetString(), Is.EqualTo("completed"));
+        Assert.That(actual.GetProperty("accuracyMatrix").GetRawText(), Is.EqualTo(expected.GetProperty("accuracyMatrix").GetRawText()));
+        var losses = (JsonElement r) => r.GetProperty("training").EnumerateArray().Select(t => (t.GetProperty("firstLoss").GetDouble(), t.GetProperty("finalLoss").GetDouble())).ToList();
+        Assert.That(losses(actual), Is.EqualTo(losses(expected)), "bit-identical losses after the resume");
+        // The step log has every step once, as the uninterrupted run's.
+        Assert.That(File.ReadAllText(Path.Combine(runDirectory, "steps.csv")), Is.EqualTo(File.ReadAllText(Path.Combine(OnlyRun(reference), "steps.csv"))));
+    }
+
+    /// <summary>A checkpoint taken within the second task (not at its start).</summary>
+    private static bool MidSecondTask(string directory)
+    {
+        string runs = Path.Combine(directory, "runs");
+        if (!Directory.Exists(runs)) return false;
+        foreach (string run in Directory.GetDirectories(runs))
+        {
+            try
+            {
+                var position = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "checkpoint", "state.json")))!["position"]!;
+                if (position["taskIndex"]!.GetValue<int>() == 1 && position["step"]!.GetValue<int>() >= 20) return true;
+            }
+            catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
+            {
+                // Not there yet, or being replaced this very moment.
+            }
+        }
+        return false;
+    }
+
+    [Test]
+    public void Resuming_a_completed_run_or_a_folder_that_is_no_run_is_refused()
+    {
+        string directory = TestPaths.NewTemporaryDirectory("resume-refused");
+        var done = CoinProcess.Run(directory, "run", CoinProcess.WriteQuickExperiment(directory));
+        Assert.That(done.ExitCode, Is.EqualTo(0), done.ToString());
+
+        var again = CoinProcess.Run(directory, "run", "--resume", OnlyRun(directory));
+        Assert.That(again.ExitCode, Is.EqualTo(2));
+        Assert.That(again.Error, Does.Contain("already completed"));
+
+        var nothing = CoinProcess.Run(directory, "run", "--resume", directory);
+        Assert.That(nothing.ExitCode, Is.EqualTo(2));
+        Assert.That(nothing.Error, Does.Contain("results.json is missing"));
+
+        var mixed = CoinProcess.Run(directory, "run", "--resume", OnlyRun(directory), "--set", "seed=3");
+        Assert.That(mixed.ExitCode, Is.EqualTo(2));
+        Assert.That(mixed.Error, Does.Contain("keeps the configuration it started with"));
+    }
+}
