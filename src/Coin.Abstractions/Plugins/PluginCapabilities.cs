@@ -14,6 +14,9 @@ public static class PluginCapabilities
     public const string Mergeable = "mergeable";
     /// <summary>Prefix for extra memory as a multiple of the trainable parameters, e.g. <c>"extra-memory:2x"</c>.</summary>
     public const string ExtraMemoryPrefix = "extra-memory:";
+    /// <summary>Prefix for a model component that must be trainable, e.g. <c>"requires-trainable:encoder"</c> (a balance
+    /// scheduler that coordinates the encoder's and the LLM's learning rates needs both).</summary>
+    public const string RequiresTrainablePrefix = "requires-trainable:";
     /// <summary>The component needs at least one trainable parameter (any optimiser-driven method does).</summary>
     public const string NeedsTrainableParameters = "needs-trainable-parameters";
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Coin.Abstractions.Components;
 using Coin.Abstractions.Data;
 using Coin.Abstractions.Plugins;
 using Coin.Host.Checkpoints;
@@ -66,6 +67,11 @@ public sealed class ExperimentRunner(IAnsiConsole console)
         int testTotal = tasks.Sum(t => TestSamples(t).Count);
         console.MarkupLineInterpolated($"{tasks.Count} tasks: {string.Join(", ", tasks.Select(t => t.Name))}; trainable: {string.Join(", ", run.Model.TrainableGroups.Select(g => $"{g.Name} {g.Parameters.Sum(p => p.numel()):N0}"))} parameters");
         ReportExtraMemory(plan, run);
+        var trainableByPart = ComponentNames.All.ToDictionary(c => c,
+            c => run.Model.TrainableGroups.Where(g => g.Name == c).Sum(g => g.Parameters.Sum(p => p.numel())));
+        var problems = CapabilityCheck.Problems(plan.All().Select(c => (c.KeyPath, c.Plugin.Name, c.Plugin.Capabilities)), trainableByPart,
+            device.type == TorchSharp.DeviceType.CPU ? TorchRuntime.AvailableMemoryBytes() : null);
+        if (problems.Count > 0) throw new CoinUserException($"{experiment.Source}: this combination cannot run:{Environment.NewLine}  {string.Join(Environment.NewLine + "  ", problems)}");
 
         if (config.Evaluation.ZeroShot && resumed is null)
         {

@@ -1,0 +1,32 @@
+using Coin.Host.Composition;
+
+namespace Coin.Tests.Plugins;
+
+/// <summary>Impossible combinations are refused before training, with the component and the reason.</summary>
+public class CapabilityCheckTests
+{
+    private static readonly Dictionary<string, long> LoraOnBackboneOnly = new() { ["encoder"] = 0, ["connector"] = 0, ["backbone"] = 1_000_000 };
+
+    [Test]
+    public void A_scheduler_that_needs_the_encoder_trainable_is_refused_when_the_adapter_freezes_it()
+    {
+        var problems = CapabilityCheck.Problems([("balance", "commit", ["requires-trainable:encoder", "requires-trainable:backbone"])], LoraOnBackboneOnly, null);
+        Assert.That(problems, Has.Count.EqualTo(1));
+        Assert.That(problems[0], Does.Contain("balance: 'commit' needs the encoder to be trainable").And.Contain("trainable: backbone"));
+    }
+
+    [Test]
+    public void Extra_copies_that_do_not_fit_in_memory_are_refused_with_their_cost()
+    {
+        // 1M trainable float32 parameters: gradients + AdamW 12 MB, EWC's two copies 8 MB.
+        var components = new[] { ("continual", "ewc", (IReadOnlyList<string>)["extra-memory:2x"]) };
+        Assert.That(CapabilityCheck.Problems(components, LoraOnBackboneOnly, availableBytes: 21_000_000), Is.Empty);
+        var problems = CapabilityCheck.Problems(components, LoraOnBackboneOnly, availableBytes: 19_000_000);
+        Assert.That(problems, Has.Count.EqualTo(1));
+        Assert.That(problems[0], Does.Contain("continual 'ewc' 0.01 GiB").And.Contain("0.02 GiB are available"));
+    }
+
+    [Test]
+    public void Possible_combinations_pass()
+        => Assert.That(CapabilityCheck.Problems([("continual", "llaca", ["needs-gradients", "extra-memory:2x"])], LoraOnBackboneOnly, 1L << 40), Is.Empty);
+}
