@@ -126,6 +126,7 @@ public sealed class TaskTrainer(MultimodalModel model, IBalanceScheduler? balanc
             using var microScope = NewDisposeScope();
             var batch = microBatches[m];
             continual?.BeforeForward(context, batch);
+            balance?.BeforeForward(context, batch);
             var output = model.Forward(batch);
             var loss = output.Loss;
             if (balance?.AuxiliaryLoss(context, batch, output) is { } auxiliary) loss = loss + auxiliary;
@@ -139,8 +140,9 @@ public sealed class TaskTrainer(MultimodalModel model, IBalanceScheduler? balanc
             (loss * share).backward();
             lossValue += value * share;
         }
-        if (training.MaxGradNorm > 0) nn.utils.clip_grad_norm_(trainable, training.MaxGradNorm);
+        // The scheduler sees the raw gradients (and may add its own) before clipping bounds the total.
         balance?.BeforeOptimizerStep(context);
+        if (training.MaxGradNorm > 0) nn.utils.clip_grad_norm_(trainable, training.MaxGradNorm);
         optimizer.step();
         continual?.AfterStep(context);
         balance?.AfterOptimizerStep(context, microBatches[^1]);

@@ -1,0 +1,44 @@
+using System.ComponentModel.DataAnnotations;
+using Coin.Abstractions.Components;
+using Coin.Abstractions.Data;
+using Coin.Abstractions.Plugins;
+using Coin.Abstractions.Training;
+using static TorchSharp.torch;
+
+namespace Coin.Plugins.Balance;
+
+public sealed class SideDecayOptions
+{
+    /// <summary>The decayed side's rate falls linearly over each task from its base to this share of it.</summary>
+    [Range(0.0, 1.0)] public double FinalFactor { get; set; } = 0.1;
+}
+
+/// <summary>CoMMIT's baselines: one side's learning rate decays linearly within each task while the other keeps its
+/// base rate — <c>feature-decay</c> slows the encoder and connector, <c>language-decay</c> the LLM.</summary>
+public sealed class SideDecayScheduler(SideDecayOptions options, bool decayFeature) : IBalanceScheduler
+{
+    public Tensor? AuxiliaryLoss(StepContext context, Batch batch, ModelOutput output) => null;
+
+    public void BeforeOptimizerStep(StepContext context)
+    {
+        double progress = context.StepsInTask <= 1 ? 0 : context.Step / (double)(context.StepsInTask - 1);
+        double decayed = 1 - (1 - options.FinalFactor) * progress;
+        Sides.Scale(context.LearningRates, decayFeature ? decayed : 1, decayFeature ? 1 : decayed);
+    }
+
+    public void AfterOptimizerStep(StepContext context, Batch batch) { }
+}
+
+[CoinPlugin(PluginKind.BalanceScheduler, "feature-decay", "0.1.0", "Baseline: the encoder and connector's learning rate decays linearly within each task",
+    Capabilities = [PluginCapabilities.RequiresTrainablePrefix + ComponentNames.Encoder])]
+public sealed class FeatureDecayPlugin : PluginFactory<IBalanceScheduler, SideDecayOptions>
+{
+    protected override IBalanceScheduler Create(SideDecayOptions options, ComponentContext context) => new SideDecayScheduler(options, decayFeature: true);
+}
+
+[CoinPlugin(PluginKind.BalanceScheduler, "language-decay", "0.1.0", "Baseline: the LLM's learning rate decays linearly within each task",
+    Capabilities = [PluginCapabilities.RequiresTrainablePrefix + ComponentNames.Backbone])]
+public sealed class LanguageDecayPlugin : PluginFactory<IBalanceScheduler, SideDecayOptions>
+{
+    protected override IBalanceScheduler Create(SideDecayOptions options, ComponentContext context) => new SideDecayScheduler(options, decayFeature: false);
+}
