@@ -21,6 +21,10 @@ public sealed class LlamaBackboneOptions : IValidatableObject
     [Range(1, 128)] public int? Layers { get; set; }
     [Range(1, 128)] public int? Heads { get; set; }
     [Range(1, 128)] public int? KeyValueHeads { get; set; }
+    /// <summary>Standard deviation of the initial weights; null: 0.02 (HF LLaMA's) for d ≥ 512, 1/√d below, where 0.02
+    /// is so small next to 1/√d that the image path's gradients vanish and the model learns to ignore the image.</summary>
+    [Range(1e-6, 1.0)] public double? InitializerRange { get; set; }
+
     [Range(1.0, 1e8)] public double RopeTheta { get; set; } = 10000.0;
     public bool TieWordEmbeddings { get; set; }
 

@@ -21,14 +21,16 @@ public static class LlamaPresets
             "llama-7b" => (4096, 11008, 32, 32, 32),
             _ => throw new ArgumentException($"unknown preset '{options.Preset}'"),
         };
+        int hiddenSize = options.HiddenSize ?? hidden;
         return new LlamaConfig(
             VocabSize: vocabSize,
-            HiddenSize: options.HiddenSize ?? hidden,
+            HiddenSize: hiddenSize,
             IntermediateSize: options.IntermediateSize ?? intermediate,
             NumHiddenLayers: options.Layers ?? layers,
             NumAttentionHeads: options.Heads ?? heads,
             NumKeyValueHeads: options.KeyValueHeads ?? kvHeads,
             RopeTheta: options.RopeTheta,
-            TieWordEmbeddings: options.TieWordEmbeddings);
+            TieWordEmbeddings: options.TieWordEmbeddings,
+            InitializerRange: options.InitializerRange ?? (hiddenSize >= 512 ? 0.02 : 1 / Math.Sqrt(hiddenSize)));
     }
 }

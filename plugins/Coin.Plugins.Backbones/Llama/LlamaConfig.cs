@@ -11,7 +11,8 @@ public sealed record LlamaConfig(
     double RopeTheta = 10000.0,
     double RmsNormEps = 1e-6,
     bool TieWordEmbeddings = false,
-    bool AttentionBias = false)
+    bool AttentionBias = false,
+    double InitializerRange = 0.02)
 {
     public int HeadDim => HiddenSize / NumAttentionHeads;
 

@@ -29,12 +29,12 @@ public sealed class LlamaForCausalLM : nn.Module
     public Tensor Forward(Tensor embeddings, Tensor attentionMask, KeyValueCache? cache)
         => lm_head.call(model.Forward(embeddings, attentionMask, cache)).to_type(ScalarType.Float32);
 
-    /// <summary>HF LLaMA's initialisation: normal(0, 0.02) for linear and embedding weights.</summary>
+    /// <summary>HF LLaMA's initialisation: normal(0, initializer_range) for linear and embedding weights.</summary>
     private void InitialiseWeights()
     {
         using var noGrad = no_grad();
         foreach (var (name, parameter) in named_parameters())
             if (!name.EndsWith("layernorm.weight") && name != "model.norm.weight")
-                nn.init.normal_(parameter, 0, 0.02);
+                nn.init.normal_(parameter, 0, Config.InitializerRange);
     }
 }

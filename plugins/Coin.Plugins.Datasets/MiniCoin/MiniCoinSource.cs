@@ -11,12 +11,12 @@ public sealed class MiniCoinOptions : IValidatableObject
     /// audio encoder in the model.</summary>
     public List<string> Tasks { get; set; } = [.. MiniCoinGenerator.DefaultStream];
 
-    [Range(1, 1_000_000)] public int TrainPerTask { get; set; } = 384;
-    [Range(1, 1_000_000)] public int TestPerTask { get; set; } = 48;
+    [Range(1, 1_000_000)] public int TrainPerTask { get; set; } = 1200;
+    [Range(1, 1_000_000)] public int TestPerTask { get; set; } = 96;
     [Range(16, 512)] public int ImageSize { get; set; } = 32;
 
     /// <summary>Image–caption pairs for the base model's first stage (LLaVA's feature alignment); 0 for none.</summary>
-    [Range(0, 10_000_000)] public int PretrainSamples { get; set; } = 6000;
+    [Range(0, 10_000_000)] public int PretrainSamples { get; set; } = 16000;
 
     /// <summary>Seed of the generator; null uses the experiment's seed.</summary>
     public int? Seed { get; set; }

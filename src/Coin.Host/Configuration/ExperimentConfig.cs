@@ -32,8 +32,8 @@ public sealed class ExperimentConfig
     public ComponentConfig Balance { get; set; } = new("constant");
     public ComponentConfig Continual { get; set; } = new("sequential");
 
-    /// <summary>The task stream.</summary>
-    public ComponentConfig Data { get; set; } = new("shapes");
+    /// <summary>The task stream: by default mini-CoIN, CoIN's eight tasks generated in miniature.</summary>
+    public ComponentConfig Data { get; set; } = new("mini-coin");
 
     public EvaluationConfig Evaluation { get; set; } = new();
 }
@@ -116,7 +116,7 @@ public sealed class PretrainingConfig
 public sealed class EvaluationConfig
 {
     /// <summary>The evaluator used for every task.</summary>
-    public ComponentConfig Evaluator { get; set; } = new("exact-match");
+    public ComponentConfig Evaluator { get; set; } = new("coin");
     [Range(1, 65_536)] public int BatchSize { get; set; } = 64;
     /// <summary>Longest answer generated; a grounding box is about 24 tokens.</summary>
     [Range(1, 4096)] public int MaxNewTokens { get; set; } = 32;
@@ -128,7 +128,7 @@ public sealed class EvaluationConfig
     [Range(0.0, 1.0)] public double TopP { get; set; } = 1.0;
 
     /// <summary>Evaluate every task once before training (the zero-shot row), which forward transfer needs.</summary>
-    public bool ZeroShot { get; set; }
+    public bool ZeroShot { get; set; } = true;
 
     /// <summary>An answer ends where one of these strings appears (the string itself is cut).</summary>
     public List<string> StopStrings { get; set; } = [];

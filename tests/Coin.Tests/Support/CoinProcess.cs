@@ -46,7 +46,7 @@ public static class CoinProcess
           "output": "runs",
           "training": { "epochs": 1, "batchSize": 16 },
           "data": { "type": "shapes", "options": { "tasks": ["color", "position"], "trainPerTask": 48, "testPerTask": 16 } },
-          "evaluation": { "batchSize": 16, "maxNewTokens": 8 }
+          "evaluation": { "batchSize": 16, "maxNewTokens": 8, "zeroShot": false, "evaluator": { "type": "exact-match" } }
         }
         """)!.AsObject();
         customize?.Invoke(experiment);

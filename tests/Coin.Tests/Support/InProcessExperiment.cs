@@ -12,6 +12,10 @@ public static class InProcessExperiment
 {
     public static (Experiment Experiment, ComposedExperiment Run) Compose(IDictionary<string, string?> settings, int seed = 1)
     {
+        // In-process tests train on the small shapes stream unless they say otherwise.
+        settings = new Dictionary<string, string?>(settings);
+        settings.TryAdd("data:type", "shapes");
+        settings.TryAdd("evaluation:evaluator:type", "exact-match");
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var experiment = new ExperimentLoader(configuration, new ExperimentSource("in-process test", TestPaths.Root)).Load();
         var plan = ExperimentPlanner.Plan(experiment, PluginCatalog.Load([TestPaths.HostPlugins]));
