@@ -1,7 +1,7 @@
-using System.Diagnostics;
 using System.Globalization;
 using Coin.Abstractions.Components;
 using Coin.Abstractions.Plugins;
+using Coin.Host.Benchmarks;
 using Coin.Host.Configuration;
 using Coin.Host.Plugins;
 using Coin.Host.Runtime;
@@ -11,8 +11,8 @@ using static TorchSharp.torch;
 
 namespace Coin.Host.Cli;
 
-/// <summary><c>coin bench</c>: forward + backward + AdamW step time and tokens per second of the llama backbone per
-/// preset, next to the float32 matmul throughput measured in the same run (machines are noisy; ratios hold).</summary>
+/// <summary><c>coin bench</c>: the speed and memory figures of docs/performance.md, each measured side by side in one
+/// run (machines here are noisy; ratios hold), with the target each is held against.</summary>
 public sealed class BenchCommand(CommandLine commandLine, PluginDirectories directories, ExperimentLoader loader, IAnsiConsole console) : ICommand
 {
     public string Name => "bench";
@@ -21,11 +21,28 @@ public sealed class BenchCommand(CommandLine commandLine, PluginDirectories dire
     {
         var options = commandLine.Bench;
         var catalog = PluginCatalog.Load(directories.For(loader.Load()));
-        var backbonePlugin = catalog.Resolve(PluginKind.Backbone, "llama", "bench");
         int threads = TorchRuntime.ConfigureThreads(options.Threads);
-        double peak = MatmulGflops();
-        console.MarkupLineInterpolated($"coin bench · TorchSharp {TorchRuntime.TorchSharpVersion} · {threads} threads · float32 matmul peak {peak:F0} GFLOP/s (2048², measured now)");
+        console.MarkupLineInterpolated($"coin bench · TorchSharp {TorchRuntime.TorchSharpVersion} · {threads} threads · suites {string.Join(", ", options.Suites)}");
+        if (options.Suites.Contains("hardware")) Hardware(catalog, options);
+        if (options.Suites.Any(s => s is "overhead" or "generation" or "memory"))
+        {
+            var (experiment, run) = BenchModel.Compose(catalog, trainPerTask: 256);
+            using var _ = run;
+            var training = experiment.Config.Training;
+            if (options.Suites.Contains("overhead")) Overhead(run, training);
+            // Memory before generation: decoding without the cache allocates far more than training, and freed
+            // native memory is not handed back to the system, which would hide the training footprint.
+            if (options.Suites.Contains("memory")) Memory(run, training, options.MemorySteps);
+            if (options.Suites.Contains("generation")) Generation(run);
+        }
+        return 0;
+    }
 
+    private void Hardware(PluginCatalog catalog, BenchOptions options)
+    {
+        var backbonePlugin = catalog.Resolve(PluginKind.Backbone, "llama", "bench");
+        double peak = HardwareBench.MatmulGflops();
+        console.MarkupLineInterpolated($"[bold]Against the hardware[/]: float32 matmul peak {peak:F0} GFLOP/s (2048², measured now); target ≥ 50% at d512");
         var table = new Table().AddColumns("preset", "parameters", "batch × tokens", "ms / step", "tokens / s", "GFLOP / step", "GFLOP/s", "of peak");
         foreach (string preset in options.Presets)
         {
@@ -38,7 +55,7 @@ public sealed class BenchCommand(CommandLine commandLine, PluginDirectories dire
             {
                 Device = CPU, Seed = 0, RunDirectory = Path.GetTempPath(), ResolvePath = Path.GetFullPath,
             });
-            var result = TimeSteps(backbone, options);
+            var result = HardwareBench.TimeSteps(backbone, options);
             double gflop = result.Flops / 1e9;
             double gflops = gflop / (result.MillisecondsPerStep / 1000);
             table.AddRow(preset, result.Parameters.ToString("N0", CultureInfo.InvariantCulture), $"{options.BatchSize} × {options.Tokens}",
@@ -47,52 +64,37 @@ public sealed class BenchCommand(CommandLine commandLine, PluginDirectories dire
         }
         console.Write(table);
         console.WriteLine("FLOP count: 6 × parameters × tokens (matmuls, forward + backward) + 12 × layers × tokens² × hidden (attention).");
-        return 0;
     }
 
-    private sealed record StepTiming(long Parameters, double Flops, double MillisecondsPerStep);
-
-    private static StepTiming TimeSteps(IBackbone backbone, BenchOptions options)
+    private void Overhead(Composition.ComposedExperiment run, TrainingConfig training)
     {
-        var module = backbone.Module;
-        var parameters = module.parameters().ToList();
-        using var optimizer = optim.AdamW(parameters, lr: 1e-4);
-        int vocab = backbone.Tokenizer.VocabSize;
-        void Step()
+        var result = OverheadBench.Measure(run, training, steps: 64);
+        console.MarkupLineInterpolated($"[bold]Framework overhead[/] (default model, batch {training.BatchSize}; target ≤ 3%)");
+        var table = new Table().AddColumns("path", "ms / step");
+        table.AddRow("coin host: files → collate → splice → scheduler/updater → AdamW", $"{result.HostMilliseconds:F1}");
+        table.AddRow("bare TorchSharp loop, same math, batches in memory", $"{result.BareMilliseconds:F1}");
+        table.AddRow("overhead", $"{100 * result.Overhead:+0.0;-0.0}%");
+        console.Write(table);
+    }
+
+    private void Generation(Composition.ComposedExperiment run)
+    {
+        console.MarkupLineInterpolated($"[bold]Generation[/] (default model, batch 16, greedy; target: cache ≥ 5x at 128 new tokens)");
+        var table = new Table().AddColumns("new tokens", "with cache (tok/s)", "without cache (tok/s)", "speed-up");
+        foreach (int tokens in new[] { 32, 128 })
         {
-            using var scope = NewDisposeScope();
-            var ids = randint(0, vocab, [options.BatchSize, options.Tokens + 1]);
-            var input = ids.narrow(1, 0, options.Tokens);
-            var logits = backbone.Forward(backbone.Embed(input), ones_like(input));
-            var loss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[^1]), ids.narrow(1, 1, options.Tokens).reshape(-1));
-            optimizer.zero_grad();
-            loss.backward();
-            optimizer.step();
+            var result = GenerationBench.Measure(run, batch: 16, tokens);
+            table.AddRow($"{tokens}", $"{result.CachedTokensPerSecond:F0}", $"{result.UncachedTokensPerSecond:F0}", $"{result.Speedup:F1}x");
         }
-        for (int i = 0; i < 2; i++) Step();
-        var clock = Stopwatch.StartNew();
-        for (int i = 0; i < options.Steps; i++) Step();
-        double ms = clock.Elapsed.TotalMilliseconds / options.Steps;
-
-        long count = parameters.Sum(p => p.numel());
-        long embedding = module.named_parameters().Where(p => p.name.EndsWith("embed_tokens.weight")).Sum(p => p.parameter.numel());
-        long tokens = (long)options.BatchSize * options.Tokens;
-        int layers = module.named_modules().Count(m => m.name.EndsWith(".self_attn"));
-        long hidden = backbone.HiddenSize;
-        // The embedding lookup is no matmul; attention scores and weighted sums add 2 matmuls of T² × d per layer.
-        double flops = 6.0 * (count - embedding) * tokens + 12.0 * layers * options.BatchSize * (double)options.Tokens * options.Tokens * hidden;
-        return new StepTiming(count, flops, ms);
+        console.Write(table);
     }
 
-    private static double MatmulGflops()
+    private void Memory(Composition.ComposedExperiment run, TrainingConfig training, int steps)
     {
-        using var scope = NewDisposeScope();
-        var a = randn(2048, 2048);
-        var b = randn(2048, 2048);
-        a.matmul(b);
-        var clock = Stopwatch.StartNew();
-        const int repeats = 5;
-        for (int i = 0; i < repeats; i++) a.matmul(b);
-        return repeats * 2.0 * 2048 * 2048 * 2048 / clock.Elapsed.TotalSeconds / 1e9;
+        var result = MemoryBench.Measure(run, training, steps);
+        console.MarkupLineInterpolated($"[bold]Memory[/] (default model, {result.Steps:N0} training steps in {result.Seconds:F0}s; target: growth < 1%)");
+        var table = new Table().AddColumns("resident after warm-up (MiB)", "at the end (MiB)", "peak (MiB)", "growth");
+        table.AddRow($"{result.WarmMiB:F1}", $"{result.FinalMiB:F1}", $"{result.PeakMiB:F1}", $"{result.GrowthPercent:+0.00;-0.00}%");
+        console.Write(table);
     }
 }

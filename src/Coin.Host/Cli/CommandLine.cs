@@ -18,6 +18,9 @@ public sealed record CommandLine(
     /// <summary>The run folder <c>coin run --resume</c> continues.</summary>
     public string? ResumeDirectory { get; init; }
 
+    /// <summary><c>coin compare --loss-reference NAME</c>: the run name whose final training loss the others race to.</summary>
+    public string? LossReference { get; init; }
+
     /// <summary>Where <c>coin compare</c> writes its plot.</summary>
     public string ComparisonPlot { get; init; } = "comparison.png";
 
@@ -27,10 +30,14 @@ public sealed record CommandLine(
           coin run --resume RUN_DIR   continue a stopped or killed run from its last checkpoint
           coin plugins [FILE] [--plugins DIR]
                                       list discovered plugins: kind, name, version, folder, status
-          coin compare RUN_DIR... [--plot FILE.png]
-                                      one table of runs (mean ± std over runs with the same name) and a plot
-          coin bench [--presets tiny,d512] [--steps N] [--batch N] [--tokens N] [--threads N]
-                                      time forward+backward+AdamW of the llama backbone per preset
+          coin compare RUN_DIR... [--plot FILE.png] [--loss-reference NAME]
+                                      one table of runs (mean ± std over runs with the same name) and a plot;
+                                      with --loss-reference, final losses and steps to reach NAME's final loss
+          coin bench [--suite hardware,overhead,generation,memory] [--presets tiny,d512] [--steps N]
+                     [--batch N] [--tokens N] [--threads N] [--memory-steps N]
+                                      speed and memory: the training step against the matmul peak, the host
+                                      against a bare TorchSharp loop, generation with and without the cache,
+                                      resident memory over many steps
           coin --help | --version
 
         Options:
@@ -57,6 +64,7 @@ public sealed record CommandLine(
         var runs = new List<string>();
         string plot = "comparison.png";
         string? resume = null;
+        string? lossReference = null;
         var overrides = new List<KeyValuePair<string, string?>>();
         var plugins = new List<string>();
         for (int i = 1; i < args.Count; i++)
@@ -78,11 +86,22 @@ public sealed record CommandLine(
                 case "--resume" when command == "run":
                     resume = Value(args, ref i);
                     break;
+                case "--loss-reference" when command == "compare":
+                    lossReference = Value(args, ref i);
+                    break;
                 case "--plot" when command == "compare":
                     plot = Value(args, ref i);
                     break;
                 case "--presets" when command == "bench":
                     bench = bench with { Presets = Value(args, ref i).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) };
+                    break;
+                case "--suite" when command == "bench":
+                    bench = bench with { Suites = Value(args, ref i).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) };
+                    if (bench.Suites.FirstOrDefault(s => !BenchOptions.AllSuites.Contains(s)) is { } unknown)
+                        throw new CoinUserException($"unknown bench suite '{unknown}'; accepted: {string.Join(", ", BenchOptions.AllSuites)}");
+                    break;
+                case "--memory-steps" when command == "bench":
+                    bench = bench with { MemorySteps = PositiveInteger(arg, Value(args, ref i)) };
                     break;
                 case "--steps" or "--batch" or "--tokens" or "--threads" when command == "bench":
                     int number = PositiveInteger(arg, Value(args, ref i));
@@ -109,7 +128,7 @@ public sealed record CommandLine(
         if (command == "compare" && runs.Count == 0) throw new CoinUserException("coin compare needs at least one run folder");
         if (resume is not null && (file is not null || overrides.Count > 0 || plugins.Count > 0))
             throw new CoinUserException("coin run --resume takes no experiment file, --set, --seed, --device, --output or --plugins: a resumed run keeps the configuration it started with");
-        return new(command, file, overrides, plugins) { Bench = bench, RunDirectories = runs, ComparisonPlot = plot, ResumeDirectory = resume };
+        return new(command, file, overrides, plugins) { Bench = bench, RunDirectories = runs, ComparisonPlot = plot, ResumeDirectory = resume, LossReference = lossReference };
     }
 
     private static int PositiveInteger(string option, string text)
@@ -134,7 +153,10 @@ public sealed record CommandLine(
 /// <summary>What <c>coin bench</c> measures.</summary>
 public sealed record BenchOptions
 {
+    public static readonly IReadOnlyList<string> AllSuites = ["hardware", "overhead", "generation", "memory"];
+    public IReadOnlyList<string> Suites { get; init; } = AllSuites;
     public IReadOnlyList<string> Presets { get; init; } = ["tiny", "d512"];
+    public int MemorySteps { get; init; } = 10_000;
     public int Steps { get; init; } = 10;
     public int BatchSize { get; init; } = 8;
     public int Tokens { get; init; } = 128;

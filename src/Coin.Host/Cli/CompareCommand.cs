@@ -24,9 +24,31 @@ public sealed class CompareCommand(CommandLine commandLine, IAnsiConsole console
                 Cell(m.Of(x => x.BackwardTransfer), m.Runs.Count), Cell(m.Of(x => x.Forgetting), m.Runs.Count),
                 Cell(m.Of(x => x.Plasticity), m.Runs.Count), Cell(m.Seconds, m.Runs.Count));
         console.Write(table);
+        if (commandLine.LossReference is { } reference) WriteLossTable(methods, reference, Cell);
         WritePlot(methods, Path.GetFullPath(commandLine.ComparisonPlot));
         console.MarkupLineInterpolated($"plot: {Path.GetFullPath(commandLine.ComparisonPlot)}");
         return 0;
+    }
+
+    /// <summary>How fast each method trains: its final loss, and the steps it needs to reach the reference method's
+    /// final loss (mean over seeds of the reference), both on the last task's smoothed training loss.</summary>
+    private void WriteLossTable(IReadOnlyList<MethodSummary> methods, string reference, Func<(double, double), int, string> cell)
+    {
+        var baseline = methods.FirstOrDefault(m => m.Name == reference)
+                       ?? throw new Abstractions.Plugins.CoinUserException($"--loss-reference: no run named '{reference}' among the runs given");
+        double target = baseline.Runs.Average(r => r.FinalLoss);
+        var table = new Table().AddColumns("method", "final loss", $"steps to loss {target.ToString("F3", CultureInfo.InvariantCulture)} ({Markup.Escape(reference)}'s final)", "reached", "accuracy");
+        foreach (var m in methods)
+        {
+            var steps = m.Runs.Select(r => r.StepsToReach(target)).ToList();
+            var reached = steps.Where(s => s is not null).Select(s => (double)s!.Value).ToList();
+            var (loss, lossStd) = MethodSummary.MeanStd(m.Runs.Select(r => r.FinalLoss).ToList());
+            table.AddRow(Markup.Escape(m.Name),
+                m.Runs.Count > 1 ? $"{loss.ToString("F3", CultureInfo.InvariantCulture)} ± {lossStd.ToString("F3", CultureInfo.InvariantCulture)}" : loss.ToString("F3", CultureInfo.InvariantCulture),
+                reached.Count > 0 ? cell(MethodSummary.MeanStd(reached), reached.Count) : "—",
+                $"{reached.Count}/{m.Runs.Count}", cell(m.Of(x => x.FinalAverageAccuracy), m.Runs.Count));
+        }
+        console.Write(table);
     }
 
     private static void WritePlot(IReadOnlyList<MethodSummary> methods, string path)

@@ -10,13 +10,15 @@ namespace Coin.Host.Modeling;
 /// <param name="StopStrings">Generation of a row stops when its text contains one; the text is cut before it.</param>
 /// <param name="UseCache">Reuse past keys and values (off only to measure or check the cache).</param>
 /// <param name="Seed">Seed of the sampling generator.</param>
+/// <param name="StopAtEos">Off only to measure: every row then generates exactly MaxNewTokens tokens.</param>
 public sealed record GenerationSettings(
     int MaxNewTokens,
     double Temperature = 0,
     double TopP = 1.0,
     IReadOnlyList<string>? StopStrings = null,
     bool UseCache = true,
-    long Seed = 0);
+    long Seed = 0,
+    bool StopAtEos = true);
 
 /// <summary>Batched generation over left-padded prompts, with the backbone's key/value cache.</summary>
 public static class TextGenerator
@@ -37,27 +39,34 @@ public static class TextGenerator
         var logits = backbone.Forward(embeddings, mask, cache);
         for (int step = 0; step < settings.MaxNewTokens; step++)
         {
+            // Each step in its own scope: only the tensors the next step needs (logits, mask, the growing sequence
+            // without the cache) are moved out, so memory stays that of one step however many tokens are generated.
+            using var stepScope = NewDisposeScope();
             var next = Choose(logits.select(1, -1), settings, random);
             long[] tokens = next.cpu().data<long>().ToArray();
             for (int b = 0; b < rows; b++)
             {
                 if (texts[b] is not null) continue;
-                if (tokens[b] == tokenizer.EosId) { texts[b] = tokenizer.Decode(generated[b]); continue; }
+                if (settings.StopAtEos && tokens[b] == tokenizer.EosId) { texts[b] = tokenizer.Decode(generated[b]); continue; }
                 generated[b].Add((int)tokens[b]);
                 if (settings.StopStrings is { Count: > 0 } stops && CutAtStop(tokenizer.Decode(generated[b]), stops) is { } cut) texts[b] = cut;
             }
             if (texts.All(t => t is not null) || step == settings.MaxNewTokens - 1) break;
             var nextEmbedding = backbone.Embed(next.unsqueeze(1));
-            mask = cat([mask, ones(rows, 1, dtype: ScalarType.Int64, device: mask.device)], 1);
+            var (previousMask, previousLogits, previousEmbeddings) = (mask, logits, embeddings);
+            mask = cat([mask, ones(rows, 1, dtype: ScalarType.Int64, device: mask.device)], 1).MoveToOuterDisposeScope();
             if (cache is not null)
             {
-                logits = backbone.Forward(nextEmbedding, mask, cache);
+                logits = backbone.Forward(nextEmbedding, mask, cache).MoveToOuterDisposeScope();
             }
             else
             {
-                embeddings = cat([embeddings, nextEmbedding], 1);
-                logits = backbone.Forward(embeddings, mask);
+                embeddings = cat([embeddings, nextEmbedding], 1).MoveToOuterDisposeScope();
+                logits = backbone.Forward(embeddings, mask).MoveToOuterDisposeScope();
+                previousEmbeddings.Dispose();
             }
+            previousMask.Dispose();
+            previousLogits.Dispose();
         }
         return texts.Select((t, b) => (t ?? tokenizer.Decode(generated[b])).Trim()).ToList();
     }

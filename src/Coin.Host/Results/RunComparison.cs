@@ -6,6 +6,21 @@ namespace Coin.Host.Results;
 /// <summary>The figures of one finished run that a comparison needs, read from its results.json.</summary>
 public sealed record RunSummary(string Folder, string Name, int Seed, ContinualMetrics Metrics, double Seconds)
 {
+    /// <summary>Training loss of the last task, per step, smoothed over <see cref="LossWindow"/> steps (from steps.csv).</summary>
+    public IReadOnlyList<double> SmoothedLoss { get; init; } = [];
+
+    public const int LossWindow = 20;
+
+    /// <summary>Mean loss of the last task's last <see cref="LossWindow"/> steps.</summary>
+    public double FinalLoss => SmoothedLoss.Count > 0 ? SmoothedLoss[^1] : double.NaN;
+
+    /// <summary>The first step (1-based) at which the smoothed loss is at or below <paramref name="target"/>; null if never.</summary>
+    public int? StepsToReach(double target)
+    {
+        for (int i = 0; i < SmoothedLoss.Count; i++) if (SmoothedLoss[i] <= target) return i + 1;
+        return null;
+    }
+
     public static RunSummary Read(string folder)
     {
         string path = Path.Combine(folder, "results.json");
@@ -19,12 +34,35 @@ public sealed record RunSummary(string Folder, string Name, int Seed, ContinualM
             var metrics = root.GetProperty("metrics").Deserialize<ContinualMetrics>(ResolvedConfig.Json)
                 ?? throw new CoinUserException($"{path}: no metrics");
             double seconds = root.GetProperty("training").EnumerateArray().Sum(t => t.GetProperty("trainSeconds").GetDouble() + t.GetProperty("evalSeconds").GetDouble());
-            return new RunSummary(folder, root.GetProperty("name").GetString()!, root.GetProperty("seed").GetInt32(), metrics, seconds);
+            string lastTask = root.GetProperty("tasks").EnumerateArray().Last().GetString()!;
+            return new RunSummary(folder, root.GetProperty("name").GetString()!, root.GetProperty("seed").GetInt32(), metrics, seconds)
+            {
+                SmoothedLoss = Smooth(ReadLoss(Path.Combine(folder, "steps.csv"), lastTask)),
+            };
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
         {
             throw new CoinUserException($"{path}: not a results file this version can read ({e.Message})");
         }
+    }
+
+    private static List<double> ReadLoss(string path, string task)
+    {
+        if (!File.Exists(path)) return [];
+        return Running.StepLog.ReadCsv(path).Series("loss").Where(s => s.Task == task).Select(s => s.Value).ToList();
+    }
+
+    private static List<double> Smooth(List<double> values)
+    {
+        var smoothed = new List<double>(values.Count);
+        double sum = 0;
+        for (int i = 0; i < values.Count; i++)
+        {
+            sum += values[i];
+            if (i >= LossWindow) sum -= values[i - LossWindow];
+            smoothed.Add(sum / Math.Min(i + 1, LossWindow));
+        }
+        return smoothed;
     }
 }
 

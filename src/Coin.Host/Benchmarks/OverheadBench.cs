@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using Coin.Abstractions.Data;
+using Coin.Host.Composition;
+using Coin.Host.Configuration;
+using Coin.Host.Running;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace Coin.Host.Benchmarks;
+
+/// <summary>A training step through the host (data from files, collation, splice, scheduler, updater, logging,
+/// clipping, AdamW) against a bare TorchSharp loop doing the same math on batches prepared once.</summary>
+public static class OverheadBench
+{
+    public sealed record Result(double HostMilliseconds, double BareMilliseconds)
+    {
+        public double Overhead => HostMilliseconds / BareMilliseconds - 1;
+    }
+
+    public static Result Measure(ComposedExperiment run, TrainingConfig training, int steps)
+    {
+        var task = run.Data.Tasks[0];
+        var samples = run.Data.LoadTrain(task);
+        int batch = training.BatchSize;
+        var config = new TrainingConfig { Epochs = Math.Max(1, steps * batch / samples.Count), BatchSize = batch, LearningRate = training.LearningRate, MaxGradNorm = training.MaxGradNorm };
+        var trainer = TaskTrainer.For(run, config, new StepLog(), seed: 0);
+        var bareBatches = samples.Chunk(batch).Where(c => c.Length == batch).Select(c => Bare.Prepare(run, c)).ToList();
+        using var bare = new Bare(run, training);
+
+        // Interleaved blocks, so drift of a noisy machine hits both sides alike.
+        double host = 0, hostSteps = 0, bareTime = 0, bareSteps = 0;
+        trainer.Train(task, samples.Take(batch * 2).ToList(), 1, new NullProgress());
+        for (int i = 0; i < 3; i++) bare.Step(bareBatches[i % bareBatches.Count]);
+        for (int block = 0; block < 2; block++)
+        {
+            var summary = trainer.Train(task, samples, 2 + block, new NullProgress());
+            host += summary.Seconds * 1000;
+            hostSteps += summary.Steps;
+            var clock = Stopwatch.StartNew();
+            for (int i = 0; i < summary.Steps; i++) bare.Step(bareBatches[i % bareBatches.Count]);
+            bareTime += clock.Elapsed.TotalMilliseconds;
+            bareSteps += summary.Steps;
+        }
+        return new Result(host / hostSteps, bareTime / bareSteps);
+    }
+
+    /// <summary>What a user would write by hand: image features first, then the prompt, right padding, one AdamW.</summary>
+    private sealed class Bare : IDisposable
+    {
+        private readonly ComposedExperiment run;
+        private readonly AdamW optimizer;
+        private readonly List<Parameter> parameters;
+        private readonly double maxGradNorm;
+
+        public Bare(ComposedExperiment run, TrainingConfig training)
+        {
+            this.run = run;
+            parameters = run.Model.TrainableGroups.SelectMany(g => g.Parameters).ToList();
+            optimizer = optim.AdamW(parameters, lr: training.LearningRate);
+            maxGradNorm = training.MaxGradNorm;
+        }
+
+        public sealed record Prepared(Tensor Ids, Tensor Mask, Tensor Labels, Tensor Images, int ImageAt);
+
+        /// <summary>Tensors made once, outside the timing, as a hand-written loop keeps its dataset in memory.</summary>
+        public static Prepared Prepare(ComposedExperiment run, IReadOnlyList<Sample> samples)
+        {
+            var batch = run.Model.Collator.Collate(samples, includeAnswer: true);
+            long[] ids = batch.InputIds.data<long>().ToArray();
+            int at = Array.FindIndex(ids, id => run.Model.Collator.ModalityOf(id) is not null);
+            var keep = cat([arange(0, at), arange(at + 1, batch.InputIds.shape[1])]);
+            var prepared = new Prepared(batch.InputIds.index_select(1, keep), batch.AttentionMask.index_select(1, keep),
+                batch.Labels.index_select(1, keep), batch.ModalityInputs["image"], at);
+            foreach (var t in new[] { prepared.Ids, prepared.Mask, prepared.Labels, prepared.Images }) t.DetachFromDisposeScope();
+            return prepared;
+        }
+
+        public void Step(Prepared p)
+        {
+            using var scope = NewDisposeScope();
+            var model = run.Model;
+            var features = model.Connectors["image"].Project(model.Encoders["image"].Encode(p.Images));
+            var text = model.Backbone.Embed(p.Ids);
+            long rows = p.Ids.shape[0], tokens = features.shape[1];
+            var embeddings = cat([text.narrow(1, 0, p.ImageAt), features, text.narrow(1, p.ImageAt, text.shape[1] - p.ImageAt)], 1);
+            var mask = cat([p.Mask.narrow(1, 0, p.ImageAt), ones(rows, tokens, dtype: ScalarType.Int64), p.Mask.narrow(1, p.ImageAt, p.Mask.shape[1] - p.ImageAt)], 1);
+            var labels = cat([p.Labels.narrow(1, 0, p.ImageAt), full(rows, tokens, Batch.IgnoreIndex, dtype: ScalarType.Int64),
+                p.Labels.narrow(1, p.ImageAt, p.Labels.shape[1] - p.ImageAt)], 1);
+            var logits = model.Backbone.Forward(embeddings, mask);
+            long length = logits.shape[1];
+            var loss = F.cross_entropy(logits.narrow(1, 0, length - 1).reshape(-1, logits.shape[2]), labels.narrow(1, 1, length - 1).reshape(-1),
+                ignore_index: Batch.IgnoreIndex);
+            optimizer.zero_grad();
+            loss.backward();
+            if (maxGradNorm > 0) nn.utils.clip_grad_norm_(parameters, maxGradNorm);
+            optimizer.step();
+        }
+
+        public void Dispose() => optimizer.Dispose();
+    }
+}
