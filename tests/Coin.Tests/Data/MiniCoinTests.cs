@@ -25,7 +25,7 @@ public class MiniCoinTests
         Assert.That(b.Keys, Is.EquivalentTo(a.Keys));
         Assert.That(a.Keys.Where(k => !a[k].SequenceEqual(b[k])), Is.Empty, "same seed, same bytes");
         Assert.That(a.Keys.Count(k => k.EndsWith(".png") && !a[k].SequenceEqual(c[k])), Is.GreaterThan(a.Count / 2), "another seed, other images");
-        Assert.That(a.Keys.Count(k => k.EndsWith(".png")), Is.EqualTo(8 * 10));
+        Assert.That(a.Keys.Count(k => k.EndsWith(".png")), Is.EqualTo(8 * 10 + 5), "8 image tasks × (6 + 4), 5 captions");
         Assert.That(a.Keys.Count(k => k.EndsWith(".wav")), Is.EqualTo(10));
     }
 

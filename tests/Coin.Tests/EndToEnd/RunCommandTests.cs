@@ -74,10 +74,18 @@ public class RunCommandTests
     [Test]
     public void BenchPrintsStepTimeAndThroughputPerPreset()
     {
-        var result = CoinProcess.Run(TestPaths.NewTemporaryDirectory("bench"), "bench", "--presets", "tiny", "--steps", "1", "--tokens", "16", "--batch", "2");
+        var result = CoinProcess.Run(TestPaths.NewTemporaryDirectory("bench"), "bench", "--suite", "hardware", "--presets", "tiny", "--steps", "1", "--tokens", "16", "--batch", "2");
         Assert.That(result.ExitCode, Is.EqualTo(0), result.ToString());
         Assert.That(result.Output, Does.Contain("float32 matmul peak").And.Contain("ms / step").And.Contain("tokens / s"));
         Assert.That(result.Output, Does.Match(@"│ tiny\s+│ [0-9,]+\s+│ 2 × 16"));
+    }
+
+    [Test]
+    public void BenchMeasuresMemoryOverTrainingSteps()
+    {
+        var result = CoinProcess.Run(TestPaths.NewTemporaryDirectory("bench-memory"), "bench", "--suite", "memory", "--memory-steps", "20");
+        Assert.That(result.ExitCode, Is.EqualTo(0), result.ToString());
+        Assert.That(result.Output, Does.Contain("Memory (default model, 32 training steps").And.Contain("growth"));
     }
 
     [Test]
