@@ -29,7 +29,7 @@ public static class BenchModel
         var run = ComposedExperiment.Create(plan, new ComponentContext
         {
             Device = CPU, Seed = 0, RunDirectory = cache, ResolvePath = experiment.ResolvePath,
-        });
+        }, preparedCacheBytes: experiment.Config.Training.PreparedCacheMiB * 1024L * 1024L);
         return (experiment, run);
     }
 }

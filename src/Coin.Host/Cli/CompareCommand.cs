@@ -70,6 +70,7 @@ public sealed class CompareCommand(CommandLine commandLine, IAnsiConsole console
         plot.YLabel("%");
         plot.Title("ACC and forgetting (%, mean ± std over seeds)");
         plot.Axes.SetLimitsY(0, 100);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         string temporary = path + ".tmp.png";
         plot.SavePng(temporary, Math.Max(600, 160 * methods.Count + 200), 450);
         File.Move(temporary, path, overwrite: true);

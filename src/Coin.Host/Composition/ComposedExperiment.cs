@@ -27,7 +27,9 @@ public sealed class ComposedExperiment : IDisposable
 
     /// <param name="prepareBase">Called with the full model before the adapter is applied (the base model's first
     /// stage trains or loads every parameter there).</param>
-    public static ComposedExperiment Create(CompositionPlan plan, ComponentContext context, Action<MultimodalModel, ITaskStreamSource>? prepareBase = null)
+    /// <param name="preparedCacheBytes">Memory for encoder inputs prepared once and reused (see <see cref="PreparedInputCache"/>).</param>
+    public static ComposedExperiment Create(CompositionPlan plan, ComponentContext context, Action<MultimodalModel, ITaskStreamSource>? prepareBase = null,
+        long preparedCacheBytes = 0)
     {
         var data = Create<ITaskStreamSource>(plan.Data, context);
         var backbone = Create<IBackbone>(plan.Backbone, context);
@@ -42,7 +44,7 @@ public sealed class ComposedExperiment : IDisposable
             encoders[modality] = encoder;
             connectors[modality] = Create<IConnector>(plan.Connector, context with { Encoder = encoder });
         }
-        var model = new MultimodalModel(backbone, encoders, connectors, new BatchCollator(backbone, encoders, context.Device));
+        var model = new MultimodalModel(backbone, encoders, connectors, new BatchCollator(backbone, encoders, context.Device, preparedCacheBytes));
         model.MoveTo(context.Device);
         prepareBase?.Invoke(model, data);
         model.TrainableGroups = Create<IAdapter>(plan.Adapter, context).Apply(model);

@@ -82,6 +82,10 @@ public sealed class TrainingConfig
     /// <summary>Gradient clipping by total norm; 0 turns it off.</summary>
     [Range(0.0, 1e6)] public double MaxGradNorm { get; set; } = 1.0;
 
+    /// <summary>Memory (MiB) for encoder inputs prepared once per file (decoded, resized, normalised) and reused by
+    /// later epochs, tasks and evaluations; 0 prepares every input every time.</summary>
+    [Range(0, 1 << 20)] public int PreparedCacheMiB { get; set; } = 1024;
+
     /// <summary>A checkpoint every this many steps within a task (one is always written when a task starts and when
     /// Ctrl+C stops the run); 0 for task starts only.</summary>
     [Range(0, int.MaxValue)] public int CheckpointEverySteps { get; set; } = 100;

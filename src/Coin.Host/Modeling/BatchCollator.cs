@@ -7,15 +7,18 @@ namespace Coin.Host.Modeling;
 
 /// <summary>Turns samples into a <see cref="Batch"/>: chat-template text, token ids with one placeholder token per
 /// modality input, answer labels, and each modality's inputs prepared by its encoder.</summary>
-public sealed class BatchCollator
+public sealed class BatchCollator : IDisposable
 {
+    private readonly PreparedInputCache preparedInputs;
     private readonly IBackbone backbone;
     private readonly IReadOnlyDictionary<string, IEncoder> encoders;
     private readonly Device device;
     private readonly Dictionary<int, string> placeholderModality = [];
 
-    public BatchCollator(IBackbone backbone, IReadOnlyDictionary<string, IEncoder> encoders, Device device)
+    /// <param name="preparedCacheBytes">Memory for encoder inputs prepared once and reused (0: prepare every time).</param>
+    public BatchCollator(IBackbone backbone, IReadOnlyDictionary<string, IEncoder> encoders, Device device, long preparedCacheBytes = 0)
     {
+        preparedInputs = new PreparedInputCache(preparedCacheBytes);
         this.backbone = backbone;
         this.encoders = encoders;
         this.device = device;
@@ -74,7 +77,7 @@ public sealed class BatchCollator
         foreach (var (modality, encoder) in encoders)
         {
             var inputs = samples.SelectMany(s => s.Inputs.Where(i => i.Modality == modality)).ToList();
-            if (inputs.Count > 0) modalityInputs[modality] = encoder.Prepare(inputs).to(device);
+            if (inputs.Count > 0) modalityInputs[modality] = preparedInputs.Prepare(encoder, inputs).to(device);
         }
         return new Batch(samples,
             tensor(inputIds, [samples.Count, width]).to(device),
@@ -82,6 +85,8 @@ public sealed class BatchCollator
             tensor(labels, [samples.Count, width]).to(device),
             modalityInputs);
     }
+
+    public void Dispose() => preparedInputs.Dispose();
 
     private void CheckInputs(Sample sample)
     {

@@ -137,5 +137,6 @@ public sealed class MultimodalModel(
         foreach (var connector in connectors.Values) connector.Dispose();
         foreach (var encoder in encoders.Values) encoder.Dispose();
         backbone.Dispose();
+        collator.Dispose();
     }
 }

@@ -49,7 +49,8 @@ public sealed class ExperimentRunner(IAnsiConsole console)
         var baseStage = new BaseModelStage(config.Pretraining, resumed is null ? log : new StepLog(), experiment.ResolvePath, console, config.Seed);
         BaseModelInfo? baseModel = null;
         using var run = ComposedExperiment.Create(plan, context,
-            (model, data) => baseModel = baseStage.Prepare(model, data, BaseModelKey(experiment, plan)));
+            (model, data) => baseModel = baseStage.Prepare(model, data, BaseModelKey(experiment, plan)),
+            config.Training.PreparedCacheMiB * 1024L * 1024L);
         var tasks = run.Data.Tasks;
         var results = resumed?.Results ?? NewResults(experiment, plan, device, threads, tasks);
         results.BaseModel ??= baseModel;
