@@ -13,7 +13,10 @@ namespace Coin.Host.Benchmarks;
 /// clipping, AdamW) against a bare TorchSharp loop doing the same math on batches prepared once.</summary>
 public static class OverheadBench
 {
-    public sealed record Result(double HostMilliseconds, double BareMilliseconds)
+    /// <param name="CollateMilliseconds">Of the host's step: turning 16 samples into a batch (chat template, tokenizer,
+    /// prepared inputs from the cache, tensors), timed alone.</param>
+    /// <param name="SpliceMilliseconds">Of the host's step: the splice plan and gather, forward only, timed alone.</param>
+    public sealed record Result(double HostMilliseconds, double BareMilliseconds, double CollateMilliseconds, double SpliceMilliseconds)
     {
         public double Overhead => HostMilliseconds / BareMilliseconds - 1;
     }
@@ -32,7 +35,7 @@ public static class OverheadBench
         double host = 0, hostSteps = 0, bareTime = 0, bareSteps = 0;
         trainer.Train(task, samples.Take(batch * 2).ToList(), 1, new NullProgress());
         for (int i = 0; i < 3; i++) bare.Step(bareBatches[i % bareBatches.Count]);
-        for (int block = 0; block < 2; block++)
+        for (int block = 0; block < 6; block++)
         {
             var summary = trainer.Train(task, samples, 2 + block, new NullProgress());
             host += summary.Seconds * 1000;
@@ -42,7 +45,27 @@ public static class OverheadBench
             bareTime += clock.Elapsed.TotalMilliseconds;
             bareSteps += summary.Steps;
         }
-        return new Result(host / hostSteps, bareTime / bareSteps);
+        var chunks = samples.Chunk(batch).ToList();
+        var collateClock = Stopwatch.StartNew();
+        for (int i = 0; i < 32; i++)
+        {
+            using var scope = NewDisposeScope();
+            run.Model.Collator.Collate(chunks[i % chunks.Count], includeAnswer: true);
+        }
+        double collate = collateClock.Elapsed.TotalMilliseconds / 32;
+        double splice;
+        using (no_grad())
+        {
+            var batches = chunks.Take(4).Select(c => run.Model.Collator.Collate(c, includeAnswer: true)).ToList();
+            var spliceClock = Stopwatch.StartNew();
+            for (int i = 0; i < 32; i++)
+            {
+                using var scope = NewDisposeScope();
+                run.Model.Splice(batches[i % batches.Count], padLeft: false);
+            }
+            splice = spliceClock.Elapsed.TotalMilliseconds / 32;
+        }
+        return new Result(host / hostSteps, bareTime / bareSteps, collate, splice);
     }
 
     /// <summary>What a user would write by hand: image features first, then the prompt, right padding, one AdamW.</summary>

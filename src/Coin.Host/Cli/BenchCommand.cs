@@ -68,12 +68,14 @@ public sealed class BenchCommand(CommandLine commandLine, PluginDirectories dire
 
     private void Overhead(Composition.ComposedExperiment run, TrainingConfig training)
     {
-        var result = OverheadBench.Measure(run, training, steps: 64);
+        var result = OverheadBench.Measure(run, training, steps: 32);
         console.MarkupLineInterpolated($"[bold]Framework overhead[/] (default model, batch {training.BatchSize}; target ≤ 3%)");
         var table = new Table().AddColumns("path", "ms / step");
         table.AddRow("coin host: files → collate → splice → scheduler/updater → AdamW", $"{result.HostMilliseconds:F1}");
         table.AddRow("bare TorchSharp loop, same math, batches in memory", $"{result.BareMilliseconds:F1}");
         table.AddRow("overhead", $"{100 * result.Overhead:+0.0;-0.0}%");
+        table.AddRow("  of the host step: collation (template, tokenizer, cached inputs, tensors)", $"{result.CollateMilliseconds:F1}");
+        table.AddRow("  of the host step: splice (encoder + connector + gather, forward only)", $"{result.SpliceMilliseconds:F1}");
         console.Write(table);
     }
 
