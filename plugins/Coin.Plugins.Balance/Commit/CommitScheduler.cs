@@ -31,14 +31,13 @@ public sealed class CommitScheduler(CommitOptions options, bool auxiliary) : IBa
     {
         referenceLogProbs = null;
         if (!auxiliary || referenceFeature is null || referenceLanguage is null) return;
-        var current = new List<Tensor>();
+        var all = Sides.Feature(context.Model).Concat(Sides.Language(context.Model)).ToList();
         using (no_grad())
         {
-            foreach (var p in Sides.Feature(context.Model).Concat(Sides.Language(context.Model))) current.Add(p.detach().clone());
+            var current = all.Select(p => p.detach().clone()).ToList();
             referenceFeature.UseBefore();
             referenceLanguage.UseBefore();
             referenceLogProbs = OutputShift.AnswerLogProbs(context.Model.Forward(batch)).detach();
-            var all = Sides.Feature(context.Model).Concat(Sides.Language(context.Model)).ToList();
             for (int i = 0; i < all.Count; i++) all[i].copy_(current[i]);
         }
     }

@@ -203,10 +203,8 @@ public sealed class ExperimentRunner(IAnsiConsole console)
     {
         long trainable = run.Model.TrainableGroups.Sum(g => g.Parameters.Sum(p => p.numel()));
         foreach (var component in plan.All())
-            foreach (string capability in component.Plugin.Capabilities.Where(c => c.StartsWith(PluginCapabilities.ExtraMemoryPrefix, StringComparison.Ordinal)))
-                if (double.TryParse(capability[PluginCapabilities.ExtraMemoryPrefix.Length..].TrimEnd('x'), System.Globalization.NumberStyles.Float,
-                        System.Globalization.CultureInfo.InvariantCulture, out double multiple))
-                    console.MarkupLineInterpolated($"  {component.KeyPath} '{component.Plugin.Name}' keeps {multiple:G}x the trainable parameters in float32: {multiple * trainable * 4 / 1048576.0:F1} MiB");
+            foreach (double multiple in component.Plugin.Capabilities.Select(CapabilityCheck.ExtraMemoryMultiple).Where(m => m > 0))
+                console.MarkupLineInterpolated($"  {component.KeyPath} '{component.Plugin.Name}' keeps {multiple:G}x the trainable parameters in float32: {multiple * trainable * 4 / 1048576.0:F1} MiB");
     }
 
     private static RunResults NewResults(Experiment experiment, CompositionPlan plan, Device device, int threads, IReadOnlyList<TaskInfo> tasks) => new()
