@@ -16,7 +16,7 @@ public static class MiniCoinGenerator
     public const string PretrainFile = "Captions/train.json";
 
     /// <summary>Bumped whenever a task draws differently, so cached folders of older versions are not reused.</summary>
-    public const int Version = 2;
+    public const int Version = 3;
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
     /// <summary>Tasks a stream may list (everything but the captions, which are first-stage data).</summary>

@@ -34,7 +34,7 @@ public sealed class MiniCoinOptions : IValidatableObject
     }
 }
 
-[CoinPlugin(PluginKind.TaskStream, "mini-coin", "0.2.0", "Generated CoIN-like stream (8 image tasks in CoIN's order, an audio task, captions for a base model), written in CoIN's formats")]
+[CoinPlugin(PluginKind.TaskStream, "mini-coin", "0.3.0", "Generated CoIN-like stream (8 image tasks in CoIN's order, an audio task, captions for a base model), written in CoIN's formats")]
 public sealed class MiniCoinSourcePlugin : PluginFactory<ITaskStreamSource, MiniCoinOptions>
 {
     protected override ITaskStreamSource Create(MiniCoinOptions options, ComponentContext context)

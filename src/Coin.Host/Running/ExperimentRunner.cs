@@ -76,7 +76,9 @@ public sealed class ExperimentRunner(IAnsiConsole console)
 
         if (config.Evaluation.ZeroShot && resumed is null)
         {
-            var zeroShot = ConsoleProgress.Run(console, "evaluate zero-shot", testTotal, "samples", sink => evaluator.EvaluateAll(tasks, TestSamples, sink));
+            var answers = new List<Abstractions.Training.Prediction>();
+            var zeroShot = ConsoleProgress.Run(console, "evaluate zero-shot", testTotal, "samples", sink => evaluator.EvaluateAll(tasks, TestSamples, sink, answers));
+            PredictionFile.Write(runDirectory, PredictionFile.StageName(-1, ""), answers);
             results.ZeroShot = zeroShot.Select(s => s.Accuracy).ToArray();
             results.Scores.AddRange(tasks.Zip(zeroShot, (t, s) => new ScoreEntry("(zero-shot)", t.Name, s.Metric, s.Accuracy, s.Count)));
             console.MarkupLineInterpolated($"  zero-shot accuracy {string.Join("  ", tasks.Zip(zeroShot, (t, s) => $"{t.Name} {s.Accuracy:F1}"))}");
@@ -120,8 +122,10 @@ public sealed class ExperimentRunner(IAnsiConsole console)
                 run.Continual.OnTaskEnd(taskContext);
 
                 var clock = Stopwatch.StartNew();
+                var answers = new List<Abstractions.Training.Prediction>();
                 var scores = ConsoleProgress.Run(console, $"evaluate after {task.Name}", testTotal, "samples",
-                    sink => evaluator.EvaluateAll(tasks, TestSamples, sink));
+                    sink => evaluator.EvaluateAll(tasks, TestSamples, sink, answers));
+                PredictionFile.Write(runDirectory, PredictionFile.StageName(t, task.Name), answers);
                 results.AccuracyMatrix.Add(scores.Select(s => s.Accuracy).ToArray());
                 results.Metrics = ContinualMetrics.Compute(results.AccuracyMatrix, results.ZeroShot);
                 results.Scores.AddRange(tasks.Zip(scores, (t, s) => new ScoreEntry(task.Name, t.Name, s.Metric, s.Accuracy, s.Count)));

@@ -6,10 +6,12 @@ using static TorchSharp.torch;
 
 namespace Coin.Host.Running;
 
-/// <summary>Generates answers for every test sample of every task and scores them: one row of the accuracy matrix.</summary>
+/// <summary>Generates answers for every test sample of every task and scores them: one row of the accuracy matrix.
+/// <paramref name="saved"/> receives each task's predictions (the run writes them to its prediction files).</summary>
 public sealed class StreamEvaluator(ComposedExperiment run, int batchSize, GenerationSettings generation)
 {
-    public IReadOnlyList<TaskScore> EvaluateAll(IReadOnlyList<TaskInfo> tasks, Func<TaskInfo, IReadOnlyList<Sample>> testSamples, IProgressSink progress)
+    public IReadOnlyList<TaskScore> EvaluateAll(IReadOnlyList<TaskInfo> tasks, Func<TaskInfo, IReadOnlyList<Sample>> testSamples, IProgressSink progress,
+        List<Prediction>? saved = null)
     {
         run.Model.SetTraining(false);
         var scores = new List<TaskScore>(tasks.Count);
@@ -27,6 +29,7 @@ public sealed class StreamEvaluator(ComposedExperiment run, int batchSize, Gener
                 progress.Advance(chunk.Count, task.Name);
             }
             scores.Add(run.Evaluator.Evaluate(task, predictions));
+            saved?.AddRange(predictions);
         }
         return scores;
     }

@@ -101,6 +101,30 @@ public class AveragingUpdaterTests
     }
 
     [Test]
+    public void IndependentStartsEveryTaskFromTheFirstTasksStartingWeights()
+    {
+        var (p, task, _, _) = Setup([1, 2]);
+        using var independent = new Coin.Plugins.Continual.IndependentUpdater();
+        independent.OnTaskStart(task);
+        Move(p, [5, 6], [0, 0]);
+        independent.OnTaskEnd(task);
+        Assert.That(Values(p), Is.EqualTo(new float[] { 5, 6 }), "the task's own result is what it is evaluated with");
+        independent.OnTaskStart(task);
+        Assert.That(Values(p), Is.EqualTo(new float[] { 1, 2 }));
+
+        // Resuming mid-task: OnTaskStart sees the restored mid-task weights; the saved start replaces them.
+        var state = new ComponentState();
+        independent.SaveState(state);
+        using var resumed = new Coin.Plugins.Continual.IndependentUpdater();
+        Move(p, [7, 8], [0, 0]);
+        resumed.OnTaskStart(task);
+        resumed.LoadState(state, task);
+        Assert.That(Values(p), Is.EqualTo(new float[] { 7, 8 }), "the mid-task weights stay for the rest of the task");
+        resumed.OnTaskStart(task);
+        Assert.That(Values(p), Is.EqualTo(new float[] { 1, 2 }));
+    }
+
+    [Test]
     public void ARunWithLlacaLogsAlphaPerStep()
     {
         string directory = TestPaths.NewTemporaryDirectory("llaca");

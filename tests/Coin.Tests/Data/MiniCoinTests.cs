@@ -55,7 +55,7 @@ public class MiniCoinTests
         // First-stage data for the base model: image–caption conversations in the same LLaVA format.
         var captions = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, MiniCoinGenerator.PretrainFile))).RootElement;
         Assert.That(captions.GetArrayLength(), Is.EqualTo(2));
-        Assert.That(captions[0].GetProperty("conversations")[0].GetProperty("value").GetString(), Is.EqualTo("<image>\nDescribe the image briefly."));
+        Assert.That(captions[0].GetProperty("conversations")[0].GetProperty("value").GetString(), Does.StartWith("<image>\nDescribe the "));
         Assert.That(captions[0].GetProperty("conversations")[1].GetProperty("value").GetString(), Does.EndWith("."));
     }
 }

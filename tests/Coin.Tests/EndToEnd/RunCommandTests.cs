@@ -44,6 +44,15 @@ public class RunCommandTests
         Assert.That(File.ReadAllText(Path.Combine(folder, "accuracy-matrix.csv")), Does.StartWith("after,color,position\ncolor,"));
         foreach (var training in results.GetProperty("training").EnumerateArray())
             Assert.That(training.GetProperty("finalLoss").GetDouble(), Is.LessThan(training.GetProperty("firstLoss").GetDouble()));
+
+        // Every answer of every stage, one JSON line each, with the reference it was scored against.
+        var stages = Directory.GetFiles(Path.Combine(folder, "predictions")).Select(Path.GetFileName);
+        Assert.That(stages, Is.EquivalentTo(new[] { "after-01-color.jsonl", "after-02-position.jsonl" }));
+        var rows = File.ReadAllLines(Path.Combine(folder, "predictions", "after-02-position.jsonl")).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        int tested = results.GetProperty("scores").EnumerateArray().Where(s => s.GetProperty("afterTask").GetString() == "position").Sum(s => s.GetProperty("count").GetInt32());
+        Assert.That(rows, Has.Count.EqualTo(tested));
+        Assert.That(rows.Select(r => r.GetProperty("task").GetString()).Distinct(), Is.EqualTo(new[] { "color", "position" }));
+        Assert.That(rows.All(r => r.GetProperty("answer").GetString()!.Length > 0 && r.TryGetProperty("prediction", out _) && r.TryGetProperty("question_id", out _)));
     }
 
     [Test]

@@ -1,0 +1,38 @@
+using System.Text;
+using System.Text.Json;
+using Coin.Abstractions.Training;
+
+namespace Coin.Host.Results;
+
+/// <summary>Every generated answer of one evaluation stage as JSON lines (<c>predictions/&lt;stage&gt;.jsonl</c>), like
+/// CoIN's answer files: what a user reads to see why a score is what it is, and what other scorers can re-score.</summary>
+public static class PredictionFile
+{
+    public const string Folder = "predictions";
+
+    /// <summary>File name of a stage: <c>zero-shot</c>, or <c>after-03-ImageNet</c> for the third task.</summary>
+    public static string StageName(int taskIndex, string taskName) => taskIndex < 0 ? "zero-shot" : $"after-{taskIndex + 1:D2}-{taskName}";
+
+    public static string Write(string runDirectory, string stage, IEnumerable<Prediction> predictions)
+    {
+        string folder = Path.Combine(runDirectory, Folder);
+        Directory.CreateDirectory(folder);
+        var text = new StringBuilder();
+        foreach (var p in predictions)
+        {
+            var row = new Dictionary<string, object?>
+            {
+                ["task"] = p.Sample.Task,
+                ["question_id"] = p.Sample.Id,
+                ["inputs"] = p.Sample.Inputs.Select(i => i.Path ?? $"({i.Modality} in memory)").ToArray(),
+                ["question"] = p.Sample.Instruction,
+                ["answer"] = p.Sample.Answer,
+                ["prediction"] = p.Output,
+            };
+            text.Append(JsonSerializer.Serialize(row)).Append('\n');
+        }
+        string path = Path.Combine(folder, stage + ".jsonl");
+        AtomicFile.WriteAllText(path, text.ToString());
+        return path;
+    }
+}
