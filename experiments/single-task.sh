@@ -11,4 +11,4 @@ for seed in ${SEEDS:-1 2 3}; do
   $coin run --seed "$seed" --set continual.type=independent --set name=independent --set evaluation.zeroShot=false \
     --output runs/single-task | tail -n 1
 done
-$coin compare runs/single-task/*
+$coin compare runs/single-task/* --plot runs/single-task.png

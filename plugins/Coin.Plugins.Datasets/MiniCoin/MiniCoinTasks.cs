@@ -111,8 +111,8 @@ internal static class MiniCoinTasks
     /// <summary>Compositional questions about two shapes side by side or one above the other: the colour of the shape
     /// in a given relation (left, right, top, bottom). Harder variants stayed near chance for a tiny model after 300
     /// steps and are left out: shapes in random quadrants, the colour of a shape named by its kind ("what colour is
-    /// the triangle?", also after 3,000 steps), the kind of the shape on a side or of a given colour (~40%), yes/no
-    /// checks of an attribute (~45%).</summary>
+    /// the triangle?", also after 3,000 steps), the kind of the shape on a side or of a given colour (33–41%), yes/no
+    /// checks of an attribute (44–60%).</summary>
     private static MiniCoinExample Gqa(Random random, int size)
     {
         var canvas = new Canvas(size, Background);
