@@ -230,8 +230,8 @@ internal static class MiniCoinTasks
             }
             default:
             {
-                // Where → what: one shape and its quadrant (grounding's skill), or two shapes side by side or
-                // stacked (the scene questions' skill).
+                // Cases 6 and 7, a quarter of the captions. Where → what: one shape and its quadrant (grounding's
+                // skill), or two shapes side by side or stacked (the scene questions' skill).
                 if (random.Next(2) == 0)
                 {
                     int cell = random.Next(4);
