@@ -54,6 +54,8 @@ public static class OverheadBench
         }
         double collate = collateClock.Elapsed.TotalMilliseconds / 32;
         double splice;
+        // The four batches live in their own scope, freed when the splice timing ends.
+        using (NewDisposeScope())
         using (no_grad())
         {
             var batches = chunks.Take(4).Select(c => run.Model.Collator.Collate(c, includeAnswer: true)).ToList();

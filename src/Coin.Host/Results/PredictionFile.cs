@@ -10,8 +10,10 @@ public static class PredictionFile
 {
     public const string Folder = "predictions";
 
-    /// <summary>File name of a stage: <c>zero-shot</c>, or <c>after-03-ImageNet</c> for the third task.</summary>
-    public static string StageName(int taskIndex, string taskName) => taskIndex < 0 ? "zero-shot" : $"after-{taskIndex + 1:D2}-{taskName}";
+    public const string ZeroShotStage = "zero-shot";
+
+    /// <summary>File name of the evaluation after a task: <c>after-03-ImageNet</c> for the third.</summary>
+    public static string AfterTaskStage(int taskIndex, string taskName) => $"after-{taskIndex + 1:D2}-{taskName}";
 
     public static string Write(string runDirectory, string stage, IEnumerable<Prediction> predictions)
     {

@@ -66,6 +66,14 @@ public sealed class ExperimentRunner(IAnsiConsole console)
         var testSets = new Dictionary<string, IReadOnlyList<Sample>>();
         IReadOnlyList<Sample> TestSamples(TaskInfo task) => testSets.TryGetValue(task.Name, out var s) ? s : testSets[task.Name] = run.Data.LoadTest(task);
         int testTotal = tasks.Sum(t => TestSamples(t).Count);
+        // One row of the accuracy matrix, with every answer written to the stage's prediction file.
+        IReadOnlyList<Abstractions.Training.TaskScore> EvaluateStage(string label, string stage)
+        {
+            var answers = new List<Abstractions.Training.Prediction>();
+            var scores = ConsoleProgress.Run(console, label, testTotal, "samples", sink => evaluator.EvaluateAll(tasks, TestSamples, sink, answers));
+            PredictionFile.Write(runDirectory, stage, answers);
+            return scores;
+        }
         console.MarkupLineInterpolated($"{tasks.Count} tasks: {string.Join(", ", tasks.Select(t => t.Name))}; trainable: {string.Join(", ", run.Model.TrainableGroups.Select(g => $"{g.Name} {g.Parameters.Sum(p => p.numel()):N0}"))} parameters");
         ReportExtraMemory(plan, run);
         var trainableByPart = ComponentNames.All.ToDictionary(c => c,
@@ -76,9 +84,7 @@ public sealed class ExperimentRunner(IAnsiConsole console)
 
         if (config.Evaluation.ZeroShot && resumed is null)
         {
-            var answers = new List<Abstractions.Training.Prediction>();
-            var zeroShot = ConsoleProgress.Run(console, "evaluate zero-shot", testTotal, "samples", sink => evaluator.EvaluateAll(tasks, TestSamples, sink, answers));
-            PredictionFile.Write(runDirectory, PredictionFile.StageName(-1, ""), answers);
+            var zeroShot = EvaluateStage("evaluate zero-shot", PredictionFile.ZeroShotStage);
             results.ZeroShot = zeroShot.Select(s => s.Accuracy).ToArray();
             results.Scores.AddRange(tasks.Zip(zeroShot, (t, s) => new ScoreEntry("(zero-shot)", t.Name, s.Metric, s.Accuracy, s.Count)));
             console.MarkupLineInterpolated($"  zero-shot accuracy {string.Join("  ", tasks.Zip(zeroShot, (t, s) => $"{t.Name} {s.Accuracy:F1}"))}");
@@ -122,10 +128,7 @@ public sealed class ExperimentRunner(IAnsiConsole console)
                 run.Continual.OnTaskEnd(taskContext);
 
                 var clock = Stopwatch.StartNew();
-                var answers = new List<Abstractions.Training.Prediction>();
-                var scores = ConsoleProgress.Run(console, $"evaluate after {task.Name}", testTotal, "samples",
-                    sink => evaluator.EvaluateAll(tasks, TestSamples, sink, answers));
-                PredictionFile.Write(runDirectory, PredictionFile.StageName(t, task.Name), answers);
+                var scores = EvaluateStage($"evaluate after {task.Name}", PredictionFile.AfterTaskStage(t, task.Name));
                 results.AccuracyMatrix.Add(scores.Select(s => s.Accuracy).ToArray());
                 results.Metrics = ContinualMetrics.Compute(results.AccuracyMatrix, results.ZeroShot);
                 results.Scores.AddRange(tasks.Zip(scores, (t, s) => new ScoreEntry(task.Name, t.Name, s.Metric, s.Accuracy, s.Count)));

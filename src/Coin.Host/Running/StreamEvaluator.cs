@@ -6,10 +6,10 @@ using static TorchSharp.torch;
 
 namespace Coin.Host.Running;
 
-/// <summary>Generates answers for every test sample of every task and scores them: one row of the accuracy matrix.
-/// <paramref name="saved"/> receives each task's predictions (the run writes them to its prediction files).</summary>
+/// <summary>Generates answers for every test sample of every task and scores them: one row of the accuracy matrix.</summary>
 public sealed class StreamEvaluator(ComposedExperiment run, int batchSize, GenerationSettings generation)
 {
+    /// <param name="saved">Receives every task's predictions, when given (the run writes them to its prediction files).</param>
     public IReadOnlyList<TaskScore> EvaluateAll(IReadOnlyList<TaskInfo> tasks, Func<TaskInfo, IReadOnlyList<Sample>> testSamples, IProgressSink progress,
         List<Prediction>? saved = null)
     {
