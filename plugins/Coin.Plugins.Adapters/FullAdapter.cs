@@ -19,21 +19,24 @@ public sealed class FullAdapterOptions : IValidatableObject
 }
 
 /// <summary>Full fine-tuning of the chosen components.</summary>
-public sealed class FullAdapter(FullAdapterOptions options) : IAdapter
+public sealed class FullAdapter(FullAdapterOptions options) : IAdapter, IDeclaresTrainableParts
 {
+    public IReadOnlySet<string> TrainableParts => options.Train.ToHashSet();
+
     public IReadOnlyList<ParameterGroup> Apply(IMultimodalModel model) => ComponentSelection.TrainOnly(model, options.Train);
 }
 
-[CoinPlugin(PluginKind.Adapter, "full", "0.1.0", "Full fine-tuning of the chosen components (default: all)",
-    Capabilities = [PluginCapabilities.Mergeable])]
+[CoinPlugin(PluginKind.Adapter, "full", "0.1.0", "Full fine-tuning of the chosen components (default: all)")]
 public sealed class FullAdapterPlugin : PluginFactory<IAdapter, FullAdapterOptions>
 {
     protected override IAdapter Create(FullAdapterOptions options, ComponentContext context) => new FullAdapter(options);
 }
 
 /// <summary>Freezes encoder and backbone; only the connector trains (LLaVA's feature-alignment stage).</summary>
-public sealed class FrozenAdapter : IAdapter
+public sealed class FrozenAdapter : IAdapter, IDeclaresTrainableParts
 {
+    public IReadOnlySet<string> TrainableParts { get; } = new HashSet<string> { ComponentNames.Connector };
+
     public IReadOnlyList<ParameterGroup> Apply(IMultimodalModel model) => ComponentSelection.TrainOnly(model, [ComponentNames.Connector]);
 }
 

@@ -14,8 +14,12 @@ public sealed class ShapesStream : ITaskStreamSource
     {
         this.options = options;
         this.seed = seed;
-        Tasks = options.Tasks.Select((name, i) => new TaskInfo(name, i, ["image"], "exact-match")).ToList();
+        Tasks = options.Tasks.Select((kind, i) => new TaskInfo(DisplayName(kind), i, ["image"], "exact-match")).ToList();
     }
+
+    private string DisplayName(string kind) => options.Names.GetValueOrDefault(kind, kind);
+
+    private string Kind(TaskInfo task) => options.Tasks.Single(kind => DisplayName(kind) == task.Name);
 
     public IReadOnlyList<TaskInfo> Tasks { get; }
 
@@ -25,21 +29,22 @@ public sealed class ShapesStream : ITaskStreamSource
     private IReadOnlyList<Sample> Generate(TaskInfo task, string split, int count)
     {
         // A fixed mix of seed, task and split (string.GetHashCode is randomised per process).
-        int taskNumber = ShapesTasks.Names.ToList().IndexOf(task.Name);
+        string kind = Kind(task);
+        int taskNumber = ShapesTasks.Names.ToList().IndexOf(kind);
         var random = new Random(unchecked(seed * 1_000_003 + taskNumber * 7_919 + (split == "train" ? 0 : 104_729)));
         var samples = new List<Sample>(count);
         for (int i = 0; i < count; i++)
         {
             var scene = ShapeScene.Draw(random, options.ImageSize);
-            var (question, answer) = ShapesTasks.Ask(task.Name, scene);
+            var (question, answer) = ShapesTasks.Ask(kind, scene);
             var image = new ModalityInput("image", Values: scene.Pixels, Shape: [3, options.ImageSize, options.ImageSize]);
-            samples.Add(new Sample($"{task.Name}-{split}-{i}", task.Name, [image], "<image>\n" + question, answer));
+            samples.Add(new Sample($"{kind}-{split}-{i}", task.Name, [image], "<image>\n" + question, answer));
         }
         return samples;
     }
 }
 
-[CoinPlugin(PluginKind.TaskStream, "shapes", "0.1.0", "Generated image-question tasks about coloured shapes (color, shape, position)")]
+[CoinPlugin(PluginKind.TaskStream, "shapes", "0.2.0", "Generated image-question tasks about coloured shapes (color, shape, position)")]
 public sealed class ShapesStreamPlugin : PluginFactory<ITaskStreamSource, ShapesStreamOptions>
 {
     protected override ITaskStreamSource Create(ShapesStreamOptions options, ComponentContext context)

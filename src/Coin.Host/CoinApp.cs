@@ -10,12 +10,12 @@ using Spectre.Console;
 namespace Coin.Host;
 
 /// <summary>Parses the command line, builds the host (configuration layers, services by convention) and runs the
-/// command. A user mistake ends with one line on stderr and exit code 2; a defect with its stack trace and 1.</summary>
+/// command. A user mistake ends with one line on stderr and exit code 2; a defect with its stack trace and 1; SIGINT
+/// with 130 and SIGTERM with 143, after the run saved a checkpoint.</summary>
 public static class CoinApp
 {
     public const int UserError = 2;
     public const int InternalError = 1;
-    public const int Interrupted = 130;
 
     public static int Run(string[] args, IAnsiConsole console)
     {
@@ -31,13 +31,17 @@ public static class CoinApp
                     console.WriteLine($"coin {BuildInfo.Version} (contract {CoinContract.Version}, TorchSharp {TorchRuntime.TorchSharpVersion}, {BuildInfo.TorchBackend} backend)");
                     return 0;
             }
-            Running.Interruption.Install();
-            using var host = BuildHost(commandLine, console);
-            return host.Services.GetServices<ICommand>().Single(c => c.Name == commandLine.Command).Execute();
-        }
-        catch (OperationCanceledException)
-        {
-            return Interrupted;
+            using var cancellation = Running.RunCancellation.Install();
+            try
+            {
+                using var host = BuildHost(commandLine, console, cancellation);
+                return host.Services.GetServices<ICommand>().Single(c => c.Name == commandLine.Command).Execute();
+            }
+            catch (OperationCanceledException) when (cancellation.Signal is not null)
+            {
+                Console.Error.WriteLine($"stopped by {cancellation.Signal}");
+                return cancellation.ExitCode;
+            }
         }
         catch (CoinUserException e)
         {
@@ -46,7 +50,7 @@ public static class CoinApp
         }
     }
 
-    private static IHost BuildHost(CommandLine commandLine, IAnsiConsole console)
+    private static IHost BuildHost(CommandLine commandLine, IAnsiConsole console, Running.RunCancellation cancellation)
     {
         var resume = commandLine.ResumeDirectory is { } dir ? Running.ResumedRun.Open(dir) : null;
         string? file = resume?.ExperimentFile ?? (commandLine.ExperimentFile is { } f ? Path.GetFullPath(f) : null);
@@ -54,10 +58,19 @@ public static class CoinApp
         var builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ApplicationName = "coin" });
         if (file is not null) builder.Configuration.AddJsonFile(file, optional: false, reloadOnChange: false);
         // A resumed run keeps its configuration: no environment layer, no overrides.
-        if (resume is null) builder.Configuration.AddEnvironmentVariables("COIN_");
+        var environment = resume is null ? EnvironmentLayer.Read() : null;
+        if (environment is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(environment.Values);
+            foreach (string ignored in environment.Ignored)
+                Console.Error.WriteLine($"warning: environment variable {ignored} is ignored: it names no configuration key " +
+                                        $"(COIN_<KEY> with KEY one of {string.Join(", ", EnvironmentLayer.TopLevelKeys.Select(k => k.ToUpperInvariant()).Order())})");
+        }
         builder.Configuration.AddInMemoryCollection(commandLine.Overrides);
 
         builder.Services.AddSingleton(console);
+        builder.Services.AddSingleton(cancellation);
+        builder.Services.AddSingleton(environment ?? EnvironmentLayer.Read(new System.Collections.Hashtable()));
         builder.Services.AddSingleton(commandLine);
         builder.Services.AddSingleton(resume?.Source ?? ExperimentSource.For(commandLine.ExperimentFile));
         builder.Services.AddSingleton(new Running.ResumeRequest(resume));

@@ -45,8 +45,10 @@ public sealed class MoeLoraOptions : LoraOptions
 
 /// <summary>LoRA (experts = 1) or MoELoRA: freezes the targeted components, attaches low-rank updates to their
 /// matching linears, and trains those plus the components listed in TrainFully.</summary>
-public sealed class LowRankAdapter(LoraOptions options, int experts, bool gaussianA) : IAdapter
+public sealed class LowRankAdapter(LoraOptions options, int experts, bool gaussianA) : IAdapter, IDeclaresTrainableParts
 {
+    public IReadOnlySet<string> TrainableParts => options.Targets.Concat(options.TrainFully).ToHashSet();
+
     private readonly List<LowRankLayer> layers = [];
 
     public IReadOnlyList<LowRankLayer> Layers => layers;
@@ -79,8 +81,7 @@ public sealed class LowRankAdapter(LoraOptions options, int experts, bool gaussi
     public void Unmerge() => layers.ForEach(l => l.Unmerge());
 }
 
-[CoinPlugin(PluginKind.Adapter, "lora", "0.1.0", "LoRA on the targeted linears (rank, alpha, dropout, name patterns); mergeable",
-    Capabilities = [PluginCapabilities.Mergeable])]
+[CoinPlugin(PluginKind.Adapter, "lora", "0.1.0", "LoRA on the targeted linears (rank, alpha, dropout, name patterns); mergeable")]
 public sealed class LoraAdapterPlugin : PluginFactory<IAdapter, LoraOptions>
 {
     protected override IAdapter Create(LoraOptions options, ComponentContext context) => new LowRankAdapter(options, experts: 1, gaussianA: false);

@@ -176,7 +176,7 @@ public sealed class CommitLrPlugin : PluginFactory<IBalanceScheduler, CommitOpti
 
 [CoinPlugin(PluginKind.BalanceScheduler, "commit", "0.1.0", "CoMMIT: coordinated learning rates from κ plus the auxiliary term that keeps both sides learning",
     Capabilities = [PluginCapabilities.RequiresTrainablePrefix + ComponentNames.Encoder, PluginCapabilities.RequiresTrainablePrefix + ComponentNames.Backbone,
-        PluginCapabilities.NeedsGradients, PluginCapabilities.ExtraMemoryPrefix + "3x"])]
+        PluginCapabilities.ExtraMemoryPrefix + "3x"])]
 public sealed class CommitPlugin : PluginFactory<IBalanceScheduler, CommitOptions>
 {
     protected override IBalanceScheduler Create(CommitOptions options, ComponentContext context) => new CommitScheduler(options, auxiliary: true);

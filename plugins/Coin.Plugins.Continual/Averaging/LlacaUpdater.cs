@@ -116,7 +116,7 @@ public sealed class LlacaUpdater(LlacaOptions options) : IContinualUpdater, IChe
 }
 
 [CoinPlugin(PluginKind.ContinualUpdater, "llaca", "0.1.0", "LLaCA: adaptive EMA of trainable parameters from gradients, written into the model at task end",
-    Capabilities = [PluginCapabilities.NeedsGradients, PluginCapabilities.ExtraMemoryPrefix + "2x"])]
+    Capabilities = [PluginCapabilities.ExtraMemoryPrefix + "2x"])]
 public sealed class LlacaUpdaterPlugin : PluginFactory<IContinualUpdater, LlacaOptions>
 {
     protected override IContinualUpdater Create(LlacaOptions options, ComponentContext context) => new LlacaUpdater(options);

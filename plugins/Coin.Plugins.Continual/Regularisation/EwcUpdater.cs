@@ -98,7 +98,7 @@ public sealed class EwcUpdater(EwcOptions options) : IContinualUpdater, ICheckpo
 }
 
 [CoinPlugin(PluginKind.ContinualUpdater, "ewc", "0.1.0", "Elastic weight consolidation with a diagonal (batch-level empirical) Fisher",
-    Capabilities = [PluginCapabilities.NeedsGradients, PluginCapabilities.ExtraMemoryPrefix + "2x"])]
+    Capabilities = [PluginCapabilities.ExtraMemoryPrefix + "2x"])]
 public sealed class EwcUpdaterPlugin : PluginFactory<IContinualUpdater, EwcOptions>
 {
     protected override IContinualUpdater Create(EwcOptions options, ComponentContext context) => new EwcUpdater(options);

@@ -75,7 +75,7 @@ public sealed class LwfUpdater(LwfOptions options) : IContinualUpdater, ICheckpo
 }
 
 [CoinPlugin(PluginKind.ContinualUpdater, "lwf", "0.1.0", "Learning without forgetting: distillation from the previous task's model on new inputs",
-    Capabilities = [PluginCapabilities.NeedsPreviousModel, PluginCapabilities.ExtraMemoryPrefix + "1x"])]
+    Capabilities = [PluginCapabilities.ExtraMemoryPrefix + "1x"])]
 public sealed class LwfUpdaterPlugin : PluginFactory<IContinualUpdater, LwfOptions>
 {
     protected override IContinualUpdater Create(LwfOptions options, ComponentContext context) => new LwfUpdater(options);

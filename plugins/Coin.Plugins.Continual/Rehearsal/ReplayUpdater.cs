@@ -55,8 +55,7 @@ public sealed class ReplayUpdater(ReplayOptions options, int seed) : IContinualU
     }
 }
 
-[CoinPlugin(PluginKind.ContinualUpdater, "replay", "0.1.0", "Experience replay: a reservoir sample per task mixed into later tasks' training",
-    Capabilities = [PluginCapabilities.NeedsStoredData])]
+[CoinPlugin(PluginKind.ContinualUpdater, "replay", "0.1.0", "Experience replay: a reservoir sample per task mixed into later tasks' training")]
 public sealed class ReplayUpdaterPlugin : PluginFactory<IContinualUpdater, ReplayOptions>
 {
     protected override IContinualUpdater Create(ReplayOptions options, ComponentContext context) => new ReplayUpdater(options, context.Seed);

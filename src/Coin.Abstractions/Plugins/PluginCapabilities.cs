@@ -1,22 +1,36 @@
 namespace Coin.Abstractions.Plugins;
 
-/// <summary>Well-known capability strings for <see cref="CoinPluginAttribute.Capabilities"/>. The host refuses a
-/// combination whose requirements no other component provides, before training starts.</summary>
+/// <summary>Well-known capability strings for <see cref="CoinPluginAttribute.Capabilities"/>. Each one the host
+/// checks before training starts (and before the base model's first stage), refusing a combination that cannot run
+/// with a message naming the component, the capability and why.</summary>
 public static class PluginCapabilities
 {
-    /// <summary>The component needs gradients of every trainable parameter after backward (e.g. EWC's Fisher).</summary>
-    public const string NeedsGradients = "needs-gradients";
-    /// <summary>The component keeps a copy of the previous task's model (e.g. LwF).</summary>
-    public const string NeedsPreviousModel = "needs-previous-model";
-    /// <summary>The component stores training samples across tasks (e.g. replay).</summary>
-    public const string NeedsStoredData = "needs-stored-data";
-    /// <summary>An adapter whose injected weights can be merged into the base weights.</summary>
-    public const string Mergeable = "mergeable";
-    /// <summary>Prefix for extra memory as a multiple of the trainable parameters, e.g. <c>"extra-memory:2x"</c>.</summary>
+    /// <summary>Prefix for extra memory as a multiple of the trainable parameters, e.g. <c>"extra-memory:2x"</c>
+    /// (EMA copies, a Fisher, a previous model): added to the weights, gradients and AdamW state and compared with the
+    /// memory available.</summary>
     public const string ExtraMemoryPrefix = "extra-memory:";
     /// <summary>Prefix for a model component that must be trainable, e.g. <c>"requires-trainable:encoder"</c> (a balance
     /// scheduler that coordinates the encoder's and the LLM's learning rates needs both).</summary>
     public const string RequiresTrainablePrefix = "requires-trainable:";
     /// <summary>The component needs at least one trainable parameter (any optimiser-driven method does).</summary>
     public const string NeedsTrainableParameters = "needs-trainable-parameters";
+
+    /// <summary>Descriptive only: the host does not check it.</summary>
+    [Obsolete("not checked by the host: every component sees the gradients after backward; declare nothing")]
+    public const string NeedsGradients = "needs-gradients";
+    /// <summary>Descriptive only: the host does not check it.</summary>
+    [Obsolete("not checked by the host: declare the copy as extra-memory:1x instead")]
+    public const string NeedsPreviousModel = "needs-previous-model";
+    /// <summary>Descriptive only: the host does not check it.</summary>
+    [Obsolete("not checked by the host; declare nothing")]
+    public const string NeedsStoredData = "needs-stored-data";
+    /// <summary>Descriptive only: the host does not check it.</summary>
+    [Obsolete("not checked by the host; declare nothing")]
+    public const string Mergeable = "mergeable";
+
+    /// <summary>The capabilities the host checks; any other string on a plugin is listed as unknown by <c>coin plugins</c>.</summary>
+    public static bool IsChecked(string capability)
+        => capability == NeedsTrainableParameters
+           || capability.StartsWith(ExtraMemoryPrefix, StringComparison.Ordinal)
+           || capability.StartsWith(RequiresTrainablePrefix, StringComparison.Ordinal);
 }

@@ -12,27 +12,31 @@ using static TorchSharp.torch;
 namespace Coin.Host.Checkpoints;
 
 /// <summary>Where a checkpoint stands: before step <see cref="Step"/> of task <see cref="TaskIndex"/> (step 0: the
-/// task has started — its updater hooks ran — but not trained), with what that task had measured so far.</summary>
-public sealed record CheckpointPosition(int TaskIndex, int Step, long GlobalStep, double TaskSeconds, double FirstLoss);
+/// task has started — its updater hooks ran — but not trained; the task's step count: trained, not yet folded in and
+/// evaluated), with what that task had measured so far. <see cref="TaskIndex"/> equal to the number of tasks: every
+/// task is done, only the report remains.</summary>
+public sealed record CheckpointPosition(int TaskIndex, int Step, long GlobalStep, double TaskSeconds, double FirstLoss, double LastLoss = double.NaN);
 
 /// <summary>A run's checkpoint in <c>RUN_DIR/checkpoint/</c>: the trainable weights, the optimiser state (within a
 /// task), every <see cref="ICheckpointable"/> component's state, and the position. Written into a staging folder that
-/// replaces the previous checkpoint by renames, so a crash at any moment leaves one complete checkpoint.</summary>
+/// replaces the previous checkpoint by renames, so a crash at any moment leaves one complete checkpoint. It also holds
+/// the journal's state at that point (the step log's length, the results so far): the checkpoint is the run's commit
+/// point, and a resumed run rolls its files back to it (see <see cref="Journal.RunJournal"/>).</summary>
 public static class RunCheckpoint
 {
     public const string FolderName = "checkpoint";
     public const string StateFile = "state.json";
     private const string ModelFile = "model.safetensors";
     private const string OptimizerFile = "optimizer.bin";
-    private const int FormatVersion = 1;
+    private const int FormatVersion = 2;
 
-    public sealed record Loaded(string Folder, CheckpointPosition Position, JsonObject Components)
+    public sealed record Loaded(string Folder, CheckpointPosition Position, JsonObject Components, JsonObject Journal)
     {
         public string? OptimizerState => File.Exists(Path.Combine(Folder, OptimizerFile)) ? Path.Combine(Folder, OptimizerFile) : null;
     }
 
     public static void Write(string runDirectory, CheckpointPosition position, MultimodalModel model, OptimizerHelper? optimizer,
-        IReadOnlyDictionary<string, object> components)
+        IReadOnlyDictionary<string, object> components, JsonObject journal)
     {
         string target = Path.Combine(runDirectory, FolderName);
         string staging = target + ".partial";
@@ -61,9 +65,14 @@ public static class RunCheckpoint
             ["format"] = FormatVersion,
             ["position"] = JsonSerializer.SerializeToNode(position, ResolvedConfig.Json),
             ["components"] = componentsJson,
+            ["journal"] = journal.DeepClone(),
         };
         // The state file last: a staging folder without it was never finished.
-        File.WriteAllText(Path.Combine(staging, StateFile), json.ToJsonString(ResolvedConfig.Json));
+        using (var state = new FileStream(Path.Combine(staging, StateFile), FileMode.CreateNew, FileAccess.Write))
+        {
+            state.Write(System.Text.Encoding.UTF8.GetBytes(json.ToJsonString(ResolvedConfig.Json)));
+            state.Flush(flushToDisk: true);
+        }
 
         if (Directory.Exists(old)) Directory.Delete(old, recursive: true);
         if (Directory.Exists(target)) Directory.Move(target, old);
@@ -84,9 +93,9 @@ public static class RunCheckpoint
             {
                 var json = JsonNode.Parse(File.ReadAllText(stateFile))!.AsObject();
                 if (json["format"]?.GetValue<int>() != FormatVersion)
-                    throw new CoinUserException($"{stateFile}: checkpoint format {json["format"]} is not {FormatVersion}, which this coin writes");
+                    throw new CoinUserException($"{stateFile}: checkpoint format {json["format"]} is not {FormatVersion}, which this coin writes; it was written by another version of coin");
                 var position = json["position"].Deserialize<CheckpointPosition>(ResolvedConfig.Json)!;
-                return new Loaded(folder, position, json["components"]!.AsObject());
+                return new Loaded(folder, position, json["components"]!.AsObject(), json["journal"]!.AsObject());
             }
             catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException)
             {

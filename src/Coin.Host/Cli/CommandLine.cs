@@ -12,7 +12,7 @@ public sealed record CommandLine(
     /// <summary>Options of <c>coin bench</c>.</summary>
     public BenchOptions Bench { get; init; } = new();
 
-    /// <summary>Run folders given to <c>coin compare</c>.</summary>
+    /// <summary>Run folders given to <c>coin compare</c> or <c>coin report</c>.</summary>
     public IReadOnlyList<string> RunDirectories { get; init; } = [];
 
     /// <summary>The run folder <c>coin run --resume</c> continues.</summary>
@@ -30,6 +30,8 @@ public sealed record CommandLine(
           coin run --resume RUN_DIR   continue a stopped or killed run from its last checkpoint
           coin plugins [FILE] [--plugins DIR]
                                       list discovered plugins: kind, name, version, folder, status
+          coin report RUN_DIR...      write report.md, plots and accuracy-matrix.csv again from results.json
+                                      and steps.csv
           coin compare RUN_DIR... [--plot FILE.png] [--loss-reference NAME]
                                       one table of runs (mean ± std over runs with the same name) and a plot;
                                       with --loss-reference, final losses and steps to reach NAME's final loss
@@ -56,8 +58,8 @@ public sealed record CommandLine(
         if (args.Count == 0 || args[0] is "-h" or "--help" or "help") return new("help", null, [], []);
         if (args[0] == "--version") return new("version", null, [], []);
         string command = args[0];
-        if (command is not ("run" or "plugins" or "bench" or "compare"))
-            throw new CoinUserException($"unknown command '{command}'; accepted: run, plugins, compare, bench, --help, --version");
+        if (command is not ("run" or "plugins" or "bench" or "compare" or "report"))
+            throw new CoinUserException($"unknown command '{command}'; accepted: run, plugins, report, compare, bench, --help, --version");
 
         string? file = null;
         var bench = new BenchOptions();
@@ -115,7 +117,7 @@ public sealed record CommandLine(
                     break;
                 default:
                     if (arg.StartsWith('-')) throw new CoinUserException($"unknown option '{arg}'; see coin --help");
-                    if (command == "compare")
+                    if (command is "compare" or "report")
                     {
                         runs.Add(arg);
                         break;
@@ -125,9 +127,9 @@ public sealed record CommandLine(
                     break;
             }
         }
-        if (command == "compare" && runs.Count == 0) throw new CoinUserException("coin compare needs at least one run folder");
+        if (command is "compare" or "report" && runs.Count == 0) throw new CoinUserException($"coin {command} needs at least one run folder");
         if (resume is not null && (file is not null || overrides.Count > 0 || plugins.Count > 0))
-            throw new CoinUserException("coin run --resume takes no experiment file, --set, --seed, --device, --output or --plugins: a resumed run keeps the configuration it started with");
+            throw new CoinUserException("coin run --resume takes no experiment file, --set, --seed, --device, --output or --plugins: a resumed run keeps the configuration it started with (its plugin folders are recorded in its experiment.json)");
         return new(command, file, overrides, plugins) { Bench = bench, RunDirectories = runs, ComparisonPlot = plot, ResumeDirectory = resume, LossReference = lossReference };
     }
 

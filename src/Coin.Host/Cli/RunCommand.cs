@@ -6,15 +6,17 @@ namespace Coin.Host.Cli;
 
 /// <summary><c>coin run [FILE]</c>: plan, train over the stream, evaluate, write results; <c>--resume RUN_DIR</c>
 /// continues a run from its last checkpoint.</summary>
-public sealed class RunCommand(ExperimentLoader loader, PluginDirectories directories, ExperimentRunner runner, ResumeRequest resume) : ICommand
+public sealed class RunCommand(ExperimentLoader loader, PluginDirectories directories, ExperimentRunner runner, ResumeRequest resume,
+    RunCancellation cancellation) : ICommand
 {
     public string Name => "run";
 
     public int Execute()
     {
         var experiment = loader.Load();
-        var catalog = PluginCatalog.Load(directories.For(experiment));
-        runner.Run(experiment, catalog, resume.Run);
+        var searched = directories.For(experiment);
+        var catalog = PluginCatalog.Load(searched);
+        runner.Run(experiment, catalog, resume.Run, cancellation.Token, searched);
         return 0;
     }
 }

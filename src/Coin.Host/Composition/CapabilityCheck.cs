@@ -31,6 +31,9 @@ public static class CapabilityCheck
             }
 
         long parameters = trainable.Values.Sum();
+        foreach (var (key, plugin, _) in list.Where(c => c.Capabilities.Contains(PluginCapabilities.NeedsTrainableParameters)))
+            if (parameters == 0) problems.Add($"{key}: '{plugin}' needs trainable parameters ({PluginCapabilities.NeedsTrainableParameters}), but model.adapter trains none");
+
         double extra = list.Sum(c => c.Capabilities.Sum(ExtraMemoryMultiple)) * 4 * parameters;
         double needed = extra + TrainingBytesPerParameter * parameters;
         if (availableBytes is { } available && needed > available)
@@ -39,6 +42,12 @@ public static class CapabilityCheck
                          $") but {Gib(available)} are available; train fewer parameters (a LoRA adapter) or choose a method that keeps fewer copies");
         return problems;
     }
+
+    /// <summary>One warning per declared capability the host does not check (a plugin built for contract 1.0 may declare
+    /// the descriptive ones that were removed in 1.1): it is ignored, and the user is told so.</summary>
+    public static IEnumerable<string> Unchecked(IEnumerable<(string Key, string Plugin, IReadOnlyList<string> Capabilities)> components)
+        => components.SelectMany(c => c.Capabilities.Where(capability => !PluginCapabilities.IsChecked(capability))
+            .Select(capability => $"{c.Key}: '{c.Plugin}' declares the capability '{capability}', which the host does not check; it is ignored"));
 
     /// <summary>N from <c>"extra-memory:Nx"</c>; 0 for any other capability.</summary>
     public static double ExtraMemoryMultiple(string capability)

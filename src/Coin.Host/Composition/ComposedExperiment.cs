@@ -9,27 +9,33 @@ namespace Coin.Host.Composition;
 /// <summary>The live components of a run, created from a <see cref="CompositionPlan"/> in the documented order.</summary>
 public sealed class ComposedExperiment : IDisposable
 {
-    private ComposedExperiment(ITaskStreamSource data, MultimodalModel model, IBalanceScheduler balance,
+    private ComposedExperiment(ITaskStreamSource data, MultimodalModel model, IAdapter adapter, string adapterKey, IBalanceScheduler balance,
         IContinualUpdater continual, IEvaluator evaluator)
     {
         Data = data;
         Model = model;
+        Adapter = adapter;
+        this.adapterKey = adapterKey;
         Balance = balance;
         Continual = continual;
         Evaluator = evaluator;
     }
 
+    private readonly string adapterKey;
+
     public ITaskStreamSource Data { get; }
     public MultimodalModel Model { get; }
+
+    /// <summary>Created with the others, applied by <see cref="ApplyAdapter"/> once the base model is ready.</summary>
+    public IAdapter Adapter { get; }
     public IBalanceScheduler Balance { get; }
     public IContinualUpdater Continual { get; }
     public IEvaluator Evaluator { get; }
 
-    /// <param name="prepareBase">Called with the full model before the adapter is applied (the base model's first
-    /// stage trains or loads every parameter there).</param>
+    /// <summary>Creates every component in the documented order and assembles the model on its device; the adapter is
+    /// created but not yet applied (the base model's first stage trains every parameter before it).</summary>
     /// <param name="preparedCacheBytes">Memory for encoder inputs prepared once and reused (see <see cref="PreparedInputCache"/>).</param>
-    public static ComposedExperiment Create(CompositionPlan plan, ComponentContext context, Action<MultimodalModel, ITaskStreamSource>? prepareBase = null,
-        long preparedCacheBytes = 0)
+    public static ComposedExperiment Create(CompositionPlan plan, ComponentContext context, long preparedCacheBytes = 0)
     {
         var data = Create<ITaskStreamSource>(plan.Data, context);
         var backbone = Create<IBackbone>(plan.Backbone, context);
@@ -46,14 +52,22 @@ public sealed class ComposedExperiment : IDisposable
         }
         var model = new MultimodalModel(backbone, encoders, connectors, new BatchCollator(backbone, encoders, context.Device, preparedCacheBytes));
         model.MoveTo(context.Device);
-        prepareBase?.Invoke(model, data);
-        model.TrainableGroups = Create<IAdapter>(plan.Adapter, context).Apply(model);
-        if (model.TrainableGroups.Count == 0)
-            throw new CoinUserException($"{plan.Adapter.KeyPath}: adapter '{plan.Adapter.Plugin.Name}' leaves no parameter trainable");
-        return new ComposedExperiment(data, model,
+        return new ComposedExperiment(data, model, Create<IAdapter>(plan.Adapter, context), plan.Adapter.KeyPath,
             Create<IBalanceScheduler>(plan.Balance, context),
             Create<IContinualUpdater>(plan.Continual, context),
             Create<IEvaluator>(plan.Evaluator, context));
+    }
+
+    /// <summary>Applies the adapter: from here on the model's trainable groups are the adapter's.</summary>
+    public void ApplyAdapter()
+    {
+        Model.TrainableGroups = Adapter.Apply(Model);
+        if (Model.TrainableGroups.Count == 0)
+            throw new CoinUserException($"{adapterKey}: the adapter leaves no parameter trainable");
+        if (Adapter is IDeclaresTrainableParts declared
+            && !Model.TrainableGroups.All(g => declared.TrainableParts.Contains(g.Name)))
+            throw new CoinUserException($"{adapterKey}: the adapter declared {string.Join(", ", declared.TrainableParts.Order())} trainable " +
+                                        $"but made {string.Join(", ", Model.TrainableGroups.Select(g => g.Name).Order())} trainable (a defect of the plugin)");
     }
 
     private static T Create<T>(PlannedComponent planned, ComponentContext context) where T : class
@@ -66,9 +80,10 @@ public sealed class ComposedExperiment : IDisposable
         {
             throw;
         }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException)
+        catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
         {
-            throw new CoinUserException($"{planned.KeyPath}: plugin '{planned.Plugin.Name}' could not be created: {e.Message}", e);
+            // Any exception from a plugin's factory is the plugin's: name it and its folder instead of a stack trace.
+            throw new CoinUserException($"{planned.KeyPath}: plugin '{planned.Plugin.Name}' ({planned.Plugin.Folder}) could not be created: {e.GetType().Name}: {e.Message}", e);
         }
     }
 

@@ -7,7 +7,8 @@ namespace Coin.Host.Configuration;
 public sealed class ExperimentConfig
 {
     /// <summary>Name of the run; the run folder is <c>{output}/{name}-{timestamp}</c>.</summary>
-    [RegularExpression("^[A-Za-z0-9._-]+$", ErrorMessage = "use letters, digits, '.', '_' or '-'")]
+    [Required(AllowEmptyStrings = false, ErrorMessage = "a run needs a name (letters, digits, '.', '_' or '-')")]
+    [RegularExpression("^[A-Za-z0-9_][A-Za-z0-9._-]*$", ErrorMessage = "use letters, digits, '.', '_' or '-', not starting with '.' or '-'")]
     public string Name { get; set; } = "default";
 
     [Range(0, int.MaxValue)] public int Seed { get; set; } = 1;

@@ -6,7 +6,7 @@ namespace Coin.Host.Configuration;
 
 /// <summary>Binds the host's configuration (file, environment, command line) into a validated
 /// <see cref="Experiment"/>, or throws one <see cref="CoinUserException"/> listing every problem.</summary>
-public sealed class ExperimentLoader(IConfiguration configuration, ExperimentSource source)
+public sealed class ExperimentLoader(IConfiguration configuration, ExperimentSource source, EnvironmentLayer? environment = null)
 {
     // The generic host writes its own settings into the same configuration.
     private static readonly IReadOnlySet<string> HostKeys = new HashSet<string>(
@@ -16,7 +16,7 @@ public sealed class ExperimentLoader(IConfiguration configuration, ExperimentSou
     {
         var errors = new List<string>();
         var config = (ExperimentConfig)StrictBinder.Bind(configuration, typeof(ExperimentConfig), "", errors, HostKeys);
-        ThrowIfAny(source.Name, errors);
+        ThrowIfAny(source.Name, environment is null ? errors : errors.Select(environment.Annotate).ToList());
         return new Experiment(config, source.Name, source.BaseDirectory);
     }
 

@@ -4,7 +4,8 @@ using Coin.Abstractions.Plugins;
 namespace Coin.Host.Configuration;
 
 /// <summary>Checks an experiment file before the configuration system reads it, so a syntax error is reported with
-/// its line and column instead of a nested exception.</summary>
+/// its line and column instead of a nested exception, and a key given twice in one object (also differing only in
+/// case, since configuration keys are case-insensitive) is named instead of crashing the configuration reader.</summary>
 public static class JsonSyntax
 {
     public static void Check(string path)
@@ -20,6 +21,8 @@ public static class JsonSyntax
             });
             if (document.RootElement.ValueKind != JsonValueKind.Object)
                 throw new CoinUserException($"{path}: expected a JSON object at the top level, found {document.RootElement.ValueKind}");
+            if (FirstDuplicate(document.RootElement, "") is { } duplicate)
+                throw new CoinUserException($"{path}: the key '{duplicate}' appears more than once (keys are case-insensitive); keep one");
         }
         catch (JsonException e)
         {
@@ -27,5 +30,25 @@ public static class JsonSyntax
             string reason = e.Message.Split(" Path:", 2)[0].Split(" LineNumber:", 2)[0].TrimEnd('.');
             throw new CoinUserException($"{path}: malformed JSON at line {line}, column {column}: {reason}");
         }
+    }
+
+    private static string? FirstDuplicate(JsonElement element, string path)
+    {
+        if (element.ValueKind == JsonValueKind.Array)
+        {
+            int i = 0;
+            foreach (var item in element.EnumerateArray())
+                if (FirstDuplicate(item, $"{path}[{i++}]") is { } found) return found;
+            return null;
+        }
+        if (element.ValueKind != JsonValueKind.Object) return null;
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var property in element.EnumerateObject())
+        {
+            string key = path.Length == 0 ? property.Name : $"{path}.{property.Name}";
+            if (!seen.Add(property.Name)) return key;
+            if (FirstDuplicate(property.Value, key) is { } found) return found;
+        }
+        return null;
     }
 }

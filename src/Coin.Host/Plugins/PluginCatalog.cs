@@ -2,7 +2,9 @@ using Coin.Abstractions.Plugins;
 
 namespace Coin.Host.Plugins;
 
-/// <summary>Every plugin found in the plugin directories. Each subfolder of a directory is one plugin folder.</summary>
+/// <summary>Every plugin found in the plugin directories. Each subfolder of a directory is one plugin folder; a
+/// directory that holds assemblies itself (a plugin's own build output, given with <c>--plugins</c>) is one plugin
+/// folder.</summary>
 public sealed class PluginCatalog
 {
     private PluginCatalog(IReadOnlyList<PluginDescriptor> plugins) => Plugins = plugins;
@@ -16,7 +18,7 @@ public sealed class PluginCatalog
             .Select(Path.GetFullPath)
             .Distinct(StringComparer.Ordinal)
             .Where(Directory.Exists)
-            .SelectMany(d => Directory.EnumerateDirectories(d).Order(StringComparer.Ordinal))
+            .SelectMany(d => Directory.EnumerateFiles(d, "*.dll").Any() ? [d] : Directory.EnumerateDirectories(d).Order(StringComparer.Ordinal).ToList())
             .ToList();
         return new PluginCatalog(folders.SelectMany(PluginFolderLoader.Load).ToList());
     }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using Coin.Host.Results;
 using Spectre.Console;
 
@@ -33,13 +32,26 @@ public static class AccuracyMatrixTable
         return table;
     }
 
-    /// <summary>The matrix as CSV: a header of task names, then "zero-shot" (if evaluated) and one row per stage.</summary>
+    public const string CsvFileName = "accuracy-matrix.csv";
+
+    /// <summary>The matrix as CSV (RFC 4180: a task name with a comma or a quote is quoted): a header of task names,
+    /// then "zero-shot" (if evaluated) and one row per stage.</summary>
     public static string ToCsv(RunResults results)
     {
-        var csv = new StringBuilder("after," + string.Join(',', results.Tasks) + "\n");
-        string Row(string label, double[] values) => label + "," + string.Join(',', values.Select(v => v.ToString("R", CultureInfo.InvariantCulture))) + "\n";
-        if (results.ZeroShot is { } zero) csv.Append(Row("zero-shot", zero));
-        for (int t = 0; t < results.AccuracyMatrix.Count; t++) csv.Append(Row(results.Tasks[t], results.AccuracyMatrix[t]));
-        return csv.ToString();
+        using var text = new StringWriter();
+        using (var csv = new CsvHelper.CsvWriter(text, new CsvHelper.Configuration.CsvConfiguration(CultureInfo.InvariantCulture) { NewLine = "\n" }))
+        {
+            void Row(string label, IEnumerable<string> values)
+            {
+                csv.WriteField(label);
+                foreach (string value in values) csv.WriteField(value);
+                csv.NextRecord();
+            }
+            Row("after", results.Tasks);
+            if (results.ZeroShot is { } zero) Row("zero-shot", zero.Select(v => v.ToString("R", CultureInfo.InvariantCulture)));
+            for (int t = 0; t < results.AccuracyMatrix.Count; t++)
+                Row(results.Tasks[t], results.AccuracyMatrix[t].Select(v => v.ToString("R", CultureInfo.InvariantCulture)));
+        }
+        return text.ToString();
     }
 }

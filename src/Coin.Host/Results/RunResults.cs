@@ -15,6 +15,9 @@ public sealed record RunResults
     public required string Device { get; init; }
     public required int Threads { get; init; }
     public required JsonNode Config { get; init; }
+
+    /// <summary>SHA-256 of the run folder's experiment.json as written at the start: a resumed run refuses a file edited since.</summary>
+    public string? ExperimentSha256 { get; init; }
     public required IReadOnlyList<ComponentInfo> Components { get; init; }
     public required IReadOnlyList<string> Tasks { get; init; }
 

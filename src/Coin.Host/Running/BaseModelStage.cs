@@ -19,9 +19,14 @@ public sealed record BaseModelInfo(string Origin, string? CacheFolder, int Sampl
 
 /// <summary>LLaVA's first stage before the stream: every parameter of encoder, connector and backbone trained on the
 /// source's image–caption data, before the adapter is applied. The result is cached under a key that covers
-/// everything it depends on (model, data, stage settings, seed, plugin versions).</summary>
-public sealed class BaseModelStage(PretrainingConfig config, StepLog log, Func<string, string> resolvePath, IAnsiConsole console, int seed)
+/// everything it depends on (model, data, stage settings, seed, plugin versions). Runs that share an uncached base
+/// model train it once: the first takes a lock file beside the cache folder, the others wait for it (a lock left by a
+/// process that died is taken over).</summary>
+public sealed class BaseModelStage(PretrainingConfig config, IStepRecorder log, Func<string, string> resolvePath, IAnsiConsole console, int seed,
+    CancellationToken cancellation = default)
 {
+    private static readonly TimeSpan LockPoll = TimeSpan.FromSeconds(1);
+
     public const string WeightsFile = "model.safetensors";
     public const string InfoFile = "base.json";
 
@@ -31,12 +36,42 @@ public sealed class BaseModelStage(PretrainingConfig config, StepLog log, Func<s
     {
         if (config.Epochs == 0 || data is not IPretrainingSource source) return null;
         string? folder = config.Cache.Length == 0 ? null : Path.Combine(resolvePath(config.Cache), Key(keyMaterial));
-        if (folder is not null && File.Exists(Path.Combine(folder, InfoFile)))
+        if (folder is null) return Train(model, source, null, keyMaterial);
+        Directory.CreateDirectory(Path.GetDirectoryName(folder)!);
+        bool told = false;
+        while (true)
         {
-            ModelState.Load(model, Path.Combine(folder, WeightsFile), complete: true);
-            var cached = JsonSerializer.Deserialize<BaseModelInfo>(File.ReadAllText(Path.Combine(folder, InfoFile)), ResolvedConfig.Json)!;
-            return cached with { Origin = "cache", CacheFolder = folder };
+            if (File.Exists(Path.Combine(folder, InfoFile))) return Load(model, folder);
+            using (var owner = Journal.OwnerLock.TryAcquire(folder + ".lock", out var holder))
+            {
+                if (owner is not null)
+                    return File.Exists(Path.Combine(folder, InfoFile)) ? Load(model, folder) : Train(model, source, folder, keyMaterial);
+                if (!told) console.MarkupLineInterpolated($"base model: waiting for {holder}, which is training it into {folder}");
+                told = true;
+            }
+            cancellation.WaitHandle.WaitOne(LockPoll);
+            cancellation.ThrowIfCancellationRequested();
         }
+    }
+
+    private static BaseModelInfo Load(MultimodalModel model, string folder)
+    {
+        string infoFile = Path.Combine(folder, InfoFile);
+        BaseModelInfo cached;
+        try
+        {
+            cached = JsonSerializer.Deserialize<BaseModelInfo>(File.ReadAllText(infoFile), ResolvedConfig.Json) ?? throw new JsonException("empty");
+        }
+        catch (JsonException e)
+        {
+            throw new Abstractions.Plugins.CoinUserException($"{infoFile}: the cached base model's description is not readable ({e.Message}); delete '{folder}' to train it again");
+        }
+        ModelState.Load(model, Path.Combine(folder, WeightsFile), complete: true);
+        return cached with { Origin = "cache", CacheFolder = folder };
+    }
+
+    private BaseModelInfo? Train(MultimodalModel model, IPretrainingSource source, string? folder, JsonNode keyMaterial)
+    {
         var samples = source.LoadPretraining();
         if (samples.Count == 0) return null;
 
@@ -47,7 +82,7 @@ public sealed class BaseModelStage(PretrainingConfig config, StepLog log, Func<s
         model.TrainableGroups = groups;
         var training = config.AsTraining();
         var task = new TaskInfo("pretrain", -1, samples.SelectMany(s => s.Inputs.Select(i => i.Modality)).Distinct().ToList(), "exact-match");
-        var trainer = new TaskTrainer(model, null, null, training, log, seed);
+        var trainer = new TaskTrainer(model, null, null, training, log, seed, cancellation);
         var summary = ConsoleProgress.Run(console, "pretrain base model", TaskTrainer.StepsFor(samples.Count, training), "steps",
             sink => trainer.Train(task, samples, unchecked(seed * 31 - 1), sink));
         model.TrainableGroups = previous;

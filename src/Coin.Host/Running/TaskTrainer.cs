@@ -14,10 +14,13 @@ namespace Coin.Host.Running;
 /// <remarks>Everything random is a function of the seed and the position — each epoch's order of (task seed, epoch),
 /// torch's generator reseeded from (seed, global step) before each step — so a run resumed from a checkpoint at
 /// step k continues exactly as the uninterrupted run did.</remarks>
-public sealed class TaskTrainer(MultimodalModel model, IBalanceScheduler? balance, IContinualUpdater? continual, TrainingConfig training, StepLog log, int seed = 0)
+/// <param name="cancellation">Checked before every step: SIGINT/SIGTERM stop the task at a step boundary, after a
+/// checkpoint of that point.</param>
+public sealed class TaskTrainer(MultimodalModel model, IBalanceScheduler? balance, IContinualUpdater? continual, TrainingConfig training, IStepRecorder log,
+    int seed = 0, CancellationToken cancellation = default)
 {
-    public static TaskTrainer For(Composition.ComposedExperiment run, TrainingConfig training, StepLog log, int seed)
-        => new(run.Model, run.Balance, run.Continual, training, log, seed);
+    public static TaskTrainer For(Composition.ComposedExperiment run, TrainingConfig training, IStepRecorder log, int seed, CancellationToken cancellation = default)
+        => new(run.Model, run.Balance, run.Continual, training, log, seed, cancellation);
 
     /// <summary>Optimiser steps over all tasks so far (the x axis of the step log).</summary>
     public long GlobalStep { get; set; }
@@ -26,10 +29,10 @@ public sealed class TaskTrainer(MultimodalModel model, IBalanceScheduler? balanc
 
     /// <summary>Where a resumed task continues: the next step, the optimiser state file, and what the interrupted part
     /// of the task had measured.</summary>
-    public sealed record ResumePoint(int Step, string? OptimizerState, double Seconds, double FirstLoss);
+    public sealed record ResumePoint(int Step, string? OptimizerState, double Seconds, double FirstLoss, double LastLoss);
 
-    /// <summary>Called at step boundaries (before step <c>Step</c>) to write a checkpoint; returns nothing.</summary>
-    public delegate void CheckpointWriter(int step, OptimizerHelper optimizer, double seconds, double firstLoss);
+    /// <summary>Called at step boundaries (before step <c>step</c>) to write a checkpoint.</summary>
+    public delegate void CheckpointWriter(int step, OptimizerHelper optimizer, double seconds, double firstLoss, double lastLoss);
 
     /// <summary>Positions whose next token is an answer token (what the loss averages over).</summary>
     private static long AnswerTokens(Batch batch)
@@ -46,7 +49,7 @@ public sealed class TaskTrainer(MultimodalModel model, IBalanceScheduler? balanc
 
     /// <param name="shuffleSeed">Seed of this task's sample order.</param>
     /// <param name="checkpoint">Writes a checkpoint; called every <c>training.checkpointEverySteps</c> steps and when
-    /// Ctrl+C stops the task.</param>
+    /// a signal stops the task.</param>
     /// <param name="resume">Continue an interrupted task instead of starting it.</param>
     public Summary Train(TaskInfo task, IReadOnlyList<Sample> samples, int shuffleSeed, IProgressSink progress,
         CheckpointWriter? checkpoint = null, ResumePoint? resume = null)
@@ -57,7 +60,7 @@ public sealed class TaskTrainer(MultimodalModel model, IBalanceScheduler? balanc
         using var optimizer = optim.AdamW(
             groups.Select(g => new AdamW.ParamGroup(g.Parameters, lr: baseRates[g.Name], weight_decay: training.WeightDecay)),
             lr: training.LearningRate, weight_decay: training.WeightDecay);
-        if (resume?.OptimizerState is { } state) optimizer.load_state_dict(state);
+        if (resume?.OptimizerState is { } state) LoadOptimizerState(optimizer, state);
         var rates = new LearningRates(optimizer, groups.Select(g => g.Name).ToList(), baseRates);
         var trainable = groups.SelectMany(g => g.Parameters).ToList();
 
@@ -65,20 +68,19 @@ public sealed class TaskTrainer(MultimodalModel model, IBalanceScheduler? balanc
         int samplesPerStep = training.BatchSize * training.GradientAccumulation;
         var started = System.Diagnostics.Stopwatch.StartNew();
         double earlierSeconds = resume?.Seconds ?? 0;
-        double firstLoss = resume?.FirstLoss ?? double.NaN, lastLoss = double.NaN;
+        double firstLoss = resume?.FirstLoss ?? double.NaN, lastLoss = resume?.LastLoss ?? double.NaN;
         int step = resume?.Step ?? 0;
         if (step > 0) progress.Advance(step, "resumed");
         model.SetTraining(true);
-        Interruption.TaskName = task.Name;
         int[] order = [];
         int orderEpoch = -1;
         try
         {
             for (; step < stepsInTask; step++, GlobalStep++)
             {
-                Interruption.ThrowIfRequested();
+                cancellation.ThrowIfCancellationRequested();
                 if (checkpoint is not null && training.CheckpointEverySteps > 0 && step > (resume?.Step ?? 0) && step % training.CheckpointEverySteps == 0)
-                    checkpoint(step, optimizer, earlierSeconds + started.Elapsed.TotalSeconds, firstLoss);
+                    checkpoint(step, optimizer, earlierSeconds + started.Elapsed.TotalSeconds, firstLoss, lastLoss);
                 int epoch = step / stepsPerEpoch;
                 if (epoch != orderEpoch) (order, orderEpoch) = (EpochOrder(samples.Count, shuffleSeed, epoch), epoch);
                 int start = step % stepsPerEpoch * samplesPerStep;
@@ -91,12 +93,25 @@ public sealed class TaskTrainer(MultimodalModel model, IBalanceScheduler? balanc
         }
         catch (OperationCanceledException)
         {
-            // Ctrl+C stops between steps, where the model, optimiser and updaters agree: save that point.
-            checkpoint?.Invoke(step, optimizer, earlierSeconds + started.Elapsed.TotalSeconds, firstLoss);
+            // A signal stops between steps, where the model, optimiser and updaters agree: save that point.
+            checkpoint?.Invoke(step, optimizer, earlierSeconds + started.Elapsed.TotalSeconds, firstLoss, lastLoss);
             throw;
         }
         model.SetTraining(false);
         return new Summary(step, firstLoss, lastLoss, earlierSeconds + started.Elapsed.TotalSeconds);
+    }
+
+    private static void LoadOptimizerState(OptimizerHelper optimizer, string path)
+    {
+        try
+        {
+            optimizer.load_state_dict(path);
+        }
+        catch (Exception e) when (e is not OperationCanceledException and not OutOfMemoryException)
+        {
+            throw new CoinUserException($"{path}: the optimiser state cannot be read ({e.GetType().Name}: {e.Message}); " +
+                                        "the checkpoint is damaged — delete the run's checkpoint folder to restart the run");
+        }
     }
 
     private static int[] EpochOrder(int count, int shuffleSeed, int epoch)

@@ -1,0 +1,178 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Coin.Abstractions.Plugins;
+using Coin.Abstractions.Training;
+using Coin.Host.Checkpoints;
+using Coin.Host.Modeling;
+using Coin.Host.Presentation;
+using Coin.Host.Results;
+using TorchSharp.Modules;
+
+namespace Coin.Host.Journal;
+
+/// <summary>The one owner of a run folder: <c>experiment.json</c>, <c>results.json</c>, <c>steps.csv</c>, the prediction
+/// files, the checkpoint and the report. docs/architecture.md ("The run journal") describes the protocol.</summary>
+/// <remarks>
+/// The checkpoint is the commit point. It records, next to the weights and the components' state, the step log's
+/// length and a copy of the results at that moment. Everything written after it (step rows, a results row, a
+/// prediction file) is work that a resumed run does again, deterministically; <see cref="Open"/> therefore rolls the
+/// folder back to the checkpoint — the step log cut to its length, the results restored from its copy — so a kill
+/// at any instant resumes with no hole, no duplicate row and no task evaluated twice. A folder with no checkpoint
+/// yet (killed in the base-model stage or the zero-shot evaluation) restarts from the beginning in the same folder.
+/// The folder is claimed with an exclusively created lock file that names the owning process; it is released at
+/// the end, and taken over from a process that no longer exists.
+/// </remarks>
+public sealed class RunJournal : IDisposable
+{
+    public const string ExperimentFileName = "experiment.json";
+    public const string ResultsFileName = "results.json";
+    public const string LockFileName = "run.lock";
+    public const string ReportFileName = "report.md";
+
+    private readonly OwnerLock ownerLock;
+
+    private RunJournal(string directory, OwnerLock ownerLock, StepLogFile steps, RunCheckpoint.Loaded? checkpoint)
+    {
+        Directory = directory;
+        this.ownerLock = ownerLock;
+        Steps = steps;
+        Checkpoint = checkpoint;
+    }
+
+    public string Directory { get; }
+
+    /// <summary>The step log, appended as training goes.</summary>
+    public StepLogFile Steps { get; }
+
+    /// <summary>The checkpoint a resumed run continues from; null for a new run or one that restarts.</summary>
+    public RunCheckpoint.Loaded? Checkpoint { get; }
+
+    private string ResultsPath => Path.Combine(Directory, ResultsFileName);
+
+    /// <summary>SHA-256 of experiment.json (recorded in the results, so a resume can tell an edited file).</summary>
+    public string ExperimentSha256 => Sha256(Path.Combine(Directory, ExperimentFileName));
+
+    /// <summary>Claims a new folder <c>{output}/{name}-{UTC time}</c> (with a suffix when another process took that
+    /// name in the same second) and writes the experiment into it.</summary>
+    public static RunJournal Create(string output, string name, string experimentJson)
+    {
+        string stamp = DateTime.UtcNow.ToString("yyyyMMdd-HHmmss");
+        for (int attempt = 1; attempt < 10_000; attempt++)
+        {
+            string path = Path.Combine(output, attempt == 1 ? $"{name}-{stamp}" : $"{name}-{stamp}-{attempt}");
+            if (System.IO.Directory.Exists(path) && System.IO.Directory.EnumerateFileSystemEntries(path).Any()) continue;
+            try
+            {
+                System.IO.Directory.CreateDirectory(path);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new CoinUserException($"output: cannot create run folder '{path}': {e.Message}");
+            }
+            // Two processes may both have created (or found) the empty folder: the lock file decides, and the loser
+            // moves on. A folder that has anything besides our lock belongs to a run that got there first.
+            if (OwnerLock.TryCreate(Path.Combine(path, LockFileName), out _) is not { } claimed) continue;
+            if (System.IO.Directory.EnumerateFileSystemEntries(path).Any(e => Path.GetFileName(e) != LockFileName))
+            {
+                claimed.Dispose();
+                continue;
+            }
+            AtomicFile.WriteAllText(Path.Combine(path, ExperimentFileName), experimentJson);
+            return new RunJournal(path, claimed, StepLogFile.Open(path, 0), null);
+        }
+        throw new CoinUserException($"output: no free run folder name for '{name}-{stamp}' in '{output}'");
+    }
+
+    /// <summary>Opens a run folder to continue it, rolled back to its last checkpoint (see the remarks).</summary>
+    public static RunJournal Open(string directory)
+    {
+        var taken = OwnerLock.TryAcquire(Path.Combine(directory, LockFileName), out var holder)
+                    ?? throw new CoinUserException($"--resume: '{directory}' is being run by {holder} ({Path.Combine(directory, LockFileName)}); " +
+                                                   "wait for it, or delete the lock file if that process is gone");
+        try
+        {
+            var checkpoint = RunCheckpoint.Read(directory);
+            long length = checkpoint?.Journal["stepLogLength"]?.GetValue<long>() ?? 0;
+            if (checkpoint is null)
+            {
+                string predictions = Path.Combine(directory, PredictionFile.Folder);
+                if (System.IO.Directory.Exists(predictions)) System.IO.Directory.Delete(predictions, recursive: true);
+            }
+            return new RunJournal(directory, taken, StepLogFile.Open(directory, length), checkpoint);
+        }
+        catch
+        {
+            taken.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The results as of the checkpoint (null without one: the run starts again).</summary>
+    public RunResults? ResultsAtCheckpoint()
+        => Checkpoint?.Journal["results"]?.Deserialize<RunResults>(ResolvedConfig.Json);
+
+    /// <summary>results.json and accuracy-matrix.csv, each replaced atomically.</summary>
+    public void SaveResults(RunResults results)
+    {
+        AtomicFile.WriteAllText(ResultsPath, JsonSerializer.Serialize(results, ResolvedConfig.Json));
+        AtomicFile.WriteAllText(Path.Combine(Directory, AccuracyMatrixTable.CsvFileName), AccuracyMatrixTable.ToCsv(results));
+    }
+
+    public void WritePredictions(string stage, IEnumerable<Prediction> predictions) => PredictionFile.Write(Directory, stage, predictions);
+
+    /// <summary>A checkpoint at a step boundary: the step log made durable first, then weights, optimiser, components
+    /// and the journal's state (step log length, results so far) swapped in as one folder.</summary>
+    public void WriteCheckpoint(CheckpointPosition position, MultimodalModel model, OptimizerHelper? optimizer,
+        IReadOnlyDictionary<string, object> components, RunResults results)
+    {
+        var state = new JsonObject
+        {
+            ["stepLogLength"] = Steps.Commit(),
+            ["results"] = JsonSerializer.SerializeToNode(results, ResolvedConfig.Json),
+        };
+        RunCheckpoint.Write(Directory, position, model, optimizer, components, state);
+    }
+
+    /// <summary>Plots, report.md and the matrix CSV from results.json and steps.csv (also what <c>coin report</c> does).</summary>
+    public static IReadOnlyList<string> WriteReport(string directory, RunResults results)
+    {
+        var log = StepLogFile.Read(Path.Combine(directory, StepLogFile.FileName));
+        var plots = RunPlots.Write(directory, results, log);
+        AtomicFile.WriteAllText(Path.Combine(directory, AccuracyMatrixTable.CsvFileName), AccuracyMatrixTable.ToCsv(results));
+        AtomicFile.WriteAllText(Path.Combine(directory, ReportFileName), RunReport.Markdown(results, plots));
+        return plots;
+    }
+
+    /// <summary>Reads a run folder's results.json, naming the file when it cannot.</summary>
+    public static RunResults ReadResults(string directory)
+    {
+        string path = Path.Combine(directory, ResultsFileName);
+        if (!File.Exists(path)) throw new CoinUserException($"{path} is missing; is '{directory}' a run folder of coin run?");
+        try
+        {
+            return JsonSerializer.Deserialize<RunResults>(File.ReadAllText(path), ResolvedConfig.Json) ?? throw new JsonException("empty");
+        }
+        catch (JsonException e)
+        {
+            throw new CoinUserException($"{path}: not a readable results file ({e.Message})");
+        }
+    }
+
+    /// <summary>Removes the folder of a new run that failed before it produced anything (a refused combination, a
+    /// component that could not be created), so failed starts leave no empty folders behind.</summary>
+    public void Discard()
+    {
+        Steps.Dispose();
+        System.IO.Directory.Delete(Directory, recursive: true);
+        ownerLock.Dispose();
+    }
+
+    public static string Sha256(string path) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));
+
+    public void Dispose()
+    {
+        Steps.Dispose();
+        ownerLock.Dispose();
+    }
+}

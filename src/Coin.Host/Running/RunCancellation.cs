@@ -1,0 +1,54 @@
+using System.Runtime.InteropServices;
+
+namespace Coin.Host.Running;
+
+/// <summary>SIGINT (Ctrl+C) and SIGTERM (what Slurm and Kubernetes send before they kill a job) cancel a token that
+/// the trainer and the evaluator check between steps, so the run saves a checkpoint at a step boundary and exits with
+/// 130 or 143. A second signal is left to the runtime's default and ends the process at once; checkpoints are
+/// written through renames, so the last complete one survives that too.</summary>
+public sealed class RunCancellation : IDisposable
+{
+    public const int InterruptedExitCode = 130;
+    public const int TerminatedExitCode = 143;
+
+    private readonly CancellationTokenSource source = new();
+    private readonly List<PosixSignalRegistration> registrations = [];
+    private volatile string? signal;
+
+    public CancellationToken Token => source.Token;
+
+    /// <summary>"SIGINT" or "SIGTERM" once one arrived; null before.</summary>
+    public string? Signal => signal;
+
+    /// <summary>The exit code of a run stopped by the signal that came.</summary>
+    public int ExitCode => signal == "SIGTERM" ? TerminatedExitCode : InterruptedExitCode;
+
+    /// <summary>Listens for SIGINT and SIGTERM until disposed.</summary>
+    public static RunCancellation Install()
+    {
+        var cancellation = new RunCancellation();
+        cancellation.registrations.Add(PosixSignalRegistration.Create(PosixSignal.SIGINT, cancellation.Handle));
+        cancellation.registrations.Add(PosixSignalRegistration.Create(PosixSignal.SIGTERM, cancellation.Handle));
+        return cancellation;
+    }
+
+    /// <summary>Cancels as a signal would (for tests and in-process callers).</summary>
+    public void Request(string signalName)
+    {
+        signal ??= signalName;
+        source.Cancel();
+    }
+
+    private void Handle(PosixSignalContext context)
+    {
+        if (signal is not null) return; // the second signal: default handling ends the process now
+        context.Cancel = true;
+        Request(context.Signal == PosixSignal.SIGTERM ? "SIGTERM" : "SIGINT");
+    }
+
+    public void Dispose()
+    {
+        registrations.ForEach(r => r.Dispose());
+        source.Dispose();
+    }
+}

@@ -1,0 +1,293 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Coin.Abstractions.Components;
+using Coin.Abstractions.Data;
+using Coin.Abstractions.Plugins;
+using Coin.Abstractions.Training;
+using Coin.Host.Checkpoints;
+using Coin.Host.Composition;
+using Coin.Host.Configuration;
+using Coin.Host.Journal;
+using Coin.Host.Plugins;
+using Coin.Host.Presentation;
+using Coin.Host.Results;
+using Coin.Host.Runtime;
+using Spectre.Console;
+using static TorchSharp.torch;
+
+namespace Coin.Host.Running;
+
+/// <summary>One run of a stream, step by step, as <see cref="ExperimentRunner"/> calls it: each method is one stage
+/// of the run loop, and every file it writes goes through the run's <see cref="RunJournal"/>.</summary>
+internal sealed class StreamSession : IDisposable
+{
+    private readonly IAnsiConsole console;
+    private readonly Experiment experiment;
+    private readonly CompositionPlan plan;
+    private readonly RunJournal journal;
+    private readonly CancellationToken cancellation;
+    private readonly RunResults results;
+    private readonly RunCheckpoint.Loaded? checkpoint;
+    private readonly ExperimentConfig config;
+    private readonly Dictionary<string, IReadOnlyList<Sample>> testSets = [];
+    private readonly Dictionary<string, object> components;
+    private TaskTrainer? trainer;
+    private StreamEvaluator? evaluator;
+    private string stage = "start";
+
+    public StreamSession(IAnsiConsole console, Experiment experiment, CompositionPlan plan, ComposedExperiment run, RunJournal journal,
+        CancellationToken cancellation, RunResults results)
+    {
+        this.console = console;
+        this.experiment = experiment;
+        this.plan = plan;
+        Run = run;
+        this.journal = journal;
+        this.cancellation = cancellation;
+        this.results = results;
+        checkpoint = journal.Checkpoint;
+        config = experiment.Config;
+        components = new Dictionary<string, object> { ["continual"] = run.Continual, ["balance"] = run.Balance };
+    }
+
+    public ComposedExperiment Run { get; }
+    public IReadOnlyList<TaskInfo> Tasks => Run.Data.Tasks;
+
+    /// <summary>The task the stream continues with: 0, or the checkpoint's.</summary>
+    public int FirstTask => checkpoint?.Position.TaskIndex ?? 0;
+
+    public bool TrainsBaseModel => config.Pretraining.Epochs > 0 && Run.Data is IPretrainingSource;
+
+    /// <summary>The header lines, and the results marked as running (a restarted run begins with a clean record).</summary>
+    public void Start(Device device, int threads)
+    {
+        console.MarkupLineInterpolated($"[bold]coin[/] {BuildInfo.Version} · device [bold]{device}[/] ({BuildInfo.TorchBackend} backend, TorchSharp {TorchRuntime.TorchSharpVersion}, {threads} threads) · seed {config.Seed}");
+        console.MarkupLineInterpolated($"experiment {experiment.Source} → {journal.Directory}");
+        if (checkpoint is { Position: var position })
+        {
+            if (position.TaskIndex > Tasks.Count || !results.Tasks.SequenceEqual(Tasks.Select(t => t.Name)))
+                throw new CoinUserException($"{checkpoint.Folder}: the checkpoint is at task {position.TaskIndex + 1} of [{string.Join(", ", results.Tasks)}], " +
+                                            $"but the data source now has [{string.Join(", ", Tasks.Select(t => t.Name))}]");
+            if (position.TaskIndex == Tasks.Count) console.MarkupLineInterpolated($"resuming after the last task from {checkpoint.Folder}");
+            else console.MarkupLineInterpolated($"resuming before step {position.Step} of task {position.TaskIndex + 1} from {checkpoint.Folder}");
+        }
+        results.Status = "running";
+        journal.SaveResults(results);
+    }
+
+    /// <summary>Runs the stages, recording how the run ended: a signal as "interrupted" (the trainer saved a checkpoint
+    /// at the step it stopped before), a failure as "failed: …", finished rows and the last good checkpoint kept.</summary>
+    public void Record(Action stages)
+    {
+        try
+        {
+            stages();
+        }
+        catch (OperationCanceledException)
+        {
+            End("interrupted");
+            console.MarkupLineInterpolated($"[yellow]interrupted[/] during {stage}; continue with: coin run --resume {journal.Directory}");
+            throw;
+        }
+        catch (CoinUserException e)
+        {
+            End("failed: " + e.Message);
+            throw;
+        }
+        catch (IOException e)
+        {
+            // A full disk or a vanished folder: say where, keep what is there.
+            string message = $"{journal.Directory}: writing the run failed during {stage} ({e.Message}); its finished rows and last complete checkpoint are kept";
+            End("failed: " + message);
+            throw new CoinUserException(message, e);
+        }
+    }
+
+    private void End(string status)
+    {
+        results.Status = status;
+        results.FinishedUtc = DateTime.UtcNow;
+        try
+        {
+            journal.SaveResults(results);
+        }
+        catch (IOException)
+        {
+            // The disk may be what failed; results.json keeps its last complete version.
+        }
+    }
+
+    public void PrepareBaseModel()
+    {
+        stage = "the base-model stage";
+        // A resumed run's base-model rows are in the step log already (before the checkpoint's length).
+        IStepRecorder recorder = checkpoint is null ? journal.Steps : new StepLog();
+        var baseStage = new BaseModelStage(config.Pretraining, recorder, experiment.ResolvePath, console, config.Seed, cancellation);
+        var info = baseStage.Prepare(Run.Model, Run.Data, BaseModelKey());
+        results.BaseModel ??= info;
+        console.MarkupLineInterpolated($"base model: {DescribeBase(info)}");
+    }
+
+    public void DescribeTrainable()
+    {
+        console.MarkupLineInterpolated($"{Tasks.Count} tasks: {string.Join(", ", Tasks.Select(t => t.Name))}; trainable: {string.Join(", ", Run.Model.TrainableGroups.Select(g => $"{g.Name} {g.Parameters.Sum(p => p.numel()):N0}"))} parameters");
+        long trainable = Run.Model.TrainableGroups.Sum(g => g.Parameters.Sum(p => p.numel()));
+        foreach (var component in plan.All())
+            foreach (double multiple in component.Plugin.Capabilities.Select(CapabilityCheck.ExtraMemoryMultiple).Where(m => m > 0))
+                console.MarkupLineInterpolated($"  {component.KeyPath} '{component.Plugin.Name}' keeps {multiple:G}x the trainable parameters in float32: {multiple * trainable * 4 / 1048576.0:F1} MiB");
+        trainer = TaskTrainer.For(Run, config.Training, journal.Steps, config.Seed, cancellation);
+        var evaluation = config.Evaluation;
+        evaluator = new StreamEvaluator(Run, evaluation.BatchSize, new Modeling.GenerationSettings(
+            evaluation.MaxNewTokens, evaluation.Temperature, evaluation.TopP, evaluation.StopStrings, Seed: config.Seed), cancellation);
+    }
+
+    public void EvaluateZeroShot()
+    {
+        if (!config.Evaluation.ZeroShot || checkpoint is not null) return;
+        var zeroShot = EvaluateStage("the zero-shot evaluation", "evaluate zero-shot", PredictionFile.ZeroShotStage);
+        results.ZeroShot = zeroShot.Select(s => s.Accuracy).ToArray();
+        results.Scores.AddRange(Tasks.Zip(zeroShot, (t, s) => new ScoreEntry("(zero-shot)", t.Name, s.Metric, s.Accuracy, s.Count)));
+        console.MarkupLineInterpolated($"  zero-shot accuracy {string.Join("  ", Tasks.Zip(zeroShot, (t, s) => $"{t.Name} {s.Accuracy:F1}"))}");
+        journal.SaveResults(results);
+    }
+
+    /// <summary>What training a task left for its evaluation.</summary>
+    public sealed record TrainedTask(int Index, TaskContext Context, int Samples, TaskTrainer.Summary Summary);
+
+    /// <summary>Task start (updater hooks, or the checkpoint's state when resuming into it), then its training.</summary>
+    public TrainedTask TrainTask(int t)
+    {
+        var task = Tasks[t];
+        stage = $"training '{task.Name}'";
+        bool resuming = checkpoint is not null && t == checkpoint.Position.TaskIndex;
+        if (resuming)
+        {
+            RunCheckpoint.RestoreModel(checkpoint!, Run.Model);
+            trainer!.GlobalStep = checkpoint!.Position.GlobalStep;
+        }
+        var context = new TaskContext(task, Run.Model, Run.Data.LoadTrain(task));
+        Run.Continual.OnTaskStart(context);
+        if (resuming)
+            foreach (var (key, component) in components)
+                RunCheckpoint.RestoreComponent(checkpoint!, key, component, context, FindSample);
+        var samples = context.TrainSamples.Concat(Run.Continual.ExtraTrainingSamples(context)).ToList();
+        void Checkpoint(int step, TorchSharp.Modules.OptimizerHelper? optimizer, double seconds, double firstLoss, double lastLoss)
+            => journal.WriteCheckpoint(new CheckpointPosition(t, step, trainer!.GlobalStep, seconds, firstLoss, lastLoss), Run.Model, optimizer, components, results);
+        if (!resuming) Checkpoint(0, null, 0, double.NaN, double.NaN);
+        var resumePoint = resuming
+            ? new TaskTrainer.ResumePoint(checkpoint!.Position.Step, checkpoint.OptimizerState, checkpoint.Position.TaskSeconds, checkpoint.Position.FirstLoss, checkpoint.Position.LastLoss)
+            : null;
+        int totalSteps = TaskTrainer.StepsFor(samples.Count, config.Training);
+        var summary = ConsoleProgress.Run(console, $"train {task.Name}", totalSteps, "steps",
+            sink => trainer!.Train(task, samples, unchecked(config.Seed * 31 + task.Index), sink, Checkpoint, resumePoint));
+        // Trained, not yet folded in: a stop from here until the next task's start resumes here, not mid-task.
+        if (!(resuming && checkpoint!.Position.Step == totalSteps))
+            Checkpoint(totalSteps, null, summary.Seconds, summary.FirstLoss, summary.FinalLoss);
+        return new TrainedTask(t, context, samples.Count, summary);
+    }
+
+    /// <summary>Task end (e.g. the EMA written into the model), the evaluation of every task, one row recorded.</summary>
+    public void EvaluateAfterTask(TrainedTask trained)
+    {
+        var task = Tasks[trained.Index];
+        Run.Continual.OnTaskEnd(trained.Context);
+        var clock = Stopwatch.StartNew();
+        var scores = EvaluateStage($"the evaluation after '{task.Name}'", $"evaluate after {task.Name}", PredictionFile.AfterTaskStage(trained.Index, task.Name));
+        results.AccuracyMatrix.Add(scores.Select(s => s.Accuracy).ToArray());
+        results.Metrics = ContinualMetrics.Compute(results.AccuracyMatrix, results.ZeroShot);
+        results.Scores.AddRange(Tasks.Zip(scores, (t, s) => new ScoreEntry(task.Name, t.Name, s.Metric, s.Accuracy, s.Count)));
+        var summary = trained.Summary;
+        results.Training.Add(new TrainingEntry(task.Name, trained.Samples, summary.Steps, summary.FirstLoss, summary.FinalLoss,
+            summary.Seconds, clock.Elapsed.TotalSeconds));
+        console.MarkupLineInterpolated($"  [green]{task.Name}[/]: {summary.Steps} steps, loss {summary.FirstLoss:F3} → {summary.FinalLoss:F3}, {summary.Seconds:F1}s; accuracy {string.Join("  ", Tasks.Zip(scores, (t, s) => $"{t.Name} {s.Accuracy:F1}"))}");
+        journal.SaveResults(results);
+    }
+
+    /// <summary>A last checkpoint (only the report remains), then the report and plots, and only then "completed".</summary>
+    public void Finish()
+    {
+        stage = "the report";
+        if (checkpoint?.Position.TaskIndex != Tasks.Count)
+            journal.WriteCheckpoint(new CheckpointPosition(Tasks.Count, 0, trainer?.GlobalStep ?? 0, 0, double.NaN), Run.Model, null, components, results);
+        results.Status = "completed";
+        results.FinishedUtc = DateTime.UtcNow;
+        var plots = RunJournal.WriteReport(journal.Directory, results);
+        journal.SaveResults(results);
+        console.Write(AccuracyMatrixTable.Build(results.Tasks, results.AccuracyMatrix, Run.Evaluator.Metric));
+        if (results.Metrics is { } metrics) console.Write(AccuracyMatrixTable.Metrics(metrics));
+        console.MarkupLineInterpolated($"results: {Path.Combine(journal.Directory, RunJournal.ResultsFileName)}; plots: {string.Join(", ", plots.Select(Path.GetFileName))}");
+    }
+
+    /// <summary>One row of the accuracy matrix, with every answer written to the stage's prediction file.</summary>
+    private IReadOnlyList<TaskScore> EvaluateStage(string what, string label, string stageName)
+    {
+        stage = what;
+        IReadOnlyList<Sample> TestSamples(TaskInfo task) => testSets.TryGetValue(task.Name, out var s) ? s : testSets[task.Name] = Run.Data.LoadTest(task);
+        int total = Tasks.Sum(t => TestSamples(t).Count);
+        var answers = new List<Prediction>();
+        var scores = ConsoleProgress.Run(console, label, total, "samples", sink => evaluator!.EvaluateAll(Tasks, TestSamples, sink, answers));
+        journal.WritePredictions(stageName, answers);
+        return scores;
+    }
+
+    /// <summary>A checkpointed sample (a replay buffer's) looked up again by task and id.</summary>
+    private Sample FindSample(string taskName, string id)
+    {
+        var task = Run.Data.Tasks.FirstOrDefault(t => t.Name == taskName)
+                   ?? throw new CoinUserException($"checkpoint: a saved sample belongs to task '{taskName}', which the data source no longer has");
+        return Run.Data.LoadTrain(task).FirstOrDefault(s => s.Id == id)
+               ?? throw new CoinUserException($"checkpoint: sample '{id}' of task '{taskName}' is no longer in the training data");
+    }
+
+    private static string DescribeBase(BaseModelInfo? info) => info switch
+    {
+        null => "none (components as created; the data source offers no first-stage data, or pretraining.epochs is 0)",
+        { Origin: "cache" } => $"loaded from {info.CacheFolder} ({info.Steps} first-stage steps on {info.Samples} samples, loss {info.FirstLoss:F3} → {info.FinalLoss:F3})",
+        _ => $"first stage trained: {info.Steps} steps on {info.Samples} samples, loss {info.FirstLoss:F3} → {info.FinalLoss:F3}, {info.Seconds:F1}s"
+             + (info.CacheFolder is null ? "" : $"; cached in {info.CacheFolder}"),
+    };
+
+    /// <summary>Everything the base model depends on: its components with their options and plugin versions, the
+    /// data source, the first stage's settings and the seed (not the adapter, which is applied afterwards).</summary>
+    private JsonNode BaseModelKey()
+    {
+        var resolved = ResolvedConfig.ToJson(config, plan);
+        var stageSettings = resolved["pretraining"]!.DeepClone().AsObject();
+        stageSettings.Remove("cache");
+        var model = resolved["model"]!.DeepClone().AsObject();
+        model.Remove("adapter");
+        return new JsonObject
+        {
+            ["seed"] = config.Seed,
+            ["model"] = model,
+            ["data"] = resolved["data"]!.DeepClone(),
+            ["pretraining"] = stageSettings,
+            ["plugins"] = new JsonArray(new[] { plan.Data, plan.Backbone, plan.Connector }.Concat(plan.Encoders.Values)
+                .Select(c => (JsonNode)$"{c.Plugin.Name} {c.Plugin.Version}").ToArray()),
+            ["torch"] = TorchRuntime.TorchSharpVersion,
+        };
+    }
+
+    /// <summary>The record of a new run, before anything is trained.</summary>
+    public static RunResults NewResults(Experiment experiment, CompositionPlan plan, Device device, int threads, IReadOnlyList<TaskInfo> tasks, string experimentSha256) => new()
+    {
+        Versions = new VersionInfo(BuildInfo.Version, CoinContract.Version, TorchRuntime.TorchSharpVersion, BuildInfo.TorchBackend),
+        Name = experiment.Config.Name,
+        Source = experiment.Source,
+        BaseDirectory = experiment.BaseDirectory,
+        Seed = experiment.Config.Seed,
+        Device = device.ToString(),
+        Threads = threads,
+        Config = ResolvedConfig.ToJson(experiment.Config, plan),
+        ExperimentSha256 = experimentSha256,
+        Components = plan.All().Select(c => new ComponentInfo(c.KeyPath, PluginKinds.Display(c.Plugin.Kind!.Value), c.Plugin.Name, c.Plugin.Version, c.Plugin.Folder)).ToList(),
+        Tasks = tasks.Select(t => t.Name).ToList(),
+        AccuracyMatrix = [],
+        Scores = [],
+        Training = [],
+        Status = "running",
+        StartedUtc = DateTime.UtcNow,
+    };
+
+    public void Dispose() => Run.Dispose();
+}
