@@ -33,8 +33,9 @@ public static class MiniCoinGenerator
     public static void Generate(string folder, IReadOnlyList<string> tasks, int seed, MiniCoinSizes sizes)
     {
         int imageSize = sizes.ImageSize;
-        string staging = folder + ".partial";
-        if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+        // A staging folder of this process's own: runs that share the data folder and start at once each generate
+        // (identical bytes), and the first to finish publishes; nobody deletes a folder another process reads.
+        string staging = $"{folder}.partial-{Environment.ProcessId}-{Guid.NewGuid():N}";
         Directory.CreateDirectory(staging);
         var splits = tasks.SelectMany(t => new[] { (t, "train", sizes.TrainPerTask), (t, "test", sizes.TestPerTask) }).ToList();
         if (sizes.PretrainSamples > 0) splits.Add(("Captions", "train", sizes.PretrainSamples));
@@ -66,8 +67,16 @@ public static class MiniCoinGenerator
             }).ToArray()),
         };
         File.WriteAllText(Path.Combine(staging, Manifest), manifest.ToJsonString(Indented));
-        if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
-        Directory.Move(staging, folder);
+        // A folder without a manifest is an interrupted generation of an older version: replace it.
+        if (Directory.Exists(folder) && !File.Exists(Path.Combine(folder, Manifest))) Directory.Delete(folder, recursive: true);
+        try
+        {
+            Directory.Move(staging, folder);
+        }
+        catch (IOException) when (File.Exists(Path.Combine(folder, Manifest)))
+        {
+            Directory.Delete(staging, recursive: true);
+        }
     }
 
     private static JsonObject Write(string root, MiniCoinTasks.Definition task, string split, int index, MiniCoinExample example)

@@ -30,6 +30,7 @@ public static class BenchModel
         {
             Device = CPU, Seed = 0, RunDirectory = cache, ResolvePath = experiment.ResolvePath,
         }, preparedCacheBytes: experiment.Config.Training.PreparedCacheMiB * 1024L * 1024L);
+        run.ApplyAdapter();
         return (experiment, run);
     }
 }

@@ -25,8 +25,13 @@ public static class MemoryBench
             Epochs = (int)Math.Ceiling(steps / (double)TaskTrainer.StepsFor(samples.Count, warmup)),
             BatchSize = training.BatchSize, LearningRate = training.LearningRate, CheckpointEverySteps = 0,
         };
+        // Logged as a run logs: appended to a steps.csv on disk, not held in memory.
+        string folder = Directory.CreateTempSubdirectory("coin-memory-bench-").FullName;
         var clock = Stopwatch.StartNew();
-        var summary = TaskTrainer.For(run, config, new StepLog(), seed: 0).Train(task, samples, 2, new NullProgress());
+        TaskTrainer.Summary summary;
+        using (var log = Journal.StepLogFile.Open(folder, 0))
+            summary = TaskTrainer.For(run, config, log, seed: 0).Train(task, samples, 2, new NullProgress());
+        Directory.Delete(folder, recursive: true);
         using var process = Process.GetCurrentProcess();
         return new Result(summary.Steps, warm, ResidentMiB(), process.PeakWorkingSet64 / 1048576.0, clock.Elapsed.TotalSeconds);
     }

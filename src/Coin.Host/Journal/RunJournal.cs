@@ -166,6 +166,8 @@ public sealed class RunJournal : IDisposable
         Steps.Dispose();
         System.IO.Directory.Delete(Directory, recursive: true);
         ownerLock.Dispose();
+        string? output = Path.GetDirectoryName(Directory);
+        if (output is not null && !System.IO.Directory.EnumerateFileSystemEntries(output).Any()) System.IO.Directory.Delete(output);
     }
 
     public static string Sha256(string path) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));

@@ -14,7 +14,9 @@ public class MiniCoinRunTests
         string directory = TestPaths.NewTemporaryDirectory("mini-coin-run");
         string experiment = CoinProcess.WriteQuickExperiment(directory, json =>
         {
-            json["data"] = JsonNode.Parse("""{ "type": "mini-coin", "options": { "tasks": ["ScienceQA", "Grounding", "OCRVQA"], "trainPerTask": 16, "testPerTask": 8 } }""");
+            // A small first stage: the test is about data, reading and scoring, not about the base model's quality.
+            json["data"] = JsonNode.Parse("""{ "type": "mini-coin", "options": { "tasks": ["ScienceQA", "Grounding", "OCRVQA"], "trainPerTask": 16, "testPerTask": 8, "pretrainSamples": 256 } }""");
+            json["pretraining"] = JsonNode.Parse("""{ "epochs": 1 }""");
             json["evaluation"]!["evaluator"] = JsonNode.Parse("""{ "type": "coin", "options": { "mode": "clean" } }""");
             json["evaluation"]!["zeroShot"] = true;
         });

@@ -94,7 +94,7 @@ public class ResumeTests
 
         var nothing = CoinProcess.Run(directory, "run", "--resume", directory);
         Assert.That(nothing.ExitCode, Is.EqualTo(2));
-        Assert.That(nothing.Error, Does.Contain("results.json is missing"));
+        Assert.That(nothing.Error, Does.Contain("experiment.json is missing"));
 
         var mixed = CoinProcess.Run(directory, "run", "--resume", OnlyRun(directory), "--set", "seed=3");
         Assert.That(mixed.ExitCode, Is.EqualTo(2));

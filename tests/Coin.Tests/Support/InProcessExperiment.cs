@@ -27,6 +27,7 @@ public static class InProcessExperiment
             RunDirectory = TestPaths.NewTemporaryDirectory("in-process"),
             ResolvePath = experiment.ResolvePath,
         });
+        run.ApplyAdapter();
         return (experiment, run);
     }
 }

@@ -57,3 +57,29 @@ public sealed class NanAtThirdStepPlugin : PluginFactory<IBalanceScheduler, NoOp
 {
     protected override IBalanceScheduler Create(NoOptions options, ComponentContext context) => new NanAtThirdStep();
 }
+
+/// <summary>A factory with a bug: it dereferences null when asked to create its component.</summary>
+[CoinPlugin(PluginKind.Evaluator, "null-in-factory", "1.0.0", "Fixture: Create throws a NullReferenceException")]
+public sealed class NullInFactoryPlugin : PluginFactory<IEvaluator, NoOptions>
+{
+    private static string? Missing(ComponentContext context) => context.Seed >= 0 ? null : "";
+
+    protected override IEvaluator Create(NoOptions options, ComponentContext context)
+    {
+        int length = Missing(context)!.Length; // the bug
+        return length >= 0 ? new AlwaysRight() : new AlwaysRight();
+    }
+}
+
+/// <summary>An evaluator with a bug that shows only when it scores (mid-run, after a task trained).</summary>
+public sealed class ThrowsWhenScoring : IEvaluator
+{
+    public string Metric => "throws";
+    public TaskScore Evaluate(TaskInfo task, IReadOnlyList<Prediction> predictions) => throw new IndexOutOfRangeException("fixture scoring failure");
+}
+
+[CoinPlugin(PluginKind.Evaluator, "throws-when-scoring", "1.0.0", "Fixture: Evaluate throws")]
+public sealed class ThrowsWhenScoringPlugin : PluginFactory<IEvaluator, NoOptions>
+{
+    protected override IEvaluator Create(NoOptions options, ComponentContext context) => new ThrowsWhenScoring();
+}

@@ -1,0 +1,128 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Coin.Tests.Support;
+
+namespace Coin.Tests.EndToEnd;
+
+/// <summary>Malformed input of every kind ends in one message naming the file, key or plugin, a non-zero exit and no
+/// stack trace; a run that had started keeps its finished rows and its last good checkpoint.</summary>
+public class HostileInputTests
+{
+    private static void AssertRefused(CoinProcess.Result result, params string[] expected)
+    {
+        Assert.That(result.ExitCode, Is.EqualTo(2), result.ToString());
+        Assert.That(result.Error, Does.StartWith("error: "), result.ToString());
+        foreach (string text in expected) Assert.That(result.Error, Does.Contain(text), result.ToString());
+        Assert.That(result.Error + result.Output, Does.Not.Contain("   at "), "no stack trace");
+    }
+
+    private static string Faulty(string directory)
+    {
+        string plugins = Path.Combine(directory, "extra-plugins");
+        TestPaths.CopyDirectory(Path.Combine(TestPaths.Fixtures, "Coin.Fixtures.FaultyPlugins"), Path.Combine(plugins, "Faulty"));
+        return plugins;
+    }
+
+    [TestCase("""{ "seed": 1, "seed": 2 }""", "'seed'")]
+    [TestCase("""{ "training": { "epochs": 1, "Epochs": 2 } }""", "'training.Epochs'")]
+    public void A_key_given_twice_is_named(string json, string key)
+    {
+        string directory = TestPaths.NewTemporaryDirectory("hostile");
+        File.WriteAllText(Path.Combine(directory, "twice.json"), json);
+        AssertRefused(CoinProcess.Run(directory, "run", "twice.json"), key, "appears more than once");
+        Assert.That(Directory.Exists(Path.Combine(directory, "runs")), Is.False);
+    }
+
+    [Test]
+    public void An_empty_name_is_refused()
+    {
+        string directory = TestPaths.NewTemporaryDirectory("hostile");
+        AssertRefused(CoinProcess.Run(directory, "run", CoinProcess.WriteQuickExperiment(directory, json => json["name"] = "")), "name:", "a run needs a name");
+    }
+
+    [Test]
+    public void An_unrelated_coin_variable_is_ignored_with_a_warning_and_a_bad_one_is_named()
+    {
+        string directory = TestPaths.NewTemporaryDirectory("hostile");
+        string experiment = CoinProcess.WriteQuickExperiment(directory);
+        var plugins = CoinProcess.RunWith(new Dictionary<string, string> { ["COIN_API_TOKEN"] = "secret" }, directory, "plugins");
+        Assert.That(plugins.ExitCode, Is.EqualTo(0), plugins.ToString());
+        Assert.That(plugins.Error, Does.Contain("environment variable COIN_API_TOKEN is ignored"));
+
+        var typo = CoinProcess.RunWith(new Dictionary<string, string> { ["COIN_TRAINING__EPOCS"] = "2" }, directory, "run", experiment);
+        AssertRefused(typo, "training.EPOCS: unknown key", "(from the environment variable COIN_TRAINING__EPOCS)");
+    }
+
+    [Test]
+    public void A_plugin_whose_factory_throws_is_named_with_its_folder_and_leaves_no_run_folder()
+    {
+        string directory = TestPaths.NewTemporaryDirectory("hostile");
+        var result = CoinProcess.Run(directory, "run", CoinProcess.WriteQuickExperiment(directory), "--plugins", Faulty(directory),
+            "--set", "evaluation.evaluator.type=null-in-factory");
+        AssertRefused(result, "evaluation.evaluator: plugin 'null-in-factory'", "Faulty", "NullReferenceException");
+        Assert.That(Directory.Exists(Path.Combine(directory, "runs")), Is.False, "a failed start leaves no folder");
+    }
+
+    [Test]
+    public void An_evaluator_that_throws_mid_run_fails_the_run_and_keeps_its_checkpoint()
+    {
+        string directory = TestPaths.NewTemporaryDirectory("hostile");
+        var result = CoinProcess.Run(directory, "run", CoinProcess.WriteQuickExperiment(directory), "--plugins", Faulty(directory),
+            "--set", "evaluation.evaluator.type=throws-when-scoring");
+        AssertRefused(result, "evaluation.evaluator: scoring task 'color' failed in the plugin: IndexOutOfRangeException");
+        string run = Directory.GetDirectories(Path.Combine(directory, "runs")).Single();
+        var results = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "results.json"))).RootElement;
+        Assert.That(results.GetProperty("status").GetString(), Does.StartWith("failed: evaluation.evaluator"));
+        Assert.That(File.Exists(Path.Combine(run, "checkpoint", "state.json")), "the last good checkpoint is kept");
+    }
+
+    [Test]
+    public void Damaged_checkpoints_and_caches_are_named()
+    {
+        string directory = TestPaths.NewTemporaryDirectory("hostile");
+        string experiment = CoinProcess.WriteQuickExperiment(directory, json =>
+        {
+            json["data"]!["options"]!["trainPerTask"] = 320;
+            json["training"]!["checkpointEverySteps"] = 5;
+        });
+        var done = CoinProcess.Run(directory, "run", experiment);
+        Assert.That(done.ExitCode, Is.EqualTo(0), done.ToString());
+        string run = Directory.GetDirectories(Path.Combine(directory, "runs")).Single();
+        string state = Path.Combine(run, "checkpoint", "state.json");
+        var results = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "results.json")))!.AsObject();
+        results["status"] = "running";
+        File.WriteAllText(Path.Combine(run, "results.json"), results.ToJsonString());
+
+        // A checkpoint beyond the stream.
+        var json = JsonNode.Parse(File.ReadAllText(state))!;
+        json["position"]!["taskIndex"] = 7;
+        File.WriteAllText(state, json.ToJsonString());
+        AssertRefused(CoinProcess.Run(directory, "run", "--resume", run), "the checkpoint is at task 8 of [color, position]");
+
+        // A truncated optimiser state within a task.
+        json["position"]!["taskIndex"] = 1;
+        json["position"]!["step"] = 5;
+        File.WriteAllText(state, json.ToJsonString());
+        File.WriteAllBytes(Path.Combine(run, "checkpoint", "optimizer.bin"), [1, 2, 3]);
+        AssertRefused(CoinProcess.Run(directory, "run", "--resume", run), "optimizer.bin: the optimiser state cannot be read");
+
+        // Garbage in the checkpoint's state.
+        File.WriteAllText(state, "{ not json");
+        AssertRefused(CoinProcess.Run(directory, "run", "--resume", run), "state.json: not a readable checkpoint state");
+    }
+
+    [Test]
+    public void A_garbage_base_model_cache_entry_is_named()
+    {
+        string directory = TestPaths.NewTemporaryDirectory("hostile");
+        string experiment = CoinProcess.WriteQuickExperiment(directory, json =>
+        {
+            json["data"] = JsonNode.Parse("""{ "type": "mini-coin", "options": { "tasks": ["ScienceQA"], "trainPerTask": 16, "testPerTask": 8, "pretrainSamples": 32 } }""");
+            json["pretraining"] = JsonNode.Parse("""{ "epochs": 1 }""");
+        });
+        Assert.That(CoinProcess.Run(directory, "run", experiment).ExitCode, Is.EqualTo(0));
+        string info = Directory.GetFiles(Path.Combine(directory, "data", "base-models"), "base.json", SearchOption.AllDirectories).Single();
+        File.WriteAllText(info, "garbage");
+        AssertRefused(CoinProcess.Run(directory, "run", experiment), "base.json: the cached base model's description is not readable", "to train it again");
+    }
+}
