@@ -24,8 +24,18 @@ public static class HuggingFaceConfig
         string modelType = root["model_type"]?.GetValue<string>() ?? "";
         if (!SupportedModelTypes.Contains(modelType))
             throw new CoinUserException($"{path}: model_type '{modelType}' is not supported; accepted: {string.Join(", ", SupportedModelTypes)}");
-        int Int(string key, int? fallback = null) => root[key] is { } node ? node.GetValue<int>()
-            : fallback ?? throw new CoinUserException($"{path}: missing integer '{key}'");
+        int Int(string key, int? fallback = null)
+        {
+            if (root[key] is not { } node) return fallback ?? throw new CoinUserException($"{path}: missing integer '{key}'");
+            try
+            {
+                return node.GetValue<int>();
+            }
+            catch (Exception e) when (e is InvalidOperationException or FormatException)
+            {
+                throw new CoinUserException($"{path}: '{key}' is {node.ToJsonString()}; expected an integer");
+            }
+        }
         int heads = Int("num_attention_heads");
         var config = new LlamaConfig(
             VocabSize: Int("vocab_size"),

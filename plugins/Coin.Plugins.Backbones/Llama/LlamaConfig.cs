@@ -19,6 +19,9 @@ public sealed record LlamaConfig(
     /// <summary>Throws with a message naming the inconsistent fields.</summary>
     public void Validate()
     {
+        foreach (var (name, value) in new[] { ("vocabSize", VocabSize), ("hiddenSize", HiddenSize), ("intermediateSize", IntermediateSize),
+                     ("numHiddenLayers", NumHiddenLayers), ("numAttentionHeads", NumAttentionHeads), ("numKeyValueHeads", NumKeyValueHeads) })
+            if (value <= 0) throw new ArgumentException($"{name} is {value}; it must be a positive integer");
         if (HiddenSize % NumAttentionHeads != 0)
             throw new ArgumentException($"hiddenSize ({HiddenSize}) must be divisible by numAttentionHeads ({NumAttentionHeads})");
         if (NumAttentionHeads % NumKeyValueHeads != 0)

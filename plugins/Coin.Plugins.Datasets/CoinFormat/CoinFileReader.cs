@@ -10,7 +10,8 @@ namespace Coin.Plugins.Datasets.CoinFormat;
 /// grounding adds <c>answer_bbox</c> and <c>size</c>; <c>answers</c> (TextVQA's ten) and <c>choices</c> are read when
 /// present. Media paths are relative to the media folder. A bad row is an error naming file, row and field, or, when
 /// <paramref name="skipInvalid"/>, is skipped and counted in one warning per file.</summary>
-public sealed partial class CoinFileReader(string mediaFolder, bool skipInvalid, IReadOnlyCollection<string> ignoredFields, Action<string> warn)
+public sealed partial class CoinFileReader(string mediaFolder, bool skipInvalid, IReadOnlyCollection<string> ignoredFields, Action<string> warn,
+    MediaCheck.Limits? mediaLimits = null)
 {
     private static readonly string[] Modalities = ["image", "audio"];
     private static readonly HashSet<string> TrainFields = ["id", "image", "audio", "conversations"];
@@ -119,7 +120,7 @@ public sealed partial class CoinFileReader(string mediaFolder, bool skipInvalid,
             if (!row.TryGetProperty(modality, out var value)) continue;
             if (value.ValueKind != JsonValueKind.String || value.GetString()!.Length == 0) throw Invalid(path, index, modality, "expected a file path");
             string file = Path.GetFullPath(value.GetString()!, mediaFolder);
-            if (!File.Exists(file)) throw Invalid(path, index, modality, $"file not found: {file}");
+            if (MediaCheck.Problem(file, mediaFolder, modality, mediaLimits ?? MediaCheck.Default) is { } problem) throw Invalid(path, index, modality, problem);
             inputs.Add(new ModalityInput(modality, Path: file));
         }
         return inputs;

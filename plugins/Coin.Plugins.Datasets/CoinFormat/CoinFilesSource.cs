@@ -40,6 +40,14 @@ public sealed class CoinFilesOptions : IValidatableObject
     /// <summary>Fields to accept and ignore besides the known ones.</summary>
     public List<string> IgnoreFields { get; set; } = [];
 
+    /// <summary>Media paths may leave the media folder (e.g. "../shared/img.png"); off by default, so a row cannot
+    /// make the run read any file on the machine.</summary>
+    public bool AllowMediaOutsideFolder { get; set; }
+
+    /// <summary>Largest image accepted (width × height, read from the header before decoding); a larger one is an
+    /// invalid row.</summary>
+    [Range(1, long.MaxValue)] public long MaxImagePixels { get; set; } = MediaCheck.Default.MaxImagePixels;
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (Tasks.Count == 0) yield return new ValidationResult("at least one task is needed", [nameof(Tasks)]);
@@ -58,13 +66,13 @@ public sealed class CoinFilesSource : ITaskStreamSource, IPretrainingSource
     private readonly Dictionary<string, IReadOnlyList<Sample>> cache = [];
 
     public CoinFilesSource(string root, string mediaFolder, IReadOnlyList<CoinTaskFiles> files, bool skipInvalid, IReadOnlyCollection<string> ignoreFields, Action<string> warn,
-        string? pretrainFile = null)
+        string? pretrainFile = null, MediaCheck.Limits? mediaLimits = null)
     {
         if (!Directory.Exists(root)) throw new CoinUserException($"data.options.root: folder '{root}' does not exist");
         this.root = root;
         this.files = files;
         this.pretrainFile = string.IsNullOrEmpty(pretrainFile) ? null : Path.GetFullPath(pretrainFile, root);
-        reader = new CoinFileReader(mediaFolder, skipInvalid, ignoreFields, warn);
+        reader = new CoinFileReader(mediaFolder, skipInvalid, ignoreFields, warn, mediaLimits);
         Tasks = files.Select((f, i) => new TaskInfo(f.Name, i, [f.Modality], f.Metric)).ToList();
     }
 
@@ -83,13 +91,14 @@ public sealed class CoinFilesSource : ITaskStreamSource, IPretrainingSource
     }
 }
 
-[CoinPlugin(PluginKind.TaskStream, "coin-files", "0.1.0", "CoIN / LLaVA files: train conversations and test rows, media relative to a folder")]
+[CoinPlugin(PluginKind.TaskStream, "coin-files", "0.2.0", "CoIN / LLaVA files: train conversations and test rows, media relative to a folder")]
 public sealed class CoinFilesSourcePlugin : PluginFactory<ITaskStreamSource, CoinFilesOptions>
 {
     protected override ITaskStreamSource Create(CoinFilesOptions options, ComponentContext context)
     {
         string root = context.ResolvePath(options.Root);
         string media = options.MediaFolder.Length == 0 ? root : context.ResolvePath(options.MediaFolder);
-        return new CoinFilesSource(root, media, options.Tasks, options.OnInvalidRow == "skip", options.IgnoreFields, context.Warn, options.Pretrain);
+        return new CoinFilesSource(root, media, options.Tasks, options.OnInvalidRow == "skip", options.IgnoreFields, context.Warn, options.Pretrain,
+            new MediaCheck.Limits(options.AllowMediaOutsideFolder, options.MaxImagePixels));
     }
 }

@@ -37,6 +37,9 @@ public sealed class ImagePreprocessingOptions : IValidatableObject
 /// <summary>Decodes PNG/JPEG files (SkiaSharp) or takes in-memory pixels, squares them, resizes and normalises.</summary>
 public sealed class ImagePreprocessor(ImagePreprocessingOptions options)
 {
+    /// <summary>The largest image decoded (the data sources refuse larger ones up front, at a limit of their own).</summary>
+    public const long MaxPixels = 100_000_000;
+
     /// <summary>[inputs, 3, size, size] float32 on the CPU.</summary>
     public Tensor Prepare(IReadOnlyList<ModalityInput> inputs)
     {
@@ -58,6 +61,13 @@ public sealed class ImagePreprocessor(ImagePreprocessingOptions options)
         }
         if (input.Path is null) throw new CoinUserException("image input has neither a path nor values");
         if (!File.Exists(input.Path)) throw new CoinUserException($"{input.Path}: image file not found");
+        // The header first: a small file can declare an image that takes gigabytes to decode.
+        using (var codec = SKCodec.Create(input.Path))
+        {
+            if (codec is null) throw new CoinUserException($"{input.Path}: not a readable PNG or JPEG image");
+            if ((long)codec.Info.Width * codec.Info.Height > MaxPixels)
+                throw new CoinUserException($"{input.Path}: {codec.Info.Width}x{codec.Info.Height} pixels is more than {MaxPixels:N0}; resize it first");
+        }
         using var decoded = SKBitmap.Decode(input.Path) ?? throw new CoinUserException($"{input.Path}: not a readable PNG or JPEG image");
         using var rgba = decoded.Copy(SKColorType.Rgba8888) ?? throw new CoinUserException($"{input.Path}: cannot convert the image to RGBA");
         byte[] bytes = rgba.Bytes;

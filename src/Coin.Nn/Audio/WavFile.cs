@@ -21,6 +21,7 @@ public static class WavFile
                 throw new CoinUserException($"{path}: chunk '{id}' claims {size} bytes but the file ends after {bytes.Length - body} (truncated?)");
             if (id == "fmt ")
             {
+                if (size < 16) throw new CoinUserException($"{path}: the fmt chunk has {size} bytes; a WAV fmt chunk has at least 16");
                 format = BitConverter.ToUInt16(bytes, body);
                 channels = BitConverter.ToUInt16(bytes, body + 2);
                 rate = BitConverter.ToInt32(bytes, body + 4);
@@ -29,7 +30,9 @@ public static class WavFile
             }
             else if (id == "data")
             {
-                if (channels == 0) throw new CoinUserException($"{path}: the data chunk comes before a fmt chunk");
+                if (channels == 0) throw new CoinUserException($"{path}: the data chunk comes before a fmt chunk (or the fmt chunk says 0 channels)");
+                // 1 Hz to 1 MHz covers every real recording; beyond that a resampler would allocate absurd buffers.
+                if (rate is < 1 or > 1_000_000) throw new CoinUserException($"{path}: sample rate {rate} Hz is outside 1 Hz to 1 MHz");
                 return (Decode(bytes.AsSpan(body, size), format, bits, channels, path), rate);
             }
             at = body + size + (size & 1);

@@ -127,7 +127,15 @@ public sealed class SafetensorsFile : IDisposable
         if (!value.TryGetProperty("data_offsets", out var offsets) || offsets.ValueKind != JsonValueKind.Array || offsets.GetArrayLength() != 2
             || !offsets[0].TryGetInt64(out long begin) || !offsets[1].TryGetInt64(out long end))
             throw Malformed(path, $"entry '{name}' has no data_offsets [begin, end]");
-        long expected = shape.Aggregate(1L, (a, b) => checked(a * b)) * size;
+        long expected;
+        try
+        {
+            expected = checked(shape.Aggregate(1L, (a, b) => checked(a * b)) * size);
+        }
+        catch (OverflowException)
+        {
+            throw Malformed(path, $"entry '{name}' has the shape [{string.Join(", ", shape)}], whose size overflows 64 bits");
+        }
         if (begin < 0 || end < begin || end > dataLength)
             throw Malformed(path, $"entry '{name}' has data_offsets [{begin}, {end}] outside the {dataLength} data bytes (file truncated?)");
         if (end - begin != expected)

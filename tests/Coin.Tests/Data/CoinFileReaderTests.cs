@@ -1,6 +1,7 @@
 using Coin.Abstractions.Plugins;
 using Coin.Plugins.Datasets.CoinFormat;
 using Coin.Tests.Support;
+using SkiaSharp;
 
 namespace Coin.Tests.Data;
 
@@ -12,8 +13,65 @@ public class CoinFileReaderTests
     {
         string folder = TestPaths.NewTemporaryDirectory("coin-files");
         string image = Path.Combine(folder, "a.png");
-        File.WriteAllBytes(image, [1]);
+        File.WriteAllBytes(image, Png(2, 2));
         return (folder, image);
+    }
+
+    private static byte[] Png(int width, int height)
+    {
+        using var bitmap = new SKBitmap(width, height);
+        using var data = bitmap.Encode(SKEncodedImageFormat.Png, 100);
+        return data.ToArray();
+    }
+
+    /// <summary>A small PNG whose header claims another size (IHDR patched, its CRC recomputed): what a hostile file
+    /// looks like, without allocating the image.</summary>
+    private static byte[] PngClaiming(int width, int height)
+    {
+        byte[] png = Png(2, 2);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(png.AsSpan(16), width);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(png.AsSpan(20), height);
+        uint crc = 0xFFFFFFFF;
+        foreach (byte b in png.AsSpan(12, 17))
+        {
+            crc ^= b;
+            for (int k = 0; k < 8; k++) crc = (crc & 1) != 0 ? (crc >> 1) ^ 0xEDB88320 : crc >> 1;
+        }
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(png.AsSpan(29), ~crc);
+        return png;
+    }
+
+    private static string Row(string image) => GoodTrainRow.Replace("a.png", image);
+
+    [Test]
+    public void MediaFilesAreCheckedBeforeTheyAreUsed()
+    {
+        var (folder, _) = Folder();
+        File.WriteAllBytes(Path.Combine(folder, "huge.png"), PngClaiming(8000, 8000));
+        File.WriteAllBytes(Path.Combine(folder, "corrupt.png"), [0x89, 0x50, 0x4E, 0x47, 1, 2, 3]);
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [Path.Combine(folder, "pipe.png")])) mkfifo.WaitForExit();
+        var reader = new CoinFileReader(folder, skipInvalid: false, [], _ => { });
+        foreach (var (image, expected) in new[]
+                 {
+                     ("../../../../etc/passwd", "is outside the media folder"),
+                     ("/dev/zero", "is outside the media folder"),
+                     ("pipe.png", "is empty or not a regular file"),
+                     ("corrupt.png", "is not a readable PNG or JPEG image"),
+                     ("huge.png", "is 8000x8000 (64,000,000 pixels), more than maxImagePixels (50,000,000)"),
+                 })
+        {
+            string path = Write(folder, "train.json", $"[{Row(image)}]");
+            var error = Assert.Throws<CoinUserException>(() => reader.ReadTrain("T", path))!;
+            Assert.That(error.Message, Does.Contain("row 0, field 'image'").And.Contain(expected), image);
+        }
+
+        var warnings = new List<string>();
+        string mixed = Write(folder, "mixed.json", $"[{GoodTrainRow}, {Row("corrupt.png")}, {Row("huge.png")}]");
+        Assert.That(new CoinFileReader(folder, skipInvalid: true, [], warnings.Add).ReadTrain("T", mixed), Has.Count.EqualTo(1), "onInvalidRow: skip applies to media");
+        Assert.That(warnings.Single(), Does.Contain("skipped 2 of 3 rows"));
+
+        var outside = new CoinFileReader(Path.Combine(folder, "sub"), skipInvalid: false, [], _ => { }, new MediaCheck.Limits(AllowOutsideFolder: true, 50_000_000));
+        Assert.That(outside.ReadTrain("T", Write(folder, "up.json", $"[{Row("../a.png")}]")), Has.Count.EqualTo(1), "allowed when the experiment says so");
     }
 
     private static string Write(string folder, string name, string json)
