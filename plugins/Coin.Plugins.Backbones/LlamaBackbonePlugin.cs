@@ -5,7 +5,7 @@ using Coin.Plugins.Backbones.Text;
 
 namespace Coin.Plugins.Backbones;
 
-[CoinPlugin(PluginKind.Backbone, "llama", "0.1.0",
+[CoinPlugin(PluginKind.Backbone, "llama", "0.2.0",
     "LLaMA-architecture decoder (RMSNorm, RoPE, GQA, SwiGLU), HF parameter names, word or byte tokenizer for the presets")]
 public sealed class LlamaBackbonePlugin : PluginFactory<IBackbone, LlamaBackboneOptions>
 {
@@ -14,6 +14,11 @@ public sealed class LlamaBackbonePlugin : PluginFactory<IBackbone, LlamaBackbone
         if (options.Path is { } path) return FromFolder(context.ResolvePath(path), options);
         var tokenizer = options.Tokenizer == "bytes" ? new ByteTokenizer() : new WordTokenizer();
         var config = LlamaPresets.Resolve(options, tokenizer.VocabSize);
+        // Refused before the weights are allocated: a process killed by the OOM killer says nothing.
+        long bytes = config.ParameterCount * sizeof(float);
+        if (context.AvailableMemoryBytes is { } available && bytes > available)
+            throw new CoinUserException($"model.backbone: preset '{options.Preset}' has {config.ParameterCount:N0} parameters, {bytes / (double)(1L << 30):F1} GiB in float32, " +
+                                        $"but {available / (double)(1L << 30):F1} GiB of memory are available");
         return new LlamaBackbone(new LlamaForCausalLM(config), tokenizer, Template(options.ChatTemplate, "<s>", "</s>"));
     }
 

@@ -10,8 +10,8 @@ public static class HuggingFaceCheckpoint
     {
         var config = HuggingFaceConfig.Read(Path.Combine(folder, "config.json"));
         return ModuleWeights.LoadFolder(new LlamaForCausalLM(config), folder,
-            ignoreMissing: name => config.TieWordEmbeddings && name == "lm_head.weight",
-            ignoreUnexpected: name => name.EndsWith("rotary_emb.inv_freq", StringComparison.Ordinal));
+            // A tied model has no lm_head of its own; some tied checkpoints still store a copy of the embeddings as it.
+            ignoreUnexpected: name => name.EndsWith("rotary_emb.inv_freq", StringComparison.Ordinal) || config.TieWordEmbeddings && name == "lm_head.weight");
     }
 
     public static void Save(LlamaForCausalLM model, string folder)

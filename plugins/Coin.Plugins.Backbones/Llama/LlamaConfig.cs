@@ -16,6 +16,19 @@ public sealed record LlamaConfig(
 {
     public int HeadDim => HiddenSize / NumAttentionHeads;
 
+    /// <summary>Weights of the model: embeddings, per layer attention (q, k, v, o with GQA), SwiGLU and two norms, the
+    /// final norm and the LM head unless tied.</summary>
+    public long ParameterCount
+    {
+        get
+        {
+            long d = HiddenSize, kv = (long)NumKeyValueHeads * HeadDim;
+            long attention = d * d * 2 + d * kv * 2 + (AttentionBias ? d + 2 * kv : 0);
+            long layer = attention + 3 * d * IntermediateSize + 2 * d;
+            return VocabSize * d * (TieWordEmbeddings ? 1 : 2) + NumHiddenLayers * layer + d;
+        }
+    }
+
     /// <summary>Throws with a message naming the inconsistent fields.</summary>
     public void Validate()
     {

@@ -4,19 +4,20 @@ using static TorchSharp.torch;
 namespace Coin.Plugins.Backbones.Llama;
 
 /// <summary>Decoder + LM head. With this field layout <c>state_dict()</c> keys equal Hugging Face's
-/// (<c>model.layers.0.self_attn.q_proj.weight</c>, <c>lm_head.weight</c>).</summary>
+/// (<c>model.layers.0.self_attn.q_proj.weight</c>, <c>lm_head.weight</c>). With tied embeddings there is no
+/// <c>lm_head</c> module: the logits use the embedding matrix itself, so the shared weight is one parameter (listed
+/// once, updated once per step) and, as in HF's tied checkpoints, is stored once.</summary>
 public sealed class LlamaForCausalLM : nn.Module
 {
     private readonly LlamaModel model;
-    private readonly Linear lm_head;
+    private readonly Linear? lm_head;
 
     public LlamaForCausalLM(LlamaConfig config) : base(nameof(LlamaForCausalLM))
     {
         config.Validate();
         Config = config;
         model = new LlamaModel(config);
-        lm_head = nn.Linear(config.HiddenSize, config.VocabSize, hasBias: false);
-        if (config.TieWordEmbeddings) lm_head.weight = model.EmbedTokens.weight!;
+        if (!config.TieWordEmbeddings) lm_head = nn.Linear(config.HiddenSize, config.VocabSize, hasBias: false);
         RegisterComponents();
         InitialiseWeights();
     }
@@ -27,7 +28,11 @@ public sealed class LlamaForCausalLM : nn.Module
 
     /// <returns>Logits [batch, tokens, vocab] in float32.</returns>
     public Tensor Forward(Tensor embeddings, Tensor attentionMask, KeyValueCache? cache)
-        => lm_head.call(model.Forward(embeddings, attentionMask, cache)).to_type(ScalarType.Float32);
+    {
+        var hidden = model.Forward(embeddings, attentionMask, cache);
+        var logits = lm_head is null ? nn.functional.linear(hidden, model.EmbedTokens.weight!) : lm_head.call(hidden);
+        return logits.to_type(ScalarType.Float32);
+    }
 
     /// <summary>HF LLaMA's initialisation: normal(0, initializer_range) for linear and embedding weights.</summary>
     private void InitialiseWeights()

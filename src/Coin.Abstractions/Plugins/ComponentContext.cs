@@ -20,6 +20,11 @@ public sealed record ComponentContext
     /// relative to the experiment file's folder.</summary>
     public required Func<string, string> ResolvePath { get; init; }
 
+    /// <summary>Memory the run may still allocate on its device, when the host knows it (CPU runs; null otherwise): a
+    /// component that allocates much (a large backbone) refuses up front instead of being killed part-way. Added in
+    /// contract 1.1.</summary>
+    public long? AvailableMemoryBytes { get; init; }
+
     /// <summary>Reports a warning the user should see (e.g. skipped data rows); the host prints it.</summary>
     public Action<string> Warn { get; init; } = _ => { };
 

@@ -87,6 +87,7 @@ public sealed class ExperimentRunner(IAnsiConsole console)
         Device = device,
         Seed = experiment.Config.Seed,
         RunDirectory = runDirectory,
+        AvailableMemoryBytes = device.type == TorchSharp.DeviceType.CPU ? TorchRuntime.AvailableMemoryBytes() : null,
         ResolvePath = experiment.ResolvePath,
         Warn = message => console.MarkupLineInterpolated($"[yellow]warning:[/] {message}"),
     };

@@ -27,22 +27,35 @@ public static class TorchRuntime
         return threads;
     }
 
-    /// <summary>Memory this process may still use: MemAvailable on Linux, else the GC's limit minus what the process
-    /// holds.</summary>
+    /// <summary>Memory this process may still use: the smaller of Linux's MemAvailable and what its cgroup (v2) limit
+    /// leaves (a container's or a Slurm job's memory limit), else the GC's limit minus what the process holds.</summary>
     public static long AvailableMemoryBytes()
     {
+        long? available = null;
         try
         {
             var line = File.ReadLines("/proc/meminfo").FirstOrDefault(l => l.StartsWith("MemAvailable:", StringComparison.Ordinal));
-            if (line is not null && long.TryParse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], out long kib)) return kib * 1024;
+            if (line is not null && long.TryParse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], out long kib)) available = kib * 1024;
+            if (CgroupHeadroom() is { } headroom) available = Math.Min(available ?? long.MaxValue, headroom);
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
         }
-        catch (UnauthorizedAccessException)
-        {
-        }
-        return Math.Max(0, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes - Environment.WorkingSet);
+        return available ?? Math.Max(0, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes - Environment.WorkingSet);
+    }
+
+    /// <summary>memory.max − memory.current of this process's cgroup; null without a limit or without cgroup v2.</summary>
+    private static long? CgroupHeadroom()
+    {
+        string? group = File.Exists("/proc/self/cgroup")
+            ? File.ReadLines("/proc/self/cgroup").FirstOrDefault(l => l.StartsWith("0::", StringComparison.Ordinal))?[3..]
+            : null;
+        if (group is null) return null;
+        string folder = Path.Combine("/sys/fs/cgroup", group.TrimStart('/'));
+        string max = Path.Combine(folder, "memory.max"), current = Path.Combine(folder, "memory.current");
+        if (!File.Exists(max) || !File.Exists(current)) return null;
+        if (!long.TryParse(File.ReadAllText(max).Trim(), out long limit)) return null; // "max": no limit
+        return long.TryParse(File.ReadAllText(current).Trim(), out long used) ? Math.Max(0, limit - used) : null;
     }
 
     public static string TorchSharpVersion => typeof(torch).Assembly.GetName().Version?.ToString(3) ?? "?";

@@ -40,4 +40,21 @@ public class TrainableParameterTests
         if (adapter != "frozen")
             Assert.That(model.TrainableGroups.Select(g => g.Name), Is.EquivalentTo(new[] { ComponentNames.Connector, ComponentNames.Backbone }));
     }
+
+    [Test]
+    public void A_tied_weight_is_trained_as_one_parameter()
+    {
+        var (_, run) = InProcessExperiment.Compose(new Dictionary<string, string?>
+        {
+            ["model:backbone:options:tieWordEmbeddings"] = "true",
+            ["data:options:trainPerTask"] = "8",
+        });
+        using var disposeRun = run;
+        // TorchSharp lists a parameter once per module that holds it, and AdamW would then update it twice per step:
+        // a tied model holds its embeddings once, in the embedding module, and the head uses them from there.
+        var names = run.Model.Backbone.Module.named_parameters().Select(n => n.name).ToList();
+        Assert.That(names, Does.Contain("model.embed_tokens.weight").And.Not.Contain("lm_head.weight"));
+        var trained = run.Model.TrainableGroups.Single(g => g.Name == ComponentNames.Backbone).Parameters;
+        Assert.That(trained, Has.Count.EqualTo(names.Count));
+    }
 }
