@@ -148,7 +148,20 @@ public static class StrictBinder
     private static void Validate(object instance, string path, List<string> errors)
     {
         var results = new List<ValidationResult>();
-        Validator.TryValidateObject(instance, new ValidationContext(instance), results, validateAllProperties: true);
+        var context = new ValidationContext(instance);
+        bool valid = Validator.TryValidateObject(instance, context, results, validateAllProperties: true);
+        // DataAnnotations skips IValidatableObject once an attribute fails, which hides those errors until the first
+        // ones are fixed; ask it anyway (a check that cannot run on the invalid values is left to the next attempt).
+        if (!valid && instance is IValidatableObject validatable)
+        {
+            try
+            {
+                results.AddRange(validatable.Validate(context).Where(r => !results.Any(seen => seen.ErrorMessage == r.ErrorMessage)));
+            }
+            catch (Exception e) when (e is ArithmeticException or ArgumentException or InvalidOperationException or NullReferenceException)
+            {
+            }
+        }
         foreach (var result in results)
         {
             var members = result.MemberNames.ToList();

@@ -40,6 +40,17 @@ public class ErrorReportingTests
     }
 
     [Test]
+    public void EveryBadOptionOfAComponentIsReportedAtOnce()
+    {
+        string directory = TestPaths.NewTemporaryDirectory("errors");
+        var result = CoinProcess.Run(directory, "run", CoinProcess.WriteQuickExperiment(directory),
+            "--set", "model.backbone.options.hiddenSise=3", "--set", "model.backbone.options.layers=-1",
+            "--set", "model.backbone.options.heads=0", "--set", "model.backbone.options.preset=huge");
+        AssertUserError(result, directory, "4 configuration errors", "hiddenSise: unknown key", "layers: must be between 1 and 128",
+            "heads: must be between 1 and 128", "unknown preset 'huge'");
+    }
+
+    [Test]
     public void AMalformedExperimentFileNamesTheLine()
     {
         string directory = TestPaths.NewTemporaryDirectory("errors");

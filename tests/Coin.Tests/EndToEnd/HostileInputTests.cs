@@ -137,4 +137,35 @@ public class HostileInputTests
         AssertRefused(result, "model.backbone: preset 'llama-7b' has", "GiB in float32, but", "GiB of memory are available");
         Assert.That(Directory.Exists(Path.Combine(directory, "runs")), Is.False);
     }
+
+    [Test]
+    public void A_full_disk_fails_the_run_with_a_message_and_keeps_the_last_complete_checkpoint()
+    {
+        string directory = TestPaths.NewTemporaryDirectory("hostile");
+        string disk = Path.Combine(directory, "small-disk");
+        Directory.CreateDirectory(disk);
+        // A 1 MiB file system: the run folder fits, its checkpoints with the optimiser state do not.
+        using (var mount = System.Diagnostics.Process.Start("mount", ["-t", "tmpfs", "-o", "size=1M", "tmpfs", disk]))
+        {
+            mount.WaitForExit();
+            if (mount.ExitCode != 0) Assert.Ignore("mounting a small tmpfs needs root");
+        }
+        try
+        {
+            var result = CoinProcess.Run(directory, "run", CoinProcess.WriteQuickExperiment(directory, json =>
+            {
+                json["data"]!["options"]!["trainPerTask"] = 320;
+                json["training"]!["checkpointEverySteps"] = 5;
+            }), "--output", disk);
+            AssertRefused(result, "writing the run failed during", "its finished rows and last complete checkpoint are kept");
+            string run = Directory.GetDirectories(disk).Single();
+            string state = Path.Combine(run, "checkpoint", "state.json");
+            if (File.Exists(state)) Assert.DoesNotThrow(() => JsonDocument.Parse(File.ReadAllText(state)), "the checkpoint that is there is complete");
+        }
+        finally
+        {
+            using var umount = System.Diagnostics.Process.Start("umount", [disk]);
+            umount.WaitForExit();
+        }
+    }
 }
