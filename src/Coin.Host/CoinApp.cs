@@ -19,9 +19,24 @@ public static class CoinApp
 
     public static int Run(string[] args, IAnsiConsole console)
     {
+        CommandLine commandLine;
         try
         {
-            var commandLine = CommandLine.Parse(args);
+            commandLine = CommandLine.Parse(args);
+        }
+        catch (CoinUserException e)
+        {
+            Console.Error.WriteLine("error: " + e.Message);
+            return UserError;
+        }
+        return Run(commandLine, console);
+    }
+
+    /// <summary>Runs a parsed command line (also what <c>coin sweep</c> calls for one cell).</summary>
+    public static int Run(CommandLine commandLine, IAnsiConsole console)
+    {
+        try
+        {
             switch (commandLine.Command)
             {
                 case "help":
@@ -57,6 +72,8 @@ public static class CoinApp
         if (file is not null) JsonSyntax.Check(file);
         var builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ApplicationName = "coin" });
         if (file is not null) builder.Configuration.AddJsonFile(file, optional: false, reloadOnChange: false);
+        else if (commandLine.InlineExperiment is { } inline)
+            builder.Configuration.AddJsonStream(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(inline.ToJsonString())));
         // A resumed run keeps its configuration: no environment layer, no overrides.
         var environment = resume is null ? EnvironmentLayer.Read() : null;
         if (environment is not null)
@@ -72,7 +89,7 @@ public static class CoinApp
         builder.Services.AddSingleton(cancellation);
         builder.Services.AddSingleton(environment ?? EnvironmentLayer.Read(new System.Collections.Hashtable()));
         builder.Services.AddSingleton(commandLine);
-        builder.Services.AddSingleton(resume?.Source ?? ExperimentSource.For(commandLine.ExperimentFile));
+        builder.Services.AddSingleton(resume?.Source ?? commandLine.InlineSource ?? ExperimentSource.For(commandLine.ExperimentFile));
         builder.Services.AddSingleton(new Running.ResumeRequest(resume));
         builder.Services.AddSingleton<ExperimentLoader>();
         builder.Services.Scan(scan => scan.FromAssemblyOf<ICommand>()

@@ -93,10 +93,12 @@ public sealed class BenchCommand(CommandLine commandLine, PluginDirectories dire
 
     private void Memory(Composition.ComposedExperiment run, TrainingConfig training, int steps)
     {
-        var result = MemoryBench.Measure(run, training, steps);
+        console.MarkupLineInterpolated($"memory: training {steps:N0} steps (two halves) ...");
+        var result = MemoryBench.Measure(run, training, steps, line => console.MarkupLineInterpolated($"memory: {line}"));
         console.MarkupLineInterpolated($"[bold]Memory[/] (default model, {result.Steps:N0} training steps in {result.Seconds:F0}s; target: growth < 1%)");
-        var table = new Table().AddColumns("resident after warm-up (MiB)", "at the end (MiB)", "peak (MiB)", "growth");
-        table.AddRow($"{result.WarmMiB:F1}", $"{result.FinalMiB:F1}", $"{result.PeakMiB:F1}", $"{result.GrowthPercent:+0.00;-0.00}%");
+        var table = new Table().AddColumns("after warm-up (MiB)", "half-way (MiB)", "at the end (MiB)", "peak (MiB)", "growth", "growth, second half");
+        table.AddRow($"{result.WarmMiB:F1}", $"{result.MiddleMiB:F1}", $"{result.FinalMiB:F1}", $"{result.PeakMiB:F1}",
+            $"{result.GrowthPercent:+0.00;-0.00}%", $"{result.SecondHalfGrowthPercent:+0.00;-0.00}%");
         console.Write(table);
     }
 }

@@ -21,6 +21,17 @@ public sealed record CommandLine(
     /// <summary><c>coin compare --loss-reference NAME</c>: the run name whose final training loss the others race to.</summary>
     public string? LossReference { get; init; }
 
+    /// <summary><c>coin run --run-dir DIR</c>: run into exactly this absent or empty folder.</summary>
+    public string? RunDirectory { get; init; }
+
+    /// <summary>An experiment given as JSON instead of a file (a sweep's cell), with the folder its relative paths
+    /// resolve against; set by <c>coin sweep</c>, not parsed from arguments.</summary>
+    public System.Text.Json.Nodes.JsonObject? InlineExperiment { get; init; }
+    public Configuration.ExperimentSource? InlineSource { get; init; }
+
+    /// <summary>Options of <c>coin sweep</c>.</summary>
+    public SweepOptions Sweep { get; init; } = new();
+
     /// <summary>Where <c>coin compare</c> writes its plot.</summary>
     public string ComparisonPlot { get; init; } = "comparison.png";
 
@@ -32,6 +43,16 @@ public sealed record CommandLine(
                                       list discovered plugins: kind, name, version, folder, status
           coin report RUN_DIR...      write report.md, plots and accuracy-matrix.csv again from results.json
                                       and steps.csv
+          coin run FILE --run-dir DIR run into exactly this (absent or empty) folder
+          coin sweep plan SWEEP       the numbered cells of a sweep file (base experiment × axes)
+          coin sweep run SWEEP --cell I | --local N
+                                      run cell I into SWEEP_DIR/<cell>/ (done: skipped; interrupted: resumed),
+                                      or every cell, N at a time on this machine
+          coin sweep status SWEEP     each cell: done, running, interrupted, failed (with the error) or missing
+          coin sweep compare SWEEP [--plot FILE.png]
+                                      coin compare over the finished cells, naming missing and failed ones
+          coin sweep emit slurm|k8s SWEEP
+                                      an sbatch array script / a Kubernetes Indexed Job running every cell
           coin compare RUN_DIR... [--plot FILE.png] [--loss-reference NAME]
                                       one table of runs (mean ± std over runs with the same name) and a plot;
                                       with --loss-reference, final losses and steps to reach NAME's final loss
@@ -58,8 +79,9 @@ public sealed record CommandLine(
         if (args.Count == 0 || args[0] is "-h" or "--help" or "help") return new("help", null, [], []);
         if (args[0] == "--version") return new("version", null, [], []);
         string command = args[0];
-        if (command is not ("run" or "plugins" or "bench" or "compare" or "report"))
-            throw new CoinUserException($"unknown command '{command}'; accepted: run, plugins, report, compare, bench, --help, --version");
+        if (command is not ("run" or "plugins" or "bench" or "compare" or "report" or "sweep"))
+            throw new CoinUserException($"unknown command '{command}'; accepted: run, sweep, plugins, report, compare, bench, --help, --version");
+        if (command == "sweep") return new(command, null, [], []) { Sweep = SweepOptions.Parse(args) };
 
         string? file = null;
         var bench = new BenchOptions();
@@ -67,6 +89,7 @@ public sealed record CommandLine(
         string plot = "comparison.png";
         string? resume = null;
         string? lossReference = null;
+        string? runDirectory = null;
         var overrides = new List<KeyValuePair<string, string?>>();
         var plugins = new List<string>();
         for (int i = 1; i < args.Count; i++)
@@ -87,6 +110,9 @@ public sealed record CommandLine(
                     break;
                 case "--resume" when command == "run":
                     resume = Value(args, ref i);
+                    break;
+                case "--run-dir" when command == "run":
+                    runDirectory = Value(args, ref i);
                     break;
                 case "--loss-reference" when command == "compare":
                     lossReference = Value(args, ref i);
@@ -130,7 +156,11 @@ public sealed record CommandLine(
         if (command is "compare" or "report" && runs.Count == 0) throw new CoinUserException($"coin {command} needs at least one run folder");
         if (resume is not null && (file is not null || overrides.Count > 0 || plugins.Count > 0))
             throw new CoinUserException("coin run --resume takes no experiment file, --set, --seed, --device, --output or --plugins: a resumed run keeps the configuration it started with (its plugin folders are recorded in its experiment.json)");
-        return new(command, file, overrides, plugins) { Bench = bench, RunDirectories = runs, ComparisonPlot = plot, ResumeDirectory = resume, LossReference = lossReference };
+        if (resume is not null && runDirectory is not null) throw new CoinUserException("coin run takes --resume or --run-dir, not both");
+        return new(command, file, overrides, plugins)
+        {
+            Bench = bench, RunDirectories = runs, ComparisonPlot = plot, ResumeDirectory = resume, LossReference = lossReference, RunDirectory = runDirectory,
+        };
     }
 
     private static int PositiveInteger(string option, string text)
@@ -163,4 +193,55 @@ public sealed record BenchOptions
     public int BatchSize { get; init; } = 8;
     public int Tokens { get; init; } = 128;
     public int Threads { get; init; }
+}
+
+/// <summary>What <c>coin sweep</c> was asked: the action, the sweep file, and the action's options.</summary>
+public sealed record SweepOptions
+{
+    public static readonly IReadOnlyList<string> Actions = ["plan", "run", "status", "compare", "emit"];
+    public string Action { get; init; } = "";
+    public string File { get; init; } = "";
+    public int? Cell { get; init; }
+    public int? Local { get; init; }
+
+    /// <summary>For <c>emit</c>: slurm or k8s.</summary>
+    public string? Target { get; init; }
+    public string Plot { get; init; } = "";
+
+    public static SweepOptions Parse(IReadOnlyList<string> args)
+    {
+        if (args.Count < 2 || !Actions.Contains(args[1]))
+            throw new CoinUserException($"coin sweep needs an action: {string.Join(", ", Actions)} (see coin --help)");
+        var options = new SweepOptions { Action = args[1] };
+        int i = 2;
+        if (options.Action == "emit")
+        {
+            if (args.Count < 3 || args[2] is not ("slurm" or "k8s")) throw new CoinUserException("coin sweep emit needs a target: slurm or k8s");
+            options = options with { Target = args[2] };
+            i = 3;
+        }
+        for (; i < args.Count; i++)
+        {
+            string arg = args[i];
+            options = arg switch
+            {
+                "--cell" when options.Action == "run" => options with { Cell = NonNegative(arg, Next(args, ref i)) },
+                "--local" when options.Action == "run" => options with { Local = Math.Max(1, NonNegative(arg, Next(args, ref i))) },
+                "--plot" when options.Action == "compare" => options with { Plot = Next(args, ref i) },
+                _ when arg.StartsWith('-') => throw new CoinUserException($"coin sweep {options.Action}: unknown option '{arg}'"),
+                _ when options.File.Length == 0 => options with { File = arg },
+                _ => throw new CoinUserException($"coin sweep {options.Action}: unexpected argument '{arg}'"),
+            };
+        }
+        if (options.File.Length == 0) throw new CoinUserException($"coin sweep {options.Action} needs a sweep file");
+        if (options.Action == "run" && (options.Cell is null) == (options.Local is null))
+            throw new CoinUserException("coin sweep run needs --cell I (one cell, as a scheduler runs it) or --local N (every cell, N at a time)");
+        return options;
+    }
+
+    private static string Next(IReadOnlyList<string> args, ref int i)
+        => i + 1 < args.Count ? args[++i] : throw new CoinUserException($"option {args[i]} needs a value");
+
+    private static int NonNegative(string option, string text)
+        => int.TryParse(text, out int value) && value >= 0 ? value : throw new CoinUserException($"option {option} expects a non-negative integer, got '{text}'");
 }

@@ -13,26 +13,54 @@ public sealed class CompareCommand(CommandLine commandLine, IAnsiConsole console
 
     public int Execute()
     {
-        var methods = MethodSummary.Group(commandLine.RunDirectories.Select(RunSummary.Read));
-        string Cell((double Mean, double Std) v, int runs) => runs > 1
+        var runs = new List<RunSummary>();
+        foreach (string folder in commandLine.RunDirectories)
+        {
+            // An unfinished run is named and left out, not a reason to print nothing.
+            if (RunSummary.Unfinished(folder) is { } why) console.MarkupLineInterpolated($"[yellow]left out:[/] {folder}: {why}");
+            else runs.Add(RunSummary.Read(folder));
+        }
+        if (runs.Count == 0) throw new Abstractions.Plugins.CoinUserException("coin compare: none of the runs given has completed");
+        Render(console, runs, Path.GetFullPath(commandLine.ComparisonPlot), commandLine.LossReference);
+        return 0;
+    }
+
+    /// <summary>The methods table, its CSV beside the plot (<c>comparison.csv</c>: mean and std of every figure), and
+    /// the plot; shared with <c>coin sweep compare</c>.</summary>
+    public static void Render(IAnsiConsole console, IReadOnlyList<RunSummary> runs, string plotPath, string? lossReference)
+    {
+        var methods = MethodSummary.Group(runs);
+        string Cell((double Mean, double Std) v, int count) => count > 1
             ? $"{v.Mean.ToString("F1", CultureInfo.InvariantCulture)} ± {v.Std.ToString("F1", CultureInfo.InvariantCulture)}"
             : v.Mean.ToString("F1", CultureInfo.InvariantCulture);
         var table = new Table().AddColumns("method", "runs (seeds)", "ACC", "MAA", "BWT", "forgetting", "plasticity", "time (s)");
+        var csv = new System.Text.StringBuilder("method,runs,seeds,acc,acc_std,maa,maa_std,bwt,bwt_std,forgetting,forgetting_std,plasticity,plasticity_std,seconds,seconds_std\n");
+        string R(double v) => v.ToString("R", CultureInfo.InvariantCulture);
         foreach (var m in methods)
+        {
             table.AddRow(Markup.Escape(m.Name), $"{m.Runs.Count} ({string.Join(", ", m.Runs.Select(r => r.Seed))})",
                 Cell(m.Of(x => x.FinalAverageAccuracy), m.Runs.Count), Cell(m.Of(x => x.MeanAverageAccuracy), m.Runs.Count),
                 Cell(m.Of(x => x.BackwardTransfer), m.Runs.Count), Cell(m.Of(x => x.Forgetting), m.Runs.Count),
                 Cell(m.Of(x => x.Plasticity), m.Runs.Count), Cell(m.Seconds, m.Runs.Count));
+            csv.Append($"{m.Name},{m.Runs.Count},{string.Join(' ', m.Runs.Select(r => r.Seed))}");
+            foreach (var figure in new Func<ContinualMetrics, double>[] { x => x.FinalAverageAccuracy, x => x.MeanAverageAccuracy, x => x.BackwardTransfer, x => x.Forgetting, x => x.Plasticity })
+            {
+                var (mean, std) = m.Of(figure);
+                csv.Append($",{R(mean)},{R(std)}");
+            }
+            csv.Append($",{R(m.Seconds.Mean)},{R(m.Seconds.Std)}\n");
+        }
         console.Write(table);
-        if (commandLine.LossReference is { } reference) WriteLossTable(methods, reference, Cell);
-        WritePlot(methods, Path.GetFullPath(commandLine.ComparisonPlot));
-        console.MarkupLineInterpolated($"plot: {Path.GetFullPath(commandLine.ComparisonPlot)}");
-        return 0;
+        if (lossReference is { } reference) WriteLossTable(console, methods, reference, Cell);
+        WritePlot(methods, plotPath);
+        string csvPath = Path.Combine(Path.GetDirectoryName(plotPath)!, "comparison.csv");
+        AtomicFile.WriteAllText(csvPath, csv.ToString());
+        console.MarkupLineInterpolated($"plot: {plotPath}; table: {csvPath}");
     }
 
     /// <summary>How fast each method trains: its final loss, and the steps it needs to reach the reference method's
     /// final loss (mean over seeds of the reference), both on the last task's smoothed training loss.</summary>
-    private void WriteLossTable(IReadOnlyList<MethodSummary> methods, string reference, Func<(double, double), int, string> cell)
+    private static void WriteLossTable(IAnsiConsole console, IReadOnlyList<MethodSummary> methods, string reference, Func<(double, double), int, string> cell)
     {
         var baseline = methods.FirstOrDefault(m => m.Name == reference)
                        ?? throw new Abstractions.Plugins.CoinUserException($"--loss-reference: no run named '{reference}' among the runs given");

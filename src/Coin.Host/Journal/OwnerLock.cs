@@ -60,6 +60,9 @@ public sealed class OwnerLock : IDisposable
         return null;
     }
 
+    /// <summary>Who holds the lock file, if it exists.</summary>
+    public static Owner? Holder(string path) => File.Exists(path) ? Read(path) : null;
+
     /// <summary>True unless the owner is provably gone: same host and no process with that id started at that time.</summary>
     public static bool IsAlive(Owner owner)
     {

@@ -84,6 +84,29 @@ public sealed class RunJournal : IDisposable
         throw new CoinUserException($"output: no free run folder name for '{name}-{stamp}' in '{output}'");
     }
 
+    /// <summary>Claims exactly <paramref name="directory"/> for a new run (a sweep cell's folder): it must be absent
+    /// or empty, and no other process may hold it.</summary>
+    public static RunJournal CreateAt(string directory, string experimentJson)
+    {
+        try
+        {
+            System.IO.Directory.CreateDirectory(directory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CoinUserException($"--run-dir: cannot create run folder '{directory}': {e.Message}");
+        }
+        var claimed = OwnerLock.TryCreate(Path.Combine(directory, LockFileName), out var holder)
+                      ?? throw new CoinUserException($"--run-dir: '{directory}' is claimed by {holder} ({Path.Combine(directory, LockFileName)})");
+        if (System.IO.Directory.EnumerateFileSystemEntries(directory).Any(e => Path.GetFileName(e) != LockFileName))
+        {
+            claimed.Dispose();
+            throw new CoinUserException($"--run-dir: '{directory}' already holds a run; continue it with coin run --resume {directory}");
+        }
+        AtomicFile.WriteAllText(Path.Combine(directory, ExperimentFileName), experimentJson);
+        return new RunJournal(directory, claimed, StepLogFile.Open(directory, 0), null);
+    }
+
     /// <summary>Opens a run folder to continue it, rolled back to its last checkpoint (see the remarks).</summary>
     public static RunJournal Open(string directory)
     {

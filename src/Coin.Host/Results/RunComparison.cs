@@ -21,6 +21,23 @@ public sealed record RunSummary(string Folder, string Name, int Seed, ContinualM
         return null;
     }
 
+    /// <summary>Why a folder cannot be compared (no results, not completed); null when it can.</summary>
+    public static string? Unfinished(string folder)
+    {
+        string path = Path.Combine(folder, "results.json");
+        if (!File.Exists(path)) return "no results.json (is this a run folder?)";
+        try
+        {
+            using var document = JsonDocument.Parse(File.ReadAllText(path));
+            string? status = document.RootElement.GetProperty("status").GetString();
+            return status == "completed" ? null : $"status '{status}'";
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            return $"results.json is not readable ({e.Message})";
+        }
+    }
+
     public static RunSummary Read(string folder)
     {
         string path = Path.Combine(folder, "results.json");

@@ -16,8 +16,9 @@ namespace Coin.Host.Running;
 [Coin.Host.Cli.HostService]
 public sealed class ExperimentRunner(IAnsiConsole console)
 {
+    /// <param name="runDirectory">Run into exactly this (absent or empty) folder instead of a new <c>{output}/{name}-{time}</c>.</param>
     public string Run(Experiment experiment, PluginCatalog catalog, ResumedRun? resumed = null, CancellationToken cancellation = default,
-        IReadOnlyList<string>? pluginDirectories = null)
+        IReadOnlyList<string>? pluginDirectories = null, string? runDirectory = null)
     {
         var config = experiment.Config;
         var plan = ExperimentPlanner.Plan(experiment, catalog);
@@ -27,9 +28,9 @@ public sealed class ExperimentRunner(IAnsiConsole console)
         string output = experiment.ResolvePath(config.Output);
         // A new run's folder is claimed before its components are created (they are told where it is) and removed
         // again if they cannot be created or the combination is refused: a failed start leaves nothing behind.
-        using var journal = resumed is null
-            ? RunJournal.Create(output, config.Name, ExperimentFile(experiment, plan, pluginDirectories))
-            : RunJournal.Open(resumed.Directory);
+        using var journal = resumed is not null ? RunJournal.Open(resumed.Directory)
+            : runDirectory is not null ? RunJournal.CreateAt(runDirectory, ExperimentFile(experiment, plan, pluginDirectories))
+            : RunJournal.Create(output, config.Name, ExperimentFile(experiment, plan, pluginDirectories));
         ComposedExperiment? run = null;
         StreamSession session;
         try

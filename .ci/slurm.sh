@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# A one-node Slurm on this machine for the sweep tests (RunSweepOnSlurmTests): `start` installs Debian's slurm-wlm
+# and munge if needed, writes a slurm.conf for this host and starts munged, slurmctld and slurmd; `stop` stops them
+# by their PID files. Needs root (as CI and the development machines have). State lives under /tmp/coin-slurm.
+set -uo pipefail
+state=/tmp/coin-slurm
+case "${1:-}" in
+  start)
+    if ! command -v slurmctld > /dev/null || ! command -v munged > /dev/null; then
+      (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slurm-wlm munge) > /tmp/coin-slurm-install.log 2>&1 \
+        || { echo "slurm: install failed (see /tmp/coin-slurm-install.log)"; exit 1; }
+    fi
+    mkdir -p "$state"/{spool,ctld} /etc/slurm /run/munge /var/log/munge /var/lib/munge
+    [ -s /etc/munge/munge.key ] || { mkdir -p /etc/munge; dd if=/dev/urandom of=/etc/munge/munge.key bs=1024 count=1 2> /dev/null; }
+    chown -R root:root /etc/munge /run/munge /var/log/munge /var/lib/munge; chmod 700 /etc/munge; chmod 400 /etc/munge/munge.key
+    host=$(hostname -s)
+    cat > /etc/slurm/slurm.conf <<CONF
+ClusterName=coin
+SlurmctldHost=$host
+SlurmUser=root
+SlurmdUser=root
+AuthType=auth/munge
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core
+SchedulerType=sched/backfill
+StateSaveLocation=$state/ctld
+SlurmdSpoolDir=$state/spool
+SlurmctldPidFile=$state/slurmctld.pid
+SlurmdPidFile=$state/slurmd.pid
+SlurmctldLogFile=$state/slurmctld.log
+SlurmdLogFile=$state/slurmd.log
+ReturnToService=2
+JobRequeue=1
+MinJobAge=600
+NodeName=$host CPUs=$(nproc) RealMemory=$(( $(awk '/MemTotal/ {print $2}' /proc/meminfo) / 1024 - 1024 )) State=UNKNOWN
+PartitionName=main Nodes=$host Default=YES MaxTime=INFINITE State=UP
+CONF
+    pgrep -x munged > /dev/null || munged --force
+    pgrep -x slurmctld > /dev/null || slurmctld
+    pgrep -x slurmd > /dev/null || slurmd
+    for _ in $(seq 1 30); do
+      sinfo -h -o '%T' 2> /dev/null | grep -qE '^idle' && { echo "slurm: one node up ($host)"; exit 0; }
+      sleep 1
+    done
+    echo "slurm: the node did not come up"; sinfo 2>&1; tail -5 "$state"/*.log; exit 1
+    ;;
+  stop)
+    for daemon in slurmd slurmctld; do
+      [ -f "$state/$daemon.pid" ] && kill "$(cat "$state/$daemon.pid")" 2> /dev/null
+    done
+    pkill -x munged 2> /dev/null
+    rm -rf "$state"
+    echo "slurm: stopped"
+    ;;
+  *) echo "usage: $0 start|stop"; exit 2 ;;
+esac

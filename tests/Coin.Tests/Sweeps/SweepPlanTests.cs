@@ -1,0 +1,68 @@
+using System.Text.Json.Nodes;
+using Coin.Abstractions.Plugins;
+using Coin.Host.Sweeps;
+using Coin.Tests.Support;
+
+namespace Coin.Tests.Sweeps;
+
+/// <summary>A sweep file becomes an explicit, numbered list of cells, each with its own experiment and folder.</summary>
+public class SweepPlanTests
+{
+    private static SweepFile Write(string json, string? experiment = null)
+    {
+        string folder = TestPaths.NewTemporaryDirectory("sweep");
+        if (experiment is not null) File.WriteAllText(Path.Combine(folder, "base.json"), experiment);
+        File.WriteAllText(Path.Combine(folder, "sweep.json"), json);
+        return SweepFile.Load(Path.Combine(folder, "sweep.json"));
+    }
+
+    [Test]
+    public void Cells_are_the_product_of_the_axes_with_the_last_varying_fastest()
+    {
+        var sweep = Write("""{ "name": "grid", "axes": { "continual.type": ["sequential", "replay"], "seed": [1, 2, 3] } }""");
+        var cells = SweepPlan.Cells(sweep);
+        Assert.That(cells.Select(c => c.Describe()), Is.EqualTo(new[]
+        {
+            "continual.type=sequential, seed=1", "continual.type=sequential, seed=2", "continual.type=sequential, seed=3",
+            "continual.type=replay, seed=1", "continual.type=replay, seed=2", "continual.type=replay, seed=3",
+        }));
+        Assert.That(cells[4].Name, Is.EqualTo("004-continual.type=replay_seed=2"));
+        Assert.That(cells[4].RunName, Is.EqualTo("grid.replay"), "seeds of one setting share a run name, so compare averages them");
+        Assert.That(cells[4].Directory, Is.EqualTo(Path.Combine(sweep.Folder, "runs", "sweeps", "grid", cells[4].Name)));
+    }
+
+    [Test]
+    public void A_cells_experiment_is_the_base_with_the_fixed_settings_and_its_values()
+    {
+        var sweep = Write("""
+            { "name": "orders", "experiment": "base.json", "set": { "Training.Epochs": 2 },
+              "axes": { "data.options.tasks": [["color", "shape"], ["shape"]], "continual.type": ["replay"] } }
+            """, """{ "training": { "epochs": 5, "batchSize": 8 }, "continual": { "type": "ewc", "options": { "lambda": 3 } }, "data": { "type": "shapes", "options": { "tasks": ["a", "b", "c"] } } }""");
+        var cell = SweepPlan.Cells(sweep)[1];
+        var json = SweepPlan.Experiment(sweep, cell);
+        Assert.That(json["training"]!["epochs"]!.GetValue<int>(), Is.EqualTo(2), "keys match case-insensitively, as configuration keys do");
+        Assert.That(json["training"]!.AsObject().Count, Is.EqualTo(2));
+        Assert.That(json["data"]!["options"]!["tasks"]!.ToJsonString(), Is.EqualTo("""["shape"]"""), "a list is replaced whole");
+        Assert.That(json["continual"]!.ToJsonString(), Is.EqualTo("""{"type":"replay"}"""), "another method drops the old one's options");
+        Assert.That(json["name"]!.GetValue<string>(), Is.EqualTo("orders.shape.replay"));
+        Assert.That(cell.Name, Is.EqualTo("001-data.options.tasks=shape_continual.type=replay"));
+    }
+
+    [TestCase("""{ "name": "x", "axes": {} }""", "axes: at least one axis is needed")]
+    [TestCase("""{ "name": "x", "axes": { "seed": [] } }""", "axes.seed: expected a non-empty list of values")]
+    [TestCase("""{ "name": "x", "axes": { "seed": [1] }, "typo": 1 }""", "typo")]
+    [TestCase("""{ "name": "x", "experiment": "missing.json", "axes": { "seed": [1] } }""", "missing.json' not found")]
+    [TestCase("""{ "name": "a b", "axes": { "seed": [1] } }""", "name: 'a b' must use")]
+    public void A_bad_sweep_file_is_named(string json, string expected)
+    {
+        var error = Assert.Throws<CoinUserException>(() => Write(json))!;
+        Assert.That(error.Message, Does.Contain("sweep.json").And.Contain(expected));
+    }
+
+    [Test]
+    public void A_cell_that_does_not_exist_is_refused_with_the_range()
+    {
+        var sweep = Write("""{ "name": "x", "axes": { "seed": [1, 2] } }""");
+        Assert.That(Assert.Throws<CoinUserException>(() => SweepPlan.Cell(sweep, 2))!.Message, Does.Contain("cells 0 to 1"));
+    }
+}
