@@ -13,7 +13,9 @@ namespace Coin.Host.Sweeps;
 ///   "output": "runs/sweeps", "resources": { "cpus": 2, "memory": "8G", "time": "02:00:00" },
 ///   "slurm": { "partition": "gpu", "account": "lab" }, "kubernetes": { "image": "registry/coin:1", "volumeClaim": "coin-work" } }
 /// </code>
-/// Keys in <c>set</c> and <c>axes</c> are dotted configuration paths, values any JSON (a task order is a list).
+/// Keys in <c>set</c> and <c>axes</c> are dotted configuration paths, values any JSON (a task order is a list). An
+/// axis may instead name labelled sets of settings: <c>"method": { "replay": { "continual.type": "replay" },
+/// "moelora": { "model.adapter.type": "moelora" } }</c>.
 /// Relative paths are relative to the sweep file.</remarks>
 public sealed record SweepFile
 {
@@ -69,8 +71,15 @@ public sealed record SweepFile
             errors.Add($"name: '{sweep.Name}' must use letters, digits, '.', '_' or '-'");
         if (sweep.Axes.Count == 0) errors.Add("axes: at least one axis is needed");
         foreach (var (key, values) in sweep.Axes)
-            if (values is not JsonArray { Count: > 0 })
-                errors.Add($"axes.{key}: expected a non-empty list of values");
+        {
+            if (values is JsonObject { Count: > 0 } named)
+            {
+                foreach (var (label, settings) in named.Where(kv => kv.Value is not JsonObject))
+                    errors.Add($"axes.{key}.{label}: expected an object of settings (configuration path → value)");
+            }
+            else if (values is not JsonArray { Count: > 0 })
+                errors.Add($"axes.{key}: expected a non-empty list of values, or an object of named settings");
+        }
         if (sweep.Experiment is { } experiment && !File.Exists(System.IO.Path.GetFullPath(experiment, sweep.Folder)))
             errors.Add($"experiment: '{System.IO.Path.GetFullPath(experiment, sweep.Folder)}' not found");
         if (errors.Count > 0) throw new CoinUserException($"{path}: {string.Join("; ", errors)}");

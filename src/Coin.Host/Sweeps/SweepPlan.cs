@@ -7,7 +7,10 @@ namespace Coin.Host.Sweeps;
 
 /// <summary>One cell of a sweep: its index, the axis values it takes, its folder and the name its run carries (the
 /// axis values other than the seed, so <c>coin compare</c> groups the seeds of one setting).</summary>
-public sealed record SweepCell(int Index, IReadOnlyList<(string Key, JsonNode? Value)> Values, string Name, string RunName, string Directory)
+/// <param name="Values">The axis values, for names and messages (a named axis gives its label).</param>
+/// <param name="Assignments">The configuration paths the cell sets, in order.</param>
+public sealed record SweepCell(int Index, IReadOnlyList<(string Key, JsonNode? Value)> Values, IReadOnlyList<(string Path, JsonNode? Value)> Assignments,
+    string Name, string RunName, string Directory)
 {
     public string Describe() => string.Join(", ", Values.Select(v => $"{v.Key}={SweepPlan.Text(v.Value)}"));
 }
@@ -16,25 +19,41 @@ public sealed record SweepCell(int Index, IReadOnlyList<(string Key, JsonNode? V
 /// and each cell's experiment: the base experiment with the sweep's fixed settings and the cell's values.</summary>
 public static partial class SweepPlan
 {
+    /// <summary>An axis is a configuration path with a list of values, or a name with labelled sets of settings (e.g.
+    /// <c>"method": { "replay": { "continual.type": "replay" }, "moelora": { "model.adapter.type": "moelora" } }</c>),
+    /// for choices that are more than one value.</summary>
+    private sealed record AxisValue(JsonNode? Shown, IReadOnlyList<(string Path, JsonNode? Value)> Assignments);
+
+    private static List<AxisValue> Values(string key, JsonNode axis) => axis switch
+    {
+        JsonArray list => list.Select(v => new AxisValue(v, [(key, v)])).ToList(),
+        JsonObject named => named.Select(kv => new AxisValue(JsonValue.Create(kv.Key),
+            kv.Value is JsonObject settings ? settings.Select(s => (s.Key, s.Value)).ToList() : [])).ToList(),
+        _ => [],
+    };
+
     public static IReadOnlyList<SweepCell> Cells(SweepFile sweep)
     {
-        var axes = sweep.Axes.Select(a => (a.Key, Values: a.Value!.AsArray().ToList())).ToList();
+        var axes = sweep.Axes.Select(a => (a.Key, Values: Values(a.Key, a.Value!))).ToList();
         int count = axes.Aggregate(1, (n, a) => checked(n * a.Values.Count));
         var cells = new List<SweepCell>(count);
         for (int index = 0; index < count; index++)
         {
             var values = new List<(string, JsonNode?)>();
+            var assignments = new List<(string, JsonNode?)>();
             int rest = index;
             for (int a = axes.Count - 1; a >= 0; a--)
             {
-                values.Insert(0, (axes[a].Key, axes[a].Values[rest % axes[a].Values.Count]));
+                var value = axes[a].Values[rest % axes[a].Values.Count];
+                values.Insert(0, (axes[a].Key, value.Shown));
+                assignments.InsertRange(0, value.Assignments);
                 rest /= axes[a].Values.Count;
             }
             string name = $"{index:D3}-{Safe(string.Join("_", values.Select(v => $"{v.Item1}={Text(v.Item2)}")), "=+,")}";
             if (name.Length > 120) name = name[..120];
             var setting = values.Where(v => !string.Equals(v.Item1, "seed", StringComparison.OrdinalIgnoreCase)).Select(v => Safe(Text(v.Item2), "")).ToList();
             string runName = setting.Count == 0 ? sweep.Name : $"{sweep.Name}.{string.Join(".", setting)}";
-            cells.Add(new SweepCell(index, values, name, runName, Path.Combine(sweep.Directory, name)));
+            cells.Add(new SweepCell(index, values, assignments, name, runName, Path.Combine(sweep.Directory, name)));
         }
         return cells;
     }
@@ -54,7 +73,7 @@ public static partial class SweepPlan
             ? JsonNode.Parse(File.ReadAllText(Path.GetFullPath(file, sweep.Folder)), documentOptions: new System.Text.Json.JsonDocumentOptions { CommentHandling = System.Text.Json.JsonCommentHandling.Skip, AllowTrailingCommas = true })!.AsObject()
             : new JsonObject();
         foreach (var (key, value) in sweep.Set) Assign(root, key, value);
-        foreach (var (key, value) in cell.Values) Assign(root, key, value);
+        foreach (var (key, value) in cell.Assignments) Assign(root, key, value);
         Assign(root, "name", cell.RunName);
         return root;
     }

@@ -13,7 +13,25 @@ public class ShippedExperimentTests
         => Directory.EnumerateFiles(Path.Combine(TestPaths.Root, "experiments"), "*.json", SearchOption.AllDirectories)
             .Select(f => Path.GetRelativePath(TestPaths.Root, f))
             // Generated data and run folders (git-ignored) may sit beside an experiment; they are not experiments.
-            .Where(f => !f.Split(Path.DirectorySeparatorChar).Any(part => part is "data" or "runs")).Order();
+            .Where(f => !f.Split(Path.DirectorySeparatorChar).Any(part => part is "data" or "runs" or "sweeps")).Order();
+
+    private static IEnumerable<string> Sweeps()
+        => Directory.EnumerateFiles(Path.Combine(TestPaths.Root, "experiments", "sweeps"), "*.json")
+            .Select(f => Path.GetRelativePath(TestPaths.Root, f)).Order();
+
+    [TestCaseSource(nameof(Sweeps))]
+    public void EveryCellOfAShippedSweepPlansWithoutErrors(string relativePath)
+    {
+        var sweep = Coin.Host.Sweeps.SweepFile.Load(Path.Combine(TestPaths.Root, relativePath));
+        var catalog = PluginCatalog.Load([TestPaths.HostPlugins]);
+        foreach (var cell in Coin.Host.Sweeps.SweepPlan.Cells(sweep))
+        {
+            var json = Coin.Host.Sweeps.SweepPlan.Experiment(sweep, cell);
+            var configuration = new ConfigurationBuilder().AddJsonStream(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(json.ToJsonString()))).Build();
+            var experiment = new ExperimentLoader(configuration, new ExperimentSource($"{relativePath} cell {cell.Index}", sweep.Folder)).Load();
+            Assert.That(ExperimentPlanner.Plan(experiment, catalog).All().Select(c => c.Plugin.Status), Has.All.EqualTo(PluginStatus.Loaded), cell.Describe());
+        }
+    }
 
     [TestCaseSource(nameof(Files))]
     public void PlansWithoutErrors(string relativePath)

@@ -4,6 +4,7 @@ namespace Coin.Tests.EndToEnd;
 
 /// <summary>User mistakes end with one clear message (file, key path or line), exit code 2, no stack trace, and
 /// no run folder.</summary>
+[Parallelizable(ParallelScope.Self)]
 public class ErrorReportingTests
 {
     private static void AssertUserError(CoinProcess.Result result, string workingDirectory, params string[] expected)

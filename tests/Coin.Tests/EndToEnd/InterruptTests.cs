@@ -6,6 +6,7 @@ using Coin.Tests.Support;
 namespace Coin.Tests.EndToEnd;
 
 /// <summary>Ctrl+C (SIGINT) stops a run at the next step, keeps what was written, and exits with 130.</summary>
+[Parallelizable(ParallelScope.Self)]
 public class InterruptTests
 {
     [Test]

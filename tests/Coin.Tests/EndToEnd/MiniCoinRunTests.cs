@@ -6,6 +6,7 @@ namespace Coin.Tests.EndToEnd;
 
 /// <summary>Mini-CoIN through the host: generated once into the cache, read back through the CoIN file reader,
 /// decoded by the encoder (SkiaSharp shared from the host), scored with CoIN's metrics.</summary>
+[Parallelizable(ParallelScope.Self)]
 public class MiniCoinRunTests
 {
     [Test]

@@ -7,6 +7,7 @@ namespace Coin.Tests.EndToEnd;
 
 /// <summary><c>coin run --resume</c>: a run killed mid-task (a process kill, no chance to clean up) continues from its
 /// last checkpoint and ends with exactly the accuracy matrix and losses of a run that was never stopped.</summary>
+[Parallelizable(ParallelScope.Self)]
 public class ResumeTests
 {
     private static string Experiment(string directory, string continual) => CoinProcess.WriteQuickExperiment(directory, json =>

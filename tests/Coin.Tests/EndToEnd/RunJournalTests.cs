@@ -8,6 +8,7 @@ namespace Coin.Tests.EndToEnd;
 /// <summary>The run journal through the host, as a cluster uses it: preemption by SIGTERM, many runs of one experiment
 /// started at once, a shared base-model cache, resuming folders that have no checkpoint yet, edited experiments,
 /// and the crash campaign (random SIGKILLs, resumed, compared byte for byte).</summary>
+[Parallelizable(ParallelScope.Self)]
 public class RunJournalTests
 {
     private static JsonElement Results(string runDirectory) => JsonDocument.Parse(File.ReadAllText(Path.Combine(runDirectory, "results.json"))).RootElement;

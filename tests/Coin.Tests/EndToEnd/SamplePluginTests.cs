@@ -7,6 +7,7 @@ namespace Coin.Tests.EndToEnd;
 
 /// <summary>The third-party sample under samples/ is built on its own, dropped into a plugins directory, listed by
 /// the host and chosen by configuration, with no rebuild of the host.</summary>
+[Parallelizable(ParallelScope.Self)]
 public class SamplePluginTests
 {
     private static string sampleOutput = "";

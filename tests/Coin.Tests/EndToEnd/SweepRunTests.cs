@@ -7,10 +7,11 @@ namespace Coin.Tests.EndToEnd;
 /// <summary><c>coin sweep</c> through the host: a local pool, idempotent cells (finished skipped, interrupted resumed,
 /// missing run), status and compare naming what is not finished, and a real one-node Slurm that preempts a cell with
 /// SIGTERM and requeues it, ending with the same results as the local pool.</summary>
+[Parallelizable(ParallelScope.Self)]
 public class SweepRunTests
 {
     /// <summary>A sweep over the quick experiment: 2 methods × 2 seeds, one thread per cell.</summary>
-    private static string WriteSweep(string directory, string output, int trainPerTask = 160)
+    private static string WriteSweep(string directory, string output, int trainPerTask = 64)
     {
         CoinProcess.WriteQuickExperiment(directory, json =>
         {
@@ -71,8 +72,8 @@ public class SweepRunTests
     {
         if (!SlurmIsUp()) Assert.Ignore("no Slurm here: .ci/run starts one with .ci/slurm.sh start");
         string directory = TestPaths.NewTemporaryDirectory("sweep-slurm");
-        string onSlurm = WriteSweep(directory, "slurm", trainPerTask: 480);
-        string local = WriteSweep(directory, "local", trainPerTask: 480);
+        string onSlurm = WriteSweep(directory, "slurm", trainPerTask: 240);
+        string local = WriteSweep(directory, "local", trainPerTask: 240);
 
         var emitted = CoinProcess.Run(directory, "sweep", "emit", "slurm", onSlurm);
         Assert.That(emitted.ExitCode, Is.EqualTo(0), emitted.ToString());

@@ -48,7 +48,20 @@ public class SweepPlanTests
         Assert.That(cell.Name, Is.EqualTo("001-data.options.tasks=shape_continual.type=replay"));
     }
 
+    [Test]
+    public void A_named_axis_sets_several_values_per_label()
+    {
+        var sweep = Write("""{ "name": "m", "axes": { "method": { "replay": { "continual.type": "replay" }, "moelora": { "model.adapter.type": "moelora", "model.adapter.options.experts": 2 } }, "seed": [7] } }""");
+        var cell = SweepPlan.Cells(sweep)[1];
+        Assert.That(cell.Describe(), Is.EqualTo("method=moelora, seed=7"));
+        Assert.That(cell.RunName, Is.EqualTo("m.moelora"));
+        var json = SweepPlan.Experiment(sweep, cell);
+        Assert.That(json["model"]!["adapter"]!.ToJsonString(), Is.EqualTo("""{"type":"moelora","options":{"experts":2}}"""));
+        Assert.That(json["seed"]!.GetValue<int>(), Is.EqualTo(7));
+    }
+
     [TestCase("""{ "name": "x", "axes": {} }""", "axes: at least one axis is needed")]
+    [TestCase("""{ "name": "x", "axes": { "method": { "a": 1 } } }""", "axes.method.a: expected an object of settings")]
     [TestCase("""{ "name": "x", "axes": { "seed": [] } }""", "axes.seed: expected a non-empty list of values")]
     [TestCase("""{ "name": "x", "axes": { "seed": [1] }, "typo": 1 }""", "typo")]
     [TestCase("""{ "name": "x", "experiment": "missing.json", "axes": { "seed": [1] } }""", "missing.json' not found")]
