@@ -67,7 +67,9 @@ public static class CoinApp
 
     private static IHost BuildHost(CommandLine commandLine, IAnsiConsole console, Running.RunCancellation cancellation)
     {
-        var resume = commandLine.ResumeDirectory is { } dir ? Running.ResumedRun.Open(dir) : null;
+        var resume = commandLine.ResumeDirectory is { } dir ? Running.ResumedRun.Open(dir)
+            : commandLine.Evaluate is { } evaluate ? Running.ResumedRun.Open(evaluate.RunDirectory, toContinue: false)
+            : null;
         string? file = resume?.ExperimentFile ?? (commandLine.ExperimentFile is { } f ? Path.GetFullPath(f) : null);
         if (file is not null) JsonSyntax.Check(file);
         var builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ApplicationName = "coin" });

@@ -29,6 +29,9 @@ public sealed record CommandLine(
     public System.Text.Json.Nodes.JsonObject? InlineExperiment { get; init; }
     public Configuration.ExperimentSource? InlineSource { get; init; }
 
+    /// <summary>Options of <c>coin evaluate</c>.</summary>
+    public EvaluateOptions? Evaluate { get; init; }
+
     /// <summary>Options of <c>coin sweep</c>.</summary>
     public SweepOptions Sweep { get; init; } = new();
 
@@ -44,6 +47,9 @@ public sealed record CommandLine(
           coin report RUN_DIR...      write report.md, plots and accuracy-matrix.csv again from results.json
                                       and steps.csv
           coin run FILE --run-dir DIR run into exactly this (absent or empty) folder
+          coin evaluate RUN_DIR --stage STAGE --shard I/N | --merge N
+                                      score one evaluation stage again in N parts from the weights the run
+                                      kept (stages/STAGE.safetensors), then merge them and compare the scores
           coin sweep plan SWEEP       the numbered cells of a sweep file (base experiment × axes)
           coin sweep run SWEEP --cell I | --local N
                                       run cell I into SWEEP_DIR/<cell>/ (done: skipped; interrupted: resumed),
@@ -79,8 +85,9 @@ public sealed record CommandLine(
         if (args.Count == 0 || args[0] is "-h" or "--help" or "help") return new("help", null, [], []);
         if (args[0] == "--version") return new("version", null, [], []);
         string command = args[0];
-        if (command is not ("run" or "plugins" or "bench" or "compare" or "report" or "sweep"))
-            throw new CoinUserException($"unknown command '{command}'; accepted: run, sweep, plugins, report, compare, bench, --help, --version");
+        if (command is not ("run" or "plugins" or "bench" or "compare" or "report" or "sweep" or "evaluate"))
+            throw new CoinUserException($"unknown command '{command}'; accepted: run, sweep, evaluate, plugins, report, compare, bench, --help, --version");
+        if (command == "evaluate") return new(command, null, [], []) { Evaluate = EvaluateOptions.Parse(args) };
         if (command == "sweep") return new(command, null, [], []) { Sweep = SweepOptions.Parse(args) };
 
         string? file = null;
@@ -244,4 +251,43 @@ public sealed record SweepOptions
 
     private static int NonNegative(string option, string text)
         => int.TryParse(text, out int value) && value >= 0 ? value : throw new CoinUserException($"option {option} expects a non-negative integer, got '{text}'");
+}
+
+/// <summary><c>coin evaluate RUN_DIR --stage S --shard I/N</c> or <c>--merge N</c>.</summary>
+public sealed record EvaluateOptions(string RunDirectory, string Stage, int Shard, int Count, bool Merge)
+{
+    public static EvaluateOptions Parse(IReadOnlyList<string> args)
+    {
+        string? run = null, stage = null;
+        int shard = -1, count = 0;
+        bool merge = false;
+        for (int i = 1; i < args.Count; i++)
+        {
+            string arg = args[i];
+            string Next() => i + 1 < args.Count ? args[++i] : throw new CoinUserException($"option {arg} needs a value");
+            switch (arg)
+            {
+                case "--stage":
+                    stage = Next();
+                    break;
+                case "--shard":
+                    string text = Next();
+                    var parts = text.Split('/');
+                    if (parts.Length != 2 || !int.TryParse(parts[0], out shard) || !int.TryParse(parts[1], out count) || count < 1 || shard < 0 || shard >= count)
+                        throw new CoinUserException($"--shard expects I/N with 0 <= I < N (e.g. 0/4), got '{text}'");
+                    break;
+                case "--merge":
+                    if (!int.TryParse(Next(), out count) || count < 1) throw new CoinUserException("--merge expects the number of shards (e.g. 4)");
+                    merge = true;
+                    break;
+                default:
+                    if (arg.StartsWith('-') || run is not null) throw new CoinUserException($"coin evaluate: unexpected argument '{arg}'");
+                    run = arg;
+                    break;
+            }
+        }
+        if (run is null || stage is null || count == 0 || merge == (shard >= 0))
+            throw new CoinUserException("usage: coin evaluate RUN_DIR --stage STAGE (--shard I/N | --merge N); stages are the names in RUN_DIR/predictions/");
+        return new EvaluateOptions(Path.GetFullPath(run), stage, shard, count, merge);
+    }
 }

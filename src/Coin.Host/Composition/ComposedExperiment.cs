@@ -58,6 +58,10 @@ public sealed class ComposedExperiment : IDisposable
             Create<IEvaluator>(plan.Evaluator, context));
     }
 
+    /// <summary>Only the task stream and the evaluator: what scoring saved answers needs (no model is built).</summary>
+    public static (ITaskStreamSource Data, IEvaluator Evaluator) CreateScoring(CompositionPlan plan, ComponentContext context)
+        => (Create<ITaskStreamSource>(plan.Data, context), Create<IEvaluator>(plan.Evaluator, context));
+
     /// <summary>Applies the adapter: from here on the model's trainable groups are the adapter's.</summary>
     public void ApplyAdapter()
     {

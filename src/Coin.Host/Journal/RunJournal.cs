@@ -144,6 +144,20 @@ public sealed class RunJournal : IDisposable
 
     public void WritePredictions(string stage, IEnumerable<Prediction> predictions) => PredictionFile.Write(Directory, stage, predictions);
 
+    public const string StagesFolder = "stages";
+
+    /// <summary>The trainable weights an evaluation stage was scored with (<c>stages/&lt;stage&gt;.safetensors</c>): what
+    /// <c>coin evaluate --stage S --shard i/n</c> loads to score a stage again, in parts, elsewhere.</summary>
+    public void WriteStageWeights(string stage, MultimodalModel model)
+    {
+        string folder = Path.Combine(Directory, StagesFolder);
+        System.IO.Directory.CreateDirectory(folder);
+        string path = Path.Combine(folder, stage + ".safetensors");
+        string temporary = $"{path}.{Environment.ProcessId}.tmp";
+        ModelState.Save(model, temporary, trainableOnly: true);
+        File.Move(temporary, path, overwrite: true);
+    }
+
     /// <summary>A checkpoint at a step boundary: the step log made durable first, then weights, optimiser, components
     /// and the journal's state (step log length, results so far) swapped in as one folder.</summary>
     public void WriteCheckpoint(CheckpointPosition position, MultimodalModel model, OptimizerHelper? optimizer,

@@ -12,7 +12,8 @@ public sealed record ResumedRun(string Directory, string ExperimentFile, Experim
 {
     public const string ExperimentFileName = RunJournal.ExperimentFileName;
 
-    public static ResumedRun Open(string directory)
+    /// <param name="toContinue">False to read the run only (<c>coin evaluate</c>): a completed run is then fine.</param>
+    public static ResumedRun Open(string directory, bool toContinue = true)
     {
         string full = Path.GetFullPath(directory);
         if (!System.IO.Directory.Exists(full)) throw new CoinUserException($"--resume: run folder '{directory}' does not exist");
@@ -21,7 +22,7 @@ public sealed record ResumedRun(string Directory, string ExperimentFile, Experim
             throw new CoinUserException($"--resume: {experimentFile} is missing; is '{directory}' a run folder of coin run? " +
                                         "(a run killed before it wrote its experiment file has nothing to resume: start it again)");
         var results = File.Exists(Path.Combine(full, RunJournal.ResultsFileName)) ? RunJournal.ReadResults(full) : null;
-        if (results?.Status == "completed")
+        if (toContinue && results?.Status == "completed")
             throw new CoinUserException($"--resume: the run in '{directory}' has already completed (coin report {directory} writes its report and plots again)");
         if (results?.ExperimentSha256 is { } recorded && RunJournal.Sha256(experimentFile) != recorded)
             throw new CoinUserException($"--resume: {experimentFile} was changed after the run started ({Describe(results.Config, experimentFile)}); " +

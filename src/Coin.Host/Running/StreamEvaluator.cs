@@ -13,33 +13,44 @@ public sealed class StreamEvaluator(ComposedExperiment run, int batchSize, Gener
     public IReadOnlyList<TaskScore> EvaluateAll(IReadOnlyList<TaskInfo> tasks, Func<TaskInfo, IReadOnlyList<Sample>> testSamples, IProgressSink progress,
         List<Prediction>? saved = null)
     {
-        run.Model.SetTraining(false);
         var scores = new List<TaskScore>(tasks.Count);
         foreach (var task in tasks)
         {
-            var samples = testSamples(task);
-            var predictions = new List<Prediction>(samples.Count);
-            for (int start = 0; start < samples.Count; start += batchSize)
-            {
-                cancellation.ThrowIfCancellationRequested();
-                using var scope = NewDisposeScope();
-                var chunk = samples.Skip(start).Take(batchSize).ToList();
-                var outputs = TextGenerator.Generate(run.Model, chunk, generation);
-                predictions.AddRange(chunk.Zip(outputs, (sample, output) => new Prediction(sample, output)));
-                progress.Advance(chunk.Count, task.Name);
-            }
+            var predictions = Predict(task, testSamples(task), progress).Select(p => p.Prediction).ToList();
             scores.Add(Score(task, predictions));
             saved?.AddRange(predictions);
         }
         return scores;
     }
 
+    /// <summary>Answers for a task's test samples in batches of the configured size, each with its sample's index;
+    /// with <paramref name="batchSelected"/> only those batches (a shard: batch composition, and so every answer, is
+    /// the same as in a whole evaluation).</summary>
+    public List<(int Index, Prediction Prediction)> Predict(TaskInfo task, IReadOnlyList<Sample> samples, IProgressSink progress, Func<int, bool>? batchSelected = null)
+    {
+        run.Model.SetTraining(false);
+        var predictions = new List<(int, Prediction)>(samples.Count);
+        for (int start = 0, batch = 0; start < samples.Count; start += batchSize, batch++)
+        {
+            if (batchSelected?.Invoke(batch) == false) continue;
+            cancellation.ThrowIfCancellationRequested();
+            using var scope = NewDisposeScope();
+            var chunk = samples.Skip(start).Take(batchSize).ToList();
+            var outputs = TextGenerator.Generate(run.Model, chunk, generation);
+            predictions.AddRange(chunk.Zip(outputs, (sample, output) => new Prediction(sample, output)).Select((p, i) => (start + i, p)));
+            progress.Advance(chunk.Count, task.Name);
+        }
+        return predictions;
+    }
+
     /// <summary>The evaluator's score; its exception names the plugin (the run then fails, keeping its finished rows).</summary>
-    private TaskScore Score(TaskInfo task, List<Prediction> predictions)
+    public TaskScore Score(TaskInfo task, IReadOnlyList<Prediction> predictions) => Score(run.Evaluator, task, predictions);
+
+    public static TaskScore Score(IEvaluator evaluator, TaskInfo task, IReadOnlyList<Prediction> predictions)
     {
         try
         {
-            return run.Evaluator.Evaluate(task, predictions);
+            return evaluator.Evaluate(task, predictions);
         }
         catch (Exception e) when (e is not Abstractions.Plugins.CoinUserException and not OperationCanceledException and not OutOfMemoryException)
         {

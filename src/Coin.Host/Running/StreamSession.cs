@@ -123,7 +123,7 @@ internal sealed class StreamSession : IDisposable
         // A resumed run's base-model rows are in the step log already (before the checkpoint's length).
         IStepRecorder recorder = checkpoint is null ? journal.Steps : new StepLog();
         var baseStage = new BaseModelStage(config.Pretraining, recorder, experiment.ResolvePath, console, config.Seed, cancellation);
-        var info = baseStage.Prepare(Run.Model, Run.Data, BaseModelKey());
+        var info = baseStage.Prepare(Run.Model, Run.Data, BaseModelKey(config, plan));
         results.BaseModel ??= info;
         console.MarkupLineInterpolated($"base model: {DescribeBase(info)}");
     }
@@ -144,6 +144,7 @@ internal sealed class StreamSession : IDisposable
     public void EvaluateZeroShot()
     {
         if (!config.Evaluation.ZeroShot || checkpoint is not null) return;
+        journal.WriteStageWeights(PredictionFile.ZeroShotStage, Run.Model);
         var zeroShot = EvaluateStage("the zero-shot evaluation", "evaluate zero-shot", PredictionFile.ZeroShotStage);
         results.ZeroShot = zeroShot.Select(s => s.Accuracy).ToArray();
         results.Scores.AddRange(Tasks.Zip(zeroShot, (t, s) => new ScoreEntry("(zero-shot)", t.Name, s.Metric, s.Accuracy, s.Count)));
@@ -192,7 +193,9 @@ internal sealed class StreamSession : IDisposable
         var task = Tasks[trained.Index];
         Run.Continual.OnTaskEnd(trained.Context);
         var clock = Stopwatch.StartNew();
-        var scores = EvaluateStage($"the evaluation after '{task.Name}'", $"evaluate after {task.Name}", PredictionFile.AfterTaskStage(trained.Index, task.Name));
+        string stageName = PredictionFile.AfterTaskStage(trained.Index, task.Name);
+        journal.WriteStageWeights(stageName, Run.Model);
+        var scores = EvaluateStage($"the evaluation after '{task.Name}'", $"evaluate after {task.Name}", stageName);
         results.AccuracyMatrix.Add(scores.Select(s => s.Accuracy).ToArray());
         results.Metrics = ContinualMetrics.Compute(results.AccuracyMatrix, results.ZeroShot);
         results.Scores.AddRange(Tasks.Zip(scores, (t, s) => new ScoreEntry(task.Name, t.Name, s.Metric, s.Accuracy, s.Count)));
@@ -249,7 +252,7 @@ internal sealed class StreamSession : IDisposable
 
     /// <summary>Everything the base model depends on: its components with their options and plugin versions, the
     /// data source, the first stage's settings and the seed (not the adapter, which is applied afterwards).</summary>
-    private JsonNode BaseModelKey()
+    public static JsonNode BaseModelKey(ExperimentConfig config, CompositionPlan plan)
     {
         var resolved = ResolvedConfig.ToJson(config, plan);
         var stageSettings = resolved["pretraining"]!.DeepClone().AsObject();

@@ -1,0 +1,128 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Coin.Abstractions.Data;
+using Coin.Abstractions.Plugins;
+using Coin.Abstractions.Training;
+using Coin.Host.Checkpoints;
+using Coin.Host.Composition;
+using Coin.Host.Configuration;
+using Coin.Host.Journal;
+using Coin.Host.Results;
+using Spectre.Console;
+
+namespace Coin.Host.Running;
+
+/// <summary><c>coin evaluate RUN_DIR --stage S --shard i/n</c> and <c>--merge n</c>: one evaluation stage of a run
+/// scored again in n parts (the pattern MCITlib uses across GPUs), from the weights the run kept for that stage
+/// (<c>stages/S.safetensors</c>). Shard i answers the batches b with b mod n = i, so every batch holds the same samples
+/// as in the run's own evaluation and every answer is the same; the merge scores the answers with the run's evaluator
+/// and compares the scores with those results.json recorded.</summary>
+[Cli.HostService]
+public sealed class StageEvaluation(IAnsiConsole console)
+{
+    public static string ShardFile(string runDirectory, string stage, int shard, int count)
+        => Path.Combine(runDirectory, PredictionFile.Folder, $"{stage}.shard-{shard}-of-{count}.jsonl");
+
+    public void Shard(Experiment experiment, CompositionPlan plan, string runDirectory, string stage, int shard, int count, CancellationToken cancellation)
+    {
+        string weights = Path.Combine(runDirectory, RunJournal.StagesFolder, stage + ".safetensors");
+        if (!File.Exists(weights))
+            throw new CoinUserException($"{weights} is missing: the run kept no weights for stage '{stage}' (stages it kept: {Kept(runDirectory)})");
+        var config = experiment.Config;
+        var device = Runtime.TorchRuntime.SelectDevice(config.Device);
+        Runtime.TorchRuntime.ConfigureThreads(config.Threads);
+        TorchSharp.torch.manual_seed(config.Seed);
+        using var run = ComposedExperiment.Create(plan, Context(experiment, runDirectory, device), config.Training.PreparedCacheMiB * 1024L * 1024L);
+        // The same base model the run started from (the cache has it), then the adapter, then the stage's weights.
+        new BaseModelStage(config.Pretraining, new StepLog(), experiment.ResolvePath, console, config.Seed, cancellation).Prepare(run.Model, run.Data, StreamSession.BaseModelKey(config, plan));
+        run.ApplyAdapter();
+        ModelState.Load(run.Model, weights, complete: false);
+        var evaluation = config.Evaluation;
+        var evaluator = new StreamEvaluator(run, evaluation.BatchSize, new Modeling.GenerationSettings(
+            evaluation.MaxNewTokens, evaluation.Temperature, evaluation.TopP, evaluation.StopStrings, Seed: config.Seed), cancellation);
+        var text = new StringBuilder();
+        int answered = 0;
+        foreach (var task in run.Data.Tasks)
+            foreach (var (index, prediction) in evaluator.Predict(task, run.Data.LoadTest(task), new NullProgress(), batch => batch % count == shard))
+            {
+                text.Append(JsonSerializer.Serialize(new { task = task.Name, index, question_id = prediction.Sample.Id, prediction = prediction.Output })).Append('\n');
+                answered++;
+            }
+        string file = ShardFile(runDirectory, stage, shard, count);
+        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+        AtomicFile.WriteAllText(file, text.ToString());
+        console.MarkupLineInterpolated($"stage {stage}, shard {shard + 1} of {count}: {answered} answers → {file}");
+    }
+
+    /// <returns>0 when the merged scores equal the run's, 1 when they differ.</returns>
+    public int Merge(Experiment experiment, CompositionPlan plan, string runDirectory, string stage, int count)
+    {
+        var (data, evaluator) = ComposedExperiment.CreateScoring(plan, Context(experiment, runDirectory, TorchSharp.torch.CPU));
+        var answers = new Dictionary<(string Task, int Index), string>();
+        for (int shard = 0; shard < count; shard++)
+        {
+            string file = ShardFile(runDirectory, stage, shard, count);
+            if (!File.Exists(file)) throw new CoinUserException($"{file} is missing: run coin evaluate {runDirectory} --stage {stage} --shard {shard}/{count} first");
+            int line = 0;
+            foreach (string row in File.ReadLines(file))
+            {
+                line++;
+                try
+                {
+                    var json = JsonNode.Parse(row)!;
+                    answers[(json["task"]!.GetValue<string>(), json["index"]!.GetValue<int>())] = json["prediction"]!.GetValue<string>();
+                }
+                catch (Exception e) when (e is JsonException or NullReferenceException or InvalidOperationException)
+                {
+                    throw new CoinUserException($"{file}: line {line} is not a shard answer ({e.Message})");
+                }
+            }
+        }
+        var results = RunJournal.ReadResults(runDirectory);
+        string afterTask = StageTask(stage, results);
+        var merged = new List<Prediction>();
+        var table = new Table().AddColumns("task", "metric", "score (merged)", "score (run)");
+        bool equal = true;
+        foreach (var task in data.Tasks)
+        {
+            var samples = data.LoadTest(task);
+            var predictions = samples.Select((sample, i) => answers.TryGetValue((task.Name, i), out var output) ? new Prediction(sample, output)
+                : throw new CoinUserException($"stage {stage}: no shard answered sample {i} ('{sample.Id}') of task '{task.Name}'; were the shards made with --shard i/{count}?")).ToList();
+            var score = StreamEvaluator.Score(evaluator, task, predictions);
+            merged.AddRange(predictions);
+            var recorded = results.Scores.FirstOrDefault(s => s.AfterTask == afterTask && s.Task == task.Name);
+            equal &= recorded is not null && recorded.Accuracy == score.Accuracy;
+            table.AddRow(Markup.Escape(task.Name), Markup.Escape(score.Metric), $"{score.Accuracy:F2}", recorded is null ? "—" : $"{recorded.Accuracy:F2}");
+        }
+        PredictionFile.Write(runDirectory, $"{stage}.merged", merged);
+        console.Write(table);
+        if (equal) console.MarkupLineInterpolated($"the merged scores equal the run's ({count} shards)");
+        else console.MarkupLine("[red]the merged scores differ from the run's[/]");
+        return equal ? 0 : 1;
+    }
+
+    /// <summary>The results.json label of a stage: "(zero-shot)" or the task's name.</summary>
+    private static string StageTask(string stage, RunResults results)
+    {
+        if (stage == PredictionFile.ZeroShotStage) return "(zero-shot)";
+        for (int t = 0; t < results.Tasks.Count; t++)
+            if (PredictionFile.AfterTaskStage(t, results.Tasks[t]) == stage) return results.Tasks[t];
+        throw new CoinUserException($"stage '{stage}' is not one of this run's: {PredictionFile.ZeroShotStage}, {string.Join(", ", results.Tasks.Select((t, i) => PredictionFile.AfterTaskStage(i, t)))}");
+    }
+
+    private static string Kept(string runDirectory)
+    {
+        string folder = Path.Combine(runDirectory, RunJournal.StagesFolder);
+        return Directory.Exists(folder) ? string.Join(", ", Directory.GetFiles(folder, "*.safetensors").Select(Path.GetFileNameWithoutExtension).Order()) : "none";
+    }
+
+    private ComponentContext Context(Experiment experiment, string runDirectory, TorchSharp.torch.Device device) => new()
+    {
+        Device = device,
+        Seed = experiment.Config.Seed,
+        RunDirectory = runDirectory,
+        ResolvePath = experiment.ResolvePath,
+        Warn = message => console.MarkupLineInterpolated($"[yellow]warning:[/] {message}"),
+    };
+}

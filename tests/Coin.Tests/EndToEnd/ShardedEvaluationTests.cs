@@ -1,0 +1,46 @@
+using System.Text.Json.Nodes;
+using Coin.Tests.Support;
+
+namespace Coin.Tests.EndToEnd;
+
+/// <summary>An evaluation stage scored again in shards from the weights the run kept, then merged: the same answers
+/// and the same scores as the run's own evaluation.</summary>
+[Parallelizable(ParallelScope.Self)]
+public class ShardedEvaluationTests
+{
+    [Test]
+    public void Shards_merged_give_the_runs_answers_and_scores()
+    {
+        string directory = TestPaths.NewTemporaryDirectory("shards");
+        var run = CoinProcess.Run(directory, "run", CoinProcess.WriteQuickExperiment(directory, json =>
+        {
+            json["evaluation"]!["batchSize"] = 4; // 4 batches per task, spread over the shards
+            json["evaluation"]!["zeroShot"] = true;
+        }));
+        Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
+        string folder = Directory.GetDirectories(Path.Combine(directory, "runs")).Single();
+        Assert.That(Directory.GetFiles(Path.Combine(folder, "stages")).Select(Path.GetFileName).Order(),
+            Is.EqualTo(new[] { "after-01-color.safetensors", "after-02-position.safetensors", "zero-shot.safetensors" }));
+
+        foreach (string stage in new[] { "after-01-color", "zero-shot" })
+        {
+            for (int shard = 0; shard < 3; shard++)
+            {
+                var part = CoinProcess.Run(directory, "evaluate", folder, "--stage", stage, "--shard", $"{shard}/3");
+                Assert.That(part.ExitCode, Is.EqualTo(0), part.ToString());
+            }
+            var merged = CoinProcess.Run(directory, "evaluate", folder, "--stage", stage, "--merge", "3");
+            Assert.That(merged.ExitCode, Is.EqualTo(0), merged.ToString());
+            Assert.That(merged.Output, Does.Contain("the merged scores equal the run's (3 shards)"));
+            string Answers(string file) => string.Join("\n", File.ReadLines(Path.Combine(folder, "predictions", file)).Select(l => JsonNode.Parse(l)!["prediction"]!.GetValue<string>()));
+            Assert.That(Answers($"{stage}.merged.jsonl"), Is.EqualTo(Answers($"{stage}.jsonl")));
+        }
+
+        var missing = CoinProcess.Run(directory, "evaluate", folder, "--stage", "after-01-color", "--merge", "4");
+        Assert.That(missing.ExitCode, Is.EqualTo(2));
+        Assert.That(missing.Error, Does.Contain("after-01-color.shard-0-of-4.jsonl is missing"));
+        var unknown = CoinProcess.Run(directory, "evaluate", folder, "--stage", "after-09-weather", "--shard", "0/2");
+        Assert.That(unknown.ExitCode, Is.EqualTo(2));
+        Assert.That(unknown.Error, Does.Contain("no weights for stage 'after-09-weather'").And.Contain("after-01-color, after-02-position, zero-shot"));
+    }
+}
