@@ -35,7 +35,7 @@ public sealed class ExperimentRunner(IAnsiConsole console)
         StreamSession session;
         try
         {
-            run = ComposedExperiment.Create(plan, Context(experiment, device, journal.Directory), config.Training.PreparedCacheMiB * 1024L * 1024L);
+            run = ComposedExperiment.Create(plan, ComponentContextFor(experiment, device, journal.Directory, console), config.Training.PreparedCacheMiB * 1024L * 1024L);
             session = new StreamSession(console, experiment, plan, run, journal, cancellation,
                 journal.ResultsAtCheckpoint() ?? StreamSession.NewResults(experiment, plan, device, threads, run.Data.Tasks, journal.ExperimentSha256));
             Preflight.BeforeBaseStage(experiment.Source, plan, run, device, session.TrainsBaseModel);
@@ -83,7 +83,8 @@ public sealed class ExperimentRunner(IAnsiConsole console)
         return json.ToJsonString(ResolvedConfig.Json);
     }
 
-    private ComponentContext Context(Experiment experiment, Device device, string runDirectory) => new()
+    /// <summary>What every component's factory gets for a run in <paramref name="runDirectory"/>.</summary>
+    public static ComponentContext ComponentContextFor(Experiment experiment, Device device, string runDirectory, IAnsiConsole console) => new()
     {
         Device = device,
         Seed = experiment.Config.Seed,

@@ -33,14 +33,12 @@ public sealed class StageEvaluation(IAnsiConsole console)
         var device = Runtime.TorchRuntime.SelectDevice(config.Device);
         Runtime.TorchRuntime.ConfigureThreads(config.Threads);
         TorchSharp.torch.manual_seed(config.Seed);
-        using var run = ComposedExperiment.Create(plan, Context(experiment, runDirectory, device), config.Training.PreparedCacheMiB * 1024L * 1024L);
+        using var run = ComposedExperiment.Create(plan, ExperimentRunner.ComponentContextFor(experiment, device, runDirectory, console), config.Training.PreparedCacheMiB * 1024L * 1024L);
         // The same base model the run started from (the cache has it), then the adapter, then the stage's weights.
         new BaseModelStage(config.Pretraining, new StepLog(), experiment.ResolvePath, console, config.Seed, cancellation).Prepare(run.Model, run.Data, StreamSession.BaseModelKey(config, plan));
         run.ApplyAdapter();
         ModelState.Load(run.Model, weights, complete: false);
-        var evaluation = config.Evaluation;
-        var evaluator = new StreamEvaluator(run, evaluation.BatchSize, new Modeling.GenerationSettings(
-            evaluation.MaxNewTokens, evaluation.Temperature, evaluation.TopP, evaluation.StopStrings, Seed: config.Seed), cancellation);
+        var evaluator = StreamEvaluator.For(run, config.Evaluation, config.Seed, cancellation);
         var text = new StringBuilder();
         int answered = 0;
         foreach (var task in run.Data.Tasks)
@@ -58,7 +56,7 @@ public sealed class StageEvaluation(IAnsiConsole console)
     /// <returns>0 when the merged scores equal the run's, 1 when they differ.</returns>
     public int Merge(Experiment experiment, CompositionPlan plan, string runDirectory, string stage, int count)
     {
-        var (data, evaluator) = ComposedExperiment.CreateScoring(plan, Context(experiment, runDirectory, TorchSharp.torch.CPU));
+        var (data, evaluator) = ComposedExperiment.CreateScoring(plan, ExperimentRunner.ComponentContextFor(experiment, TorchSharp.torch.CPU, runDirectory, console));
         var answers = new Dictionary<(string Task, int Index), string>();
         for (int shard = 0; shard < count; shard++)
         {
@@ -117,12 +115,4 @@ public sealed class StageEvaluation(IAnsiConsole console)
         return Directory.Exists(folder) ? string.Join(", ", Directory.GetFiles(folder, "*.safetensors").Select(Path.GetFileNameWithoutExtension).Order()) : "none";
     }
 
-    private ComponentContext Context(Experiment experiment, string runDirectory, TorchSharp.torch.Device device) => new()
-    {
-        Device = device,
-        Seed = experiment.Config.Seed,
-        RunDirectory = runDirectory,
-        ResolvePath = experiment.ResolvePath,
-        Warn = message => console.MarkupLineInterpolated($"[yellow]warning:[/] {message}"),
-    };
 }

@@ -9,6 +9,11 @@ namespace Coin.Host.Running;
 /// <summary>Generates answers for every test sample of every task and scores them: one row of the accuracy matrix.</summary>
 public sealed class StreamEvaluator(ComposedExperiment run, int batchSize, GenerationSettings generation, CancellationToken cancellation = default)
 {
+    /// <summary>The evaluator an experiment's <c>evaluation</c> section describes.</summary>
+    public static StreamEvaluator For(ComposedExperiment run, Configuration.EvaluationConfig evaluation, int seed, CancellationToken cancellation = default)
+        => new(run, evaluation.BatchSize, new GenerationSettings(evaluation.MaxNewTokens, evaluation.Temperature, evaluation.TopP, evaluation.StopStrings, Seed: seed),
+            cancellation);
+
     /// <param name="saved">Receives every task's predictions, when given (the run writes them to its prediction files).</param>
     public IReadOnlyList<TaskScore> EvaluateAll(IReadOnlyList<TaskInfo> tasks, Func<TaskInfo, IReadOnlyList<Sample>> testSamples, IProgressSink progress,
         List<Prediction>? saved = null)

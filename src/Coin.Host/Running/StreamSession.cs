@@ -136,9 +136,7 @@ internal sealed class StreamSession : IDisposable
             foreach (double multiple in component.Plugin.Capabilities.Select(CapabilityCheck.ExtraMemoryMultiple).Where(m => m > 0))
                 console.MarkupLineInterpolated($"  {component.KeyPath} '{component.Plugin.Name}' keeps {multiple:G}x the trainable parameters in float32: {multiple * trainable * 4 / 1048576.0:F1} MiB");
         trainer = TaskTrainer.For(Run, config.Training, journal.Steps, config.Seed, cancellation);
-        var evaluation = config.Evaluation;
-        evaluator = new StreamEvaluator(Run, evaluation.BatchSize, new Modeling.GenerationSettings(
-            evaluation.MaxNewTokens, evaluation.Temperature, evaluation.TopP, evaluation.StopStrings, Seed: config.Seed), cancellation);
+        evaluator = StreamEvaluator.For(Run, config.Evaluation, config.Seed, cancellation);
     }
 
     public void EvaluateZeroShot()

@@ -15,14 +15,10 @@ public class InterruptTests
         string directory = TestPaths.NewTemporaryDirectory("interrupt");
         string experiment = CoinProcess.WriteQuickExperiment(directory, json =>
             json["data"]!["options"]!["trainPerTask"] = 4000);
-        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string arg in new[] { Path.Combine(TestPaths.HostDirectory, "coin.dll"), "run", experiment }) start.ArgumentList.Add(arg);
-        start.Environment["COIN_THREADS"] = "1";
-        using var process = Process.Start(start)!;
+        using var process = CoinProcess.Start(directory, "run", experiment);
         var training = new TaskCompletionSource();
         process.OutputDataReceived += (_, e) => { if (e.Data?.Contains("train color:") == true) training.TrySetResult(); };
         process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
         Assert.That(training.Task.Wait(TimeSpan.FromMinutes(2)), "training started");
 
         using (var kill = Process.Start("kill", ["-INT", process.Id.ToString()])) kill.WaitForExit();

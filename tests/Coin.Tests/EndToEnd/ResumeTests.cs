@@ -32,13 +32,9 @@ public class ResumeTests
 
         string killed = TestPaths.NewTemporaryDirectory("resume-killed");
         string experiment = Experiment(killed, continual);
-        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = killed, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string arg in new[] { Path.Combine(TestPaths.HostDirectory, "coin.dll"), "run", experiment }) start.ArgumentList.Add(arg);
-        start.Environment["COIN_THREADS"] = "1";
-        using (var process = Process.Start(start)!)
+        using (var process = CoinProcess.Start(killed, "run", experiment))
         {
             process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
             var clock = Stopwatch.StartNew();
             while (!MidSecondTask(killed) && !process.HasExited && clock.Elapsed < TimeSpan.FromMinutes(3)) Thread.Sleep(10);
             Assert.That(process.HasExited, Is.False, "the run was still going when it was to be killed");

@@ -17,13 +17,8 @@ public class RunJournalTests
 
     private static Process Start(string directory, params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(TestPaths.HostDirectory, "coin.dll"));
-        foreach (string arg in args) start.ArgumentList.Add(arg);
-        start.Environment["COIN_THREADS"] = "1";
-        var process = Process.Start(start)!;
+        var process = CoinProcess.Start(directory, args);
         process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
         return process;
     }
 

@@ -39,6 +39,19 @@ public static class CoinProcess
         return new Result(process.ExitCode, output.Result, error.Result);
     }
 
+    /// <summary>Starts the host in the background (one thread), its output read asynchronously: for tests that signal
+    /// or kill it while it runs.</summary>
+    public static Process Start(string workingDirectory, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(TestPaths.HostDirectory, "coin.dll"));
+        foreach (string arg in args) start.ArgumentList.Add(arg);
+        start.Environment["COIN_THREADS"] = "1";
+        var process = Process.Start(start)!;
+        process.BeginErrorReadLine();
+        return process;
+    }
+
     /// <summary>A small, fast experiment: two shapes tasks, a few steps each. <paramref name="customize"/> may
     /// change the JSON before it is written.</summary>
     public static string WriteQuickExperiment(string directory, Action<JsonObject>? customize = null)
