@@ -63,6 +63,12 @@ public static class CoinApp
             Console.Error.WriteLine("error: " + e.Message);
             return UserError;
         }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A defect: say so with its stack trace, exit 1 (not an unhandled crash, which skips every cleanup).
+            Console.Error.WriteLine($"internal error (a defect of coin or a plugin; please report it): {e}");
+            return InternalError;
+        }
     }
 
     private static IHost BuildHost(CommandLine commandLine, IAnsiConsole console, Running.RunCancellation cancellation)

@@ -24,7 +24,7 @@ internal static class MiniCoinTasks
         new("ScienceQA", "image", "option-letter", ScienceQa),
         new("TextVQA", "image", "vqa-soft", TextVqa),
         new("ImageNet", "image", "substring", ImageNet),
-        new("GQA", "image", "exact-match", Gqa),
+        new("GQA", "image", "exact-match-gqa", Gqa),
         new("VizWiz", "image", "exact-match", VizWiz),
         new("Grounding", "image", "grounding-iou", Grounding),
         new("VQAv2", "image", "exact-match", VqaV2),

@@ -13,8 +13,8 @@ public sealed class CoinEvaluatorOptions
     public string Mode { get; set; } = "coin-compatible";
 
     /// <summary>The metric for every task; empty uses each task's own (its stream suggests CoIN's metric).</summary>
-    [RegularExpression("^(|option-letter|vqa-soft|substring|exact-match|exact-match-ocr|grounding-iou)$",
-        ErrorMessage = "expected option-letter, vqa-soft, substring, exact-match, exact-match-ocr or grounding-iou")]
+    [RegularExpression("^(|option-letter|vqa-soft|substring|exact-match|exact-match-gqa|exact-match-ocr|grounding-iou)$",
+        ErrorMessage = "expected option-letter, vqa-soft, substring, exact-match, exact-match-gqa, exact-match-ocr or grounding-iou")]
     public string Metric { get; set; } = "";
 }
 
@@ -22,7 +22,7 @@ public sealed class CoinEvaluatorOptions
 /// <c>choices</c> (number of options), <c>answers</c> (JSON list, TextVQA's ten), <c>answer_bbox</c>.</summary>
 public sealed class CoinEvaluator(CoinEvaluatorOptions options) : IEvaluator
 {
-    public static readonly string[] Metrics = ["option-letter", "vqa-soft", "substring", "exact-match", "exact-match-ocr", "grounding-iou"];
+    public static readonly string[] Metrics = ["option-letter", "vqa-soft", "substring", "exact-match", "exact-match-gqa", "exact-match-ocr", "grounding-iou"];
 
     private readonly ScoringMode mode = options.Mode == "clean" ? ScoringMode.Clean : ScoringMode.CoinCompatible;
 
@@ -47,6 +47,7 @@ public sealed class CoinEvaluator(CoinEvaluatorOptions options) : IEvaluator
             "vqa-soft" => CoinMetrics.VqaSoftAccuracy(output, JsonSerializer.Deserialize<List<string>>(Reference(sample, "answers"))!, mode),
             "substring" => CoinMetrics.BidirectionalSubstring(output, sample.Answer, mode),
             "exact-match-ocr" => CoinMetrics.ExactMatch(output, sample.Answer, mode, ocrVqa: true),
+            "exact-match-gqa" => CoinMetrics.ExactMatchGqa(output, sample.Answer, mode),
             "grounding-iou" => CoinMetrics.Grounding(output, sample.References?.GetValueOrDefault("answer_bbox") ?? sample.Answer, mode),
             _ => CoinMetrics.ExactMatch(output, sample.Answer, mode),
         };
@@ -57,7 +58,7 @@ public sealed class CoinEvaluator(CoinEvaluatorOptions options) : IEvaluator
            ?? throw new CoinUserException($"sample '{sample.Id}' of task '{sample.Task}' lacks the reference '{key}' its metric needs");
 }
 
-[CoinPlugin(PluginKind.Evaluator, "coin", "0.1.0", "CoIN's per-task metrics (option letter, TextVQA soft accuracy, substring, exact match, grounding IoU)")]
+[CoinPlugin(PluginKind.Evaluator, "coin", "0.2.0", "CoIN's per-task metrics (option letter, TextVQA soft accuracy, substring, exact match, grounding IoU)")]
 public sealed class CoinEvaluatorPlugin : PluginFactory<IEvaluator, CoinEvaluatorOptions>
 {
     protected override IEvaluator Create(CoinEvaluatorOptions options, ComponentContext context) => new CoinEvaluator(options);

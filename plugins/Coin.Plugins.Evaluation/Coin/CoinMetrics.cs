@@ -91,6 +91,15 @@ public static partial class CoinMetrics
         }
     }
 
+    /// <summary>GQA: CoIN's GQA script strips trailing periods and lower-cases both sides before comparing, so "Yes." is
+    /// right (no trimming of spaces). Clean: as <see cref="ExactMatch"/>.</summary>
+    public static double ExactMatchGqa(string prediction, string answer, ScoringMode mode)
+    {
+        if (mode != ScoringMode.CoinCompatible) return ExactMatch(prediction, answer, mode);
+        static string Normalise(string text) => text.TrimEnd('.').ToLowerInvariant();
+        return Normalise(prediction) == Normalise(answer) ? 1 : 0;
+    }
+
     /// <summary>Grounding (eval_grounding.py): IoU of predicted and reference boxes [x1, y1, x2, y2] above 0.5.
     /// Quirk kept in CoinCompatible: after one leading space and the brackets are removed, the script drops the first
     /// and last character of the text before splitting on commas, so "[0.12, 0.34, 0.56, 0.78]" reads as

@@ -75,13 +75,16 @@ public sealed class JudgeEvaluator(JudgeOptions options, string cachePath, Actio
                $"[Assistant]\n{prediction.Output}\n\n[End of Assistant]\n\n[System]\n{(grounding ? GroundingRule : Rule)}\n\n";
     }
 
-    /// <summary>CoIN's parsing: a number up to 10, or "x/10"; anything else is 0.</summary>
+    /// <summary>CoIN's parsing: a number up to 10, or "x/10"; otherwise, without a "/", the first digit 1–9 in the
+    /// text ("Score: 7" is 7, and — CoIN's quirk — "Score: 10" is 1); anything else is 0.</summary>
     public static double ParseRating(string text)
     {
         text = text.Trim();
         if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double score)) return score <= 10 ? score : 0;
-        if (text.Contains('/') && double.TryParse(text.Split('/')[0], NumberStyles.None, CultureInfo.InvariantCulture, out score)) return score <= 10 ? score : 0;
-        return 0;
+        if (text.Contains('/'))
+            return double.TryParse(text.Split('/')[0], NumberStyles.None, CultureInfo.InvariantCulture, out score) && score <= 10 ? score : 0;
+        int digit = text.IndexOfAny(['1', '2', '3', '4', '5', '6', '7', '8', '9']);
+        return digit >= 0 ? text[digit] - '0' : 0;
     }
 
     private string Ask(string user)

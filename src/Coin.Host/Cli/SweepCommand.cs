@@ -61,7 +61,10 @@ public sealed class SweepCommand(CommandLine commandLine, IAnsiConsole console, 
                 console.MarkupLineInterpolated($"cell {cell.Index} ({cell.Describe()}): {state.Status.ToString().ToLowerInvariant()}, resuming");
                 return CoinApp.Run(new CommandLine("run", null, [], []) { ResumeDirectory = cell.Directory }, console);
         }
-        // Killed while claiming its folder (only a stale lock there): start afresh.
+        // Killed while claiming its folder (at most an unheld lock there): start afresh — unless a live process is
+        // claiming it this very moment.
+        if (Journal.OwnerLock.IsHeld(Path.Combine(cell.Directory, Journal.RunJournal.LockFileName), out var owner))
+            throw new CoinUserException($"cell {cell.Index} is being started by {owner?.ToString() ?? "another process"} ({cell.Directory})");
         if (Directory.Exists(cell.Directory)) Directory.Delete(cell.Directory, recursive: true);
         string baseDirectory = sweep.Experiment is { } file ? Path.GetDirectoryName(Path.GetFullPath(file, sweep.Folder))! : sweep.Folder;
         console.MarkupLineInterpolated($"cell {cell.Index} ({cell.Describe()}): starting in {cell.Directory}");
@@ -91,7 +94,9 @@ public sealed class SweepCommand(CommandLine commandLine, IAnsiConsole console, 
     {
         Directory.CreateDirectory(Path.Combine(sweep.Directory, "logs"));
         string self = Environment.ProcessPath!;
-        string coin = Path.GetFileNameWithoutExtension(self) == "dotnet" ? $"'{self}' '{Path.Combine(AppContext.BaseDirectory, "coin.dll")}'" : $"'{self}'";
+        string coin = Path.GetFileNameWithoutExtension(self) == "dotnet"
+            ? $"{SchedulerFiles.Quote(self)} {SchedulerFiles.Quote(Path.Combine(AppContext.BaseDirectory, "coin.dll"))}"
+            : SchedulerFiles.Quote(self);
         Console.Out.Write(target == "slurm"
             ? SchedulerFiles.Slurm(sweep, cells, coin)
             : SchedulerFiles.Kubernetes(sweep, cells, Path.GetRelativePath(Directory.GetCurrentDirectory(), sweep.Path)));

@@ -20,8 +20,8 @@ namespace Coin.Host.Journal;
 /// folder back to the checkpoint — the step log cut to its length, the results restored from its copy — so a kill
 /// at any instant resumes with no hole, no duplicate row and no task evaluated twice. A folder with no checkpoint
 /// yet (killed in the base-model stage or the zero-shot evaluation) restarts from the beginning in the same folder.
-/// The folder is claimed with an exclusively created lock file that names the owning process; it is released at
-/// the end, and taken over from a process that no longer exists.
+/// The folder is claimed with a kernel-held lock on <c>run.lock</c> (<see cref="OwnerLock"/>): held while a process runs
+/// the folder, released when it ends however it ends.
 /// </remarks>
 public sealed class RunJournal : IDisposable
 {
@@ -31,9 +31,11 @@ public sealed class RunJournal : IDisposable
     public const string ReportFileName = "report.md";
 
     private readonly OwnerLock ownerLock;
+    private readonly bool namedByTime;
 
-    private RunJournal(string directory, OwnerLock ownerLock, StepLogFile steps, RunCheckpoint.Loaded? checkpoint)
+    private RunJournal(string directory, OwnerLock ownerLock, StepLogFile steps, RunCheckpoint.Loaded? checkpoint, bool namedByTime = false)
     {
+        this.namedByTime = namedByTime;
         Directory = directory;
         this.ownerLock = ownerLock;
         Steps = steps;
@@ -55,7 +57,7 @@ public sealed class RunJournal : IDisposable
 
     /// <summary>Claims a new folder <c>{output}/{name}-{UTC time}</c> (with a suffix when another process took that
     /// name in the same second) and writes the experiment into it.</summary>
-    public static RunJournal Create(string output, string name, string experimentJson)
+    public static RunJournal Create(string output, string name, string experimentJson, Configuration.ExperimentSource origin)
     {
         string stamp = DateTime.UtcNow.ToString("yyyyMMdd-HHmmss");
         for (int attempt = 1; attempt < 10_000; attempt++)
@@ -72,21 +74,21 @@ public sealed class RunJournal : IDisposable
             }
             // Two processes may both have created (or found) the empty folder: the lock file decides, and the loser
             // moves on. A folder that has anything besides our lock belongs to a run that got there first.
-            if (OwnerLock.TryCreate(Path.Combine(path, LockFileName), out _) is not { } claimed) continue;
-            if (System.IO.Directory.EnumerateFileSystemEntries(path).Any(e => Path.GetFileName(e) != LockFileName))
+            if (OwnerLock.TryAcquire(Path.Combine(path, LockFileName), out _) is not { } claimed) continue;
+            if (!OnlyLock(path))
             {
                 claimed.Dispose();
                 continue;
             }
-            AtomicFile.WriteAllText(Path.Combine(path, ExperimentFileName), experimentJson);
-            return new RunJournal(path, claimed, StepLogFile.Open(path, 0), null);
+            WriteStart(path, experimentJson, origin);
+            return new RunJournal(path, claimed, StepLogFile.Open(path, 0), null, namedByTime: true);
         }
         throw new CoinUserException($"output: no free run folder name for '{name}-{stamp}' in '{output}'");
     }
 
     /// <summary>Claims exactly <paramref name="directory"/> for a new run (a sweep cell's folder): it must be absent
     /// or empty, and no other process may hold it.</summary>
-    public static RunJournal CreateAt(string directory, string experimentJson)
+    public static RunJournal CreateAt(string directory, string experimentJson, Configuration.ExperimentSource origin)
     {
         try
         {
@@ -96,23 +98,50 @@ public sealed class RunJournal : IDisposable
         {
             throw new CoinUserException($"--run-dir: cannot create run folder '{directory}': {e.Message}");
         }
-        var claimed = OwnerLock.TryCreate(Path.Combine(directory, LockFileName), out var holder)
-                      ?? throw new CoinUserException($"--run-dir: '{directory}' is claimed by {holder} ({Path.Combine(directory, LockFileName)})");
-        if (System.IO.Directory.EnumerateFileSystemEntries(directory).Any(e => Path.GetFileName(e) != LockFileName))
+        var claimed = OwnerLock.TryAcquire(Path.Combine(directory, LockFileName), out var holder)
+                      ?? throw new CoinUserException($"--run-dir: '{directory}' is claimed by {holder?.ToString() ?? "another process"} ({Path.Combine(directory, LockFileName)})");
+        if (!OnlyLock(directory))
         {
             claimed.Dispose();
             throw new CoinUserException($"--run-dir: '{directory}' already holds a run; continue it with coin run --resume {directory}");
         }
-        AtomicFile.WriteAllText(Path.Combine(directory, ExperimentFileName), experimentJson);
+        WriteStart(directory, experimentJson, origin);
         return new RunJournal(directory, claimed, StepLogFile.Open(directory, 0), null);
     }
+
+    public const string OriginFileName = "origin.json";
+
+    /// <summary>The experiment, and where it came from (what its relative paths resolve against): a run killed before
+    /// its first results.json still resumes with the right paths.</summary>
+    private static void WriteStart(string directory, string experimentJson, Configuration.ExperimentSource origin)
+    {
+        AtomicFile.WriteAllText(Path.Combine(directory, OriginFileName), JsonSerializer.Serialize(origin, ResolvedConfig.Json));
+        AtomicFile.WriteAllText(Path.Combine(directory, ExperimentFileName), experimentJson);
+    }
+
+    /// <summary>The origin a run folder recorded; null for folders written before it was recorded.</summary>
+    public static Configuration.ExperimentSource? ReadOrigin(string directory)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<Configuration.ExperimentSource>(File.ReadAllText(Path.Combine(directory, OriginFileName)), ResolvedConfig.Json);
+        }
+        catch (Exception e) when (e is IOException or JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>True when the folder holds nothing but a lock (and its owner description): free to claim.</summary>
+    private static bool OnlyLock(string directory)
+        => System.IO.Directory.EnumerateFileSystemEntries(directory).Select(Path.GetFileName).All(n => n is LockFileName or LockFileName + ".owner");
 
     /// <summary>Opens a run folder to continue it, rolled back to its last checkpoint (see the remarks).</summary>
     public static RunJournal Open(string directory)
     {
         var taken = OwnerLock.TryAcquire(Path.Combine(directory, LockFileName), out var holder)
-                    ?? throw new CoinUserException($"--resume: '{directory}' is being run by {holder} ({Path.Combine(directory, LockFileName)}); " +
-                                                   "wait for it, or delete the lock file if that process is gone");
+                    ?? throw new CoinUserException($"--resume: '{directory}' is being run by {holder?.ToString() ?? "another process"} " +
+                                                   $"(it holds {Path.Combine(directory, LockFileName)}); wait for it to end");
         try
         {
             var checkpoint = RunCheckpoint.Read(directory);
@@ -203,8 +232,9 @@ public sealed class RunJournal : IDisposable
         Steps.Dispose();
         System.IO.Directory.Delete(Directory, recursive: true);
         ownerLock.Dispose();
+        // The output folder too, if this run created it and left it empty (not a folder someone named with --run-dir).
         string? output = Path.GetDirectoryName(Directory);
-        if (output is not null && !System.IO.Directory.EnumerateFileSystemEntries(output).Any()) System.IO.Directory.Delete(output);
+        if (namedByTime && output is not null && !System.IO.Directory.EnumerateFileSystemEntries(output).Any()) System.IO.Directory.Delete(output);
     }
 
     public static string Sha256(string path) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));

@@ -1,7 +1,8 @@
 namespace Coin.Host.Results;
 
 /// <summary>Continual-learning metrics from the accuracy matrix A[t][i] (percent on task i after training task t).</summary>
-/// <param name="FinalAverageAccuracy">ACC: mean of the last row over all tasks.</param>
+/// <param name="FinalAverageAccuracy">ACC: mean of the last row over the tasks trained so far (all of them once the
+/// stream is done; during a partial run, tasks not yet trained do not count, as CoIN reports it after each task).</param>
 /// <param name="MeanAverageAccuracy">MAA: mean over stages t of the mean of A[t][0..t] (tasks seen so far).</param>
 /// <param name="BackwardTransfer">BWT: mean over i &lt; T of A[T][i] − A[i][i]; negative means forgetting.</param>
 /// <param name="Forgetting">Mean over i &lt; T of (max over t &lt; T of A[t][i]) − A[T][i].</param>
@@ -25,7 +26,7 @@ public sealed record ContinualMetrics(
             throw new ArgumentException($"{stages} stages need at least {stages} task columns per row", nameof(matrix));
         int last = stages - 1;
         var final = matrix[last];
-        double acc = final.Average();
+        double acc = final.Take(stages).Average();
         double maa = Enumerable.Range(0, stages).Select(t => matrix[t].Take(t + 1).Average()).Average();
         double plasticity = Enumerable.Range(0, stages).Select(i => matrix[i][i]).Average();
         var earlier = Enumerable.Range(0, last).ToList();

@@ -20,8 +20,9 @@ public sealed record BaseModelInfo(string Origin, string? CacheFolder, int Sampl
 /// <summary>LLaVA's first stage before the stream: every parameter of encoder, connector and backbone trained on the
 /// source's image–caption data, before the adapter is applied. The result is cached under a key that covers
 /// everything it depends on (model, data, stage settings, seed, plugin versions). Runs that share an uncached base
-/// model train it once: the first takes a lock file beside the cache folder, the others wait for it (a lock left by a
-/// process that died is taken over).</summary>
+/// model train it once: the first locks <c>&lt;key&gt;.lock</c> beside the cache folder, the others wait for it (the
+/// kernel releases the lock of a process that dies). The cache keeps the first stage's step rows too, and a run that
+/// loads the base model logs them again, so its steps.csv is the same whether it trained the base model or found it.</summary>
 public sealed class BaseModelStage(PretrainingConfig config, IStepRecorder log, Func<string, string> resolvePath, IAnsiConsole console, int seed,
     CancellationToken cancellation = default)
 {
@@ -46,7 +47,7 @@ public sealed class BaseModelStage(PretrainingConfig config, IStepRecorder log, 
             {
                 if (owner is not null)
                     return File.Exists(Path.Combine(folder, InfoFile)) ? Load(model, folder) : Train(model, source, folder, keyMaterial);
-                if (!told) console.MarkupLineInterpolated($"base model: waiting for {holder}, which is training it into {folder}");
+                if (!told) console.MarkupLineInterpolated($"base model: waiting for {holder?.ToString() ?? "another process"}, which is training it into {folder}");
                 told = true;
             }
             cancellation.WaitHandle.WaitOne(LockPoll);
@@ -54,7 +55,7 @@ public sealed class BaseModelStage(PretrainingConfig config, IStepRecorder log, 
         }
     }
 
-    private static BaseModelInfo Load(MultimodalModel model, string folder)
+    private BaseModelInfo Load(MultimodalModel model, string folder)
     {
         string infoFile = Path.Combine(folder, InfoFile);
         BaseModelInfo cached;
@@ -67,6 +68,8 @@ public sealed class BaseModelStage(PretrainingConfig config, IStepRecorder log, 
             throw new Abstractions.Plugins.CoinUserException($"{infoFile}: the cached base model's description is not readable ({e.Message}); delete '{folder}' to train it again");
         }
         ModelState.Load(model, Path.Combine(folder, WeightsFile), complete: true);
+        foreach (var (task, step, name, value) in Journal.StepLogFile.Read(Path.Combine(folder, Journal.StepLogFile.FileName)).Rows)
+            log.Add(task, step, name, value);
         return cached with { Origin = "cache", CacheFolder = folder };
     }
 
@@ -82,23 +85,35 @@ public sealed class BaseModelStage(PretrainingConfig config, IStepRecorder log, 
         model.TrainableGroups = groups;
         var training = config.AsTraining();
         var task = new TaskInfo("pretrain", -1, samples.SelectMany(s => s.Inputs.Select(i => i.Modality)).Distinct().ToList(), "exact-match");
-        var trainer = new TaskTrainer(model, null, null, training, log, seed, cancellation);
+        var rows = new StepLog();
+        var trainer = new TaskTrainer(model, null, null, training, new BothRecorders(log, rows), seed, cancellation);
         var summary = ConsoleProgress.Run(console, "pretrain base model", TaskTrainer.StepsFor(samples.Count, training), "steps",
             sink => trainer.Train(task, samples, unchecked(seed * 31 - 1), sink));
         model.TrainableGroups = previous;
 
         var info = new BaseModelInfo("trained", folder, samples.Count, summary.Steps, summary.FirstLoss, summary.FinalLoss, summary.Seconds);
-        if (folder is not null) Store(model, folder, info, keyMaterial);
+        if (folder is not null) Store(model, folder, info, keyMaterial, rows);
         return info;
     }
 
     /// <summary>Weights and description into a staging folder, then one rename: a folder with base.json is complete.</summary>
-    private static void Store(MultimodalModel model, string folder, BaseModelInfo info, JsonNode keyMaterial)
+    private sealed class BothRecorders(IStepRecorder first, IStepRecorder second) : IStepRecorder
+    {
+        public void Add(string task, long step, string name, double value)
+        {
+            first.Add(task, step, name, value);
+            second.Add(task, step, name, value);
+        }
+    }
+
+    private static void Store(MultimodalModel model, string folder, BaseModelInfo info, JsonNode keyMaterial, StepLog rows)
     {
         string staging = folder + $".partial-{Environment.ProcessId}";
         if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
         Directory.CreateDirectory(staging);
         ModelState.Save(model, Path.Combine(staging, WeightsFile));
+        using (var steps = Journal.StepLogFile.Open(staging, 0))
+            foreach (var (task, step, name, value) in rows.Rows) steps.Add(task, step, name, value);
         var json = JsonSerializer.SerializeToNode(info with { Origin = "trained", CacheFolder = null }, ResolvedConfig.Json)!.AsObject();
         json["key"] = keyMaterial.DeepClone();
         File.WriteAllText(Path.Combine(staging, InfoFile), json.ToJsonString(ResolvedConfig.Json));

@@ -29,8 +29,8 @@ public sealed class ExperimentRunner(IAnsiConsole console)
         // A new run's folder is claimed before its components are created (they are told where it is) and removed
         // again if they cannot be created or the combination is refused: a failed start leaves nothing behind.
         using var journal = resumed is not null ? RunJournal.Open(resumed.Directory)
-            : runDirectory is not null ? RunJournal.CreateAt(runDirectory, ExperimentFile(experiment, plan, pluginDirectories))
-            : RunJournal.Create(output, config.Name, ExperimentFile(experiment, plan, pluginDirectories));
+            : runDirectory is not null ? RunJournal.CreateAt(runDirectory, ExperimentFile(experiment, plan, pluginDirectories), Origin(experiment))
+            : RunJournal.Create(output, config.Name, ExperimentFile(experiment, plan, pluginDirectories), Origin(experiment));
         ComposedExperiment? run = null;
         StreamSession session;
         try
@@ -55,6 +55,8 @@ public sealed class ExperimentRunner(IAnsiConsole console)
             session.Record(() =>
             {
                 session.PrepareBaseModel();
+                // The adapter's random initialisation must not depend on whether the base model was trained or loaded.
+                manual_seed(unchecked(config.Seed * 1_000_003L + 17));
                 session.Run.ApplyAdapter();
                 Preflight.AfterAdapter(experiment.Source, plan, session.Run, device);
                 session.DescribeTrainable();
@@ -82,6 +84,8 @@ public sealed class ExperimentRunner(IAnsiConsole console)
         };
         return json.ToJsonString(ResolvedConfig.Json);
     }
+
+    private static ExperimentSource Origin(Experiment experiment) => new(experiment.Source, experiment.BaseDirectory);
 
     /// <summary>What every component's factory gets for a run in <paramref name="runDirectory"/>.</summary>
     public static ComponentContext ComponentContextFor(Experiment experiment, Device device, string runDirectory, IAnsiConsole console) => new()

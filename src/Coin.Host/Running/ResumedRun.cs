@@ -27,9 +27,10 @@ public sealed record ResumedRun(string Directory, string ExperimentFile, Experim
         if (results?.ExperimentSha256 is { } recorded && RunJournal.Sha256(experimentFile) != recorded)
             throw new CoinUserException($"--resume: {experimentFile} was changed after the run started ({Describe(results.Config, experimentFile)}); " +
                                         "a resumed run keeps the configuration it started with: restore the file, or start a new run with the changed experiment");
-        var source = results is null
+        var origin = results is null ? RunJournal.ReadOrigin(full) : new ExperimentSource(results.Source, results.BaseDirectory);
+        var source = origin is null
             ? new ExperimentSource($"{experimentFile} (resumed)", full)
-            : new ExperimentSource($"{results.Source} (resumed)", results.BaseDirectory);
+            : new ExperimentSource($"{origin.Name} (resumed)", origin.BaseDirectory);
         return new ResumedRun(full, experimentFile, source, results);
     }
 

@@ -4,8 +4,8 @@ namespace Coin.Host.Running;
 
 /// <summary>SIGINT (Ctrl+C) and SIGTERM (what Slurm and Kubernetes send before they kill a job) cancel a token that
 /// the trainer and the evaluator check between steps, so the run saves a checkpoint at a step boundary and exits with
-/// 130 or 143. A second signal is left to the runtime's default and ends the process at once; checkpoints are
-/// written through renames, so the last complete one survives that too.</summary>
+/// 130 or 143. A second Ctrl+C is left to the runtime's default and ends the process at once (checkpoints are
+/// written through renames, so the last complete one survives that too); further SIGTERMs are ignored.</summary>
 public sealed class RunCancellation : IDisposable
 {
     public const int InterruptedExitCode = 130;
@@ -41,8 +41,12 @@ public sealed class RunCancellation : IDisposable
 
     private void Handle(PosixSignalContext context)
     {
-        if (signal is not null) return; // the second signal: default handling ends the process now
+        // A second Ctrl+C ends the process now (default handling). A repeated SIGTERM is ignored: schedulers and process
+        // pools send it to every process of a job, and often twice (the job's script forwards it too), and the
+        // checkpoint it asked for must not be cut short.
+        if (signal is not null && context.Signal == PosixSignal.SIGINT) return;
         context.Cancel = true;
+        if (signal is not null) return;
         Request(context.Signal == PosixSignal.SIGTERM ? "SIGTERM" : "SIGINT");
     }
 

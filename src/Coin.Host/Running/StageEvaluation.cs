@@ -36,6 +36,7 @@ public sealed class StageEvaluation(IAnsiConsole console)
         using var run = ComposedExperiment.Create(plan, ExperimentRunner.ComponentContextFor(experiment, device, runDirectory, console), config.Training.PreparedCacheMiB * 1024L * 1024L);
         // The same base model the run started from (the cache has it), then the adapter, then the stage's weights.
         new BaseModelStage(config.Pretraining, new StepLog(), experiment.ResolvePath, console, config.Seed, cancellation).Prepare(run.Model, run.Data, StreamSession.BaseModelKey(config, plan));
+        TorchSharp.torch.manual_seed(unchecked(config.Seed * 1_000_003L + 17));
         run.ApplyAdapter();
         ModelState.Load(run.Model, weights, complete: false);
         var evaluator = StreamEvaluator.For(run, config.Evaluation, config.Seed, cancellation);
@@ -57,6 +58,19 @@ public sealed class StageEvaluation(IAnsiConsole console)
     public int Merge(Experiment experiment, CompositionPlan plan, string runDirectory, string stage, int count)
     {
         var (data, evaluator) = ComposedExperiment.CreateScoring(plan, ExperimentRunner.ComponentContextFor(experiment, TorchSharp.torch.CPU, runDirectory, console));
+        try
+        {
+            return Merge(data, evaluator, runDirectory, stage, count);
+        }
+        finally
+        {
+            (evaluator as IDisposable)?.Dispose();
+            (data as IDisposable)?.Dispose();
+        }
+    }
+
+    private int Merge(ITaskStreamSource data, IEvaluator evaluator, string runDirectory, string stage, int count)
+    {
         var answers = new Dictionary<(string Task, int Index), string>();
         for (int shard = 0; shard < count; shard++)
         {

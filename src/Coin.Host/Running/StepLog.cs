@@ -10,6 +10,8 @@ public sealed class StepLog : IStepRecorder
 
     public int Count => rows.Count;
 
+    public IEnumerable<(string Task, long Step, string Name, double Value)> Rows => rows;
+
     public IEnumerable<(string Task, long Step, double Value)> Series(string name)
         => rows.Where(r => r.Name == name).Select(r => (r.Task, r.Step, r.Value));
 

@@ -101,6 +101,12 @@ internal sealed class StreamSession : IDisposable
             End("failed: " + message);
             throw new CoinUserException(message, e);
         }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A defect (ours or a plugin's): the run is marked failed with it before the host reports it.
+            End($"failed: {e.GetType().Name} during {stage}: {e.Message}");
+            throw;
+        }
     }
 
     private void End(string status)

@@ -5,7 +5,7 @@ namespace Coin.Host.Sweeps;
 
 public enum CellStatus { Missing, Running, Interrupted, Failed, Done }
 
-/// <summary>Where a cell stands, read from its run folder: no folder yet (missing), completed (done), held by a live
+/// <summary>Where a cell stands, read from its run folder: no folder yet (missing), completed (done), locked by a live
 /// process (running), stopped by a signal or a kill (interrupted: the next <c>sweep run</c> resumes it), or failed with
 /// its error.</summary>
 public sealed record CellState(SweepCell Cell, CellStatus Status, string? Detail)
@@ -26,8 +26,8 @@ public sealed record CellState(SweepCell Cell, CellStatus Status, string? Detail
         }
         if (status == "completed") return new(cell, CellStatus.Done, null);
         if (status?.StartsWith("failed", StringComparison.Ordinal) == true) return new(cell, CellStatus.Failed, status["failed: ".Length..]);
-        if (OwnerLock.Holder(Path.Combine(cell.Directory, RunJournal.LockFileName)) is { } owner && OwnerLock.IsAlive(owner))
-            return new(cell, CellStatus.Running, owner.ToString());
+        if (OwnerLock.IsHeld(Path.Combine(cell.Directory, RunJournal.LockFileName), out var owner))
+            return new(cell, CellStatus.Running, owner?.ToString() ?? "another process");
         return new(cell, CellStatus.Interrupted, status);
     }
 }

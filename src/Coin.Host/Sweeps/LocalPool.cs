@@ -16,20 +16,25 @@ public static class LocalPool
         string logs = Path.Combine(sweep.Directory, "logs");
         Directory.CreateDirectory(logs);
         console.MarkupLineInterpolated($"sweep {sweep.Name}: {pending.Count} cells to run, {parallel} at a time, {threads} threads each; logs in {logs}");
-        var running = new List<(SweepCell Cell, Process Process, Stopwatch Clock)>();
+        var running = new List<(SweepCell Cell, Process Process, StreamWriter Log, Stopwatch Clock)>();
         var clock = Stopwatch.StartNew();
         int finished = 0, failed = 0;
+        bool terminated = false;
         var queue = new Queue<SweepCell>(pending);
         while (queue.Count > 0 || running.Count > 0)
         {
             while (running.Count < parallel && queue.Count > 0 && !cancellation.IsCancellationRequested)
             {
                 var cell = queue.Dequeue();
-                running.Add((cell, Start(sweep, cell, threads, Path.Combine(logs, $"{cell.Name}.log")), Stopwatch.StartNew()));
+                var log = new StreamWriter(Path.Combine(logs, $"{cell.Name}.log"), append: true) { AutoFlush = true };
+                running.Add((cell, Start(sweep, cell, threads, log), log, Stopwatch.StartNew()));
             }
             if (cancellation.IsCancellationRequested)
             {
-                foreach (var (_, process, _) in running) Terminate(process);
+                // Once each: a repeated SIGTERM would be ignored anyway, but one is what a cell needs to checkpoint.
+                if (queue.Count > 0 || !terminated)
+                    foreach (var (_, process, _, _) in running) Terminate(process);
+                terminated = true;
                 queue.Clear();
             }
             var done = running.FirstOrDefault(r => r.Process.HasExited);
@@ -39,6 +44,8 @@ public static class LocalPool
                 continue;
             }
             running.Remove(done);
+            done.Process.WaitForExit(); // the last lines of its output reach the log before it is closed
+            done.Log.Dispose();
             finished++;
             var state = CellState.Of(done.Cell);
             if (state.Status != CellStatus.Done) failed++;
@@ -54,7 +61,7 @@ public static class LocalPool
         return failed == 0 ? 0 : 1;
     }
 
-    private static Process Start(SweepFile sweep, SweepCell cell, int threads, string log)
+    private static Process Start(SweepFile sweep, SweepCell cell, int threads, StreamWriter log)
     {
         var start = new ProcessStartInfo { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         string self = Environment.ProcessPath!;
@@ -63,21 +70,13 @@ public static class LocalPool
         foreach (string arg in new[] { "sweep", "run", sweep.Path, "--cell", cell.Index.ToString() }) start.ArgumentList.Add(arg);
         start.Environment["COIN_THREADS"] = threads.ToString();
         var process = Process.Start(start)!;
-        var writer = new StreamWriter(log, append: true) { AutoFlush = true };
-        object gate = new();
         void Write(string? line)
         {
             if (line is null) return;
-            lock (gate) writer.WriteLine(line);
+            lock (log) log.WriteLine(line);
         }
         process.OutputDataReceived += (_, e) => Write(e.Data);
         process.ErrorDataReceived += (_, e) => Write(e.Data);
-        process.EnableRaisingEvents = true;
-        process.Exited += (_, _) =>
-        {
-            process.WaitForExit();
-            lock (gate) writer.Dispose();
-        };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return process;

@@ -40,8 +40,10 @@ public static class SchedulerFiles
             cell=$!
             trap 'kill -TERM "$cell" 2> /dev/null' TERM
             wait "$cell"; status=$?
-            # wait returns early when the trap fires: wait again for coin to finish its checkpoint.
+            # wait returns early when the trap fires: wait again for coin to finish its checkpoint, then ask once more
+            # for its own exit status (127: the last wait had collected it already).
             while kill -0 "$cell" 2> /dev/null; do wait "$cell"; status=$?; done
+            wait "$cell" 2> /dev/null; last=$?; [ "$last" -ne 127 ] && status=$last
             if [ "$status" -eq 143 ]; then
               echo "cell $SLURM_ARRAY_TASK_ID preempted: requeueing ${"{"}SLURM_ARRAY_JOB_ID{"}"}_$SLURM_ARRAY_TASK_ID"
               scontrol requeue "${"{"}SLURM_ARRAY_JOB_ID{"}"}_$SLURM_ARRAY_TASK_ID"
@@ -77,11 +79,18 @@ public static class SchedulerFiles
                 // A pod evicted by preemption (it checkpoints on SIGTERM) does not count as a failure.
                 ["podFailurePolicy"] = new JsonObject
                 {
-                    ["rules"] = new JsonArray(new JsonObject
-                    {
-                        ["action"] = "Ignore",
-                        ["onPodConditions"] = new JsonArray(new JsonObject { ["type"] = "DisruptionTarget" }),
-                    }),
+                    ["rules"] = new JsonArray(
+                        new JsonObject
+                        {
+                            ["action"] = "Ignore",
+                            ["onPodConditions"] = new JsonArray(new JsonObject { ["type"] = "DisruptionTarget" }),
+                        },
+                        // Exit 2 is a user error (configuration, data): retrying cannot help.
+                        new JsonObject
+                        {
+                            ["action"] = "FailIndex",
+                            ["onExitCodes"] = new JsonObject { ["containerName"] = "coin", ["operator"] = "In", ["values"] = new JsonArray(2) },
+                        }),
                 },
                 ["template"] = new JsonObject
                 {
@@ -117,9 +126,10 @@ public static class SchedulerFiles
         return job.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
     }
 
-    /// <summary>Slurm's 8G is Kubernetes' 8Gi.</summary>
+    /// <summary>Slurm's 8G is Kubernetes' 8Gi, and a bare number is megabytes to Slurm (bytes to Kubernetes).</summary>
     private static string KubernetesMemory(string memory)
-        => memory.Length > 1 && char.IsDigit(memory[^2]) && memory[^1] is 'K' or 'M' or 'G' or 'T' ? memory + "i" : memory;
+        => memory.All(char.IsDigit) ? memory + "Mi"
+            : memory.Length > 1 && char.IsDigit(memory[^2]) && memory[^1] is 'K' or 'M' or 'G' or 'T' ? memory + "i" : memory;
 
     private static string KubernetesName(string name)
     {
@@ -127,5 +137,5 @@ public static class SchedulerFiles
         return safe.Length > 63 ? safe[..63].TrimEnd('-') : safe;
     }
 
-    private static string Quote(string text) => "'" + text.Replace("'", "'\\''") + "'";
+    public static string Quote(string text) => "'" + text.Replace("'", "'\\''") + "'";
 }

@@ -80,8 +80,12 @@ public sealed record SweepFile
             else if (values is not JsonArray { Count: > 0 })
                 errors.Add($"axes.{key}: expected a non-empty list of values, or an object of named settings");
         }
-        if (sweep.Experiment is { } experiment && !File.Exists(System.IO.Path.GetFullPath(experiment, sweep.Folder)))
-            errors.Add($"experiment: '{System.IO.Path.GetFullPath(experiment, sweep.Folder)}' not found");
+        if (sweep.Experiment is { } experiment)
+        {
+            string file = System.IO.Path.GetFullPath(experiment, sweep.Folder);
+            if (!File.Exists(file)) errors.Add($"experiment: '{file}' not found");
+            else Configuration.JsonSyntax.Check(file); // names the line of a malformed base experiment, or a key given twice
+        }
         if (errors.Count > 0) throw new CoinUserException($"{path}: {string.Join("; ", errors)}");
         return sweep;
     }

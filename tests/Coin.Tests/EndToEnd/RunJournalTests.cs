@@ -47,7 +47,7 @@ public class RunJournalTests
         }
         string run = Runs(stopped).Single();
         Assert.That(Results(run).GetProperty("status").GetString(), Is.EqualTo("interrupted"));
-        Assert.That(File.Exists(Path.Combine(run, "run.lock")), Is.False, "the lock is released");
+        Assert.That(Coin.Host.Journal.OwnerLock.IsHeld(Path.Combine(run, "run.lock"), out _), Is.False, "the lock is released");
 
         var resumed = CoinProcess.Run(stopped, "run", "--resume", run);
         Assert.That(resumed.ExitCode, Is.EqualTo(0), resumed.ToString());
@@ -105,7 +105,12 @@ public class RunJournalTests
         }
         var origins = Runs(directory).Select(r => Results(r).GetProperty("baseModel").GetProperty("origin").GetString()).Order().ToList();
         Assert.That(origins, Is.EqualTo(new[] { "cache", "cache", "trained" }));
-        Assert.That(Directory.GetFiles(Path.Combine(directory, "data", "base-models"), "*.lock"), Is.Empty, "the cache lock is released");
+        Assert.That(Directory.GetFiles(Path.Combine(directory, "data", "base-models"), "*.lock").Where(l => Coin.Host.Journal.OwnerLock.IsHeld(l, out _)), Is.Empty,
+            "the cache lock is released");
+        // Every run's step log holds the first stage's rows, whether it trained the base model or loaded it.
+        var pretrainRows = Runs(directory).Select(r => File.ReadLines(Path.Combine(r, "steps.csv")).Count(l => l.StartsWith("pretrain,"))).Distinct().ToList();
+        Assert.That(pretrainRows, Has.Count.EqualTo(1));
+        Assert.That(pretrainRows[0], Is.GreaterThan(0));
     }
 
     [Test]
@@ -118,12 +123,12 @@ public class RunJournalTests
         string expectedMatrix = File.ReadAllText(Path.Combine(run, "accuracy-matrix.csv"));
         string expectedSteps = File.ReadAllText(Path.Combine(run, "steps.csv"));
 
-        // What a kill during the zero-shot evaluation leaves: no checkpoint, results still "running", a stale lock.
+        // What a kill during the zero-shot evaluation leaves: no checkpoint, results still "running", the owner's description.
         Directory.Delete(Path.Combine(run, "checkpoint"), recursive: true);
         var results = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "results.json")))!.AsObject();
         results["status"] = "running";
         File.WriteAllText(Path.Combine(run, "results.json"), results.ToJsonString());
-        File.WriteAllText(Path.Combine(run, "run.lock"), $$"""{"Host":"{{Environment.MachineName}}","Pid":999999,"ProcessStartUtc":"2026-01-01T00:00:00Z"}""");
+        File.WriteAllText(Path.Combine(run, "run.lock.owner"), $$"""{"Host":"{{Environment.MachineName}}","Pid":999999,"ProcessStartUtc":"2026-01-01T00:00:00Z"}""");
         foreach (string plot in Directory.GetFiles(run, "*.png")) File.Delete(plot);
 
         string experimentFile = Path.Combine(run, "experiment.json");

@@ -42,13 +42,13 @@ public class SweepRunTests
         Assert.That(first.Output, Does.Contain("[4/4]"));
         string matrix = File.ReadAllText(Path.Combine(Cell(directory, "local", 1), "accuracy-matrix.csv"));
 
-        // Cell 0 lost, cell 1 killed before it finished (no checkpoint of its end, results "running", lock left).
+        // Cell 0 lost, cell 1 killed before it finished (results "running", its owner's description left behind).
         Directory.Delete(Cell(directory, "local", 0), recursive: true);
         string killed = Cell(directory, "local", 1);
         var results = JsonNode.Parse(File.ReadAllText(Path.Combine(killed, "results.json")))!.AsObject();
         results["status"] = "running";
         File.WriteAllText(Path.Combine(killed, "results.json"), results.ToJsonString());
-        File.WriteAllText(Path.Combine(killed, "run.lock"), $$"""{"Host":"{{Environment.MachineName}}","Pid":999999,"ProcessStartUtc":"2026-01-01T00:00:00Z"}""");
+        File.WriteAllText(Path.Combine(killed, "run.lock.owner"), $$"""{"Host":"{{Environment.MachineName}}","Pid":999999,"ProcessStartUtc":"2026-01-01T00:00:00Z"}""");
 
         var status = CoinProcess.Run(directory, "sweep", "status", sweep);
         Assert.That(status.Output, Does.Contain("1 missing, 0 running, 1 interrupted, 0 failed, 2 done"), status.ToString());

@@ -60,6 +60,13 @@ public class CoinMetricsTests
     public void ExactMatch(string prediction, string answer, ScoringMode mode, bool ocr, double expected)
         => Assert.That(CoinMetrics.ExactMatch(prediction, answer, mode, ocr), Is.EqualTo(expected));
 
+    [TestCase("Yes.", "yes", CoinCompatible, 1)]   // CoIN's GQA script: trailing periods stripped, lower-cased
+    [TestCase("red..", "Red", CoinCompatible, 1)]
+    [TestCase(" yes", "yes", CoinCompatible, 0)]   // still no trimming of spaces
+    [TestCase(" Yes. ", "yes", Clean, 1)]
+    public void GqaExactMatch(string prediction, string answer, ScoringMode mode, double expected)
+        => Assert.That(CoinMetrics.ExactMatchGqa(prediction, answer, mode), Is.EqualTo(expected));
+
     [TestCase("[0.12, 0.10, 0.52, 0.55]", "[0.12, 0.10, 0.52, 0.55]", CoinCompatible, 1)] // y2 read as 0.5: IoU 0.16/0.18
     [TestCase("[0.1, 0.1, 0.5, 0.5]", "[0.1, 0.1, 0.5, 0.5]", CoinCompatible, 0)]          // quirk: y2 read as "0." = 0
     [TestCase("[0.1, 0.1, 0.5, 0.5]", "[0.1, 0.1, 0.5, 0.5]", Clean, 1)]

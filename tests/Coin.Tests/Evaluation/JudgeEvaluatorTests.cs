@@ -75,7 +75,10 @@ public class JudgeEvaluatorTests
     [TestCase(" 9.5 ", 9.5)]
     [TestCase("8/10", 8)]
     [TestCase("11", 0)]
-    [TestCase("Score: 7", 0)]
+    [TestCase("Score: 7", 7)]
+    [TestCase("Score: 10", 1)]
+    [TestCase("Rating: 0", 0)]
+    [TestCase("no idea", 0)]
     public void RatingsParseAsCoinParsesThem(string text, double expected)
         => Assert.That(JudgeEvaluator.ParseRating(text), Is.EqualTo(expected));
 }

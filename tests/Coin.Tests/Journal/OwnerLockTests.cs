@@ -1,45 +1,42 @@
 using System.Diagnostics;
-using System.Text.Json;
+using Coin.Host.Configuration;
 using Coin.Host.Journal;
 using Coin.Tests.Support;
 
 namespace Coin.Tests.Journal;
 
-/// <summary>The lock file that claims a run folder or a base-model cache entry.</summary>
+/// <summary>The kernel-held lock that claims a run folder or a base-model cache entry.</summary>
 public class OwnerLockTests
 {
     [Test]
-    public void Only_one_of_two_creators_gets_the_lock_and_the_other_learns_who_has_it()
+    public void Only_one_holder_at_a_time_and_the_other_learns_who_has_it()
     {
         string path = Path.Combine(TestPaths.NewTemporaryDirectory("lock"), "run.lock");
-        using var first = OwnerLock.TryCreate(path, out _);
+        using var first = OwnerLock.TryAcquire(path, out _);
         Assert.That(first, Is.Not.Null);
-        Assert.That(OwnerLock.TryCreate(path, out var holder), Is.Null);
-        Assert.That(holder!.Pid, Is.EqualTo(Environment.ProcessId));
-        Assert.That(OwnerLock.TryAcquire(path, out _), Is.Null, "a live owner is respected");
-        first!.Dispose();
-        Assert.That(File.Exists(path), Is.False, "released");
-    }
-
-    [Test]
-    public void A_lock_left_by_a_dead_process_is_taken_over()
-    {
-        string path = Path.Combine(TestPaths.NewTemporaryDirectory("lock"), "run.lock");
-        using var exited = Process.Start(new ProcessStartInfo("true"))!;
-        exited.WaitForExit();
-        File.WriteAllText(path, JsonSerializer.Serialize(new OwnerLock.Owner(Environment.MachineName, exited.Id, DateTime.UtcNow.AddMinutes(-1))));
-        using var taken = OwnerLock.TryAcquire(path, out _);
-        Assert.That(taken, Is.Not.Null);
-        Assert.That(File.ReadAllText(path), Does.Contain($"\"Pid\":{Environment.ProcessId}"));
-    }
-
-    [Test]
-    public void A_lock_from_another_host_is_respected()
-    {
-        string path = Path.Combine(TestPaths.NewTemporaryDirectory("lock"), "run.lock");
-        File.WriteAllText(path, JsonSerializer.Serialize(new OwnerLock.Owner("some-other-node", 1, DateTime.UtcNow)));
         Assert.That(OwnerLock.TryAcquire(path, out var holder), Is.Null);
-        Assert.That(holder!.ToString(), Is.EqualTo("process 1 on some-other-node"));
+        Assert.That(holder!.Pid, Is.EqualTo(Environment.ProcessId));
+        Assert.That(OwnerLock.IsHeld(path, out _), Is.True);
+        first!.Dispose();
+        Assert.That(OwnerLock.IsHeld(path, out _), Is.False, "released");
+        using var second = OwnerLock.TryAcquire(path, out _);
+        Assert.That(second, Is.Not.Null);
+    }
+
+    [Test]
+    public void A_lock_held_by_a_process_that_is_killed_is_free_at_once()
+    {
+        string path = Path.Combine(TestPaths.NewTemporaryDirectory("lock"), "run.lock");
+        // util-linux flock(1) takes the same kernel lock (flock(2)) that .NET takes for FileShare.None; --close keeps it
+        // in flock itself, not in the sleep it starts.
+        using var holder = Process.Start(new ProcessStartInfo("flock", ["--close", "-x", path, "sleep", "60"]))!;
+        var clock = Stopwatch.StartNew();
+        while (!OwnerLock.IsHeld(path, out _) && clock.Elapsed < TimeSpan.FromSeconds(10)) Thread.Sleep(20);
+        Assert.That(OwnerLock.TryAcquire(path, out _), Is.Null, "held while the other process lives");
+        holder.Kill(entireProcessTree: true);
+        holder.WaitForExit();
+        using var taken = OwnerLock.TryAcquire(path, out _);
+        Assert.That(taken, Is.Not.Null, "no stale lock: the kernel released it with the process");
     }
 
     [Test]
@@ -47,7 +44,7 @@ public class OwnerLockTests
     {
         string output = TestPaths.NewTemporaryDirectory("claims");
         var journals = new RunJournal[8];
-        Parallel.For(0, journals.Length, i => journals[i] = RunJournal.Create(output, "same", "{}"));
+        Parallel.For(0, journals.Length, i => journals[i] = RunJournal.Create(output, "same", "{}", new ExperimentSource("test", output)));
         try
         {
             Assert.That(journals.Select(j => j.Directory).Distinct().Count(), Is.EqualTo(journals.Length));

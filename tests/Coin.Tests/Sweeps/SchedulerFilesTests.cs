@@ -35,7 +35,9 @@ public class SchedulerFilesTests
         Assert.That(job.Metadata.NamespaceProperty, Is.EqualTo("ml"));
         Assert.That(job.Spec.CompletionMode, Is.EqualTo("Indexed"));
         Assert.That((job.Spec.Completions, job.Spec.Parallelism, job.Spec.BackoffLimitPerIndex), Is.EqualTo((3, 2, 3)));
-        Assert.That(job.Spec.PodFailurePolicy.Rules.Single().Action, Is.EqualTo("Ignore"), "preemption does not count as a failure");
+        Assert.That(job.Spec.PodFailurePolicy.Rules.Select(r => r.Action), Is.EqualTo(new[] { "Ignore", "FailIndex" }),
+            "preemption does not count as a failure; a user error (exit 2) is not retried");
+        Assert.That(job.Spec.PodFailurePolicy.Rules[1].OnExitCodes.Values, Is.EqualTo(new[] { 2 }));
         var container = job.Spec.Template.Spec.Containers.Single();
         Assert.That(container.Command, Is.EqualTo(new[] { "coin", "sweep", "run", "experiments/sweep.json", "--cell", "$(CELL)" }));
         Assert.That(container.Env.Single(e => e.Name == "CELL").ValueFrom.FieldRef.FieldPath, Is.EqualTo("metadata.annotations['batch.kubernetes.io/job-completion-index']"));
