@@ -74,4 +74,26 @@ public class SamplePluginTests
         Assert.That(results.GetProperty("components").EnumerateArray().Single(c => c.GetProperty("key").GetString() == "evaluation.evaluator")
             .GetProperty("folder").GetString(), Does.StartWith(plugins));
     }
+
+    [Test]
+    public void A_run_with_plugins_from_the_command_line_records_them_and_resumes_with_them()
+    {
+        string directory = TestPaths.NewTemporaryDirectory("sample");
+        // The plugin's own build output, not a folder of plugin folders: accepted as one plugin folder.
+        string pluginFolder = Path.Combine(DropIn(directory), "Coin.Samples.ContainsEvaluator");
+        string experiment = CoinProcess.WriteQuickExperiment(directory, json => json["evaluation"]!["evaluator"] = JsonNode.Parse("""{ "type": "contains" }"""));
+        var result = CoinProcess.Run(directory, "run", experiment, "--plugins", pluginFolder);
+        Assert.That(result.ExitCode, Is.EqualTo(0), result.ToString());
+        string folder = Directory.GetDirectories(Path.Combine(directory, "runs")).Single();
+        var recorded = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "experiment.json")))!["plugins"]!["directories"]!.AsArray();
+        Assert.That(recorded.Select(d => d!.GetValue<string>()), Is.EqualTo(new[] { pluginFolder }));
+
+        // Resumed as if it had been stopped before its report: it finds the plugin again without --plugins.
+        var results = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "results.json")))!.AsObject();
+        results["status"] = "interrupted";
+        File.WriteAllText(Path.Combine(folder, "results.json"), results.ToJsonString());
+        var resumed = CoinProcess.Run(directory, "run", "--resume", folder);
+        Assert.That(resumed.ExitCode, Is.EqualTo(0), resumed.ToString());
+        Assert.That(resumed.Output, Does.Contain("resuming after the last task"));
+    }
 }
