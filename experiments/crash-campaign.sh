@@ -35,14 +35,17 @@ for trial in $(seq 1 "$trials"); do
   kill -KILL "$pid" 2> /dev/null || true
   wait "$pid" 2> /dev/null || true
   during=$(tail -n 1 "$log" | cut -c 1-70)
-  folder=$(ls -d "$output"/*/ 2> /dev/null | head -n 1 || true)
+  # A run folder is resumable once it holds its experiment.json (a kill while it was being claimed leaves at most an
+  # empty folder with its lock, which --resume rightly refuses: there is nothing to resume).
+  file=$(ls "$output"/*/experiment.json 2> /dev/null | head -n 1 || true)
   attempts=0
-  if [ -z "$folder" ]; then
-    # Killed before the run folder existed: nothing to resume, so the user starts it again.
+  if [ -z "$file" ]; then
+    # Killed before the run had started: the user starts it again.
     "${coin[@]}" run "$experiment" --output "$output" >> "$log" 2>&1
-    folder=$(ls -d "$output"/*/ | head -n 1)
+    file=$(ls "$output"/*/experiment.json | head -n 1)
     attempts=1
   fi
+  folder=${file%/experiment.json}
   while ! grep -q '"status": "completed"' "$folder/results.json" 2> /dev/null && [ "$attempts" -lt 3 ]; do
     "${coin[@]}" run --resume "$folder" >> "$log" 2>&1 || true
     attempts=$(( attempts + 1 ))
