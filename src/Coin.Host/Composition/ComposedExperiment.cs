@@ -62,6 +62,10 @@ public sealed class ComposedExperiment : IDisposable
     public static (ITaskStreamSource Data, IEvaluator Evaluator) CreateScoring(CompositionPlan plan, ComponentContext context)
         => (Create<ITaskStreamSource>(plan.Data, context), Create<IEvaluator>(plan.Evaluator, context));
 
+    /// <summary>The seed torch's generator is set to right before <see cref="ApplyAdapter"/> in a run, so that the
+    /// adapter's random initialisation does not depend on whether the base model was trained or loaded.</summary>
+    public static long AdapterSeed(int seed) => unchecked(seed * 1_000_003L + 17);
+
     /// <summary>Applies the adapter: from here on the model's trainable groups are the adapter's.</summary>
     public void ApplyAdapter()
     {

@@ -55,8 +55,7 @@ public sealed class ExperimentRunner(IAnsiConsole console)
             session.Record(() =>
             {
                 session.PrepareBaseModel();
-                // The adapter's random initialisation must not depend on whether the base model was trained or loaded.
-                manual_seed(unchecked(config.Seed * 1_000_003L + 17));
+                manual_seed(ComposedExperiment.AdapterSeed(config.Seed));
                 session.Run.ApplyAdapter();
                 Preflight.AfterAdapter(experiment.Source, plan, session.Run, device);
                 session.DescribeTrainable();

@@ -36,7 +36,7 @@ public sealed class StageEvaluation(IAnsiConsole console)
         using var run = ComposedExperiment.Create(plan, ExperimentRunner.ComponentContextFor(experiment, device, runDirectory, console), config.Training.PreparedCacheMiB * 1024L * 1024L);
         // The same base model the run started from (the cache has it), then the adapter, then the stage's weights.
         new BaseModelStage(config.Pretraining, new StepLog(), experiment.ResolvePath, console, config.Seed, cancellation).Prepare(run.Model, run.Data, StreamSession.BaseModelKey(config, plan));
-        TorchSharp.torch.manual_seed(unchecked(config.Seed * 1_000_003L + 17));
+        TorchSharp.torch.manual_seed(ComposedExperiment.AdapterSeed(config.Seed));
         run.ApplyAdapter();
         ModelState.Load(run.Model, weights, complete: false);
         var evaluator = StreamEvaluator.For(run, config.Evaluation, config.Seed, cancellation);
