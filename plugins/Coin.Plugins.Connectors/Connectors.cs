@@ -1,4 +1,5 @@
 using Coin.Abstractions.Components;
+using Coin.Nn.Layers;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -8,11 +9,11 @@ namespace Coin.Plugins.Connectors;
 /// <summary>One linear projection from encoder width to backbone width (LLaVA-1.0).</summary>
 public sealed class LinearConnector : nn.Module, IConnector
 {
-    private readonly Linear proj;
+    private readonly AutocastLinear proj;
 
     public LinearConnector(int inputDim, int outputDim) : base(nameof(LinearConnector))
     {
-        proj = nn.Linear(inputDim, outputDim);
+        proj = new AutocastLinear(inputDim, outputDim);
         RegisterComponents();
     }
 
@@ -28,7 +29,7 @@ public sealed class Mlp2xGeluConnector : nn.Module, IConnector
 
     public Mlp2xGeluConnector(int inputDim, int outputDim) : base(nameof(Mlp2xGeluConnector))
     {
-        mm_projector = nn.Sequential(nn.Linear(inputDim, outputDim), nn.GELU(), nn.Linear(outputDim, outputDim));
+        mm_projector = nn.Sequential(new AutocastLinear(inputDim, outputDim), nn.GELU(), new AutocastLinear(outputDim, outputDim));
         RegisterComponents();
     }
 

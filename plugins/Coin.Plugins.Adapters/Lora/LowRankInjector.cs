@@ -1,4 +1,6 @@
 using System.Text.RegularExpressions;
+using Coin.Abstractions.Plugins;
+using Coin.Nn.Layers;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -18,10 +20,15 @@ public static class LowRankInjector
     {
         var layers = new List<LowRankLayer>();
         // Materialise first: registering submodules while enumerating would change the enumeration.
-        var candidates = root.named_modules().Where(m => m.Item2 is Linear && !IsLowRankPart(m.Item1)).ToList();
+        var candidates = root.named_modules().Where(m => !IsLowRankPart(m.Item1) && patterns.Any(p => Matches(m.Item1, p))).ToList();
         foreach (var (name, module) in candidates)
-            if (patterns.Any(p => Matches(name, p)))
-                layers.Add(new LowRankLayer(name, (Linear)module, rank, alpha, dropout, experts, gaussianA));
+        {
+            if (module is AutocastLinear linear) layers.Add(new LowRankLayer(name, linear, rank, alpha, dropout, experts, gaussianA));
+            else if (module is Linear)
+                // Refused rather than skipped: a target that silently got no update would train a different model.
+                throw new CoinUserException($"model.adapter.options.targetModules: '{name}' is a TorchSharp Linear; LoRA attaches to " +
+                                            "Coin.Nn.Layers.AutocastLinear, which the built-in models use (build the model's linear layers with it)");
+        }
         return layers;
     }
 

@@ -1,44 +1,46 @@
+using Coin.Nn.Layers;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Coin.Plugins.Adapters.Lora;
 
-/// <summary>Low-rank update attached to one frozen <see cref="Linear"/>: its submodules are registered on the
-/// linear itself (so state-dict names read <c>…q_proj.lora_A.weight</c>, as in PEFT) and a forward hook adds
-/// the update to the linear's output. With <c>experts</c> &gt; 1 it is CoIN's MoELoRA: the rank is split into
+/// <summary>Low-rank update attached to one frozen <see cref="AutocastLinear"/>: its submodules are registered on the
+/// linear itself (so state-dict names read <c>…q_proj.lora_A.weight</c>, as in PEFT) and the update is attached as the
+/// linear's delta, so it is added however the linear is computed (alone or fused with its neighbours) and in the
+/// same compute precision. With <c>experts</c> &gt; 1 it is CoIN's MoELoRA: the rank is split into
 /// experts of rank r/E and a per-token softmax router weighs them.</summary>
 /// <remarks>Output: <c>W0 x + (alpha/r) · B (g ⊙ A dropout(x))</c>, where g repeats each expert's gate over its
 /// r/E rows (g = 1 for plain LoRA). Because A and B hold all experts side by side, this equals
 /// <c>Σ_i g_i (alpha/r) B_i A_i x</c>.</remarks>
 public sealed class LowRankLayer
 {
-    private readonly Linear target;
-    private readonly Linear lora_A, lora_B;
-    private readonly Linear? lora_router;
+    private readonly AutocastLinear target;
+    private readonly AutocastLinear lora_A, lora_B;
+    private readonly AutocastLinear? lora_router;
     private readonly Dropout? dropout;
     private readonly int experts;
     private readonly double scale;
 
-    public LowRankLayer(string name, Linear target, int rank, double alpha, double dropoutRate, int experts, bool gaussianA)
+    public LowRankLayer(string name, AutocastLinear target, int rank, double alpha, double dropoutRate, int experts, bool gaussianA)
     {
         Name = name;
         this.target = target;
         this.experts = experts;
         scale = alpha / rank;
-        var device = target.weight!.device;
-        lora_A = nn.Linear(target.in_features, rank, hasBias: false, device: device);
-        lora_B = nn.Linear(rank, target.out_features, hasBias: false, device: device);
+        var device = target.weight.device;
+        lora_A = new AutocastLinear(target.in_features, rank, hasBias: false, device: device);
+        lora_B = new AutocastLinear(rank, target.out_features, hasBias: false, device: device);
         using (no_grad())
         {
             // B = 0 makes the adapted model start exactly at the base model.
-            nn.init.zeros_(lora_B.weight!);
-            if (gaussianA) nn.init.normal_(lora_A.weight!, 0, 0.01);
+            nn.init.zeros_(lora_B.weight);
+            if (gaussianA) nn.init.normal_(lora_A.weight, 0, 0.01);
         }
         target.register_module("lora_A", lora_A);
         target.register_module("lora_B", lora_B);
         if (experts > 1)
         {
-            lora_router = nn.Linear(target.in_features, experts, hasBias: false, device: device);
+            lora_router = new AutocastLinear(target.in_features, experts, hasBias: false, device: device);
             target.register_module("lora_router", lora_router);
         }
         if (dropoutRate > 0)
@@ -46,7 +48,7 @@ public sealed class LowRankLayer
             dropout = nn.Dropout(dropoutRate);
             target.register_module("lora_dropout", dropout);
         }
-        target.register_forward_hook((_, input, output) => Merged ? output : output + Delta(input));
+        target.AddDelta(input => Merged ? null : Delta(input));
     }
 
     public string Name { get; }
@@ -54,14 +56,14 @@ public sealed class LowRankLayer
 
     public IEnumerable<Parameter> Parameters()
     {
-        yield return lora_A.weight!;
-        yield return lora_B.weight!;
-        if (lora_router is not null) yield return lora_router.weight!;
+        yield return lora_A.weight;
+        yield return lora_B.weight;
+        if (lora_router is not null) yield return lora_router.weight;
     }
 
-    public Linear A => lora_A;
-    public Linear B => lora_B;
-    public Linear? Router => lora_router;
+    public AutocastLinear A => lora_A;
+    public AutocastLinear B => lora_B;
+    public AutocastLinear? Router => lora_router;
 
     private Tensor Delta(Tensor input)
     {
@@ -69,7 +71,8 @@ public sealed class LowRankLayer
         var low = lora_A.call(x);
         if (lora_router is not null)
         {
-            var gates = nn.functional.softmax(lora_router.call(x), -1);
+            // The router's softmax runs in float32, as autocast runs softmax.
+            var gates = nn.functional.softmax(lora_router.call(x).to_type(ScalarType.Float32), -1);
             long rankPerExpert = low.shape[^1] / experts;
             long[] shape = low.shape;
             long[] split = [.. shape[..^1], experts, rankPerExpert];
@@ -84,14 +87,14 @@ public sealed class LowRankLayer
     {
         if (lora_router is not null) throw new InvalidOperationException($"{Name}: MoELoRA cannot be merged (its gates depend on the input)");
         if (Merged) return;
-        using (no_grad()) target.weight!.add_(lora_B.weight!.matmul(lora_A.weight!) * scale);
+        using (no_grad()) target.weight.add_(lora_B.weight.matmul(lora_A.weight) * scale);
         Merged = true;
     }
 
     public void Unmerge()
     {
         if (!Merged) return;
-        using (no_grad()) target.weight!.sub_(lora_B.weight!.matmul(lora_A.weight!) * scale);
+        using (no_grad()) target.weight.sub_(lora_B.weight.matmul(lora_A.weight) * scale);
         Merged = false;
     }
 }

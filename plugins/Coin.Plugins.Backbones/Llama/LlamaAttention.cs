@@ -1,4 +1,4 @@
-using TorchSharp.Modules;
+using Coin.Nn.Layers;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
@@ -7,7 +7,7 @@ namespace Coin.Plugins.Backbones.Llama;
 /// <summary>Grouped-query self-attention with rotary embeddings; parameter names follow HF (q_proj, k_proj, v_proj, o_proj).</summary>
 public sealed class LlamaAttention : nn.Module
 {
-    private readonly Linear q_proj, k_proj, v_proj, o_proj;
+    private readonly AutocastLinear q_proj, k_proj, v_proj, o_proj;
     private readonly LlamaConfig config;
 
     public LlamaAttention(LlamaConfig config) : base(nameof(LlamaAttention))
@@ -15,36 +15,57 @@ public sealed class LlamaAttention : nn.Module
         this.config = config;
         int kvWidth = config.NumKeyValueHeads * config.HeadDim;
         // Qwen2 has biases on q, k and v; LLaMA has none.
-        q_proj = nn.Linear(config.HiddenSize, config.NumAttentionHeads * config.HeadDim, hasBias: config.AttentionBias);
-        k_proj = nn.Linear(config.HiddenSize, kvWidth, hasBias: config.AttentionBias);
-        v_proj = nn.Linear(config.HiddenSize, kvWidth, hasBias: config.AttentionBias);
-        o_proj = nn.Linear(config.NumAttentionHeads * config.HeadDim, config.HiddenSize, hasBias: false);
+        q_proj = new AutocastLinear(config.HiddenSize, config.NumAttentionHeads * config.HeadDim, hasBias: config.AttentionBias);
+        k_proj = new AutocastLinear(config.HiddenSize, kvWidth, hasBias: config.AttentionBias);
+        v_proj = new AutocastLinear(config.HiddenSize, kvWidth, hasBias: config.AttentionBias);
+        o_proj = new AutocastLinear(config.NumAttentionHeads * config.HeadDim, config.HiddenSize, hasBias: false);
         RegisterComponents();
     }
 
     /// <param name="x">[batch, tokens, hidden].</param>
     /// <param name="cos">Rotary table [batch, 1, tokens, headDim].</param>
     /// <param name="sin">Rotary table [batch, 1, tokens, headDim].</param>
-    /// <param name="additiveMask">[batch, 1, tokens, past + tokens], 0 where allowed and a large negative elsewhere.</param>
-    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor additiveMask, KeyValueCache? cache, int layerIndex)
+    /// <param name="bias">Which keys each query may see.</param>
+    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, AttentionBias bias, KeyValueCache? cache, int layerIndex)
     {
         long batch = x.shape[0], tokens = x.shape[1];
-        int headDim = config.HeadDim;
-        var q = q_proj.call(x).view(batch, tokens, config.NumAttentionHeads, headDim).transpose(1, 2);
-        var k = k_proj.call(x).view(batch, tokens, config.NumKeyValueHeads, headDim).transpose(1, 2);
-        var v = v_proj.call(x).view(batch, tokens, config.NumKeyValueHeads, headDim).transpose(1, 2);
-        q = RotaryEmbedding.Apply(q, cos, sin);
-        k = RotaryEmbedding.Apply(k, cos, sin);
+        int headDim = config.HeadDim, heads = config.NumAttentionHeads, kvHeads = config.NumKeyValueHeads;
+        var (qx, kx, vx) = Project(x);
+        var q = qx.view(batch, tokens, heads, headDim).transpose(1, 2);
+        var k = kx.view(batch, tokens, kvHeads, headDim).transpose(1, 2);
+        var v = vx.view(batch, tokens, kvHeads, headDim).transpose(1, 2);
+        // The rotation runs in the tables' float32 (as HF's does under autocast); attention in the compute type on a
+        // GPU, in float32 on a CPU (AttentionPrecision says why).
+        var compute = AttentionPrecision.For(x.device, ScalarType.Float32);
+        q = RotaryEmbedding.Apply(q, cos, sin).to_type(compute);
+        k = RotaryEmbedding.Apply(k, cos, sin).to_type(compute);
+        v = v.to_type(compute);
         if (cache is not null) (k, v) = cache.Append(layerIndex, k, v);
 
-        // TorchSharp's SDPA has no enable_gqa: repeat each key/value head for its group of query heads.
-        int groups = config.NumAttentionHeads / config.NumKeyValueHeads;
-        if (groups > 1)
+        int groups = heads / kvHeads;
+        Tensor attended;
+        if (groups == 1)
+            attended = bias.CausalOnly
+                ? F.scaled_dot_product_attention(q, k, v, is_casual: true)
+                : F.scaled_dot_product_attention(q, k, v, bias.Additive.to_type(compute));
+        else
         {
-            k = k.repeat_interleave(groups, dim: 1);
-            v = v.repeat_interleave(groups, dim: 1);
+            // Grouped-query attention without copying key/value heads (TorchSharp's SDPA has no enable_gqa): the query
+            // heads that share a key/value head are laid side by side as one longer block of queries against it.
+            var grouped = q.reshape(batch, kvHeads, groups * tokens, headDim);
+            attended = F.scaled_dot_product_attention(grouped, k, v, bias.ForGroups(groups).to_type(compute))
+                .view(batch, heads, tokens, headDim);
         }
-        var attended = F.scaled_dot_product_attention(q, k, v, additiveMask.to_type(q.dtype));
         return o_proj.call(attended.transpose(1, 2).reshape(batch, tokens, -1));
+    }
+
+    /// <summary>q, k and v of x: in training one product over the three stacked weights (one kernel forward, two
+    /// backward, instead of three and six); in inference three products, because stacking copies the weights, which
+    /// costs as much as the product itself when decoding one token at a time.</summary>
+    private (Tensor Q, Tensor K, Tensor V) Project(Tensor x)
+    {
+        if (!is_grad_enabled()) return (q_proj.call(x), k_proj.call(x), v_proj.call(x));
+        var qkv = AutocastLinear.Fused(x, q_proj, k_proj, v_proj);
+        return (qkv[0], qkv[1], qkv[2]);
     }
 }

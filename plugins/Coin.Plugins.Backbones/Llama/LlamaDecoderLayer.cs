@@ -18,9 +18,9 @@ public sealed class LlamaDecoderLayer : nn.Module
         RegisterComponents();
     }
 
-    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor additiveMask, KeyValueCache? cache, int layerIndex)
+    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, AttentionBias bias, KeyValueCache? cache, int layerIndex)
     {
-        var h = x + self_attn.Forward(input_layernorm.call(x), cos, sin, additiveMask, cache, layerIndex);
+        var h = x + self_attn.Forward(input_layernorm.call(x), cos, sin, bias, cache, layerIndex);
         return h + mlp.call(post_attention_layernorm.call(h));
     }
 }

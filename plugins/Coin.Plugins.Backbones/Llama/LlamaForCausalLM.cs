@@ -1,4 +1,4 @@
-using TorchSharp.Modules;
+using Coin.Nn.Layers;
 using static TorchSharp.torch;
 
 namespace Coin.Plugins.Backbones.Llama;
@@ -10,14 +10,14 @@ namespace Coin.Plugins.Backbones.Llama;
 public sealed class LlamaForCausalLM : nn.Module
 {
     private readonly LlamaModel model;
-    private readonly Linear? lm_head;
+    private readonly AutocastLinear? lm_head;
 
     public LlamaForCausalLM(LlamaConfig config) : base(nameof(LlamaForCausalLM))
     {
         config.Validate();
         Config = config;
         model = new LlamaModel(config);
-        if (!config.TieWordEmbeddings) lm_head = nn.Linear(config.HiddenSize, config.VocabSize, hasBias: false);
+        if (!config.TieWordEmbeddings) lm_head = new AutocastLinear(config.HiddenSize, config.VocabSize, hasBias: false);
         RegisterComponents();
         InitialiseWeights();
     }
@@ -30,7 +30,8 @@ public sealed class LlamaForCausalLM : nn.Module
     public Tensor Forward(Tensor embeddings, Tensor attentionMask, KeyValueCache? cache)
     {
         var hidden = model.Forward(embeddings, attentionMask, cache);
-        var logits = lm_head is null ? nn.functional.linear(hidden, model.EmbedTokens.weight!) : lm_head.call(hidden);
+        // The vocabulary projection follows the compute precision; the softmax and loss after it need float32 logits.
+        var logits = lm_head is null ? AutocastLinear.Compute(hidden, model.EmbedTokens.weight!, null) : lm_head.call(hidden);
         return logits.to_type(ScalarType.Float32);
     }
 

@@ -1,4 +1,4 @@
-using TorchSharp.Modules;
+using Coin.Nn.Layers;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
@@ -7,15 +7,21 @@ namespace Coin.Plugins.Backbones.Llama;
 /// <summary>SwiGLU feed-forward: down(silu(gate(x)) * up(x)).</summary>
 public sealed class LlamaMlp : nn.Module<Tensor, Tensor>
 {
-    private readonly Linear gate_proj, up_proj, down_proj;
+    private readonly AutocastLinear gate_proj, up_proj, down_proj;
 
     public LlamaMlp(LlamaConfig config) : base(nameof(LlamaMlp))
     {
-        gate_proj = nn.Linear(config.HiddenSize, config.IntermediateSize, hasBias: false);
-        up_proj = nn.Linear(config.HiddenSize, config.IntermediateSize, hasBias: false);
-        down_proj = nn.Linear(config.IntermediateSize, config.HiddenSize, hasBias: false);
+        gate_proj = new AutocastLinear(config.HiddenSize, config.IntermediateSize, hasBias: false);
+        up_proj = new AutocastLinear(config.HiddenSize, config.IntermediateSize, hasBias: false);
+        down_proj = new AutocastLinear(config.IntermediateSize, config.HiddenSize, hasBias: false);
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x) => down_proj.call(F.silu(gate_proj.call(x)) * up_proj.call(x));
+    public override Tensor forward(Tensor x)
+    {
+        // As for q/k/v: one product over the stacked gate and up weights while training (see LlamaAttention.Project).
+        if (!is_grad_enabled()) return down_proj.call(F.silu(gate_proj.call(x)) * up_proj.call(x));
+        var gateUp = AutocastLinear.Fused(x, gate_proj, up_proj);
+        return down_proj.call(F.silu(gateUp[0]) * gateUp[1]);
+    }
 }

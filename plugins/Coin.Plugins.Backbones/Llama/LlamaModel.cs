@@ -36,26 +36,13 @@ public sealed class LlamaModel : nn.Module
 
         // Positions count real tokens only, so a left-padded prompt starts at position 0 like an unpadded one.
         var positions = (attentionMask.cumsum(-1) - 1).clamp_min(0).narrow(1, past, tokens);
-        var (cos, sin) = RotaryEmbedding.Tables(positions, config.HeadDim, config.RopeTheta, embeddings.dtype);
-        var additiveMask = CausalPaddingMask(attentionMask, tokens);
+        var (cos, sin) = RotaryEmbedding.Tables(positions, config.HeadDim, config.RopeTheta, ScalarType.Float32);
+        var bias = new AttentionBias(attentionMask, tokens, cached: cache is not null);
 
-        var h = embeddings;
-        for (int i = 0; i < layers.Count; i++) h = layers[i].Forward(h, cos, sin, additiveMask, cache, i);
+        // The residual stream is float32 whatever the compute precision: layers add their (possibly bfloat16) outputs
+        // to it, and the sum promotes to float32, as under PyTorch's autocast.
+        var h = embeddings.to_type(ScalarType.Float32);
+        for (int i = 0; i < layers.Count; i++) h = layers[i].Forward(h, cos, sin, bias, cache, i);
         return norm.call(h);
-    }
-
-    /// <summary>[batch, 1, tokens, total]: 0 where query i may see key j (j is real and not in its future), a large
-    /// negative elsewhere. A finite value, not -inf, so rows that see nothing (padding queries) stay finite.</summary>
-    private static Tensor CausalPaddingMask(Tensor attentionMask, long tokens)
-    {
-        long total = attentionMask.shape[1];
-        long past = total - tokens;
-        var device = attentionMask.device;
-        var queryPositions = arange(past, total, device: device).unsqueeze(1);
-        var keyPositions = arange(0, total, device: device).unsqueeze(0);
-        var causal = keyPositions.le(queryPositions);
-        var allowed = causal.unsqueeze(0) & attentionMask.to_type(ScalarType.Bool).unsqueeze(1);
-        return zeros(allowed.shape, dtype: ScalarType.Float32, device: device)
-            .masked_fill(allowed.logical_not(), -1e9f).unsqueeze(1);
     }
 }

@@ -93,15 +93,15 @@ internal sealed class WhisperEncoderLayer : nn.Module<Tensor, Tensor>
 {
     private readonly BidirectionalAttention self_attn;
     private readonly LayerNorm self_attn_layer_norm, final_layer_norm;
-    private readonly Linear fc1, fc2;
+    private readonly AutocastLinear fc1, fc2;
 
     public WhisperEncoderLayer(WhisperEncoderConfig config) : base(nameof(WhisperEncoderLayer))
     {
         // Whisper's key projection has no bias.
         self_attn = new BidirectionalAttention(config.DModel, config.EncoderAttentionHeads, keyBias: false);
         self_attn_layer_norm = nn.LayerNorm(config.DModel);
-        fc1 = nn.Linear(config.DModel, config.EncoderFfnDim);
-        fc2 = nn.Linear(config.EncoderFfnDim, config.DModel);
+        fc1 = new AutocastLinear(config.DModel, config.EncoderFfnDim);
+        fc2 = new AutocastLinear(config.EncoderFfnDim, config.DModel);
         final_layer_norm = nn.LayerNorm(config.DModel);
         RegisterComponents();
     }

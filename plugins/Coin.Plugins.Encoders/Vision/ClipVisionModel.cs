@@ -107,12 +107,12 @@ internal sealed class ClipEncoderLayer : nn.Module<Tensor, Tensor>
 
 internal sealed class ClipMlp : nn.Module<Tensor, Tensor>
 {
-    private readonly Linear fc1, fc2;
+    private readonly AutocastLinear fc1, fc2;
 
     public ClipMlp(ClipVisionConfig config) : base(nameof(ClipMlp))
     {
-        fc1 = nn.Linear(config.HiddenSize, config.IntermediateSize);
-        fc2 = nn.Linear(config.IntermediateSize, config.HiddenSize);
+        fc1 = new AutocastLinear(config.HiddenSize, config.IntermediateSize);
+        fc2 = new AutocastLinear(config.IntermediateSize, config.HiddenSize);
         RegisterComponents();
     }
 

@@ -11,7 +11,7 @@ namespace Coin.Host.Benchmarks;
 /// updater) on a small mini-CoIN stream generated into a temporary folder, without the base-model stage.</summary>
 public static class BenchModel
 {
-    public static (Experiment Experiment, ComposedExperiment Run) Compose(PluginCatalog catalog, int trainPerTask)
+    public static (Experiment Experiment, ComposedExperiment Run) Compose(PluginCatalog catalog, int trainPerTask, string precision = "float32")
     {
         string cache = Path.Combine(Path.GetTempPath(), "coin-bench");
         var settings = new Dictionary<string, string?>
@@ -21,6 +21,7 @@ public static class BenchModel
             ["data:options:pretrainSamples"] = "0",
             ["data:options:cacheDirectory"] = cache,
             ["pretraining:epochs"] = "0",
+            ["training:precision"] = precision,
         };
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var experiment = new ExperimentLoader(configuration, new ExperimentSource("(bench: built-in default model)", Directory.GetCurrentDirectory())).Load();
@@ -30,7 +31,7 @@ public static class BenchModel
         {
             Device = CPU, Seed = 0, RunDirectory = cache, ResolvePath = experiment.ResolvePath,
         }, preparedCacheBytes: experiment.Config.Training.PreparedCacheMiB * 1024L * 1024L);
-        run.ApplyAdapter();
+        run.ApplyAdapter(Coin.Abstractions.Components.ComputePrecision.Parse(precision));
         return (experiment, run);
     }
 }

@@ -16,12 +16,16 @@ public static class OverheadBench
     /// <param name="CollateMilliseconds">Of the host's step: turning 16 samples into a batch (chat template, tokenizer,
     /// prepared inputs from the cache, tensors), timed alone.</param>
     /// <param name="SpliceMilliseconds">Of the host's step: the splice plan and gather, forward only, timed alone.</param>
-    public sealed record Result(double HostMilliseconds, double BareMilliseconds, double CollateMilliseconds, double SpliceMilliseconds)
+    /// <param name="Ratios">Per interleaved block: host ms/step ÷ bare ms/step − 1.</param>
+    public sealed record Result(double HostMilliseconds, double BareMilliseconds, double CollateMilliseconds, double SpliceMilliseconds, IReadOnlyList<double> Ratios)
     {
-        public double Overhead => HostMilliseconds / BareMilliseconds - 1;
+        /// <summary>The median of the per-block overheads: on a noisy machine one slow block moves a mean, not this.</summary>
+        public double Overhead => Statistics.Median(Ratios);
+        public double LowerQuartile => Statistics.Quantile(Ratios, 0.25);
+        public double UpperQuartile => Statistics.Quantile(Ratios, 0.75);
     }
 
-    public static Result Measure(ComposedExperiment run, TrainingConfig training, int steps)
+    public static Result Measure(ComposedExperiment run, TrainingConfig training, int steps, int blocks)
     {
         var task = run.Data.Tasks[0];
         var samples = run.Data.LoadTrain(task);
@@ -33,17 +37,20 @@ public static class OverheadBench
 
         // Interleaved blocks, so drift of a noisy machine hits both sides alike.
         double host = 0, hostSteps = 0, bareTime = 0, bareSteps = 0;
+        var ratios = new List<double>(blocks);
         trainer.Train(task, samples.Take(batch * 2).ToList(), 1, new NullProgress());
         for (int i = 0; i < 3; i++) bare.Step(bareBatches[i % bareBatches.Count]);
-        for (int block = 0; block < 6; block++)
+        for (int block = 0; block < blocks; block++)
         {
             var summary = trainer.Train(task, samples, 2 + block, new NullProgress());
             host += summary.Seconds * 1000;
             hostSteps += summary.Steps;
             var clock = Stopwatch.StartNew();
             for (int i = 0; i < summary.Steps; i++) bare.Step(bareBatches[i % bareBatches.Count]);
-            bareTime += clock.Elapsed.TotalMilliseconds;
+            double bareBlock = clock.Elapsed.TotalMilliseconds;
+            bareTime += bareBlock;
             bareSteps += summary.Steps;
+            ratios.Add(summary.Seconds * 1000 / bareBlock - 1);
         }
         var chunks = samples.Chunk(batch).ToList();
         var collateClock = Stopwatch.StartNew();
@@ -67,7 +74,7 @@ public static class OverheadBench
             }
             splice = spliceClock.Elapsed.TotalMilliseconds / 32;
         }
-        return new Result(host / hostSteps, bareTime / bareSteps, collate, splice);
+        return new Result(host / hostSteps, bareTime / bareSteps, collate, splice, ratios);
     }
 
     /// <summary>What a user would write by hand: image features first, then the prompt, right padding, one AdamW.</summary>

@@ -24,12 +24,14 @@ public sealed class BenchCommand(CommandLine commandLine, PluginDirectories dire
         int threads = TorchRuntime.ConfigureThreads(options.Threads);
         console.MarkupLineInterpolated($"coin bench · TorchSharp {TorchRuntime.TorchSharpVersion} · {threads} threads · suites {string.Join(", ", options.Suites)}");
         if (options.Suites.Contains("hardware")) Hardware(catalog, options);
+        if (options.Suites.Contains("profile")) Profile(catalog, options);
+        if (options.Suites.Contains("precision")) Precision(catalog, options);
         if (options.Suites.Any(s => s is "overhead" or "generation" or "memory"))
         {
             var (experiment, run) = BenchModel.Compose(catalog, trainPerTask: 256);
             using var _ = run;
             var training = experiment.Config.Training;
-            if (options.Suites.Contains("overhead")) Overhead(run, training);
+            if (options.Suites.Contains("overhead")) Overhead(run, training, options);
             // Memory before generation: decoding without the cache allocates far more than training, and freed
             // native memory is not handed back to the system, which would hide the training footprint.
             if (options.Suites.Contains("memory")) Memory(run, training, options.MemorySteps);
@@ -38,42 +40,84 @@ public sealed class BenchCommand(CommandLine commandLine, PluginDirectories dire
         return 0;
     }
 
-    private void Hardware(PluginCatalog catalog, BenchOptions options)
+    private IBackbone CreateBackbone(PluginCatalog catalog, string preset)
     {
         var backbonePlugin = catalog.Resolve(PluginKind.Backbone, "llama", "bench");
-        double peak = HardwareBench.MatmulGflops();
-        console.MarkupLineInterpolated($"[bold]Against the hardware[/]: float32 matmul peak {peak:F0} GFLOP/s (2048², measured now); target ≥ 50% at d512");
-        var table = new Table().AddColumns("preset", "parameters", "batch × tokens", "ms / step", "tokens / s", "GFLOP / step", "GFLOP/s", "of peak");
+        var errors = new List<string>();
+        var section = new ConfigurationBuilder().AddInMemoryCollection([KeyValuePair.Create("preset", (string?)preset)]).Build();
+        var backboneOptions = StrictBinder.Bind(section, backbonePlugin.Factory!.OptionsType, $"--presets {preset}", errors);
+        ExperimentLoader.ThrowIfAny("bench", errors);
+        manual_seed(0);
+        return (IBackbone)backbonePlugin.Factory.Create(backboneOptions, new ComponentContext
+        {
+            Device = CPU, Seed = 0, RunDirectory = Path.GetTempPath(), ResolvePath = Path.GetFullPath,
+        });
+    }
+
+    private void Hardware(PluginCatalog catalog, BenchOptions options)
+    {
+        var (peak32, size32) = HardwareBench.MatmulPeak(ScalarType.Float32, options.PeakSizes);
+        var (peak16, size16) = HardwareBench.MatmulPeak(ScalarType.BFloat16, options.PeakSizes);
+        console.MarkupLineInterpolated($"[bold]Against the hardware[/]: matmul peak float32 {peak32:F0} GFLOP/s ({size32}²), bfloat16 {peak16:F0} GFLOP/s ({size16}²), best of sizes {string.Join(", ", options.PeakSizes)} measured now");
+        console.MarkupLineInterpolated($"targets: float32 ≥ 50% of its peak at d512; bfloat16 mixed ≥ 2x float32 ({options.Blocks} interleaved blocks of {options.Steps} steps each)");
+        var table = new Table().AddColumns("preset", "parameters", "batch × tokens", "float32 ms/step", "bf16-mixed ms/step", "speed-up (median, range)",
+            "GFLOP / step", "float32 of its peak", "bf16-mixed of bf16 peak");
         foreach (string preset in options.Presets)
         {
-            var errors = new List<string>();
-            var section = new ConfigurationBuilder().AddInMemoryCollection([KeyValuePair.Create("preset", (string?)preset)]).Build();
-            var backboneOptions = StrictBinder.Bind(section, backbonePlugin.Factory!.OptionsType, $"--presets {preset}", errors);
-            ExperimentLoader.ThrowIfAny("bench", errors);
-            manual_seed(0);
-            using var backbone = (IBackbone)backbonePlugin.Factory.Create(backboneOptions, new ComponentContext
-            {
-                Device = CPU, Seed = 0, RunDirectory = Path.GetTempPath(), ResolvePath = Path.GetFullPath,
-            });
-            var result = HardwareBench.TimeSteps(backbone, options);
+            console.MarkupLineInterpolated($"hardware: {preset} ...");
+            using var backbone = CreateBackbone(catalog, preset);
+            var result = HardwareBench.TimeSteps(backbone, options, options.Blocks);
             double gflop = result.Flops / 1e9;
-            double gflops = gflop / (result.MillisecondsPerStep / 1000);
+            double gflops32 = gflop / (result.Float32Milliseconds / 1000), gflops16 = gflop / (result.MixedMilliseconds / 1000);
             table.AddRow(preset, result.Parameters.ToString("N0", CultureInfo.InvariantCulture), $"{options.BatchSize} × {options.Tokens}",
-                $"{result.MillisecondsPerStep:F1}", $"{options.BatchSize * options.Tokens / (result.MillisecondsPerStep / 1000):F0}",
-                $"{gflop:F2}", $"{gflops:F1}", $"{100 * gflops / peak:F0}%");
+                $"{result.Float32Milliseconds:F1}", $"{result.MixedMilliseconds:F1}",
+                $"{Statistics.Median(result.Ratios):F2}x ({result.Ratios.Min():F2}–{result.Ratios.Max():F2})",
+                $"{gflop:F2}", $"{gflops32:F1} GFLOP/s = {100 * gflops32 / peak32:F0}%", $"{gflops16:F1} GFLOP/s = {100 * gflops16 / peak16:F0}%");
         }
         console.Write(table);
         console.WriteLine("FLOP count: 6 × parameters × tokens (matmuls, forward + backward) + 12 × layers × tokens² × hidden (attention).");
     }
 
-    private void Overhead(Composition.ComposedExperiment run, TrainingConfig training)
+    private void Profile(PluginCatalog catalog, BenchOptions options)
     {
-        var result = OverheadBench.Measure(run, training, steps: 32);
-        console.MarkupLineInterpolated($"[bold]Framework overhead[/] (default model, batch {training.BatchSize}; target ≤ 3%)");
+        foreach (string preset in options.Presets.Where(p => p != "d512").DefaultIfEmpty("tiny"))
+        {
+            using var backbone = CreateBackbone(catalog, preset);
+            var float32 = ProfileBench.Measure(backbone, options, steps: 30);
+            var mixed = ProfileBench.Measure(backbone, options, steps: 30, ScalarType.BFloat16);
+            double total32 = float32.Sum(p => p.Milliseconds), total16 = mixed.Sum(p => p.Milliseconds);
+            console.MarkupLineInterpolated($"[bold]Profile[/] of a {preset} training step (batch {options.BatchSize} × {options.Tokens}, mean of 30 steps): float32 {total32:F1} ms, bfloat16 mixed {total16:F1} ms");
+            var table = new Table().AddColumns("phase", "float32 ms", "share", "bf16-mixed ms", "share", "managed tensors / step (float32, bf16)");
+            for (int i = 0; i < float32.Count; i++)
+                table.AddRow(float32[i].Name, $"{float32[i].Milliseconds:F2}", $"{100 * float32[i].Milliseconds / total32:F0}%",
+                    $"{mixed[i].Milliseconds:F2}", $"{100 * mixed[i].Milliseconds / total16:F0}%", $"{float32[i].TensorsPerStep:F0}, {mixed[i].TensorsPerStep:F0}");
+            console.Write(table);
+        }
+    }
+
+    private void Precision(PluginCatalog catalog, BenchOptions options)
+    {
+        console.MarkupLineInterpolated($"[bold]Mixed precision's loss curve[/] (default model, {options.PrecisionSteps:N0} steps from one seed; target: final loss within 1% of float32's)");
+        var result = PrecisionBench.Measure(catalog, options.PrecisionSteps, line => console.MarkupLineInterpolated($"precision: {line}"));
+        var files = PrecisionBench.Write(options.OutputFolder, result);
+        var table = new Table().AddColumns("", "float32", "bfloat16 mixed", "difference");
+        foreach (int at in new[] { 0, result.Float32.Count / 10, result.Float32.Count / 2 }.Distinct())
+            table.AddRow($"loss at step {at}", $"{result.Float32[at]:F4}", $"{result.Mixed[at]:F4}", $"{100 * (result.Mixed[at] / result.Float32[at] - 1):+0.00;-0.00}%");
+        double final32 = PrecisionBench.Result.Final(result.Float32), final16 = PrecisionBench.Result.Final(result.Mixed);
+        table.AddRow("final loss (mean of the last 5% of steps)", $"{final32:F4}", $"{final16:F4}", $"{100 * result.FinalRelativeDifference:+0.00;-0.00}%");
+        table.AddRow("seconds (the host's whole step)", $"{result.Float32Seconds:F1}", $"{result.MixedSeconds:F1}", $"{result.Float32Seconds / result.MixedSeconds:F2}x");
+        console.Write(table);
+        console.MarkupLineInterpolated($"written: {string.Join(", ", files)}");
+    }
+
+    private void Overhead(Composition.ComposedExperiment run, TrainingConfig training, BenchOptions options)
+    {
+        var result = OverheadBench.Measure(run, training, steps: 32, blocks: options.OverheadBlocks);
+        console.MarkupLineInterpolated($"[bold]Framework overhead[/] (default model, batch {training.BatchSize}; target ≤ 3%; {result.Ratios.Count} interleaved blocks)");
         var table = new Table().AddColumns("path", "ms / step");
         table.AddRow("coin host: files → collate → splice → scheduler/updater → AdamW", $"{result.HostMilliseconds:F1}");
         table.AddRow("bare TorchSharp loop, same math, batches in memory", $"{result.BareMilliseconds:F1}");
-        table.AddRow("overhead", $"{100 * result.Overhead:+0.0;-0.0}%");
+        table.AddRow("overhead: median of the blocks (quartiles)", $"{100 * result.Overhead:+0.0;-0.0}% ({100 * result.LowerQuartile:+0.0;-0.0}% to {100 * result.UpperQuartile:+0.0;-0.0}%)");
         table.AddRow("  of the host step: collation (template, tokenizer, cached inputs, tensors)", $"{result.CollateMilliseconds:F1}");
         table.AddRow("  of the host step: splice (encoder + connector + gather, forward only)", $"{result.SpliceMilliseconds:F1}");
         console.Write(table);

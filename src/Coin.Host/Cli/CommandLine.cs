@@ -62,8 +62,9 @@ public sealed record CommandLine(
           coin compare RUN_DIR... [--plot FILE.png] [--loss-reference NAME]
                                       one table of runs (mean ± std over runs with the same name) and a plot;
                                       with --loss-reference, final losses and steps to reach NAME's final loss
-          coin bench [--suite hardware,overhead,generation,memory] [--presets tiny,d512] [--steps N]
-                     [--batch N] [--tokens N] [--threads N] [--memory-steps N]
+          coin bench [--suite hardware,profile,precision,overhead,generation,memory] [--presets tiny,small,d512] [--steps N]
+                     [--batch N] [--tokens N] [--threads N] [--memory-steps N] [--blocks N]
+                     [--peak-sizes N,N]                      [--overhead-blocks N] [--precision-steps N] [--out DIR]
                                       speed and memory: the training step against the matmul peak, the host
                                       against a bare TorchSharp loop, generation with and without the cache,
                                       resident memory over many steps
@@ -138,6 +139,21 @@ public sealed record CommandLine(
                 case "--memory-steps" when command == "bench":
                     bench = bench with { MemorySteps = PositiveInteger(arg, Value(args, ref i)) };
                     break;
+                case "--peak-sizes" when command == "bench":
+                    bench = bench with { PeakSizes = Value(args, ref i).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(v => PositiveInteger(arg, v)).ToList() };
+                    break;
+                case "--blocks" when command == "bench":
+                    bench = bench with { Blocks = PositiveInteger(arg, Value(args, ref i)) };
+                    break;
+                case "--overhead-blocks" when command == "bench":
+                    bench = bench with { OverheadBlocks = PositiveInteger(arg, Value(args, ref i)) };
+                    break;
+                case "--precision-steps" when command == "bench":
+                    bench = bench with { PrecisionSteps = PositiveInteger(arg, Value(args, ref i)) };
+                    break;
+                case "--out" when command == "bench":
+                    bench = bench with { OutputFolder = Value(args, ref i) };
+                    break;
                 case "--steps" or "--batch" or "--tokens" or "--threads" when command == "bench":
                     int number = PositiveInteger(arg, Value(args, ref i));
                     bench = arg switch
@@ -192,9 +208,24 @@ public sealed record CommandLine(
 /// <summary>What <c>coin bench</c> measures.</summary>
 public sealed record BenchOptions
 {
-    public static readonly IReadOnlyList<string> AllSuites = ["hardware", "overhead", "generation", "memory"];
+    public static readonly IReadOnlyList<string> AllSuites = ["hardware", "profile", "precision", "overhead", "generation", "memory"];
     public IReadOnlyList<string> Suites { get; init; } = AllSuites;
-    public IReadOnlyList<string> Presets { get; init; } = ["tiny", "d512"];
+    public IReadOnlyList<string> Presets { get; init; } = ["tiny", "small", "d512"];
+
+    /// <summary>Interleaved float32 / bfloat16 block pairs per preset in the hardware suite.</summary>
+    public int Blocks { get; init; } = 3;
+
+    /// <summary>Interleaved host / bare blocks in the overhead suite (the median decides).</summary>
+    public int OverheadBlocks { get; init; } = 30;
+
+    /// <summary>Steps of each loss curve in the precision suite.</summary>
+    public int PrecisionSteps { get; init; } = 1000;
+
+    /// <summary>Square matmul sizes whose best rate is the peak (the hardware suite).</summary>
+    public IReadOnlyList<int> PeakSizes { get; init; } = [1024, 2048, 3072, 4096];
+
+    /// <summary>Where suites that write files (plots, CSV) put them.</summary>
+    public string OutputFolder { get; init; } = "bench";
     public int MemorySteps { get; init; } = 10_000;
     public int Steps { get; init; } = 10;
     public int BatchSize { get; init; } = 8;

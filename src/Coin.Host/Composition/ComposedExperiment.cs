@@ -64,12 +64,18 @@ public sealed class ComposedExperiment : IDisposable
 
     /// <summary>The seed torch's generator is set to right before <see cref="ApplyAdapter"/> in a run, so that the
     /// adapter's random initialisation does not depend on whether the base model was trained or loaded.</summary>
+    /// <summary>Frozen linear parameters <see cref="ApplyAdapter"/> stored in the compute type.</summary>
+    public long FrozenWeightsConverted { get; private set; }
+
     public static long AdapterSeed(int seed) => unchecked(seed * 1_000_003L + 17);
 
     /// <summary>Applies the adapter: from here on the model's trainable groups are the adapter's.</summary>
-    public void ApplyAdapter()
+    /// <param name="frozenStorage">Mixed precision's compute type: the linear weights the adapter froze are then
+    /// stored in it (half the memory in bfloat16); trainable ones stay float32.</param>
+    public void ApplyAdapter(TorchSharp.torch.ScalarType? frozenStorage = null)
     {
         Model.TrainableGroups = Adapter.Apply(Model);
+        if (frozenStorage is { } type) FrozenWeightsConverted = Model.StoreFrozenLinearWeights(type);
         if (Model.TrainableGroups.Count == 0)
             throw new CoinUserException($"{adapterKey}: the adapter leaves no parameter trainable");
         if (Adapter is IDeclaresTrainableParts declared

@@ -83,6 +83,12 @@ public sealed class TrainingConfig
     /// <summary>Gradient clipping by total norm; 0 turns it off.</summary>
     [Range(0.0, 1e6)] public double MaxGradNorm { get; set; } = 1.0;
 
+    /// <summary><c>float32</c>, or <c>bfloat16</c>: mixed precision — matrix products and attention in bfloat16,
+    /// normalisation, softmax over the vocabulary, losses and the optimiser in float32, trainable parameters kept as
+    /// float32 master weights and frozen linear weights stored in bfloat16 (docs/performance.md).</summary>
+    [RegularExpression("^(float32|bfloat16)$", ErrorMessage = "expected float32 or bfloat16")]
+    public string Precision { get; set; } = "float32";
+
     /// <summary>Memory (MiB) for encoder inputs prepared once per file (decoded, resized, normalised) and reused by
     /// later epochs, tasks and evaluations; 0 prepares every input every time.</summary>
     [Range(0, 1 << 20)] public int PreparedCacheMiB { get; set; } = 1024;
@@ -108,6 +114,12 @@ public sealed class PretrainingConfig
     [Range(0.0, 1.0)] public double WarmupRatio { get; set; } = 0.03;
     [Range(0.0, 1e6)] public double MaxGradNorm { get; set; } = 1.0;
 
+    /// <summary><c>float32</c>, or <c>bfloat16</c>: mixed precision — matrix products and attention in bfloat16,
+    /// normalisation, softmax over the vocabulary, losses and the optimiser in float32, trainable parameters kept as
+    /// float32 master weights and every parameter trains in this stage (docs/performance.md).</summary>
+    [RegularExpression("^(float32|bfloat16)$", ErrorMessage = "expected float32 or bfloat16")]
+    public string Precision { get; set; } = "float32";
+
     /// <summary>Folder of cached base models (one subfolder per model, data, stage settings and seed), relative to
     /// the experiment file; empty trains the base model in every run.</summary>
     public string Cache { get; set; } = "data/base-models";
@@ -115,6 +127,7 @@ public sealed class PretrainingConfig
     public TrainingConfig AsTraining() => new()
     {
         Epochs = Epochs, BatchSize = BatchSize, LearningRate = LearningRate, Schedule = Schedule, WarmupRatio = WarmupRatio, MaxGradNorm = MaxGradNorm,
+        Precision = Precision,
     };
 }
 
@@ -137,4 +150,9 @@ public sealed class EvaluationConfig
 
     /// <summary>An answer ends where one of these strings appears (the string itself is cut).</summary>
     public List<string> StopStrings { get; set; } = [];
+
+    /// <summary><c>float32</c>, or <c>bfloat16</c>: generation's matrix products and attention in bfloat16, the
+    /// logits and the choice of each token in float32.</summary>
+    [RegularExpression("^(float32|bfloat16)$", ErrorMessage = "expected float32 or bfloat16")]
+    public string Precision { get; set; } = "float32";
 }

@@ -40,6 +40,11 @@ public sealed class MultimodalModel(
         foreach (var module in AllModules()) module.train(training);
     }
 
+    /// <summary>Stores every frozen <see cref="Coin.Nn.Layers.AutocastLinear"/> weight of every component in
+    /// <paramref name="type"/>; returns the number of parameters converted.</summary>
+    public long StoreFrozenLinearWeights(ScalarType type)
+        => AllModules().SelectMany(m => m.modules()).OfType<Coin.Nn.Layers.AutocastLinear>().Sum(l => l.StoreFrozenAs(type));
+
     public Batch Collate(IReadOnlyList<Sample> samples) => collator.Collate(samples, includeAnswer: true);
 
     public ModelOutput Forward(Batch batch)

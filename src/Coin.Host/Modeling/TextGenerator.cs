@@ -11,6 +11,7 @@ namespace Coin.Host.Modeling;
 /// <param name="UseCache">Reuse past keys and values (off only to measure or check the cache).</param>
 /// <param name="Seed">Seed of the sampling generator.</param>
 /// <param name="StopAtEos">Off only to measure: every row then generates exactly MaxNewTokens tokens.</param>
+/// <param name="ComputeType">Mixed precision's compute type (null: float32 throughout).</param>
 public sealed record GenerationSettings(
     int MaxNewTokens,
     double Temperature = 0,
@@ -18,7 +19,8 @@ public sealed record GenerationSettings(
     IReadOnlyList<string>? StopStrings = null,
     bool UseCache = true,
     long Seed = 0,
-    bool StopAtEos = true);
+    bool StopAtEos = true,
+    ScalarType? ComputeType = null);
 
 /// <summary>Batched generation over left-padded prompts, with the backbone's key/value cache.</summary>
 public static class TextGenerator
@@ -27,6 +29,7 @@ public static class TextGenerator
     public static IReadOnlyList<string> Generate(MultimodalModel model, IReadOnlyList<Sample> samples, GenerationSettings settings)
     {
         using var noGrad = no_grad();
+        using var precision = Coin.Abstractions.Components.ComputePrecision.Use(settings.ComputeType);
         var backbone = model.Backbone;
         var tokenizer = backbone.Tokenizer;
         var (embeddings, mask, _) = model.Splice(model.Collator.Collate(samples, includeAnswer: false), padLeft: true);

@@ -106,6 +106,9 @@ public static class PluginFolderLoader
                 throw new PluginLoadException($"{Path.GetFileName(path)} is not a valid .NET assembly ({e.Message})");
             }
             if (referenced is null) continue;
+            // A copy of a shared assembly (Coin.Nn, which references the contracts too) is the host's to provide:
+            // loading it here would give its types a second identity.
+            if (PluginLoadContext.IsShared(System.Reflection.AssemblyName.GetAssemblyName(path))) continue;
             var host = typeof(CoinContract).Assembly.GetName().Version!;
             if (referenced.Major != host.Major)
                 throw new PluginLoadException(

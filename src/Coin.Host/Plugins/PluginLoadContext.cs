@@ -3,14 +3,14 @@ using System.Runtime.Loader;
 
 namespace Coin.Host.Plugins;
 
-/// <summary>One plugin folder's load context. The contracts, TorchSharp, SkiaSharp and System.Composition come from the host's
+/// <summary>One plugin folder's load context. The contracts, Coin.Nn, TorchSharp, SkiaSharp and System.Composition come from the host's
 /// default context, so <c>Tensor</c>, <c>Module</c> and the contract interfaces keep one identity and libtorch is
 /// loaded once; everything else the plugin ships is resolved from its own folder first.</summary>
 public sealed class PluginLoadContext(string folder, string mainAssemblyPath)
     : AssemblyLoadContext($"plugin:{Path.GetFileName(folder)}", isCollectible: false)
 {
     // SkiaSharp is shared too: its native library is loaded once, by the host.
-    private static readonly string[] SharedPrefixes = ["Coin.Abstractions", "TorchSharp", "System.Composition", "SkiaSharp"];
+    private static readonly string[] SharedPrefixes = ["Coin.Abstractions", "Coin.Nn", "TorchSharp", "System.Composition", "SkiaSharp"];
     private readonly AssemblyDependencyResolver resolver = new(mainAssemblyPath);
 
     public static bool IsShared(AssemblyName name)

@@ -1,3 +1,4 @@
+using Coin.Abstractions.Components;
 using Coin.Abstractions.Plugins;
 using Coin.Host.Composition;
 using Coin.Host.Configuration;
@@ -56,7 +57,7 @@ public sealed class ExperimentRunner(IAnsiConsole console)
             {
                 session.PrepareBaseModel();
                 manual_seed(ComposedExperiment.AdapterSeed(config.Seed));
-                session.Run.ApplyAdapter();
+                session.Run.ApplyAdapter(ComputePrecision.Parse(config.Training.Precision));
                 Preflight.AfterAdapter(experiment.Source, plan, session.Run, device);
                 session.DescribeTrainable();
                 session.EvaluateZeroShot();

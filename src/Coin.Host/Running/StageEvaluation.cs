@@ -37,7 +37,7 @@ public sealed class StageEvaluation(IAnsiConsole console)
         // The same base model the run started from (the cache has it), then the adapter, then the stage's weights.
         new BaseModelStage(config.Pretraining, new StepLog(), experiment.ResolvePath, console, config.Seed, cancellation).Prepare(run.Model, run.Data, StreamSession.BaseModelKey(config, plan));
         TorchSharp.torch.manual_seed(ComposedExperiment.AdapterSeed(config.Seed));
-        run.ApplyAdapter();
+        run.ApplyAdapter(Abstractions.Components.ComputePrecision.Parse(config.Training.Precision));
         ModelState.Load(run.Model, weights, complete: false);
         var evaluator = StreamEvaluator.For(run, config.Evaluation, config.Seed, cancellation);
         var text = new StringBuilder();

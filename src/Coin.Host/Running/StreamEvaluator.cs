@@ -11,7 +11,8 @@ public sealed class StreamEvaluator(ComposedExperiment run, int batchSize, Gener
 {
     /// <summary>The evaluator an experiment's <c>evaluation</c> section describes.</summary>
     public static StreamEvaluator For(ComposedExperiment run, Configuration.EvaluationConfig evaluation, int seed, CancellationToken cancellation = default)
-        => new(run, evaluation.BatchSize, new GenerationSettings(evaluation.MaxNewTokens, evaluation.Temperature, evaluation.TopP, evaluation.StopStrings, Seed: seed),
+        => new(run, evaluation.BatchSize, new GenerationSettings(evaluation.MaxNewTokens, evaluation.Temperature, evaluation.TopP, evaluation.StopStrings, Seed: seed,
+            ComputeType: Abstractions.Components.ComputePrecision.Parse(evaluation.Precision)),
             cancellation);
 
     /// <param name="saved">Receives every task's predictions, when given (the run writes them to its prediction files).</param>

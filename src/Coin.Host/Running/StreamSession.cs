@@ -138,6 +138,8 @@ internal sealed class StreamSession : IDisposable
     {
         console.MarkupLineInterpolated($"{Tasks.Count} tasks: {string.Join(", ", Tasks.Select(t => t.Name))}; trainable: {string.Join(", ", Run.Model.TrainableGroups.Select(g => $"{g.Name} {g.Parameters.Sum(p => p.numel()):N0}"))} parameters");
         long trainable = Run.Model.TrainableGroups.Sum(g => g.Parameters.Sum(p => p.numel()));
+        if (Run.FrozenWeightsConverted > 0)
+            console.MarkupLineInterpolated($"  mixed precision ({config.Training.Precision}): {Run.FrozenWeightsConverted:N0} frozen linear parameters stored in {config.Training.Precision}, trainable ones in float32");
         foreach (var component in plan.All())
             foreach (double multiple in component.Plugin.Capabilities.Select(CapabilityCheck.ExtraMemoryMultiple).Where(m => m > 0))
                 console.MarkupLineInterpolated($"  {component.KeyPath} '{component.Plugin.Name}' keeps {multiple:G}x the trainable parameters in float32: {multiple * trainable * 4 / 1048576.0:F1} MiB");
@@ -261,6 +263,8 @@ internal sealed class StreamSession : IDisposable
         var resolved = ResolvedConfig.ToJson(config, plan);
         var stageSettings = resolved["pretraining"]!.DeepClone().AsObject();
         stageSettings.Remove("cache");
+        // float32 is how every base model was trained before the setting existed: leaving it out keeps their keys.
+        if (config.Pretraining.Precision == "float32") stageSettings.Remove("precision");
         var model = resolved["model"]!.DeepClone().AsObject();
         model.Remove("adapter");
         return new JsonObject

@@ -1,3 +1,4 @@
+using Coin.Abstractions.Components;
 using Coin.Abstractions.Data;
 using Coin.Abstractions.Plugins;
 using Coin.Abstractions.Training;
@@ -19,6 +20,8 @@ namespace Coin.Host.Running;
 public sealed class TaskTrainer(MultimodalModel model, IBalanceScheduler? balance, IContinualUpdater? continual, TrainingConfig training, IStepRecorder log,
     int seed = 0, CancellationToken cancellation = default)
 {
+    private readonly ScalarType? computeType = ComputePrecision.Parse(training.Precision);
+
     public static TaskTrainer For(Composition.ComposedExperiment run, TrainingConfig training, IStepRecorder log, int seed, CancellationToken cancellation = default)
         => new(run.Model, run.Balance, run.Continual, training, log, seed, cancellation);
 
@@ -142,10 +145,17 @@ public sealed class TaskTrainer(MultimodalModel model, IBalanceScheduler? balanc
             var batch = microBatches[m];
             continual?.BeforeForward(context, batch);
             balance?.BeforeForward(context, batch);
-            var output = model.Forward(batch);
-            var loss = output.Loss;
-            if (balance?.AuxiliaryLoss(context, batch, output) is { } auxiliary) loss = loss + auxiliary;
-            if (continual?.ExtraLoss(context, batch, output) is { } extra) loss = loss + extra;
+            Tensor loss;
+            ModelOutput output;
+            // The forward pass and the auxiliary losses (which may run forward passes of their own) in the compute
+            // precision; the backward pass replays the graph as recorded, so it needs no region (as with autocast).
+            using (ComputePrecision.Use(computeType))
+            {
+                output = model.Forward(batch);
+                loss = output.Loss;
+                if (balance?.AuxiliaryLoss(context, batch, output) is { } auxiliary) loss = loss + auxiliary;
+                if (continual?.ExtraLoss(context, batch, output) is { } extra) loss = loss + extra;
+            }
             double share = tokens[m] / totalTokens;
             double value = loss.item<float>();
             if (!double.IsFinite(value))

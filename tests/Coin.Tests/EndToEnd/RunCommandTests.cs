@@ -84,10 +84,27 @@ public class RunCommandTests
     [Test]
     public void BenchPrintsStepTimeAndThroughputPerPreset()
     {
-        var result = CoinProcess.Run(TestPaths.NewTemporaryDirectory("bench"), "bench", "--suite", "hardware", "--presets", "tiny", "--steps", "1", "--tokens", "16", "--batch", "2");
+        var result = CoinProcess.Run(TestPaths.NewTemporaryDirectory("bench"), "bench", "--suite", "hardware,profile", "--presets", "tiny", "--steps", "1",
+            "--tokens", "16", "--batch", "2", "--blocks", "2", "--peak-sizes", "128,256");
         Assert.That(result.ExitCode, Is.EqualTo(0), result.ToString());
-        Assert.That(result.Output, Does.Contain("float32 matmul peak").And.Contain("ms / step").And.Contain("tokens / s"));
-        Assert.That(result.Output, Does.Match(@"│ tiny\s+│ [0-9,]+\s+│ 2 × 16"));
+        Assert.That(result.Output, Does.Contain("matmul peak float32").And.Contain("bfloat16").And.Contain("bf16-mixed ms/step").And.Contain("speed-up"));
+        Assert.That(result.Output, Does.Match(@"│ tiny\s+│ [0-9,]+\s+│ 2 × 16\s+│ [0-9.]+\s+│ [0-9.]+\s+│ [0-9.]+x \("));
+        Assert.That(result.Output, Does.Contain("Profile of a tiny training step").And.Match(@"│ backward\s+│ [0-9.]+\s+│ [0-9]+%"));
+    }
+
+    [Test]
+    public void Bench_compares_the_loss_curves_of_float32_and_mixed_precision()
+    {
+        string directory = TestPaths.NewTemporaryDirectory("bench-precision");
+        var result = CoinProcess.Run(directory, "bench", "--suite", "precision", "--precision-steps", "20", "--out", "out");
+        Assert.That(result.ExitCode, Is.EqualTo(0), result.ToString());
+        Assert.That(result.Output, Does.Contain("final loss (mean of the last 5% of steps)"), result.ToString());
+        var rows = File.ReadAllLines(Path.Combine(directory, "out", "precision-loss.csv"));
+        Assert.That(rows[0], Is.EqualTo("step,float32,bfloat16"));
+        Assert.That(rows, Has.Length.EqualTo(21), "one row per step");
+        var first = rows[1].Split(',').Skip(1).Select(double.Parse).ToArray();
+        Assert.That(first[1], Is.Not.EqualTo(first[0]).And.EqualTo(first[0]).Within(1).Percent, "the same first batch, computed in two precisions");
+        Assert.That(File.Exists(Path.Combine(directory, "out", "precision-loss.png")));
     }
 
     [Test]

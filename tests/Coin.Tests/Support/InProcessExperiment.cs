@@ -27,7 +27,7 @@ public static class InProcessExperiment
             RunDirectory = TestPaths.NewTemporaryDirectory("in-process"),
             ResolvePath = experiment.ResolvePath,
         });
-        run.ApplyAdapter();
+        run.ApplyAdapter(Coin.Abstractions.Components.ComputePrecision.Parse(experiment.Config.Training.Precision));
         return (experiment, run);
     }
 }

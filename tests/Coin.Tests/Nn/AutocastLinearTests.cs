@@ -1,0 +1,88 @@
+using Coin.Abstractions.Components;
+using Coin.Nn.Layers;
+using static TorchSharp.torch;
+
+namespace Coin.Tests.Nn;
+
+/// <summary>The linear layer that follows the compute precision: initialised as nn.Linear, bfloat16 inside a
+/// precision region with float32 gradients, frozen weights storable in bfloat16, fused products equal to separate ones.</summary>
+public class AutocastLinearTests
+{
+    private static bool Same(Tensor a, Tensor b) => a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();
+
+    [TestCase(true)]
+    [TestCase(false)]
+    public void Initialisation_draws_what_nn_Linear_draws(bool hasBias)
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(11);
+        using var reference = nn.Linear(24, 10, hasBias: hasBias);
+        var after = randn(3);
+        manual_seed(11);
+        using var ours = new AutocastLinear(24, 10, hasBias: hasBias);
+        Assert.That(Same(ours.weight, reference.weight!), "the same weights from the same seed");
+        if (hasBias) Assert.That(Same(ours.bias!, reference.bias!), "the same bias");
+        Assert.That(Same(randn(3), after), "and the generator is left where nn.Linear leaves it");
+        Assert.That(ours.state_dict().Keys, Is.EqualTo(reference.state_dict().Keys));
+    }
+
+    [Test]
+    public void Inside_a_bfloat16_region_the_product_is_bfloat16_and_the_gradient_float32()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(3);
+        using var layer = new AutocastLinear(64, 32);
+        var x = randn(8, 64);
+        var exact = layer.call(x);
+        Tensor mixed;
+        using (ComputePrecision.Use(ScalarType.BFloat16)) mixed = layer.call(x);
+        Assert.That(exact.dtype, Is.EqualTo(ScalarType.Float32));
+        Assert.That(mixed.dtype, Is.EqualTo(ScalarType.BFloat16));
+        double relative = (mixed.to_type(ScalarType.Float32) - exact).norm().item<float>() / exact.norm().item<float>();
+        Assert.That(relative, Is.GreaterThan(0).And.LessThan(1e-2), "bfloat16 rounding: 8 bits of mantissa");
+        mixed.to_type(ScalarType.Float32).sum().backward();
+        Assert.That(layer.weight.grad!.dtype, Is.EqualTo(ScalarType.Float32), "the master weight's gradient is float32");
+        Assert.That(layer.weight.dtype, Is.EqualTo(ScalarType.Float32));
+    }
+
+    [Test]
+    public void Frozen_weights_are_stored_in_bfloat16_and_trainable_ones_are_not()
+    {
+        using var scope = NewDisposeScope();
+        using var frozen = new AutocastLinear(16, 8);
+        using var trainable = new AutocastLinear(16, 8);
+        foreach (var p in frozen.parameters()) p.requires_grad = false;
+        var before = frozen.weight.detach().clone();
+        Assert.That(frozen.StoreFrozenAs(ScalarType.BFloat16), Is.EqualTo(16 * 8 + 8));
+        Assert.That(trainable.StoreFrozenAs(ScalarType.BFloat16), Is.EqualTo(0));
+        Assert.That(frozen.weight.dtype, Is.EqualTo(ScalarType.BFloat16));
+        Assert.That(trainable.weight.dtype, Is.EqualTo(ScalarType.Float32));
+        Assert.That(frozen.state_dict().Keys, Is.EqualTo(new[] { "weight", "bias" }), "names and order unchanged");
+        Assert.That(frozen.parameters().Count(), Is.EqualTo(2), "converted, not added");
+        Assert.That(Same(frozen.weight.to_type(ScalarType.Float32), before.to_type(ScalarType.BFloat16).to_type(ScalarType.Float32)));
+        // A float32 pass over a bfloat16-stored weight computes in float32 with the rounded weight.
+        var x = randn(2, 16);
+        Assert.That(frozen.call(x).dtype, Is.EqualTo(ScalarType.Float32));
+    }
+
+    [Test]
+    public void A_fused_product_equals_the_separate_ones_and_keeps_each_delta()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(5);
+        using var a = new AutocastLinear(12, 6);
+        using var b = new AutocastLinear(12, 4);
+        var extra = randn(12, 4);
+        b.AddDelta(input => input.matmul(extra));
+        var x = randn(3, 5, 12, requires_grad: true);
+        var fused = AutocastLinear.Fused(x, a, b);
+        Assert.That((fused[0] - a.call(x)).abs().max().item<float>(), Is.LessThan(1e-6f));
+        Assert.That((fused[1] - b.call(x)).abs().max().item<float>(), Is.LessThan(1e-6f));
+        (fused[0].sum() + fused[1].square().sum()).backward();
+        var fusedGrad = a.weight.grad!.clone();
+        a.zero_grad();
+        b.zero_grad();
+        (a.call(x).sum() + b.call(x).square().sum()).backward();
+        Assert.That((fusedGrad - a.weight.grad!).abs().max().item<float>(), Is.LessThan(1e-5f), "gradients reach each layer's own weight");
+    }
+}
