@@ -25,6 +25,8 @@ TaskPlugin=task/none
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 SchedulerType=sched/backfill
+# A test cluster: schedule every second, not every minute (the default), so a requeued cell starts at once.
+SchedulerParameters=sched_interval=1,bf_interval=1
 StateSaveLocation=$state/ctld
 SlurmdSpoolDir=$state/spool
 SlurmctldPidFile=$state/slurmctld.pid

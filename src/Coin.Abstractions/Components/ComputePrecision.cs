@@ -5,10 +5,11 @@ namespace Coin.Abstractions.Components;
 /// <summary>The element type the host asks matrix products to run in during a forward pass: mixed precision without
 /// autocast, which TorchSharp 0.107 lacks. Contract 1.2.</summary>
 /// <remarks>
-/// <para>What the host guarantees: with <c>training.precision: bfloat16</c> every training forward pass (the model's,
-/// and the auxiliary losses of schedulers and continual methods, which run inside it) happens inside
-/// <see cref="Use"/>(BFloat16); backward passes, optimiser steps and the hooks at task start and end run outside it,
-/// in float32. <c>evaluation.precision</c> does the same for generation.</para>
+/// <para>What the host guarantees: with <c>training.precision: bfloat16</c> every forward pass of a training step —
+/// in the <c>BeforeForward</c> hooks of schedulers and continual methods (teachers, references), the model's, and the
+/// auxiliary losses — happens inside <see cref="Use"/>(BFloat16); backward passes, optimiser steps, the hooks after
+/// the step and those at task start and end run outside it, in float32. <c>evaluation.precision</c> does the same for
+/// generation.</para>
 /// <para>What a component does with it (as PyTorch's autocast does): linear layers, attention and convolutions cast
 /// their inputs and weights to <see cref="Current"/>; normalisation statistics, softmax over the vocabulary, losses and
 /// the residual stream stay float32; backbones return float32 logits. <c>Coin.Nn.Layers.AutocastLinear</c> implements

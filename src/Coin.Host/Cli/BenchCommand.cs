@@ -97,15 +97,19 @@ public sealed class BenchCommand(CommandLine commandLine, PluginDirectories dire
 
     private void Precision(PluginCatalog catalog, BenchOptions options)
     {
-        console.MarkupLineInterpolated($"[bold]Mixed precision's loss curve[/] (default model, {options.PrecisionSteps:N0} steps from one seed; target: final loss within 1% of float32's)");
-        var result = PrecisionBench.Measure(catalog, options.PrecisionSteps, line => console.MarkupLineInterpolated($"precision: {line}"));
+        string preset = options.Presets[0];
+        console.MarkupLineInterpolated($"[bold]Mixed precision's loss curve[/] ({preset}, {options.PrecisionSteps:N0} steps of batch {options.BatchSize} × {options.Tokens} from one seed, a Markov language with entropy {PrecisionBench.EntropyFloor:F3} nats; target: final loss within 1% of float32's)");
+        var result = PrecisionBench.Measure(() => CreateBackbone(catalog, preset), options.PrecisionSteps, options.BatchSize, options.Tokens,
+            line => console.MarkupLineInterpolated($"precision: {line}"));
         var files = PrecisionBench.Write(options.OutputFolder, result);
         var table = new Table().AddColumns("", "float32", "bfloat16 mixed", "difference");
         foreach (int at in new[] { 0, result.Float32.Count / 10, result.Float32.Count / 2 }.Distinct())
             table.AddRow($"loss at step {at}", $"{result.Float32[at]:F4}", $"{result.Mixed[at]:F4}", $"{100 * (result.Mixed[at] / result.Float32[at] - 1):+0.00;-0.00}%");
         double final32 = PrecisionBench.Result.Final(result.Float32), final16 = PrecisionBench.Result.Final(result.Mixed);
         table.AddRow("final loss (mean of the last 5% of steps)", $"{final32:F4}", $"{final16:F4}", $"{100 * result.FinalRelativeDifference:+0.00;-0.00}%");
-        table.AddRow("seconds (the host's whole step)", $"{result.Float32Seconds:F1}", $"{result.MixedSeconds:F1}", $"{result.Float32Seconds / result.MixedSeconds:F2}x");
+        table.AddRow("above the entropy floor", $"{final32 - PrecisionBench.EntropyFloor:F4}", $"{final16 - PrecisionBench.EntropyFloor:F4}", "");
+        table.AddRow("ms / step", $"{1000 * result.Float32Seconds / result.Float32.Count:F1}", $"{1000 * result.MixedSeconds / result.Mixed.Count:F1}",
+            $"{result.Float32Seconds / result.MixedSeconds:F2}x");
         console.Write(table);
         console.MarkupLineInterpolated($"written: {string.Join(", ", files)}");
     }

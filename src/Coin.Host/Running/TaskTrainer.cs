@@ -143,14 +143,15 @@ public sealed class TaskTrainer(MultimodalModel model, IBalanceScheduler? balanc
         {
             using var microScope = NewDisposeScope();
             var batch = microBatches[m];
-            continual?.BeforeForward(context, batch);
-            balance?.BeforeForward(context, batch);
             Tensor loss;
             ModelOutput output;
-            // The forward pass and the auxiliary losses (which may run forward passes of their own) in the compute
-            // precision; the backward pass replays the graph as recorded, so it needs no region (as with autocast).
+            // Every forward pass of the step in the compute precision: the hooks before it (teachers, references), the
+            // model's, the auxiliary losses. The backward pass replays the graph as recorded, so it needs no region
+            // (as with autocast); hooks after the optimiser step and at task ends run in float32.
             using (ComputePrecision.Use(computeType))
             {
+                continual?.BeforeForward(context, batch);
+                balance?.BeforeForward(context, batch);
                 output = model.Forward(batch);
                 loss = output.Loss;
                 if (balance?.AuxiliaryLoss(context, batch, output) is { } auxiliary) loss = loss + auxiliary;

@@ -15,8 +15,8 @@ public class TrainingMemoryTests
     {
         // Two equal blocks after a warm-up: the first absorbs one-off growth (allocator arenas, caches: +50-70 MiB here
         // whatever the step count), the second must then stay flat. Without the per-step scope the same loop grew by
-        // +202 MiB and 410k live tensors over 1,200 steps, ~50 MiB per block. The long soak is `coin bench --suite memory`.
-        const int warmupSteps = 40, blockSteps = 300, batchSize = 8;
+        // +202 MiB and 410k live tensors over 1,200 steps, ~34 MiB per 200-step block. The long soak is `coin bench --suite memory`.
+        const int warmupSteps = 40, blockSteps = 200, batchSize = 8;
         var (experiment, run) = InProcessExperiment.Compose(new Dictionary<string, string?>
         {
             ["training:epochs"] = "1",
