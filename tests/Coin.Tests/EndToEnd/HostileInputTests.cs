@@ -6,7 +6,7 @@ namespace Coin.Tests.EndToEnd;
 
 /// <summary>Malformed input of every kind ends in one message naming the file, key or plugin, a non-zero exit and no
 /// stack trace; a run that had started keeps its finished rows and its last good checkpoint.</summary>
-[Parallelizable(ParallelScope.Self)]
+[Parallelizable(ParallelScope.All)]
 public class HostileInputTests
 {
     private static void AssertRefused(CoinProcess.Result result, params string[] expected)

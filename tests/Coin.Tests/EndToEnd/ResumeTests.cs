@@ -7,7 +7,7 @@ namespace Coin.Tests.EndToEnd;
 
 /// <summary><c>coin run --resume</c>: a run killed mid-task (a process kill, no chance to clean up) continues from its
 /// last checkpoint and ends with exactly the accuracy matrix and losses of a run that was never stopped.</summary>
-[Parallelizable(ParallelScope.Self)]
+[Parallelizable(ParallelScope.All)]
 public class ResumeTests
 {
     /// <param name="precision">bfloat16 runs with LoRA, so that frozen weights are stored in bfloat16 too.</param>
@@ -15,7 +15,7 @@ public class ResumeTests
     {
         json["training"]!["precision"] = precision;
         if (precision == "bfloat16") json["model"] = new JsonObject { ["adapter"] = new JsonObject { ["type"] = "lora" } };
-        json["data"]!["options"]!["trainPerTask"] = 640; // 40 steps per task
+        json["data"]!["options"]!["trainPerTask"] = 480; // 30 steps per task
         json["training"]!["checkpointEverySteps"] = 5;
         json["continual"] = new JsonObject { ["type"] = continual };
     });

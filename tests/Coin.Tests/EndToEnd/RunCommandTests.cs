@@ -4,7 +4,7 @@ using Coin.Tests.Support;
 namespace Coin.Tests.EndToEnd;
 
 /// <summary>The host as a user runs it: a small experiment trains, evaluates, prints the matrix and writes results.</summary>
-[Parallelizable(ParallelScope.Self)]
+[Parallelizable(ParallelScope.All)]
 public class RunCommandTests
 {
     private static JsonElement ReadResults(string workingDirectory)

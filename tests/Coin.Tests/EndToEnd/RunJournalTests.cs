@@ -8,7 +8,7 @@ namespace Coin.Tests.EndToEnd;
 /// <summary>The run journal through the host, as a cluster uses it: preemption by SIGTERM, many runs of one experiment
 /// started at once, a shared base-model cache, resuming folders that have no checkpoint yet, edited experiments,
 /// and the crash campaign (random SIGKILLs, resumed, compared byte for byte).</summary>
-[Parallelizable(ParallelScope.Self)]
+[Parallelizable(ParallelScope.All)]
 public class RunJournalTests
 {
     private static JsonElement Results(string runDirectory) => JsonDocument.Parse(File.ReadAllText(Path.Combine(runDirectory, "results.json"))).RootElement;
@@ -24,7 +24,7 @@ public class RunJournalTests
 
     private static string LongerQuickExperiment(string directory) => CoinProcess.WriteQuickExperiment(directory, json =>
     {
-        json["data"]!["options"]!["trainPerTask"] = 640; // 40 steps per task
+        json["data"]!["options"]!["trainPerTask"] = 480; // 30 steps per task
         json["training"]!["checkpointEverySteps"] = 5;
     });
 

@@ -7,7 +7,7 @@ namespace Coin.Tests.EndToEnd;
 /// <summary><c>coin sweep</c> through the host: a local pool, idempotent cells (finished skipped, interrupted resumed,
 /// missing run), status and compare naming what is not finished, and a real one-node Slurm that preempts a cell with
 /// SIGTERM and requeues it, ending with the same results as the local pool.</summary>
-[Parallelizable(ParallelScope.Self)]
+[Parallelizable(ParallelScope.All)]
 public class SweepRunTests
 {
     /// <summary>A sweep over the quick experiment: 2 methods × 2 seeds, one thread per cell.</summary>
