@@ -5,7 +5,7 @@ using Coin.Plugins.Backbones.Text;
 
 namespace Coin.Plugins.Backbones;
 
-[CoinPlugin(PluginKind.Backbone, "llama", "0.2.0",
+[CoinPlugin(PluginKind.Backbone, "llama", "0.3.0",
     "LLaMA-architecture decoder (RMSNorm, RoPE, GQA, SwiGLU), HF parameter names, word or byte tokenizer for the presets")]
 public sealed class LlamaBackbonePlugin : PluginFactory<IBackbone, LlamaBackboneOptions>
 {

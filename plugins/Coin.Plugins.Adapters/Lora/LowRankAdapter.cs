@@ -87,7 +87,7 @@ public sealed class LoraAdapterPlugin : PluginFactory<IAdapter, LoraOptions>
     protected override IAdapter Create(LoraOptions options, ComponentContext context) => new LowRankAdapter(options, experts: 1, gaussianA: false);
 }
 
-[CoinPlugin(PluginKind.Adapter, "moelora", "0.1.0", "MoELoRA as in CoIN: E experts of rank r/E and a per-token softmax router")]
+[CoinPlugin(PluginKind.Adapter, "moelora", "0.2.0", "MoELoRA as in CoIN: E experts of rank r/E and a per-token softmax router")]
 public sealed class MoeLoraAdapterPlugin : PluginFactory<IAdapter, MoeLoraOptions>
 {
     protected override IAdapter Create(MoeLoraOptions options, ComponentContext context) => new LowRankAdapter(options, options.Experts, gaussianA: true);

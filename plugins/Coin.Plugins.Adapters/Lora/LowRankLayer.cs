@@ -67,17 +67,19 @@ public sealed class LowRankLayer
 
     private Tensor Delta(Tensor input)
     {
-        var x = dropout is null ? input : dropout.call(input);
-        var low = lora_A.call(x);
-        if (lora_router is not null)
-        {
-            // The router's softmax runs in float32, as autocast runs softmax.
-            var gates = nn.functional.softmax(lora_router.call(x).to_type(ScalarType.Float32), -1);
-            long rankPerExpert = low.shape[^1] / experts;
-            long[] shape = low.shape;
-            long[] split = [.. shape[..^1], experts, rankPerExpert];
-            low = (low.view(split) * gates.unsqueeze(-1)).view(shape);
-        }
+        if (lora_router is null) return lora_B.call(lora_A.call(dropout is null ? input : dropout.call(input))) * scale;
+        // MoELoRA as CoIN's: the router gates from the input itself (before dropout), and each expert's branch draws
+        // its own dropout mask.
+        long rankPerExpert = lora_A.out_features / experts;
+        var low = dropout is null
+            ? lora_A.call(input)
+            : cat(Enumerable.Range(0, experts).Select(e =>
+                AutocastLinear.Compute(dropout.call(input), lora_A.weight.narrow(0, e * rankPerExpert, rankPerExpert), null)).ToArray(), -1);
+        // The router's softmax runs in float32, as autocast runs softmax.
+        var gates = nn.functional.softmax(lora_router.call(input).to_type(ScalarType.Float32), -1);
+        long[] shape = low.shape;
+        long[] split = [.. shape[..^1], experts, rankPerExpert];
+        low = (low.view(split) * gates.unsqueeze(-1)).view(shape);
         return lora_B.call(low) * scale;
     }
 

@@ -22,15 +22,19 @@ public sealed class LlacaOptions
 /// <summary>LLaCA's adaptive EMA: after each optimiser step, per trainable tensor, a rate alpha from the gradient and
 /// the distance to the average (see <see cref="Alpha"/>); the average replaces the live weights at task end. Norms
 /// are computed in float32. The mean alpha and the share of tensors that fell back to alpha0 are logged per step.</summary>
+/// <remarks>As the released code does, each task starts the average afresh: the previous gradient is reset to zero at
+/// task start, and the average becomes the weights after the task's first optimiser step (that step blends nothing and
+/// logs no alpha); from the second step on, alpha blends. What carries across tasks is the live model, which holds the
+/// previous task's average.</remarks>
 public sealed class LlacaUpdater(LlacaOptions options) : IContinualUpdater, ICheckpointable, IDisposable
 {
     private ParameterSnapshot? average;
     private readonly List<Tensor> previousGradients = [];
     private bool active;
-    private bool wasActive = true;
+    private bool awaitingFirstStep;
 
-    /// <summary>alpha = k (1 + gradNorm) / (paramDistance · gradChange); alpha0 when that is not in (0, 1) (including
-    /// division by zero on the first step, when the average equals the weights).</summary>
+    /// <summary>alpha = k (1 + gradNorm) / (paramDistance · gradChange); alpha0 when that is not in (0, 1), including a
+    /// division by zero (the weights equal the average, or the gradient did not change).</summary>
     public static double Alpha(double k, double alpha0, double gradNorm, double paramDistance, double gradChange)
     {
         double alpha = k * (1 + gradNorm) / (paramDistance * gradChange);
@@ -51,11 +55,9 @@ public sealed class LlacaUpdater(LlacaOptions options) : IContinualUpdater, IChe
                 previousGradients.Add(zero);
             }
         }
-        else if (active && !wasActive)
-        {
-            average.Reset(); // plain tuning moved the weights away from the average meanwhile
-        }
-        wasActive = active;
+        using (no_grad())
+            foreach (var gradient in previousGradients) gradient.zero_();
+        awaitingFirstStep = true;
     }
 
     public IReadOnlyList<Sample> ExtraTrainingSamples(TaskContext context) => [];
@@ -64,9 +66,17 @@ public sealed class LlacaUpdater(LlacaOptions options) : IContinualUpdater, IChe
     public void AfterStep(StepContext context)
     {
         if (!active) return;
+        using var noGrad = no_grad();
+        if (awaitingFirstStep)
+        {
+            awaitingFirstStep = false;
+            average!.Reset();
+            for (int i = 0; i < average.Count; i++)
+                if (average.Live(i).grad is { } g) previousGradients[i].copy_(g.to_type(ScalarType.Float32));
+            return;
+        }
         double alphaSum = 0;
         int fallbacks = 0;
-        using var noGrad = no_grad();
         for (int i = 0; i < average!.Count; i++)
         {
             var live = average.Live(i);
@@ -88,23 +98,24 @@ public sealed class LlacaUpdater(LlacaOptions options) : IContinualUpdater, IChe
 
     public void OnTaskEnd(TaskContext context)
     {
-        if (active) average!.WriteIntoLive();
+        if (active && !awaitingFirstStep) average!.WriteIntoLive();
     }
 
     public void SaveState(ComponentState state)
     {
         average?.SaveTo(state, "average");
         CheckpointTensors.Save(state, "previous-gradient", previousGradients);
-        state.Values["wasActive"] = wasActive;
+        state.Values["awaitingFirstStep"] = awaitingFirstStep;
     }
 
     /// <summary>After OnTaskStart of the resumed task (which created the average): the saved average, the previous
-    /// gradients and whether the task before was active.</summary>
+    /// gradients and whether the task's first step was still to come.</summary>
     public void LoadState(ComponentState state, TaskContext context)
     {
         average!.LoadFrom(state, "average");
         CheckpointTensors.CopyInto(state, "previous-gradient", previousGradients);
-        wasActive = state.Values["wasActive"]!.GetValue<bool>();
+        awaitingFirstStep = state.Values["awaitingFirstStep"]?.GetValue<bool>()
+            ?? throw new CoinUserException("the LLaCA state in this checkpoint was written by llaca 0.1.0, which started the average differently; resume it with that version or start the run again");
     }
 
     public void Dispose()
@@ -115,7 +126,7 @@ public sealed class LlacaUpdater(LlacaOptions options) : IContinualUpdater, IChe
     }
 }
 
-[CoinPlugin(PluginKind.ContinualUpdater, "llaca", "0.1.0", "LLaCA: adaptive EMA of trainable parameters from gradients, written into the model at task end",
+[CoinPlugin(PluginKind.ContinualUpdater, "llaca", "0.2.0", "LLaCA: adaptive EMA of trainable parameters from gradients, written into the model at task end",
     Capabilities = [PluginCapabilities.ExtraMemoryPrefix + "2x"])]
 public sealed class LlacaUpdaterPlugin : PluginFactory<IContinualUpdater, LlacaOptions>
 {

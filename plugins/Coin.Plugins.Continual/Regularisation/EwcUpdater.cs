@@ -13,15 +13,16 @@ public sealed class EwcOptions
     /// <summary>Strength of the penalty λ/2 Σ F (θ − θ*)².</summary>
     [Range(0.0, 1e12)] public double Lambda { get; set; } = 100;
 
-    /// <summary>Training samples of the finished task used to estimate the Fisher information.</summary>
+    /// <summary>Training samples of the finished task used to estimate the Fisher information (one backward pass
+    /// each).</summary>
     [Range(1, 1_000_000)] public int FisherSamples { get; set; } = 64;
-
-    [Range(1, 4096)] public int FisherBatchSize { get; set; } = 8;
 }
 
-/// <summary>Elastic weight consolidation with a diagonal Fisher estimate. At each task end, F is estimated from
-/// squared gradients of the loss over batches of the task's training samples (the batch-level empirical Fisher) and
-/// added to the Fisher of earlier tasks; θ* becomes the current weights. Later steps add λ/2 Σ F (θ − θ*)².</summary>
+/// <summary>Elastic weight consolidation with a diagonal Fisher estimate. At each task end, F is the mean over the
+/// task's training samples of each sample's squared loss gradient (the empirical Fisher, as EWC defines it: squaring a
+/// batch's mean gradient instead would give about 1/batch of it, since per-sample gradients largely cancel), added
+/// to the Fisher of earlier tasks; θ* becomes the current weights. Later steps add λ/2 Σ F (θ − θ*)².</summary>
+/// <remarks>The Fisher pass runs at task end, outside any mixed-precision region: float32 gradients.</remarks>
 public sealed class EwcUpdater(EwcOptions options) : IContinualUpdater, ICheckpointable, IDisposable
 {
     private ParameterSnapshot? anchor;
@@ -46,15 +47,14 @@ public sealed class EwcUpdater(EwcOptions options) : IContinualUpdater, ICheckpo
         var snapshot = anchor ?? CreateAnchor(parameters);
 
         var samples = context.TrainSamples.Take(options.FisherSamples).ToList();
-        var batches = samples.Chunk(options.FisherBatchSize).ToList();
-        foreach (var chunk in batches)
+        foreach (var sample in samples)
         {
             using var scope = NewDisposeScope();
             foreach (var p in parameters) p.grad = null;
-            context.Model.Forward(context.Model.Collate(chunk)).Loss.backward();
+            context.Model.Forward(context.Model.Collate([sample])).Loss.backward();
             using var noGrad = no_grad();
             for (int i = 0; i < snapshot.Count; i++)
-                if (snapshot.Live(i).grad is { } g) fishers[i].add_(g.to_type(ScalarType.Float32).pow(2), alpha: 1.0 / batches.Count);
+                if (snapshot.Live(i).grad is { } g) fishers[i].add_(g.to_type(ScalarType.Float32).pow(2), alpha: 1.0 / samples.Count);
         }
         snapshot.Reset();
         foreach (var p in parameters) p.grad = null;
@@ -97,7 +97,7 @@ public sealed class EwcUpdater(EwcOptions options) : IContinualUpdater, ICheckpo
     }
 }
 
-[CoinPlugin(PluginKind.ContinualUpdater, "ewc", "0.1.0", "Elastic weight consolidation with a diagonal (batch-level empirical) Fisher",
+[CoinPlugin(PluginKind.ContinualUpdater, "ewc", "0.2.0", "Elastic weight consolidation with a diagonal empirical Fisher (per-sample gradients)",
     Capabilities = [PluginCapabilities.ExtraMemoryPrefix + "2x"])]
 public sealed class EwcUpdaterPlugin : PluginFactory<IContinualUpdater, EwcOptions>
 {

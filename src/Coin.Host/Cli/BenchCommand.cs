@@ -104,9 +104,9 @@ public sealed class BenchCommand(CommandLine commandLine, PluginDirectories dire
         var files = PrecisionBench.Write(options.OutputFolder, result);
         var table = new Table().AddColumns("", "float32", "bfloat16 mixed", "difference");
         foreach (int at in new[] { 0, result.Float32.Count / 10, result.Float32.Count / 2 }.Distinct())
-            table.AddRow($"loss at step {at}", $"{result.Float32[at]:F4}", $"{result.Mixed[at]:F4}", $"{100 * (result.Mixed[at] / result.Float32[at] - 1):+0.00;-0.00}%");
+            table.AddRow($"loss at step {at}", $"{result.Float32[at]:F4}", $"{result.Mixed[at]:F4}", $"{100 * (result.Mixed[at] / result.Float32[at] - 1):+0.00;-0.00;0.00}%");
         double final32 = PrecisionBench.Result.Final(result.Float32), final16 = PrecisionBench.Result.Final(result.Mixed);
-        table.AddRow("final loss (mean of the last 5% of steps)", $"{final32:F4}", $"{final16:F4}", $"{100 * result.FinalRelativeDifference:+0.00;-0.00}%");
+        table.AddRow("final loss (mean of the last 5% of steps)", $"{final32:F4}", $"{final16:F4}", $"{100 * result.FinalRelativeDifference:+0.00;-0.00;0.00}%");
         table.AddRow("above the entropy floor", $"{final32 - PrecisionBench.EntropyFloor:F4}", $"{final16 - PrecisionBench.EntropyFloor:F4}", "");
         table.AddRow("ms / step", $"{1000 * result.Float32Seconds / result.Float32.Count:F1}", $"{1000 * result.MixedSeconds / result.Mixed.Count:F1}",
             $"{result.Float32Seconds / result.MixedSeconds:F2}x");
@@ -121,7 +121,7 @@ public sealed class BenchCommand(CommandLine commandLine, PluginDirectories dire
         var table = new Table().AddColumns("path", "ms / step");
         table.AddRow("coin host: files → collate → splice → scheduler/updater → AdamW", $"{result.HostMilliseconds:F1}");
         table.AddRow("bare TorchSharp loop, same math, batches in memory", $"{result.BareMilliseconds:F1}");
-        table.AddRow("overhead: median of the blocks (quartiles)", $"{100 * result.Overhead:+0.0;-0.0}% ({100 * result.LowerQuartile:+0.0;-0.0}% to {100 * result.UpperQuartile:+0.0;-0.0}%)");
+        table.AddRow("overhead: median of the blocks (quartiles)", $"{100 * result.Overhead:+0.0;-0.0;0.0}% ({100 * result.LowerQuartile:+0.0;-0.0;0.0}% to {100 * result.UpperQuartile:+0.0;-0.0;0.0}%)");
         table.AddRow("  of the host step: collation (template, tokenizer, cached inputs, tensors)", $"{result.CollateMilliseconds:F1}");
         table.AddRow("  of the host step: splice (encoder + connector + gather, forward only)", $"{result.SpliceMilliseconds:F1}");
         console.Write(table);
@@ -146,7 +146,7 @@ public sealed class BenchCommand(CommandLine commandLine, PluginDirectories dire
         console.MarkupLineInterpolated($"[bold]Memory[/] (default model, {result.Steps:N0} training steps in {result.Seconds:F0}s; target: growth < 1%)");
         var table = new Table().AddColumns("after warm-up (MiB)", "half-way (MiB)", "at the end (MiB)", "peak (MiB)", "growth", "growth, second half");
         table.AddRow($"{result.WarmMiB:F1}", $"{result.MiddleMiB:F1}", $"{result.FinalMiB:F1}", $"{result.PeakMiB:F1}",
-            $"{result.GrowthPercent:+0.00;-0.00}%", $"{result.SecondHalfGrowthPercent:+0.00;-0.00}%");
+            $"{result.GrowthPercent:+0.00;-0.00;0.00}%", $"{result.SecondHalfGrowthPercent:+0.00;-0.00;0.00}%");
         console.Write(table);
     }
 }

@@ -276,6 +276,9 @@ internal sealed class StreamSession : IDisposable
             ["plugins"] = new JsonArray(new[] { plan.Data, plan.Backbone, plan.Connector }.Concat(plan.Encoders.Values)
                 .Select(c => (JsonNode)$"{c.Plugin.Name} {c.Plugin.Version}").ToArray()),
             ["torch"] = TorchRuntime.TorchSharpVersion,
+            // Bumped when the host changes how the first stage trains (2: its warmup and cosine schedule is applied),
+            // so that a base model cached by an earlier host is not taken for what this one would train.
+            ["stageRecipe"] = 2,
         };
     }
 

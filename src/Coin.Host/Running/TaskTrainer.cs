@@ -129,6 +129,10 @@ public sealed class TaskTrainer(MultimodalModel model, IBalanceScheduler? balanc
         using var scope = NewDisposeScope();
         manual_seed(unchecked(seed * 1_000_003L + GlobalStep));
         rates.ScheduleFactor = LearningRateSchedule.Factor(training.Schedule, training.WarmupRatio, step, stepsInTask);
+        // The host applies the schedule to every group; a balance scheduler then scales it (it reads Base, which is
+        // the scheduled rate). Before, only schedulers applied it, so a stage without one — the base model's first
+        // stage — never got its warmup and cosine decay.
+        foreach (var group in rates.Groups) rates.Set(group, rates.Base(group));
         long globalStep = GlobalStep;
         var context = new StepContext(task, step, stepsInTask, globalStep, model, rates,
             (name, value) => log.Add(task.Name, globalStep, name, value));

@@ -56,21 +56,51 @@ public class AveragingUpdaterTests
         using var llaca = new LlacaUpdater(new LlacaOptions());
         llaca.OnTaskStart(task);
 
-        // Step 1: g = [1, -1], |g| = 2, |θ - ema| = |[1, 2]| = 3, |g - 0| = 2: alpha = 2 * 3 / 6 = 1, not below 1,
-        // so alpha0 = 0.01: ema = 0.99 [1, 2] + 0.01 [2, 4] = [1.01, 2.02].
+        // Step 1 starts the average: ema = θ_1 = [2, 4], g_prev = [1, -1]; no alpha.
         Move(p, [2, 4], [1, -1]);
         llaca.AfterStep(step());
-        // Step 2: g = [2, 1], |g| = 3, |θ - ema| = |[1.99, 2.98]| = 4.97, |g - g_prev| = |[1, 2]| = 3:
-        // alpha = 2 * 4 / (4.97 * 3) = 0.536553...
+        // Step 2: g = [2, 1], |g| = 3, |θ - ema| = |[1, 1]| = 2, |g - g_prev| = |[1, 2]| = 3: alpha = 2 * 4 / 6 = 1.33,
+        // not below 1, so alpha0 = 0.01: ema = 0.99 [2, 4] + 0.01 [3, 5] = [2.01, 4.01].
         Move(p, [3, 5], [2, 1]);
         llaca.AfterStep(step());
-        double alpha = 8 / (4.97 * 3);
-        var expected = new[] { (1 - alpha) * 1.01 + alpha * 3, (1 - alpha) * 2.02 + alpha * 5 };
+        // Step 3: g = [3, 3], |g| = 6, |θ - ema| = |[1.99, 2.99]| = 4.98, |g - g_prev| = |[1, 2]| = 3:
+        // alpha = 2 * 7 / (4.98 * 3) = 0.93708...
+        Move(p, [4, 7], [3, 3]);
+        llaca.AfterStep(step());
+        double alpha = 14 / (4.98 * 3);
+        var expected = new[] { (1 - alpha) * 2.01 + alpha * 4, (1 - alpha) * 4.01 + alpha * 7 };
 
         Assert.That(log.Where(l => l.Name == "llaca/alpha").Select(l => l.Value), Is.EqualTo(new[] { 0.01, alpha }).Within(1e-5));
         Assert.That(log.Where(l => l.Name == "llaca/fallback-share").Select(l => l.Value), Is.EqualTo(new[] { 1.0, 0.0 }));
         llaca.OnTaskEnd(task);
         Assert.That(Values(p), Is.EqualTo(expected.Select(v => (float)v).ToArray()).Within(1e-5));
+    }
+
+    [Test]
+    public void Llaca_starts_each_task_afresh_from_its_first_step_with_a_zero_previous_gradient()
+    {
+        var (p, task, log, step) = Setup([0, 0]);
+        using var llaca = new LlacaUpdater(new LlacaOptions());
+        llaca.OnTaskStart(task);
+        Move(p, [1, 1], [5, 5]);
+        llaca.AfterStep(step());
+        Move(p, [2, 2], [4, 4]);
+        llaca.AfterStep(step());
+        llaca.OnTaskEnd(task);
+
+        // Task 2: step 1 makes the average θ_1 = [10, 20] whatever the first task left; step 2 then compares the
+        // gradient with step 1's ([1, 0]), not with the last gradient of task 1 ([4, 4]).
+        llaca.OnTaskStart(task);
+        log.Clear();
+        Move(p, [10, 20], [1, 0]);
+        llaca.AfterStep(step());
+        Assert.That(log, Is.Empty, "the first step of a task blends nothing");
+        Move(p, [11, 22], [2, 0]);
+        llaca.AfterStep(step());
+        // |g| = 2, |θ - ema| = |[1, 2]| = 3, |g - g_prev| = |[1, 0]| = 1: alpha = 2 * 3 / 3 = 2, fallback 0.01.
+        Assert.That(log.Single(l => l.Name == "llaca/alpha").Value, Is.EqualTo(0.01).Within(1e-12));
+        llaca.OnTaskEnd(task);
+        Assert.That(Values(p), Is.EqualTo(new[] { 0.99f * 10 + 0.01f * 11, 0.99f * 20 + 0.01f * 22 }).Within(1e-4));
     }
 
     [Test]
@@ -133,6 +163,6 @@ public class AveragingUpdaterTests
         Assert.That(result.ExitCode, Is.EqualTo(0), result.ToString());
         Assert.That(result.Output, Does.Contain("continual 'llaca' keeps 2x the trainable parameters in float32"), "declared extra memory is reported before training");
         string steps = File.ReadAllText(Path.Combine(Directory.GetDirectories(Path.Combine(directory, "runs")).Single(), "steps.csv"));
-        Assert.That(steps.Split('\n').Count(l => l.Contains(",llaca/alpha,")), Is.EqualTo(6), "one alpha per optimiser step (2 tasks x 3 steps)");
+        Assert.That(steps.Split('\n').Count(l => l.Contains(",llaca/alpha,")), Is.EqualTo(4), "one alpha per optimiser step but the first of each task, which starts the average (2 tasks x 2 steps)");
     }
 }

@@ -49,7 +49,7 @@ public class RegularisationUpdaterTests
         using var scope = NewDisposeScope();
         var (run, task, step) = Compose();
         using var _r = run;
-        using var ewc = new EwcUpdater(new EwcOptions { Lambda = 10, FisherSamples = 16, FisherBatchSize = 8 });
+        using var ewc = new EwcUpdater(new EwcOptions { Lambda = 10, FisherSamples = 16 });
         Assert.That(ewc.ExtraLoss(step, null!, null!), Is.Null, "no penalty before the first task ends");
         ewc.OnTaskEnd(task);
         Assert.That(ewc.Fisher(0).sum().item<float>(), Is.GreaterThan(0));
@@ -60,6 +60,32 @@ public class RegularisationUpdaterTests
         double expected = 10 / 2.0 * (ewc.Fisher(0) * 0.01).sum().item<float>();
         Assert.That(ewc.ExtraLoss(step, null!, null!)!.item<float>(), Is.EqualTo(expected).Within(1e-4 * Math.Max(1, expected)));
         Assert.That(run.Model.TrainableGroups.SelectMany(g => g.Parameters).All(p => p.grad is null), "the Fisher pass leaves no gradients behind");
+    }
+
+    [Test]
+    public void The_Fisher_is_the_mean_of_per_sample_squared_gradients()
+    {
+        using var scope = NewDisposeScope();
+        var (run, task, _) = Compose();
+        using var _r = run;
+        var samples = task.TrainSamples.Take(3).ToList();
+        var parameter = run.Model.TrainableGroups[0].Parameters[0];
+        Tensor Gradient(IReadOnlyList<Coin.Abstractions.Data.Sample> batch)
+        {
+            foreach (var p in run.Model.TrainableGroups.SelectMany(g => g.Parameters)) p.grad = null;
+            run.Model.Forward(run.Model.Collate(batch)).Loss.backward();
+            return parameter.grad!.detach().clone();
+        }
+        var perSample = samples.Select(s => Gradient([s])).ToList();
+        var expected = perSample.Select(g => g.pow(2)).Aggregate((a, b) => a + b) / samples.Count;
+        var batchLevel = Gradient(samples).pow(2);
+
+        using var ewc = new EwcUpdater(new EwcOptions { FisherSamples = samples.Count });
+        ewc.OnTaskEnd(task);
+        Assert.That((ewc.Fisher(0) - expected).abs().max().item<float>(), Is.LessThan(1e-5f * Math.Max(1f, expected.abs().max().item<float>())));
+        // Not the square of the batch's gradient (what 0.1.0 computed): here the three samples' gradients are nearly
+        // parallel at initialisation, so the two are close, but they are different quantities.
+        Assert.That((ewc.Fisher(0) - batchLevel).abs().max().item<float>(), Is.GreaterThan(0f));
     }
 
     [Test]

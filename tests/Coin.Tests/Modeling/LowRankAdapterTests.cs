@@ -121,3 +121,31 @@ public class LowRankAdapterTests
     public void TargetPatternsMatchNamesOrWholePaths(string pattern, string name, bool expected)
         => Assert.That(LowRankInjector.Matches(name, pattern), Is.EqualTo(expected));
 }
+
+/// <summary>MoELoRA's dropout as CoIN's: each expert's branch draws its own mask.</summary>
+public class MoeLoraDropoutTests
+{
+    [Test]
+    public void Each_expert_draws_its_own_dropout_mask()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(2);
+        using var target = new Coin.Nn.Layers.AutocastLinear(64, 2, hasBias: false);
+        var layer = new LowRankLayer("t", target, rank: 2, alpha: 2, dropoutRate: 0.5, experts: 2, gaussianA: true);
+        using (no_grad())
+        {
+            target.weight.zero_();
+            layer.A.weight.copy_(ones(2, 64));   // both experts' A equal: their branches differ only by their masks
+            layer.B.weight.copy_(eye(2));         // expert e writes output e
+            layer.Router!.weight.zero_();         // equal gates, 1/2 each
+        }
+        var x = ones(1, 64);
+        target.eval();
+        var clean = target.call(x);
+        Assert.That(clean[0, 0].item<float>(), Is.EqualTo(32f).Within(1e-3), "no dropout in eval: gate 1/2 × A·x = 32");
+        Assert.That(clean[0, 1].item<float>(), Is.EqualTo(32f).Within(1e-3));
+        target.train();
+        var dropped = target.call(x);
+        Assert.That(dropped[0, 0].item<float>(), Is.Not.EqualTo(dropped[0, 1].item<float>()), "two dropout masks, not one shared");
+    }
+}
