@@ -37,6 +37,15 @@ public sealed class ExperimentConfig
     public ComponentConfig Data { get; set; } = new("mini-coin");
 
     public EvaluationConfig Evaluation { get; set; } = new();
+    public ReportingConfig Reporting { get; set; } = new();
+}
+
+/// <summary>What a run writes besides results.json, steps.csv, the report and the plots.</summary>
+public sealed class ReportingConfig
+{
+    /// <summary>TensorBoard event files in the run folder's <c>tensorboard/</c>: step scalars, evaluations,
+    /// continual metrics and the accuracy-matrix heatmap (<c>tensorboard --logdir runs</c>).</summary>
+    public bool TensorBoard { get; set; } = true;
 }
 
 public sealed class PluginsConfig

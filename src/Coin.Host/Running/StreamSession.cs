@@ -33,6 +33,9 @@ internal sealed class StreamSession : IDisposable
     private readonly Dictionary<string, object> components;
     private TaskTrainer? trainer;
     private StreamEvaluator? evaluator;
+    private TensorBoardLog? tensorBoard;
+    /// <summary>Where step rows go: steps.csv, and TensorBoard when it is on.</summary>
+    private IStepRecorder steps;
     private string stage = "start";
 
     public StreamSession(IAnsiConsole console, Experiment experiment, CompositionPlan plan, ComposedExperiment run, RunJournal journal,
@@ -48,6 +51,7 @@ internal sealed class StreamSession : IDisposable
         checkpoint = journal.Checkpoint;
         config = experiment.Config;
         components = new Dictionary<string, object> { ["continual"] = run.Continual, ["balance"] = run.Balance };
+        steps = journal.Steps;
     }
 
     public ComposedExperiment Run { get; }
@@ -73,6 +77,13 @@ internal sealed class StreamSession : IDisposable
         }
         results.Status = "running";
         journal.SaveResults(results);
+        if (config.Reporting.TensorBoard)
+        {
+            // A resumed run's step log holds the rows up to its checkpoint; a new (or restarted) one holds none yet.
+            var written = checkpoint is null ? new StepLog() : StepLog.ReadCsv(journal.Steps.Path);
+            tensorBoard = TensorBoardLog.Open(journal.Directory, written, results);
+            steps = new TeeRecorder(journal.Steps, tensorBoard);
+        }
     }
 
     /// <summary>Runs the stages, recording how the run ended: a signal as "interrupted" (the trainer saved a checkpoint
@@ -127,7 +138,7 @@ internal sealed class StreamSession : IDisposable
     {
         stage = "the base-model stage";
         // A resumed run's base-model rows are in the step log already (before the checkpoint's length).
-        IStepRecorder recorder = checkpoint is null ? journal.Steps : new StepLog();
+        IStepRecorder recorder = checkpoint is null ? steps : new StepLog();
         var baseStage = new BaseModelStage(config.Pretraining, recorder, experiment.ResolvePath, console, config.Seed, cancellation);
         var info = baseStage.Prepare(Run.Model, Run.Data, BaseModelKey(config, plan));
         results.BaseModel ??= info;
@@ -143,7 +154,7 @@ internal sealed class StreamSession : IDisposable
         foreach (var component in plan.All())
             foreach (double multiple in component.Plugin.Capabilities.Select(CapabilityCheck.ExtraMemoryMultiple).Where(m => m > 0))
                 console.MarkupLineInterpolated($"  {component.KeyPath} '{component.Plugin.Name}' keeps {multiple:G}x the trainable parameters in float32: {multiple * trainable * 4 / 1048576.0:F1} MiB");
-        trainer = TaskTrainer.For(Run, config.Training, journal.Steps, config.Seed, cancellation);
+        trainer = TaskTrainer.For(Run, config.Training, steps, config.Seed, cancellation);
         evaluator = StreamEvaluator.For(Run, config.Evaluation, config.Seed, cancellation);
     }
 
@@ -153,6 +164,7 @@ internal sealed class StreamSession : IDisposable
         journal.WriteStageWeights(PredictionFile.ZeroShotStage, Run.Model);
         var zeroShot = EvaluateStage("the zero-shot evaluation", "evaluate zero-shot", PredictionFile.ZeroShotStage);
         results.ZeroShot = zeroShot.Select(s => s.Accuracy).ToArray();
+        tensorBoard?.Evaluation(0, results.Tasks, results.ZeroShot);
         results.Scores.AddRange(Tasks.Zip(zeroShot, (t, s) => new ScoreEntry("(zero-shot)", t.Name, s.Metric, s.Accuracy, s.Count)));
         console.MarkupLineInterpolated($"  zero-shot accuracy {string.Join("  ", Tasks.Zip(zeroShot, (t, s) => $"{t.Name} {s.Accuracy:F1}"))}");
         journal.SaveResults(results);
@@ -208,6 +220,9 @@ internal sealed class StreamSession : IDisposable
         var summary = trained.Summary;
         results.Training.Add(new TrainingEntry(task.Name, trained.Samples, summary.Steps, summary.FirstLoss, summary.FinalLoss,
             summary.Seconds, clock.Elapsed.TotalSeconds));
+        long globalStep = results.Training.Sum(t => (long)t.Steps);
+        tensorBoard?.Evaluation(globalStep, results.Tasks, results.AccuracyMatrix[^1]);
+        tensorBoard?.Metrics(globalStep, results.Metrics!);
         console.MarkupLineInterpolated($"  [green]{task.Name}[/]: {summary.Steps} steps, loss {summary.FirstLoss:F3} → {summary.FinalLoss:F3}, {summary.Seconds:F1}s; accuracy {string.Join("  ", Tasks.Zip(scores, (t, s) => $"{t.Name} {s.Accuracy:F1}"))}");
         journal.SaveResults(results);
     }
@@ -221,6 +236,7 @@ internal sealed class StreamSession : IDisposable
         results.Status = "completed";
         results.FinishedUtc = DateTime.UtcNow;
         var plots = RunJournal.WriteReport(journal.Directory, results);
+        tensorBoard?.Image("eval/accuracy-matrix", Path.Combine(journal.Directory, "accuracy-matrix.png"), results.Training.Sum(t => (long)t.Steps));
         journal.SaveResults(results);
         console.Write(AccuracyMatrixTable.Build(results.Tasks, results.AccuracyMatrix, Run.Evaluator.Metric));
         if (results.Metrics is { } metrics) console.Write(AccuracyMatrixTable.Metrics(metrics));

@@ -59,6 +59,10 @@ public class ResumeTests
         Assert.That(losses(actual), Is.EqualTo(losses(expected)), "bit-identical losses after the resume");
         // The step log has every step once, as the uninterrupted run's.
         Assert.That(File.ReadAllText(Path.Combine(runDirectory, "steps.csv")), Is.EqualTo(File.ReadAllText(Path.Combine(OnlyRun(reference), "steps.csv"))));
+        // TensorBoard is rewritten from the rolled-back journal on resume: every step once, as in the uninterrupted run.
+        List<(long, float?)> Losses(string run) => TensorBoardEvents.Read(Directory.GetFiles(Path.Combine(run, "tensorboard"), "events.out.tfevents.*").Single())
+            .Where(e => e.Tag == "train/loss").Select(e => (e.Step, e.Scalar)).ToList();
+        Assert.That(Losses(runDirectory), Is.EqualTo(Losses(OnlyRun(reference))));
     }
 
     /// <summary>A checkpoint taken within the second task (not at its start).</summary>
