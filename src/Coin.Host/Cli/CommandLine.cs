@@ -44,6 +44,8 @@ public sealed record CommandLine(
           coin run --resume RUN_DIR   continue a stopped or killed run from its last checkpoint
           coin plugins [FILE] [--plugins DIR]
                                       list discovered plugins: kind, name, version, folder, status
+          coin schema [FILE] [--plugins DIR]
+                                      the JSON Schema of experiment files (host and plugin options) on stdout
           coin report RUN_DIR...      write report.md, plots and accuracy-matrix.csv again from results.json
                                       and steps.csv
           coin run FILE --run-dir DIR run into exactly this (absent or empty) folder
@@ -86,8 +88,8 @@ public sealed record CommandLine(
         if (args.Count == 0 || args[0] is "-h" or "--help" or "help") return new("help", null, [], []);
         if (args[0] == "--version") return new("version", null, [], []);
         string command = args[0];
-        if (command is not ("run" or "plugins" or "bench" or "compare" or "report" or "sweep" or "evaluate"))
-            throw new CoinUserException($"unknown command '{command}'; accepted: run, sweep, evaluate, plugins, report, compare, bench, --help, --version");
+        if (command is not ("run" or "plugins" or "schema" or "bench" or "compare" or "report" or "sweep" or "evaluate"))
+            throw new CoinUserException($"unknown command '{command}'; accepted: run, sweep, evaluate, plugins, schema, report, compare, bench, --help, --version");
         if (command == "evaluate") return new(command, null, [], []) { Evaluate = EvaluateOptions.Parse(args) };
         if (command == "sweep") return new(command, null, [], []) { Sweep = SweepOptions.Parse(args) };
 

@@ -45,7 +45,7 @@ public sealed class ReportingConfig
 {
     /// <summary>TensorBoard event files in the run folder's <c>tensorboard/</c>: step scalars, evaluations,
     /// continual metrics and the accuracy-matrix heatmap (<c>tensorboard --logdir runs</c>).</summary>
-    public bool TensorBoard { get; set; } = true;
+    public bool Tensorboard { get; set; } = true;
 }
 
 public sealed class PluginsConfig

@@ -8,9 +8,9 @@ namespace Coin.Host.Configuration;
 /// <see cref="Experiment"/>, or throws one <see cref="CoinUserException"/> listing every problem.</summary>
 public sealed class ExperimentLoader(IConfiguration configuration, ExperimentSource source, EnvironmentLayer? environment = null)
 {
-    // The generic host writes its own settings into the same configuration.
+    // The generic host writes its own settings into the same configuration; "$schema" is for editors (coin schema).
     private static readonly IReadOnlySet<string> HostKeys = new HashSet<string>(
-        [HostDefaults.ApplicationKey, HostDefaults.ContentRootKey, HostDefaults.EnvironmentKey], StringComparer.OrdinalIgnoreCase);
+        [HostDefaults.ApplicationKey, HostDefaults.ContentRootKey, HostDefaults.EnvironmentKey, "$schema"], StringComparer.OrdinalIgnoreCase);
 
     public Experiment Load()
     {

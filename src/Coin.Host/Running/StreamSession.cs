@@ -77,7 +77,7 @@ internal sealed class StreamSession : IDisposable
         }
         results.Status = "running";
         journal.SaveResults(results);
-        if (config.Reporting.TensorBoard)
+        if (config.Reporting.Tensorboard)
         {
             // A resumed run's step log holds the rows up to its checkpoint; a new (or restarted) one holds none yet.
             var written = checkpoint is null ? new StepLog() : StepLog.ReadCsv(journal.Steps.Path);

@@ -13,7 +13,8 @@ public class ShippedExperimentTests
         => Directory.EnumerateFiles(Path.Combine(TestPaths.Root, "experiments"), "*.json", SearchOption.AllDirectories)
             .Select(f => Path.GetRelativePath(TestPaths.Root, f))
             // Generated data and run folders (git-ignored) may sit beside an experiment; they are not experiments.
-            .Where(f => !f.Split(Path.DirectorySeparatorChar).Any(part => part is "data" or "runs" or "sweeps")).Order();
+            .Where(f => !f.Split(Path.DirectorySeparatorChar).Any(part => part is "data" or "runs" or "sweeps"))
+            .Where(f => Path.GetFileName(f) != "experiment.schema.json").Order();
 
     private static IEnumerable<string> Sweeps()
         => Directory.EnumerateFiles(Path.Combine(TestPaths.Root, "experiments", "sweeps"), "*.json")
