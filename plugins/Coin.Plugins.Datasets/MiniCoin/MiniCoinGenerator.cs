@@ -30,7 +30,8 @@ public static class MiniCoinGenerator
     public static string MetricOf(string task) => MiniCoinTasks.All.Single(t => t.Name == task).Metric;
     public static string ModalityOf(string task) => MiniCoinTasks.All.Single(t => t.Name == task).Modality;
 
-    public static void Generate(string folder, IReadOnlyList<string> tasks, int seed, MiniCoinSizes sizes)
+    /// <param name="progress">A line about every 10% of the images (or 5 seconds), with the rate and the time left.</param>
+    public static void Generate(string folder, IReadOnlyList<string> tasks, int seed, MiniCoinSizes sizes, Action<string>? progress = null)
     {
         int imageSize = sizes.ImageSize;
         // A staging folder of this process's own: runs that share the data folder and start at once each generate
@@ -39,6 +40,17 @@ public static class MiniCoinGenerator
         Directory.CreateDirectory(staging);
         var splits = tasks.SelectMany(t => new[] { (t, "train", sizes.TrainPerTask), (t, "test", sizes.TestPerTask) }).ToList();
         if (sizes.PretrainSamples > 0) splits.Add(("Captions", "train", sizes.PretrainSamples));
+        int total = splits.Sum(s => s.Item3), done = 0;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var lastReport = TimeSpan.Zero;
+        void Report(string name, string split)
+        {
+            done++;
+            if (progress is null || (done % Math.Max(1, total / 10) != 0 && clock.Elapsed - lastReport < TimeSpan.FromSeconds(5) && done != total)) return;
+            lastReport = clock.Elapsed;
+            double rate = done / Math.Max(1e-9, clock.Elapsed.TotalSeconds);
+            progress(FormattableString.Invariant($"generating mini-CoIN: {done:N0}/{total:N0} samples ({name} {split}), {rate:F0}/s, {(total - done) / rate:F0} s left"));
+        }
         foreach (var (name, split, count) in splits)
         {
             var task = MiniCoinTasks.All.Single(t => t.Name == name);
@@ -48,7 +60,11 @@ public static class MiniCoinGenerator
                 // A fixed mix of seed, task and split: string.GetHashCode is randomised per process.
                 var random = new Random(unchecked(seed * 1_000_003 + taskNumber * 7_919 + (split == "train" ? 0 : 104_729)));
                 var rows = new JsonArray();
-                for (int i = 0; i < count; i++) rows.Add(Write(staging, task, split, i, task.Make(random, imageSize)));
+                for (int i = 0; i < count; i++)
+                {
+                    rows.Add(Write(staging, task, split, i, task.Make(random, imageSize)));
+                    Report(name, split);
+                }
                 File.WriteAllText(Path.Combine(staging, name, $"{split}.json"), rows.ToJsonString(Indented));
             }
         }

@@ -43,7 +43,7 @@ public sealed class MiniCoinSourcePlugin : PluginFactory<ITaskStreamSource, Mini
         var sizes = new MiniCoinSizes(options.TrainPerTask, options.TestPerTask, options.PretrainSamples, options.ImageSize);
         string folder = Path.Combine(context.ResolvePath(options.CacheDirectory), MiniCoinGenerator.FolderName(options.Tasks, seed, sizes));
         if (!File.Exists(Path.Combine(folder, MiniCoinGenerator.Manifest)))
-            MiniCoinGenerator.Generate(folder, options.Tasks, seed, sizes);
+            MiniCoinGenerator.Generate(folder, options.Tasks, seed, sizes, context.Progress);
         var files = options.Tasks.Select(t => new CoinTaskFiles
         {
             Name = t, Train = $"{t}/train.json", Test = $"{t}/test.json", Metric = MiniCoinGenerator.MetricOf(t), Modality = MiniCoinGenerator.ModalityOf(t),

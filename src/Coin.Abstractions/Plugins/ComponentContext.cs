@@ -28,6 +28,11 @@ public sealed record ComponentContext
     /// <summary>Reports a warning the user should see (e.g. skipped data rows); the host prints it.</summary>
     public Action<string> Warn { get; init; } = _ => { };
 
+    /// <summary>Reports progress of long work inside a factory (generating or indexing data), one line at a time,
+    /// with a rate and the time left; the host prints it, so no minute of a run passes in silence. Added in contract
+    /// 1.2.</summary>
+    public Action<string> Progress { get; init; } = _ => { };
+
     /// <summary>The backbone, set for components created after it.</summary>
     public Components.IBackbone? Backbone { get; init; }
 

@@ -12,6 +12,28 @@ public sealed record CommandLine(
     /// <summary>Options of <c>coin bench</c>.</summary>
     public BenchOptions Bench { get; init; } = new();
 
+    /// <summary>For <c>coin COMMAND --help</c>: the command whose usage alone is printed.</summary>
+    public string? HelpTopic { get; init; }
+
+    /// <summary>The usage lines of one command (each of its forms and their descriptions), or everything.</summary>
+    public static string UsageFor(string? command)
+    {
+        if (command is null) return Usage;
+        var lines = Usage.Split('\n');
+        var picked = new List<string>();
+        bool inside = false;
+        foreach (string line in lines)
+        {
+            // A command's form starts at the usage's first indent; deeper lines continue it (and may mention commands).
+            string trimmed = line.TrimStart();
+            bool form = line.Length - trimmed.Length == 2 && trimmed.StartsWith("coin ", StringComparison.Ordinal);
+            if (form) inside = trimmed.StartsWith($"coin {command} ", StringComparison.Ordinal) || trimmed == $"coin {command}";
+            else if (line.Trim().Length == 0 || !line.StartsWith("           ", StringComparison.Ordinal)) inside = false;
+            if (inside) picked.Add(line);
+        }
+        return picked.Count == 0 ? Usage : string.Join('\n', picked) + "\n\nCommon options and every other command: coin --help";
+    }
+
     /// <summary>Run folders given to <c>coin compare</c> or <c>coin report</c>.</summary>
     public IReadOnlyList<string> RunDirectories { get; init; } = [];
 
@@ -90,6 +112,7 @@ public sealed record CommandLine(
         string command = args[0];
         if (command is not ("run" or "plugins" or "schema" or "bench" or "compare" or "report" or "sweep" or "evaluate"))
             throw new CoinUserException($"unknown command '{command}'; accepted: run, sweep, evaluate, plugins, schema, report, compare, bench, --help, --version");
+        if (args.Skip(1).Any(a => a is "-h" or "--help")) return new("help", null, [], []) { HelpTopic = command };
         if (command == "evaluate") return new(command, null, [], []) { Evaluate = EvaluateOptions.Parse(args) };
         if (command == "sweep") return new(command, null, [], []) { Sweep = SweepOptions.Parse(args) };
 

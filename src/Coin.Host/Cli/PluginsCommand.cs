@@ -4,7 +4,8 @@ using Spectre.Console;
 
 namespace Coin.Host.Cli;
 
-/// <summary><c>coin plugins</c>: every discovered plugin with kind, name, version, folder and status.</summary>
+/// <summary><c>coin plugins</c>: every discovered plugin with kind, name, version and description, the folders they came
+/// from, and why a folder failed.</summary>
 public sealed class PluginsCommand(ExperimentLoader loader, PluginDirectories directories, IAnsiConsole console) : ICommand
 {
     public string Name => "plugins";
@@ -13,23 +14,22 @@ public sealed class PluginsCommand(ExperimentLoader loader, PluginDirectories di
     {
         var searched = directories.For(loader.Load());
         var catalog = PluginCatalog.Load(searched);
-        var table = new Table().AddColumns("kind", "name", "version", "description", "capabilities", "folder", "status");
+        // Four columns, so that in a 100-column terminal only the description wraps (at word boundaries); capabilities
+        // follow the description, folders are listed once below.
+        var table = new Table().AddColumns("kind", "name", "version", "description");
         foreach (var plugin in catalog.Plugins.OrderBy(p => p.Kind).ThenBy(p => p.Name, StringComparer.Ordinal))
         {
-            string status = plugin.Status == PluginStatus.Loaded ? "[green]loaded[/]" : "[red]failed[/] (see below)";
-            table.AddRow(
-                plugin.Kind is { } kind ? PluginKinds.Display(kind) : "-",
-                Markup.Escape(plugin.Name),
-                Markup.Escape(plugin.Version),
-                Markup.Escape(plugin.Description),
-                Markup.Escape(string.Join(", ", plugin.Capabilities)),
-                Markup.Escape(Path.GetFileName(plugin.Folder)),
-                status);
+            string description = Markup.Escape(plugin.Description);
+            if (plugin.Capabilities.Count > 0) description += $" [grey]({Markup.Escape(string.Join(", ", plugin.Capabilities))})[/]";
+            if (plugin.Status != PluginStatus.Loaded) description = "[red]failed[/] (see below) " + description;
+            table.AddRow(plugin.Kind is { } kind ? PluginKinds.Display(kind) : "-", Markup.Escape(plugin.Name), Markup.Escape(plugin.Version), description);
         }
         console.Write(table);
         // Reasons go below the table, one line each, so that long messages are never wrapped inside a cell.
         foreach (var plugin in catalog.Plugins.Where(p => p.Status == PluginStatus.Failed))
             console.MarkupLineInterpolated($"[red]failed[/] {plugin.Name} ({plugin.Folder}): {plugin.Error}");
+        foreach (var folder in catalog.Plugins.GroupBy(p => p.Folder).OrderBy(g => g.Key, StringComparer.Ordinal))
+            console.MarkupLineInterpolated($"[grey]{Path.GetFileName(folder.Key)}[/]: {string.Join(", ", folder.Select(p => p.Name))}");
         console.WriteLine($"searched: {string.Join(", ", searched)}");
         var conflicts = catalog.Conflicts();
         foreach (var conflict in conflicts) Console.Error.WriteLine("error: " + conflict);

@@ -16,7 +16,7 @@ namespace Coin.Host.Journal;
 public sealed class TensorBoardLog : IStepRecorder
 {
     public const string Folder = "tensorboard";
-    private const string FirstStageTask = "pretrain";
+    private const string FirstStageTask = BaseModelStage.TaskName;
     private readonly SummaryWriter writer;
 
     private TensorBoardLog(string folder) => writer = utils.tensorboard.SummaryWriter(folder, "", createRunName: false);

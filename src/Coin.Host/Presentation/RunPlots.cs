@@ -8,6 +8,9 @@ namespace Coin.Host.Presentation;
 /// loss, and every other scalar a plugin logged (e.g. LLaCA's alpha), one file each.</summary>
 public static class RunPlots
 {
+    private const string FirstStageTask = BaseModelStage.TaskName;
+    private static readonly ScottPlot.Palettes.Category10 Palette = new();
+
     public static IReadOnlyList<string> Write(string folder, RunResults results, StepLog log)
     {
         var written = new List<string>();
@@ -25,8 +28,14 @@ public static class RunPlots
             Save(Heatmap(results), "accuracy-matrix.png", Math.Max(520, 220 + 90 * results.Tasks.Count), 160 + 60 * results.AccuracyMatrix.Count);
             Save(AccuracyByTask(results), "accuracy-by-task.png");
         }
-        foreach (string name in log.Names().Where(n => !n.StartsWith("lr/", StringComparison.Ordinal)))
-            Save(Series(log, name), $"{name.Replace('/', '-')}.png");
+        // The base model's first stage has its own step axis: its rows get their own plots (pretrain-*.png) instead of
+        // being drawn over the stream's first steps.
+        var stream = log.Rows.Where(r => r.Task != FirstStageTask).ToList();
+        var firstStage = log.Rows.Where(r => r.Task == FirstStageTask).ToList();
+        foreach (string name in stream.Select(r => r.Name).Distinct().Where(n => !n.StartsWith("lr/", StringComparison.Ordinal)))
+            Save(Series(stream, name, results.Tasks), $"{name.Replace('/', '-')}.png");
+        if (firstStage.Any(r => r.Name == "loss"))
+            Save(Series(firstStage, "loss", [FirstStageTask]), "pretrain-loss.png");
         return written;
     }
 
@@ -71,14 +80,17 @@ public static class RunPlots
         return plot;
     }
 
-    private static Plot Series(StepLog log, string name)
+    private static Plot Series(IReadOnlyList<(string Task, long Step, string Name, double Value)> rows, string name, IReadOnlyList<string> tasks)
     {
         var plot = new Plot();
-        foreach (var task in log.Series(name).GroupBy(s => s.Task))
+        foreach (var task in rows.Where(r => r.Name == name).GroupBy(r => r.Task))
         {
             var line = plot.Add.Scatter(task.Select(s => (double)s.Step).ToArray(), task.Select(s => s.Value).ToArray());
             line.MarkerSize = 0;
             line.LegendText = task.Key;
+            // A task's colour is its place in the stream, so it is the same in every run's plots (and in a partial run).
+            int index = tasks.ToList().IndexOf(task.Key);
+            if (index >= 0) line.Color = Palette.GetColor(index);
         }
         plot.XLabel("optimiser step");
         plot.YLabel(name);

@@ -12,6 +12,10 @@ public static class PredictionFile
 
     public const string ZeroShotStage = "zero-shot";
 
+    /// <summary>Answers as a person reads them: "&lt;image&gt;", quotes and non-ASCII text written as themselves, not as
+    /// \u escapes (the files are data, never embedded in HTML).</summary>
+    public static readonly JsonSerializerOptions Readable = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     /// <summary>File name of the evaluation after a task: <c>after-03-ImageNet</c> for the third.</summary>
     public static string AfterTaskStage(int taskIndex, string taskName) => $"after-{taskIndex + 1:D2}-{taskName}";
 
@@ -31,7 +35,7 @@ public static class PredictionFile
                 ["answer"] = p.Sample.Answer,
                 ["prediction"] = p.Output,
             };
-            text.Append(JsonSerializer.Serialize(row)).Append('\n');
+            text.Append(JsonSerializer.Serialize(row, Readable)).Append('\n');
         }
         string path = Path.Combine(folder, stage + ".jsonl");
         AtomicFile.WriteAllText(path, text.ToString());

@@ -39,6 +39,28 @@ public static class RunReport
         foreach (var t in results.Training)
             md.AppendLine($"| {t.Task} | {t.Samples} | {t.Steps} | {t.FirstLoss:F3} | {t.FinalLoss:F3} | {t.TrainSeconds:F1} | {t.EvalSeconds:F1} |");
         md.AppendLine();
+        if (results.FinishedUtc is { } finished)
+        {
+            // The whole run, not only its tasks: data generation, the base model, the zero-shot row and the report are
+            // minutes of a first run.
+            double total = (finished - results.StartedUtc).TotalSeconds;
+            // A base model from the cache cost this run only its loading (in "the rest"); its Seconds are the training
+            // time of the run that made it.
+            double baseModel = results.BaseModel is { Origin: "trained" } trained ? trained.Seconds : 0;
+            double train = results.Training.Sum(t => t.TrainSeconds), eval = results.Training.Sum(t => t.EvalSeconds);
+            md.AppendLine("## Time").AppendLine().AppendLine("| stage | seconds |").AppendLine("|---|---:|");
+            md.AppendLine(results.BaseModel switch
+            {
+                null => "| base model (none) | 0.0 |",
+                { Origin: "trained" } => $"| base model, trained | {F(baseModel)} |",
+                var cached => $"| base model, from the cache (trained in {F(cached.Seconds)} s by an earlier run) | 0.0 |",
+            });
+            md.AppendLine($"| training the tasks | {F(train)} |");
+            md.AppendLine($"| evaluating after each task | {F(eval)} |");
+            md.AppendLine($"| the rest: data, start-up, zero-shot evaluation, checkpoints, report | {F(Math.Max(0, total - baseModel - train - eval))} |");
+            md.AppendLine($"| **the whole run**, start to finish | **{F(total)}** |").AppendLine();
+            md.AppendLine("A resumed run's whole time includes the time it was stopped.").AppendLine();
+        }
         if (plots.Count > 0)
         {
             md.AppendLine("## Plots").AppendLine();

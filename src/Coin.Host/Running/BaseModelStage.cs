@@ -26,6 +26,9 @@ public sealed record BaseModelInfo(string Origin, string? CacheFolder, int Sampl
 public sealed class BaseModelStage(PretrainingConfig config, IStepRecorder log, Func<string, string> resolvePath, IAnsiConsole console, int seed,
     CancellationToken cancellation = default)
 {
+    /// <summary>The task name of the first stage's step-log rows (plots and TensorBoard put them on their own axis).</summary>
+    public const string TaskName = "pretrain";
+
     private static readonly TimeSpan LockPoll = TimeSpan.FromSeconds(1);
 
     public const string WeightsFile = "model.safetensors";
@@ -84,7 +87,7 @@ public sealed class BaseModelStage(PretrainingConfig config, IStepRecorder log, 
         var previous = model.TrainableGroups;
         model.TrainableGroups = groups;
         var training = config.AsTraining();
-        var task = new TaskInfo("pretrain", -1, samples.SelectMany(s => s.Inputs.Select(i => i.Modality)).Distinct().ToList(), "exact-match");
+        var task = new TaskInfo(TaskName, -1, samples.SelectMany(s => s.Inputs.Select(i => i.Modality)).Distinct().ToList(), "exact-match");
         var rows = new StepLog();
         var trainer = new TaskTrainer(model, null, null, training, new BothRecorders(log, rows), seed, cancellation);
         var summary = ConsoleProgress.Run(console, "pretrain base model", TaskTrainer.StepsFor(samples.Count, training), "steps",

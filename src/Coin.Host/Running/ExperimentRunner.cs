@@ -96,5 +96,6 @@ public sealed class ExperimentRunner(IAnsiConsole console)
         AvailableMemoryBytes = device.type == TorchSharp.DeviceType.CPU ? TorchRuntime.AvailableMemoryBytes() : null,
         ResolvePath = experiment.ResolvePath,
         Warn = message => console.MarkupLineInterpolated($"[yellow]warning:[/] {message}"),
+        Progress = message => console.MarkupLineInterpolated($"  {message}"),
     };
 }

@@ -45,7 +45,7 @@ public sealed class StageEvaluation(IAnsiConsole console)
         foreach (var task in run.Data.Tasks)
             foreach (var (index, prediction) in evaluator.Predict(task, run.Data.LoadTest(task), new NullProgress(), batch => batch % count == shard))
             {
-                text.Append(JsonSerializer.Serialize(new { task = task.Name, index, question_id = prediction.Sample.Id, prediction = prediction.Output })).Append('\n');
+                text.Append(JsonSerializer.Serialize(new { task = task.Name, index, question_id = prediction.Sample.Id, prediction = prediction.Output }, PredictionFile.Readable)).Append('\n');
                 answered++;
             }
         string file = ShardFile(runDirectory, stage, shard, count);

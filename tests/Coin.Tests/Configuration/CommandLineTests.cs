@@ -30,3 +30,18 @@ public class CommandLineTests
         Assert.That(error!.Message, Does.Contain(expected));
     }
 }
+
+public class CommandHelpTests
+{
+    [TestCase("compare", "coin compare RUN_DIR", "coin bench")]
+    [TestCase("bench", "--precision-steps", "coin compare")]
+    [TestCase("schema", "coin schema", "coin run --resume")]
+    public void Help_after_a_command_prints_that_commands_usage(string command, string expected, string absent)
+    {
+        var parsed = Coin.Host.Cli.CommandLine.Parse([command, "--help"]);
+        Assert.That(parsed.Command, Is.EqualTo("help"));
+        Assert.That(parsed.HelpTopic, Is.EqualTo(command));
+        string usage = Coin.Host.Cli.CommandLine.UsageFor(command);
+        Assert.That(usage, Does.Contain(expected).And.Not.Contain(absent).And.Contain("coin --help"));
+    }
+}
