@@ -65,11 +65,12 @@ public sealed class JudgeEvaluator(JudgeOptions options, string cachePath, Actio
         return new TaskScore(Metric, predictions.Count == 0 ? 0 : 100.0 * total / (10.0 * predictions.Count), predictions.Count);
     }
 
-    /// <summary>CoIN's user message: the question without its last (instruction) line, the ground truth, the answer.</summary>
+    /// <summary>CoIN's user message: the question without its last (instruction) line, the ground truth, the answer.
+    /// Grounding keeps every line: its last line is the referring expression, the very thing the box is for.</summary>
     public static string Prompt(Prediction prediction, bool grounding)
     {
         var lines = prediction.Sample.Instruction.Replace("<image>\n", "").Replace("<audio>\n", "").Split('\n');
-        string question = string.Join('\n', lines[..^1]);
+        string question = string.Join('\n', grounding ? lines : lines[..^1]);
         string truth = prediction.Sample.References?.GetValueOrDefault("answer_bbox") ?? prediction.Sample.Answer;
         return $"[Context]\n[Question]\n{question}\n\n[Ground truth answer]\n{truth}\n\n[End of ground truth answer]\n\n" +
                $"[Assistant]\n{prediction.Output}\n\n[End of Assistant]\n\n[System]\n{(grounding ? GroundingRule : Rule)}\n\n";
@@ -140,7 +141,7 @@ public sealed class JudgeEvaluator(JudgeOptions options, string cachePath, Actio
     public void Dispose() => http.Dispose();
 }
 
-[CoinPlugin(PluginKind.Evaluator, "coin-judge", "0.1.0", "CoIN's general-knowledge judge via an OpenAI-compatible endpoint, cached on disk")]
+[CoinPlugin(PluginKind.Evaluator, "coin-judge", "0.2.0", "CoIN's general-knowledge judge via an OpenAI-compatible endpoint, cached on disk")]
 public sealed class JudgeEvaluatorPlugin : PluginFactory<IEvaluator, JudgeOptions>
 {
     protected override IEvaluator Create(JudgeOptions options, ComponentContext context)

@@ -12,6 +12,9 @@ public sealed record CommandLine(
     /// <summary>Options of <c>coin bench</c>.</summary>
     public BenchOptions Bench { get; init; } = new();
 
+    /// <summary><c>coin run --plan</c>: describe the run and check it, train nothing.</summary>
+    public bool PlanOnly { get; init; }
+
     /// <summary>For <c>coin COMMAND --help</c>: the command whose usage alone is printed.</summary>
     public string? HelpTopic { get; init; }
 
@@ -63,6 +66,8 @@ public sealed record CommandLine(
     public const string Usage = """
         Usage:
           coin run [FILE] [options]   train and evaluate an experiment (no FILE: the built-in default)
+          coin run [FILE] --plan      what the run would do and cost (components, stages, parameters, memory,
+                                      capability check) without training or writing; exit 2 when refused
           coin run --resume RUN_DIR   continue a stopped or killed run from its last checkpoint
           coin plugins [FILE] [--plugins DIR]
                                       list discovered plugins: kind, name, version, folder, status
@@ -123,6 +128,7 @@ public sealed record CommandLine(
         string? resume = null;
         string? lossReference = null;
         string? runDirectory = null;
+        bool planOnly = false;
         var overrides = new List<KeyValuePair<string, string?>>();
         var plugins = new List<string>();
         for (int i = 1; i < args.Count; i++)
@@ -146,6 +152,9 @@ public sealed record CommandLine(
                     break;
                 case "--run-dir" when command == "run":
                     runDirectory = Value(args, ref i);
+                    break;
+                case "--plan" when command == "run":
+                    planOnly = true;
                     break;
                 case "--loss-reference" when command == "compare":
                     lossReference = Value(args, ref i);
@@ -207,7 +216,7 @@ public sealed record CommandLine(
         if (resume is not null && runDirectory is not null) throw new CoinUserException("coin run takes --resume or --run-dir, not both");
         return new(command, file, overrides, plugins)
         {
-            Bench = bench, RunDirectories = runs, ComparisonPlot = plot, ResumeDirectory = resume, LossReference = lossReference, RunDirectory = runDirectory,
+            Bench = bench, RunDirectories = runs, ComparisonPlot = plot, ResumeDirectory = resume, LossReference = lossReference, RunDirectory = runDirectory, PlanOnly = planOnly,
         };
     }
 

@@ -6,7 +6,7 @@ namespace Coin.Host.Cli;
 
 /// <summary><c>coin run [FILE]</c>: plan, train over the stream, evaluate, write results; <c>--resume RUN_DIR</c>
 /// continues a run from its last checkpoint.</summary>
-public sealed class RunCommand(ExperimentLoader loader, PluginDirectories directories, ExperimentRunner runner, ResumeRequest resume,
+public sealed class RunCommand(ExperimentLoader loader, PluginDirectories directories, ExperimentRunner runner, RunPlan runPlan, ResumeRequest resume,
     RunCancellation cancellation, CommandLine commandLine) : ICommand
 {
     public string Name => "run";
@@ -16,6 +16,7 @@ public sealed class RunCommand(ExperimentLoader loader, PluginDirectories direct
         var experiment = loader.Load();
         var searched = directories.For(experiment);
         var catalog = PluginCatalog.Load(searched);
+        if (commandLine.PlanOnly) return runPlan.Print(experiment, catalog);
         runner.Run(experiment, catalog, resume.Run, cancellation.Token, searched,
             commandLine.RunDirectory is { } directory ? Path.GetFullPath(directory) : null);
         return 0;

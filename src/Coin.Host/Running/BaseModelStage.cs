@@ -39,7 +39,7 @@ public sealed class BaseModelStage(PretrainingConfig config, IStepRecorder log, 
     public BaseModelInfo? Prepare(MultimodalModel model, ITaskStreamSource data, JsonNode keyMaterial)
     {
         if (config.Epochs == 0 || data is not IPretrainingSource source) return null;
-        string? folder = config.Cache.Length == 0 ? null : Path.Combine(resolvePath(config.Cache), Key(keyMaterial));
+        string? folder = CacheFolder(config, resolvePath, keyMaterial);
         if (folder is null) return Train(model, source, null, keyMaterial);
         Directory.CreateDirectory(Path.GetDirectoryName(folder)!);
         bool told = false;
@@ -130,6 +130,13 @@ public sealed class BaseModelStage(PretrainingConfig config, IStepRecorder log, 
             Directory.Delete(staging, recursive: true);
         }
     }
+
+    /// <summary>Where the base model for <paramref name="keyMaterial"/> is (or will be) cached; null without a cache.</summary>
+    public static string? CacheFolder(PretrainingConfig config, Func<string, string> resolvePath, JsonNode keyMaterial)
+        => config.Cache.Length == 0 ? null : Path.Combine(resolvePath(config.Cache), Key(keyMaterial));
+
+    /// <summary>True when a finished base model is in <paramref name="folder"/>.</summary>
+    public static bool IsCached(string folder) => File.Exists(Path.Combine(folder, InfoFile));
 
     private static string Key(JsonNode keyMaterial)
         => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(keyMaterial.ToJsonString())))[..16];

@@ -61,6 +61,18 @@ public class JudgeEvaluatorTests
     }
 
     [Test]
+    public void The_grounding_prompt_keeps_the_referring_expression_on_the_questions_last_line()
+    {
+        var sample = new Sample("g1", "Grounding", [], "<image>\nPlease provide the bounding box coordinate of the region this sentence describes: the red circle on the left",
+            "[0.1, 0.2, 0.3, 0.4]");
+        string grounding = JudgeEvaluator.Prompt(new Prediction(sample, "[0.1, 0.2, 0.3, 0.5]"), grounding: true);
+        Assert.That(grounding, Does.StartWith("[Context]\n[Question]\nPlease provide the bounding box coordinate of the region this sentence describes: the red circle on the left\n\n"));
+        Assert.That(grounding, Does.Contain("bounding boxes, represented as (x1, y1, x2, y2)"), "CoIN_Grounding's rule");
+        // Other tasks drop the last line, CoIN's answer-format instruction, as CoIN's script does.
+        Assert.That(JudgeEvaluator.Prompt(Predict("1", "red"), grounding: false), Does.Not.Contain("single word or phrase"));
+    }
+
+    [Test]
     public void WithoutAnEndpointJudgingIsSkippedWithOneWarning()
     {
         var warnings = new List<string>();

@@ -1,0 +1,138 @@
+using System.Globalization;
+using Coin.Abstractions.Components;
+using Coin.Abstractions.Data;
+using Coin.Abstractions.Plugins;
+using Coin.Host.Composition;
+using Coin.Host.Configuration;
+using Coin.Host.Plugins;
+using Coin.Host.Runtime;
+using Spectre.Console;
+using static TorchSharp.torch;
+
+namespace Coin.Host.Running;
+
+/// <summary><c>coin run --plan</c>: what a run would do and cost, without a run folder, without weights in memory and
+/// without training. The components are created on libtorch's meta device (shapes and types, no storage), so even a
+/// 7B configuration is sized in a moment; the data source is opened (generated data is generated, as a run would).</summary>
+[Coin.Host.Cli.HostService]
+public sealed class RunPlan(IAnsiConsole console)
+{
+    private static readonly Device Meta = device("meta");
+
+    /// <returns>0 when the capability check passes, 2 when it refuses.</returns>
+    public int Print(Experiment experiment, PluginCatalog catalog)
+    {
+        var config = experiment.Config;
+        var plan = ExperimentPlanner.Plan(experiment, catalog);
+        console.MarkupLineInterpolated($"[bold]plan[/] of {experiment.Source} (nothing is trained or written)");
+        var components = new Table().AddColumns("key", "plugin", "version", "folder");
+        foreach (var c in plan.All()) components.AddRow(Markup.Escape(c.KeyPath), Markup.Escape(c.Plugin.Name), Markup.Escape(c.Plugin.Version), Markup.Escape(Path.GetFileName(c.Plugin.Folder)));
+        console.Write(components);
+
+        string scratch = Path.Combine(Path.GetTempPath(), $"coin-plan-{Environment.ProcessId}");
+        var context = ExperimentRunner.ComponentContextFor(experiment, Meta, scratch, console) with { AvailableMemoryBytes = TorchRuntime.AvailableMemoryBytes() };
+        ComposedExperiment run;
+        var previous = get_default_device();
+        try
+        {
+            // Every tensor a factory creates without naming a device lands on the meta device too.
+            set_default_device(Meta);
+            manual_seed(config.Seed);
+            try
+            {
+                run = ComposedExperiment.Create(plan, context);
+            }
+            catch (CoinUserException e)
+            {
+                console.MarkupLineInterpolated($"[red]refused[/]: {e.Message}");
+                return 2;
+            }
+            using var _ = run;
+            var refusals = new List<string>();
+            Check(() => Preflight.BeforeBaseStage(experiment.Source, plan, run, CPU, TrainsBaseModel(config, run)), refusals);
+            run.ApplyAdapter(ComputePrecision.Parse(config.Training.Precision));
+            Check(() => Preflight.AfterAdapter(experiment.Source, plan, run, CPU), refusals);
+            Stages(experiment, plan, run);
+            Memory(plan, run, config);
+            foreach (string warning in CapabilityCheck.Unchecked(plan.All().Select(c => (c.KeyPath, c.Plugin.Name, c.Plugin.Capabilities))))
+                console.MarkupLineInterpolated($"[yellow]warning:[/] {warning}");
+            if (refusals.Count > 0)
+            {
+                foreach (string refusal in refusals.Distinct()) console.MarkupLineInterpolated($"[red]capability check: refused[/]: {refusal}");
+                return 2;
+            }
+            console.MarkupLine("capability check: [green]ok[/]");
+            return 0;
+        }
+        finally
+        {
+            set_default_device(previous);
+            if (Directory.Exists(scratch)) Directory.Delete(scratch, recursive: true);
+        }
+    }
+
+    private static void Check(Action check, List<string> refusals)
+    {
+        try
+        {
+            check();
+        }
+        catch (CoinUserException e)
+        {
+            refusals.Add(e.Message);
+        }
+    }
+
+    private static bool TrainsBaseModel(ExperimentConfig config, ComposedExperiment run)
+        => config.Pretraining.Epochs > 0 && run.Data is IPretrainingSource;
+
+    private void Stages(Experiment experiment, CompositionPlan plan, ComposedExperiment run)
+    {
+        var config = experiment.Config;
+        var stages = new Table().AddColumns("stage", "samples", "steps", "evaluated on");
+        if (TrainsBaseModel(config, run) && ((IPretrainingSource)run.Data).LoadPretraining() is { Count: > 0 } firstStage)
+        {
+            var key = StreamSession.BaseModelKey(config, plan);
+            string? folder = BaseModelStage.CacheFolder(config.Pretraining, experiment.ResolvePath, key);
+            bool cached = folder is not null && BaseModelStage.IsCached(folder);
+            stages.AddRow(Markup.Escape(cached ? $"base model: cached in {folder}" : $"base model: to train{(folder is null ? " (no cache)" : $" into {folder}")}"),
+                $"{firstStage.Count:N0}", cached ? "0" : $"{TaskTrainer.StepsFor(firstStage.Count, config.Pretraining.AsTraining()):N0}", "-");
+        }
+        if (config.Evaluation.ZeroShot) stages.AddRow("zero-shot evaluation", "-", "-", "every task");
+        long totalSteps = 0;
+        foreach (var task in run.Data.Tasks)
+        {
+            int samples = run.Data.LoadTrain(task).Count, test = run.Data.LoadTest(task).Count;
+            int steps = TaskTrainer.StepsFor(samples, config.Training);
+            totalSteps += steps;
+            stages.AddRow(Markup.Escape($"task {task.Index + 1}: {task.Name}"), $"{samples:N0}", $"{steps:N0}", $"every task ({test:N0} test samples here)");
+        }
+        console.Write(stages);
+        console.MarkupLineInterpolated($"{run.Data.Tasks.Count} tasks, {totalSteps:N0} training steps (a continual method's replayed samples add to them)");
+    }
+
+    /// <summary>Parameters per group and the memory the run holds for them: weights in their stored type, float32
+    /// gradients and AdamW's two moments for what trains, and the copies continual methods declare. Activations,
+    /// which grow with batch size and sequence length, are not included.</summary>
+    private void Memory(CompositionPlan plan, ComposedExperiment run, ExperimentConfig config)
+    {
+        var table = new Table().AddColumns("component", "parameters", "trainable", "weights (MiB)");
+        long trainableTotal = 0, weightBytes = 0;
+        foreach (string component in ComponentNames.All)
+        {
+            var parameters = run.Model.ComponentModules(component).SelectMany(m => m.parameters()).ToList();
+            long all = parameters.Sum(p => p.numel());
+            long trainable = run.Model.TrainableGroups.Where(g => g.Name == component).Sum(g => g.Parameters.Sum(p => p.numel()));
+            long bytes = parameters.Sum(p => p.numel() * p.ElementSize);
+            trainableTotal += trainable;
+            weightBytes += bytes;
+            table.AddRow(component, all.ToString("N0", CultureInfo.InvariantCulture), trainable.ToString("N0", CultureInfo.InvariantCulture), $"{bytes / 1048576.0:F1}");
+        }
+        console.Write(table);
+        double copies = plan.All().SelectMany(c => c.Plugin.Capabilities).Sum(CapabilityCheck.ExtraMemoryMultiple);
+        double MiB(double bytes) => bytes / 1048576.0;
+        double gradients = trainableTotal * 4.0, adam = trainableTotal * 8.0, methods = copies * trainableTotal * 4.0;
+        console.MarkupLineInterpolated(
+            $"memory: weights {MiB(weightBytes):F1} MiB + gradients {MiB(gradients):F1} MiB + AdamW {MiB(adam):F1} MiB + method copies {MiB(methods):F1} MiB = [bold]{MiB(weightBytes + gradients + adam + methods):F1} MiB[/] before activations ({config.Training.Precision})");
+    }
+}
