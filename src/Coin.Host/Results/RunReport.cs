@@ -35,6 +35,23 @@ public static class RunReport
             md.AppendLine($"| {F(m.FinalAverageAccuracy)} | {F(m.MeanAverageAccuracy)} | {F(m.BackwardTransfer)} | {F(m.Forgetting)} | {F(m.Plasticity)} | {(m.ForwardTransfer is { } fwt ? F(fwt) : "n/a")} |").AppendLine();
         }
 
+        if (results.AnswerFormats.Count > 0)
+        {
+            // CoIN's finding, measured: forgetting as answers in the wrong task's format.
+            var formatOf = results.AnswerFormats.GroupBy(f => f.Task).ToDictionary(g => g.Key, g => g.First().Format);
+            md.AppendLine("## Answers in another task's format (%)").AppendLine();
+            md.AppendLine("Each task's format is read off its reference answers: " +
+                          string.Join("; ", results.Tasks.Where(formatOf.ContainsKey).Select(t => $"{t}: {formatOf[t]}")) + ".").AppendLine();
+            md.AppendLine("| after training | " + string.Join(" | ", results.Tasks) + " |");
+            md.AppendLine("|---|" + string.Concat(results.Tasks.Select(_ => "---:|")));
+            foreach (var stage in results.AnswerFormats.GroupBy(f => f.AfterTask))
+            {
+                var byTask = stage.ToDictionary(f => f.Task);
+                md.AppendLine($"| {stage.Key} | " + string.Join(" | ", results.Tasks.Select(t => byTask.TryGetValue(t, out var f) ? F(f.InOtherFormat) : "")) + " |");
+            }
+            md.AppendLine();
+        }
+
         md.AppendLine("## Training").AppendLine().AppendLine("| task | samples | steps | first loss | final loss | train s | eval s |").AppendLine("|---|---:|---:|---:|---:|---:|---:|");
         foreach (var t in results.Training)
             md.AppendLine($"| {t.Task} | {t.Samples} | {t.Steps} | {t.FirstLoss:F3} | {t.FinalLoss:F3} | {t.TrainSeconds:F1} | {t.EvalSeconds:F1} |");

@@ -35,6 +35,10 @@ public sealed record RunResults
     public ContinualMetrics? Metrics { get; set; }
 
     public required List<ScoreEntry> Scores { get; init; }
+
+    /// <summary>Per evaluation and task: how many answers are in the task's own answer format, and how many in another
+    /// task's (CoIN's instruction-format collapse); see <see cref="AnswerFormats"/>.</summary>
+    public List<FormatEntry> AnswerFormats { get; init; } = [];
     public required List<TrainingEntry> Training { get; init; }
     public required string Status { get; set; }
     public required DateTime StartedUtc { get; init; }

@@ -34,6 +34,7 @@ internal sealed class StreamSession : IDisposable
     private TaskTrainer? trainer;
     private StreamEvaluator? evaluator;
     private TensorBoardLog? tensorBoard;
+    private AnswerFormats? formats;
     /// <summary>Where step rows go: steps.csv, and TensorBoard when it is on.</summary>
     private IStepRecorder steps;
     private string stage = "start";
@@ -162,7 +163,7 @@ internal sealed class StreamSession : IDisposable
     {
         if (!config.Evaluation.ZeroShot || checkpoint is not null) return;
         journal.WriteStageWeights(PredictionFile.ZeroShotStage, Run.Model);
-        var zeroShot = EvaluateStage("the zero-shot evaluation", "evaluate zero-shot", PredictionFile.ZeroShotStage);
+        var zeroShot = EvaluateStage("the zero-shot evaluation", "evaluate zero-shot", PredictionFile.ZeroShotStage, "(zero-shot)");
         results.ZeroShot = zeroShot.Select(s => s.Accuracy).ToArray();
         tensorBoard?.Evaluation(0, results.Tasks, results.ZeroShot);
         results.Scores.AddRange(Tasks.Zip(zeroShot, (t, s) => new ScoreEntry("(zero-shot)", t.Name, s.Metric, s.Accuracy, s.Count)));
@@ -213,7 +214,7 @@ internal sealed class StreamSession : IDisposable
         var clock = Stopwatch.StartNew();
         string stageName = PredictionFile.AfterTaskStage(trained.Index, task.Name);
         journal.WriteStageWeights(stageName, Run.Model);
-        var scores = EvaluateStage($"the evaluation after '{task.Name}'", $"evaluate after {task.Name}", stageName);
+        var scores = EvaluateStage($"the evaluation after '{task.Name}'", $"evaluate after {task.Name}", stageName, task.Name);
         results.AccuracyMatrix.Add(scores.Select(s => s.Accuracy).ToArray());
         results.Metrics = ContinualMetrics.Compute(results.AccuracyMatrix, results.ZeroShot);
         results.Scores.AddRange(Tasks.Zip(scores, (t, s) => new ScoreEntry(task.Name, t.Name, s.Metric, s.Accuracy, s.Count)));
@@ -244,7 +245,7 @@ internal sealed class StreamSession : IDisposable
     }
 
     /// <summary>One row of the accuracy matrix, with every answer written to the stage's prediction file.</summary>
-    private IReadOnlyList<TaskScore> EvaluateStage(string what, string label, string stageName)
+    private IReadOnlyList<TaskScore> EvaluateStage(string what, string label, string stageName, string afterTask)
     {
         stage = what;
         IReadOnlyList<Sample> TestSamples(TaskInfo task) => testSets.TryGetValue(task.Name, out var s) ? s : testSets[task.Name] = Run.Data.LoadTest(task);
@@ -252,6 +253,10 @@ internal sealed class StreamSession : IDisposable
         var answers = new List<Prediction>();
         var scores = ConsoleProgress.Run(console, label, total, "samples", sink => evaluator!.EvaluateAll(Tasks, TestSamples, sink, answers));
         journal.WritePredictions(stageName, answers);
+        // Formats are read off every task's references once; each stage then says how many answers left their format.
+        formats ??= new AnswerFormats(Tasks.Select(t => (t.Name, (IReadOnlyList<string>)TestSamples(t).Select(s => s.Answer).ToList())).ToList());
+        var shares = formats.MeasureStage(Tasks.Select(t => t.Name).ToList(), answers);
+        results.AnswerFormats.AddRange(Tasks.Zip(shares, (t, f) => new FormatEntry(afterTask, t.Name, f.Format, f.InOwnFormat, f.InOtherFormat, f.ByFormat)));
         return scores;
     }
 

@@ -33,6 +33,12 @@ public class TensorBoardTests
         Assert.That(events.Last(e => e.Tag == "continual/ACC").Scalar, Is.EqualTo((float)acc).Within(1e-4));
         Assert.That(events.Where(e => e.Tag == "train/lr/backbone"), Is.Not.Empty, "every step-log scalar, learning rates included");
         Assert.That(events.Single(e => e.Tag == "eval/accuracy-matrix").IsImage, "the heatmap as an image");
+
+        // The instruction-format analysis rides on the same evaluations: every task at every stage, in results and report.
+        var formats = results.GetProperty("answerFormats").EnumerateArray().ToList();
+        Assert.That(formats, Has.Count.EqualTo(3 * 2), "zero-shot + 2 stages, 2 tasks each");
+        Assert.That(formats.Select(f => f.GetProperty("afterTask").GetString()).Distinct(), Is.EqualTo(new[] { "(zero-shot)", "color", "position" }));
+        Assert.That(File.ReadAllText(Path.Combine(folder, "report.md")), Does.Contain("## Answers in another task's format (%)"));
     }
 
     [Test]
