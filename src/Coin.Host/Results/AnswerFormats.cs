@@ -58,9 +58,12 @@ public sealed class AnswerFormats
         var others = formats.Where(f => f.Key != task && FormatOf[f.Key] != FormatOf[task]).ToList();
         double inOwn = formats.ContainsKey(task) ? 100.0 * normal.Count(own) / n : double.NaN;
         double inOther = 100.0 * normal.Count(a => !own(a) && others.Any(o => o.Value(a))) / n;
+        // Neither its own format nor any other task's: after Grounding, a letter question is answered with broken
+        // box fragments ("0000,].050,]"), which is collapse too, of another kind.
+        double inNone = formats.ContainsKey(task) ? 100.0 * normal.Count(a => !own(a) && !formats.Any(o => o.Key != task && o.Value(a))) / n : double.NaN;
         var byFormat = others.GroupBy(o => FormatOf[o.Key])
             .ToDictionary(g => g.Key, g => 100.0 * normal.Count(a => !own(a) && g.Any(o => o.Value(a))) / n);
-        return new FormatShare(FormatOf[task], inOwn, inOther, byFormat);
+        return new FormatShare(FormatOf[task], inOwn, inOther, inNone, byFormat);
     }
 
     /// <summary>Every task of one stage's predictions.</summary>
@@ -71,8 +74,10 @@ public sealed class AnswerFormats
 /// <param name="Format">The task's own answer format.</param>
 /// <param name="InOwnFormat">% of answers in it (NaN for a free-text task, which has no format to check).</param>
 /// <param name="InOtherFormat">% of answers not in it but in another task's format: instruction-format collapse.</param>
+/// <param name="InNoFormat">% of answers in no task's format at all (malformed; NaN for a free-text task).</param>
 /// <param name="ByFormat">% of answers in each other format (not the task's own).</param>
-public sealed record FormatShare(string Format, double InOwnFormat, double InOtherFormat, IReadOnlyDictionary<string, double> ByFormat);
+public sealed record FormatShare(string Format, double InOwnFormat, double InOtherFormat, double InNoFormat, IReadOnlyDictionary<string, double> ByFormat);
 
 /// <summary>One row of <see cref="RunResults.AnswerFormats"/>: after which stage, which task, and the shares.</summary>
-public sealed record FormatEntry(string AfterTask, string Task, string Format, double InOwnFormat, double InOtherFormat, IReadOnlyDictionary<string, double> ByFormat);
+public sealed record FormatEntry(string AfterTask, string Task, string Format, double InOwnFormat, double InOtherFormat, double InNoFormat,
+    IReadOnlyDictionary<string, double> ByFormat);

@@ -39,15 +39,17 @@ public static class RunReport
         {
             // CoIN's finding, measured: forgetting as answers in the wrong task's format.
             var formatOf = results.AnswerFormats.GroupBy(f => f.Task).ToDictionary(g => g.Key, g => g.First().Format);
-            md.AppendLine("## Answers in another task's format (%)").AppendLine();
+            md.AppendLine("## Answers out of their task's format (%)").AppendLine();
             md.AppendLine("Each task's format is read off its reference answers: " +
-                          string.Join("; ", results.Tasks.Where(formatOf.ContainsKey).Select(t => $"{t}: {formatOf[t]}")) + ".").AppendLine();
+                          string.Join("; ", results.Tasks.Where(formatOf.ContainsKey).Select(t => $"{t}: {formatOf[t]}")) + ". " +
+                          "Each cell: answers in another task's format / in no task's format (malformed).").AppendLine();
             md.AppendLine("| after training | " + string.Join(" | ", results.Tasks) + " |");
             md.AppendLine("|---|" + string.Concat(results.Tasks.Select(_ => "---:|")));
             foreach (var stage in results.AnswerFormats.GroupBy(f => f.AfterTask))
             {
                 var byTask = stage.ToDictionary(f => f.Task);
-                md.AppendLine($"| {stage.Key} | " + string.Join(" | ", results.Tasks.Select(t => byTask.TryGetValue(t, out var f) ? F(f.InOtherFormat) : "")) + " |");
+                md.AppendLine($"| {stage.Key} | " + string.Join(" | ", results.Tasks.Select(t => byTask.TryGetValue(t, out var f)
+                    ? $"{F(f.InOtherFormat)} / {(double.IsNaN(f.InNoFormat) ? "–" : F(f.InNoFormat))}" : "")) + " |");
             }
             md.AppendLine();
         }

@@ -256,7 +256,7 @@ internal sealed class StreamSession : IDisposable
         // Formats are read off every task's references once; each stage then says how many answers left their format.
         formats ??= new AnswerFormats(Tasks.Select(t => (t.Name, (IReadOnlyList<string>)TestSamples(t).Select(s => s.Answer).ToList())).ToList());
         var shares = formats.MeasureStage(Tasks.Select(t => t.Name).ToList(), answers);
-        results.AnswerFormats.AddRange(Tasks.Zip(shares, (t, f) => new FormatEntry(afterTask, t.Name, f.Format, f.InOwnFormat, f.InOtherFormat, f.ByFormat)));
+        results.AnswerFormats.AddRange(Tasks.Zip(shares, (t, f) => new FormatEntry(afterTask, t.Name, f.Format, f.InOwnFormat, f.InOtherFormat, f.InNoFormat, f.ByFormat)));
         return scores;
     }
 

@@ -38,7 +38,7 @@ public class TensorBoardTests
         var formats = results.GetProperty("answerFormats").EnumerateArray().ToList();
         Assert.That(formats, Has.Count.EqualTo(3 * 2), "zero-shot + 2 stages, 2 tasks each");
         Assert.That(formats.Select(f => f.GetProperty("afterTask").GetString()).Distinct(), Is.EqualTo(new[] { "(zero-shot)", "color", "position" }));
-        Assert.That(File.ReadAllText(Path.Combine(folder, "report.md")), Does.Contain("## Answers in another task's format (%)"));
+        Assert.That(File.ReadAllText(Path.Combine(folder, "report.md")), Does.Contain("## Answers out of their task's format (%)"));
     }
 
     [Test]

@@ -34,6 +34,7 @@ public class AnswerFormatTests
         Assert.That(share.ByFormat["box"], Is.EqualTo(25));
         Assert.That(share.ByFormat["ImageNet's vocabulary"], Is.EqualTo(25));
         Assert.That(share.ByFormat["number"], Is.EqualTo(0));
+        Assert.That(share.InNoFormat, Is.EqualTo(25), "free text is no task's format here");
         Assert.That(double.IsNaN(Formats().Measure("Free", ["B"]).InOwnFormat), "a free-text task has no format of its own to check");
         Assert.That(Formats().Measure("Free", ["B"]).InOtherFormat, Is.EqualTo(100), "but a letter is ScienceQA's format");
     }
