@@ -89,6 +89,10 @@ public sealed class LowRankLayer
     {
         if (lora_router is not null) throw new InvalidOperationException($"{Name}: MoELoRA cannot be merged (its gates depend on the input)");
         if (Merged) return;
+        // A frozen weight stored in bfloat16 (mixed precision) would round the update away, and unmerging would not
+        // give the base back.
+        if (target.weight.dtype != ScalarType.Float32)
+            throw new InvalidOperationException($"{Name}: the frozen weight is stored in {target.weight.dtype}; merge LoRA into a float32 model (training.precision: float32)");
         using (no_grad()) target.weight.add_(lora_B.weight.matmul(lora_A.weight) * scale);
         Merged = true;
     }

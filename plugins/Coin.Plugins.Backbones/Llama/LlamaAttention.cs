@@ -53,8 +53,9 @@ public sealed class LlamaAttention : nn.Module
             // Grouped-query attention without copying key/value heads (TorchSharp's SDPA has no enable_gqa): the query
             // heads that share a key/value head are laid side by side as one longer block of queries against it.
             var grouped = q.reshape(batch, kvHeads, groups * tokens, headDim);
+            // reshape, not view: some attention kernels return a transposed (non-contiguous) output.
             attended = F.scaled_dot_product_attention(grouped, k, v, bias.ForGroups(groups).to_type(compute))
-                .view(batch, heads, tokens, headDim);
+                .reshape(batch, heads, tokens, headDim);
         }
         return o_proj.call(attended.transpose(1, 2).reshape(batch, tokens, -1));
     }

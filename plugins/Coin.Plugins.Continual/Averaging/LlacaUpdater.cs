@@ -22,10 +22,10 @@ public sealed class LlacaOptions
 /// <summary>LLaCA's adaptive EMA: after each optimiser step, per trainable tensor, a rate alpha from the gradient and
 /// the distance to the average (see <see cref="Alpha"/>); the average replaces the live weights at task end. Norms
 /// are computed in float32. The mean alpha and the share of tensors that fell back to alpha0 are logged per step.</summary>
-/// <remarks>As the released code does, each task starts the average afresh: the previous gradient is reset to zero at
-/// task start, and the average becomes the weights after the task's first optimiser step (that step blends nothing and
-/// logs no alpha); from the second step on, alpha blends. What carries across tasks is the live model, which holds the
-/// previous task's average.</remarks>
+/// <remarks>Each task starts the average afresh: nothing of the previous task's gradients is kept (they are cleared at
+/// task start), the average becomes the weights after the task's first optimiser step, and that step's gradient is
+/// the first "previous" one (that step blends nothing and logs no alpha); from the second step on, alpha blends. What
+/// carries across tasks is the live model, which holds the previous task's average.</remarks>
 public sealed class LlacaUpdater(LlacaOptions options) : IContinualUpdater, ICheckpointable, IDisposable
 {
     private ParameterSnapshot? average;

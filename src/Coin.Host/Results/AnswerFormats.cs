@@ -5,8 +5,9 @@ namespace Coin.Host.Results;
 
 /// <summary>CoIN's main finding is that forgetting is mostly the instruction format collapsing: after Grounding, a
 /// ScienceQA question is answered with a box. This measures it. Each task's answer format is read off its own
-/// reference answers — an option letter, a box, a number, yes/no, or (when the task has at most 100 distinct answers)
-/// its closed vocabulary, such as class names — and each generated answer is checked against every task's format.</summary>
+/// reference answers — an option letter, a box, a number, yes/no, or a closed vocabulary such as class names (at most
+/// 100 distinct answers, each used twice on average: a small test set of free-text answers is not a vocabulary) — and
+/// each generated answer is checked against every task's format.</summary>
 public sealed class AnswerFormats
 {
     private const int ClosedVocabularyLimit = 100;
@@ -31,7 +32,8 @@ public sealed class AnswerFormats
                 : normal.All(Box.IsMatch) ? ("box", a => Box.IsMatch(a))
                 : normal.All(a => a is "yes" or "no") ? ("yes/no", a => a is "yes" or "no")
                 : normal.All(Number.IsMatch) ? ("number", a => Number.IsMatch(a))
-                : normal.Distinct().Count() <= ClosedVocabularyLimit ? ($"{task}'s vocabulary", Vocabulary(normal))
+                : normal.Distinct().Count() is var distinct && distinct <= ClosedVocabularyLimit && 2 * distinct <= normal.Count
+                    ? ($"{task}'s vocabulary", Vocabulary(normal))
                 : null;
             names[task] = format?.Name ?? "free text";
             if (format is { } f) formats[task] = f.Test;

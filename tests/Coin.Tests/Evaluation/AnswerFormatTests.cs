@@ -8,7 +8,7 @@ public class AnswerFormatTests
     private static AnswerFormats Formats() => new([
         ("ScienceQA", ["A", "B", "C", "D"]),
         ("Grounding", ["[0.1, 0.2, 0.3, 0.4]", "[0.5, 0.5, 0.9, 0.9]"]),
-        ("ImageNet", ["cat", "dog", "goldfish"]),
+        ("ImageNet", ["cat", "dog", "goldfish", "cat", "dog", "goldfish"]),
         ("Counting", ["3", "12"]),
         ("Free", Enumerable.Range(0, 150).Select(i => $"answer number {i}").ToList()),
     ]);
@@ -22,6 +22,8 @@ public class AnswerFormatTests
         Assert.That(formats.FormatOf["ImageNet"], Is.EqualTo("ImageNet's vocabulary"));
         Assert.That(formats.FormatOf["Counting"], Is.EqualTo("number"));
         Assert.That(formats.FormatOf["Free"], Is.EqualTo("free text"), "more than 100 distinct answers: no closed format");
+        Assert.That(new AnswerFormats([("Captions", ["a red circle", "two squares", "a blue star"])]).FormatOf["Captions"], Is.EqualTo("free text"),
+            "a few answers used once each are a small free-text test set, not a vocabulary");
     }
 
     [Test]
