@@ -6,16 +6,13 @@ using static TorchSharp.torch;
 
 namespace Coin.Plugins.Balance;
 
-/// <summary>Every group keeps its base learning rate: the baseline the balance methods are compared against.</summary>
+/// <summary>Every group keeps its base learning rate (the host has already set it, schedule included): the baseline
+/// the balance methods are compared against.</summary>
 public sealed class ConstantScheduler : IBalanceScheduler
 {
     public Tensor? AuxiliaryLoss(StepContext context, Batch batch, ModelOutput output) => null;
 
-    public void BeforeOptimizerStep(StepContext context)
-    {
-        foreach (var group in context.LearningRates.Groups)
-            context.LearningRates.Set(group, context.LearningRates.Base(group));
-    }
+    public void BeforeOptimizerStep(StepContext context) { }
 
     public void AfterOptimizerStep(StepContext context, Batch batch) { }
 }

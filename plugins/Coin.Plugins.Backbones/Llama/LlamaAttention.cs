@@ -60,12 +60,8 @@ public sealed class LlamaAttention : nn.Module
         return o_proj.call(attended.transpose(1, 2).reshape(batch, tokens, -1));
     }
 
-    /// <summary>q, k and v of x: in training one product over the three stacked weights (one kernel forward, two
-    /// backward, instead of three and six); in inference three products, because stacking copies the weights, which
-    /// costs as much as the product itself when decoding one token at a time.</summary>
     private (Tensor Q, Tensor K, Tensor V) Project(Tensor x)
     {
-        if (!is_grad_enabled()) return (q_proj.call(x), k_proj.call(x), v_proj.call(x));
         var qkv = AutocastLinear.Fused(x, q_proj, k_proj, v_proj);
         return (qkv[0], qkv[1], qkv[2]);
     }

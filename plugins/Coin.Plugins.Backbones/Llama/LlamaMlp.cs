@@ -19,8 +19,6 @@ public sealed class LlamaMlp : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
-        // As for q/k/v: one product over the stacked gate and up weights while training (see LlamaAttention.Project).
-        if (!is_grad_enabled()) return down_proj.call(F.silu(gate_proj.call(x)) * up_proj.call(x));
         var gateUp = AutocastLinear.Fused(x, gate_proj, up_proj);
         return down_proj.call(F.silu(gateUp[0]) * gateUp[1]);
     }

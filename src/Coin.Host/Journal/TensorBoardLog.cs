@@ -16,7 +16,6 @@ namespace Coin.Host.Journal;
 public sealed class TensorBoardLog : IStepRecorder
 {
     public const string Folder = "tensorboard";
-    private const string FirstStageTask = BaseModelStage.TaskName;
     private readonly SummaryWriter writer;
 
     private TensorBoardLog(string folder) => writer = utils.tensorboard.SummaryWriter(folder, "", createRunName: false);
@@ -41,7 +40,7 @@ public sealed class TensorBoardLog : IStepRecorder
     }
 
     public void Add(string task, long step, string name, double value)
-        => writer.add_scalar($"{(task == FirstStageTask ? "pretrain" : "train")}/{name}", (float)value, checked((int)step));
+        => writer.add_scalar($"{(task == BaseModelStage.TaskName ? "pretrain" : "train")}/{name}", (float)value, checked((int)step));
 
     /// <summary>One row of the accuracy matrix (or the zero-shot row), in percent.</summary>
     public void Evaluation(long globalStep, IReadOnlyList<string> tasks, IReadOnlyList<double> accuracies)

@@ -8,7 +8,6 @@ namespace Coin.Host.Presentation;
 /// loss, and every other scalar a plugin logged (e.g. LLaCA's alpha), one file each.</summary>
 public static class RunPlots
 {
-    private const string FirstStageTask = BaseModelStage.TaskName;
     private static readonly ScottPlot.Palettes.Category10 Palette = new();
 
     public static IReadOnlyList<string> Write(string folder, RunResults results, StepLog log)
@@ -30,12 +29,12 @@ public static class RunPlots
         }
         // The base model's first stage has its own step axis: its rows get their own plots (pretrain-*.png) instead of
         // being drawn over the stream's first steps.
-        var stream = log.Rows.Where(r => r.Task != FirstStageTask).ToList();
-        var firstStage = log.Rows.Where(r => r.Task == FirstStageTask).ToList();
+        var stream = log.Rows.Where(r => r.Task != BaseModelStage.TaskName).ToList();
+        var firstStage = log.Rows.Where(r => r.Task == BaseModelStage.TaskName).ToList();
         foreach (string name in stream.Select(r => r.Name).Distinct().Where(n => !n.StartsWith("lr/", StringComparison.Ordinal)))
             Save(Series(stream, name, results.Tasks), $"{name.Replace('/', '-')}.png");
         if (firstStage.Any(r => r.Name == "loss"))
-            Save(Series(firstStage, "loss", [FirstStageTask]), "pretrain-loss.png");
+            Save(Series(firstStage, "loss", [BaseModelStage.TaskName]), "pretrain-loss.png");
         return written;
     }
 

@@ -38,7 +38,8 @@ public sealed class BaseModelStage(PretrainingConfig config, IStepRecorder log, 
     /// <param name="keyMaterial">What the base model depends on; hashed into the cache folder's name.</param>
     public BaseModelInfo? Prepare(MultimodalModel model, ITaskStreamSource data, JsonNode keyMaterial)
     {
-        if (config.Epochs == 0 || data is not IPretrainingSource source) return null;
+        if (!Runs(config, data)) return null;
+        var source = (IPretrainingSource)data;
         string? folder = CacheFolder(config, resolvePath, keyMaterial);
         if (folder is null) return Train(model, source, null, keyMaterial);
         Directory.CreateDirectory(Path.GetDirectoryName(folder)!);
@@ -130,6 +131,9 @@ public sealed class BaseModelStage(PretrainingConfig config, IStepRecorder log, 
             Directory.Delete(staging, recursive: true);
         }
     }
+
+    /// <summary>Whether the stage runs: it is on, and the source offers first-stage data.</summary>
+    public static bool Runs(PretrainingConfig config, ITaskStreamSource data) => config.Epochs > 0 && data is IPretrainingSource;
 
     /// <summary>Where the base model for <paramref name="keyMaterial"/> is (or will be) cached; null without a cache.</summary>
     public static string? CacheFolder(PretrainingConfig config, Func<string, string> resolvePath, JsonNode keyMaterial)

@@ -49,7 +49,7 @@ public sealed class RunPlan(IAnsiConsole console)
             }
             using var _ = run;
             var refusals = new List<string>();
-            Check(() => Preflight.BeforeBaseStage(experiment.Source, plan, run, CPU, TrainsBaseModel(config, run)), refusals);
+            Check(() => Preflight.BeforeBaseStage(experiment.Source, plan, run, CPU, BaseModelStage.Runs(config.Pretraining, run.Data)), refusals);
             run.ApplyAdapter(ComputePrecision.Parse(config.Training.Precision));
             Check(() => Preflight.AfterAdapter(experiment.Source, plan, run, CPU), refusals);
             Stages(experiment, plan, run);
@@ -83,14 +83,11 @@ public sealed class RunPlan(IAnsiConsole console)
         }
     }
 
-    private static bool TrainsBaseModel(ExperimentConfig config, ComposedExperiment run)
-        => config.Pretraining.Epochs > 0 && run.Data is IPretrainingSource;
-
     private void Stages(Experiment experiment, CompositionPlan plan, ComposedExperiment run)
     {
         var config = experiment.Config;
         var stages = new Table().AddColumns("stage", "samples", "steps", "evaluated on");
-        if (TrainsBaseModel(config, run) && ((IPretrainingSource)run.Data).LoadPretraining() is { Count: > 0 } firstStage)
+        if (BaseModelStage.Runs(config.Pretraining, run.Data) && ((IPretrainingSource)run.Data).LoadPretraining() is { Count: > 0 } firstStage)
         {
             var key = StreamSession.BaseModelKey(config, plan);
             string? folder = BaseModelStage.CacheFolder(config.Pretraining, experiment.ResolvePath, key);

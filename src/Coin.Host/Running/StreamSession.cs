@@ -61,7 +61,7 @@ internal sealed class StreamSession : IDisposable
     /// <summary>The task the stream continues with: 0, or the checkpoint's.</summary>
     public int FirstTask => checkpoint?.Position.TaskIndex ?? 0;
 
-    public bool TrainsBaseModel => config.Pretraining.Epochs > 0 && Run.Data is IPretrainingSource;
+    public bool TrainsBaseModel => BaseModelStage.Runs(config.Pretraining, Run.Data);
 
     /// <summary>The header lines, and the results marked as running (a restarted run begins with a clean record).</summary>
     public void Start(Device device, int threads)

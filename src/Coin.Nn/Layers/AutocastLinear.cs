@@ -64,17 +64,20 @@ public sealed class AutocastLinear : nn.Module<Tensor, Tensor>
         return F.linear(CastTo(input, type), CastTo(weight, type), bias is null ? null : CastTo(bias, type));
     }
 
-    /// <summary>The outputs of several layers that share one input, from one matrix product over their stacked
-    /// weights (fewer, larger kernels), each with its own deltas added.</summary>
-    /// <remarks>The stacked weight is a copy made per call; it is part of the graph, so gradients reach each layer's
-    /// own weight.</remarks>
+    /// <summary>The outputs of several layers that share one input, each with its own deltas added: while training,
+    /// from one matrix product over their stacked weights (one kernel forward and two backward instead of one and two
+    /// per layer); without gradients, one product per layer.</summary>
+    /// <remarks>The stacked weight is a copy made per call (part of the graph, so gradients reach each layer's own
+    /// weight). At inference that copy would cost as much as the product itself when decoding one token at a time, so
+    /// the layers are then computed apart; so they are when only some of them have a bias.</remarks>
     public static Tensor[] Fused(Tensor input, params AutocastLinear[] layers)
     {
+        bool biased = layers.All(l => l.bias is not null);
+        if (!is_grad_enabled() || (!biased && layers.Any(l => l.bias is not null)))
+            return layers.Select(l => l.call(input)).ToArray();
         var type = ComputePrecision.Current ?? input.dtype;
         var stacked = cat(layers.Select(l => CastTo(l.weight, type)).ToArray(), 0);
-        Tensor? stackedBias = layers.All(l => l.bias is not null) ? cat(layers.Select(l => CastTo(l.bias!, type)).ToArray(), 0) : null;
-        if (stackedBias is null && layers.Any(l => l.bias is not null))
-            return layers.Select(l => l.call(input)).ToArray();
+        Tensor? stackedBias = biased ? cat(layers.Select(l => CastTo(l.bias!, type)).ToArray(), 0) : null;
         var joint = F.linear(CastTo(input, type), stacked, stackedBias);
         var outputs = new Tensor[layers.Length];
         long offset = 0;

@@ -26,13 +26,7 @@ public class ExperimentSchemaTests
         => Assert.That(JsonNode.DeepEquals(JsonNode.Parse(File.ReadAllText(SchemaFile)), Generated()),
             "experiments/experiment.schema.json is stale: regenerate it with `coin schema > experiments/experiment.schema.json`");
 
-    private static IEnumerable<string> Shipped()
-        => Directory.EnumerateFiles(Path.Combine(TestPaths.Root, "experiments"), "*.json", SearchOption.AllDirectories)
-            .Select(f => Path.GetRelativePath(TestPaths.Root, f))
-            .Where(f => !f.Split(Path.DirectorySeparatorChar).Any(part => part is "data" or "runs" or "sweeps") && Path.GetFileName(f) != "experiment.schema.json")
-            .Order();
-
-    [TestCaseSource(nameof(Shipped))]
+    [TestCaseSource(typeof(ShippedExperimentTests), nameof(ShippedExperimentTests.Files))]
     public void A_shipped_experiment_validates_and_names_the_schema(string relativePath)
     {
         string text = File.ReadAllText(Path.Combine(TestPaths.Root, relativePath));

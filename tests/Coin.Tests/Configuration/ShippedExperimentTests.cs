@@ -9,7 +9,8 @@ namespace Coin.Tests.Configuration;
 /// <summary>Every experiment file shipped in experiments/ is valid: its keys, plugin names and options bind.</summary>
 public class ShippedExperimentTests
 {
-    private static IEnumerable<string> Files()
+    /// <summary>Every shipped experiment file, relative to the repository (the schema tests validate the same set).</summary>
+    internal static IEnumerable<string> Files()
         => Directory.EnumerateFiles(Path.Combine(TestPaths.Root, "experiments"), "*.json", SearchOption.AllDirectories)
             .Select(f => Path.GetRelativePath(TestPaths.Root, f))
             // Generated data and run folders (git-ignored) may sit beside an experiment; they are not experiments.
