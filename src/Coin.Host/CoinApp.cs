@@ -79,11 +79,21 @@ public static class CoinApp
         string? file = resume?.ExperimentFile ?? (commandLine.ExperimentFile is { } f ? Path.GetFullPath(f) : null);
         if (file is not null) JsonSyntax.Check(file);
         var builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ApplicationName = "coin" });
-        if (file is not null) builder.Configuration.AddJsonFile(file, optional: false, reloadOnChange: false);
+        // Overrides that switch a component's plugin drop the file's options for the old one (the environment
+        // layer's values count too); a resumed run has neither.
+        var environment = resume is null ? EnvironmentLayer.Read() : null;
+        var switched = file is null ? null
+            : ComponentTypeSwitch.Apply(file, (environment?.Values ?? new Dictionary<string, string?>()).Concat(commandLine.Overrides));
+        if (switched is { } s)
+        {
+            foreach (string dropped in s.Dropped)
+                Console.Error.WriteLine($"note: {dropped} from {Path.GetFileName(file)} left out: the command line or environment sets another type");
+            builder.Configuration.AddJsonStream(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(s.Root.ToJsonString())));
+        }
+        else if (file is not null) builder.Configuration.AddJsonFile(file, optional: false, reloadOnChange: false);
         else if (commandLine.InlineExperiment is { } inline)
             builder.Configuration.AddJsonStream(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(inline.ToJsonString())));
         // A resumed run keeps its configuration: no environment layer, no overrides.
-        var environment = resume is null ? EnvironmentLayer.Read() : null;
         if (environment is not null)
         {
             builder.Configuration.AddInMemoryCollection(environment.Values);

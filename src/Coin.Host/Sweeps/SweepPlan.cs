@@ -94,15 +94,12 @@ public static partial class SweepPlan
             node = child;
         }
         string last = Existing(node, keys[^1]) ?? keys[^1];
-        if (string.Equals(last, "type", StringComparison.OrdinalIgnoreCase) && node[last] is JsonValue old
-            && !string.Equals(old.ToString(), value?.ToString(), StringComparison.OrdinalIgnoreCase)
-            && Existing(node, "options") is { } options)
-            node.Remove(options);
+        if (string.Equals(last, "type", StringComparison.OrdinalIgnoreCase))
+            Configuration.ComponentTypeSwitch.DropStaleOptions(node, value?.ToString());
         node[last] = value?.DeepClone();
     }
 
-    private static string? Existing(JsonObject node, string key)
-        => node.Select(kv => kv.Key).FirstOrDefault(k => string.Equals(k, key, StringComparison.OrdinalIgnoreCase));
+    private static string? Existing(JsonObject node, string key) => Configuration.ComponentTypeSwitch.Existing(node, key);
 
     public static string Text(JsonNode? value) => value switch
     {

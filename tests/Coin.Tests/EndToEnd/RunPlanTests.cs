@@ -43,4 +43,21 @@ public class RunPlanTests
         Assert.That(result.ExitCode, Is.EqualTo(2), result.ToString());
         Assert.That(result.Output, Does.Contain("capability check: refused").And.Contain("needs the encoder to be trainable"));
     }
+
+    [Test]
+    public void Switching_a_components_type_on_the_command_line_leaves_out_the_files_options_for_the_old_one()
+    {
+        string directory = TestPaths.NewTemporaryDirectory("plan-switch");
+        string file = CoinProcess.WriteQuickExperiment(directory, e => e["continual"] = System.Text.Json.Nodes.JsonNode.Parse(
+            """{ "type": "replay", "options": { "bufferPerTask": 8 } }"""));
+        var switched = CoinProcess.Run(directory, "run", file, "--plan", "--set", "continual.type=ewc");
+        Assert.That(switched.ExitCode, Is.EqualTo(0), switched.ToString());
+        Assert.That(switched.Error, Does.Contain("note: continual.options from quick.json left out"));
+        Assert.That(switched.Output, Does.Contain("ewc"));
+
+        // The same type keeps its options, and options meant for the new type still bind.
+        var same = CoinProcess.Run(directory, "run", file, "--plan", "--set", "continual.type=replay", "--set", "continual.options.bufferPerTask=0");
+        Assert.That(same.ExitCode, Is.EqualTo(2), "bufferPerTask=0 is out of range, so replay's options were bound: " + same);
+        Assert.That(same.Error, Does.Not.Contain("left out"));
+    }
 }

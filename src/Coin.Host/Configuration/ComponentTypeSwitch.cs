@@ -1,0 +1,50 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Coin.Host.Configuration;
+
+/// <summary>A later layer (<c>--set continual.type=ewc</c>, a <c>COIN_</c> variable, a sweep cell) that gives a
+/// component another plugin makes the options the file wrote for the old plugin meaningless: they are dropped rather
+/// than bound against the new plugin's options, which would refuse them as unknown keys. A user switching methods
+/// from the command line should not have to edit the file.</summary>
+public static class ComponentTypeSwitch
+{
+    /// <summary>Drops <paramref name="component"/>'s <c>options</c> when <paramref name="newType"/> differs from its
+    /// <c>type</c> (plugin names are case-insensitive). Returns whether options were dropped.</summary>
+    public static bool DropStaleOptions(JsonObject component, string? newType)
+    {
+        if (Existing(component, "type") is not { } typeKey || component[typeKey] is not JsonValue old
+            || string.Equals(old.ToString(), newType, StringComparison.OrdinalIgnoreCase)
+            || Existing(component, "options") is not { } options)
+            return false;
+        component.Remove(options);
+        return true;
+    }
+
+    /// <summary>The experiment file's JSON with stale options dropped for every override that sets a <c>type</c>
+    /// (keys with ':' or '.' between levels), and the dotted paths of the options dropped; null when none were.</summary>
+    public static (JsonObject Root, IReadOnlyList<string> Dropped)? Apply(string file, IEnumerable<KeyValuePair<string, string?>> overrides)
+    {
+        var typeOverrides = overrides.Select(kv => (Keys: kv.Key.Split(':', '.'), kv.Value))
+            .Where(o => o.Keys.Length >= 2 && string.Equals(o.Keys[^1], "type", StringComparison.OrdinalIgnoreCase)).ToList();
+        if (typeOverrides.Count == 0) return null;
+        var root = JsonNode.Parse(File.ReadAllText(file), documentOptions: new JsonDocumentOptions
+            { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true })!.AsObject();
+        var dropped = new List<string>();
+        foreach (var (keys, value) in typeOverrides)
+            if (Component(root, keys[..^1]) is { } component && DropStaleOptions(component, value))
+                dropped.Add(string.Join('.', keys[..^1]) + ".options");
+        return dropped.Count == 0 ? null : (root, dropped);
+    }
+
+    private static JsonObject? Component(JsonObject root, IEnumerable<string> path)
+    {
+        JsonObject? node = root;
+        foreach (string key in path)
+            node = node is not null && Existing(node, key) is { } existing ? node[existing] as JsonObject : null;
+        return node;
+    }
+
+    public static string? Existing(JsonObject node, string key)
+        => node.Select(kv => kv.Key).FirstOrDefault(k => string.Equals(k, key, StringComparison.OrdinalIgnoreCase));
+}
