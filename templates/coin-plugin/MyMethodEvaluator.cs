@@ -1,0 +1,36 @@
+using Coin.Abstractions.Data;
+using Coin.Abstractions.Plugins;
+using Coin.Abstractions.Training;
+
+namespace MyMethod;
+
+/// <summary>Options bound from the experiment's <c>evaluation.evaluator.options</c> section.</summary>
+public sealed class MyMethodOptions
+{
+    /// <summary>Compare without regard to letter case.</summary>
+    public bool IgnoreCase { get; set; } = true;
+}
+
+/// <summary>A starting point: an answer is right when its first line equals the reference, trimmed. Replace the
+/// comparison by your metric.</summary>
+public sealed class MyMethodEvaluator(MyMethodOptions options) : IEvaluator
+{
+    public string Metric => "my-method";
+
+    public TaskScore Evaluate(TaskInfo task, IReadOnlyList<Prediction> predictions)
+    {
+        var comparison = options.IgnoreCase ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
+        int correct = predictions.Count(p => string.Equals(FirstLine(p.Output), p.Sample.Answer.Trim(), comparison));
+        return new TaskScore(Metric, predictions.Count == 0 ? 0 : 100.0 * correct / predictions.Count, predictions.Count);
+    }
+
+    private static string FirstLine(string text) => text.Trim().Split('\n', 2)[0].Trim();
+}
+
+/// <summary>What the host discovers: the kind, the name used in experiment files, the plugin's version, and a
+/// one-line description for <c>coin plugins</c>.</summary>
+[CoinPlugin(PluginKind.Evaluator, "my-method", "0.1.0", "First line equals the reference (from the coin-plugin template)")]
+public sealed class MyMethodPlugin : PluginFactory<IEvaluator, MyMethodOptions>
+{
+    protected override IEvaluator Create(MyMethodOptions options, ComponentContext context) => new MyMethodEvaluator(options);
+}

@@ -1,0 +1,100 @@
+using System.IO.Compression;
+using System.Text.Json.Nodes;
+using System.Xml.Linq;
+using Coin.Abstractions.Plugins;
+using Coin.Tests.Support;
+
+namespace Coin.Tests.EndToEnd;
+
+/// <summary>A plugin author's path without our repository: the contracts and the building blocks packed into a
+/// local feed, the template installed with <c>dotnet new install</c>, a plugin created from it, built against the
+/// packed packages only (its own package folder, no project reference), and run through the host.</summary>
+[Parallelizable(ParallelScope.Self)]
+public class PluginTemplateTests
+{
+    private string work = "", feed = "", hive = "";
+
+    [OneTimeSetUp]
+    public void PackAndInstall()
+    {
+        work = TestPaths.NewTemporaryDirectory("plugin-template");
+        feed = Path.Combine(work, "feed");
+        hive = Path.Combine(work, "template-hive");
+        // The solution is built; packing does not rebuild (and so cannot race other tests reading the outputs).
+        foreach (string project in new[] { "src/Coin.Abstractions/Coin.Abstractions.csproj", "src/Coin.Nn/Coin.Nn.csproj", "templates/Coin.Templates.csproj" })
+            DotnetCli.Run(TestPaths.Root, "pack", Path.Combine(TestPaths.Root, project), "-c", "Debug", "--no-build", "-o", feed, "--nologo", "-v", "q");
+        // The author's own NuGet settings: our feed first, and a package folder of its own so that no package
+        // restored earlier (an older build of the same version) can stand in for the one just packed.
+        File.WriteAllText(Path.Combine(work, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources><add key="coin-local" value="{feed}" /></packageSources>
+              <config><add key="globalPackagesFolder" value="{Path.Combine(work, "packages")}" /></config>
+            </configuration>
+            """);
+        DotnetCli.Run(work, "new", "install", Path.Combine(feed, $"Coin.Templates.{CoinContract.Version}.0.nupkg"), "--debug:custom-hive", hive);
+    }
+
+    private string CreateAndBuild(string name, string kind)
+    {
+        DotnetCli.Run(work, "new", "coin-plugin", "-n", name, "--kind", kind, "-o", Path.Combine(work, name), "--debug:custom-hive", hive);
+        Assert.That(File.ReadAllText(Path.Combine(work, name, name + ".csproj")), Does.Not.Contain("ProjectReference"));
+        DotnetCli.Run(Path.Combine(work, name), "build", "-c", "Release", "--nologo", "-v", "q");
+        return Path.Combine(work, name, "bin", "Release", "net10.0");
+    }
+
+    [Test]
+    public void The_packages_carry_the_contract_version_the_docs_and_no_runtime_copies()
+    {
+        string version = CoinContract.Version + ".0";
+        foreach (string id in new[] { "Coin.Abstractions", "Coin.Nn" })
+        {
+            using var package = ZipFile.OpenRead(Path.Combine(feed, $"{id}.{version}.nupkg"));
+            var entries = package.Entries.Select(e => e.FullName).ToList();
+            Assert.That(entries, Does.Contain($"lib/net10.0/{id}.dll").And.Contain($"lib/net10.0/{id}.xml"), id);
+            using var nuspec = package.GetEntry($"{id}.nuspec")!.Open();
+            var metadata = XDocument.Load(nuspec).Root!.Elements().Single(e => e.Name.LocalName == "metadata");
+            Assert.That(metadata.Elements().Single(e => e.Name.LocalName == "version").Value, Is.EqualTo(version), id);
+            if (id == "Coin.Nn")
+            {
+                var contracts = metadata.Descendants().Single(e => e.Name.LocalName == "dependency" && (string?)e.Attribute("id") == "Coin.Abstractions");
+                Assert.That((string?)contracts.Attribute("version"), Is.EqualTo(version));
+                Assert.That((string?)contracts.Attribute("exclude"), Does.Contain("Runtime"), "the host provides the contracts");
+            }
+        }
+        // The template's default contract is the one this host provides (bumping the contract must bump it too).
+        var template = JsonNode.Parse(File.ReadAllText(Path.Combine(TestPaths.Root, "templates", "coin-plugin", ".template.config", "template.json")))!;
+        Assert.That(template["symbols"]!["contractVersion"]!["defaultValue"]!.GetValue<string>(), Is.EqualTo(CoinContract.Version));
+    }
+
+    [Test]
+    public void A_continual_method_from_the_template_builds_alone_and_runs_through_the_host()
+    {
+        string output = CreateAndBuild("PullToStart", "continual");
+        // Only the plugin's own files: the host provides the contracts, TorchSharp and the native libraries.
+        Assert.That(Directory.EnumerateFileSystemEntries(output).Select(Path.GetFileName).Order(),
+            Is.EqualTo(new[] { "PullToStart.deps.json", "PullToStart.dll", "PullToStart.pdb", "PullToStart.runtimeconfig.json", "PullToStart.xml" }));
+
+        string directory = TestPaths.NewTemporaryDirectory("plugin-template-run");
+        string experiment = CoinProcess.WriteQuickExperiment(directory, json =>
+            json["continual"] = JsonNode.Parse("""{ "type": "pull-to-start", "options": { "strength": 10 } }"""));
+        var result = CoinProcess.Run(directory, "run", experiment, "--plugins", output);
+        Assert.That(result.ExitCode, Is.EqualTo(0), result.ToString());
+
+        // The template's method acted: its penalty is logged on the second task's steps, and only there.
+        string steps = Path.Combine(Directory.GetDirectories(Path.Combine(directory, "runs")).Single(), "steps.csv");
+        var penalties = File.ReadLines(steps).Skip(1).Select(l => l.Split(',')).Where(f => f[2] == "pull-to-start/penalty").ToList();
+        Assert.That(penalties.Select(f => f[0]).Distinct(), Is.EqualTo(new[] { "position" }));
+        Assert.That(penalties.Skip(1).Select(f => double.Parse(f[3], System.Globalization.CultureInfo.InvariantCulture)), Has.All.GreaterThan(0),
+            "after the first step of the task the weights have moved from where it started");
+    }
+
+    [Test]
+    public void An_evaluator_from_the_template_is_listed_by_the_host()
+    {
+        string output = CreateAndBuild("FirstLineMatch", "evaluator");
+        var result = CoinProcess.Run(work, "plugins", "--plugins", output);
+        Assert.That(result.ExitCode, Is.EqualTo(0), result.ToString());
+        Assert.That(result.Output, Does.Contain("first-line-match").And.Contain("First line equals the reference"));
+    }
+}
