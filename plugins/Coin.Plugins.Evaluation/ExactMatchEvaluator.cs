@@ -14,7 +14,7 @@ public sealed class ExactMatchOptions
 }
 
 /// <summary>Accuracy = share of predictions equal to the reference answer after trimming whitespace.</summary>
-public sealed class ExactMatchEvaluator(ExactMatchOptions options) : IEvaluator
+public sealed class ExactMatchEvaluator(ExactMatchOptions options) : IEvaluator, IScoresEachAnswer
 {
     public string Metric => "exact-match";
 
@@ -24,6 +24,9 @@ public sealed class ExactMatchEvaluator(ExactMatchOptions options) : IEvaluator
         int correct = predictions.Count(p => Matches(p.Output, p.Sample.Answer));
         return new TaskScore(Metric, 100.0 * correct / predictions.Count, predictions.Count);
     }
+
+    public IReadOnlyList<double> ScoreEach(TaskInfo task, IReadOnlyList<Prediction> predictions)
+        => predictions.Select(p => Matches(p.Output, p.Sample.Answer) ? 100.0 : 0.0).ToList();
 
     public bool Matches(string prediction, string reference)
     {
@@ -39,7 +42,7 @@ public sealed class ExactMatchEvaluator(ExactMatchOptions options) : IEvaluator
     }
 }
 
-[CoinPlugin(PluginKind.Evaluator, "exact-match", "0.1.0", "Exact match after trimming (case-insensitive by default)")]
+[CoinPlugin(PluginKind.Evaluator, "exact-match", "0.2.0", "Exact match after trimming (case-insensitive by default)")]
 public sealed class ExactMatchEvaluatorPlugin : PluginFactory<IEvaluator, ExactMatchOptions>
 {
     protected override IEvaluator Create(ExactMatchOptions options, ComponentContext context) => new ExactMatchEvaluator(options);

@@ -13,15 +13,19 @@ public sealed class MyMethodOptions
 
 /// <summary>A starting point: an answer is right when its first line equals the reference, trimmed. Replace the
 /// comparison by your metric.</summary>
-public sealed class MyMethodEvaluator(MyMethodOptions options) : IEvaluator
+/// <remarks><see cref="IScoresEachAnswer"/> is optional: it puts each answer's verdict into the prediction files and
+/// report.html. Leave it out for a metric over the whole set.</remarks>
+public sealed class MyMethodEvaluator(MyMethodOptions options) : IEvaluator, IScoresEachAnswer
 {
     public string Metric => "my-method";
 
     public TaskScore Evaluate(TaskInfo task, IReadOnlyList<Prediction> predictions)
+        => new(Metric, predictions.Count == 0 ? 0 : ScoreEach(task, predictions).Average(), predictions.Count);
+
+    public IReadOnlyList<double> ScoreEach(TaskInfo task, IReadOnlyList<Prediction> predictions)
     {
         var comparison = options.IgnoreCase ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
-        int correct = predictions.Count(p => string.Equals(FirstLine(p.Output), p.Sample.Answer.Trim(), comparison));
-        return new TaskScore(Metric, predictions.Count == 0 ? 0 : 100.0 * correct / predictions.Count, predictions.Count);
+        return predictions.Select(p => string.Equals(FirstLine(p.Output), p.Sample.Answer.Trim(), comparison) ? 100.0 : 0.0).ToList();
     }
 
     private static string FirstLine(string text) => text.Trim().Split('\n', 2)[0].Trim();

@@ -20,7 +20,7 @@ public sealed class CoinEvaluatorOptions
 
 /// <summary>CoIN's per-task metrics. Reference data beyond the answer comes from <see cref="Sample.References"/>:
 /// <c>choices</c> (number of options), <c>answers</c> (JSON list, TextVQA's ten), <c>answer_bbox</c>.</summary>
-public sealed class CoinEvaluator(CoinEvaluatorOptions options) : IEvaluator
+public sealed class CoinEvaluator(CoinEvaluatorOptions options) : IEvaluator, IScoresEachAnswer
 {
     public static readonly string[] Metrics = ["option-letter", "vqa-soft", "substring", "exact-match", "exact-match-gqa", "exact-match-ocr", "grounding-iou"];
 
@@ -30,11 +30,22 @@ public sealed class CoinEvaluator(CoinEvaluatorOptions options) : IEvaluator
 
     public TaskScore Evaluate(TaskInfo task, IReadOnlyList<Prediction> predictions)
     {
-        string metric = options.Metric.Length > 0 ? options.Metric : task.SuggestedMetric ?? "exact-match";
-        if (!Metrics.Contains(metric))
-            throw new CoinUserException($"task '{task.Name}' asks for metric '{metric}'; the coin evaluator knows {string.Join(", ", Metrics)}");
+        string metric = MetricOf(task);
         double total = predictions.Sum(p => Score(metric, p));
         return new TaskScore(metric, predictions.Count == 0 ? 0 : 100.0 * total / predictions.Count, predictions.Count);
+    }
+
+    public IReadOnlyList<double> ScoreEach(TaskInfo task, IReadOnlyList<Prediction> predictions)
+    {
+        string metric = MetricOf(task);
+        return predictions.Select(p => 100.0 * Score(metric, p)).ToList();
+    }
+
+    private string MetricOf(TaskInfo task)
+    {
+        string metric = options.Metric.Length > 0 ? options.Metric : task.SuggestedMetric ?? "exact-match";
+        return Metrics.Contains(metric) ? metric
+            : throw new CoinUserException($"task '{task.Name}' asks for metric '{metric}'; the coin evaluator knows {string.Join(", ", Metrics)}");
     }
 
     public double Score(string metric, Prediction prediction)
@@ -58,7 +69,7 @@ public sealed class CoinEvaluator(CoinEvaluatorOptions options) : IEvaluator
            ?? throw new CoinUserException($"sample '{sample.Id}' of task '{sample.Task}' lacks the reference '{key}' its metric needs");
 }
 
-[CoinPlugin(PluginKind.Evaluator, "coin", "0.2.0", "CoIN's per-task metrics (option letter, TextVQA soft accuracy, substring, exact match, grounding IoU)")]
+[CoinPlugin(PluginKind.Evaluator, "coin", "0.3.0", "CoIN's per-task metrics (option letter, TextVQA soft accuracy, substring, exact match, grounding IoU)")]
 public sealed class CoinEvaluatorPlugin : PluginFactory<IEvaluator, CoinEvaluatorOptions>
 {
     protected override IEvaluator Create(CoinEvaluatorOptions options, ComponentContext context) => new CoinEvaluator(options);

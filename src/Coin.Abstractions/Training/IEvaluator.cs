@@ -12,6 +12,17 @@ public interface IEvaluator
     TaskScore Evaluate(TaskInfo task, IReadOnlyList<Prediction> predictions);
 }
 
+/// <summary>Optional, for an evaluator whose task score is the mean of per-answer scores (exact match, CoIN's
+/// per-task rules): each answer's own score, shown beside it in report.html's browser of predictions and written to
+/// the prediction files. A metric over the whole set (CIDEr, BLEU) does not implement it. Contract 1.3.</summary>
+/// <remarks>The host checks that the scores average to <see cref="IEvaluator.Evaluate"/>'s accuracy and leaves them
+/// out (with a warning) when they do not.</remarks>
+public interface IScoresEachAnswer
+{
+    /// <summary>One score per prediction, in percent (0 to 100), in the order given.</summary>
+    IReadOnlyList<double> ScoreEach(TaskInfo task, IReadOnlyList<Prediction> predictions);
+}
+
 /// <summary>A generated answer for one test sample.</summary>
 public sealed record Prediction(Sample Sample, string Output);
 

@@ -73,8 +73,8 @@ public sealed record CommandLine(
                                       list discovered plugins: kind, name, version, folder, status
           coin schema [FILE] [--plugins DIR]
                                       the JSON Schema of experiment files (host and plugin options) on stdout
-          coin report RUN_DIR...      write report.md, plots and accuracy-matrix.csv again from results.json
-                                      and steps.csv
+          coin report RUN_DIR...      write report.md, report.html, plots and accuracy-matrix.csv
+                                      again from results.json and steps.csv
           coin run FILE --run-dir DIR run into exactly this (absent or empty) folder
           coin evaluate RUN_DIR --stage STAGE --shard I/N | --merge N
                                       score one evaluation stage again in N parts from the weights the run

@@ -53,9 +53,12 @@ public sealed class CompareCommand(CommandLine commandLine, IAnsiConsole console
         console.Write(table);
         if (lossReference is { } reference) WriteLossTable(console, methods, reference, Cell);
         WritePlot(methods, plotPath);
-        string csvPath = Path.Combine(Path.GetDirectoryName(plotPath)!, "comparison.csv");
+        string folder = Path.GetDirectoryName(plotPath)!;
+        string csvPath = Path.Combine(folder, "comparison.csv");
         AtomicFile.WriteAllText(csvPath, csv.ToString());
-        console.MarkupLineInterpolated($"plot: {plotPath}; table: {csvPath}");
+        string htmlPath = Path.Combine(folder, Results.Html.ComparisonHtml.FileName);
+        AtomicFile.WriteAllText(htmlPath, Results.Html.ComparisonHtml.Render(methods, plotPath, folder));
+        console.MarkupLineInterpolated($"plot: {plotPath}; table: {csvPath}; page: {htmlPath}");
     }
 
     /// <summary>How fast each method trains: its final loss, and the steps it needs to reach the reference method's

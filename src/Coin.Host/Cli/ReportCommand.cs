@@ -4,7 +4,7 @@ using Spectre.Console;
 
 namespace Coin.Host.Cli;
 
-/// <summary><c>coin report RUN_DIR...</c>: writes report.md, the plots and accuracy-matrix.csv of each run again from
+/// <summary><c>coin report RUN_DIR...</c>: writes report.md, report.html, the plots and accuracy-matrix.csv of each run again from
 /// its results.json and steps.csv (for a run killed while its report was written, or after an upgrade of coin).</summary>
 public sealed class ReportCommand(CommandLine commandLine, IAnsiConsole console) : ICommand
 {
@@ -18,7 +18,7 @@ public sealed class ReportCommand(CommandLine commandLine, IAnsiConsole console)
             if (!Directory.Exists(full)) throw new CoinUserException($"coin report: run folder '{directory}' does not exist");
             var results = RunJournal.ReadResults(full);
             var plots = RunJournal.WriteReport(full, results);
-            console.MarkupLineInterpolated($"{full}: {RunJournal.ReportFileName}, {AccuracyMatrixTableName}, {plots.Count} plots (status {results.Status})");
+            console.MarkupLineInterpolated($"{full}: {RunJournal.ReportFileName}, {Results.Html.RunReportHtml.FileName}, {AccuracyMatrixTableName}, {plots.Count} plots (status {results.Status})");
         }
         return 0;
     }

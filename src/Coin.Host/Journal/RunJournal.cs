@@ -171,7 +171,7 @@ public sealed class RunJournal : IDisposable
         AtomicFile.WriteAllText(Path.Combine(Directory, AccuracyMatrixTable.CsvFileName), AccuracyMatrixTable.ToCsv(results));
     }
 
-    public void WritePredictions(string stage, IEnumerable<Prediction> predictions) => PredictionFile.Write(Directory, stage, predictions);
+    public void WritePredictions(string stage, IEnumerable<ScoredPrediction> predictions) => PredictionFile.Write(Directory, stage, predictions);
 
     public const string StagesFolder = "stages";
 
@@ -200,13 +200,14 @@ public sealed class RunJournal : IDisposable
         RunCheckpoint.Write(Directory, position, model, optimizer, components, state);
     }
 
-    /// <summary>Plots, report.md and the matrix CSV from results.json and steps.csv (also what <c>coin report</c> does).</summary>
+    /// <summary>Plots, report.md, report.html and the matrix CSV from results.json and steps.csv (also what <c>coin report</c> does).</summary>
     public static IReadOnlyList<string> WriteReport(string directory, RunResults results)
     {
         var log = StepLogFile.Read(Path.Combine(directory, StepLogFile.FileName));
         var plots = RunPlots.Write(directory, results, log);
         AtomicFile.WriteAllText(Path.Combine(directory, AccuracyMatrixTable.CsvFileName), AccuracyMatrixTable.ToCsv(results));
         AtomicFile.WriteAllText(Path.Combine(directory, ReportFileName), RunReport.Markdown(results, plots));
+        AtomicFile.WriteAllText(Path.Combine(directory, Results.Html.RunReportHtml.FileName), Results.Html.RunReportHtml.Render(directory, results, plots));
         return plots;
     }
 

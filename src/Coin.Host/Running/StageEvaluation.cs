@@ -93,7 +93,7 @@ public sealed class StageEvaluation(IAnsiConsole console)
         }
         var results = RunJournal.ReadResults(runDirectory);
         string afterTask = StageTask(stage, results);
-        var merged = new List<Prediction>();
+        var merged = new List<ScoredPrediction>();
         var table = new Table().AddColumns("task", "metric", "score (merged)", "score (run)");
         bool equal = true;
         foreach (var task in data.Tasks)
@@ -102,7 +102,7 @@ public sealed class StageEvaluation(IAnsiConsole console)
             var predictions = samples.Select((sample, i) => answers.TryGetValue((task.Name, i), out var output) ? new Prediction(sample, output)
                 : throw new CoinUserException($"stage {stage}: no shard answered sample {i} ('{sample.Id}') of task '{task.Name}'; were the shards made with --shard i/{count}?")).ToList();
             var score = StreamEvaluator.Score(evaluator, task, predictions);
-            merged.AddRange(predictions);
+            merged.AddRange(StreamEvaluator.WithEachScore(evaluator, task, predictions, score));
             var recorded = results.Scores.FirstOrDefault(s => s.AfterTask == afterTask && s.Task == task.Name);
             equal &= recorded is not null && recorded.Accuracy == score.Accuracy;
             table.AddRow(Markup.Escape(task.Name), Markup.Escape(score.Metric), $"{score.Accuracy:F2}", recorded is null ? "—" : $"{recorded.Accuracy:F2}");

@@ -17,17 +17,46 @@ public sealed class StreamEvaluator(ComposedExperiment run, int batchSize, Gener
 
     /// <param name="saved">Receives every task's predictions, when given (the run writes them to its prediction files).</param>
     public IReadOnlyList<TaskScore> EvaluateAll(IReadOnlyList<TaskInfo> tasks, Func<TaskInfo, IReadOnlyList<Sample>> testSamples, IProgressSink progress,
-        List<Prediction>? saved = null)
+        List<Results.ScoredPrediction>? saved = null)
     {
         var scores = new List<TaskScore>(tasks.Count);
         foreach (var task in tasks)
         {
             var predictions = Predict(task, testSamples(task), progress).Select(p => p.Prediction).ToList();
-            scores.Add(Score(task, predictions));
-            saved?.AddRange(predictions);
+            var score = Score(task, predictions);
+            scores.Add(score);
+            saved?.AddRange(WithEachScore(run.Evaluator, task, predictions, score));
         }
         return scores;
     }
+
+    /// <summary>The predictions with each answer's own score when the evaluator gives them (<see cref="IScoresEachAnswer"/>)
+    /// and they average to the task's score; otherwise without (a plugin whose two disagree is named once).</summary>
+    public static IEnumerable<Results.ScoredPrediction> WithEachScore(IEvaluator evaluator, TaskInfo task, IReadOnlyList<Prediction> predictions, TaskScore whole)
+    {
+        IReadOnlyList<double>? each = null;
+        if (evaluator is IScoresEachAnswer scorer && predictions.Count > 0)
+        {
+            try
+            {
+                each = scorer.ScoreEach(task, predictions);
+            }
+            catch (Exception e) when (e is not Abstractions.Plugins.CoinUserException and not OperationCanceledException and not OutOfMemoryException)
+            {
+                throw new Abstractions.Plugins.CoinUserException($"evaluation.evaluator: scoring each answer of task '{task.Name}' failed in the plugin: {e.GetType().Name}: {e.Message}", e);
+            }
+            if (each.Count != predictions.Count || Math.Abs(each.Average() - whole.Accuracy) > 1e-6 * Math.Max(1, Math.Abs(whole.Accuracy)))
+            {
+                if (warned.Add(evaluator.GetType().FullName ?? evaluator.Metric))
+                    Console.Error.WriteLine($"warning: evaluation.evaluator '{evaluator.Metric}': its per-answer scores for task '{task.Name}' do not average to its task score " +
+                                            $"({(each.Count == predictions.Count ? each.Average().ToString("F4") : $"{each.Count} scores for {predictions.Count} answers")} vs {whole.Accuracy:F4}); they are left out of the prediction files");
+                each = null;
+            }
+        }
+        return predictions.Select((p, i) => new Results.ScoredPrediction(p, each?[i]));
+    }
+
+    private static readonly HashSet<string> warned = [];
 
     /// <summary>Answers for a task's test samples in batches of the configured size, each with its sample's index;
     /// with <paramref name="batchSelected"/> only those batches (a shard: batch composition, and so every answer, is

@@ -250,12 +250,12 @@ internal sealed class StreamSession : IDisposable
         stage = what;
         IReadOnlyList<Sample> TestSamples(TaskInfo task) => testSets.TryGetValue(task.Name, out var s) ? s : testSets[task.Name] = Run.Data.LoadTest(task);
         int total = Tasks.Sum(t => TestSamples(t).Count);
-        var answers = new List<Prediction>();
+        var answers = new List<Results.ScoredPrediction>();
         var scores = ConsoleProgress.Run(console, label, total, "samples", sink => evaluator!.EvaluateAll(Tasks, TestSamples, sink, answers));
         journal.WritePredictions(stageName, answers);
         // Formats are read off every task's references once; each stage then says how many answers left their format.
         formats ??= new AnswerFormats(Tasks.Select(t => (t.Name, (IReadOnlyList<string>)TestSamples(t).Select(s => s.Answer).ToList())).ToList());
-        var shares = formats.MeasureStage(Tasks.Select(t => t.Name).ToList(), answers);
+        var shares = formats.MeasureStage(Tasks.Select(t => t.Name).ToList(), answers.Select(a => a.Prediction).ToList());
         results.AnswerFormats.AddRange(Tasks.Zip(shares, (t, f) => new FormatEntry(afterTask, t.Name, f.Format, f.InOwnFormat, f.InOtherFormat, f.InNoFormat, f.ByFormat)));
         return scores;
     }

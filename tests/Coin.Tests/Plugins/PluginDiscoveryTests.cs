@@ -35,7 +35,7 @@ public class PluginDiscoveryTests
         var catalog = PluginCatalog.Load([FixturePluginDirectory("Coin.Fixtures.FaultyPlugins")]);
         Assert.That(Single(catalog, "always-right").Status, Is.EqualTo(PluginStatus.Loaded));
         Assert.That(Single(catalog, "throws-in-constructor").Error, Does.Contain("fixture constructor failure"));
-        Assert.That(Single(catalog, "future-contract").Error, Is.EqualTo("built for contract 2.0, this host provides contract 1.2"));
+        Assert.That(Single(catalog, "future-contract").Error, Is.EqualTo("built for contract 2.0, this host provides contract 1.3"));
         Assert.That(Single(catalog, "wrong-kind").Error, Does.Contain("declared as encoder but creates IEvaluator"));
     }
 
