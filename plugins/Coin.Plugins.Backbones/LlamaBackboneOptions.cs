@@ -9,6 +9,10 @@ public sealed class LlamaBackboneOptions : IValidatableObject
     /// <c>${variables}</c>. When set, the preset and size fields are not used.</summary>
     public string? Path { get; set; }
 
+    /// <summary>config.json fields you know do not change the model's outputs, which the loader would otherwise
+    /// refuse as unknown (it loads only what it implements or knows to be harmless: see the README's model table).</summary>
+    public List<string> AcceptConfigFields { get; set; } = [];
+
     /// <summary>The end-of-sequence token of a tokenizer.json, when it is none of the usual ones.</summary>
     public string? EosToken { get; set; }
 

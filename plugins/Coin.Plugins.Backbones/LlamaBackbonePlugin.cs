@@ -25,7 +25,7 @@ public sealed class LlamaBackbonePlugin : PluginFactory<IBackbone, LlamaBackbone
     private static IBackbone FromFolder(string folder, LlamaBackboneOptions options)
     {
         var tokenizer = HuggingFaceTokenizer.Load(System.IO.Path.Combine(folder, "tokenizer.json"), options.EosToken);
-        var model = HuggingFaceCheckpoint.Load(folder);
+        var model = HuggingFaceCheckpoint.Load(folder, options.AcceptConfigFields);
         if (tokenizer.VocabSize > model.Config.VocabSize)
         {
             model.Dispose();

@@ -11,16 +11,21 @@ public sealed class AttentionBias
 {
     private readonly Tensor attentionMask;
     private readonly long tokens, past;
+    private readonly int? window;
     private Tensor? padded;
     private (int Groups, Tensor Bias)? grouped;
 
     /// <param name="attentionMask">[batch, past + tokens] int64, 1 = real.</param>
-    public AttentionBias(Tensor attentionMask, long tokens, bool cached)
+    /// <param name="window">Sliding-window attention: a query sees the keys less than this many positions back
+    /// (itself included), as transformers' sliding_window_overlay (kv_idx &gt; q_idx − window).</param>
+    public AttentionBias(Tensor attentionMask, long tokens, bool cached, int? window = null)
     {
         this.attentionMask = attentionMask;
         this.tokens = tokens;
         past = attentionMask.shape[1] - tokens;
-        CausalOnly = !cached && IsRightPadded(attentionMask);
+        // A window longer than the whole sequence never hides a key.
+        this.window = window is { } w && w < past + tokens ? w : null;
+        CausalOnly = !cached && this.window is null && IsRightPadded(attentionMask);
     }
 
     /// <summary>True when <c>is_causal</c> alone gives every real query the keys it may see.</summary>
@@ -49,13 +54,15 @@ public sealed class AttentionBias
         return mask.narrow(1, 1, width - 1).le(mask.narrow(1, 0, width - 1)).all().item<bool>();
     }
 
-    /// <summary>[tokens, past + tokens] bool: query i may see key j when j is not in its future.</summary>
+    /// <summary>[tokens, past + tokens] bool: query i may see key j when j is not in its future (nor, with a window,
+    /// too far in its past).</summary>
     private Tensor Causal()
     {
         var device = attentionMask.device;
         var queryPositions = arange(past, past + tokens, device: device).unsqueeze(1);
         var keyPositions = arange(0, past + tokens, device: device).unsqueeze(0);
-        return keyPositions.le(queryPositions);
+        var allowed = keyPositions.le(queryPositions);
+        return window is { } w ? allowed.logical_and(keyPositions.gt(queryPositions - w)) : allowed;
     }
 
     private Tensor CausalPaddingMask()

@@ -6,9 +6,10 @@ namespace Coin.Plugins.Backbones.Llama;
 /// (config.json + model.safetensors or its sharded index).</summary>
 public static class HuggingFaceCheckpoint
 {
-    public static LlamaForCausalLM Load(string folder)
+    /// <param name="acceptedFields">config.json fields the user declares harmless.</param>
+    public static LlamaForCausalLM Load(string folder, IReadOnlyCollection<string>? acceptedFields = null)
     {
-        var config = HuggingFaceConfig.Read(Path.Combine(folder, "config.json"));
+        var config = HuggingFaceConfig.Read(Path.Combine(folder, "config.json"), acceptedFields);
         return ModuleWeights.LoadFolder(new LlamaForCausalLM(config), folder,
             // A tied model has no lm_head of its own; some tied checkpoints still store a copy of the embeddings as it.
             ignoreUnexpected: name => name.EndsWith("rotary_emb.inv_freq", StringComparison.Ordinal) || config.TieWordEmbeddings && name == "lm_head.weight");

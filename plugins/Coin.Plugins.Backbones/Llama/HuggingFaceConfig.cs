@@ -4,50 +4,61 @@ using Coin.Abstractions.Plugins;
 
 namespace Coin.Plugins.Backbones.Llama;
 
-/// <summary>Reads and writes the LLaMA-family fields of a Hugging Face <c>config.json</c>.</summary>
+/// <summary>Reads and writes the config.json of a LLaMA, Qwen2 or Mistral model as transformers reads it: every field
+/// that changes the model is either implemented (its value honoured, or refused when that value is not supported) or
+/// the load stops naming it. Fields known not to change the outputs are listed in <see cref="ConfigFields"/>.</summary>
 public static class HuggingFaceConfig
 {
-    private static readonly string[] SupportedModelTypes = ["llama", "qwen2"];
+    private static readonly string[] SupportedModelTypes = ["llama", "qwen2", "mistral"];
 
-    public static LlamaConfig Read(string path)
+    /// <param name="accepted">Fields the user declares harmless (the backbone's <c>acceptConfigFields</c>).</param>
+    public static LlamaConfig Read(string path, IReadOnlyCollection<string>? accepted = null)
     {
         if (!File.Exists(path)) throw new CoinUserException($"{path}: config.json not found");
-        JsonNode root;
+        JsonObject root;
         try
         {
-            root = JsonNode.Parse(File.ReadAllText(path)) ?? throw new JsonException("empty document");
+            root = JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new JsonException("not a JSON object");
         }
         catch (JsonException e)
         {
             throw new CoinUserException($"{path}: malformed JSON ({e.Message})");
         }
-        string modelType = root["model_type"]?.GetValue<string>() ?? "";
+        string modelType = root["model_type"] is JsonValue type && type.TryGetValue(out string? t) ? t : "";
         if (!SupportedModelTypes.Contains(modelType))
             throw new CoinUserException($"{path}: model_type '{modelType}' is not supported; accepted: {string.Join(", ", SupportedModelTypes)}");
-        int Int(string key, int? fallback = null)
-        {
-            if (root[key] is not { } node) return fallback ?? throw new CoinUserException($"{path}: missing integer '{key}'");
-            try
-            {
-                return node.GetValue<int>();
-            }
-            catch (Exception e) when (e is InvalidOperationException or FormatException)
-            {
-                throw new CoinUserException($"{path}: '{key}' is {node.ToJsonString()}; expected an integer");
-            }
-        }
-        int heads = Int("num_attention_heads");
+        var fields = new ConfigReader(path, root);
+        fields.RefuseUnknown(modelType, accepted ?? []);
+
+        int heads = fields.Int("num_attention_heads");
+        int layers = fields.Int("num_hidden_layers");
+        if (fields.Double("attention_dropout", 0) != 0)
+            throw new CoinUserException($"{path}: attention_dropout is {root["attention_dropout"]!.ToJsonString()}; attention dropout is not implemented (only 0 is)");
+        var (rope, theta) = RopeOf(fields, root);
+        var (window, slidingLayers) = SlidingWindowOf(fields, modelType, layers);
+        // transformers hard-codes the biases per family: Qwen2 on q, k, v (never o, whatever attention_bias says);
+        // LLaMA on q, k, v and o with attention_bias, on the MLP with mlp_bias; Mistral none.
+        bool llama = modelType == "llama";
+        bool attentionBias = modelType == "qwen2" || llama && fields.Bool("attention_bias", false);
         var config = new LlamaConfig(
-            VocabSize: Int("vocab_size"),
-            HiddenSize: Int("hidden_size"),
-            IntermediateSize: Int("intermediate_size"),
-            NumHiddenLayers: Int("num_hidden_layers"),
+            VocabSize: fields.Int("vocab_size"),
+            HiddenSize: fields.Int("hidden_size"),
+            IntermediateSize: fields.Int("intermediate_size"),
+            NumHiddenLayers: layers,
             NumAttentionHeads: heads,
-            NumKeyValueHeads: Int("num_key_value_heads", heads),
-            RopeTheta: root["rope_theta"]?.GetValue<double>() ?? 10000.0,
-            RmsNormEps: root["rms_norm_eps"]?.GetValue<double>() ?? 1e-6,
-            TieWordEmbeddings: root["tie_word_embeddings"]?.GetValue<bool>() ?? false,
-            AttentionBias: root["attention_bias"]?.GetValue<bool>() ?? modelType == "qwen2");
+            NumKeyValueHeads: fields.Int("num_key_value_heads", heads),
+            RopeTheta: theta,
+            RmsNormEps: fields.Double("rms_norm_eps", 1e-6),
+            TieWordEmbeddings: fields.Bool("tie_word_embeddings", false),
+            AttentionBias: attentionBias,
+            OutputProjectionBias: llama && attentionBias,
+            MlpBias: llama && fields.Bool("mlp_bias", false),
+            HiddenAct: fields.String("hidden_act", "silu"),
+            HeadDimension: fields.OptionalInt("head_dim"),
+            Rope: rope.Type == "default" ? null : rope,
+            MaxPositionEmbeddings: fields.Int("max_position_embeddings", llama ? 2048 : 32768),
+            SlidingWindow: window,
+            SlidingLayers: slidingLayers);
         try
         {
             config.Validate();
@@ -57,6 +68,85 @@ public static class HuggingFaceConfig
             throw new CoinUserException($"{path}: {e.Message}");
         }
         return config;
+    }
+
+    /// <summary>The frequency scaling and θ from <c>rope_parameters</c> (transformers v5) or <c>rope_scaling</c> and
+    /// <c>rope_theta</c> (v4), refusing types and keys we do not run.</summary>
+    private static (RopeScaling Rope, double Theta) RopeOf(ConfigReader fields, JsonObject root)
+    {
+        string path = fields.Path;
+        double? topTheta = root["rope_theta"] is null ? null : fields.Double("rope_theta", 10000);
+        string key = root["rope_parameters"] is JsonObject ? "rope_parameters" : "rope_scaling";
+        if (root[key] is not JsonObject parameters)
+        {
+            if (root[key] is { } other && other.GetValueKind() != JsonValueKind.Null)
+                throw new CoinUserException($"{path}: {key} is {other.ToJsonString()}; expected an object or null");
+            return (RopeScaling.Default, topTheta ?? 10000.0);
+        }
+        if (parameters.Any(p => p.Value is JsonObject))
+            throw new CoinUserException($"{path}: {key} gives parameters per layer type ({string.Join(", ", parameters.Select(p => p.Key))}); per-layer rotary embeddings are not implemented");
+        var rope = new ConfigReader($"{path}: {key}", parameters);
+        string type = parameters["rope_type"] is not null ? rope.String("rope_type", "default") : rope.String("type", "default");
+        if (!RopeScaling.Types.Contains(type))
+            throw new CoinUserException($"{path}: {key}.rope_type is '{type}'; implemented: {string.Join(", ", RopeScaling.Types)}");
+        var known = RopeScaling.KeysOf[type].Concat(["rope_type", "type", "rope_theta", "partial_rotary_factor"]).ToHashSet();
+        foreach (var (name, value) in parameters)
+            if (!known.Contains(name))
+                throw new CoinUserException($"{path}: {key}.{name} ({value?.ToJsonString() ?? "null"}) is not a parameter of rope type '{type}', which reads {string.Join(", ", RopeScaling.KeysOf[type].DefaultIfEmpty("nothing"))}");
+        if (rope.Double("partial_rotary_factor", 1.0) != 1.0)
+            throw new CoinUserException($"{path}: {key}.partial_rotary_factor is {parameters["partial_rotary_factor"]!.ToJsonString()}; partial rotary embeddings are not implemented (only 1.0 is)");
+        double? parameterTheta = parameters["rope_theta"] is null ? null : rope.Double("rope_theta", 10000);
+        if (parameterTheta is { } a && topTheta is { } b && a != b)
+            throw new CoinUserException($"{path}: rope_theta is {b} but {key}.rope_theta is {a}; which one the model was trained with is ambiguous");
+
+        double? Optional(string name) => parameters[name] is null || parameters[name]!.GetValueKind() == JsonValueKind.Null ? null : rope.Double(name, 0);
+        double Required(string name) => Optional(name) ?? throw new CoinUserException($"{path}: {key}.{name} is missing; rope type '{type}' needs it");
+        var scaling = type switch
+        {
+            "default" => RopeScaling.Default,
+            "linear" or "dynamic" => new RopeScaling(type, Factor: Required("factor")),
+            "llama3" => new RopeScaling(type, Factor: Required("factor"), LowFreqFactor: Required("low_freq_factor"),
+                HighFreqFactor: Required("high_freq_factor"), OriginalMaxPositionEmbeddings: (int)Required("original_max_position_embeddings")),
+            _ => new RopeScaling(type, Factor: Optional("factor"), OriginalMaxPositionEmbeddings: Optional("original_max_position_embeddings") is { } o ? (int)o : null,
+                AttentionFactor: Optional("attention_factor"), BetaFast: Optional("beta_fast"), BetaSlow: Optional("beta_slow"),
+                Mscale: Optional("mscale"), MscaleAllDim: Optional("mscale_all_dim"), Truncate: rope.Bool("truncate", true)),
+        };
+        if (scaling.Factor is <= 0) throw new CoinUserException($"{path}: {key}.factor is {scaling.Factor}; it must be positive");
+        if (type == "yarn" && scaling.Factor is null && scaling.OriginalMaxPositionEmbeddings is null)
+            throw new CoinUserException($"{path}: {key} of type yarn needs factor or original_max_position_embeddings");
+        return (scaling, parameterTheta ?? topTheta ?? 10000.0);
+    }
+
+    /// <summary>Qwen2: a window when <c>use_sliding_window</c>, on the layers from <c>max_window_layers</c> on (or as
+    /// <c>layer_types</c> says); Mistral: <c>sliding_window</c> on every layer (4096 when absent, null for none);
+    /// LLaMA has none (transformers ignores these fields there).</summary>
+    private static (int? Window, IReadOnlyList<bool>? Layers) SlidingWindowOf(ConfigReader fields, string modelType, int layers)
+    {
+        JsonNode? Node(string name) => fields.Root[name] is { } n && n.GetValueKind() != JsonValueKind.Null ? n : null;
+        switch (modelType)
+        {
+            case "mistral":
+                return (fields.Root.ContainsKey("sliding_window") ? fields.OptionalInt("sliding_window") : 4096, null);
+            case "qwen2":
+                if (!fields.Bool("use_sliding_window", false)) return (null, null);
+                int? window = fields.Root.ContainsKey("sliding_window") ? fields.OptionalInt("sliding_window") : 4096;
+                if (window is null) return (null, null);
+                if (Node("layer_types") is JsonArray types)
+                {
+                    var sliding = types.Select((v, i) => (v as JsonValue)?.TryGetValue(out string? s) == true ? s : null).Select((s, i) => s switch
+                    {
+                        "sliding_attention" => true,
+                        "full_attention" => false,
+                        _ => throw new CoinUserException($"{fields.Path}: layer_types[{i}] is {types[i]?.ToJsonString()}; expected \"full_attention\" or \"sliding_attention\""),
+                    }).ToList();
+                    if (sliding.Count != layers) throw new CoinUserException($"{fields.Path}: layer_types has {sliding.Count} entries for {layers} layers");
+                    return (window, sliding);
+                }
+                int first = fields.Int("max_window_layers", 28);
+                return (window, Enumerable.Range(0, layers).Select(i => i >= first).ToList());
+            default:
+                return (null, null);
+        }
     }
 
     public static void Write(string path, LlamaConfig config)
@@ -75,9 +165,54 @@ public static class HuggingFaceConfig
             ["rms_norm_eps"] = config.RmsNormEps,
             ["tie_word_embeddings"] = config.TieWordEmbeddings,
             ["attention_bias"] = config.AttentionBias,
-            ["hidden_act"] = "silu",
+            ["mlp_bias"] = config.MlpBias,
+            ["hidden_act"] = config.HiddenAct,
+            ["max_position_embeddings"] = config.MaxPositionEmbeddings,
             ["torch_dtype"] = "float32",
         };
+        if (config.HeadDimension is { } headDim) root["head_dim"] = headDim;
+        if (config.Rope is { } rope) root["rope_scaling"] = RopeJson(rope);
+        // Biases on q, k, v without one on o, or a sliding window, are how Qwen2 and Mistral differ from LLaMA.
+        bool llamaBiases = config.AttentionBias == config.OutputProjectionBias;
+        if (llamaBiases && config.SlidingWindow is null) { }
+        else if (config.AttentionBias && !config.OutputProjectionBias && !config.MlpBias)
+        {
+            root["model_type"] = "qwen2";
+            root["architectures"] = new JsonArray("Qwen2ForCausalLM");
+            root.Remove("attention_bias");
+            root.Remove("mlp_bias");
+            root["use_sliding_window"] = config.SlidingWindow is not null;
+            root["sliding_window"] = config.SlidingWindow;
+            if (config.SlidingWindow is not null)
+                root["layer_types"] = new JsonArray(Enumerable.Range(0, config.NumHiddenLayers)
+                    .Select(i => (JsonNode)(config.IsSlidingLayer(i) ? "sliding_attention" : "full_attention")).ToArray());
+        }
+        else if (!config.AttentionBias && !config.MlpBias && Enumerable.Range(0, config.NumHiddenLayers).All(config.IsSlidingLayer))
+        {
+            root["model_type"] = "mistral";
+            root["architectures"] = new JsonArray("MistralForCausalLM");
+            root.Remove("attention_bias");
+            root.Remove("mlp_bias");
+            root["sliding_window"] = config.SlidingWindow;
+        }
+        else throw new ArgumentException("this combination of biases and sliding window is none of LLaMA's, Qwen2's or Mistral's");
         File.WriteAllText(path, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    private static JsonObject RopeJson(RopeScaling rope)
+    {
+        var json = new JsonObject { ["rope_type"] = rope.Type };
+        void Put(string name, double? value) { if (value is { } v) json[name] = v; }
+        Put("factor", rope.Factor);
+        Put("low_freq_factor", rope.LowFreqFactor);
+        Put("high_freq_factor", rope.HighFreqFactor);
+        if (rope.OriginalMaxPositionEmbeddings is { } original) json["original_max_position_embeddings"] = original;
+        Put("attention_factor", rope.AttentionFactor);
+        Put("beta_fast", rope.BetaFast);
+        Put("beta_slow", rope.BetaSlow);
+        Put("mscale", rope.Mscale);
+        Put("mscale_all_dim", rope.MscaleAllDim);
+        if (rope.Type == "yarn" && !rope.Truncate) json["truncate"] = false;
+        return json;
     }
 }

@@ -14,11 +14,11 @@ public sealed class LlamaAttention : nn.Module
     {
         this.config = config;
         int kvWidth = config.NumKeyValueHeads * config.HeadDim;
-        // Qwen2 has biases on q, k and v; LLaMA has none.
+        // Qwen2 has biases on q, k and v; LLaMA has them, and one on o, with attention_bias.
         q_proj = new AutocastLinear(config.HiddenSize, config.NumAttentionHeads * config.HeadDim, hasBias: config.AttentionBias);
         k_proj = new AutocastLinear(config.HiddenSize, kvWidth, hasBias: config.AttentionBias);
         v_proj = new AutocastLinear(config.HiddenSize, kvWidth, hasBias: config.AttentionBias);
-        o_proj = new AutocastLinear(config.NumAttentionHeads * config.HeadDim, config.HiddenSize, hasBias: false);
+        o_proj = new AutocastLinear(config.NumAttentionHeads * config.HeadDim, config.HiddenSize, hasBias: config.OutputProjectionBias);
         RegisterComponents();
     }
 

@@ -1,25 +1,26 @@
 using Coin.Nn.Layers;
 using static TorchSharp.torch;
-using F = TorchSharp.torch.nn.functional;
 
 namespace Coin.Plugins.Backbones.Llama;
 
-/// <summary>SwiGLU feed-forward: down(silu(gate(x)) * up(x)).</summary>
+/// <summary>Gated feed-forward: down(act(gate(x)) * up(x)), SwiGLU with LLaMA's silu; biases with <c>mlp_bias</c>.</summary>
 public sealed class LlamaMlp : nn.Module<Tensor, Tensor>
 {
     private readonly AutocastLinear gate_proj, up_proj, down_proj;
+    private readonly string activation;
 
     public LlamaMlp(LlamaConfig config) : base(nameof(LlamaMlp))
     {
-        gate_proj = new AutocastLinear(config.HiddenSize, config.IntermediateSize, hasBias: false);
-        up_proj = new AutocastLinear(config.HiddenSize, config.IntermediateSize, hasBias: false);
-        down_proj = new AutocastLinear(config.IntermediateSize, config.HiddenSize, hasBias: false);
+        activation = config.HiddenAct;
+        gate_proj = new AutocastLinear(config.HiddenSize, config.IntermediateSize, hasBias: config.MlpBias);
+        up_proj = new AutocastLinear(config.HiddenSize, config.IntermediateSize, hasBias: config.MlpBias);
+        down_proj = new AutocastLinear(config.IntermediateSize, config.HiddenSize, hasBias: config.MlpBias);
         RegisterComponents();
     }
 
     public override Tensor forward(Tensor x)
     {
         var gateUp = AutocastLinear.Fused(x, gate_proj, up_proj);
-        return down_proj.call(F.silu(gateUp[0]) * gateUp[1]);
+        return down_proj.call(Activations.Apply(activation, gateUp[0]) * gateUp[1]);
     }
 }

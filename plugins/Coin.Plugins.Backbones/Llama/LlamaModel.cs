@@ -36,13 +36,15 @@ public sealed class LlamaModel : nn.Module
 
         // Positions count real tokens only, so a left-padded prompt starts at position 0 like an unpadded one.
         var positions = (attentionMask.cumsum(-1) - 1).clamp_min(0).narrow(1, past, tokens);
-        var (cos, sin) = RotaryEmbedding.Tables(positions, config.HeadDim, config.RopeTheta, ScalarType.Float32);
+        var (cos, sin) = RotaryEmbedding.Tables(positions, config, ScalarType.Float32);
         var bias = new AttentionBias(attentionMask, tokens, cached: cache is not null);
+        // Layers with sliding-window attention (Mistral, Qwen2's upper layers) see only the last window of keys.
+        var windowed = config.SlidingWindow is { } window ? new AttentionBias(attentionMask, tokens, cached: cache is not null, window) : null;
 
         // The residual stream is float32 whatever the compute precision: layers add their (possibly bfloat16) outputs
         // to it, and the sum promotes to float32, as under PyTorch's autocast.
         var h = embeddings.to_type(ScalarType.Float32);
-        for (int i = 0; i < layers.Count; i++) h = layers[i].Forward(h, cos, sin, bias, cache, i);
+        for (int i = 0; i < layers.Count; i++) h = layers[i].Forward(h, cos, sin, config.IsSlidingLayer(i) ? windowed! : bias, cache, i);
         return norm.call(h);
     }
 }

@@ -2,19 +2,25 @@ using static TorchSharp.torch;
 
 namespace Coin.Plugins.Backbones.Llama;
 
-/// <summary>Rotary position embedding in Hugging Face's layout (rotate_half over the two halves of a head).</summary>
+/// <summary>Rotary position embedding in Hugging Face's layout (rotate_half over the two halves of a head); the
+/// frequencies come from <see cref="RopeScaling"/>.</summary>
 /// <remarks>Not a registered module: TorchSharp registers tensor fields as buffers and <c>.to()</c> mishandles
 /// shared or non-persistent ones, so the tables are computed per call from the position ids (cheap).</remarks>
 public static class RotaryEmbedding
 {
-    /// <summary>cos and sin tables [batch, 1, tokens, headDim] for position ids [batch, tokens].</summary>
-    public static (Tensor Cos, Tensor Sin) Tables(Tensor positionIds, int headDim, double theta, ScalarType dtype)
+    /// <summary>cos and sin tables [batch, 1, tokens, headDim] for position ids [batch, tokens], with the model's
+    /// frequency scaling (and its attention factor, which multiplies both tables, as transformers does).</summary>
+    public static (Tensor Cos, Tensor Sin) Tables(Tensor positionIds, LlamaConfig config, ScalarType dtype)
     {
-        var exponents = arange(0, headDim, 2, dtype: ScalarType.Float32, device: positionIds.device) / headDim;
-        var inverseFrequencies = pow(theta, exponents).reciprocal();
+        var rope = config.Rope ?? RopeScaling.Default;
+        // Dynamic NTK follows the pass's longest position: one host read per forward pass, for that type only.
+        long length = rope.DependsOnLength ? positionIds.max().item<long>() + 1 : 0;
+        var (inverseFrequencies, attentionFactor) = rope.Frequencies(config.HeadDim, config.RopeTheta, config.MaxPositionEmbeddings, length, positionIds.device);
         var angles = positionIds.to_type(ScalarType.Float32).unsqueeze(-1) * inverseFrequencies;
         var full = cat([angles, angles], dim: -1).unsqueeze(1);
-        return (full.cos().to_type(dtype), full.sin().to_type(dtype));
+        var (cos, sin) = (full.cos(), full.sin());
+        if (attentionFactor != 1.0) (cos, sin) = (cos * attentionFactor, sin * attentionFactor);
+        return (cos.to_type(dtype), sin.to_type(dtype));
     }
 
     /// <summary>Applies the rotation to x [batch, heads, tokens, headDim].</summary>

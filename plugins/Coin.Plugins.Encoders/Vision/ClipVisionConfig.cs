@@ -4,7 +4,9 @@ using Coin.Abstractions.Plugins;
 namespace Coin.Plugins.Encoders.Vision;
 
 /// <summary>A CLIP vision tower's shape; field names follow Hugging Face's <c>vision_config</c>.</summary>
-public sealed record ClipVisionConfig(int ImageSize, int PatchSize, int HiddenSize, int IntermediateSize, int NumHiddenLayers, int NumAttentionHeads, double LayerNormEps = 1e-5)
+/// <param name="HiddenAct">The MLP's activation, by transformers' name (CLIP's default: quick_gelu).</param>
+public sealed record ClipVisionConfig(int ImageSize, int PatchSize, int HiddenSize, int IntermediateSize, int NumHiddenLayers, int NumAttentionHeads, double LayerNormEps = 1e-5,
+    string HiddenAct = "quick_gelu")
 {
     public int Patches => (ImageSize / PatchSize) * (ImageSize / PatchSize);
 
@@ -33,7 +35,10 @@ public sealed record ClipVisionConfig(int ImageSize, int PatchSize, int HiddenSi
         }
         var vision = root["vision_config"] ?? root;
         int Int(string key) => vision[key]?.GetValue<int>() ?? throw new CoinUserException($"{path}: missing integer '{key}' in the vision config");
+        string activation = vision["hidden_act"]?.GetValue<string>() ?? "quick_gelu";
+        if (!Coin.Nn.Layers.Activations.IsSupported(activation))
+            throw new CoinUserException($"{path}: hidden_act '{activation}' is not supported; supported: {string.Join(", ", Coin.Nn.Layers.Activations.Supported.Keys)}");
         return new ClipVisionConfig(Int("image_size"), Int("patch_size"), Int("hidden_size"), Int("intermediate_size"),
-            Int("num_hidden_layers"), Int("num_attention_heads"), vision["layer_norm_eps"]?.GetValue<double>() ?? 1e-5);
+            Int("num_hidden_layers"), Int("num_attention_heads"), vision["layer_norm_eps"]?.GetValue<double>() ?? 1e-5, activation);
     }
 }

@@ -1,7 +1,6 @@
 using Coin.Nn.Layers;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
-using F = TorchSharp.torch.nn.functional;
 
 namespace Coin.Plugins.Encoders.Vision;
 
@@ -108,18 +107,16 @@ internal sealed class ClipEncoderLayer : nn.Module<Tensor, Tensor>
 internal sealed class ClipMlp : nn.Module<Tensor, Tensor>
 {
     private readonly AutocastLinear fc1, fc2;
+    private readonly string activation;
 
     public ClipMlp(ClipVisionConfig config) : base(nameof(ClipMlp))
     {
+        activation = config.HiddenAct;
         fc1 = new AutocastLinear(config.HiddenSize, config.IntermediateSize);
         fc2 = new AutocastLinear(config.IntermediateSize, config.HiddenSize);
         RegisterComponents();
     }
 
-    // OpenAI CLIP's quick_gelu: x * sigmoid(1.702 x).
-    public override Tensor forward(Tensor x)
-    {
-        var h = fc1.call(x);
-        return fc2.call(h * F.sigmoid(h * 1.702));
-    }
+    // OpenAI CLIP's quick_gelu (x · sigmoid(1.702 x)) unless the config names another.
+    public override Tensor forward(Tensor x) => fc2.call(Activations.Apply(activation, fc1.call(x)));
 }

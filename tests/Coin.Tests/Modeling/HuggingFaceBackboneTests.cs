@@ -146,6 +146,6 @@ public class HuggingFaceBackboneTests
         string folder = TestPaths.NewTemporaryDirectory("hf");
         WriteConfig(folder, modelType: "gpt_neox");
         var error = Assert.Throws<CoinUserException>(() => HuggingFaceCheckpoint.Load(folder));
-        Assert.That(error!.Message, Does.Contain("model_type 'gpt_neox' is not supported; accepted: llama, qwen2"));
+        Assert.That(error!.Message, Does.Contain("model_type 'gpt_neox' is not supported; accepted: llama, qwen2, mistral"));
     }
 }
