@@ -5,8 +5,8 @@ using Coin.Plugins.Backbones.Text;
 
 namespace Coin.Plugins.Backbones;
 
-[CoinPlugin(PluginKind.Backbone, "llama", "0.3.0",
-    "LLaMA-architecture decoder (RMSNorm, RoPE, GQA, SwiGLU), HF parameter names, word or byte tokenizer for the presets")]
+[CoinPlugin(PluginKind.Backbone, "llama", "0.4.0",
+    "LLaMA, Qwen2 and Mistral decoders (RoPE scaling, GQA, sliding windows), HF folders or presets with word/byte tokenizers")]
 public sealed class LlamaBackbonePlugin : PluginFactory<IBackbone, LlamaBackboneOptions>
 {
     protected override IBackbone Create(LlamaBackboneOptions options, ComponentContext context)

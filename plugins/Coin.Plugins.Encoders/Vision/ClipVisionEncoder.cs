@@ -86,7 +86,7 @@ public sealed class ClipVisionEncoder : IEncoder
     }
 }
 
-[CoinPlugin(PluginKind.Encoder, "clip-vit", "0.1.0", "CLIP vision transformer (HF names), features from layer -2, LLaVA pad preprocessing")]
+[CoinPlugin(PluginKind.Encoder, "clip-vit", "0.2.0", "CLIP vision transformer (HF names), features from layer -2, LLaVA pad preprocessing")]
 public sealed class ClipVisionEncoderPlugin : PluginFactory<IEncoder, ClipVisionOptions>
 {
     protected override IEncoder Create(ClipVisionOptions options, ComponentContext context)
