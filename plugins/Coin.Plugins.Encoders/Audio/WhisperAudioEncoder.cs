@@ -18,8 +18,10 @@ public sealed class WhisperAudioOptions : IValidatableObject
     /// <summary><c>tiny</c> (CPU) or <c>whisper-base</c>.</summary>
     public string Preset { get; set; } = "tiny";
 
-    /// <summary>Audio is padded with silence or cut to this length (Whisper uses 30 s).</summary>
-    [Range(0.1, 60.0)] public double MaxSeconds { get; set; } = 1.0;
+    /// <summary>Audio is padded with silence or cut to this length. 30 s is Whisper's window, what its feature
+    /// extractor pads to and what a pretrained encoder was trained on: a shorter window (e.g. 1 s for CPU-sized
+    /// experiments) is a different computation at every position and has to be asked for.</summary>
+    [Range(0.1, 60.0)] public double MaxSeconds { get; set; } = 30.0;
 
     /// <summary>Average-pools this many encoder outputs into one token, to keep sequences short for the LLM.</summary>
     [Range(1, 64)] public int PoolStride { get; set; } = 2;
@@ -90,7 +92,7 @@ public sealed class WhisperAudioEncoder : IEncoder
     }
 }
 
-[CoinPlugin(PluginKind.Encoder, "whisper", "0.1.0", "Whisper-style audio encoder (HF names): WAV, 16 kHz log-mel, conv + transformer, pooled")]
+[CoinPlugin(PluginKind.Encoder, "whisper", "0.2.0", "Whisper-style audio encoder (HF names): WAV, 16 kHz log-mel, conv + transformer, pooled")]
 public sealed class WhisperAudioEncoderPlugin : PluginFactory<IEncoder, WhisperAudioOptions>
 {
     protected override IEncoder Create(WhisperAudioOptions options, ComponentContext context)

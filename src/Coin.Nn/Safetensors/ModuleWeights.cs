@@ -11,7 +11,7 @@ public static class ModuleWeights
     /// <param name="checkpoint">The weights.</param>
     /// <param name="ignoreMissing">Names the module has that the file may lack (e.g. a tied LM head).</param>
     /// <param name="ignoreUnexpected">Names in the file the module does not use (e.g. rotary inv_freq buffers).</param>
-    public static void Load(nn.Module module, SafetensorsCheckpoint checkpoint, Func<string, bool>? ignoreMissing = null, Func<string, bool>? ignoreUnexpected = null)
+    public static void Load(nn.Module module, IWeightSource checkpoint, Func<string, bool>? ignoreMissing = null, Func<string, bool>? ignoreUnexpected = null)
     {
         var targets = module.state_dict();
         var problems = new List<string>();
@@ -22,9 +22,9 @@ public static class ModuleWeights
         foreach (var (name, target) in targets)
         {
             if (!checkpoint.Contains(name)) continue;
-            var entry = checkpoint.Entry(name);
-            if (!entry.Shape.SequenceEqual(target.shape))
-                problems.Add($"{name}: shape [{string.Join(", ", entry.Shape)}] in the file, [{string.Join(", ", target.shape)}] in the model");
+            long[] shape = checkpoint.ShapeOf(name);
+            if (!shape.SequenceEqual(target.shape))
+                problems.Add($"{name}: shape [{string.Join(", ", shape)}] in the file, [{string.Join(", ", target.shape)}] in the model");
         }
         if (problems.Count > 0) throw new CoinUserException($"{checkpoint.Source}: does not match the model: {string.Join("; ", problems)}");
 
@@ -38,13 +38,13 @@ public static class ModuleWeights
     }
 
     /// <summary>Fills a newly built module from the weights in <paramref name="folder"/> (see
-    /// <see cref="SafetensorsCheckpoint.Open"/>); the module is disposed if loading fails.</summary>
+    /// <see cref="IWeightSource.OpenFolder"/>); the module is disposed if loading fails.</summary>
     public static T LoadFolder<T>(T module, string folder, Func<string, bool>? ignoreMissing = null, Func<string, bool>? ignoreUnexpected = null)
         where T : nn.Module
     {
         try
         {
-            using var weights = SafetensorsCheckpoint.Open(folder);
+            using var weights = IWeightSource.OpenFolder(folder);
             Load(module, weights, ignoreMissing, ignoreUnexpected);
             return module;
         }

@@ -6,7 +6,7 @@ namespace Coin.Nn.Safetensors;
 
 /// <summary>The weights of a Hugging Face model folder: <c>model.safetensors</c>, or shards listed by
 /// <c>model.safetensors.index.json</c> (<c>{"weight_map": {name: file}}</c>).</summary>
-public sealed class SafetensorsCheckpoint : IDisposable
+public sealed class SafetensorsCheckpoint : IWeightSource
 {
     private readonly Dictionary<string, SafetensorsFile> files;
     private readonly Dictionary<string, SafetensorsFile> byTensor;
@@ -22,6 +22,8 @@ public sealed class SafetensorsCheckpoint : IDisposable
     public IEnumerable<string> Names => byTensor.Keys;
 
     public TensorEntry Entry(string name) => byTensor[name].Tensors[name];
+
+    public long[] ShapeOf(string name) => Entry(name).Shape;
 
     public static SafetensorsCheckpoint Open(string folder, string prefix = "model")
     {

@@ -13,16 +13,26 @@ namespace Coin.Tests.EndToEnd;
 public class PluginTemplateTests
 {
     private string work = "", feed = "", hive = "";
+    private readonly Dictionary<string, string> outputs = [];
 
     [OneTimeSetUp]
-    public void PackAndInstall()
+    public void PackInstallCreateAndBuild()
     {
         work = TestPaths.NewTemporaryDirectory("plugin-template");
         feed = Path.Combine(work, "feed");
         hive = Path.Combine(work, "template-hive");
-        // The solution is built; packing does not rebuild (and so cannot race other tests reading the outputs).
-        foreach (string project in new[] { "src/Coin.Abstractions/Coin.Abstractions.csproj", "src/Coin.Nn/Coin.Nn.csproj", "templates/Coin.Templates.csproj" })
-            DotnetCli.Run(TestPaths.Root, "pack", Path.Combine(TestPaths.Root, project), "-c", "Debug", "--no-build", "-o", feed, "--nologo", "-v", "q");
+        // The solution is built: the three packages are packed without rebuilding (so this cannot race other tests
+        // reading the outputs), in one MSBuild process.
+        string projects = string.Join(";", new[] { "src/Coin.Abstractions/Coin.Abstractions.csproj", "src/Coin.Nn/Coin.Nn.csproj", "templates/Coin.Templates.csproj" }
+            .Select(p => Path.Combine(TestPaths.Root, p)));
+        File.WriteAllText(Path.Combine(work, "pack.proj"), $"""
+            <Project>
+              <Target Name="Pack">
+                <MSBuild Projects="{projects}" Targets="Pack" Properties="Configuration=Debug;NoBuild=true;PackageOutputPath={feed}" />
+              </Target>
+            </Project>
+            """);
+        DotnetCli.Run(work, "msbuild", "pack.proj", "-t:Pack", "-nologo", "-v:q");
         // The author's own NuGet settings: our feed first, and a package folder of its own so that no package
         // restored earlier (an older build of the same version) can stand in for the one just packed.
         File.WriteAllText(Path.Combine(work, "nuget.config"), $"""
@@ -33,14 +43,17 @@ public class PluginTemplateTests
             </configuration>
             """);
         DotnetCli.Run(work, "new", "install", Path.Combine(feed, $"Coin.Templates.{CoinContract.Version}.0.nupkg"), "--debug:custom-hive", hive);
-    }
 
-    private string CreateAndBuild(string name, string kind)
-    {
-        DotnetCli.Run(work, "new", "coin-plugin", "-n", name, "--kind", kind, "-o", Path.Combine(work, name), "--debug:custom-hive", hive);
-        Assert.That(File.ReadAllText(Path.Combine(work, name, name + ".csproj")), Does.Not.Contain("ProjectReference"));
-        DotnetCli.Run(Path.Combine(work, name), "build", "-c", "Release", "--nologo", "-v", "q");
-        return Path.Combine(work, name, "bin", "Release", "net10.0");
+        // One plugin of each kind, built together as an author's solution would be.
+        DotnetCli.Run(work, "new", "sln", "-n", "Plugins"); // Plugins.slnx, the SDK 10 default
+        foreach (var (name, kind) in new[] { ("PullToStart", "continual"), ("FirstLineMatch", "evaluator") })
+        {
+            DotnetCli.Run(work, "new", "coin-plugin", "-n", name, "--kind", kind, "-o", Path.Combine(work, name), "--debug:custom-hive", hive);
+            Assert.That(File.ReadAllText(Path.Combine(work, name, name + ".csproj")), Does.Not.Contain("ProjectReference"));
+            outputs[kind] = Path.Combine(work, name, "bin", "Release", "net10.0");
+        }
+        DotnetCli.Run(work, "sln", "Plugins.slnx", "add", "PullToStart/PullToStart.csproj", "FirstLineMatch/FirstLineMatch.csproj");
+        DotnetCli.Run(work, "build", "Plugins.slnx", "-c", "Release", "--nologo", "-v", "q");
     }
 
     [Test]
@@ -70,7 +83,7 @@ public class PluginTemplateTests
     [Test]
     public void A_continual_method_from_the_template_builds_alone_and_runs_through_the_host()
     {
-        string output = CreateAndBuild("PullToStart", "continual");
+        string output = outputs["continual"];
         // Only the plugin's own files: the host provides the contracts, TorchSharp and the native libraries.
         Assert.That(Directory.EnumerateFileSystemEntries(output).Select(Path.GetFileName).Order(),
             Is.EqualTo(new[] { "PullToStart.deps.json", "PullToStart.dll", "PullToStart.pdb", "PullToStart.runtimeconfig.json", "PullToStart.xml" }));
@@ -92,7 +105,7 @@ public class PluginTemplateTests
     [Test]
     public void An_evaluator_from_the_template_is_listed_by_the_host()
     {
-        string output = CreateAndBuild("FirstLineMatch", "evaluator");
+        string output = outputs["evaluator"];
         var result = CoinProcess.Run(work, "plugins", "--plugins", output);
         Assert.That(result.ExitCode, Is.EqualTo(0), result.ToString());
         Assert.That(result.Output, Does.Contain("first-line-match").And.Contain("First line equals the reference"));

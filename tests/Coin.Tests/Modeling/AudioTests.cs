@@ -55,7 +55,8 @@ public class AudioTests
     {
         using var scope = NewDisposeScope();
         manual_seed(1);
-        var options = new WhisperAudioOptions();
+        var options = new WhisperAudioOptions { MaxSeconds = 1.0 };
+        Assert.That(new WhisperAudioOptions().MaxSeconds, Is.EqualTo(30.0), "Whisper's own window unless a shorter one is asked for");
         var model = new WhisperEncoderModel(WhisperEncoderConfig.Preset("tiny", 50));
         var names = model.state_dict().Keys.ToList();
         Assert.That(names, Does.Contain("model.encoder.conv1.weight").And.Contain("model.encoder.embed_positions.weight")
