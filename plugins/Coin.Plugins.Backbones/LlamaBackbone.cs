@@ -5,8 +5,25 @@ using static TorchSharp.torch;
 namespace Coin.Plugins.Backbones;
 
 /// <summary>The <c>llama</c> backbone: a LLaMA-architecture causal LM with its tokenizer and chat template.</summary>
-public sealed class LlamaBackbone(LlamaForCausalLM model, ITokenizer tokenizer, IChatTemplate chatTemplate) : IBackbone
+/// <param name="sourceFolder">The Hugging Face folder the model was loaded from (its tokenizer files are exported
+/// with it); null for a preset.</param>
+public sealed class LlamaBackbone(LlamaForCausalLM model, ITokenizer tokenizer, IChatTemplate chatTemplate, string? sourceFolder = null) : IBackbone, IHuggingFaceExport
 {
+    /// <summary>The tokenizer files of a Hugging Face folder, copied into an exported one.</summary>
+    private static readonly string[] TokenizerFiles = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.model", "generation_config.json"];
+
+    public string? ExportRefusal => sourceFolder is null
+        ? "a preset's tokenizer (words or bytes) is Coin's own and has no tokenizer.json: export a backbone loaded from a Hugging Face folder (model.backbone.options.path)"
+        : null;
+
+    public void SaveHuggingFace(string folder)
+    {
+        if (ExportRefusal is { } why) throw new Abstractions.Plugins.CoinUserException($"model.backbone: {why}");
+        HuggingFaceCheckpoint.Save(model, folder);
+        foreach (string file in TokenizerFiles.Where(f => File.Exists(System.IO.Path.Combine(sourceFolder!, f))))
+            File.Copy(System.IO.Path.Combine(sourceFolder!, file), System.IO.Path.Combine(folder, file), overwrite: true);
+    }
+
     public nn.Module Module => model;
     public LlamaForCausalLM Model => model;
     public int HiddenSize => model.Config.HiddenSize;

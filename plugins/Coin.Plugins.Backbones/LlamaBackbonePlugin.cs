@@ -32,7 +32,7 @@ public sealed class LlamaBackbonePlugin : PluginFactory<IBackbone, LlamaBackbone
             throw new CoinUserException($"{folder}: tokenizer.json has {tokenizer.VocabSize} ids but config.json's vocab_size is {model.Config.VocabSize}");
         }
         // Hugging Face tokenizers for these models add no BOS by themselves; the template writes none either.
-        return new LlamaBackbone(model, tokenizer, Template(options.ChatTemplate, "", tokenizer.EosToken));
+        return new LlamaBackbone(model, tokenizer, Template(options.ChatTemplate, "", tokenizer.EosToken), folder);
     }
 
     private static IChatTemplate Template(string name, string bos, string eos)

@@ -75,6 +75,7 @@ public static class CoinApp
     {
         var resume = commandLine.ResumeDirectory is { } dir ? Running.ResumedRun.Open(dir)
             : commandLine.Evaluate is { } evaluate ? Running.ResumedRun.Open(evaluate.RunDirectory, toContinue: false)
+            : commandLine.Export is { } export ? Running.ResumedRun.Open(export.RunDirectory, toContinue: false)
             : null;
         string? file = resume?.ExperimentFile ?? (commandLine.ExperimentFile is { } f ? Path.GetFullPath(f) : null);
         if (file is not null) JsonSyntax.Check(file);

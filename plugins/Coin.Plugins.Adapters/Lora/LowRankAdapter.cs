@@ -45,11 +45,12 @@ public sealed class MoeLoraOptions : LoraOptions
 
 /// <summary>LoRA (experts = 1) or MoELoRA: freezes the targeted components, attaches low-rank updates to their
 /// matching linears, and trains those plus the components listed in TrainFully.</summary>
-public sealed class LowRankAdapter(LoraOptions options, int experts, bool gaussianA) : IAdapter, IDeclaresTrainableParts
+public sealed class LowRankAdapter(LoraOptions options, int experts, bool gaussianA) : IAdapter, IDeclaresTrainableParts, IPeftExport
 {
     public IReadOnlySet<string> TrainableParts => options.Targets.Concat(options.TrainFully).ToHashSet();
 
     private readonly List<LowRankLayer> layers = [];
+    private readonly List<LowRankLayer> backboneLayers = [];
 
     public IReadOnlyList<LowRankLayer> Layers => layers;
 
@@ -68,6 +69,7 @@ public sealed class LowRankAdapter(LoraOptions options, int experts, bool gaussi
             {
                 var injected = modules.SelectMany(m => LowRankInjector.Inject(m, options.TargetModules, options.Rank, options.Alpha, options.Dropout, experts, gaussianA)).ToList();
                 layers.AddRange(injected);
+                if (component == ComponentNames.Backbone) backboneLayers.AddRange(injected);
                 trainable.AddRange(injected.SelectMany(l => l.Parameters()));
                 if (injected.Count == 0)
                     throw new CoinUserException($"model.adapter.options.targetModules: no linear layer of the {component} matches {string.Join(", ", options.TargetModules)}");
@@ -79,15 +81,73 @@ public sealed class LowRankAdapter(LoraOptions options, int experts, bool gaussi
 
     public void Merge() => layers.ForEach(l => l.Merge());
     public void Unmerge() => layers.ForEach(l => l.Unmerge());
+
+    public string? PeftRefusal => experts > 1 ? "MoELoRA (a router per adapted linear) has no PEFT equivalent"
+        : options.Targets.Any(t => t != ComponentNames.Backbone) ? $"LoRA on the {string.Join(" and ", options.Targets.Where(t => t != ComponentNames.Backbone))} is not part of a PEFT adapter of the language model"
+        : null;
+
+    public string? MergeRefusal => experts > 1 ? "MoELoRA cannot be merged: its gates depend on the input" : null;
+
+    public void MergeIntoBase()
+    {
+        try
+        {
+            Merge();
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new CoinUserException($"model.adapter: {e.Message}");
+        }
+    }
+
+    /// <summary>PEFT's files for a LoRA of a causal LM: tensors named <c>base_model.model.{module}.lora_A.weight</c>
+    /// (r × in) and <c>lora_B.weight</c> (out × r), as PEFT saves them (without the adapter name), and the
+    /// LoraConfig fields that define the computation.</summary>
+    public void SavePeft(string folder, string baseModel)
+    {
+        if (PeftRefusal is { } why) throw new CoinUserException($"model.adapter: {why}");
+        Directory.CreateDirectory(folder);
+        var tensors = backboneLayers.SelectMany(l => new[]
+        {
+            KeyValuePair.Create($"base_model.model.{l.Name}.lora_A.weight", l.A.weight!.detach()),
+            KeyValuePair.Create($"base_model.model.{l.Name}.lora_B.weight", l.B.weight!.detach()),
+        });
+        Coin.Nn.Safetensors.SafetensorsWriter.Save(Path.Combine(folder, "adapter_model.safetensors"), tensors, new Dictionary<string, string> { ["format"] = "pt" });
+        // Plain names as PEFT users write them; otherwise the adapted modules' full names, which PEFT matches exactly.
+        bool plain = options.TargetModules.All(p => System.Text.RegularExpressions.Regex.IsMatch(p, "^[A-Za-z0-9_]+$"));
+        var targets = plain ? backboneLayers.Select(l => l.Name.Split('.')[^1]).Distinct().Order() : backboneLayers.Select(l => l.Name).Order();
+        var config = new System.Text.Json.Nodes.JsonObject
+        {
+            ["peft_type"] = "LORA",
+            ["task_type"] = "CAUSAL_LM",
+            ["base_model_name_or_path"] = baseModel,
+            ["r"] = options.Rank,
+            ["lora_alpha"] = options.Alpha,
+            ["lora_dropout"] = options.Dropout,
+            ["target_modules"] = new System.Text.Json.Nodes.JsonArray(targets.Select(t => (System.Text.Json.Nodes.JsonNode)t).ToArray()),
+            ["bias"] = "none",
+            ["fan_in_fan_out"] = false,
+            ["use_rslora"] = false,
+            ["use_dora"] = false,
+            ["inference_mode"] = true,
+            ["init_lora_weights"] = true,
+            ["modules_to_save"] = null,
+            ["layers_to_transform"] = null,
+            ["layers_pattern"] = null,
+            ["rank_pattern"] = new System.Text.Json.Nodes.JsonObject(),
+            ["alpha_pattern"] = new System.Text.Json.Nodes.JsonObject(),
+        };
+        File.WriteAllText(Path.Combine(folder, "adapter_config.json"), config.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+    }
 }
 
-[CoinPlugin(PluginKind.Adapter, "lora", "0.1.0", "LoRA on the targeted linears (rank, alpha, dropout, name patterns); mergeable")]
+[CoinPlugin(PluginKind.Adapter, "lora", "0.2.0", "LoRA on the targeted linears (rank, alpha, dropout, name patterns); mergeable")]
 public sealed class LoraAdapterPlugin : PluginFactory<IAdapter, LoraOptions>
 {
     protected override IAdapter Create(LoraOptions options, ComponentContext context) => new LowRankAdapter(options, experts: 1, gaussianA: false);
 }
 
-[CoinPlugin(PluginKind.Adapter, "moelora", "0.2.0", "MoELoRA as in CoIN: E experts of rank r/E and a per-token softmax router")]
+[CoinPlugin(PluginKind.Adapter, "moelora", "0.3.0", "MoELoRA as in CoIN: E experts of rank r/E and a per-token softmax router")]
 public sealed class MoeLoraAdapterPlugin : PluginFactory<IAdapter, MoeLoraOptions>
 {
     protected override IAdapter Create(MoeLoraOptions options, ComponentContext context) => new LowRankAdapter(options, options.Experts, gaussianA: true);

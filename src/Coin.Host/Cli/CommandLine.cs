@@ -57,6 +57,9 @@ public sealed record CommandLine(
     /// <summary>Options of <c>coin evaluate</c>.</summary>
     public EvaluateOptions? Evaluate { get; init; }
 
+    /// <summary>Options of <c>coin export</c>.</summary>
+    public ExportOptions? Export { get; init; }
+
     /// <summary>Options of <c>coin sweep</c>.</summary>
     public SweepOptions Sweep { get; init; } = new();
 
@@ -79,6 +82,10 @@ public sealed record CommandLine(
           coin evaluate RUN_DIR --stage STAGE --shard I/N | --merge N
                                       score one evaluation stage again in N parts from the weights the run
                                       kept (stages/STAGE.safetensors), then merge them and compare the scores
+          coin export RUN_DIR --stage STAGE --out DIR
+                                      that stage's model for other tools: DIR/peft (a PEFT LoRA adapter),
+                                      DIR/merged (a Hugging Face folder with the adapter folded in),
+                                      DIR/connector.safetensors
           coin sweep plan SWEEP       the numbered cells of a sweep file (base experiment × axes)
           coin sweep run SWEEP --cell I | --local N
                                       run cell I into SWEEP_DIR/<cell>/ (done: skipped; interrupted: resumed),
@@ -115,10 +122,11 @@ public sealed record CommandLine(
         if (args.Count == 0 || args[0] is "-h" or "--help" or "help") return new("help", null, [], []);
         if (args[0] == "--version") return new("version", null, [], []);
         string command = args[0];
-        if (command is not ("run" or "plugins" or "schema" or "bench" or "compare" or "report" or "sweep" or "evaluate"))
-            throw new CoinUserException($"unknown command '{command}'; accepted: run, sweep, evaluate, plugins, schema, report, compare, bench, --help, --version");
+        if (command is not ("run" or "plugins" or "schema" or "bench" or "compare" or "report" or "sweep" or "evaluate" or "export"))
+            throw new CoinUserException($"unknown command '{command}'; accepted: run, sweep, evaluate, export, plugins, schema, report, compare, bench, --help, --version");
         if (args.Skip(1).Any(a => a is "-h" or "--help")) return new("help", null, [], []) { HelpTopic = command };
         if (command == "evaluate") return new(command, null, [], []) { Evaluate = EvaluateOptions.Parse(args) };
+        if (command == "export") return new(command, null, [], []) { Export = ExportOptions.Parse(args) };
         if (command == "sweep") return new(command, null, [], []) { Sweep = SweepOptions.Parse(args) };
 
         string? file = null;
@@ -354,5 +362,31 @@ public sealed record EvaluateOptions(string RunDirectory, string Stage, int Shar
         if (run is null || stage is null || count == 0 || merge == (shard >= 0))
             throw new CoinUserException("usage: coin evaluate RUN_DIR --stage STAGE (--shard I/N | --merge N); stages are the names in RUN_DIR/predictions/");
         return new EvaluateOptions(Path.GetFullPath(run), stage, shard, count, merge);
+    }
+}
+
+/// <summary><c>coin export RUN_DIR --stage S --out DIR</c>.</summary>
+public sealed record ExportOptions(string RunDirectory, string Stage, string Out)
+{
+    public static ExportOptions Parse(IReadOnlyList<string> args)
+    {
+        string? run = null, stage = null, output = null;
+        for (int i = 1; i < args.Count; i++)
+        {
+            string arg = args[i];
+            string Next() => i + 1 < args.Count ? args[++i] : throw new CoinUserException($"option {arg} needs a value");
+            switch (arg)
+            {
+                case "--stage": stage = Next(); break;
+                case "--out": output = Next(); break;
+                default:
+                    if (arg.StartsWith('-') || run is not null) throw new CoinUserException($"coin export: unexpected argument '{arg}'");
+                    run = arg;
+                    break;
+            }
+        }
+        if (run is null || stage is null || output is null)
+            throw new CoinUserException("usage: coin export RUN_DIR --stage STAGE --out DIR; stages are the names in RUN_DIR/predictions/");
+        return new ExportOptions(Path.GetFullPath(run), stage, Path.GetFullPath(output));
     }
 }

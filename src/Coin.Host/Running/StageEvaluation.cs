@@ -26,19 +26,8 @@ public sealed class StageEvaluation(IAnsiConsole console)
 
     public void Shard(Experiment experiment, CompositionPlan plan, string runDirectory, string stage, int shard, int count, CancellationToken cancellation)
     {
-        string weights = Path.Combine(runDirectory, RunJournal.StagesFolder, stage + ".safetensors");
-        if (!File.Exists(weights))
-            throw new CoinUserException($"{weights} is missing: the run kept no weights for stage '{stage}' (stages it kept: {Kept(runDirectory)})");
         var config = experiment.Config;
-        var device = Runtime.TorchRuntime.SelectDevice(config.Device);
-        Runtime.TorchRuntime.ConfigureThreads(config.Threads);
-        TorchSharp.torch.manual_seed(config.Seed);
-        using var run = ComposedExperiment.Create(plan, ExperimentRunner.ComponentContextFor(experiment, device, runDirectory, console), config.Training.PreparedCacheMiB * 1024L * 1024L);
-        // The same base model the run started from (the cache has it), then the adapter, then the stage's weights.
-        new BaseModelStage(config.Pretraining, new StepLog(), experiment.ResolvePath, console, config.Seed, cancellation).Prepare(run.Model, run.Data, StreamSession.BaseModelKey(config, plan));
-        TorchSharp.torch.manual_seed(ComposedExperiment.AdapterSeed(config.Seed));
-        run.ApplyAdapter(Abstractions.Components.ComputePrecision.Parse(config.Training.Precision));
-        ModelState.Load(run.Model, weights, complete: false);
+        using var run = Restore(experiment, plan, runDirectory, stage, console, cancellation);
         var evaluator = StreamEvaluator.For(run, config.Evaluation, config.Seed, cancellation);
         var text = new StringBuilder();
         int answered = 0;
@@ -52,6 +41,33 @@ public sealed class StageEvaluation(IAnsiConsole console)
         Directory.CreateDirectory(Path.GetDirectoryName(file)!);
         AtomicFile.WriteAllText(file, text.ToString());
         console.MarkupLineInterpolated($"stage {stage}, shard {shard + 1} of {count}: {answered} answers → {file}");
+    }
+
+    /// <summary>The model as it was scored at <paramref name="stage"/>: the run's base model (from the cache), its
+    /// adapter, then the weights the run kept for that stage. Also what <c>coin export</c> starts from.</summary>
+    public static ComposedExperiment Restore(Experiment experiment, CompositionPlan plan, string runDirectory, string stage, IAnsiConsole console, CancellationToken cancellation)
+    {
+        string weights = Path.Combine(runDirectory, RunJournal.StagesFolder, stage + ".safetensors");
+        if (!File.Exists(weights))
+            throw new CoinUserException($"{weights} is missing: the run kept no weights for stage '{stage}' (stages it kept: {Kept(runDirectory)})");
+        var config = experiment.Config;
+        var device = Runtime.TorchRuntime.SelectDevice(config.Device);
+        Runtime.TorchRuntime.ConfigureThreads(config.Threads);
+        TorchSharp.torch.manual_seed(config.Seed);
+        var run = ComposedExperiment.Create(plan, ExperimentRunner.ComponentContextFor(experiment, device, runDirectory, console), config.Training.PreparedCacheMiB * 1024L * 1024L);
+        try
+        {
+            new BaseModelStage(config.Pretraining, new StepLog(), experiment.ResolvePath, console, config.Seed, cancellation).Prepare(run.Model, run.Data, StreamSession.BaseModelKey(config, plan));
+            TorchSharp.torch.manual_seed(ComposedExperiment.AdapterSeed(config.Seed));
+            run.ApplyAdapter(Abstractions.Components.ComputePrecision.Parse(config.Training.Precision));
+            ModelState.Load(run.Model, weights, complete: false);
+            return run;
+        }
+        catch
+        {
+            run.Dispose();
+            throw;
+        }
     }
 
     /// <returns>0 when the merged scores equal the run's, 1 when they differ.</returns>
