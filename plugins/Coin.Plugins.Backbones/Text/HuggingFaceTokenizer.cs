@@ -1,36 +1,47 @@
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using Coin.Abstractions.Components;
 using Coin.Abstractions.Plugins;
-using Microsoft.ML.Tokenizers;
+using Coin.Plugins.Backbones.Text.Json;
 
 namespace Coin.Plugins.Backbones.Text;
 
-/// <summary>A Hugging Face <c>tokenizer.json</c> with a byte-level BPE model (GPT-2, LLaMA-3, Qwen2 style), run by
-/// Microsoft.ML.Tokenizers. Modality placeholders (<c>&lt;image&gt;</c>, <c>&lt;audio&gt;</c>) that the vocabulary
-/// lacks get ids past its end: they never reach the embedding table, because features replace them.</summary>
+/// <summary>A Hugging Face <c>tokenizer.json</c> with a BPE model, run as Hugging Face's tokenizers runs it: added
+/// tokens split out of the raw text first, each remaining segment normalized, pre-tokenized and encoded word by word
+/// (<see cref="TextPipeline"/>, <see cref="BpeModel"/>). Byte-level files (GPT-2, Qwen2, LLaMA-3 with ignore_merges)
+/// and SentencePiece-style ones (LLaMA-2, Vicuna, Mistral: Prepend/Replace or Metaspace, byte_fallback) both load;
+/// a step it does not implement stops the load, naming it. Agreement with the tokenizers library is tested on 240
+/// strings per family. Modality placeholders (<c>&lt;image&gt;</c>, <c>&lt;audio&gt;</c>) that the vocabulary lacks
+/// get ids past its end: features replace them before the embedding table.</summary>
 public sealed class HuggingFaceTokenizer : ITokenizer
 {
-    // GPT-2's pre-tokenizer pattern, used when the file has a ByteLevel pre-tokenizer with use_regex and no Split.
-    private const string Gpt2Pattern = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
     private static readonly string[] Placeholders = ["<image>", "<audio>"];
     private static readonly string[] EosCandidates = ["<|im_end|>", "<|eot_id|>", "<|endoftext|>", "</s>"];
 
-    private readonly BpeTokenizer bpe;
-    private readonly Dictionary<string, int> specialTokens;
+    private readonly TextPipeline pipeline;
+    private readonly BpeModel model;
+    private readonly TokenDecoder decoder;
+    private readonly Dictionary<string, int> addedTokens;
+    private readonly HashSet<int> specialIds;
     private readonly Dictionary<string, int> virtualTokens = [];
+    private readonly string[] splitTokens;
     private readonly int modelVocabSize;
 
-    private HuggingFaceTokenizer(BpeTokenizer bpe, Dictionary<string, int> specialTokens, int modelVocabSize, string eosToken, int eosId, int padId)
+    private HuggingFaceTokenizer(TextPipeline pipeline, BpeModel model, TokenDecoder decoder, Dictionary<string, int> addedTokens, HashSet<int> specialIds,
+        int modelVocabSize, string eosToken, int eosId, int padId)
     {
-        EosToken = eosToken;
-        this.bpe = bpe;
-        this.specialTokens = specialTokens;
+        this.pipeline = pipeline;
+        this.model = model;
+        this.decoder = decoder;
+        this.addedTokens = addedTokens;
+        this.specialIds = specialIds;
         this.modelVocabSize = modelVocabSize;
+        EosToken = eosToken;
         EosId = eosId;
         PadId = padId;
-        foreach (string placeholder in Placeholders.Where(p => !specialTokens.ContainsKey(p)))
+        foreach (string placeholder in Placeholders.Where(p => !addedTokens.ContainsKey(p)))
             virtualTokens[placeholder] = modelVocabSize + virtualTokens.Count;
+        // Longest first, so that at one position the longest added token wins (tokenizers' leftmost-longest match).
+        splitTokens = addedTokens.Keys.Concat(virtualTokens.Keys).OrderByDescending(t => t.Length).ToArray();
     }
 
     /// <summary>Ids the model's embedding table covers; placeholder ids past it are virtual.</summary>
@@ -42,34 +53,44 @@ public sealed class HuggingFaceTokenizer : ITokenizer
     public string EosToken { get; }
 
     public int? SpecialTokenId(string token)
-        => specialTokens.TryGetValue(token, out int id) ? id : virtualTokens.TryGetValue(token, out id) ? id : null;
+        => addedTokens.TryGetValue(token, out int id) ? id : virtualTokens.TryGetValue(token, out id) ? id : null;
 
     public IReadOnlyList<int> Encode(string text)
     {
         var ids = new List<int>();
         int start = 0;
-        while (start < text.Length)
+        while (start <= text.Length)
         {
-            int at = text.Length;
-            string? found = null;
-            foreach (var placeholder in virtualTokens.Keys)
-            {
-                int index = text.IndexOf(placeholder, start, StringComparison.Ordinal);
-                if (index >= 0 && index < at) (at, found) = (index, placeholder);
-            }
-            if (at > start) ids.AddRange(bpe.EncodeToIds(text[start..at]));
-            if (found is null) break;
-            ids.Add(virtualTokens[found]);
-            start = at + found.Length;
+            var (at, token) = NextAddedToken(text, start);
+            if (at > start) EncodeSegment(text[start..at], first: start == 0, ids);
+            if (token is null) break;
+            ids.Add(addedTokens.TryGetValue(token, out int id) ? id : virtualTokens[token]);
+            start = at + token.Length;
         }
         return ids;
     }
 
-    public string Decode(IEnumerable<int> ids)
+    private (int At, string? Token) NextAddedToken(string text, int start)
     {
-        var special = specialTokens.Values.ToHashSet();
-        return bpe.Decode(ids.Where(id => id >= 0 && id < modelVocabSize && !special.Contains(id))) ?? "";
+        int best = text.Length;
+        string? found = null;
+        foreach (string token in splitTokens)
+        {
+            int index = text.IndexOf(token, start, StringComparison.Ordinal);
+            if (index >= 0 && index < best) (best, found) = (index, token);
+        }
+        return (best, found);
     }
+
+    private void EncodeSegment(string segment, bool first, List<int> ids)
+    {
+        string normalized = pipeline.Normalize(segment);
+        foreach (string word in pipeline.PreTokenize(normalized, first)) model.Encode(word, ids);
+    }
+
+    public string Decode(IEnumerable<int> ids)
+        => decoder.Decode(ids.Where(id => id >= 0 && id < modelVocabSize && !specialIds.Contains(id))
+            .Select(id => model.TokenOf.ElementAtOrDefault(id) ?? addedTokens.FirstOrDefault(kv => kv.Value == id).Key ?? ""));
 
     public static HuggingFaceTokenizer Load(string path, string? eosToken = null)
     {
@@ -78,63 +99,53 @@ public sealed class HuggingFaceTokenizer : ITokenizer
         {
             using var document = JsonDocument.Parse(File.ReadAllText(path));
             var root = document.RootElement;
-            var model = Required(root, "model", path);
-            string type = model.TryGetProperty("type", out var t) ? t.GetString() ?? "" : "";
-            if (type != "BPE") throw new CoinUserException($"{path}: model.type is '{type}'; only byte-level BPE tokenizers are supported");
-            var vocabulary = Required(model, "vocab", path).EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt32(), StringComparer.Ordinal);
-            var merges = Required(model, "merges", path).EnumerateArray()
-                .Select(m => m.ValueKind == JsonValueKind.Array ? $"{m[0].GetString()} {m[1].GetString()}" : m.GetString()!).ToList();
-            var special = new Dictionary<string, int>(StringComparer.Ordinal);
-            if (root.TryGetProperty("added_tokens", out var added) && added.ValueKind == JsonValueKind.Array)
-                foreach (var token in added.EnumerateArray())
-                    special[token.GetProperty("content").GetString()!] = token.GetProperty("id").GetInt32();
-
-            var (byteLevel, pattern) = ReadPreTokenizer(root, path);
-            if (!byteLevel) throw new CoinUserException($"{path}: the pre_tokenizer has no ByteLevel step; only byte-level BPE tokenizers are supported");
-            var bpe = BpeTokenizer.Create(new BpeOptions(vocabulary)
+            var json = Required(root, "model", path);
+            string type = json.TryGetProperty("type", out var t) ? t.GetString() ?? "" : "BPE";
+            if (type != "BPE") throw new CoinUserException($"{path}: model.type is '{type}'; only BPE tokenizers are implemented");
+            foreach (string affix in new[] { "continuing_subword_prefix", "end_of_word_suffix" })
+                if (json.TryGetProperty(affix, out var a) && a.ValueKind == JsonValueKind.String && a.GetString()!.Length > 0)
+                    throw new CoinUserException($"{path}: model.{affix} '{a.GetString()}' is not implemented");
+            if (json.TryGetProperty("dropout", out var dropout) && dropout.ValueKind == JsonValueKind.Number && dropout.GetDouble() > 0)
+                throw new CoinUserException($"{path}: model.dropout {dropout.GetDouble()} makes tokenization random; only none is implemented");
+            var vocabulary = Required(json, "vocab", path).EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt32(), StringComparer.Ordinal);
+            var merges = Required(json, "merges", path).EnumerateArray().Select(m =>
             {
-                Merges = merges,
-                ByteLevel = true,
-                SpecialTokens = special,
-                PreTokenizer = new RegexPreTokenizer(new Regex(pattern, RegexOptions.Compiled), special),
-            });
+                if (m.ValueKind == JsonValueKind.Array) return (m[0].GetString()!, m[1].GetString()!);
+                string text = m.GetString()!;
+                int space = text.IndexOf(' ', 1);
+                return space > 0 ? (text[..space], text[(space + 1)..]) : throw new CoinUserException($"{path}: merge '{text}' is not two tokens");
+            }).ToList();
+            bool Flag(string name) => json.TryGetProperty(name, out var f) && f.ValueKind == JsonValueKind.True;
+            string? unknown = json.TryGetProperty("unk_token", out var u) && u.ValueKind == JsonValueKind.String ? u.GetString() : null;
+            var model = new BpeModel(vocabulary, merges, unknown, Flag("byte_fallback"), Flag("fuse_unk"), Flag("ignore_merges"), path);
 
-            int size = Math.Max(vocabulary.Values.DefaultIfEmpty(-1).Max(), special.Values.DefaultIfEmpty(-1).Max()) + 1;
-            string eos = eosToken ?? EosCandidates.FirstOrDefault(special.ContainsKey)
+            var added = new Dictionary<string, int>(StringComparer.Ordinal);
+            var special = new HashSet<int>();
+            if (root.TryGetProperty("added_tokens", out var addedTokens) && addedTokens.ValueKind == JsonValueKind.Array)
+                foreach (var token in addedTokens.EnumerateArray())
+                {
+                    string content = token.GetProperty("content").GetString()!;
+                    foreach (string flag in new[] { "lstrip", "rstrip", "single_word", "normalized" })
+                        if (token.TryGetProperty(flag, out var f) && f.ValueKind == JsonValueKind.True)
+                            throw new CoinUserException($"{path}: added token '{content}' has {flag}: true, which is not implemented");
+                    added[content] = token.GetProperty("id").GetInt32();
+                    if (token.TryGetProperty("special", out var s) && s.ValueKind == JsonValueKind.True) special.Add(added[content]);
+                }
+
+            var pipeline = new TextPipeline(root, path);
+            var decoder = new TokenDecoder(root, path);
+            int size = Math.Max(vocabulary.Values.DefaultIfEmpty(-1).Max(), added.Values.DefaultIfEmpty(-1).Max()) + 1;
+            string eos = eosToken ?? EosCandidates.FirstOrDefault(added.ContainsKey)
                 ?? throw new CoinUserException($"{path}: no end-of-sequence token found among {string.Join(", ", EosCandidates)}; set the backbone's eosToken option");
-            if (!special.TryGetValue(eos, out int eosId) && !vocabulary.TryGetValue(eos, out eosId))
+            if (!added.TryGetValue(eos, out int eosId) && !vocabulary.TryGetValue(eos, out eosId))
                 throw new CoinUserException($"{path}: end-of-sequence token '{eos}' is not in the vocabulary");
-            int padId = special.TryGetValue("<pad>", out int pad) ? pad : eosId;
-            return new HuggingFaceTokenizer(bpe, special, size, eos, eosId, padId);
+            int padId = added.TryGetValue("<pad>", out int pad) ? pad : eosId;
+            return new HuggingFaceTokenizer(pipeline, model, decoder, added, special, size, eos, eosId, padId);
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
         {
             throw new CoinUserException($"{path}: malformed tokenizer.json ({e.Message})");
         }
-    }
-
-    private static (bool ByteLevel, string Pattern) ReadPreTokenizer(JsonElement root, string path)
-    {
-        if (!root.TryGetProperty("pre_tokenizer", out var pre) || pre.ValueKind != JsonValueKind.Object) return (false, "");
-        var steps = pre.GetProperty("type").GetString() == "Sequence"
-            ? pre.GetProperty("pretokenizers").EnumerateArray().ToList()
-            : [pre];
-        bool byteLevel = false, useRegex = false;
-        string? split = null;
-        foreach (var step in steps)
-        {
-            switch (step.GetProperty("type").GetString())
-            {
-                case "ByteLevel":
-                    byteLevel = true;
-                    useRegex = !step.TryGetProperty("use_regex", out var r) || r.GetBoolean();
-                    break;
-                case "Split" when step.TryGetProperty("pattern", out var p) && p.TryGetProperty("Regex", out var regex):
-                    split = regex.GetString();
-                    break;
-            }
-        }
-        return (byteLevel, split ?? (useRegex ? Gpt2Pattern : @"[\s\S]+"));
     }
 
     private static JsonElement Required(JsonElement element, string name, string path)

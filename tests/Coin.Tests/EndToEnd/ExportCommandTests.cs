@@ -12,7 +12,8 @@ namespace Coin.Tests.EndToEnd;
 [Parallelizable(ParallelScope.Self)]
 public class ExportCommandTests
 {
-    /// <summary>A byte-level tokenizer.json with one token per byte (GPT-2's byte-to-character table) and an end token.</summary>
+    /// <summary>A byte-level tokenizer.json with one token per byte (GPT-2's byte-to-character table), an end token
+    /// and an NFC normaliser.</summary>
     private static void WriteByteTokenizer(string folder)
     {
         var bytes = Enumerable.Range('!', '~' - '!' + 1).Concat(Enumerable.Range('¡', '¬' - '¡' + 1)).Concat(Enumerable.Range('®', 'ÿ' - '®' + 1)).ToList();
@@ -25,6 +26,8 @@ public class ExportCommandTests
         {
             ["model"] = new JsonObject { ["type"] = "BPE", ["vocab"] = vocab, ["merges"] = new JsonArray() },
             ["added_tokens"] = new JsonArray(new JsonObject { ["id"] = 256, ["content"] = "</s>", ["special"] = true }),
+            // Qwen2's normaliser: the host process must be able to normalise (it refuses the file otherwise).
+            ["normalizer"] = new JsonObject { ["type"] = "NFC" },
             ["pre_tokenizer"] = new JsonObject
             {
                 ["type"] = "Sequence",

@@ -29,6 +29,7 @@ public class HuggingFaceTokenizerTests
                     new JsonObject { ["type"] = "Split", ["pattern"] = new JsonObject { ["Regex"] = @" ?\p{L}+|\s+" } },
                     new JsonObject { ["type"] = "ByteLevel", ["use_regex"] = false }),
             },
+            ["decoder"] = new JsonObject { ["type"] = "ByteLevel" },
         };
         string path = Path.Combine(TestPaths.NewTemporaryDirectory("tokenizer"), "tokenizer.json");
         File.WriteAllText(path, json.ToJsonString());
@@ -69,6 +70,6 @@ public class HuggingFaceTokenizerTests
         string path = Path.Combine(TestPaths.NewTemporaryDirectory("tokenizer"), "tokenizer.json");
         File.WriteAllText(path, """{"model": {"type": "Unigram", "vocab": []}}""");
         var error = Assert.Throws<CoinUserException>(() => HuggingFaceTokenizer.Load(path));
-        Assert.That(error!.Message, Does.Contain("model.type is 'Unigram'; only byte-level BPE tokenizers are supported"));
+        Assert.That(error!.Message, Does.Contain("model.type is 'Unigram'; only BPE tokenizers are implemented"));
     }
 }
