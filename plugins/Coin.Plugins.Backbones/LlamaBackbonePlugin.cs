@@ -24,7 +24,11 @@ public sealed class LlamaBackbonePlugin : PluginFactory<IBackbone, LlamaBackbone
 
     private static IBackbone FromFolder(string folder, LlamaBackboneOptions options)
     {
-        var tokenizer = HuggingFaceTokenizer.Load(System.IO.Path.Combine(folder, "tokenizer.json"), options.EosToken);
+        // tokenizer.json first, as transformers prefers it; a SentencePiece tokenizer.model alone (LLaVA-1.5's Vicuna).
+        string json = System.IO.Path.Combine(folder, "tokenizer.json"), sentencePiece = System.IO.Path.Combine(folder, "tokenizer.model");
+        var (tokenizer, eosToken) = File.Exists(json) || !File.Exists(sentencePiece)
+            ? HuggingFaceTokenizer.Load(json, options.EosToken) is var hf ? ((ITokenizer)hf, hf.EosToken) : default
+            : SentencePieceTokenizer.Load(sentencePiece) is var sp ? ((ITokenizer)sp, sp.EosToken) : default;
         var model = HuggingFaceCheckpoint.Load(folder, options.AcceptConfigFields);
         if (tokenizer.VocabSize > model.Config.VocabSize)
         {
@@ -32,7 +36,7 @@ public sealed class LlamaBackbonePlugin : PluginFactory<IBackbone, LlamaBackbone
             throw new CoinUserException($"{folder}: tokenizer.json has {tokenizer.VocabSize} ids but config.json's vocab_size is {model.Config.VocabSize}");
         }
         // Hugging Face tokenizers for these models add no BOS by themselves; the template writes none either.
-        return new LlamaBackbone(model, tokenizer, Template(options.ChatTemplate, "", tokenizer.EosToken), folder);
+        return new LlamaBackbone(model, tokenizer, Template(options.ChatTemplate, "", eosToken), folder);
     }
 
     private static IChatTemplate Template(string name, string bos, string eos)

@@ -26,3 +26,7 @@ decoded = [sp.decode(x) for x in ids]
 with open(os.path.join(HERE, "expected.json"), "w") as f:
     json.dump({"made_by": "sentencepiece " + spm.__version__, "ids": ids, "decoded": decoded}, f)
 print(len(strings), "strings,", sum(len(x) for x in ids), "ids")
+
+# A unigram model (T5, XLNet, ALBERT use them), which the reader refuses by name.
+spm.SentencePieceTrainer.train(input=README, model_prefix=os.path.join(HERE, "unigram"), vocab_size=300, model_type="unigram", minloglevel=2)
+os.remove(os.path.join(HERE, "unigram.vocab"))
