@@ -40,8 +40,7 @@ public sealed class HuggingFaceTokenizer : ITokenizer
         PadId = padId;
         foreach (string placeholder in Placeholders.Where(p => !addedTokens.ContainsKey(p)))
             virtualTokens[placeholder] = modelVocabSize + virtualTokens.Count;
-        // Longest first, so that at one position the longest added token wins (tokenizers' leftmost-longest match).
-        splitTokens = addedTokens.Keys.Concat(virtualTokens.Keys).OrderByDescending(t => t.Length).ToArray();
+        splitTokens = addedTokens.Keys.Concat(virtualTokens.Keys).ToArray();
     }
 
     /// <summary>Ids the model's embedding table covers; placeholder ids past it are virtual.</summary>
@@ -58,28 +57,14 @@ public sealed class HuggingFaceTokenizer : ITokenizer
     public IReadOnlyList<int> Encode(string text)
     {
         var ids = new List<int>();
-        int start = 0;
-        while (start <= text.Length)
+        bool first = true;
+        foreach (var (segment, token) in TokenText.SplitAddedTokens(text, splitTokens))
         {
-            var (at, token) = NextAddedToken(text, start);
-            if (at > start) EncodeSegment(text[start..at], first: start == 0, ids);
-            if (token is null) break;
-            ids.Add(addedTokens.TryGetValue(token, out int id) ? id : virtualTokens[token]);
-            start = at + token.Length;
+            if (segment.Length > 0) EncodeSegment(segment, first, ids);
+            first = false;
+            if (token is not null) ids.Add(addedTokens.TryGetValue(token, out int id) ? id : virtualTokens[token]);
         }
         return ids;
-    }
-
-    private (int At, string? Token) NextAddedToken(string text, int start)
-    {
-        int best = text.Length;
-        string? found = null;
-        foreach (string token in splitTokens)
-        {
-            int index = text.IndexOf(token, start, StringComparison.Ordinal);
-            if (index >= 0 && index < best) (best, found) = (index, token);
-        }
-        return (best, found);
     }
 
     private void EncodeSegment(string segment, bool first, List<int> ids)

@@ -49,7 +49,7 @@ public sealed class SentencePieceTokenizer : ITokenizer
                 case 4: throw new CoinUserException($"{path}: user-defined symbol '{piece}' (id {id}) is not implemented");
                 case 5: break;                                                  // UNUSED
                 case 6:                                                         // BYTE
-                    if (piece.Length == 6 && byte.TryParse(piece.AsSpan(3, 2), System.Globalization.NumberStyles.HexNumber, null, out byte b)) byteIds[b] = id;
+                    if (Json.TokenText.FallbackByte(piece) is { } b) byteIds[b] = id;
                     break;
                 default: throw new CoinUserException($"{path}: piece {id} has type {type}, which SentencePiece does not define");
             }
@@ -71,21 +71,10 @@ public sealed class SentencePieceTokenizer : ITokenizer
     public IReadOnlyList<int> Encode(string text)
     {
         var ids = new List<int>();
-        int start = 0;
-        var split = specials.Keys.Concat(virtualTokens.Keys).OrderByDescending(t => t.Length).ToArray();
-        while (start <= text.Length)
+        foreach (var (segment, token) in Json.TokenText.SplitAddedTokens(text, [.. specials.Keys, .. virtualTokens.Keys]))
         {
-            int at = text.Length;
-            string? found = null;
-            foreach (string token in split)
-            {
-                int index = text.IndexOf(token, start, StringComparison.Ordinal);
-                if (index >= 0 && index < at) (at, found) = (index, token);
-            }
-            if (at > start) EncodeText(text[start..at], ids);
-            if (found is null) break;
-            ids.Add(SpecialTokenId(found)!.Value);
-            start = at + found.Length;
+            if (segment.Length > 0) EncodeText(segment, ids);
+            if (token is not null) ids.Add(SpecialTokenId(token)!.Value);
         }
         return ids;
     }
@@ -124,14 +113,7 @@ public sealed class SentencePieceTokenizer : ITokenizer
         void Flush()
         {
             if (bytes.Count == 0) return;
-            try
-            {
-                text.Append(new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes.ToArray()));
-            }
-            catch (DecoderFallbackException)
-            {
-                text.Append('\uFFFD', bytes.Count);
-            }
+            text.Append(Json.TokenText.Utf8OrReplacement(bytes));
             bytes.Clear();
         }
         foreach (int id in ids)

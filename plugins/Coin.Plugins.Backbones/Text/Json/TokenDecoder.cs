@@ -81,21 +81,12 @@ public sealed class TokenDecoder
         void Flush()
         {
             if (bytes.Count == 0) return;
-            try
-            {
-                result.Add(new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(bytes.ToArray()));
-            }
-            catch (DecoderFallbackException)
-            {
-                result.AddRange(bytes.Select(_ => "\uFFFD"));
-            }
+            result.Add(TokenText.Utf8OrReplacement(bytes));
             bytes.Clear();
         }
         foreach (string token in tokens)
         {
-            if (token.Length == 6 && token.StartsWith("<0x", StringComparison.Ordinal) && token[5] == '>'
-                && byte.TryParse(token.AsSpan(3, 2), System.Globalization.NumberStyles.HexNumber, null, out byte b))
-                bytes.Add(b);
+            if (TokenText.FallbackByte(token) is { } b) bytes.Add(b);
             else
             {
                 Flush();
