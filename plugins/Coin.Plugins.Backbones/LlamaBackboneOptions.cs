@@ -36,7 +36,8 @@ public sealed class LlamaBackboneOptions : IValidatableObject
     /// <c>bytes</c>. A Hugging Face folder (<c>path</c>) always uses its own tokenizer.json.</summary>
     public string Tokenizer { get; set; } = "words";
 
-    /// <summary>Prompt format: <c>plain</c> or <c>vicuna_v1</c>.</summary>
+    /// <summary>Prompt format: <c>plain</c>, <c>vicuna_v1</c> (LLaVA-1.5), <c>llama3</c>, <c>chatml</c> (Qwen2), or
+    /// <c>auto</c>: the one a model folder's tokenizer_config.json names (refused when it names none of them).</summary>
     public string ChatTemplate { get; set; } = "plain";
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
@@ -47,7 +48,9 @@ public sealed class LlamaBackboneOptions : IValidatableObject
             yield return new ValidationResult("size fields cannot be combined with path: the model's config.json sets them", [nameof(Path)]);
         if (Tokenizer is not ("words" or "bytes"))
             yield return new ValidationResult($"unknown tokenizer '{Tokenizer}'; accepted: words, bytes", [nameof(Tokenizer)]);
-        if (ChatTemplate is not ("plain" or "vicuna_v1"))
-            yield return new ValidationResult($"unknown chat template '{ChatTemplate}'; accepted: plain, vicuna_v1", [nameof(ChatTemplate)]);
+        if (!Text.FolderChatTemplate.Names.Contains(ChatTemplate))
+            yield return new ValidationResult($"unknown chat template '{ChatTemplate}'; accepted: {string.Join(", ", Text.FolderChatTemplate.Names)}", [nameof(ChatTemplate)]);
+        if (Path is null && ChatTemplate is "auto" or "llama3" or "chatml")
+            yield return new ValidationResult($"chat template '{ChatTemplate}' needs a model folder (path) whose tokenizer has its special tokens", [nameof(ChatTemplate)]);
     }
 }

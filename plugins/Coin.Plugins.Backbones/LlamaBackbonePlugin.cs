@@ -35,8 +35,8 @@ public sealed class LlamaBackbonePlugin : PluginFactory<IBackbone, LlamaBackbone
             model.Dispose();
             throw new CoinUserException($"{folder}: tokenizer.json has {tokenizer.VocabSize} ids but config.json's vocab_size is {model.Config.VocabSize}");
         }
-        // Hugging Face tokenizers for these models add no BOS by themselves; the template writes none either.
-        return new LlamaBackbone(model, tokenizer, Template(options.ChatTemplate, "", eosToken), folder);
+        // The template writes the BOS where the folder's tokenizer adds one (add_bos_token: LLaMA-2, Vicuna).
+        return new LlamaBackbone(model, tokenizer, FolderChatTemplate.Create(options.ChatTemplate, folder, eosToken), folder);
     }
 
     private static IChatTemplate Template(string name, string bos, string eos)

@@ -1,4 +1,5 @@
 using Coin.Abstractions.Components;
+using Coin.Abstractions.Plugins;
 
 namespace Coin.Plugins.Backbones.Text;
 
@@ -20,4 +21,72 @@ public sealed class VicunaV1ChatTemplate(string bos, string eos) : IChatTemplate
     public string Name => "vicuna_v1";
     public string FormatPrompt(string userMessage) => $"{bos}{System} USER: {userMessage} ASSISTANT:";
     public string FormatAnswer(string answer) => $" {answer}{eos}";
+}
+
+/// <summary>ChatML as Qwen2's chat_template writes one user turn: the default system message, the user's turn, then
+/// the assistant's header; the answer ends with &lt;|im_end|&gt;.</summary>
+public sealed class ChatMlChatTemplate : IChatTemplate
+{
+    public string Name => "chatml";
+    public string FormatPrompt(string userMessage)
+        => $"<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\n{userMessage}<|im_end|>\n<|im_start|>assistant\n";
+    public string FormatAnswer(string answer) => answer + "<|im_end|>";
+}
+
+/// <summary>LLaMA-3's chat_template for one user turn: &lt;|begin_of_text|&gt;, the user's header and trimmed message,
+/// &lt;|eot_id|&gt;, then the assistant's header; the answer ends with &lt;|eot_id|&gt;.</summary>
+public sealed class Llama3ChatTemplate : IChatTemplate
+{
+    public string Name => "llama3";
+    public string FormatPrompt(string userMessage)
+        => $"<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\n{userMessage.Trim()}<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n";
+    public string FormatAnswer(string answer) => answer.Trim() + "<|eot_id|>";
+}
+
+/// <summary>The template a model folder says it uses: tokenizer_config.json's chat_template (a Jinja text, which is not
+/// run) recognised by its markers, and whether the tokenizer adds its BOS (add_bos_token, LLaMA-2 and Vicuna's).</summary>
+public static class FolderChatTemplate
+{
+    public static readonly string[] Names = ["plain", "vicuna_v1", "llama3", "chatml", "auto"];
+
+    public static IChatTemplate Create(string name, string folder, string eos)
+    {
+        var config = ReadConfig(folder);
+        string bos = config?["add_bos_token"]?.GetValue<bool>() ?? File.Exists(Path.Combine(folder, "tokenizer.model")) && !File.Exists(Path.Combine(folder, "tokenizer.json"))
+            ? TokenText(config?["bos_token"]) ?? "<s>"
+            : "";
+        if (name == "auto") name = Detect(config?["chat_template"]?.ToString(), folder);
+        return name switch
+        {
+            "vicuna_v1" => new VicunaV1ChatTemplate(bos, eos),
+            "llama3" => new Llama3ChatTemplate(),
+            "chatml" => new ChatMlChatTemplate(),
+            _ => new PlainChatTemplate(bos, eos),
+        };
+    }
+
+    private static string Detect(string? template, string folder) => template switch
+    {
+        { } t when t.Contains("<|im_start|>", StringComparison.Ordinal) => "chatml",
+        { } t when t.Contains("<|start_header_id|>", StringComparison.Ordinal) => "llama3",
+        _ => throw new CoinUserException($"{folder}: chatTemplate auto: tokenizer_config.json's chat_template is {(template is null ? "missing" : "none Coin recognises")} " +
+                                         "(recognised: chatml, llama3); name the template with model.backbone.options.chatTemplate (plain, vicuna_v1, llama3, chatml)"),
+    };
+
+    private static System.Text.Json.Nodes.JsonNode? ReadConfig(string folder)
+    {
+        string path = Path.Combine(folder, "tokenizer_config.json");
+        if (!File.Exists(path)) return null;
+        try
+        {
+            return System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path));
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new CoinUserException($"{path}: malformed JSON ({e.Message})");
+        }
+    }
+
+    private static string? TokenText(System.Text.Json.Nodes.JsonNode? token)
+        => token is System.Text.Json.Nodes.JsonValue v && v.TryGetValue(out string? s) ? s : token?["content"]?.GetValue<string>();
 }

@@ -1,0 +1,59 @@
+using System.Text.Json.Nodes;
+using Coin.Abstractions.Plugins;
+using Coin.Plugins.Backbones.Text;
+using Coin.Tests.Support;
+
+namespace Coin.Tests.Modeling;
+
+/// <summary>The chat templates by name, each against the text its family's chat_template renders for one user turn
+/// (written out here by hand from those Jinja templates), and the choice a model folder makes.</summary>
+public class ChatTemplateTests
+{
+    private static string Folder(JsonObject? tokenizerConfig)
+    {
+        string folder = TestPaths.NewTemporaryDirectory("chat-template");
+        if (tokenizerConfig is not null) File.WriteAllText(Path.Combine(folder, "tokenizer_config.json"), tokenizerConfig.ToJsonString());
+        File.WriteAllText(Path.Combine(folder, "tokenizer.json"), "{}");
+        return folder;
+    }
+
+    [Test]
+    public void Qwen2s_template_is_chatml_with_its_default_system_message()
+    {
+        string qwen = "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}{{ '<|im_start|>system\\nYou are a helpful assistant.<|im_end|>\\n' }}{% endif %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+        var template = FolderChatTemplate.Create("auto", Folder(new JsonObject { ["chat_template"] = qwen }), "<|im_end|>");
+        Assert.That(template.Name, Is.EqualTo("chatml"));
+        Assert.That(template.FormatPrompt("<image>\nWhat is it?"),
+            Is.EqualTo("<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\n<image>\nWhat is it?<|im_end|>\n<|im_start|>assistant\n"));
+        Assert.That(template.FormatAnswer("red"), Is.EqualTo("red<|im_end|>"));
+    }
+
+    [Test]
+    public void LLaMA_3s_template_trims_the_message_and_writes_its_own_begin_token()
+    {
+        string llama3 = "{% set loop_messages = messages %}{% for message in loop_messages %}{% set content = '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n'+ message['content'] | trim + '<|eot_id|>' %}{% if loop.index0 == 0 %}{% set content = bos_token + content %}{% endif %}{{ content }}{% endfor %}{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{% endif %}";
+        var template = FolderChatTemplate.Create("auto", Folder(new JsonObject { ["chat_template"] = llama3, ["bos_token"] = "<|begin_of_text|>" }), "<|eot_id|>");
+        Assert.That(template.Name, Is.EqualTo("llama3"));
+        Assert.That(template.FormatPrompt(" What is it? \n"),
+            Is.EqualTo("<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nWhat is it?<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n"));
+        Assert.That(template.FormatAnswer("red"), Is.EqualTo("red<|eot_id|>"));
+    }
+
+    [Test]
+    public void Vicuna_writes_the_BOS_its_tokenizer_adds()
+    {
+        var withBos = FolderChatTemplate.Create("vicuna_v1", Folder(new JsonObject { ["add_bos_token"] = true, ["bos_token"] = new JsonObject { ["content"] = "<s>" } }), "</s>");
+        Assert.That(withBos.FormatPrompt("hi"), Does.StartWith("<s>A chat between a curious human").And.EndWith(" USER: hi ASSISTANT:"));
+        var withoutBos = FolderChatTemplate.Create("vicuna_v1", Folder(new JsonObject { ["add_bos_token"] = false }), "</s>");
+        Assert.That(withoutBos.FormatPrompt("hi"), Does.StartWith("A chat between"));
+    }
+
+    [Test]
+    public void Auto_refuses_a_folder_that_names_no_template_it_knows()
+    {
+        string folder = Folder(new JsonObject { ["chat_template"] = "{{ messages }}" });
+        var error = Assert.Throws<CoinUserException>(() => FolderChatTemplate.Create("auto", folder, "</s>"))!;
+        Assert.That(error.Message, Does.Contain("chat_template is none Coin recognises (recognised: chatml, llama3)"));
+        Assert.That(Assert.Throws<CoinUserException>(() => FolderChatTemplate.Create("auto", Folder(null), "</s>"))!.Message, Does.Contain("chat_template is missing"));
+    }
+}
