@@ -10,11 +10,23 @@ public sealed class LinearConnectorPlugin : PluginFactory<IConnector, NoOptions>
         => new LinearConnector(ConnectorWidths.Input(context), ConnectorWidths.Output(context));
 }
 
-[CoinPlugin(PluginKind.Connector, "mlp2x-gelu", "0.1.0", "LLaVA-1.5 projector: Linear, GELU, Linear")]
-public sealed class Mlp2xGeluConnectorPlugin : PluginFactory<IConnector, NoOptions>
+public sealed class Mlp2xGeluOptions
 {
-    protected override IConnector Create(NoOptions options, ComponentContext context)
-        => new Mlp2xGeluConnector(ConnectorWidths.Input(context), ConnectorWidths.Output(context));
+    /// <summary>LLaVA's trained projector: a model folder in the original LLaVA layout (config.json with
+    /// mm_projector_type mlp2x_gelu, the checkpoint holding model.mm_projector.*), or the mm_projector.bin its first
+    /// stage saves; may use <c>${variables}</c>. Null: freshly initialised.</summary>
+    public string? Path { get; set; }
+}
+
+[CoinPlugin(PluginKind.Connector, "mlp2x-gelu", "0.2.0", "LLaVA-1.5 projector: Linear, GELU, Linear; loads LLaVA's mm_projector")]
+public sealed class Mlp2xGeluConnectorPlugin : PluginFactory<IConnector, Mlp2xGeluOptions>
+{
+    protected override IConnector Create(Mlp2xGeluOptions options, ComponentContext context)
+    {
+        var connector = new Mlp2xGeluConnector(ConnectorWidths.Input(context), ConnectorWidths.Output(context));
+        if (options.Path is { } path) LlavaProjector.LoadInto(connector, context.ResolvePath(path), ConnectorWidths.Input(context));
+        return connector;
+    }
 }
 
 internal static class ConnectorWidths

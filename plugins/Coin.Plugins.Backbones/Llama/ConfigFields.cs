@@ -42,6 +42,16 @@ public static class ConfigFields
     public static IReadOnlySet<string> IgnoredBy(string modelType) => modelType switch
     {
         "llama" => new HashSet<string> { "use_sliding_window", "sliding_window", "max_window_layers", "layer_types" },
+        // The multimodal fields of LLaVA's config are the vision tower's and the projector's, read by the encoder and
+        // the connector (which check them against the experiment); none changes the language model.
+        "llava_llama" => new HashSet<string>
+        {
+            "use_sliding_window", "sliding_window", "max_window_layers", "layer_types",
+            "mm_hidden_size", "mm_projector_type", "mm_vision_select_layer", "mm_vision_select_feature", "mm_vision_tower",
+            "image_aspect_ratio", "mm_use_im_start_end", "mm_use_im_patch_token", "mm_patch_merge_type", "tune_mm_mlp_adapter",
+            "freeze_mm_mlp_adapter", "tokenizer_model_max_length", "tokenizer_padding_side", "use_mm_proj", "mm_projector_lr",
+            "mm_vision_tower_lr", "unfreeze_mm_vision_tower", "image_grid_pinpoints", "freeze_backbone",
+        },
         "qwen2" => new HashSet<string> { "attention_bias", "mlp_bias" },
         "mistral" => new HashSet<string> { "attention_bias", "mlp_bias", "use_sliding_window", "max_window_layers" },
         _ => new HashSet<string>(),

@@ -12,7 +12,10 @@ public static class HuggingFaceCheckpoint
         var config = HuggingFaceConfig.Read(Path.Combine(folder, "config.json"), acceptedFields);
         return ModuleWeights.LoadFolder(new LlamaForCausalLM(config), folder,
             // A tied model has no lm_head of its own; some tied checkpoints still store a copy of the embeddings as it.
-            ignoreUnexpected: name => name.EndsWith("rotary_emb.inv_freq", StringComparison.Ordinal) || config.TieWordEmbeddings && name == "lm_head.weight");
+            // LLaVA's checkpoint holds its projector too: the connector loads it (a fine-tuned vision tower in it is not
+            // ignored: it stays an unexpected tensor, and the load stops naming it).
+            ignoreUnexpected: name => name.EndsWith("rotary_emb.inv_freq", StringComparison.Ordinal) || config.TieWordEmbeddings && name == "lm_head.weight"
+                                      || name.StartsWith("model.mm_projector.", StringComparison.Ordinal));
     }
 
     /// <summary>Writes config.json and model.safetensors with the architecture's own tensors only: whatever an
@@ -27,20 +30,29 @@ public static class HuggingFaceCheckpoint
             metadata: new Dictionary<string, string> { ["format"] = "pt" });
     }
 
-    /// <summary>The state-dict names of a plain model of this configuration, from one built on the meta device (no
-    /// storage allocated).</summary>
-    private static HashSet<string> ArchitectureNames(LlamaConfig config)
+    /// <summary>The state-dict names of a plain model of this configuration (Hugging Face's names), written out from
+    /// the configuration rather than read off a model built for it, which would allocate it (or, on the meta
+    /// device, change the default device of every thread of the process while it is built).</summary>
+    public static HashSet<string> ArchitectureNames(LlamaConfig config)
     {
-        var previous = TorchSharp.torch.get_default_device();
-        try
+        var names = new HashSet<string>(StringComparer.Ordinal) { "model.embed_tokens.weight", "model.norm.weight" };
+        if (!config.TieWordEmbeddings) names.Add("lm_head.weight");
+        for (int i = 0; i < config.NumHiddenLayers; i++)
         {
-            TorchSharp.torch.set_default_device(TorchSharp.torch.META);
-            using var plain = new LlamaForCausalLM(config);
-            return plain.state_dict().Keys.ToHashSet(StringComparer.Ordinal);
+            string layer = $"model.layers.{i}.";
+            names.Add(layer + "input_layernorm.weight");
+            names.Add(layer + "post_attention_layernorm.weight");
+            foreach (string projection in new[] { "q_proj", "k_proj", "v_proj", "o_proj" })
+            {
+                names.Add($"{layer}self_attn.{projection}.weight");
+                if (projection == "o_proj" ? config.OutputProjectionBias : config.AttentionBias) names.Add($"{layer}self_attn.{projection}.bias");
+            }
+            foreach (string projection in new[] { "gate_proj", "up_proj", "down_proj" })
+            {
+                names.Add($"{layer}mlp.{projection}.weight");
+                if (config.MlpBias) names.Add($"{layer}mlp.{projection}.bias");
+            }
         }
-        finally
-        {
-            TorchSharp.torch.set_default_device(previous);
-        }
+        return names;
     }
 }

@@ -9,7 +9,8 @@ namespace Coin.Plugins.Backbones.Llama;
 /// the load stops naming it. Fields known not to change the outputs are listed in <see cref="ConfigFields"/>.</summary>
 public static class HuggingFaceConfig
 {
-    private static readonly string[] SupportedModelTypes = ["llama", "qwen2", "mistral"];
+    /// <summary>llava_llama: the original LLaVA layout (LlavaLlamaForCausalLM), whose language model is LLaMA's.</summary>
+    private static readonly string[] SupportedModelTypes = ["llama", "qwen2", "mistral", "llava_llama"];
 
     /// <param name="accepted">Fields the user declares harmless (the backbone's <c>acceptConfigFields</c>).</param>
     public static LlamaConfig Read(string path, IReadOnlyCollection<string>? accepted = null)
@@ -36,9 +37,11 @@ public static class HuggingFaceConfig
             throw new CoinUserException($"{path}: attention_dropout is {root["attention_dropout"]!.ToJsonString()}; attention dropout is not implemented (only 0 is)");
         var (rope, theta) = RopeOf(fields, root);
         var (window, slidingLayers) = SlidingWindowOf(fields, modelType, layers);
+        if (modelType == "llava_llama" && fields.Bool("mm_use_im_start_end", false))
+            throw new CoinUserException($"{path}: mm_use_im_start_end is true: image start/end tokens around the features are not implemented (LLaVA-1.5 has false)");
         // transformers hard-codes the biases per family: Qwen2 on q, k, v (never o, whatever attention_bias says);
         // LLaMA on q, k, v and o with attention_bias, on the MLP with mlp_bias; Mistral none.
-        bool llama = modelType == "llama";
+        bool llama = modelType is "llama" or "llava_llama";
         bool attentionBias = modelType == "qwen2" || llama && fields.Bool("attention_bias", false);
         var config = new LlamaConfig(
             VocabSize: fields.Int("vocab_size"),

@@ -155,4 +155,15 @@ public class HuggingFaceVariantTests
         Assert.That(again.Config with { SlidingLayers = null }, Is.EqualTo(model.Config with { SlidingLayers = null }));
         Assert.That(Logits(again, ids).eq(Logits(model, ids)).all().item<bool>(), variant);
     }
+
+    [TestCase("llama-default")]
+    [TestCase("llama-head-dim-biases-gelu")]
+    [TestCase("llama-gelu-tied")]
+    [TestCase("qwen2-sliding-window")]
+    public void The_architecture_names_written_out_are_the_models_own(string variant)
+    {
+        using var model = HuggingFaceCheckpoint.Load(Folder(variant));
+        var names = model.state_dict().Keys.Where(n => !(model.Config.TieWordEmbeddings && n == "lm_head.weight"));
+        Assert.That(HuggingFaceCheckpoint.ArchitectureNames(model.Config), Is.EquivalentTo(names));
+    }
 }
