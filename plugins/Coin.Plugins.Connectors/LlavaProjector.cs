@@ -21,10 +21,21 @@ public static class LlavaProjector
             source = IWeightSource.OpenFolder(path);
         }
         else throw new CoinUserException($"model.connector.options.path: '{path}' is neither a LLaVA model folder nor an mm_projector.bin");
-        using var weights = new RenamedWeights(source, "model.");
-        if (!weights.Names.Any(n => n.StartsWith("mm_projector.", StringComparison.Ordinal)))
-            throw new CoinUserException($"{source.Source}: no model.mm_projector.* tensors: not a LLaVA projector");
-        ModuleWeights.Load(connector, weights, ignoreUnexpected: name => !name.StartsWith("mm_projector.", StringComparison.Ordinal));
+        using var weights = new RenamedWeights(source, ProjectorName, "the projector's tensors");
+        if (!weights.Names.Any())
+            throw new CoinUserException($"{source.Source}: no model.mm_projector.* or multi_modal_projector.* tensors: not a LLaVA projector");
+        ModuleWeights.Load(connector, weights);
+    }
+
+    /// <summary>The connector's name for a LLaVA projector tensor: <c>model.mm_projector.N.*</c> (LLaVA's own layout),
+    /// <c>[model.]multi_modal_projector.linear_1/2.*</c> (llava-hf, before and since transformers 4.52).</summary>
+    private static string? ProjectorName(string name)
+    {
+        if (name.StartsWith("model.mm_projector.", StringComparison.Ordinal)) return name["model.".Length..];
+        string rest = name.StartsWith("model.multi_modal_projector.", StringComparison.Ordinal) ? name["model.multi_modal_projector.".Length..]
+            : name.StartsWith("multi_modal_projector.", StringComparison.Ordinal) ? name["multi_modal_projector.".Length..] : "";
+        return rest.StartsWith("linear_1.", StringComparison.Ordinal) ? "mm_projector.0." + rest["linear_1.".Length..]
+            : rest.StartsWith("linear_2.", StringComparison.Ordinal) ? "mm_projector.2." + rest["linear_2.".Length..] : null;
     }
 
     private static void CheckConfig(string path, int encoderWidth)
@@ -34,6 +45,15 @@ public static class LlavaProjector
         string? Text(string key) => config[key]?.GetValueKind() == System.Text.Json.JsonValueKind.String ? config[key]!.GetValue<string>() : null;
         if (Text("mm_projector_type") is { } type && type != "mlp2x_gelu")
             throw new CoinUserException($"{path}: mm_projector_type is '{type}'; this connector is mlp2x_gelu (use the matching connector)");
+        // llava-hf: one folder for everything; its projector is mlp2x_gelu with biases.
+        if (Text("projector_hidden_act") is { } act && act != "gelu")
+            throw new CoinUserException($"{path}: projector_hidden_act is '{act}'; this connector is Linear, GELU, Linear");
+        if (config["multimodal_projector_bias"]?.GetValue<bool>() == false)
+            throw new CoinUserException($"{path}: multimodal_projector_bias is false; this connector's linears have biases");
+        if (Text("vision_feature_select_strategy") is { } strategy && strategy != "default")
+            throw new CoinUserException($"{path}: vision_feature_select_strategy '{strategy}' is not implemented; LLaVA-1.5's is default (the class token left out)");
+        if (config["vision_config"]?["hidden_size"]?.GetValue<int>() is { } towerWidth && towerWidth != encoderWidth)
+            throw new CoinUserException($"{path}: vision_config.hidden_size is {towerWidth}, the encoder gives {encoderWidth}-wide features");
         if (config["mm_hidden_size"]?.GetValue<int>() is { } width && width != encoderWidth)
             throw new CoinUserException($"{path}: mm_hidden_size is {width}, the encoder gives {encoderWidth}-wide features");
         if (Text("image_aspect_ratio") is { } ratio && ratio is not ("pad" or "square"))

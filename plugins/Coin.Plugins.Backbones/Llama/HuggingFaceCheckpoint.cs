@@ -10,12 +10,36 @@ public static class HuggingFaceCheckpoint
     public static LlamaForCausalLM Load(string folder, IReadOnlyCollection<string>? acceptedFields = null)
     {
         var config = HuggingFaceConfig.Read(Path.Combine(folder, "config.json"), acceptedFields);
+        if (HuggingFaceConfig.IsLlavaHf(Path.Combine(folder, "config.json"))) return LoadLlavaHf(folder, config);
         return ModuleWeights.LoadFolder(new LlamaForCausalLM(config), folder,
             // A tied model has no lm_head of its own; some tied checkpoints still store a copy of the embeddings as it.
             // LLaVA's checkpoint holds its projector too: the connector loads it (a fine-tuned vision tower in it is not
             // ignored: it stays an unexpected tensor, and the load stops naming it).
             ignoreUnexpected: name => name.EndsWith("rotary_emb.inv_freq", StringComparison.Ordinal) || config.TieWordEmbeddings && name == "lm_head.weight"
                                       || name.StartsWith("model.mm_projector.", StringComparison.Ordinal));
+    }
+
+    /// <summary>The language model of a llava-hf folder: <c>language_model.model.*</c> and <c>language_model.lm_head.*</c>
+    /// (transformers before 4.52), or <c>model.language_model.*</c> and <c>lm_head.*</c> (since); the vision tower and
+    /// projector are the encoder's and the connector's.</summary>
+    private static LlamaForCausalLM LoadLlavaHf(string folder, LlamaConfig config)
+    {
+        static string? LanguageModelName(string name)
+            => name.StartsWith("language_model.", StringComparison.Ordinal) ? name["language_model.".Length..]
+                : name.StartsWith("model.language_model.", StringComparison.Ordinal) ? "model." + name["model.language_model.".Length..]
+                : name.StartsWith("lm_head.", StringComparison.Ordinal) ? name : null;
+        var model = new LlamaForCausalLM(config);
+        try
+        {
+            using var weights = new RenamedWeights(IWeightSource.OpenFolder(folder), LanguageModelName, "the language model's tensors");
+            ModuleWeights.Load(model, weights, ignoreUnexpected: name => config.TieWordEmbeddings && name == "lm_head.weight");
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Writes config.json and model.safetensors with the architecture's own tensors only: whatever an

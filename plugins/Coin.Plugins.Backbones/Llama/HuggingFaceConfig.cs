@@ -26,6 +26,7 @@ public static class HuggingFaceConfig
             throw new CoinUserException($"{path}: malformed JSON ({e.Message})");
         }
         string modelType = root["model_type"] is JsonValue type && type.TryGetValue(out string? t) ? t : "";
+        if (modelType == "llava") (root, modelType, path) = LlavaTextConfig(root, path);
         if (!SupportedModelTypes.Contains(modelType))
             throw new CoinUserException($"{path}: model_type '{modelType}' is not supported; accepted: {string.Join(", ", SupportedModelTypes)}");
         var fields = new ConfigReader(path, root);
@@ -72,6 +73,34 @@ public static class HuggingFaceConfig
         }
         return config;
     }
+
+    /// <summary>llava-hf's LlavaForConditionalGeneration keeps the language model's config in <c>text_config</c>, written
+    /// with only the fields that differ from the family's defaults: they are filled in as transformers' LlamaConfig
+    /// does. Other language models inside llava (Mistral, Qwen2: LLaVA-NeXT, OneVision) are refused for now.</summary>
+    private static (JsonObject Root, string ModelType, string Path) LlavaTextConfig(JsonObject root, string path)
+    {
+        var known = new HashSet<string> { "model_type", "architectures", "text_config", "vision_config", "image_token_index", "image_token_id",
+            "projector_hidden_act", "vision_feature_layer", "vision_feature_select_strategy", "ignore_index", "pad_token_id", "vocab_size",
+            "torch_dtype", "dtype", "transformers_version", "tie_word_embeddings", "image_seq_length", "multimodal_projector_bias", "_name_or_path" };
+        foreach (var (key, value) in root)
+            if (!known.Contains(key)) throw new CoinUserException($"{path}: llava field '{key}' ({value?.ToJsonString()}) is not implemented and may change the model");
+        if (root["text_config"] is not JsonObject text) throw new CoinUserException($"{path}: a llava config without text_config");
+        string textType = text["model_type"]?.GetValue<string>() ?? "llama";
+        if (textType != "llama") throw new CoinUserException($"{path}: text_config.model_type '{textType}' inside llava is not implemented; llama (LLaVA-1.5) is");
+        var merged = new JsonObject
+        {
+            ["model_type"] = "llama", ["vocab_size"] = 32000, ["hidden_size"] = 4096, ["intermediate_size"] = 11008, ["num_hidden_layers"] = 32,
+            ["num_attention_heads"] = 32, ["hidden_act"] = "silu", ["max_position_embeddings"] = 2048, ["rms_norm_eps"] = 1e-6,
+            ["tie_word_embeddings"] = false, ["rope_theta"] = 10000.0,
+        };
+        foreach (var (key, value) in text) merged[key] = value?.DeepClone();
+        return (merged, "llama", $"{path}: text_config");
+    }
+
+    /// <summary>Whether a folder's config.json is llava-hf's (the language model's tensors are then
+    /// <c>language_model.*</c>).</summary>
+    public static bool IsLlavaHf(string path)
+        => File.Exists(path) && JsonNode.Parse(File.ReadAllText(path))?["model_type"]?.ToString() == "llava";
 
     /// <summary>The frequency scaling and θ from <c>rope_parameters</c> (transformers v5) or <c>rope_scaling</c> and
     /// <c>rope_theta</c> (v4), refusing types and keys we do not run.</summary>

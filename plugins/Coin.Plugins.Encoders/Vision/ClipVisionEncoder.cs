@@ -78,20 +78,49 @@ public sealed class ClipVisionEncoder : IEncoder
     public void Dispose() => model.Dispose();
 
     /// <summary>Loads the vision tower of a CLIPVisionModel or CLIPModel folder; text-tower tensors are ignored.</summary>
+    /// <remarks>Also the vision tower of a llava-hf folder (LlavaForConditionalGeneration): its vision_config, and its
+    /// <c>[model.]vision_tower.vision_model.*</c> tensors.</remarks>
     public static ClipVisionModel Load(string folder)
     {
         var model = new ClipVisionModel(ClipVisionConfig.Read(System.IO.Path.Combine(folder, "config.json")));
-        return ModuleWeights.LoadFolder(model, folder, ignoreUnexpected: name => !name.StartsWith("vision_model.", StringComparison.Ordinal)
-            || name.EndsWith("position_ids", StringComparison.Ordinal));
+        try
+        {
+            using var weights = new RenamedWeights(IWeightSource.OpenFolder(folder), TowerName, "the vision tower's tensors");
+            ModuleWeights.Load(model, weights, ignoreUnexpected: name => name.EndsWith("position_ids", StringComparison.Ordinal));
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    private static string? TowerName(string name)
+    {
+        foreach (string prefix in new[] { "model.vision_tower.", "vision_tower.", "" })
+            if (name.StartsWith(prefix + "vision_model.", StringComparison.Ordinal)) return name[prefix.Length..];
+        return null;
     }
 }
 
-[CoinPlugin(PluginKind.Encoder, "clip-vit", "0.2.0", "CLIP vision transformer (HF names), features from layer -2, LLaVA pad preprocessing")]
+[CoinPlugin(PluginKind.Encoder, "clip-vit", "0.3.0", "CLIP vision transformer (HF names), features from layer -2, LLaVA pad preprocessing")]
 public sealed class ClipVisionEncoderPlugin : PluginFactory<IEncoder, ClipVisionOptions>
 {
     protected override IEncoder Create(ClipVisionOptions options, ComponentContext context)
     {
-        var model = options.Path is { } path ? ClipVisionEncoder.Load(context.ResolvePath(path)) : new ClipVisionModel(ClipVisionConfig.Preset(options.Preset));
+        if (options.Path is { } path) CheckLlavaFeatureLayer(System.IO.Path.Combine(context.ResolvePath(path), "config.json"), options.FeatureLayer);
+        var model = options.Path is { } p ? ClipVisionEncoder.Load(context.ResolvePath(p)) : new ClipVisionModel(ClipVisionConfig.Preset(options.Preset));
         return new ClipVisionEncoder(model, options);
+    }
+
+    /// <summary>A llava-hf folder says which layer its projector was trained on: another featureLayer would feed it
+    /// features it never saw.</summary>
+    private static void CheckLlavaFeatureLayer(string config, int featureLayer)
+    {
+        if (!File.Exists(config)) return;
+        var root = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(config));
+        if (root?["vision_feature_layer"] is System.Text.Json.Nodes.JsonValue value && value.TryGetValue(out int layer) && layer != featureLayer)
+            throw new CoinUserException($"{config}: vision_feature_layer is {layer}, but model.encoders.image.options.featureLayer is {featureLayer}");
     }
 }

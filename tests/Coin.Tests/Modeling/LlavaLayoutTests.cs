@@ -60,4 +60,66 @@ public class LlavaLayoutTests
         var error = Assert.Throws<CoinUserException>(() => LlavaProjector.LoadInto(connector, folder, encoderWidth: 12))!;
         Assert.That(error.Message, Does.Contain(message));
     }
+
+    private static JsonNode ExpectedHf => JsonNode.Parse(File.ReadAllText(Data("expected-hf.json")))!;
+
+    /// <summary>The llava-hf fixture with its tensors renamed as transformers 4.52 and later save them.</summary>
+    private static string WithCurrentNames()
+    {
+        string folder = TestPaths.NewTemporaryDirectory("llava-hf-current");
+        File.Copy(Data("llava-1.5-hf-tiny", "config.json"), Path.Combine(folder, "config.json"));
+        using var scope = NewDisposeScope();
+        using var old = Coin.Nn.Safetensors.SafetensorsCheckpoint.Open(Data("llava-1.5-hf-tiny"));
+        static string Current(string name) => name.StartsWith("language_model.model.", StringComparison.Ordinal) ? "model.language_model." + name["language_model.model.".Length..]
+            : name == "language_model.lm_head.weight" ? "lm_head.weight" : "model." + name;
+        Coin.Nn.Safetensors.SafetensorsWriter.Save(Path.Combine(folder, "model.safetensors"), old.Names.Select(n => KeyValuePair.Create(Current(n), old.Load(n))).ToList());
+        return folder;
+    }
+
+    [Test]
+    public void A_llava_hf_folder_gives_the_language_models_reference_logits_in_both_name_layouts()
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        long[] ids = ExpectedHf["input_ids"]!.AsArray().Select(v => (long)v!).ToArray();
+        var reference = Matrix(ExpectedHf["logits"]!);
+        foreach (string folder in new[] { Data("llava-1.5-hf-tiny"), WithCurrentNames() })
+        {
+            using var model = HuggingFaceCheckpoint.Load(folder);
+            model.eval();
+            Assert.That(model.Config.RopeTheta, Is.EqualTo(10000.0), "LlamaConfig's default for what text_config leaves out");
+            var logits = model.Forward(model.Embed(tensor(ids, [1, ids.Length])), ones(1, ids.Length, dtype: ScalarType.Int64), null)[0];
+            Assert.That((logits - reference).abs().max().item<float>() / reference.abs().max().item<float>(), Is.LessThanOrEqualTo(1e-5), folder);
+        }
+    }
+
+    [Test]
+    public void A_llava_hf_folder_gives_the_projector_and_the_vision_tower_too()
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        foreach (string folder in new[] { Data("llava-1.5-hf-tiny"), WithCurrentNames() })
+        {
+            using var connector = new Mlp2xGeluConnector(12, 32);
+            LlavaProjector.LoadInto(connector, folder, encoderWidth: 12);
+            var reference = Matrix(ExpectedHf["projected"]!);
+            Assert.That((connector.Project(Matrix(ExpectedHf["features"]!)) - reference).abs().max().item<float>(), Is.LessThan(1e-5f), folder);
+
+            using var tower = Coin.Plugins.Encoders.Vision.ClipVisionEncoder.Load(folder);
+            using var file = Coin.Nn.Safetensors.SafetensorsCheckpoint.Open(Data("llava-1.5-hf-tiny"));
+            Assert.That(tower.state_dict()["vision_model.encoder.layers.1.mlp.fc2.weight"].eq(file.Load("vision_tower.vision_model.encoder.layers.1.mlp.fc2.weight")).all().item<bool>(), folder);
+        }
+    }
+
+    [Test]
+    public void A_llava_hf_folder_with_another_language_model_is_refused()
+    {
+        string folder = TestPaths.NewTemporaryDirectory("llava-hf-mistral");
+        TestPaths.CopyDirectory(Data("llava-1.5-hf-tiny"), folder);
+        var config = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "config.json")))!.AsObject();
+        config["text_config"]!["model_type"] = "mistral";
+        File.WriteAllText(Path.Combine(folder, "config.json"), config.ToJsonString());
+        var error = Assert.Throws<CoinUserException>(() => HuggingFaceCheckpoint.Load(folder))!;
+        Assert.That(error.Message, Does.Contain("text_config.model_type 'mistral' inside llava is not implemented"));
+    }
 }

@@ -56,6 +56,61 @@ def main():
         json.dump({"input_ids": ids, "logits": logits.tolist(), "features": features.tolist(), "projected": projected.tolist(),
                    "made_by": "tests/data/llava/make_fixture.py with torch " + torch.__version__}, f)
     print("wrote", folder)
+    llava_hf()
+
+
+def llava_hf():
+    """The same kind of model as transformers' llava-hf folders hold it (LlavaForConditionalGeneration, names as
+    transformers < 4.52 saves them): a partial text_config (LlamaConfig's defaults fill the rest), a vision_config,
+    language_model.* / vision_tower.* / multi_modal_projector.* tensors in one model.safetensors."""
+    from make_goldens import write_safetensors
+    text = {"model_type": "llama", "hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 2, "num_attention_heads": 4,
+            "num_key_value_heads": 2, "vocab_size": 64, "rms_norm_eps": 1e-5, "max_position_embeddings": 64}
+    vision = {"model_type": "clip_vision_model", "hidden_size": 12, "intermediate_size": 24, "num_hidden_layers": 2,
+              "num_attention_heads": 2, "image_size": 32, "patch_size": 8, "projection_dim": 8}
+    config = {"architectures": ["LlavaForConditionalGeneration"], "model_type": "llava", "image_token_index": 63,
+              "projector_hidden_act": "gelu", "vision_feature_layer": -2, "vision_feature_select_strategy": "default",
+              "text_config": text, "vision_config": vision, "torch_dtype": "float32", "transformers_version": "4.45.0",
+              "ignore_index": -100, "pad_token_id": 0}
+    # The reference forward reads a full config: LlamaConfig's defaults for what text_config leaves out.
+    full = dict(text, rope_theta=10000.0, hidden_act="silu", tie_word_embeddings=False)
+    lm = weights(full, 31)
+    torch.manual_seed(32)
+    h, inter, patches = vision["hidden_size"], vision["intermediate_size"], (vision["image_size"] // vision["patch_size"]) ** 2
+    tower = {"vision_model.embeddings.class_embedding": torch.randn(h),
+             "vision_model.embeddings.patch_embedding.weight": torch.randn(h, 3, 8, 8) * 0.1,
+             "vision_model.embeddings.position_embedding.weight": torch.randn(patches + 1, h) * 0.1,
+             "vision_model.pre_layrnorm.weight": torch.ones(h), "vision_model.pre_layrnorm.bias": torch.zeros(h),
+             "vision_model.post_layernorm.weight": torch.ones(h), "vision_model.post_layernorm.bias": torch.zeros(h)}
+    for i in range(vision["num_hidden_layers"]):
+        p = f"vision_model.encoder.layers.{i}."
+        for name in ("q_proj", "k_proj", "v_proj", "out_proj"):
+            tower[p + f"self_attn.{name}.weight"] = torch.randn(h, h) * h ** -0.5
+            tower[p + f"self_attn.{name}.bias"] = 0.1 * torch.randn(h)
+        tower[p + "mlp.fc1.weight"], tower[p + "mlp.fc1.bias"] = torch.randn(inter, h) * h ** -0.5, 0.1 * torch.randn(inter)
+        tower[p + "mlp.fc2.weight"], tower[p + "mlp.fc2.bias"] = torch.randn(h, inter) * inter ** -0.5, 0.1 * torch.randn(h)
+        for norm in ("layer_norm1", "layer_norm2"):
+            tower[p + f"{norm}.weight"], tower[p + f"{norm}.bias"] = 1 + 0.1 * torch.randn(h), 0.1 * torch.randn(h)
+    projector = {"multi_modal_projector.linear_1.weight": torch.randn(32, h) * h ** -0.5, "multi_modal_projector.linear_1.bias": 0.1 * torch.randn(32),
+                 "multi_modal_projector.linear_2.weight": torch.randn(32, 32) * 32 ** -0.5, "multi_modal_projector.linear_2.bias": 0.1 * torch.randn(32)}
+    tensors = {"language_model." + k: v for k, v in lm.items()}
+    tensors.update({"vision_tower." + k: v for k, v in tower.items()})
+    tensors.update(projector)
+    folder = os.path.join(HERE, "llava-1.5-hf-tiny")
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "config.json"), "w") as f:
+        json.dump(config, f, indent=2)
+    write_safetensors(os.path.join(folder, "model.safetensors"), tensors)
+    ids = [(3 * i + 1) % 64 for i in range(20)]
+    features = torch.randn(2, h)
+    with torch.no_grad():
+        logits = forward(full, lm, ids)
+        hidden = F.gelu(features @ projector["multi_modal_projector.linear_1.weight"].T + projector["multi_modal_projector.linear_1.bias"])
+        projected = hidden @ projector["multi_modal_projector.linear_2.weight"].T + projector["multi_modal_projector.linear_2.bias"]
+    with open(os.path.join(HERE, "expected-hf.json"), "w") as f:
+        json.dump({"input_ids": ids, "logits": logits.tolist(), "features": features.tolist(), "projected": projected.tolist(),
+                   "made_by": "tests/data/llava/make_fixture.py with torch " + torch.__version__}, f)
+    print("wrote", folder)
 
 
 if __name__ == "__main__":
