@@ -41,13 +41,91 @@ public sealed class ImagePreprocessor(ImagePreprocessingOptions options)
     public const long MaxPixels = 100_000_000;
 
     /// <summary>[inputs, 3, size, size] float32 on the CPU.</summary>
+    /// <remarks>Image files are processed as Hugging Face's CLIPImageProcessor (after LLaVA's pad-to-square) processes
+    /// them: in 8 bits with Pillow's bicubic resize (<see cref="PilResample"/>), then x · (1/255) in float64 to
+    /// float32 and (x − mean) / std in float32, so the pixels equal the processor's. Images given as values (in-memory
+    /// data sources, already 0..1 floats) are resized by libtorch's bicubic interpolation instead.</remarks>
     public Tensor Prepare(IReadOnlyList<ModalityInput> inputs)
     {
         using var scope = NewDisposeScope();
         var mean = tensor(options.Mean.Select(v => (float)v).ToArray()).view(3, 1, 1);
         var std = tensor(options.Std.Select(v => (float)v).ToArray()).view(3, 1, 1);
-        var images = inputs.Select(input => (Square(ToRgb(input), mean) - mean) / std).ToArray();
+        var images = inputs.Select(input => input.Values is not null
+            ? (Square(ToRgb(input), mean) - mean) / std
+            : (Rescale(SquareBytes(Decode(input))) - mean) / std).ToArray();
         return stack(images).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>An 8-bit image, height × width × 3 bytes.</summary>
+    private sealed record Rgb8(byte[] Pixels, int Width, int Height);
+
+    private static Tensor Rescale(Rgb8 image)
+        => (tensor(image.Pixels, [image.Height, image.Width, 3]).permute(2, 0, 1).to_type(ScalarType.Float64) * (1.0 / 255)).to_type(ScalarType.Float32);
+
+    /// <summary>CLIPImageProcessor's resize and crop, or LLaVA's pad then the same, or a plain resize, in 8 bits.</summary>
+    private Rgb8 SquareBytes(Rgb8 image)
+    {
+        int size = options.ImageSize;
+        switch (options.Mode)
+        {
+            case "pad" when image.Width != image.Height:
+            {
+                // expand2square: the processor's mean colour as int(m * 255), the image pasted at the centre (rounded down).
+                int side = Math.Max(image.Width, image.Height);
+                var fill = options.Mean.Select(m => (byte)(int)(m * 255)).ToArray();
+                var canvas = new byte[side * side * 3];
+                for (int i = 0; i < side * side; i++) fill.CopyTo(canvas, i * 3);
+                int left = (side - image.Width) / 2, top = (side - image.Height) / 2;
+                for (int y = 0; y < image.Height; y++)
+                    Array.Copy(image.Pixels, y * image.Width * 3, canvas, ((y + top) * side + left) * 3, image.Width * 3);
+                return ShortestEdgeThenCrop(new Rgb8(canvas, side, side), size);
+            }
+            case "pad":
+            case "crop":
+                return ShortestEdgeThenCrop(image, size);
+            default:
+                return new Rgb8(PilResample.Resize(image.Pixels, image.Width, image.Height, size, size), size, size);
+        }
+    }
+
+    /// <summary>The shortest edge to <paramref name="size"/>, the other to int(size · long / short), truncated as
+    /// transformers' get_resize_output_image_size does (640×480 at 224 is 298 wide, not 299); then the centre crop,
+    /// its corner rounded down.</summary>
+    private static Rgb8 ShortestEdgeThenCrop(Rgb8 image, int size)
+    {
+        bool portrait = image.Width <= image.Height;
+        int shorter = portrait ? image.Width : image.Height, longer = portrait ? image.Height : image.Width;
+        int newLonger = (int)(size * (double)longer / shorter);
+        int width = portrait ? size : newLonger, height = portrait ? newLonger : size;
+        var resized = PilResample.Resize(image.Pixels, image.Width, image.Height, width, height);
+        int top = (height - size) / 2, left = (width - size) / 2;
+        var cropped = new byte[size * size * 3];
+        for (int y = 0; y < size; y++) Array.Copy(resized, ((y + top) * width + left) * 3, cropped, y * size * 3, size * 3);
+        return new Rgb8(cropped, size, size);
+    }
+
+    /// <summary>An image file decoded to 8-bit RGB, its size checked before decoding.</summary>
+    private static Rgb8 Decode(ModalityInput input)
+    {
+        if (input.Path is null) throw new CoinUserException("image input has neither a path nor values");
+        if (!File.Exists(input.Path)) throw new CoinUserException($"{input.Path}: image file not found");
+        using (var codec = SKCodec.Create(input.Path))
+        {
+            if (codec is null) throw new CoinUserException($"{input.Path}: not a readable PNG or JPEG image");
+            if ((long)codec.Info.Width * codec.Info.Height > MaxPixels)
+                throw new CoinUserException($"{input.Path}: {codec.Info.Width}x{codec.Info.Height} pixels is more than {MaxPixels:N0}; resize it first");
+        }
+        using var decoded = SKBitmap.Decode(input.Path) ?? throw new CoinUserException($"{input.Path}: not a readable PNG or JPEG image");
+        using var rgba = decoded.Copy(SKColorType.Rgba8888) ?? throw new CoinUserException($"{input.Path}: cannot convert the image to RGBA");
+        byte[] bytes = rgba.Bytes;
+        var rgb = new byte[rgba.Width * rgba.Height * 3];
+        for (int i = 0; i < rgba.Width * rgba.Height; i++)
+        {
+            rgb[i * 3] = bytes[i * 4];
+            rgb[i * 3 + 1] = bytes[i * 4 + 1];
+            rgb[i * 3 + 2] = bytes[i * 4 + 2];
+        }
+        return new Rgb8(rgb, rgba.Width, rgba.Height);
     }
 
     /// <summary>[3, height, width] in 0..1.</summary>
