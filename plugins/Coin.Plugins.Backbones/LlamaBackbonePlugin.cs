@@ -27,7 +27,7 @@ public sealed class LlamaBackbonePlugin : PluginFactory<IBackbone, LlamaBackbone
         // tokenizer.json first, as transformers prefers it; a SentencePiece tokenizer.model alone (LLaVA-1.5's Vicuna).
         string json = System.IO.Path.Combine(folder, "tokenizer.json"), sentencePiece = System.IO.Path.Combine(folder, "tokenizer.model");
         var (tokenizer, eosToken) = File.Exists(json) || !File.Exists(sentencePiece)
-            ? HuggingFaceTokenizer.Load(json, options.EosToken) is var hf ? ((ITokenizer)hf, hf.EosToken) : default
+            ? HuggingFaceTokenizer.Load(json, options.EosToken ?? FolderChatTemplate.EosToken(folder)) is var hf ? ((ITokenizer)hf, hf.EosToken) : default
             : SentencePieceTokenizer.Load(sentencePiece) is var sp ? ((ITokenizer)sp, sp.EosToken) : default;
         var model = HuggingFaceCheckpoint.Load(folder, options.AcceptConfigFields);
         if (tokenizer.VocabSize > model.Config.VocabSize)

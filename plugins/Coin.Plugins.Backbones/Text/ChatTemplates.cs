@@ -65,6 +65,10 @@ public static class FolderChatTemplate
         };
     }
 
+    /// <summary>The end-of-sequence token tokenizer_config.json names (eos_token, a string or an added-token object),
+    /// or null when it names none.</summary>
+    public static string? EosToken(string folder) => TokenText(ReadConfig(folder)?["eos_token"]);
+
     private static string Detect(string? template, string folder) => template switch
     {
         { } t when t.Contains("<|im_start|>", StringComparison.Ordinal) => "chatml",

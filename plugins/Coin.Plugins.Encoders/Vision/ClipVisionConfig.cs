@@ -5,8 +5,10 @@ namespace Coin.Plugins.Encoders.Vision;
 
 /// <summary>A CLIP vision tower's shape; field names follow Hugging Face's <c>vision_config</c>.</summary>
 /// <param name="HiddenAct">The MLP's activation, by transformers' name (CLIP's default: quick_gelu).</param>
+/// <param name="Siglip">SigLIP's tower (LLaVA-OneVision, PaliGemma, Idefics): no class token, no pre-layernorm, a
+/// bias on the patch convolution, one position per patch.</param>
 public sealed record ClipVisionConfig(int ImageSize, int PatchSize, int HiddenSize, int IntermediateSize, int NumHiddenLayers, int NumAttentionHeads, double LayerNormEps = 1e-5,
-    string HiddenAct = "quick_gelu")
+    string HiddenAct = "quick_gelu", bool Siglip = false)
 {
     public int Patches => (ImageSize / PatchSize) * (ImageSize / PatchSize);
 
@@ -35,10 +37,14 @@ public sealed record ClipVisionConfig(int ImageSize, int PatchSize, int HiddenSi
         }
         var vision = root["vision_config"] ?? root;
         int Int(string key) => vision[key]?.GetValue<int>() ?? throw new CoinUserException($"{path}: missing integer '{key}' in the vision config");
-        string activation = vision["hidden_act"]?.GetValue<string>() ?? "quick_gelu";
+        string type = vision["model_type"]?.GetValue<string>() ?? root["model_type"]?.GetValue<string>() ?? "clip_vision_model";
+        bool siglip = type is "siglip_vision_model" or "siglip";
+        if (!siglip && type is not ("clip_vision_model" or "clip" or "llava"))
+            throw new CoinUserException($"{path}: vision model_type '{type}' is not implemented; implemented: clip_vision_model, siglip_vision_model");
+        string activation = vision["hidden_act"]?.GetValue<string>() ?? (siglip ? "gelu_pytorch_tanh" : "quick_gelu");
         if (!Coin.Nn.Layers.Activations.IsSupported(activation))
             throw new CoinUserException($"{path}: hidden_act '{activation}' is not supported; supported: {string.Join(", ", Coin.Nn.Layers.Activations.Supported.Keys)}");
         return new ClipVisionConfig(Int("image_size"), Int("patch_size"), Int("hidden_size"), Int("intermediate_size"),
-            Int("num_hidden_layers"), Int("num_attention_heads"), vision["layer_norm_eps"]?.GetValue<double>() ?? 1e-5, activation);
+            Int("num_hidden_layers"), Int("num_attention_heads"), vision["layer_norm_eps"]?.GetValue<double>() ?? (siglip ? 1e-6 : 1e-5), activation, siglip);
     }
 }

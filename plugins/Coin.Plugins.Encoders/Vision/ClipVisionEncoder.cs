@@ -52,20 +52,22 @@ public sealed class ClipVisionEncoder : IEncoder
         layer = options.FeatureLayer < 0 ? config.NumHiddenLayers + 1 + options.FeatureLayer : options.FeatureLayer;
         if (layer < 0 || layer > config.NumHiddenLayers)
             throw new CoinUserException($"model.encoders.image.options.featureLayer: {options.FeatureLayer} is outside the tower's {config.NumHiddenLayers} layers");
-        keepClass = options.SelectFeature == "cls_patch";
+        // SigLIP has no class token: every token is a patch.
+        keepClass = config.Siglip || options.SelectFeature == "cls_patch";
         preprocessor = new ImagePreprocessor(new ImagePreprocessingOptions
         {
             ImageSize = config.ImageSize,
             Mode = options.Mode,
-            Mean = [.. ImagePreprocessingOptions.ClipMean],
-            Std = [.. ImagePreprocessingOptions.ClipStd],
+            // SiglipImageProcessor normalises with 0.5 / 0.5.
+            Mean = config.Siglip ? [0.5, 0.5, 0.5] : [.. ImagePreprocessingOptions.ClipMean],
+            Std = config.Siglip ? [0.5, 0.5, 0.5] : [.. ImagePreprocessingOptions.ClipStd],
         });
     }
 
     public string Modality => "image";
     public nn.Module Module => model;
     public int OutputDim => model.Config.HiddenSize;
-    public int TokensPerInput => model.Config.Patches + (keepClass ? 1 : 0);
+    public int TokensPerInput => model.Config.Patches + (keepClass && !model.Config.Siglip ? 1 : 0);
 
     public Tensor Prepare(IReadOnlyList<ModalityInput> inputs) => preprocessor.Prepare(inputs);
 
@@ -86,7 +88,9 @@ public sealed class ClipVisionEncoder : IEncoder
         try
         {
             using var weights = new RenamedWeights(IWeightSource.OpenFolder(folder), TowerName, "the vision tower's tensors");
-            ModuleWeights.Load(model, weights, ignoreUnexpected: name => name.EndsWith("position_ids", StringComparison.Ordinal));
+            // SigLIP's pooling head is not used: vision-language models take hidden states, not its pooled vector.
+            ModuleWeights.Load(model, weights, ignoreUnexpected: name => name.EndsWith("position_ids", StringComparison.Ordinal)
+                || model.Config.Siglip && name.StartsWith("vision_model.head.", StringComparison.Ordinal));
             return model;
         }
         catch
@@ -104,7 +108,7 @@ public sealed class ClipVisionEncoder : IEncoder
     }
 }
 
-[CoinPlugin(PluginKind.Encoder, "clip-vit", "0.3.0", "CLIP vision transformer (HF names), features from layer -2, LLaVA pad preprocessing")]
+[CoinPlugin(PluginKind.Encoder, "clip-vit", "0.3.0", "CLIP or SigLIP vision transformer (HF names), features from layer -2, LLaVA pad preprocessing")]
 public sealed class ClipVisionEncoderPlugin : PluginFactory<IEncoder, ClipVisionOptions>
 {
     protected override IEncoder Create(ClipVisionOptions options, ComponentContext context)

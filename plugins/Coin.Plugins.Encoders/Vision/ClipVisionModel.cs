@@ -26,13 +26,14 @@ public sealed class ClipVisionModel : nn.Module
 internal sealed class ClipVisionTransformer : nn.Module
 {
     private readonly ClipVisionEmbeddings embeddings;
-    private readonly LayerNorm pre_layrnorm, post_layernorm;
+    private readonly LayerNorm? pre_layrnorm;
+    private readonly LayerNorm post_layernorm;
     private readonly ClipEncoder encoder;
 
     public ClipVisionTransformer(ClipVisionConfig config) : base(nameof(ClipVisionTransformer))
     {
         embeddings = new ClipVisionEmbeddings(config);
-        pre_layrnorm = nn.LayerNorm(config.HiddenSize, config.LayerNormEps);
+        if (!config.Siglip) pre_layrnorm = nn.LayerNorm(config.HiddenSize, config.LayerNormEps);
         encoder = new ClipEncoder(config);
         // Unused by LLaVA-style feature selection but part of the checkpoint, so kept for exact loading.
         post_layernorm = nn.LayerNorm(config.HiddenSize, config.LayerNormEps);
@@ -41,7 +42,8 @@ internal sealed class ClipVisionTransformer : nn.Module
 
     public IReadOnlyList<Tensor> HiddenStates(Tensor pixels, int upToLayer)
     {
-        var states = new List<Tensor> { pre_layrnorm.call(embeddings.call(pixels)) };
+        var embedded = embeddings.call(pixels);
+        var states = new List<Tensor> { pre_layrnorm is null ? embedded : pre_layrnorm.call(embedded) };
         for (int i = 0; i < upToLayer; i++) states.Add(encoder.Layer(i).call(states[^1]));
         return states;
     }
@@ -49,21 +51,22 @@ internal sealed class ClipVisionTransformer : nn.Module
 
 internal sealed class ClipVisionEmbeddings : nn.Module<Tensor, Tensor>
 {
-    private readonly Parameter class_embedding;
+    private readonly Parameter? class_embedding;
     private readonly Conv2d patch_embedding;
     private readonly Embedding position_embedding;
 
     public ClipVisionEmbeddings(ClipVisionConfig config) : base(nameof(ClipVisionEmbeddings))
     {
-        class_embedding = new Parameter(randn(config.HiddenSize) * 0.02);
-        patch_embedding = nn.Conv2d(3, config.HiddenSize, config.PatchSize, stride: config.PatchSize, bias: false);
-        position_embedding = nn.Embedding(config.Patches + 1, config.HiddenSize);
+        if (!config.Siglip) class_embedding = new Parameter(randn(config.HiddenSize) * 0.02);
+        patch_embedding = nn.Conv2d(3, config.HiddenSize, config.PatchSize, stride: config.PatchSize, bias: config.Siglip);
+        position_embedding = nn.Embedding(config.Patches + (config.Siglip ? 0 : 1), config.HiddenSize);
         RegisterComponents();
     }
 
     public override Tensor forward(Tensor pixels)
     {
         var patches = patch_embedding.call(pixels).flatten(2).transpose(1, 2);
+        if (class_embedding is null) return patches + position_embedding.weight!.unsqueeze(0);
         var cls = class_embedding.expand(patches.shape[0], 1, -1);
         return cat([cls, patches], 1) + position_embedding.weight!.unsqueeze(0);
     }

@@ -56,4 +56,12 @@ public class ChatTemplateTests
         Assert.That(error.Message, Does.Contain("chat_template is none Coin recognises (recognised: chatml, llama3)"));
         Assert.That(Assert.Throws<CoinUserException>(() => FolderChatTemplate.Create("auto", Folder(null), "</s>"))!.Message, Does.Contain("chat_template is missing"));
     }
+
+    [Test]
+    public void The_end_token_is_the_one_tokenizer_config_names()
+    {
+        Assert.That(FolderChatTemplate.EosToken(Folder(new JsonObject { ["eos_token"] = "<|im_end|>" })), Is.EqualTo("<|im_end|>"));
+        Assert.That(FolderChatTemplate.EosToken(Folder(new JsonObject { ["eos_token"] = new JsonObject { ["content"] = "</s>", ["special"] = true } })), Is.EqualTo("</s>"));
+        Assert.That(FolderChatTemplate.EosToken(Folder(null)), Is.Null);
+    }
 }
