@@ -104,7 +104,8 @@ public sealed class ImagePreprocessor(ImagePreprocessingOptions options)
         return new Rgb8(cropped, size, size);
     }
 
-    /// <summary>An image file decoded to 8-bit RGB, its size checked before decoding.</summary>
+    /// <summary>An image file decoded to 8-bit RGB, its size checked first: a small file can declare an image that
+    /// takes gigabytes to decode.</summary>
     private static Rgb8 Decode(ModalityInput input)
     {
         if (input.Path is null) throw new CoinUserException("image input has neither a path nor values");
@@ -137,20 +138,8 @@ public sealed class ImagePreprocessor(ImagePreprocessingOptions options)
                 throw new CoinUserException($"image input '{input.Path ?? "(in memory)"}': values must have shape [3, height, width]");
             return tensor(input.Values, [3, h, w]);
         }
-        if (input.Path is null) throw new CoinUserException("image input has neither a path nor values");
-        if (!File.Exists(input.Path)) throw new CoinUserException($"{input.Path}: image file not found");
-        // The header first: a small file can declare an image that takes gigabytes to decode.
-        using (var codec = SKCodec.Create(input.Path))
-        {
-            if (codec is null) throw new CoinUserException($"{input.Path}: not a readable PNG or JPEG image");
-            if ((long)codec.Info.Width * codec.Info.Height > MaxPixels)
-                throw new CoinUserException($"{input.Path}: {codec.Info.Width}x{codec.Info.Height} pixels is more than {MaxPixels:N0}; resize it first");
-        }
-        using var decoded = SKBitmap.Decode(input.Path) ?? throw new CoinUserException($"{input.Path}: not a readable PNG or JPEG image");
-        using var rgba = decoded.Copy(SKColorType.Rgba8888) ?? throw new CoinUserException($"{input.Path}: cannot convert the image to RGBA");
-        byte[] bytes = rgba.Bytes;
-        var pixels = tensor(bytes, [rgba.Height, rgba.Width, 4]);
-        return pixels.narrow(2, 0, 3).permute(2, 0, 1).to_type(ScalarType.Float32) / 255.0f;
+        var image = Decode(input);
+        return tensor(image.Pixels, [image.Height, image.Width, 3]).permute(2, 0, 1).to_type(ScalarType.Float32) / 255.0f;
     }
 
     private Tensor Square(Tensor image, Tensor mean)
