@@ -19,26 +19,34 @@ public sealed class LlamaBackbonePlugin : PluginFactory<IBackbone, LlamaBackbone
         if (context.AvailableMemoryBytes is { } available && bytes > available)
             throw new CoinUserException($"model.backbone: preset '{options.Preset}' has {config.ParameterCount:N0} parameters, {bytes / (double)(1L << 30):F1} GiB in float32, " +
                                         $"but {available / (double)(1L << 30):F1} GiB of memory are available");
-        return new LlamaBackbone(new LlamaForCausalLM(config), tokenizer, Template(options.ChatTemplate, "<s>", "</s>"));
+        return new LlamaBackbone(new LlamaForCausalLM(config), tokenizer, FolderChatTemplate.Named(options.ChatTemplate, "<s>", "</s>"));
     }
 
     private static IBackbone FromFolder(string folder, LlamaBackboneOptions options)
     {
         // tokenizer.json first, as transformers prefers it; a SentencePiece tokenizer.model alone (LLaVA-1.5's Vicuna).
         string json = System.IO.Path.Combine(folder, "tokenizer.json"), sentencePiece = System.IO.Path.Combine(folder, "tokenizer.model");
-        var (tokenizer, eosToken) = File.Exists(json) || !File.Exists(sentencePiece)
-            ? HuggingFaceTokenizer.Load(json, options.EosToken ?? FolderChatTemplate.EosToken(folder)) is var hf ? ((ITokenizer)hf, hf.EosToken) : default
-            : SentencePieceTokenizer.Load(sentencePiece) is var sp ? ((ITokenizer)sp, sp.EosToken) : default;
+        bool fromJson = File.Exists(json) || !File.Exists(sentencePiece);
+        ITokenizer tokenizer;
+        string eosToken;
+        if (fromJson)
+        {
+            var hf = HuggingFaceTokenizer.Load(json, options.EosToken ?? FolderChatTemplate.EosToken(folder));
+            (tokenizer, eosToken) = (hf, hf.EosToken);
+        }
+        else
+        {
+            var sp = SentencePieceTokenizer.Load(sentencePiece);
+            (tokenizer, eosToken) = (sp, sp.EosToken);
+        }
         var model = HuggingFaceCheckpoint.Load(folder, options.AcceptConfigFields);
         if (tokenizer.VocabSize > model.Config.VocabSize)
         {
             model.Dispose();
-            throw new CoinUserException($"{folder}: tokenizer.json has {tokenizer.VocabSize} ids but config.json's vocab_size is {model.Config.VocabSize}");
+            throw new CoinUserException($"{folder}: {(fromJson ? "tokenizer.json" : "tokenizer.model")} has {tokenizer.VocabSize} ids but config.json's vocab_size is {model.Config.VocabSize}");
         }
         // The template writes the BOS where the folder's tokenizer adds one (add_bos_token: LLaMA-2, Vicuna).
         return new LlamaBackbone(model, tokenizer, FolderChatTemplate.Create(options.ChatTemplate, folder, eosToken), folder);
     }
 
-    private static IChatTemplate Template(string name, string bos, string eos)
-        => name == "vicuna_v1" ? new VicunaV1ChatTemplate(bos, eos) : new PlainChatTemplate(bos, eos);
 }

@@ -9,8 +9,8 @@ public static class HuggingFaceCheckpoint
     /// <param name="acceptedFields">config.json fields the user declares harmless.</param>
     public static LlamaForCausalLM Load(string folder, IReadOnlyCollection<string>? acceptedFields = null)
     {
-        var config = HuggingFaceConfig.Read(Path.Combine(folder, "config.json"), acceptedFields);
-        if (HuggingFaceConfig.IsLlavaHf(Path.Combine(folder, "config.json"))) return LoadLlavaHf(folder, config);
+        var (config, llavaHf) = HuggingFaceConfig.ReadWithLayout(Path.Combine(folder, "config.json"), acceptedFields);
+        if (llavaHf) return LoadLlavaHf(folder, config);
         return ModuleWeights.LoadFolder(new LlamaForCausalLM(config), folder,
             // A tied model has no lm_head of its own; some tied checkpoints still store a copy of the embeddings as it.
             // LLaVA's checkpoint holds its projector too: the connector loads it (a fine-tuned vision tower in it is not

@@ -13,7 +13,11 @@ public static class HuggingFaceConfig
     private static readonly string[] SupportedModelTypes = ["llama", "qwen2", "mistral", "llava_llama"];
 
     /// <param name="accepted">Fields the user declares harmless (the backbone's <c>acceptConfigFields</c>).</param>
-    public static LlamaConfig Read(string path, IReadOnlyCollection<string>? accepted = null)
+    public static LlamaConfig Read(string path, IReadOnlyCollection<string>? accepted = null) => ReadWithLayout(path, accepted).Config;
+
+    /// <summary>As <see cref="Read"/>, and whether the file is llava-hf's (its language model's tensors are then
+    /// <c>language_model.*</c>).</summary>
+    public static (LlamaConfig Config, bool LlavaHf) ReadWithLayout(string path, IReadOnlyCollection<string>? accepted = null)
     {
         if (!File.Exists(path)) throw new CoinUserException($"{path}: config.json not found");
         JsonObject root;
@@ -26,7 +30,8 @@ public static class HuggingFaceConfig
             throw new CoinUserException($"{path}: malformed JSON ({e.Message})");
         }
         string modelType = root["model_type"] is JsonValue type && type.TryGetValue(out string? t) ? t : "";
-        if (modelType == "llava") (root, modelType, path) = LlavaTextConfig(root, path);
+        bool llavaHf = modelType == "llava";
+        if (llavaHf) (root, modelType, path) = LlavaTextConfig(root, path);
         if (!SupportedModelTypes.Contains(modelType))
             throw new CoinUserException($"{path}: model_type '{modelType}' is not supported; accepted: {string.Join(", ", SupportedModelTypes)}");
         var fields = new ConfigReader(path, root);
@@ -71,7 +76,7 @@ public static class HuggingFaceConfig
         {
             throw new CoinUserException($"{path}: {e.Message}");
         }
-        return config;
+        return (config, llavaHf);
     }
 
     /// <summary>llava-hf's LlavaForConditionalGeneration keeps the language model's config in <c>text_config</c>, written
@@ -96,11 +101,6 @@ public static class HuggingFaceConfig
         foreach (var (key, value) in text) merged[key] = value?.DeepClone();
         return (merged, "llama", $"{path}: text_config");
     }
-
-    /// <summary>Whether a folder's config.json is llava-hf's (the language model's tensors are then
-    /// <c>language_model.*</c>).</summary>
-    public static bool IsLlavaHf(string path)
-        => File.Exists(path) && JsonNode.Parse(File.ReadAllText(path))?["model_type"]?.ToString() == "llava";
 
     /// <summary>The frequency scaling and θ from <c>rope_parameters</c> (transformers v5) or <c>rope_scaling</c> and
     /// <c>rope_theta</c> (v4), refusing types and keys we do not run.</summary>

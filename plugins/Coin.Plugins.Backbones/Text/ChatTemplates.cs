@@ -55,15 +55,17 @@ public static class FolderChatTemplate
         string bos = config?["add_bos_token"]?.GetValue<bool>() ?? File.Exists(Path.Combine(folder, "tokenizer.model")) && !File.Exists(Path.Combine(folder, "tokenizer.json"))
             ? TokenText(config?["bos_token"]) ?? "<s>"
             : "";
-        if (name == "auto") name = Detect(config?["chat_template"]?.ToString(), folder);
-        return name switch
-        {
-            "vicuna_v1" => new VicunaV1ChatTemplate(bos, eos),
-            "llama3" => new Llama3ChatTemplate(),
-            "chatml" => new ChatMlChatTemplate(),
-            _ => new PlainChatTemplate(bos, eos),
-        };
+        return Named(name == "auto" ? Detect(config?["chat_template"]?.ToString(), folder) : name, bos, eos);
     }
+
+    /// <summary>A template by name (<see cref="Names"/> but auto), with the BOS and EOS text it writes.</summary>
+    public static IChatTemplate Named(string name, string bos, string eos) => name switch
+    {
+        "vicuna_v1" => new VicunaV1ChatTemplate(bos, eos),
+        "llama3" => new Llama3ChatTemplate(),
+        "chatml" => new ChatMlChatTemplate(),
+        _ => new PlainChatTemplate(bos, eos),
+    };
 
     /// <summary>The end-of-sequence token tokenizer_config.json names (eos_token, a string or an added-token object),
     /// or null when it names none.</summary>

@@ -24,6 +24,7 @@ public sealed class HuggingFaceTokenizer : ITokenizer
     private readonly HashSet<int> specialIds;
     private readonly Dictionary<string, int> virtualTokens = [];
     private readonly string[] splitTokens;
+    private readonly string?[] tokenOf;     // by id: the vocabulary's token, else the added token
     private readonly int modelVocabSize;
 
     private HuggingFaceTokenizer(TextPipeline pipeline, BpeModel model, TokenDecoder decoder, Dictionary<string, int> addedTokens, HashSet<int> specialIds,
@@ -41,6 +42,9 @@ public sealed class HuggingFaceTokenizer : ITokenizer
         foreach (string placeholder in Placeholders.Where(p => !addedTokens.ContainsKey(p)))
             virtualTokens[placeholder] = modelVocabSize + virtualTokens.Count;
         splitTokens = addedTokens.Keys.Concat(virtualTokens.Keys).ToArray();
+        tokenOf = new string?[modelVocabSize];
+        foreach (var (token, id) in addedTokens) tokenOf[id] = token;
+        for (int id = 0; id < model.TokenOf.Length; id++) tokenOf[id] = model.TokenOf[id] ?? tokenOf[id];
     }
 
     /// <summary>Ids the model's embedding table covers; placeholder ids past it are virtual.</summary>
@@ -74,8 +78,7 @@ public sealed class HuggingFaceTokenizer : ITokenizer
     }
 
     public string Decode(IEnumerable<int> ids)
-        => decoder.Decode(ids.Where(id => id >= 0 && id < modelVocabSize && !specialIds.Contains(id))
-            .Select(id => model.TokenOf.ElementAtOrDefault(id) ?? addedTokens.FirstOrDefault(kv => kv.Value == id).Key ?? ""));
+        => decoder.Decode(ids.Where(id => id >= 0 && id < modelVocabSize && !specialIds.Contains(id)).Select(id => tokenOf[id] ?? ""));
 
     public static HuggingFaceTokenizer Load(string path, string? eosToken = null)
     {

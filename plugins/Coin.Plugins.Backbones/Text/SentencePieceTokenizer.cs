@@ -22,6 +22,7 @@ public sealed class SentencePieceTokenizer : ITokenizer
     private readonly float[] scores;
     private readonly string[] pieceOf;
     private readonly int?[] byteIds = new int?[256];
+    private readonly Dictionary<int, byte> byteOfId = [];
     private readonly int unknownId;
     private readonly bool byteFallback, addDummyPrefix;
     private readonly Dictionary<string, int> specials = new(StringComparer.Ordinal);
@@ -49,7 +50,7 @@ public sealed class SentencePieceTokenizer : ITokenizer
                 case 4: throw new CoinUserException($"{path}: user-defined symbol '{piece}' (id {id}) is not implemented");
                 case 5: break;                                                  // UNUSED
                 case 6:                                                         // BYTE
-                    if (Json.TokenText.FallbackByte(piece) is { } b) byteIds[b] = id;
+                    if (Json.TokenText.FallbackByte(piece) is { } b) (byteIds[b], byteOfId[id]) = (id, b);
                     break;
                 default: throw new CoinUserException($"{path}: piece {id} has type {type}, which SentencePiece does not define");
             }
@@ -119,8 +120,7 @@ public sealed class SentencePieceTokenizer : ITokenizer
         foreach (int id in ids)
         {
             if (id < 0 || id >= VocabSize || controlIds.Contains(id) && id != unknownId) continue;
-            int b = Array.IndexOf(byteIds, id);
-            if (b >= 0 && byteIds[b] == id) { bytes.Add((byte)b); continue; }
+            if (byteOfId.TryGetValue(id, out byte b)) { bytes.Add(b); continue; }
             Flush();
             text.Append(id == unknownId ? " \u2047 " : pieceOf[id]);
         }

@@ -113,9 +113,10 @@ public sealed class ClipVisionEncoderPlugin : PluginFactory<IEncoder, ClipVision
 {
     protected override IEncoder Create(ClipVisionOptions options, ComponentContext context)
     {
-        if (options.Path is { } path) CheckLlavaFeatureLayer(System.IO.Path.Combine(context.ResolvePath(path), "config.json"), options.FeatureLayer);
-        var model = options.Path is { } p ? ClipVisionEncoder.Load(context.ResolvePath(p)) : new ClipVisionModel(ClipVisionConfig.Preset(options.Preset));
-        return new ClipVisionEncoder(model, options);
+        if (options.Path is null) return new ClipVisionEncoder(new ClipVisionModel(ClipVisionConfig.Preset(options.Preset)), options);
+        string folder = context.ResolvePath(options.Path);
+        CheckLlavaFeatureLayer(System.IO.Path.Combine(folder, "config.json"), options.FeatureLayer);
+        return new ClipVisionEncoder(ClipVisionEncoder.Load(folder), options);
     }
 
     /// <summary>A llava-hf folder says which layer its projector was trained on: another featureLayer would feed it

@@ -17,7 +17,25 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "hf-llama"))
 from make_goldens import BASE, forward, weights  # noqa: E402
 
+import importlib.util  # noqa: E402
+
+# The vision towers' script has the same module name as the language models': loaded by its path.
+_spec = importlib.util.spec_from_file_location("vision_goldens", os.path.join(HERE, "..", "vision", "make_goldens.py"))
+_vision = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_vision)
+tower_weights = _vision.weights
+
 MM_HIDDEN = 12
+
+
+def projector_weights(hidden, mm_hidden):
+    """mlp2x_gelu's tensors (Linear mm_hidden → hidden, GELU, Linear hidden → hidden), drawn from the current seed."""
+    return (torch.randn(hidden, mm_hidden) * mm_hidden ** -0.5, 0.1 * torch.randn(hidden),
+            torch.randn(hidden, hidden) * hidden ** -0.5, 0.1 * torch.randn(hidden))
+
+
+def project(features, w1, b1, w2, b2):
+    return F.gelu(features @ w1.T + b1) @ w2.T + b2
 
 
 def main():
@@ -31,11 +49,9 @@ def main():
     w = weights(cfg, 21)
     torch.manual_seed(22)
     hidden = cfg["hidden_size"]
-    projector = collections.OrderedDict()
-    projector["model.mm_projector.0.weight"] = torch.randn(hidden, MM_HIDDEN) * MM_HIDDEN ** -0.5
-    projector["model.mm_projector.0.bias"] = 0.1 * torch.randn(hidden)
-    projector["model.mm_projector.2.weight"] = torch.randn(hidden, hidden) * hidden ** -0.5
-    projector["model.mm_projector.2.bias"] = 0.1 * torch.randn(hidden)
+    tensors = projector_weights(hidden, MM_HIDDEN)
+    projector = collections.OrderedDict(zip(
+        ["model.mm_projector.0.weight", "model.mm_projector.0.bias", "model.mm_projector.2.weight", "model.mm_projector.2.bias"], tensors))
     folder = os.path.join(HERE, "llava-v1.5-tiny")
     os.makedirs(folder, exist_ok=True)
     with open(os.path.join(folder, "config.json"), "w") as f:
@@ -50,8 +66,7 @@ def main():
     features = torch.randn(3, MM_HIDDEN)
     with torch.no_grad():
         logits = forward(cfg, w, ids)
-        h = F.gelu(features @ projector["model.mm_projector.0.weight"].T + projector["model.mm_projector.0.bias"])
-        projected = h @ projector["model.mm_projector.2.weight"].T + projector["model.mm_projector.2.bias"]
+        projected = project(features, *tensors)
     with open(os.path.join(HERE, "expected.json"), "w") as f:
         json.dump({"input_ids": ids, "logits": logits.tolist(), "features": features.tolist(), "projected": projected.tolist(),
                    "made_by": "tests/data/llava/make_fixture.py with torch " + torch.__version__}, f)
@@ -75,24 +90,12 @@ def llava_hf():
     # The reference forward reads a full config: LlamaConfig's defaults for what text_config leaves out.
     full = dict(text, rope_theta=10000.0, hidden_act="silu", tie_word_embeddings=False)
     lm = weights(full, 31)
-    torch.manual_seed(32)
-    h, inter, patches = vision["hidden_size"], vision["intermediate_size"], (vision["image_size"] // vision["patch_size"]) ** 2
-    tower = {"vision_model.embeddings.class_embedding": torch.randn(h),
-             "vision_model.embeddings.patch_embedding.weight": torch.randn(h, 3, 8, 8) * 0.1,
-             "vision_model.embeddings.position_embedding.weight": torch.randn(patches + 1, h) * 0.1,
-             "vision_model.pre_layrnorm.weight": torch.ones(h), "vision_model.pre_layrnorm.bias": torch.zeros(h),
-             "vision_model.post_layernorm.weight": torch.ones(h), "vision_model.post_layernorm.bias": torch.zeros(h)}
-    for i in range(vision["num_hidden_layers"]):
-        p = f"vision_model.encoder.layers.{i}."
-        for name in ("q_proj", "k_proj", "v_proj", "out_proj"):
-            tower[p + f"self_attn.{name}.weight"] = torch.randn(h, h) * h ** -0.5
-            tower[p + f"self_attn.{name}.bias"] = 0.1 * torch.randn(h)
-        tower[p + "mlp.fc1.weight"], tower[p + "mlp.fc1.bias"] = torch.randn(inter, h) * h ** -0.5, 0.1 * torch.randn(inter)
-        tower[p + "mlp.fc2.weight"], tower[p + "mlp.fc2.bias"] = torch.randn(h, inter) * inter ** -0.5, 0.1 * torch.randn(h)
-        for norm in ("layer_norm1", "layer_norm2"):
-            tower[p + f"{norm}.weight"], tower[p + f"{norm}.bias"] = 1 + 0.1 * torch.randn(h), 0.1 * torch.randn(h)
-    projector = {"multi_modal_projector.linear_1.weight": torch.randn(32, h) * h ** -0.5, "multi_modal_projector.linear_1.bias": 0.1 * torch.randn(32),
-                 "multi_modal_projector.linear_2.weight": torch.randn(32, 32) * 32 ** -0.5, "multi_modal_projector.linear_2.bias": 0.1 * torch.randn(32)}
+    h = vision["hidden_size"]
+    tower = tower_weights(vision, False, 32)
+    torch.manual_seed(33)
+    projection = projector_weights(32, h)
+    projector = dict(zip(["multi_modal_projector.linear_1.weight", "multi_modal_projector.linear_1.bias",
+                          "multi_modal_projector.linear_2.weight", "multi_modal_projector.linear_2.bias"], projection))
     tensors = {"language_model." + k: v for k, v in lm.items()}
     tensors.update({"vision_tower." + k: v for k, v in tower.items()})
     tensors.update(projector)
@@ -105,8 +108,7 @@ def llava_hf():
     features = torch.randn(2, h)
     with torch.no_grad():
         logits = forward(full, lm, ids)
-        hidden = F.gelu(features @ projector["multi_modal_projector.linear_1.weight"].T + projector["multi_modal_projector.linear_1.bias"])
-        projected = hidden @ projector["multi_modal_projector.linear_2.weight"].T + projector["multi_modal_projector.linear_2.bias"]
+        projected = project(features, *projection)
     with open(os.path.join(HERE, "expected-hf.json"), "w") as f:
         json.dump({"input_ids": ids, "logits": logits.tolist(), "features": features.tolist(), "projected": projected.tolist(),
                    "made_by": "tests/data/llava/make_fixture.py with torch " + torch.__version__}, f)

@@ -95,6 +95,4 @@ public sealed class BpeModel
     }
 
     public bool TryGetId(string token, out int id) => vocabulary.TryGetValue(token, out id);
-
-    internal static string Describe(string text) => text.Length <= 40 ? text : text[..37] + "...";
 }

@@ -96,7 +96,7 @@ public sealed class TextPipeline
                 bool invert = step.TryGetProperty("invert", out var inv) && inv.GetBoolean();
                 if (invert || behavior is not ("Isolated" or "Removed"))
                     throw new CoinUserException($"{path}: Split with behavior '{behavior}'{(invert ? " inverted" : "")} is not implemented; implemented: Isolated, Removed");
-                preTokenizers.Add((pieces, _) => pieces.SelectMany(p => Split(regex, p, keepMatches: true, keepGaps: true, removeMatches: behavior == "Removed")).ToList());
+                preTokenizers.Add((pieces, _) => pieces.SelectMany(p => Split(regex, p, keepMatches: behavior == "Isolated")).ToList());
                 break;
             }
             case "ByteLevel":
@@ -111,7 +111,7 @@ public sealed class TextPipeline
                     foreach (string piece in pieces)
                     {
                         string p = prefix && !piece.StartsWith(' ') ? " " + piece : piece;
-                        foreach (string part in useRegex ? Split(gpt2, p, true, true, false) : [p]) result.Add(ByteLevelAlphabet.Encode(part));
+                        foreach (string part in useRegex ? Split(gpt2, p, keepMatches: true) : [p]) result.Add(ByteLevelAlphabet.Encode(part));
                     }
                     return result;
                 });
@@ -153,17 +153,17 @@ public sealed class TextPipeline
         }
     }
 
-    /// <summary>The text as matches and the gaps between them, in order.</summary>
-    private static IEnumerable<string> Split(Regex regex, string text, bool keepMatches, bool keepGaps, bool removeMatches)
+    /// <summary>The gaps between the matches, and the matches themselves unless they are delimiters to remove, in order.</summary>
+    private static IEnumerable<string> Split(Regex regex, string text, bool keepMatches)
     {
         int at = 0;
         foreach (Match match in regex.Matches(text))
         {
             if (match.Length == 0) continue;
-            if (match.Index > at && keepGaps) yield return text[at..match.Index];
-            if (keepMatches && !removeMatches) yield return match.Value;
+            if (match.Index > at) yield return text[at..match.Index];
+            if (keepMatches) yield return match.Value;
             at = match.Index + match.Length;
         }
-        if (at < text.Length && keepGaps) yield return text[at..];
+        if (at < text.Length) yield return text[at..];
     }
 }
