@@ -36,7 +36,7 @@ public sealed class LlamaBackbonePlugin : PluginFactory<IBackbone, LlamaBackbone
         }
         else
         {
-            var sp = SentencePieceTokenizer.Load(sentencePiece);
+            var sp = SentencePieceTokenizer.Load(sentencePiece, options.EosToken ?? FolderChatTemplate.EosToken(folder));
             (tokenizer, eosToken) = (sp, sp.EosToken);
         }
         var model = HuggingFaceCheckpoint.Load(folder, options.AcceptConfigFields);

@@ -29,7 +29,7 @@ public sealed class SentencePieceTokenizer : ITokenizer
     private readonly HashSet<int> controlIds = [];
     private readonly Dictionary<string, int> virtualTokens = [];
 
-    private SentencePieceTokenizer(List<(string Piece, float Score, int Type)> model, bool byteFallback, bool addDummyPrefix, string path)
+    private SentencePieceTokenizer(List<(string Piece, float Score, int Type)> model, bool byteFallback, bool addDummyPrefix, string? eosToken, string path)
     {
         this.byteFallback = byteFallback;
         this.addDummyPrefix = addDummyPrefix;
@@ -57,7 +57,9 @@ public sealed class SentencePieceTokenizer : ITokenizer
         }
         if (unknownId < 0) throw new CoinUserException($"{path}: the model has no unknown piece");
         VocabSize = model.Count;
-        EosToken = specials.ContainsKey("</s>") ? "</s>" : throw new CoinUserException($"{path}: the model has no </s> piece");
+        EosToken = eosToken ?? "</s>";
+        if (!specials.ContainsKey(EosToken))
+            throw new CoinUserException($"{path}: the model has no control piece '{EosToken}' to end sequences with");
         foreach (string placeholder in Placeholders.Where(p => !specials.ContainsKey(p))) virtualTokens[placeholder] = VocabSize + virtualTokens.Count;
     }
 
@@ -129,7 +131,8 @@ public sealed class SentencePieceTokenizer : ITokenizer
         return addDummyPrefix && decoded.StartsWith(' ') ? decoded[1..] : decoded;
     }
 
-    public static SentencePieceTokenizer Load(string path)
+    /// <param name="eosToken">The control piece that ends a sequence (the backbone's eosToken); null: &lt;/s&gt;.</param>
+    public static SentencePieceTokenizer Load(string path, string? eosToken = null)
     {
         if (!File.Exists(path)) throw new CoinUserException($"{path}: tokenizer file not found");
         try
@@ -173,7 +176,7 @@ public sealed class SentencePieceTokenizer : ITokenizer
             if (normalizer != "identity") throw new CoinUserException($"{path}: normalizer '{normalizer}' is not implemented; only identity (LLaMA's) is");
             if (removeExtraWhitespaces) throw new CoinUserException($"{path}: remove_extra_whitespaces is not implemented");
             if (!escapeWhitespaces || treatWhitespaceAsSuffix) throw new CoinUserException($"{path}: whitespace {(treatWhitespaceAsSuffix ? "as a suffix" : "left unescaped")} is not implemented");
-            return new SentencePieceTokenizer(model, byteFallback, addDummyPrefix, path);
+            return new SentencePieceTokenizer(model, byteFallback, addDummyPrefix, eosToken, path);
         }
         catch (InvalidProtocolBufferException e)
         {

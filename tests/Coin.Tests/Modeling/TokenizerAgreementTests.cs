@@ -69,6 +69,16 @@ public class TokenizerAgreementTests
     }
 
     [Test]
+    public void The_end_token_of_a_sentencepiece_model_can_be_named_and_must_be_a_control_piece()
+    {
+        string path = Data("sentencepiece-model", "tokenizer.model");
+        var tokenizer = SentencePieceTokenizer.Load(path, eosToken: "<s>");
+        Assert.That(tokenizer.EosId, Is.EqualTo(tokenizer.SpecialTokenId("<s>")));
+        var error = Assert.Throws<CoinUserException>(() => SentencePieceTokenizer.Load(path, eosToken: "<|eot_id|>"))!;
+        Assert.That(error.Message, Is.EqualTo($"{path}: the model has no control piece '<|eot_id|>' to end sequences with"));
+    }
+
+    [Test]
     public void A_unigram_sentencepiece_model_is_refused_by_name()
     {
         string path = Data("sentencepiece-model", "unigram.model");
