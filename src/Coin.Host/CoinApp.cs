@@ -91,6 +91,8 @@ public static class CoinApp
                 Console.Error.WriteLine($"note: {dropped} from {Path.GetFileName(file)} left out: the command line or environment sets another type");
             builder.Configuration.AddJsonStream(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(s.Root.ToJsonString())));
         }
+        else if (file is not null && ExperimentFile.Extends(file))
+            builder.Configuration.AddJsonStream(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(ExperimentFile.Read(file).ToJsonString())));
         else if (file is not null) builder.Configuration.AddJsonFile(file, optional: false, reloadOnChange: false);
         else if (commandLine.InlineExperiment is { } inline)
             builder.Configuration.AddJsonStream(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(inline.ToJsonString())));

@@ -37,6 +37,10 @@ public sealed class CoinFilesOptions : IValidatableObject
     /// root: the host trains the base model on it before the stream (see <c>pretraining</c>).</summary>
     public string Pretrain { get; set; } = "";
 
+    /// <summary>Optional second-stage file in LLaVA's conversation format (LLaVA-1.5's instruction mix), relative to
+    /// the root: the base model is tuned on it after the first stage (see <c>pretraining.instructions</c>).</summary>
+    public string Instructions { get; set; } = "";
+
     /// <summary>Fields to accept and ignore besides the known ones.</summary>
     public List<string> IgnoreFields { get; set; } = [];
 
@@ -61,17 +65,19 @@ public sealed class CoinFilesSource : ITaskStreamSource, IPretrainingSource
 {
     private readonly string root;
     private readonly string? pretrainFile;
+    private readonly string? instructionFile;
     private readonly CoinFileReader reader;
     private readonly IReadOnlyList<CoinTaskFiles> files;
     private readonly Dictionary<string, IReadOnlyList<Sample>> cache = [];
 
     public CoinFilesSource(string root, string mediaFolder, IReadOnlyList<CoinTaskFiles> files, bool skipInvalid, IReadOnlyCollection<string> ignoreFields, Action<string> warn,
-        string? pretrainFile = null, MediaCheck.Limits? mediaLimits = null)
+        string? pretrainFile = null, MediaCheck.Limits? mediaLimits = null, string? instructionFile = null)
     {
         if (!Directory.Exists(root)) throw new CoinUserException($"data.options.root: folder '{root}' does not exist");
         this.root = root;
         this.files = files;
         this.pretrainFile = string.IsNullOrEmpty(pretrainFile) ? null : Path.GetFullPath(pretrainFile, root);
+        this.instructionFile = string.IsNullOrEmpty(instructionFile) ? null : Path.GetFullPath(instructionFile, root);
         reader = new CoinFileReader(mediaFolder, skipInvalid, ignoreFields, warn, mediaLimits);
         Tasks = files.Select((f, i) => new TaskInfo(f.Name, i, [f.Modality], f.Metric)).ToList();
     }
@@ -84,6 +90,8 @@ public sealed class CoinFilesSource : ITaskStreamSource, IPretrainingSource
 
     public IReadOnlyList<Sample> LoadPretraining() => pretrainFile is null ? [] : reader.ReadTrain("pretrain", pretrainFile);
 
+    public IReadOnlyList<Sample> LoadInstructionTuning() => instructionFile is null ? [] : reader.ReadTrain("instructions", instructionFile);
+
     private IReadOnlyList<Sample> Cached(TaskInfo task, string split, Func<CoinTaskFiles, IReadOnlyList<Sample>> read)
     {
         string key = $"{task.Name}/{split}";
@@ -91,7 +99,7 @@ public sealed class CoinFilesSource : ITaskStreamSource, IPretrainingSource
     }
 }
 
-[CoinPlugin(PluginKind.TaskStream, "coin-files", "0.2.0", "CoIN / LLaVA files: train conversations and test rows, media relative to a folder")]
+[CoinPlugin(PluginKind.TaskStream, "coin-files", "0.3.0", "CoIN / LLaVA files: train conversations and test rows, media relative to a folder")]
 public sealed class CoinFilesSourcePlugin : PluginFactory<ITaskStreamSource, CoinFilesOptions>
 {
     protected override ITaskStreamSource Create(CoinFilesOptions options, ComponentContext context)
@@ -99,6 +107,6 @@ public sealed class CoinFilesSourcePlugin : PluginFactory<ITaskStreamSource, Coi
         string root = context.ResolvePath(options.Root);
         string media = options.MediaFolder.Length == 0 ? root : context.ResolvePath(options.MediaFolder);
         return new CoinFilesSource(root, media, options.Tasks, options.OnInvalidRow == "skip", options.IgnoreFields, context.Warn, options.Pretrain,
-            new MediaCheck.Limits(options.AllowMediaOutsideFolder, options.MaxImagePixels));
+            new MediaCheck.Limits(options.AllowMediaOutsideFolder, options.MaxImagePixels), options.Instructions);
     }
 }

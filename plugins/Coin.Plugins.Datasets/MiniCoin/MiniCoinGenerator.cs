@@ -8,24 +8,25 @@ namespace Coin.Plugins.Datasets.MiniCoin;
 /// and <c>Task/test.json</c> (CoIN test rows), with PNG and WAV files under <c>images/</c> and <c>audio/</c>.
 /// Deterministic: the same seed and sizes give byte-identical files. <c>manifest.json</c> is written last, so a
 /// folder without it is an interrupted generation and is generated again.</summary>
-public sealed record MiniCoinSizes(int TrainPerTask, int TestPerTask, int PretrainSamples, int ImageSize);
+public sealed record MiniCoinSizes(int TrainPerTask, int TestPerTask, int PretrainSamples, int ImageSize, int InstructionSamples = 0);
 
 public static class MiniCoinGenerator
 {
     public const string Manifest = "manifest.json";
     public const string PretrainFile = "Captions/train.json";
+    public const string InstructionFile = "Instructions/train.json";
 
     /// <summary>Bumped whenever a task draws differently, so cached folders of older versions are not reused.</summary>
     public const int Version = 3;
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
-    /// <summary>Tasks a stream may list (everything but the captions, which are first-stage data).</summary>
-    public static IReadOnlyList<string> StreamTaskNames => MiniCoinTasks.All.Select(t => t.Name).Where(n => n != "Captions").ToList();
+    /// <summary>Tasks a stream may list (everything but the base model's captions and instruction mix).</summary>
+    public static IReadOnlyList<string> StreamTaskNames => MiniCoinTasks.All.Select(t => t.Name).Where(n => n is not ("Captions" or "Instructions")).ToList();
 
     public static IReadOnlyList<string> DefaultStream => MiniCoinTasks.Stream;
 
     public static string FolderName(IReadOnlyList<string> tasks, int seed, MiniCoinSizes sizes)
-        => $"v{Version}-seed{seed}-size{sizes.ImageSize}-train{sizes.TrainPerTask}-test{sizes.TestPerTask}-pre{sizes.PretrainSamples}-{string.Join('_', tasks)}";
+        => $"v{Version}-seed{seed}-size{sizes.ImageSize}-train{sizes.TrainPerTask}-test{sizes.TestPerTask}-pre{sizes.PretrainSamples}{(sizes.InstructionSamples > 0 ? $"-inst{sizes.InstructionSamples}" : "")}-{string.Join('_', tasks)}";
 
     public static string MetricOf(string task) => MiniCoinTasks.All.Single(t => t.Name == task).Metric;
     public static string ModalityOf(string task) => MiniCoinTasks.All.Single(t => t.Name == task).Modality;
@@ -40,6 +41,7 @@ public static class MiniCoinGenerator
         Directory.CreateDirectory(staging);
         var splits = tasks.SelectMany(t => new[] { (t, "train", sizes.TrainPerTask), (t, "test", sizes.TestPerTask) }).ToList();
         if (sizes.PretrainSamples > 0) splits.Add(("Captions", "train", sizes.PretrainSamples));
+        if (sizes.InstructionSamples > 0) splits.Add(("Instructions", "train", sizes.InstructionSamples));
         int total = splits.Sum(s => s.Item3), done = 0;
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var lastReport = TimeSpan.Zero;
@@ -82,6 +84,12 @@ public static class MiniCoinGenerator
                 ["name"] = t, ["train"] = $"{t}/train.json", ["test"] = $"{t}/test.json", ["metric"] = MetricOf(t), ["modality"] = ModalityOf(t),
             }).ToArray()),
         };
+        if (sizes.InstructionSamples > 0)
+        {
+            // Only when there is a mix: a folder without one keeps the manifest it always had.
+            manifest["instructions"] = InstructionFile;
+            manifest["instructionSamples"] = sizes.InstructionSamples;
+        }
         File.WriteAllText(Path.Combine(staging, Manifest), manifest.ToJsonString(Indented));
         // A folder without a manifest is an interrupted generation of an older version: replace it.
         if (Directory.Exists(folder) && !File.Exists(Path.Combine(folder, Manifest))) Directory.Delete(folder, recursive: true);

@@ -18,6 +18,11 @@ public sealed class MiniCoinOptions : IValidatableObject
     /// <summary>Image–caption pairs for the base model's first stage (LLaVA's feature alignment); 0 for none.</summary>
     [Range(0, 10_000_000)] public int PretrainSamples { get; set; } = 16000;
 
+    /// <summary>General instructions for the base model's second stage (LLaVA's visual instruction tuning: describe,
+    /// name, count, compare, read, yes/no, in several phrasings; none of the stream's tasks); 0 for none. Trained when
+    /// <c>pretraining.instructions.epochs</c> is above 0.</summary>
+    [Range(0, 10_000_000)] public int InstructionSamples { get; set; }
+
     /// <summary>Seed of the generator; null uses the experiment's seed.</summary>
     public int? Seed { get; set; }
 
@@ -34,13 +39,13 @@ public sealed class MiniCoinOptions : IValidatableObject
     }
 }
 
-[CoinPlugin(PluginKind.TaskStream, "mini-coin", "0.3.0", "Generated CoIN-like stream (8 image tasks in CoIN's order, an audio task, captions for a base model), written in CoIN's formats")]
+[CoinPlugin(PluginKind.TaskStream, "mini-coin", "0.4.0", "Generated CoIN-like stream (8 image tasks in CoIN's order, an audio task, captions and an instruction mix for a base model), written in CoIN's formats")]
 public sealed class MiniCoinSourcePlugin : PluginFactory<ITaskStreamSource, MiniCoinOptions>
 {
     protected override ITaskStreamSource Create(MiniCoinOptions options, ComponentContext context)
     {
         int seed = options.Seed ?? context.Seed;
-        var sizes = new MiniCoinSizes(options.TrainPerTask, options.TestPerTask, options.PretrainSamples, options.ImageSize);
+        var sizes = new MiniCoinSizes(options.TrainPerTask, options.TestPerTask, options.PretrainSamples, options.ImageSize, options.InstructionSamples);
         string folder = Path.Combine(context.ResolvePath(options.CacheDirectory), MiniCoinGenerator.FolderName(options.Tasks, seed, sizes));
         if (!File.Exists(Path.Combine(folder, MiniCoinGenerator.Manifest)))
             MiniCoinGenerator.Generate(folder, options.Tasks, seed, sizes, context.Progress);
@@ -49,6 +54,7 @@ public sealed class MiniCoinSourcePlugin : PluginFactory<ITaskStreamSource, Mini
             Name = t, Train = $"{t}/train.json", Test = $"{t}/test.json", Metric = MiniCoinGenerator.MetricOf(t), Modality = MiniCoinGenerator.ModalityOf(t),
         }).ToList();
         return new CoinFilesSource(folder, folder, files, skipInvalid: false, [], context.Warn,
-            options.PretrainSamples > 0 ? MiniCoinGenerator.PretrainFile : null);
+            options.PretrainSamples > 0 ? MiniCoinGenerator.PretrainFile : null,
+            instructionFile: options.InstructionSamples > 0 ? MiniCoinGenerator.InstructionFile : null);
     }
 }

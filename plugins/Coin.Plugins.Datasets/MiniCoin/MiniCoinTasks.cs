@@ -5,7 +5,7 @@ namespace Coin.Plugins.Datasets.MiniCoin;
 /// <summary>The tasks of mini-CoIN: CoIN's eight categories in CoIN's order, each drawing small synthetic images with
 /// its own question and instruction, plus an audio task. Answers use a small vocabulary so a tiny model can learn
 /// each task, while the instruction formats differ as CoIN's do — which is what sequential tuning forgets.</summary>
-internal static class MiniCoinTasks
+internal static partial class MiniCoinTasks
 {
     public sealed record Definition(string Name, string Modality, string Metric, Func<Random, int, MiniCoinExample> Make);
 
@@ -31,10 +31,13 @@ internal static class MiniCoinTasks
         new("OCRVQA", "image", "exact-match-ocr", OcrVqa),
         new("Tones", "audio", "exact-match", Tones),
         new("Captions", "image", "exact-match", Captions),
+        // Last, so that adding it left every other task's generator seed (its index) as it was.
+        new("Instructions", "image", "exact-match", Instructions),
     ];
 
     /// <summary>Tasks that are not part of the default stream: <c>Captions</c> is the pretraining (feature
-    /// alignment) data, <c>Tones</c> needs an audio encoder.</summary>
+    /// alignment) data, <c>Instructions</c> the base model's general instruction mix, <c>Tones</c> needs an audio
+    /// encoder.</summary>
     public static readonly IReadOnlyList<string> Stream = ["ScienceQA", "TextVQA", "ImageNet", "GQA", "VizWiz", "Grounding", "VQAv2", "OCRVQA"];
 
     private static T Pick<T>(Random random, IReadOnlyList<T> items) => items[random.Next(items.Count)];

@@ -24,4 +24,9 @@ public sealed record StepContext(
 /// <param name="Task">The task starting or ending.</param>
 /// <param name="Model">The model.</param>
 /// <param name="TrainSamples">The task's training samples.</param>
-public sealed record TaskContext(TaskInfo Task, IMultimodalModel Model, IReadOnlyList<Sample> TrainSamples);
+public sealed record TaskContext(TaskInfo Task, IMultimodalModel Model, IReadOnlyList<Sample> TrainSamples)
+{
+    /// <summary>Every task of the stream in training order (<see cref="TaskInfo.Index"/> is the position in it); empty
+    /// when the caller does not know the stream. Added in contract 1.4.</summary>
+    public IReadOnlyList<TaskInfo> Stream { get; init; } = [];
+}

@@ -66,7 +66,7 @@ public sealed class SweepCommand(CommandLine commandLine, IAnsiConsole console, 
         if (Journal.OwnerLock.IsHeld(Path.Combine(cell.Directory, Journal.RunJournal.LockFileName), out var owner))
             throw new CoinUserException($"cell {cell.Index} is being started by {owner?.ToString() ?? "another process"} ({cell.Directory})");
         if (Directory.Exists(cell.Directory)) Directory.Delete(cell.Directory, recursive: true);
-        string baseDirectory = sweep.Experiment is { } file ? Path.GetDirectoryName(Path.GetFullPath(file, sweep.Folder))! : sweep.Folder;
+        string baseDirectory = SweepPlan.ExperimentFileOf(sweep, cell) is { } file ? Path.GetDirectoryName(file)! : sweep.Folder;
         console.MarkupLineInterpolated($"cell {cell.Index} ({cell.Describe()}): starting in {cell.Directory}");
         return CoinApp.Run(new CommandLine("run", null, [], [])
         {

@@ -28,8 +28,7 @@ public static class ComponentTypeSwitch
         var typeOverrides = overrides.Select(kv => (Keys: kv.Key.Split(':', '.'), kv.Value))
             .Where(o => o.Keys.Length >= 2 && string.Equals(o.Keys[^1], "type", StringComparison.OrdinalIgnoreCase)).ToList();
         if (typeOverrides.Count == 0) return null;
-        var root = JsonNode.Parse(File.ReadAllText(file), documentOptions: new JsonDocumentOptions
-            { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true })!.AsObject();
+        var root = ExperimentFile.Read(file);
         var dropped = new List<string>();
         foreach (var (keys, value) in typeOverrides)
             if (Component(root, keys[..^1]) is { } component && DropStaleOptions(component, value))

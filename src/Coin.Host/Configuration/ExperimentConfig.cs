@@ -133,10 +133,56 @@ public sealed class PretrainingConfig
     /// the experiment file; empty trains the base model in every run.</summary>
     public string Cache { get; set; } = "data/base-models";
 
+    /// <summary>Seed of the base model (its initial weights and both stages' sample order); null uses the experiment's
+    /// seed. Set it to share one base model among runs of several seeds, as every CoIN run starts from the one
+    /// published LLaVA-1.5: the runs then differ in what happens after the base (adapter initialisation, sample
+    /// order, dropout), not in where they start. Fix the data's seed too (<c>data.options.seed</c>), since the base
+    /// model is trained on the data.</summary>
+    [Range(0, int.MaxValue)] public int? Seed { get; set; }
+
+    /// <summary>The seed the base model is made with in a run of <paramref name="runSeed"/>.</summary>
+    public int SeedOf(int runSeed) => Seed ?? runSeed;
+
+    /// <summary>The base model's second stage (LLaVA's visual instruction tuning), after the first: off unless its
+    /// epochs are above 0 and the source offers instruction data.</summary>
+    public InstructionStageConfig Instructions { get; set; } = new();
+
     public TrainingConfig AsTraining() => new()
     {
         Epochs = Epochs, BatchSize = BatchSize, LearningRate = LearningRate, Schedule = Schedule, WarmupRatio = WarmupRatio, MaxGradNorm = MaxGradNorm,
         Precision = Precision,
+    };
+}
+
+/// <summary>LLaVA's second stage: the base model tuned on a general instruction mix (not the stream's tasks), with the
+/// components in <see cref="Train"/> trainable — LLaVA-1.5 trains the projector and the LLM and keeps the vision
+/// tower frozen. Precision and gradient clipping are the first stage's.</summary>
+public sealed class InstructionStageConfig : IValidatableObject
+{
+    /// <summary>Passes over the instruction data; 0 (the default) skips the stage.</summary>
+    [Range(0, 10_000)] public int Epochs { get; set; }
+    [Range(1, 65_536)] public int BatchSize { get; set; } = 16;
+    [Range(0.0, 10.0)] public double LearningRate { get; set; } = 1e-3;
+
+    [RegularExpression("^(constant|cosine)$", ErrorMessage = "expected constant or cosine")]
+    public string Schedule { get; set; } = "cosine";
+
+    [Range(0.0, 1.0)] public double WarmupRatio { get; set; } = 0.03;
+
+    /// <summary>The components trained in this stage (<c>encoder</c>, <c>connector</c>, <c>backbone</c>).</summary>
+    public List<string> Train { get; set; } = ["connector", "backbone"];
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        foreach (string part in Train.Where(p => !Coin.Abstractions.Components.ComponentNames.All.Contains(p)))
+            yield return new ValidationResult($"unknown component '{part}'; accepted: {string.Join(", ", Coin.Abstractions.Components.ComponentNames.All)}", [nameof(Train)]);
+        if (Epochs > 0 && Train.Count == 0) yield return new ValidationResult("the stage trains nothing; list at least one component", [nameof(Train)]);
+    }
+
+    public TrainingConfig AsTraining(PretrainingConfig stage) => new()
+    {
+        Epochs = Epochs, BatchSize = BatchSize, LearningRate = LearningRate, Schedule = Schedule, WarmupRatio = WarmupRatio,
+        MaxGradNorm = stage.MaxGradNorm, Precision = stage.Precision,
     };
 }
 

@@ -41,6 +41,11 @@ public static class ExperimentSchema
             ["type"] = "string",
             ["description"] = "The schema this file follows (for editors; the host ignores it).",
         });
+        root["properties"]!.AsObject().Insert(1, ExperimentFile.ExtendsKey, new JsonObject
+        {
+            ["type"] = "string",
+            ["description"] = "Another experiment file (relative to this one) whose settings this file's keys are laid over: objects merge, lists and values replace.",
+        });
         var schema = new JsonObject
         {
             ["$schema"] = Draft,

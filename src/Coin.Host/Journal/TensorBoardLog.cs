@@ -40,7 +40,7 @@ public sealed class TensorBoardLog : IStepRecorder
     }
 
     public void Add(string task, long step, string name, double value)
-        => writer.add_scalar($"{(task == BaseModelStage.TaskName ? "pretrain" : "train")}/{name}", (float)value, checked((int)step));
+        => writer.add_scalar($"{(BaseModelStage.IsBaseStage(task) ? task : "train")}/{name}", (float)value, checked((int)step));
 
     /// <summary>One row of the accuracy matrix (or the zero-shot row), in percent.</summary>
     public void Evaluation(long globalStep, IReadOnlyList<string> tasks, IReadOnlyList<double> accuracies)

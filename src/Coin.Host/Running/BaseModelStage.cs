@@ -15,10 +15,17 @@ namespace Coin.Host.Running;
 
 /// <summary>What the run started from: a base model trained on the source's first-stage data in this run, or loaded
 /// from the cache where an earlier run with the same settings left it.</summary>
-public sealed record BaseModelInfo(string Origin, string? CacheFolder, int Samples, int Steps, double FirstLoss, double FinalLoss, double Seconds);
+/// <param name="Instructions">The second stage (LLaVA's visual instruction tuning), when it ran.</param>
+public sealed record BaseModelInfo(string Origin, string? CacheFolder, int Samples, int Steps, double FirstLoss, double FinalLoss, double Seconds,
+    BaseStageInfo? Instructions = null);
 
-/// <summary>LLaVA's first stage before the stream: every parameter of encoder, connector and backbone trained on the
-/// source's image–caption data, before the adapter is applied. The result is cached under a key that covers
+/// <summary>What one stage of the base model trained on and how its loss went.</summary>
+public sealed record BaseStageInfo(int Samples, int Steps, double FirstLoss, double FinalLoss, double Seconds);
+
+/// <summary>LLaVA's two stages before the stream: first every parameter of encoder, connector and backbone trained on
+/// the source's image–caption data; then, when <c>pretraining.instructions</c> has epochs and the source offers an
+/// instruction mix, the components it lists (LLaVA-1.5: projector and LLM) tuned on that mix; both before the adapter
+/// is applied. The result is cached under a key that covers
 /// everything it depends on (model, data, stage settings, seed, plugin versions). Runs that share an uncached base
 /// model train it once: the first locks <c>&lt;key&gt;.lock</c> beside the cache folder, the others wait for it (the
 /// kernel releases the lock of a process that dies). The cache keeps the first stage's step rows too, and a run that
@@ -28,6 +35,12 @@ public sealed class BaseModelStage(PretrainingConfig config, IStepRecorder log, 
 {
     /// <summary>The task name of the first stage's step-log rows (plots and TensorBoard put them on their own axis).</summary>
     public const string TaskName = "pretrain";
+
+    /// <summary>The task name of the second stage's step-log rows.</summary>
+    public const string InstructionTaskName = "instruct";
+
+    /// <summary>True for the step-log rows of either base-model stage.</summary>
+    public static bool IsBaseStage(string task) => task is TaskName or InstructionTaskName;
 
     private static readonly TimeSpan LockPoll = TimeSpan.FromSeconds(1);
 
@@ -81,23 +94,50 @@ public sealed class BaseModelStage(PretrainingConfig config, IStepRecorder log, 
     {
         var samples = source.LoadPretraining();
         if (samples.Count == 0) return null;
-
-        var groups = ComponentNames.All
-            .Select(c => new ParameterGroup(c, model.ComponentModules(c).SelectMany(m => m.parameters()).ToList()))
-            .Where(g => g.Parameters.Count > 0).ToList();
-        var previous = model.TrainableGroups;
-        model.TrainableGroups = groups;
-        var training = config.AsTraining();
-        var task = new TaskInfo(TaskName, -1, samples.SelectMany(s => s.Inputs.Select(i => i.Modality)).Distinct().ToList(), "exact-match");
         var rows = new StepLog();
-        var trainer = new TaskTrainer(model, null, null, training, new BothRecorders(log, rows), seed, cancellation);
-        var summary = ConsoleProgress.Run(console, "pretrain base model", TaskTrainer.StepsFor(samples.Count, training), "steps",
-            sink => trainer.Train(task, samples, unchecked(seed * 31 - 1), sink));
-        model.TrainableGroups = previous;
+        var recorder = new BothRecorders(log, rows);
+        var first = TrainStage(model, ComponentNames.All, config.AsTraining(), TaskName, "pretrain base model", samples, recorder, unchecked(seed * 31 - 1), 0);
 
-        var info = new BaseModelInfo("trained", folder, samples.Count, summary.Steps, summary.FirstLoss, summary.FinalLoss, summary.Seconds);
+        BaseStageInfo? second = null;
+        if (config.Instructions.Epochs > 0 && source.LoadInstructionTuning() is { Count: > 0 } instructions)
+            second = TrainStage(model, config.Instructions.Train, config.Instructions.AsTraining(config), InstructionTaskName, "instruction-tune base model",
+                instructions, recorder, unchecked(seed * 31 - 2), first.Steps);
+
+        var info = new BaseModelInfo("trained", folder, first.Samples, first.Steps, first.FirstLoss, first.FinalLoss, first.Seconds + (second?.Seconds ?? 0), second);
         if (folder is not null) Store(model, folder, info, keyMaterial, rows);
         return info;
+    }
+
+    /// <summary>One stage: the named components' parameters trained on <paramref name="samples"/>, the model's trainable
+    /// set restored afterwards.</summary>
+    private BaseStageInfo TrainStage(MultimodalModel model, IReadOnlyList<string> components, TrainingConfig training, string taskName, string title,
+        IReadOnlyList<Sample> samples, IStepRecorder recorder, int shuffleSeed, long firstStep)
+    {
+        var groups = ComponentNames.All.Where(components.Contains)
+            .Select(c => new ParameterGroup(c, model.ComponentModules(c).SelectMany(m => m.parameters()).ToList()))
+            .Where(g => g.Parameters.Count > 0).ToList();
+        if (groups.Count == 0)
+            throw new Abstractions.Plugins.CoinUserException($"pretraining: the {taskName} stage would train [{string.Join(", ", components)}], which have no parameters in this model");
+        var previous = model.TrainableGroups;
+        model.TrainableGroups = groups;
+        // Frozen components must not collect gradients in this stage (the first stage trains everything).
+        var frozen = ComponentNames.All.Except(components).SelectMany(c => model.ComponentModules(c)).SelectMany(m => m.parameters()).ToList();
+        var wasTrainable = frozen.Select(p => p.requires_grad).ToList();
+        foreach (var p in frozen) p.requires_grad = false;
+        try
+        {
+            var task = new TaskInfo(taskName, -1, samples.SelectMany(s => s.Inputs.Select(i => i.Modality)).Distinct().ToList(), "exact-match");
+            // The second stage's steps follow the first's on one axis (pretrain-loss.png, TensorBoard).
+            var trainer = new TaskTrainer(model, null, null, training, recorder, seed, cancellation) { GlobalStep = firstStep };
+            var summary = ConsoleProgress.Run(console, title, TaskTrainer.StepsFor(samples.Count, training), "steps",
+                sink => trainer.Train(task, samples, shuffleSeed, sink));
+            return new BaseStageInfo(samples.Count, summary.Steps, summary.FirstLoss, summary.FinalLoss, summary.Seconds);
+        }
+        finally
+        {
+            for (int i = 0; i < frozen.Count; i++) frozen[i].requires_grad = wasTrainable[i];
+            model.TrainableGroups = previous;
+        }
     }
 
     /// <summary>Weights and description into a staging folder, then one rename: a folder with base.json is complete.</summary>

@@ -25,7 +25,9 @@ public sealed class ExperimentRunner(IAnsiConsole console)
         var plan = ExperimentPlanner.Plan(experiment, catalog);
         var device = TorchRuntime.SelectDevice(config.Device);
         int threads = TorchRuntime.ConfigureThreads(config.Threads);
-        manual_seed(config.Seed);
+        // The model is created with the base model's seed: a shared base model (pretraining.seed) is then the same
+        // whichever run of the sweep trains it first.
+        manual_seed(config.Pretraining.SeedOf(config.Seed));
         string output = experiment.ResolvePath(config.Output);
         // A new run's folder is claimed before its components are created (they are told where it is) and removed
         // again if they cannot be created or the combination is refused: a failed start leaves nothing behind.

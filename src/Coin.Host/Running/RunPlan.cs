@@ -37,7 +37,7 @@ public sealed class RunPlan(IAnsiConsole console)
         {
             // Every tensor a factory creates without naming a device lands on the meta device too.
             set_default_device(Meta);
-            manual_seed(config.Seed);
+            manual_seed(config.Pretraining.SeedOf(config.Seed));
             try
             {
                 run = ComposedExperiment.Create(plan, context);
@@ -94,6 +94,9 @@ public sealed class RunPlan(IAnsiConsole console)
             bool cached = folder is not null && BaseModelStage.IsCached(folder);
             stages.AddRow(Markup.Escape(cached ? $"base model: cached in {folder}" : $"base model: to train{(folder is null ? " (no cache)" : $" into {folder}")}"),
                 $"{firstStage.Count:N0}", cached ? "0" : $"{TaskTrainer.StepsFor(firstStage.Count, config.Pretraining.AsTraining()):N0}", "-");
+            if (config.Pretraining.Instructions.Epochs > 0 && ((IPretrainingSource)run.Data).LoadInstructionTuning() is { Count: > 0 } secondStage)
+                stages.AddRow(Markup.Escape($"base model, instruction stage ({string.Join(", ", config.Pretraining.Instructions.Train)})"), $"{secondStage.Count:N0}",
+                    cached ? "0" : $"{TaskTrainer.StepsFor(secondStage.Count, config.Pretraining.Instructions.AsTraining(config.Pretraining)):N0}", "-");
         }
         if (config.Evaluation.ZeroShot) stages.AddRow("zero-shot evaluation", "-", "-", "every task");
         long totalSteps = 0;

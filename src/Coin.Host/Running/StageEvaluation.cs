@@ -53,11 +53,11 @@ public sealed class StageEvaluation(IAnsiConsole console)
         var config = experiment.Config;
         var device = Runtime.TorchRuntime.SelectDevice(config.Device);
         Runtime.TorchRuntime.ConfigureThreads(config.Threads);
-        TorchSharp.torch.manual_seed(config.Seed);
+        TorchSharp.torch.manual_seed(config.Pretraining.SeedOf(config.Seed));
         var run = ComposedExperiment.Create(plan, ExperimentRunner.ComponentContextFor(experiment, device, runDirectory, console), config.Training.PreparedCacheMiB * 1024L * 1024L);
         try
         {
-            new BaseModelStage(config.Pretraining, new StepLog(), experiment.ResolvePath, console, config.Seed, cancellation).Prepare(run.Model, run.Data, StreamSession.BaseModelKey(config, plan));
+            new BaseModelStage(config.Pretraining, new StepLog(), experiment.ResolvePath, console, config.Pretraining.SeedOf(config.Seed), cancellation).Prepare(run.Model, run.Data, StreamSession.BaseModelKey(config, plan));
             TorchSharp.torch.manual_seed(ComposedExperiment.AdapterSeed(config.Seed));
             run.ApplyAdapter(Abstractions.Components.ComputePrecision.Parse(config.Training.Precision));
             ModelState.Load(run.Model, weights, complete: false);

@@ -140,7 +140,7 @@ internal sealed class StreamSession : IDisposable
         stage = "the base-model stage";
         // A resumed run's base-model rows are in the step log already (before the checkpoint's length).
         IStepRecorder recorder = checkpoint is null ? steps : new StepLog();
-        var baseStage = new BaseModelStage(config.Pretraining, recorder, experiment.ResolvePath, console, config.Seed, cancellation);
+        var baseStage = new BaseModelStage(config.Pretraining, recorder, experiment.ResolvePath, console, config.Pretraining.SeedOf(config.Seed), cancellation);
         var info = baseStage.Prepare(Run.Model, Run.Data, BaseModelKey(config, plan));
         results.BaseModel ??= info;
         console.MarkupLineInterpolated($"base model: {DescribeBase(info)}");
@@ -185,7 +185,7 @@ internal sealed class StreamSession : IDisposable
             RunCheckpoint.RestoreModel(checkpoint!, Run.Model);
             trainer!.GlobalStep = checkpoint!.Position.GlobalStep;
         }
-        var context = new TaskContext(task, Run.Model, Run.Data.LoadTrain(task));
+        var context = new TaskContext(task, Run.Model, Run.Data.LoadTrain(task)) { Stream = Tasks };
         Run.Continual.OnTaskStart(context);
         if (resuming)
             foreach (var (key, component) in components)
@@ -272,10 +272,14 @@ internal sealed class StreamSession : IDisposable
     private static string DescribeBase(BaseModelInfo? info) => info switch
     {
         null => "none (components as created; the data source offers no first-stage data, or pretraining.epochs is 0)",
-        { Origin: "cache" } => $"loaded from {info.CacheFolder} ({info.Steps} first-stage steps on {info.Samples} samples, loss {info.FirstLoss:F3} → {info.FinalLoss:F3})",
-        _ => $"first stage trained: {info.Steps} steps on {info.Samples} samples, loss {info.FirstLoss:F3} → {info.FinalLoss:F3}, {info.Seconds:F1}s"
+        { Origin: "cache" } => $"loaded from {info.CacheFolder} ({info.Steps} first-stage steps on {info.Samples} samples, loss {info.FirstLoss:F3} → {info.FinalLoss:F3}{DescribeSecond(info)})",
+        _ => $"first stage trained: {info.Steps} steps on {info.Samples} samples, loss {info.FirstLoss:F3} → {info.FinalLoss:F3}{DescribeSecond(info)}, {info.Seconds:F1}s"
              + (info.CacheFolder is null ? "" : $"; cached in {info.CacheFolder}"),
     };
+
+    private static string DescribeSecond(BaseModelInfo info) => info.Instructions is { } second
+        ? $"; instruction stage {second.Steps} steps on {second.Samples} samples, loss {second.FirstLoss:F3} → {second.FinalLoss:F3}"
+        : "";
 
     /// <summary>Everything the base model depends on: its components with their options and plugin versions, the
     /// data source, the first stage's settings and the seed (not the adapter, which is applied afterwards).</summary>
@@ -286,11 +290,14 @@ internal sealed class StreamSession : IDisposable
         stageSettings.Remove("cache");
         // float32 is how every base model was trained before the setting existed: leaving it out keeps their keys.
         if (config.Pretraining.Precision == "float32") stageSettings.Remove("precision");
+        // Likewise for the settings added later, while they are off: the seed is the key's own "seed" below.
+        stageSettings.Remove("seed");
+        if (config.Pretraining.Instructions.Epochs == 0) stageSettings.Remove("instructions");
         var model = resolved["model"]!.DeepClone().AsObject();
         model.Remove("adapter");
         return new JsonObject
         {
-            ["seed"] = config.Seed,
+            ["seed"] = config.Pretraining.SeedOf(config.Seed),
             ["model"] = model,
             ["data"] = resolved["data"]!.DeepClone(),
             ["pretraining"] = stageSettings,

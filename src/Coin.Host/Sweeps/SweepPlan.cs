@@ -65,15 +65,27 @@ public static partial class SweepPlan
             : throw new CoinUserException($"{sweep.Path}: cell {index} does not exist; the sweep has cells 0 to {cells.Count - 1}");
     }
 
+    /// <summary>The key that, in a cell's settings, names the cell's base experiment file (relative to the sweep file)
+    /// instead of the sweep's <c>experiment</c>: a method axis can then point at one recipe file per method
+    /// (<c>"llaca": { "experiment": "../paper/llaca.json" }</c>).</summary>
+    public const string ExperimentKey = "experiment";
+
+    /// <summary>The full path of the cell's base experiment file, or null for none.</summary>
+    public static string? ExperimentFileOf(SweepFile sweep, SweepCell cell)
+    {
+        var chosen = cell.Assignments.LastOrDefault(a => string.Equals(a.Path, ExperimentKey, StringComparison.OrdinalIgnoreCase));
+        string? file = chosen.Path is null ? sweep.Experiment : chosen.Value?.ToString();
+        return file is null ? null : Path.GetFullPath(file, sweep.Folder);
+    }
+
     /// <summary>The cell's experiment as JSON: the base file (or {}), then <c>set</c>, then the cell's values, then its
     /// run name. Setting a component's <c>type</c> to another plugin drops the base's options for the old one.</summary>
     public static JsonObject Experiment(SweepFile sweep, SweepCell cell)
     {
-        var root = sweep.Experiment is { } file
-            ? JsonNode.Parse(File.ReadAllText(Path.GetFullPath(file, sweep.Folder)), documentOptions: new System.Text.Json.JsonDocumentOptions { CommentHandling = System.Text.Json.JsonCommentHandling.Skip, AllowTrailingCommas = true })!.AsObject()
-            : new JsonObject();
+        var root = ExperimentFileOf(sweep, cell) is { } file ? Configuration.ExperimentFile.Read(file) : new JsonObject();
         foreach (var (key, value) in sweep.Set) Assign(root, key, value);
-        foreach (var (key, value) in cell.Assignments) Assign(root, key, value);
+        foreach (var (key, value) in cell.Assignments.Where(a => !string.Equals(a.Path, ExperimentKey, StringComparison.OrdinalIgnoreCase)))
+            Assign(root, key, value);
         Assign(root, "name", cell.RunName);
         return root;
     }

@@ -39,8 +39,9 @@ public class ShippedExperimentTests
     public void PlansWithoutErrors(string relativePath)
     {
         string path = Path.Combine(TestPaths.Root, relativePath);
-        JsonSyntax.Check(path);
-        var configuration = new ConfigurationBuilder().AddJsonFile(path).Build();
+        // Read as the host reads it: a file that extends another is bound merged with it.
+        var json = ExperimentFile.Read(path);
+        var configuration = new ConfigurationBuilder().AddJsonStream(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(json.ToJsonString()))).Build();
         var experiment = new ExperimentLoader(configuration, ExperimentSource.For(path)).Load();
         var plan = ExperimentPlanner.Plan(experiment, PluginCatalog.Load([TestPaths.HostPlugins]));
         Assert.That(plan.All().Select(c => c.Plugin.Status), Has.All.EqualTo(PluginStatus.Loaded));

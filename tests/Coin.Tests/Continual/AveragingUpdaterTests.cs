@@ -155,6 +155,39 @@ public class AveragingUpdaterTests
     }
 
     [Test]
+    public void Multitask_trains_the_last_task_on_every_tasks_samples_from_the_start_weights()
+    {
+        var (p, _, _, _) = Setup([1, 2]);
+        var model = new OneParameterModel(p);
+        TaskInfo[] stream = [new("A", 0, ["image"]), new("B", 1, ["image"]), new("C", 2, ["image"])];
+        Sample S(string task, string id) => new(id, task, [], "q", "a");
+        TaskContext Context(int t, params Sample[] samples) => new(stream[t], model, samples) { Stream = stream };
+        using var multitask = new Coin.Plugins.Continual.MultitaskUpdater();
+
+        var a = Context(0, S("A", "a1"), S("A", "a2"));
+        multitask.OnTaskStart(a);
+        Assert.That(multitask.ExtraTrainingSamples(a), Is.Empty, "earlier tasks train alone");
+        Move(p, [5, 6], [0, 0]);
+        multitask.OnTaskEnd(a);
+        var b = Context(1, S("B", "b1"));
+        multitask.OnTaskStart(b);
+        Assert.That(Values(p), Is.EqualTo(new float[] { 1, 2 }), "every task starts from the stream's start");
+        Assert.That(multitask.ExtraTrainingSamples(b), Is.Empty);
+        multitask.OnTaskEnd(b);
+
+        // Resumed at the last task's start: the samples seen so far come back from the checkpoint.
+        var state = new ComponentState();
+        multitask.SaveState(state);
+        using var resumed = new Coin.Plugins.Continual.MultitaskUpdater();
+        var c = Context(2, S("C", "c1"));
+        resumed.OnTaskStart(c);
+        resumed.LoadState(state, c);
+        Assert.That(resumed.ExtraTrainingSamples(c).Select(s => s.Id), Is.EqualTo(new[] { "a1", "a2", "b1" }), "the last task mixes in every earlier task");
+        Assert.That(() => multitask.OnTaskStart(new TaskContext(stream[0], model, [])), Throws.TypeOf<Coin.Abstractions.Plugins.CoinUserException>(),
+            "without the stream's length it cannot know the last task");
+    }
+
+    [Test]
     public void ARunWithLlacaLogsAlphaPerStep()
     {
         string directory = TestPaths.NewTemporaryDirectory("llaca");

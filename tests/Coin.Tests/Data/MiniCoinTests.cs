@@ -59,3 +59,48 @@ public class MiniCoinTests
         Assert.That(captions[0].GetProperty("conversations")[1].GetProperty("value").GetString(), Does.EndWith("."));
     }
 }
+
+/// <summary>The base model's second-stage data: a general instruction mix in several phrasings that is none of the
+/// stream's tasks in its format, generated only when asked for (a stream without it keeps its folder and files).</summary>
+public class MiniCoinInstructionMixTests
+{
+    [Test]
+    public void The_mix_varies_its_wording_and_avoids_every_stream_tasks_answer_format()
+    {
+        string folder = Path.Combine(TestPaths.NewTemporaryDirectory("mini-coin"), "data");
+        MiniCoinGenerator.Generate(folder, ["ScienceQA"], seed: 1, new MiniCoinSizes(2, 2, 2, 32, InstructionSamples: 400));
+        var rows = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, MiniCoinGenerator.InstructionFile))).RootElement.EnumerateArray().ToList();
+        Assert.That(rows, Has.Count.EqualTo(400));
+        var questions = rows.Select(r => r.GetProperty("conversations")[0].GetProperty("value").GetString()!).ToList();
+        var answers = rows.Select(r => r.GetProperty("conversations")[1].GetProperty("value").GetString()!).ToList();
+        Assert.That(questions, Has.All.StartWith("<image>\n"));
+        // Several wordings of one request: the first lines alone take many forms, and so do the format instructions.
+        Assert.That(questions.Select(q => q.Split('\n')[1]).Distinct().Count(), Is.GreaterThan(20));
+        Assert.That(questions.Select(q => q.Split('\n')[^1]).Distinct().Count(), Is.GreaterThanOrEqualTo(8));
+        // Not the stream's formats: no option letters (ScienceQA), no boxes (Grounding), no "unanswerable" (VizWiz).
+        Assert.That(answers.Where(a => System.Text.RegularExpressions.Regex.IsMatch(a, "^[A-E]$")), Is.Empty);
+        Assert.That(answers.Where(a => a.StartsWith('[')), Is.Empty);
+        Assert.That(answers, Has.None.EqualTo("unanswerable"));
+        Assert.That(questions.Where(q => q.Contains("letter") || q.Contains("bounding box") || q.Contains("Unanswerable")), Is.Empty);
+        // Every kind of request appears: descriptions, names, numbers, yes/no, readings.
+        Assert.That(answers.Where(a => a.EndsWith('.')).Count(), Is.GreaterThan(20), "descriptions");
+        Assert.That(answers.Intersect(["yes", "no"]).Count(), Is.EqualTo(2));
+        Assert.That(answers.Intersect(["1", "2", "3", "4"]).Count(), Is.GreaterThanOrEqualTo(3));
+        var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, MiniCoinGenerator.Manifest))).RootElement;
+        Assert.That(manifest.GetProperty("instructions").GetString(), Is.EqualTo(MiniCoinGenerator.InstructionFile));
+    }
+
+    [Test]
+    public void Without_a_mix_the_folder_name_and_manifest_are_those_of_the_earlier_generator()
+    {
+        var sizes = new MiniCoinSizes(2, 2, 2, 32);
+        Assert.That(MiniCoinGenerator.FolderName(["ScienceQA"], 1, sizes), Is.EqualTo("v3-seed1-size32-train2-test2-pre2-ScienceQA"));
+        Assert.That(MiniCoinGenerator.FolderName(["ScienceQA"], 1, sizes with { InstructionSamples = 5 }), Is.EqualTo("v3-seed1-size32-train2-test2-pre2-inst5-ScienceQA"));
+        string folder = Path.Combine(TestPaths.NewTemporaryDirectory("mini-coin"), "data");
+        MiniCoinGenerator.Generate(folder, ["ScienceQA"], seed: 1, sizes);
+        var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, MiniCoinGenerator.Manifest))).RootElement;
+        Assert.That(manifest.TryGetProperty("instructions", out _), Is.False);
+        Assert.That(Directory.Exists(Path.Combine(folder, "Instructions")), Is.False);
+        Assert.That(MiniCoinGenerator.StreamTaskNames, Has.None.EqualTo("Instructions"), "not a task a stream may list");
+    }
+}

@@ -78,4 +78,30 @@ public class SweepPlanTests
         var sweep = Write("""{ "name": "x", "axes": { "seed": [1, 2] } }""");
         Assert.That(Assert.Throws<CoinUserException>(() => SweepPlan.Cell(sweep, 2))!.Message, Does.Contain("cells 0 to 1"));
     }
+
+    [Test]
+    public void A_method_axis_can_name_one_recipe_file_per_method()
+    {
+        string folder = TestPaths.NewTemporaryDirectory("sweep");
+        Directory.CreateDirectory(Path.Combine(folder, "paper"));
+        File.WriteAllText(Path.Combine(folder, "paper", "lora.json"), """{ "training": { "epochs": 1 }, "continual": { "type": "sequential" } }""");
+        File.WriteAllText(Path.Combine(folder, "paper", "llaca.json"),
+            """{ "extends": "lora.json", "continual": { "type": "llaca", "options": { "tasks": ["GQA"] } } }""");
+        File.WriteAllText(Path.Combine(folder, "sweep.json"), """
+            { "name": "paper", "set": { "training.batchSize": 4 },
+              "axes": { "method": { "lora": { "experiment": "paper/lora.json" }, "llaca": { "experiment": "paper/llaca.json" } }, "seed": [1, 2] } }
+            """);
+        var sweep = SweepFile.Load(Path.Combine(folder, "sweep.json"));
+        var cells = SweepPlan.Cells(sweep);
+        Assert.That(cells.Select(c => c.RunName).Distinct(), Is.EqualTo(new[] { "paper.lora", "paper.llaca" }));
+        Assert.That(SweepPlan.ExperimentFileOf(sweep, cells[3]), Is.EqualTo(Path.Combine(folder, "paper", "llaca.json")));
+        var llaca = SweepPlan.Experiment(sweep, cells[3]);
+        Assert.That(llaca["continual"]!["type"]!.GetValue<string>(), Is.EqualTo("llaca"));
+        Assert.That(llaca["continual"]!["options"]!["tasks"]![0]!.GetValue<string>(), Is.EqualTo("GQA"));
+        Assert.That(llaca["training"]!["epochs"]!.GetValue<int>(), Is.EqualTo(1), "from the file it extends");
+        Assert.That(llaca["training"]!["batchSize"]!.GetValue<int>(), Is.EqualTo(4), "the sweep's fixed settings apply on top");
+        Assert.That(llaca["seed"]!.GetValue<int>(), Is.EqualTo(2));
+        Assert.That(llaca.ContainsKey("experiment"), Is.False, "the file is the base, not a configuration key");
+        Assert.That(SweepPlan.Experiment(sweep, cells[0])["continual"]!["type"]!.GetValue<string>(), Is.EqualTo("sequential"));
+    }
 }

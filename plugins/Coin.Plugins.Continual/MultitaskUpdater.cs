@@ -1,0 +1,60 @@
+using Coin.Abstractions.Components;
+using Coin.Abstractions.Data;
+using Coin.Abstractions.Plugins;
+using Coin.Abstractions.Training;
+using static TorchSharp.torch;
+
+namespace Coin.Plugins.Continual;
+
+/// <summary>The multitask upper bound CoIN reports beside its continual runs: one model trained on the union of every
+/// task's training data from the start weights. Within the stream's loop it is the last row: each task starts again
+/// from the stream's start weights (as <c>independent</c>), and the last task's training mixes in every earlier task's
+/// training samples. So the last row is the joint model, and the diagonal before it is single-task accuracy; the
+/// other cells (and so BWT and forgetting) mean nothing for this run.</summary>
+public sealed class MultitaskUpdater : IContinualUpdater, ICheckpointable, IDisposable
+{
+    private ParameterSnapshot? start;
+    private readonly List<Sample> seen = [];
+
+    public void OnTaskStart(TaskContext context)
+    {
+        if (context.Stream.Count == 0)
+            throw new CoinUserException("continual 'multitask' needs to know the stream's length; this host does not say it (contract 1.4 or newer needed)");
+        if (start is null) start = new ParameterSnapshot(context.Model.TrainableGroups.SelectMany(g => g.Parameters));
+        else start.WriteIntoLive();
+    }
+
+    public IReadOnlyList<Sample> ExtraTrainingSamples(TaskContext context) => IsLast(context) ? [.. seen] : [];
+
+    public Tensor? ExtraLoss(StepContext context, Batch batch, ModelOutput output) => null;
+    public void AfterStep(StepContext context) { }
+
+    public void OnTaskEnd(TaskContext context)
+    {
+        if (!IsLast(context)) seen.AddRange(context.TrainSamples);
+    }
+
+    private static bool IsLast(TaskContext context) => context.Task.Index == context.Stream.Count - 1;
+
+    public void SaveState(ComponentState state)
+    {
+        start?.SaveTo(state, "start");
+        state.Samples["seen"] = [.. seen];
+    }
+
+    public void LoadState(ComponentState state, TaskContext context)
+    {
+        start!.LoadFrom(state, "start");
+        seen.Clear();
+        seen.AddRange(state.Samples["seen"]);
+    }
+
+    public void Dispose() => start?.Dispose();
+}
+
+[CoinPlugin(PluginKind.ContinualUpdater, "multitask", "0.1.0", "Multitask upper bound: the last task trains on every task's data from the start weights",
+    Capabilities = [PluginCapabilities.ExtraMemoryPrefix + "1x"])]
+public sealed class MultitaskUpdaterPlugin : PluginFactory<IContinualUpdater, NoOptions>
+{
+    protected override IContinualUpdater Create(NoOptions options, ComponentContext context) => new MultitaskUpdater();
+}

@@ -1,0 +1,67 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Coin.Nn.Safetensors;
+using Coin.Tests.Support;
+using static TorchSharp.torch;
+
+namespace Coin.Tests.EndToEnd;
+
+/// <summary>LLaVA's two stages before the stream: captions with everything trained, then the instruction mix with only
+/// the listed components trained; one base model shared by runs of several seeds when <c>pretraining.seed</c> is set.</summary>
+[Parallelizable(ParallelScope.Self)]
+public class BaseModelStagesTests
+{
+    private static string Experiment(string directory, string name, int seed, int instructionEpochs) => CoinProcess.WriteQuickExperiment(directory, json =>
+    {
+        json["name"] = name;
+        json["seed"] = seed;
+        json["data"] = JsonNode.Parse("""{ "type": "mini-coin", "options": { "seed": 1, "tasks": ["ScienceQA"], "trainPerTask": 8, "testPerTask": 4, "pretrainSamples": 64, "instructionSamples": 48 } }""");
+        json["pretraining"] = JsonNode.Parse($$"""{ "seed": 5, "epochs": 1, "instructions": { "epochs": {{instructionEpochs}}, "train": ["backbone"] } }""");
+    });
+
+    private static JsonElement Results(string runFolder) => JsonDocument.Parse(File.ReadAllText(Path.Combine(runFolder, "results.json"))).RootElement;
+
+    [Test]
+    public void The_instruction_stage_trains_only_what_it_lists_and_one_base_serves_every_run_seed()
+    {
+        string directory = TestPaths.NewTemporaryDirectory("base-stages");
+        var twoStages = CoinProcess.Run(directory, "run", Experiment(directory, "two", seed: 1, instructionEpochs: 1), "--output", "runs/two");
+        Assert.That(twoStages.ExitCode, Is.EqualTo(0), twoStages.ToString());
+        var oneStage = CoinProcess.Run(directory, "run", Experiment(directory, "one", seed: 1, instructionEpochs: 0), "--output", "runs/one");
+        Assert.That(oneStage.ExitCode, Is.EqualTo(0), oneStage.ToString());
+
+        string twoRun = Directory.GetDirectories(Path.Combine(directory, "runs", "two")).Single();
+        var info = Results(twoRun).GetProperty("baseModel");
+        Assert.That(info.GetProperty("origin").GetString(), Is.EqualTo("trained"));
+        Assert.That(info.GetProperty("instructions").GetProperty("samples").GetInt32(), Is.EqualTo(48));
+        Assert.That(info.GetProperty("instructions").GetProperty("steps").GetInt32(), Is.EqualTo(3));
+        // The second stage's rows follow the first's on one step axis.
+        var rows = File.ReadAllLines(Path.Combine(twoRun, "steps.csv")).Skip(1).Select(l => l.Split(',')).Where(c => c[2] == "loss").ToList();
+        Assert.That(rows.Where(c => c[0] == "pretrain").Select(c => c[1]), Is.EqualTo(new[] { "0", "1", "2", "3" }));
+        Assert.That(rows.Where(c => c[0] == "instruct").Select(c => c[1]), Is.EqualTo(new[] { "4", "5", "6" }));
+
+        // Against the base model of the first stage alone (same seed, so the same first stage): the instruction stage
+        // changed the backbone and left the encoder and the connector exactly as the first stage left them.
+        var cached = Directory.GetDirectories(Path.Combine(directory, "data", "base-models"));
+        Assert.That(cached, Has.Length.EqualTo(2), "the instruction stage's settings are part of the cache key");
+        var weights = cached.Select(c => SafetensorsFile.Open(Path.Combine(c, "model.safetensors"))).ToList();
+        var names = weights[0].Tensors.Keys.ToList();
+        Assert.That(weights[1].Tensors.Keys, Is.EquivalentTo(names));
+        bool Same(string name)
+        {
+            using var scope = NewDisposeScope();
+            return weights[0].Load(name).eq(weights[1].Load(name)).all().item<bool>();
+        }
+        var changed = names.Where(n => !Same(n)).ToList();
+        Assert.That(changed, Is.Not.Empty);
+        Assert.That(changed, Has.All.StartWith("backbone."), string.Join(", ", changed));
+
+        // Another run seed with the same pretraining.seed loads that base model instead of training its own.
+        var otherSeed = CoinProcess.Run(directory, "run", Experiment(directory, "two", seed: 2, instructionEpochs: 1), "--output", "runs/two-seed2");
+        Assert.That(otherSeed.ExitCode, Is.EqualTo(0), otherSeed.ToString());
+        string secondRun = Directory.GetDirectories(Path.Combine(directory, "runs", "two-seed2")).Single();
+        Assert.That(Results(secondRun).GetProperty("baseModel").GetProperty("origin").GetString(), Is.EqualTo("cache"));
+        Assert.That(Directory.GetDirectories(Path.Combine(directory, "data", "base-models")), Has.Length.EqualTo(2));
+        Assert.That(Results(secondRun).GetProperty("seed").GetInt32(), Is.EqualTo(2));
+    }
+}
