@@ -77,6 +77,7 @@ public sealed class LlacaUpdater(LlacaOptions options) : IContinualUpdater, IChe
         }
         double alphaSum = 0;
         int fallbacks = 0;
+        var alphas = new List<double>(average!.Count);
         for (int i = 0; i < average!.Count; i++)
         {
             var live = average.Live(i);
@@ -91,9 +92,27 @@ public sealed class LlacaUpdater(LlacaOptions options) : IContinualUpdater, IChe
             average.Blend(i, alpha);
             previousGradients[i].copy_(gradient);
             alphaSum += alpha;
+            alphas.Add(alpha);
         }
         context.Log("llaca/alpha", alphaSum / Math.Max(1, average.Count));
         context.Log("llaca/fallback-share", fallbacks / (double)Math.Max(1, average.Count));
+        // How alpha spreads over the tensors, not only its mean: a mean near alpha0 can hide a few large rates.
+        if (alphas.Count > 0)
+        {
+            alphas.Sort();
+            context.Log("llaca/alpha-p10", Quantile(alphas, 0.1));
+            context.Log("llaca/alpha-p50", Quantile(alphas, 0.5));
+            context.Log("llaca/alpha-p90", Quantile(alphas, 0.9));
+        }
+    }
+
+    /// <summary>The q-quantile of sorted values, linearly interpolated (numpy's default).</summary>
+    public static double Quantile(IReadOnlyList<double> sorted, double q)
+    {
+        double position = q * (sorted.Count - 1);
+        int below = (int)Math.Floor(position);
+        int above = Math.Min(below + 1, sorted.Count - 1);
+        return sorted[below] + (position - below) * (sorted[above] - sorted[below]);
     }
 
     public void OnTaskEnd(TaskContext context)
@@ -126,7 +145,7 @@ public sealed class LlacaUpdater(LlacaOptions options) : IContinualUpdater, IChe
     }
 }
 
-[CoinPlugin(PluginKind.ContinualUpdater, "llaca", "0.2.0", "LLaCA: adaptive EMA of trainable parameters from gradients, written into the model at task end",
+[CoinPlugin(PluginKind.ContinualUpdater, "llaca", "0.2.1", "LLaCA: adaptive EMA of trainable parameters from gradients, written into the model at task end",
     Capabilities = [PluginCapabilities.ExtraMemoryPrefix + "2x"])]
 public sealed class LlacaUpdaterPlugin : PluginFactory<IContinualUpdater, LlacaOptions>
 {

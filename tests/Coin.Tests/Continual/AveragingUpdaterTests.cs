@@ -72,6 +72,7 @@ public class AveragingUpdaterTests
 
         Assert.That(log.Where(l => l.Name == "llaca/alpha").Select(l => l.Value), Is.EqualTo(new[] { 0.01, alpha }).Within(1e-5));
         Assert.That(log.Where(l => l.Name == "llaca/fallback-share").Select(l => l.Value), Is.EqualTo(new[] { 1.0, 0.0 }));
+        Assert.That(log.Where(l => l.Name == "llaca/alpha-p50").Select(l => l.Value), Is.EqualTo(new[] { 0.01, alpha }).Within(1e-5), "one tensor: every quantile is its alpha");
         llaca.OnTaskEnd(task);
         Assert.That(Values(p), Is.EqualTo(expected.Select(v => (float)v).ToArray()).Within(1e-5));
     }
@@ -114,6 +115,16 @@ public class AveragingUpdaterTests
         llaca.OnTaskEnd(task);
         Assert.That(Values(p), Is.EqualTo(new float[] { 2, 4 }));
         Assert.That(log, Is.Empty);
+    }
+
+    [Test]
+    public void Alpha_quantiles_interpolate_as_numpy_does()
+    {
+        double[] sorted = [0.01, 0.02, 0.5, 0.9];
+        Assert.That(LlacaUpdater.Quantile(sorted, 0.5), Is.EqualTo(0.26).Within(1e-12));
+        Assert.That(LlacaUpdater.Quantile(sorted, 0.1), Is.EqualTo(0.013).Within(1e-12));
+        Assert.That(LlacaUpdater.Quantile(sorted, 0.9), Is.EqualTo(0.78).Within(1e-12));
+        Assert.That(LlacaUpdater.Quantile([0.3], 0.9), Is.EqualTo(0.3));
     }
 
     [Test]

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The README's paper-regime table (issue 13), across as many sittings as it takes: every cell of
+# experiments/sweeps/paper-methods.json (11 methods x 3 seeds, seed 1 of every method first) that has no kept result
+# yet is run (an interrupted cell resumes), and a slim copy of each finished cell (results.json, the matrix, report.md,
+# steps.csv gzipped) is kept under docs/paper-regime/runs/, which is committed. Then `coin compare` over the kept
+# cells writes docs/paper-regime/comparison.{csv,png,html}, and the LLaCA cells' alpha per task goes to
+# docs/paper-regime/llaca-alpha.md.
+# Usage: bash experiments/paper/run-table.sh [MAX_CELLS]     (MAX_CELLS: stop after running that many cells)
+# The host is copied to artifacts/paper-coin first, so that rebuilding the repository while the table runs does not
+# change the program half-way through it.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+sweep=experiments/sweeps/paper-methods.json
+keep=docs/paper-regime/runs
+max=${1:-1000}
+if [ -z "${COIN:-}" ]; then
+  if [ ! -f artifacts/paper-coin/coin.dll ]; then
+    dotnet build src/Coin.Host -c Release -v q --nologo > /dev/null
+    rm -rf artifacts/paper-coin && cp -r artifacts/coin/Release artifacts/paper-coin
+  fi
+  COIN="dotnet artifacts/paper-coin/coin.dll"
+fi
+mkdir -p "$keep"
+cells=$($COIN sweep plan "$sweep" | sed -n 's/.* sweep paper-methods: \([0-9]*\) cells.*/\1/p')
+ran=0
+for ((i = 0; i < cells; i++)); do
+  name=$($COIN sweep plan "$sweep" | awk -v i="$i" -F'│' '$2 + 0 == i && $2 ~ /[0-9]/ { gsub(/ /, "", $3); print $3 }')
+  [ -f "$keep/$name/results.json" ] && continue
+  [ "$ran" -ge "$max" ] && break
+  echo "== cell $i ($name), $(date -u +%H:%M:%S)"
+  $COIN sweep run "$sweep" --cell "$i" | grep -E '^(results|  [A-Za-z]+: [0-9]+ steps)' || true
+  folder="runs/sweeps/paper-methods/$name"
+  if grep -q '"status": "completed"' "$folder/results.json" 2>/dev/null; then
+    mkdir -p "$keep/$name"
+    cp "$folder/results.json" "$folder/accuracy-matrix.csv" "$folder/report.md" "$keep/$name/"
+    gzip -9 -c "$folder/steps.csv" > "$keep/$name/steps.csv.gz"
+  fi
+  ran=$((ran + 1))
+done
+
+# compare reads steps.csv beside results.json for its loss column: unpack into a scratch copy.
+scratch=$(mktemp -d)
+for run in "$keep"/*/; do
+  mkdir -p "$scratch/$(basename "$run")"
+  cp "$run"results.json "$scratch/$(basename "$run")/"
+  gunzip -c "$run"steps.csv.gz > "$scratch/$(basename "$run")/steps.csv"
+done
+# (comparison.csv and comparison.html are written beside the plot)
+$COIN compare "$scratch"/* --plot docs/paper-regime/comparison.png
+
+# LLaCA's alpha per task: the mean over steps of each step's mean, 10th/50th/90th percentile over tensors, and the
+# share of tensors that fell back to alpha0.
+{
+  echo "| run | task | steps | mean alpha | p10 | p50 | p90 | fallback share |"
+  echo "|---|---|---:|---:|---:|---:|---:|---:|"
+  for run in "$keep"/*llaca*/; do
+    gunzip -c "$run"steps.csv.gz | awk -F, -v run="$(basename "$run")" '
+      $3 ~ /^llaca\// { sum[$1 FS $3] += $4; n[$1 FS $3]++; if (!($1 in seen)) { seen[$1] = 1; order[++k] = $1 } }
+      END { for (j = 1; j <= k; j++) { t = order[j]
+              printf "| %s | %s | %d | %.4f | %.4f | %.4f | %.4f | %.3f |\n", run, t, n[t FS "llaca/alpha"],
+                sum[t FS "llaca/alpha"] / n[t FS "llaca/alpha"], sum[t FS "llaca/alpha-p10"] / n[t FS "llaca/alpha-p10"],
+                sum[t FS "llaca/alpha-p50"] / n[t FS "llaca/alpha-p50"], sum[t FS "llaca/alpha-p90"] / n[t FS "llaca/alpha-p90"],
+                sum[t FS "llaca/fallback-share"] / n[t FS "llaca/fallback-share"] } }'
+  done
+} > docs/paper-regime/llaca-alpha.md
+rm -rf "$scratch"
+echo "kept cells: $(ls "$keep" | wc -l) of $cells"
