@@ -48,5 +48,4 @@ public sealed class LlamaBackbonePlugin : PluginFactory<IBackbone, LlamaBackbone
         // The template writes the BOS where the folder's tokenizer adds one (add_bos_token: LLaMA-2, Vicuna).
         return new LlamaBackbone(model, tokenizer, FolderChatTemplate.Create(options.ChatTemplate, folder, eosToken), folder);
     }
-
 }

@@ -10,11 +10,7 @@ namespace Coin.Plugins.Balance;
 /// the balance methods are compared against.</summary>
 public sealed class ConstantScheduler : IBalanceScheduler
 {
-    public Tensor? AuxiliaryLoss(StepContext context, Batch batch, ModelOutput output) => null;
 
-    public void BeforeOptimizerStep(StepContext context) { }
-
-    public void AfterOptimizerStep(StepContext context, Batch batch) { }
 }
 
 [CoinPlugin(PluginKind.BalanceScheduler, "constant", "0.1.0", "Constant per-component learning rates (baseline)")]

@@ -17,16 +17,12 @@ public sealed class SideDecayOptions
 /// base rate — <c>feature-decay</c> slows the encoder and connector, <c>language-decay</c> the LLM.</summary>
 public sealed class SideDecayScheduler(SideDecayOptions options, bool decayFeature) : IBalanceScheduler
 {
-    public Tensor? AuxiliaryLoss(StepContext context, Batch batch, ModelOutput output) => null;
-
-    public void BeforeOptimizerStep(StepContext context)
+    public void AfterBackward(StepContext context)
     {
         double progress = context.StepsInTask <= 1 ? 0 : context.Step / (double)(context.StepsInTask - 1);
         double decayed = 1 - (1 - options.FinalFactor) * progress;
         Sides.Scale(context.LearningRates, decayFeature ? decayed : 1, decayFeature ? 1 : decayed);
     }
-
-    public void AfterOptimizerStep(StepContext context, Batch batch) { }
 }
 
 [CoinPlugin(PluginKind.BalanceScheduler, "feature-decay", "0.1.0", "Baseline: the encoder and connector's learning rate decays linearly within each task",

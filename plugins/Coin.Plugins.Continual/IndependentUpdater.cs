@@ -19,11 +19,6 @@ public sealed class IndependentUpdater : IContinualUpdater, ICheckpointable, IDi
         else start.WriteIntoLive();
     }
 
-    public IReadOnlyList<Sample> ExtraTrainingSamples(TaskContext context) => [];
-    public Tensor? ExtraLoss(StepContext context, Batch batch, ModelOutput output) => null;
-    public void AfterStep(StepContext context) { }
-    public void OnTaskEnd(TaskContext context) { }
-
     public void SaveState(ComponentState state) => start?.SaveTo(state, "start");
 
     /// <summary>On resume <see cref="OnTaskStart"/> has just copied the restored (mid-task) weights; the saved copy of

@@ -26,9 +26,6 @@ public sealed class MultitaskUpdater : IContinualUpdater, ICheckpointable, IDisp
 
     public IReadOnlyList<Sample> ExtraTrainingSamples(TaskContext context) => IsLast(context) ? [.. seen] : [];
 
-    public Tensor? ExtraLoss(StepContext context, Batch batch, ModelOutput output) => null;
-    public void AfterStep(StepContext context) { }
-
     public void OnTaskEnd(TaskContext context)
     {
         if (!IsLast(context)) seen.AddRange(context.TrainSamples);

@@ -9,11 +9,6 @@ namespace Coin.Plugins.Continual;
 /// <summary>Plain sequential fine-tuning: nothing is done against forgetting. The baseline of every comparison.</summary>
 public sealed class SequentialUpdater : IContinualUpdater
 {
-    public void OnTaskStart(TaskContext context) { }
-    public IReadOnlyList<Sample> ExtraTrainingSamples(TaskContext context) => [];
-    public Tensor? ExtraLoss(StepContext context, Batch batch, ModelOutput output) => null;
-    public void AfterStep(StepContext context) { }
-    public void OnTaskEnd(TaskContext context) { }
 }
 
 [CoinPlugin(PluginKind.ContinualUpdater, "sequential", "0.1.0", "Sequential fine-tuning, no protection against forgetting")]

@@ -33,8 +33,6 @@ public sealed class MyMethodUpdater(MyMethodOptions options) : IContinualUpdater
             .Select(p => (p, p.detach().to_type(ScalarType.Float32).clone().DetachFromDisposeScope())).ToList();
     }
 
-    public IReadOnlyList<Sample> ExtraTrainingSamples(TaskContext context) => [];
-
     public Tensor? ExtraLoss(StepContext context, Batch batch, ModelOutput output)
     {
         if (anchor.Count == 0) return null;
@@ -42,10 +40,6 @@ public sealed class MyMethodUpdater(MyMethodOptions options) : IContinualUpdater
         context.Log("my-method/penalty", penalty.item<float>()); // a column of steps.csv and a TensorBoard curve
         return penalty * (options.Strength / 2);
     }
-
-    public void AfterStep(StepContext context) { }
-
-    public void OnTaskEnd(TaskContext context) { }
 
     public void SaveState(ComponentState state)
     {

@@ -42,7 +42,7 @@ public sealed class CommitScheduler(CommitOptions options, bool auxiliary) : IBa
         }
     }
 
-    public Tensor? AuxiliaryLoss(StepContext context, Batch batch, ModelOutput output)
+    public Tensor? ExtraLoss(StepContext context, Batch batch, ModelOutput output)
     {
         if (referenceLogProbs is null) return null;
         var feature = Sides.Feature(context.Model);
@@ -61,7 +61,7 @@ public sealed class CommitScheduler(CommitOptions options, bool auxiliary) : IBa
         return null;
     }
 
-    public void BeforeOptimizerStep(StepContext context)
+    public void AfterBackward(StepContext context)
     {
         var feature = Sides.Feature(context.Model);
         var language = Sides.Language(context.Model);
@@ -78,13 +78,13 @@ public sealed class CommitScheduler(CommitOptions options, bool auxiliary) : IBa
         context.Log("balance/factor/language", factors.Language);
     }
 
-    public void AfterOptimizerStep(StepContext context, Batch batch)
+    public void AfterStep(StepContext context, Batch lastBatch)
     {
         if (pendingFeature is not null && pendingLanguage is not null)
         {
             pendingFeature.CaptureAfter();
             pendingLanguage.CaptureAfter();
-            var (dFeature, dLanguage) = OutputShift.Divergences(context.Model, batch, pendingFeature, pendingLanguage);
+            var (dFeature, dLanguage) = OutputShift.Divergences(context.Model, lastBatch, pendingFeature, pendingLanguage);
             lastKappa = BalanceFormulas.Kappa(dFeature, dLanguage);
             smoothed = BalanceFormulas.Smooth(smoothed, lastKappa, options.Smoothing);
             factors = BalanceFormulas.Factors(smoothed.Value, options.Target, options.Strength, options.MinFactor, options.MaxFactor);

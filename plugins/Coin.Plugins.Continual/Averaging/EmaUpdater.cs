@@ -22,10 +22,7 @@ public sealed class EmaUpdater(EmaOptions options) : IContinualUpdater, ICheckpo
     public void OnTaskStart(TaskContext context)
         => average ??= new ParameterSnapshot(context.Model.TrainableGroups.SelectMany(g => g.Parameters));
 
-    public IReadOnlyList<Sample> ExtraTrainingSamples(TaskContext context) => [];
-    public Tensor? ExtraLoss(StepContext context, Batch batch, ModelOutput output) => null;
-
-    public void AfterStep(StepContext context)
+    public void AfterStep(StepContext context, Batch lastBatch)
     {
         for (int i = 0; i < average!.Count; i++) average.Blend(i, options.Alpha);
     }

@@ -60,10 +60,7 @@ public sealed class LlacaUpdater(LlacaOptions options) : IContinualUpdater, IChe
         awaitingFirstStep = true;
     }
 
-    public IReadOnlyList<Sample> ExtraTrainingSamples(TaskContext context) => [];
-    public Tensor? ExtraLoss(StepContext context, Batch batch, ModelOutput output) => null;
-
-    public void AfterStep(StepContext context)
+    public void AfterStep(StepContext context, Batch lastBatch)
     {
         if (!active) return;
         using var noGrad = no_grad();

@@ -28,10 +28,6 @@ public sealed class EwcUpdater(EwcOptions options) : IContinualUpdater, ICheckpo
     private ParameterSnapshot? anchor;
     private readonly List<Tensor> fishers = [];
 
-    public void OnTaskStart(TaskContext context) { }
-    public IReadOnlyList<Sample> ExtraTrainingSamples(TaskContext context) => [];
-    public void AfterStep(StepContext context) { }
-
     public Tensor? ExtraLoss(StepContext context, Batch batch, ModelOutput output)
     {
         if (anchor is null) return null;

@@ -23,10 +23,6 @@ public sealed class LwfUpdater(LwfOptions options) : IContinualUpdater, ICheckpo
     private ParameterSnapshot? previous;
     private Tensor? teacher;
 
-    public void OnTaskStart(TaskContext context) { }
-    public IReadOnlyList<Sample> ExtraTrainingSamples(TaskContext context) => [];
-    public void AfterStep(StepContext context) { }
-
     public void BeforeForward(StepContext context, Batch batch)
     {
         teacher = null;

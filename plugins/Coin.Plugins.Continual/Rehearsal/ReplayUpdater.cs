@@ -21,13 +21,7 @@ public sealed class ReplayUpdater(ReplayOptions options, int seed) : IContinualU
 
     public IReadOnlyList<Sample> Buffer => buffer;
 
-    public void OnTaskStart(TaskContext context) { }
-
     public IReadOnlyList<Sample> ExtraTrainingSamples(TaskContext context) => [.. buffer];
-
-    public Tensor? ExtraLoss(StepContext context, Batch batch, ModelOutput output) => null;
-
-    public void AfterStep(StepContext context) { }
 
     public void OnTaskEnd(TaskContext context)
         => buffer.AddRange(Reservoir(context.TrainSamples, options.BufferPerTask, new Random(unchecked(seed * 7_919 + context.Task.Index))));

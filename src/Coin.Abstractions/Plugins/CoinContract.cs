@@ -6,7 +6,7 @@ namespace Coin.Abstractions.Plugins;
 public static class CoinContract
 {
     /// <summary>"major.minor" of the contracts. Bump the major on any breaking change of a contract.</summary>
-    public const string Version = "1.4";
+    public const string Version = "2.0";
 
     /// <summary>True when a plugin compiled against <paramref name="pluginVersion"/> can run on this host.</summary>
     public static bool IsCompatible(string pluginVersion, out string reason)

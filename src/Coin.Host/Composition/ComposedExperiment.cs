@@ -10,7 +10,7 @@ namespace Coin.Host.Composition;
 public sealed class ComposedExperiment : IDisposable
 {
     private ComposedExperiment(ITaskStreamSource data, MultimodalModel model, IAdapter adapter, string adapterKey, IBalanceScheduler balance,
-        IContinualUpdater continual, IEvaluator evaluator)
+        IReadOnlyList<IContinualUpdater> continual, IReadOnlyList<string> continualKeys, IEvaluator evaluator)
     {
         Data = data;
         Model = model;
@@ -19,6 +19,9 @@ public sealed class ComposedExperiment : IDisposable
         Balance = balance;
         Continual = continual;
         Evaluator = evaluator;
+        Hooks = [.. continual, balance];
+        // Checkpoint keys: "continual" for the first method (as before contract 2.0), "continual.N" for later ones.
+        HookKeys = [.. continualKeys.Select((_, i) => i == 0 ? "continual" : $"continual.{i}"), "balance"];
     }
 
     private readonly string adapterKey;
@@ -29,8 +32,16 @@ public sealed class ComposedExperiment : IDisposable
     /// <summary>Created with the others, applied by <see cref="ApplyAdapter"/> once the base model is ready.</summary>
     public IAdapter Adapter { get; }
     public IBalanceScheduler Balance { get; }
-    public IContinualUpdater Continual { get; }
+    /// <summary>The continual methods in the order the experiment lists them.</summary>
+    public IReadOnlyList<IContinualUpdater> Continual { get; }
     public IEvaluator Evaluator { get; }
+
+    /// <summary>Every training hook in the order the host calls them at each point: the continual methods as listed,
+    /// then the balance scheduler.</summary>
+    public IReadOnlyList<ITrainingHooks> Hooks { get; }
+
+    /// <summary>The name each of <see cref="Hooks"/> keeps its state under in a checkpoint.</summary>
+    public IReadOnlyList<string> HookKeys { get; }
 
     /// <summary>Creates every component in the documented order and assembles the model on its device; the adapter is
     /// created but not yet applied (the base model's first stage trains every parameter before it).</summary>
@@ -54,7 +65,7 @@ public sealed class ComposedExperiment : IDisposable
         model.MoveTo(context.Device);
         return new ComposedExperiment(data, model, Create<IAdapter>(plan.Adapter, context), plan.Adapter.KeyPath,
             Create<IBalanceScheduler>(plan.Balance, context),
-            Create<IContinualUpdater>(plan.Continual, context),
+            plan.Continual.Select(c => Create<IContinualUpdater>(c, context)).ToList(), plan.Continual.Select(c => c.KeyPath).ToList(),
             Create<IEvaluator>(plan.Evaluator, context));
     }
 
@@ -103,7 +114,7 @@ public sealed class ComposedExperiment : IDisposable
 
     public void Dispose()
     {
-        (Continual as IDisposable)?.Dispose();
+        foreach (var updater in Continual) (updater as IDisposable)?.Dispose();
         (Balance as IDisposable)?.Dispose();
         (Evaluator as IDisposable)?.Dispose();
         (Data as IDisposable)?.Dispose();

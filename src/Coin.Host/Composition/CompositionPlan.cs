@@ -14,7 +14,7 @@ public sealed record CompositionPlan(
     PlannedComponent Connector,
     PlannedComponent Adapter,
     PlannedComponent Balance,
-    PlannedComponent Continual,
+    IReadOnlyList<PlannedComponent> Continual,
     PlannedComponent Evaluator)
 {
     public IEnumerable<PlannedComponent> All()
@@ -25,7 +25,7 @@ public sealed record CompositionPlan(
         yield return Connector;
         yield return Adapter;
         yield return Balance;
-        yield return Continual;
+        foreach (var updater in Continual) yield return updater;
         yield return Evaluator;
     }
 }

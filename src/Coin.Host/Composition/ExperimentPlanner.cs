@@ -38,12 +38,13 @@ public static class ExperimentPlanner
         var connector = Resolve(PluginKind.Connector, config.Model.Connector, "model.connector");
         var adapter = Resolve(PluginKind.Adapter, config.Model.Adapter, "model.adapter");
         var balance = Resolve(PluginKind.BalanceScheduler, config.Balance, "balance");
-        var continual = Resolve(PluginKind.ContinualUpdater, config.Continual, "continual");
+        if (config.Continual.Count == 0) errors.Add("continual: the list is empty; name at least one method (sequential for none)");
+        var continual = config.Continual.Select((c, i) => Resolve(PluginKind.ContinualUpdater, c, ComponentList.KeyPath("continual", i, config.Continual.Count))).ToList();
         var evaluator = Resolve(PluginKind.Evaluator, config.Evaluation.Evaluator, "evaluation.evaluator");
         foreach (var group in config.Training.LearningRates.Keys.Where(g => !Abstractions.Components.ComponentNames.All.Contains(g)))
             errors.Add($"training.learningRates.{group}: unknown component; accepted: {string.Join(", ", Abstractions.Components.ComponentNames.All)}");
 
         ExperimentLoader.ThrowIfAny(experiment.Source, errors);
-        return new CompositionPlan(data!, backbone!, encoders, connector!, adapter!, balance!, continual!, evaluator!);
+        return new CompositionPlan(data!, backbone!, encoders, connector!, adapter!, balance!, continual.Select(c => c!).ToList(), evaluator!);
     }
 }

@@ -16,3 +16,15 @@ public sealed class ComponentConfig
     /// <summary>The raw <c>options</c> section, or null when absent.</summary>
     [System.Text.Json.Serialization.JsonIgnore] public IConfigurationSection? Options { get; set; }
 }
+
+/// <summary>One component or an ordered list of them, written either way in a file: <c>{"type": "llaca"}</c> or
+/// <c>[{"type": "replay"}, {"type": "llaca"}]</c> (contract 2.0: several continual methods compose in one run).</summary>
+public sealed class ComponentList : List<ComponentConfig>
+{
+    public ComponentList() { }
+    public ComponentList(IEnumerable<ComponentConfig> items) : base(items) { }
+
+    /// <summary>The configuration path of item <paramref name="index"/> of <paramref name="count"/>: the list's own
+    /// path when it holds one (so a single component keeps the path it always had), else <c>path[index]</c>.</summary>
+    public static string KeyPath(string path, int index, int count) => count == 1 ? path : $"{path}[{index}]";
+}

@@ -31,7 +31,9 @@ public sealed class ExperimentConfig
     public PretrainingConfig Pretraining { get; set; } = new();
     public TrainingConfig Training { get; set; } = new();
     public ComponentConfig Balance { get; set; } = new("constant");
-    public ComponentConfig Continual { get; set; } = new("sequential");
+    /// <summary>The method against forgetting, or several in the order their hooks run (<c>[{"type": "replay"},
+    /// {"type": "llaca"}]</c>); the balance scheduler's hooks run after theirs.</summary>
+    public ComponentList Continual { get; set; } = [new("sequential")];
 
     /// <summary>The task stream: by default mini-CoIN, CoIN's eight tasks generated in miniature.</summary>
     public ComponentConfig Data { get; set; } = new("mini-coin");

@@ -94,6 +94,8 @@ public static class ExperimentSchema
         {
             type = Nullable.GetUnderlyingType(type) ?? type;
             if (type == typeof(ComponentConfig)) return Component(path);
+            if (type == typeof(ComponentList))
+                return new JsonObject { ["oneOf"] = new JsonArray(Component(path), new JsonObject { ["type"] = "array", ["minItems"] = 1, ["items"] = Component(path) }) };
             if (type == typeof(IConfigurationSection)) return new JsonObject();
             if (type == typeof(bool)) return new JsonObject { ["type"] = "boolean" };
             if (type == typeof(string)) return new JsonObject { ["type"] = "string" };

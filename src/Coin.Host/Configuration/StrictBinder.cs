@@ -58,6 +58,7 @@ public static class StrictBinder
         // JSON null (or an empty value) clears a nullable option back to "not set".
         if (underlying != type && string.IsNullOrEmpty(section.Value) && !section.GetChildren().Any()) return (true, null);
         if (IsScalar(underlying)) return ConvertScalar(section, underlying, path, errors);
+        if (underlying == typeof(ComponentList)) return BindComponents(section, path, errors);
 
         if (underlying.IsGenericType && underlying.GetGenericTypeDefinition() == typeof(List<>))
         {
@@ -92,6 +93,31 @@ public static class StrictBinder
         }
         errors.Add($"{path}: values of type {underlying.Name} cannot be configured");
         return (false, null);
+    }
+
+    /// <summary>An object is one component; a list (keys 0, 1, …) several. A section mixing both (a file's list with a
+    /// <c>--set continual.type=…</c> on top) is refused, since which item the value meant is unknown.</summary>
+    private static (bool, object?) BindComponents(IConfigurationSection section, string path, List<string> errors)
+    {
+        var children = section.GetChildren().ToList();
+        bool indexed = children.Count > 0 && children.All(c => IndexOf(c.Key) != int.MaxValue);
+        if (!indexed)
+        {
+            if (children.Any(c => IndexOf(c.Key) != int.MaxValue))
+            {
+                errors.Add($"{path}: give one component (type, options) or a list of them, not both (set a listed one as {path}:0:type)");
+                return (false, null);
+            }
+            var (ok, single) = BindValue(section, typeof(ComponentConfig), path, errors, null);
+            return (ok, ok ? new ComponentList([(ComponentConfig)single!]) : null);
+        }
+        var list = new ComponentList();
+        foreach (var item in children.OrderBy(c => IndexOf(c.Key)))
+        {
+            var (ok, value) = BindValue(item, typeof(ComponentConfig), $"{path}[{item.Key}]", errors, null);
+            if (ok) list.Add((ComponentConfig)value!);
+        }
+        return (true, list);
     }
 
     private static IEnumerable<IConfigurationSection> ChildrenOrEmpty(IConfigurationSection section, string path, string expected, List<string> errors)

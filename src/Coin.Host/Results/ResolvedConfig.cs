@@ -27,7 +27,8 @@ public static class ResolvedConfig
         model["connector"] = Component(plan.Connector);
         model["adapter"] = Component(plan.Adapter);
         root["balance"] = Component(plan.Balance);
-        root["continual"] = Component(plan.Continual);
+        // One method is written as the object it always was; several as the list they were given as.
+        root["continual"] = plan.Continual.Count == 1 ? Component(plan.Continual[0]) : new JsonArray(plan.Continual.Select(c => (JsonNode)Component(c)).ToArray());
         root["data"] = Component(plan.Data);
         root["evaluation"]!.AsObject()["evaluator"] = Component(plan.Evaluator);
         return root;

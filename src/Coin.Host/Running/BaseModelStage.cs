@@ -128,7 +128,7 @@ public sealed class BaseModelStage(PretrainingConfig config, IStepRecorder log, 
         {
             var task = new TaskInfo(taskName, -1, samples.SelectMany(s => s.Inputs.Select(i => i.Modality)).Distinct().ToList(), "exact-match");
             // The second stage's steps follow the first's on one axis (pretrain-loss.png, TensorBoard).
-            var trainer = new TaskTrainer(model, null, null, training, recorder, seed, cancellation) { GlobalStep = firstStep };
+            var trainer = new TaskTrainer(model, [], training, recorder, seed, cancellation) { GlobalStep = firstStep };
             var summary = ConsoleProgress.Run(console, title, TaskTrainer.StepsFor(samples.Count, training), "steps",
                 sink => trainer.Train(task, samples, shuffleSeed, sink));
             return new BaseStageInfo(samples.Count, summary.Steps, summary.FirstLoss, summary.FinalLoss, summary.Seconds);

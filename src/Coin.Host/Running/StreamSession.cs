@@ -51,7 +51,7 @@ internal sealed class StreamSession : IDisposable
         this.results = results;
         checkpoint = journal.Checkpoint;
         config = experiment.Config;
-        components = new Dictionary<string, object> { ["continual"] = run.Continual, ["balance"] = run.Balance };
+        components = run.HookKeys.Zip(run.Hooks).ToDictionary(k => k.First, k => (object)k.Second);
         steps = journal.Steps;
     }
 
@@ -186,11 +186,11 @@ internal sealed class StreamSession : IDisposable
             trainer!.GlobalStep = checkpoint!.Position.GlobalStep;
         }
         var context = new TaskContext(task, Run.Model, Run.Data.LoadTrain(task)) { Stream = Tasks };
-        Run.Continual.OnTaskStart(context);
+        foreach (var hook in Run.Hooks) hook.OnTaskStart(context);
         if (resuming)
             foreach (var (key, component) in components)
                 RunCheckpoint.RestoreComponent(checkpoint!, key, component, context, FindSample);
-        var samples = context.TrainSamples.Concat(Run.Continual.ExtraTrainingSamples(context)).ToList();
+        var samples = context.TrainSamples.Concat(Run.Hooks.SelectMany(h => h.ExtraTrainingSamples(context))).ToList();
         void Checkpoint(int step, TorchSharp.Modules.OptimizerHelper? optimizer, double seconds, double firstLoss, double lastLoss)
             => journal.WriteCheckpoint(new CheckpointPosition(t, step, trainer!.GlobalStep, seconds, firstLoss, lastLoss), Run.Model, optimizer, components, results);
         if (!resuming) Checkpoint(0, null, 0, double.NaN, double.NaN);
@@ -210,7 +210,7 @@ internal sealed class StreamSession : IDisposable
     public void EvaluateAfterTask(TrainedTask trained)
     {
         var task = Tasks[trained.Index];
-        Run.Continual.OnTaskEnd(trained.Context);
+        foreach (var hook in Run.Hooks) hook.OnTaskEnd(trained.Context);
         var clock = Stopwatch.StartNew();
         string stageName = PredictionFile.AfterTaskStage(trained.Index, task.Name);
         journal.WriteStageWeights(stageName, Run.Model);
@@ -248,6 +248,8 @@ internal sealed class StreamSession : IDisposable
     private IReadOnlyList<TaskScore> EvaluateStage(string what, string label, string stageName, string afterTask)
     {
         stage = what;
+        var evaluation = new EvaluationContext(stageName, results.AccuracyMatrix.Count + (afterTask == "(zero-shot)" ? 0 : 1), Tasks, Run.Model);
+        foreach (var hook in Run.Hooks) hook.BeforeEvaluation(evaluation);
         IReadOnlyList<Sample> TestSamples(TaskInfo task) => testSets.TryGetValue(task.Name, out var s) ? s : testSets[task.Name] = Run.Data.LoadTest(task);
         int total = Tasks.Sum(t => TestSamples(t).Count);
         var answers = new List<Results.ScoredPrediction>();

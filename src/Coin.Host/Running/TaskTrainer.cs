@@ -10,20 +10,20 @@ using static TorchSharp.torch;
 namespace Coin.Host.Running;
 
 /// <summary>Trains the model on one task: epochs of shuffled batches, one optimiser step per batch, every step in
-/// its own dispose scope so no tensor outlives it. The balance scheduler and continual updater are optional: the
-/// base model's first stage trains without them.</summary>
+/// its own dispose scope so no tensor outlives it. The training hooks (continual methods, then the balance scheduler)
+/// are called at each point of a step in order; the base model's stages train with none.</summary>
 /// <remarks>Everything random is a function of the seed and the position — each epoch's order of (task seed, epoch),
 /// torch's generator reseeded from (seed, global step) before each step — so a run resumed from a checkpoint at
 /// step k continues exactly as the uninterrupted run did.</remarks>
 /// <param name="cancellation">Checked before every step: SIGINT/SIGTERM stop the task at a step boundary, after a
 /// checkpoint of that point.</param>
-public sealed class TaskTrainer(MultimodalModel model, IBalanceScheduler? balance, IContinualUpdater? continual, TrainingConfig training, IStepRecorder log,
+public sealed class TaskTrainer(MultimodalModel model, IReadOnlyList<ITrainingHooks> hooks, TrainingConfig training, IStepRecorder log,
     int seed = 0, CancellationToken cancellation = default)
 {
     private readonly ScalarType? computeType = ComputePrecision.Parse(training.Precision);
 
     public static TaskTrainer For(Composition.ComposedExperiment run, TrainingConfig training, IStepRecorder log, int seed, CancellationToken cancellation = default)
-        => new(run.Model, run.Balance, run.Continual, training, log, seed, cancellation);
+        => new(run.Model, run.Hooks, training, log, seed, cancellation);
 
     /// <summary>Optimiser steps over all tasks so far (the x axis of the step log).</summary>
     public long GlobalStep { get; set; }
@@ -154,12 +154,11 @@ public sealed class TaskTrainer(MultimodalModel model, IBalanceScheduler? balanc
             // (as with autocast); hooks after the optimiser step and at task ends run in float32.
             using (ComputePrecision.Use(computeType))
             {
-                continual?.BeforeForward(context, batch);
-                balance?.BeforeForward(context, batch);
+                foreach (var hook in hooks) hook.BeforeForward(context, batch);
                 output = model.Forward(batch);
                 loss = output.Loss;
-                if (balance?.AuxiliaryLoss(context, batch, output) is { } auxiliary) loss = loss + auxiliary;
-                if (continual?.ExtraLoss(context, batch, output) is { } extra) loss = loss + extra;
+                foreach (var hook in hooks)
+                    if (hook.ExtraLoss(context, batch, output) is { } extra) loss = loss + extra;
             }
             double share = tokens[m] / totalTokens;
             double value = loss.item<float>();
@@ -170,12 +169,11 @@ public sealed class TaskTrainer(MultimodalModel model, IBalanceScheduler? balanc
             (loss * share).backward();
             lossValue += value * share;
         }
-        // The scheduler sees the raw gradients (and may add its own) before clipping bounds the total.
-        balance?.BeforeOptimizerStep(context);
+        // The hooks see the raw gradients (and may change them, or set this step's rates) before clipping bounds the total.
+        foreach (var hook in hooks) hook.AfterBackward(context);
         if (training.MaxGradNorm > 0) nn.utils.clip_grad_norm_(trainable, training.MaxGradNorm);
         optimizer.step();
-        continual?.AfterStep(context);
-        balance?.AfterOptimizerStep(context, microBatches[^1]);
+        foreach (var hook in hooks) hook.AfterStep(context, microBatches[^1]);
 
         context.Log("loss", lossValue);
         foreach (var group in rates.Groups) context.Log($"lr/{group}", rates.Get(group));

@@ -72,7 +72,7 @@ public class CommitTests
         var log = new StepLog();
         using var scheduler = new CommitScheduler(new CommitOptions { MeasureEvery = 1 }, auxiliary: false);
         var task = run.Data.Tasks[0];
-        new TaskTrainer(run.Model, scheduler, run.Continual, experiment.Config.Training, log, seed: 1).Train(task, run.Data.LoadTrain(task), 3, new NoProgress());
+        new TaskTrainer(run.Model, [.. run.Continual, scheduler], experiment.Config.Training, log, seed: 1).Train(task, run.Data.LoadTrain(task), 3, new NoProgress());
         Assert.That(scheduler.SmoothedKappa, Is.LessThan(0.2));
         var encoderRates = log.Series("lr/encoder").Select(s => s.Value).ToList();
         Assert.That(encoderRates[^1], Is.GreaterThan(2e-6), "the encoder's rate is raised above its base");
@@ -90,7 +90,7 @@ public class CommitTests
         // Two steps: the second measurement makes the weights before step 2 the reference, and the model has moved on.
         var training = experiment.Config.Training;
         training.Epochs = 1;
-        new TaskTrainer(run.Model, scheduler, run.Continual, training, new StepLog(), seed: 1).Train(task, samples.Take(16).ToList(), 3, new NoProgress());
+        new TaskTrainer(run.Model, [.. run.Continual, scheduler], training, new StepLog(), seed: 1).Train(task, samples.Take(16).ToList(), 3, new NoProgress());
 
         var batch = run.Model.Collate(samples.Take(8).ToList());
         var parameters = run.Model.TrainableGroups.SelectMany(g => g.Parameters).ToList();
@@ -103,14 +103,14 @@ public class CommitTests
         {
             using var scope = NewDisposeScope();
             scheduler.BeforeForward(context, batch);
-            scheduler.AuxiliaryLoss(context, batch, run.Model.Forward(batch));
+            scheduler.ExtraLoss(context, batch, run.Model.Forward(batch));
             return divergence;
         }
 
         double before = Divergence();
         Assert.That(before, Is.GreaterThan(0), "the model moved away from the reference");
         foreach (var p in parameters) p.grad = null;
-        scheduler.BeforeOptimizerStep(context); // puts only the auxiliary gradient into p.grad
+        scheduler.AfterBackward(context); // puts only the auxiliary gradient into p.grad
         using (no_grad())
             foreach (var p in parameters)
                 if (p.grad is { } g) p.sub_(g * 0.5);

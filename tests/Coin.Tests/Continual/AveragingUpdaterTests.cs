@@ -58,15 +58,15 @@ public class AveragingUpdaterTests
 
         // Step 1 starts the average: ema = θ_1 = [2, 4], g_prev = [1, -1]; no alpha.
         Move(p, [2, 4], [1, -1]);
-        llaca.AfterStep(step());
+        llaca.AfterStep(step(), null!);
         // Step 2: g = [2, 1], |g| = 3, |θ - ema| = |[1, 1]| = 2, |g - g_prev| = |[1, 2]| = 3: alpha = 2 * 4 / 6 = 1.33,
         // not below 1, so alpha0 = 0.01: ema = 0.99 [2, 4] + 0.01 [3, 5] = [2.01, 4.01].
         Move(p, [3, 5], [2, 1]);
-        llaca.AfterStep(step());
+        llaca.AfterStep(step(), null!);
         // Step 3: g = [3, 3], |g| = 6, |θ - ema| = |[1.99, 2.99]| = 4.98, |g - g_prev| = |[1, 2]| = 3:
         // alpha = 2 * 7 / (4.98 * 3) = 0.93708...
         Move(p, [4, 7], [3, 3]);
-        llaca.AfterStep(step());
+        llaca.AfterStep(step(), null!);
         double alpha = 14 / (4.98 * 3);
         var expected = new[] { (1 - alpha) * 2.01 + alpha * 4, (1 - alpha) * 4.01 + alpha * 7 };
 
@@ -84,9 +84,9 @@ public class AveragingUpdaterTests
         using var llaca = new LlacaUpdater(new LlacaOptions());
         llaca.OnTaskStart(task);
         Move(p, [1, 1], [5, 5]);
-        llaca.AfterStep(step());
+        llaca.AfterStep(step(), null!);
         Move(p, [2, 2], [4, 4]);
-        llaca.AfterStep(step());
+        llaca.AfterStep(step(), null!);
         llaca.OnTaskEnd(task);
 
         // Task 2: step 1 makes the average θ_1 = [10, 20] whatever the first task left; step 2 then compares the
@@ -94,10 +94,10 @@ public class AveragingUpdaterTests
         llaca.OnTaskStart(task);
         log.Clear();
         Move(p, [10, 20], [1, 0]);
-        llaca.AfterStep(step());
+        llaca.AfterStep(step(), null!);
         Assert.That(log, Is.Empty, "the first step of a task blends nothing");
         Move(p, [11, 22], [2, 0]);
-        llaca.AfterStep(step());
+        llaca.AfterStep(step(), null!);
         // |g| = 2, |θ - ema| = |[1, 2]| = 3, |g - g_prev| = |[1, 0]| = 1: alpha = 2 * 3 / 3 = 2, fallback 0.01.
         Assert.That(log.Single(l => l.Name == "llaca/alpha").Value, Is.EqualTo(0.01).Within(1e-12));
         llaca.OnTaskEnd(task);
@@ -111,7 +111,7 @@ public class AveragingUpdaterTests
         using var llaca = new LlacaUpdater(new LlacaOptions { Tasks = ["B"] });
         llaca.OnTaskStart(task);
         Move(p, [2, 4], [1, -1]);
-        llaca.AfterStep(step());
+        llaca.AfterStep(step(), null!);
         llaca.OnTaskEnd(task);
         Assert.That(Values(p), Is.EqualTo(new float[] { 2, 4 }));
         Assert.That(log, Is.Empty);
@@ -134,9 +134,9 @@ public class AveragingUpdaterTests
         using var ema = new EmaUpdater(new EmaOptions { Alpha = 0.25 });
         ema.OnTaskStart(task);
         Move(p, [4, 2], [0, 0]);
-        ema.AfterStep(step());   // 0.75 [0, 10] + 0.25 [4, 2] = [1, 8]
+        ema.AfterStep(step(), null!);   // 0.75 [0, 10] + 0.25 [4, 2] = [1, 8]
         Move(p, [5, 0], [0, 0]);
-        ema.AfterStep(step());   // 0.75 [1, 8] + 0.25 [5, 0] = [2, 6]
+        ema.AfterStep(step(), null!);   // 0.75 [1, 8] + 0.25 [5, 0] = [2, 6]
         ema.OnTaskEnd(task);
         Assert.That(Values(p), Is.EqualTo(new float[] { 2, 6 }).Within(1e-6));
     }
@@ -148,7 +148,7 @@ public class AveragingUpdaterTests
         using var independent = new Coin.Plugins.Continual.IndependentUpdater();
         independent.OnTaskStart(task);
         Move(p, [5, 6], [0, 0]);
-        independent.OnTaskEnd(task);
+        ((ITrainingHooks)independent).OnTaskEnd(task);
         Assert.That(Values(p), Is.EqualTo(new float[] { 5, 6 }), "the task's own result is what it is evaluated with");
         independent.OnTaskStart(task);
         Assert.That(Values(p), Is.EqualTo(new float[] { 1, 2 }));

@@ -44,12 +44,11 @@ public sealed class NanAtThirdStep : IBalanceScheduler
     public TorchSharp.torch.Tensor? AuxiliaryLoss(StepContext context, Batch batch, Coin.Abstractions.Components.ModelOutput output)
         => context.Step == 2 ? TorchSharp.torch.tensor(float.NaN) : null;
 
-    public void BeforeOptimizerStep(StepContext context)
+    public void AfterBackward(StepContext context)
     {
         foreach (var group in context.LearningRates.Groups) context.LearningRates.Set(group, context.LearningRates.Base(group));
     }
 
-    public void AfterOptimizerStep(StepContext context, Batch batch) { }
 }
 
 [CoinPlugin(PluginKind.BalanceScheduler, "nan-at-third-step", "1.0.0", "Fixture: the loss becomes NaN at step 2")]
