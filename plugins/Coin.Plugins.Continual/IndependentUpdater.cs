@@ -1,3 +1,4 @@
+using Coin.Nn.Training;
 using Coin.Abstractions.Components;
 using Coin.Abstractions.Data;
 using Coin.Abstractions.Plugins;

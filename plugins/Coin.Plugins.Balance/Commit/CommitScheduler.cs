@@ -3,6 +3,7 @@ using Coin.Abstractions.Data;
 using Coin.Abstractions.Plugins;
 using Coin.Abstractions.Training;
 using TorchSharp.Modules;
+using Coin.Nn.Training;
 using static TorchSharp.torch;
 
 namespace Coin.Plugins.Balance.Commit;
@@ -37,7 +38,7 @@ public sealed class CommitScheduler(CommitOptions options, bool auxiliary) : IBa
             var current = all.Select(p => p.detach().clone()).ToList();
             referenceFeature.UseBefore();
             referenceLanguage.UseBefore();
-            referenceLogProbs = OutputShift.AnswerLogProbs(context.Model.Forward(batch)).detach();
+            referenceLogProbs = AnswerDistribution.LogProbs(context.Model.Forward(batch)).detach();
             for (int i = 0; i < all.Count; i++) all[i].copy_(current[i]);
         }
     }
@@ -47,7 +48,7 @@ public sealed class CommitScheduler(CommitOptions options, bool auxiliary) : IBa
         if (referenceLogProbs is null) return null;
         var feature = Sides.Feature(context.Model);
         var all = feature.Concat(Sides.Language(context.Model)).ToList();
-        var divergence = OutputShift.Kl(OutputShift.AnswerLogProbs(output), referenceLogProbs);
+        var divergence = AnswerDistribution.Kl(AnswerDistribution.LogProbs(output), referenceLogProbs);
         var gradients = autograd.grad([divergence], all.Cast<Tensor>().ToList(), retain_graph: true, allow_unused: true);
         var (wFeature, wLanguage) = BalanceFormulas.AuxiliaryWeights(smoothed ?? 0.5);
         auxiliaryGradients ??= all.Select(p => { var z = zeros_like(p); z.DetachFromDisposeScope(); return z; }).ToList();
@@ -131,8 +132,9 @@ public sealed class CommitScheduler(CommitOptions options, bool auxiliary) : IBa
         state.Values["lastKappa"] = lastKappa;
         state.Values["featureFactor"] = factors.Feature;
         state.Values["languageFactor"] = factors.Language;
-        for (int i = 0; i < (referenceFeature?.Before.Count ?? 0); i++) state.Tensors[$"reference.feature.{i}"] = referenceFeature!.Before[i];
-        for (int i = 0; i < (referenceLanguage?.Before.Count ?? 0); i++) state.Tensors[$"reference.language.{i}"] = referenceLanguage!.Before[i];
+        var (feature, language) = (referenceFeature?.Before ?? [], referenceLanguage?.Before ?? []);
+        for (int i = 0; i < feature.Count; i++) state.Tensors[$"reference.feature.{i}"] = feature[i];
+        for (int i = 0; i < language.Count; i++) state.Tensors[$"reference.language.{i}"] = language[i];
     }
 
     public void LoadState(ComponentState state, TaskContext context)

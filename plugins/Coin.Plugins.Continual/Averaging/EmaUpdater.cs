@@ -1,3 +1,4 @@
+using Coin.Nn.Training;
 using System.ComponentModel.DataAnnotations;
 using Coin.Abstractions.Components;
 using Coin.Abstractions.Data;

@@ -1,3 +1,4 @@
+using Coin.Nn.Training;
 using System.ComponentModel.DataAnnotations;
 using Coin.Abstractions.Components;
 using Coin.Abstractions.Data;
@@ -25,30 +26,13 @@ public sealed class LwfUpdater(LwfOptions options) : IContinualUpdater, ICheckpo
 
     public void BeforeForward(StepContext context, Batch batch)
     {
-        teacher = null;
-        if (previous is null) return;
-        using var noGrad = no_grad();
-        var current = Enumerable.Range(0, previous.Count).Select(i => previous.Live(i).detach().clone()).ToList();
-        previous.WriteIntoLive();
-        try
-        {
-            teacher = context.Model.Forward(batch).Logits.detach();
-        }
-        finally
-        {
-            for (int i = 0; i < previous.Count; i++) previous.Live(i).copy_(current[i]);
-        }
+        teacher = previous?.WithWeights(() => context.Model.Forward(batch).Logits.detach());
     }
 
     public Tensor? ExtraLoss(StepContext context, Batch batch, ModelOutput output)
     {
         if (teacher is null) return null;
-        long length = output.Logits.shape[1];
-        var answer = output.Labels.narrow(1, 1, length - 1).ne(Batch.IgnoreIndex);
-        var student = output.Logits.narrow(1, 0, length - 1)[answer] / options.Temperature;
-        var old = teacher.narrow(1, 0, length - 1)[answer] / options.Temperature;
-        var oldLog = F.log_softmax(old, -1);
-        var kl = (oldLog.exp() * (oldLog - F.log_softmax(student, -1))).sum(-1).mean();
+        var kl = AnswerDistribution.Kl(AnswerDistribution.LogProbs(teacher, output.Labels, options.Temperature), AnswerDistribution.LogProbs(output, options.Temperature));
         return kl * (options.Lambda * options.Temperature * options.Temperature);
     }
 

@@ -3,10 +3,11 @@ using Coin.Abstractions.Training;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Coin.Plugins.Continual;
+namespace Coin.Nn.Training;
 
 /// <summary>A float32 copy of a set of parameters, kept outside every dispose scope (it lives across steps and
-/// tasks) and freed by <see cref="Dispose"/>: the EMA of EMA/LLaCA, LwF's previous model, EWC's anchor θ*.</summary>
+/// tasks) and freed by <see cref="Dispose"/>: the EMA of EMA/LLaCA, LwF's previous model, EWC's anchor θ*, CoMMIT's
+/// weights before an update. Part of the training kit plugin authors share (contract 2.0).</summary>
 public sealed class ParameterSnapshot : IDisposable
 {
     private readonly List<(Parameter Live, Tensor Copy)> entries = [];
@@ -46,6 +47,34 @@ public sealed class ParameterSnapshot : IDisposable
     {
         using var noGrad = no_grad();
         foreach (var (live, copy) in entries) live.copy_(copy.to_type(live.dtype));
+    }
+
+    /// <summary>Runs <paramref name="action"/> with the snapshot's weights in the model and puts the live weights back
+    /// afterwards, also when it throws: "the model as it was" (LwF's teacher, CoMMIT's reference). Call it where no
+    /// autograd graph holds the weights (before the forward pass, or under no_grad).</summary>
+    public T WithWeights<T>(Func<T> action)
+    {
+        using var noGrad = no_grad();
+        var current = entries.Select(e => e.Live.detach().clone()).ToList();
+        WriteIntoLive();
+        try
+        {
+            return action();
+        }
+        finally
+        {
+            for (int i = 0; i < entries.Count; i++) entries[i].Live.copy_(current[i]);
+            foreach (var t in current) t.Dispose();
+        }
+    }
+
+    /// <summary>‖θ − copy‖₂ over all entries: how far the live weights moved from the snapshot.</summary>
+    public double Distance()
+    {
+        using var scope = NewDisposeScope();
+        double squares = 0;
+        foreach (var (live, copy) in entries) squares += (live.detach().to_type(ScalarType.Float32) - copy).pow(2).sum().item<float>();
+        return Math.Sqrt(squares);
     }
 
     /// <summary>Puts the copies into a checkpoint as <c>{prefix}.{index}</c>.</summary>
