@@ -45,7 +45,7 @@ public sealed class MoeLoraOptions : LoraOptions
 
 /// <summary>LoRA (experts = 1) or MoELoRA: freezes the targeted components, attaches low-rank updates to their
 /// matching linears, and trains those plus the components listed in TrainFully.</summary>
-public sealed class LowRankAdapter(LoraOptions options, int experts, bool gaussianA) : IAdapter, IDeclaresTrainableParts, IPeftExport
+public sealed class LowRankAdapter(LoraOptions options, int experts, bool gaussianA, bool decomposed = false) : IAdapter, IDeclaresTrainableParts, IPeftExport
 {
     public IReadOnlySet<string> TrainableParts => options.Targets.Concat(options.TrainFully).ToHashSet();
 
@@ -67,7 +67,7 @@ public sealed class LowRankAdapter(LoraOptions options, int experts, bool gaussi
             if (full) trainable.AddRange(modules.SelectMany(m => m.parameters()));
             if (options.Targets.Contains(component))
             {
-                var injected = modules.SelectMany(m => LowRankInjector.Inject(m, options.TargetModules, options.Rank, options.Alpha, options.Dropout, experts, gaussianA)).ToList();
+                var injected = modules.SelectMany(m => LowRankInjector.Inject(m, options.TargetModules, options.Rank, options.Alpha, options.Dropout, experts, gaussianA, decomposed)).ToList();
                 layers.AddRange(injected);
                 if (component == ComponentNames.Backbone) backboneLayers.AddRange(injected);
                 trainable.AddRange(injected.SelectMany(l => l.Parameters()));
@@ -83,6 +83,8 @@ public sealed class LowRankAdapter(LoraOptions options, int experts, bool gaussi
     public void Unmerge() => layers.ForEach(l => l.Unmerge());
 
     public string? PeftRefusal => experts > 1 ? "MoELoRA (a router per adapted linear) has no PEFT equivalent"
+        // PEFT's name and layout of the magnitude changed across its versions and could not be checked here: merge instead.
+        : decomposed ? "DoRA's PEFT layout (use_dora, the magnitude's tensor name) is not checked against PEFT here; export the merged model (coin export writes it)"
         : options.Targets.Any(t => t != ComponentNames.Backbone) ? $"LoRA on the {string.Join(" and ", options.Targets.Where(t => t != ComponentNames.Backbone))} is not part of a PEFT adapter of the language model"
         : null;
 
@@ -145,6 +147,12 @@ public sealed class LowRankAdapter(LoraOptions options, int experts, bool gaussi
 public sealed class LoraAdapterPlugin : PluginFactory<IAdapter, LoraOptions>
 {
     protected override IAdapter Create(LoraOptions options, ComponentContext context) => new LowRankAdapter(options, experts: 1, gaussianA: false);
+}
+
+[CoinPlugin(PluginKind.Adapter, "dora", "0.1.0", "DoRA: LoRA's direction update with a trained magnitude per output row (PEFT's computation); mergeable")]
+public sealed class DoraAdapterPlugin : PluginFactory<IAdapter, LoraOptions>
+{
+    protected override IAdapter Create(LoraOptions options, ComponentContext context) => new LowRankAdapter(options, experts: 1, gaussianA: false, decomposed: true);
 }
 
 [CoinPlugin(PluginKind.Adapter, "moelora", "0.3.0", "MoELoRA as in CoIN: E experts of rank r/E and a per-token softmax router")]

@@ -16,14 +16,15 @@ public static class LowRankInjector
             ? moduleName == pattern || moduleName.EndsWith("." + pattern, StringComparison.Ordinal)
             : Regex.IsMatch(moduleName, "^(?:" + pattern + ")$");
 
-    public static List<LowRankLayer> Inject(nn.Module root, IReadOnlyList<string> patterns, int rank, double alpha, double dropout, int experts, bool gaussianA)
+    public static List<LowRankLayer> Inject(nn.Module root, IReadOnlyList<string> patterns, int rank, double alpha, double dropout, int experts, bool gaussianA,
+        bool decomposed = false)
     {
         var layers = new List<LowRankLayer>();
         // Materialise first: registering submodules while enumerating would change the enumeration.
         var candidates = root.named_modules().Where(m => !IsLowRankPart(m.Item1) && patterns.Any(p => Matches(m.Item1, p))).ToList();
         foreach (var (name, module) in candidates)
         {
-            if (module is AutocastLinear linear) layers.Add(new LowRankLayer(name, linear, rank, alpha, dropout, experts, gaussianA));
+            if (module is AutocastLinear linear) layers.Add(new LowRankLayer(name, linear, rank, alpha, dropout, experts, gaussianA, decomposed));
             else if (module is Linear)
                 // Refused rather than skipped: a target that silently got no update would train a different model.
                 throw new CoinUserException($"model.adapter.options.targetModules: '{name}' is a TorchSharp Linear; LoRA attaches to " +

@@ -11,18 +11,27 @@ namespace Coin.Plugins.Adapters.Lora;
 /// experts of rank r/E and a per-token softmax router weighs them.</summary>
 /// <remarks>Output: <c>W0 x + (alpha/r) · B (g ⊙ A dropout(x))</c>, where g repeats each expert's gate over its
 /// r/E rows (g = 1 for plain LoRA). Because A and B hold all experts side by side, this equals
-/// <c>Σ_i g_i (alpha/r) B_i A_i x</c>.</remarks>
+/// <c>Σ_i g_i (alpha/r) B_i A_i x</c>.
+/// With <c>decomposed</c> it is DoRA (Liu et al., 2024), as PEFT computes it: W' = m ⊙ (W0 + s·BA) / ‖W0 + s·BA‖, the
+/// norm per output row taken as a constant in backward (DoRA's §4.3, PEFT's <c>weight_norm.detach()</c>), m (one per
+/// output row, <c>lora_magnitude_vector</c>) trained and initialised to ‖W0‖, so the model starts exactly at the base
+/// model; the update is then <c>(m/‖·‖ − 1) ⊙ W0 x + (m/‖·‖) ⊙ s·B A dropout(x)</c>. That is LoRA exactly when m equals
+/// ‖W0 + s·BA‖ (the direction then keeps its own length). The delta recomputes W0 x (PEFT reuses the base output when
+/// there is no dropout): one more product per adapted linear.</remarks>
 public sealed class LowRankLayer
 {
     private readonly AutocastLinear target;
     private readonly AutocastLinear lora_A, lora_B;
     private readonly AutocastLinear? lora_router;
+    private readonly Parameter? magnitude;
+    private Tensor? unmergedWeight;
     private readonly Dropout? dropout;
     private readonly int experts;
     private readonly double scale;
 
-    public LowRankLayer(string name, AutocastLinear target, int rank, double alpha, double dropoutRate, int experts, bool gaussianA)
+    public LowRankLayer(string name, AutocastLinear target, int rank, double alpha, double dropoutRate, int experts, bool gaussianA, bool decomposed = false)
     {
+        if (decomposed && experts > 1) throw new ArgumentException("DoRA has no experts", nameof(decomposed));
         Name = name;
         this.target = target;
         this.experts = experts;
@@ -43,6 +52,12 @@ public sealed class LowRankLayer
             lora_router = new AutocastLinear(target.in_features, experts, hasBias: false, device: device);
             target.register_module("lora_router", lora_router);
         }
+        if (decomposed)
+        {
+            using (no_grad())
+                magnitude = new Parameter(target.weight.detach().to_type(ScalarType.Float32).norm(1, keepdim: false, p: 2).clone());
+            target.register_parameter("lora_magnitude_vector", magnitude);
+        }
         if (dropoutRate > 0)
         {
             dropout = nn.Dropout(dropoutRate);
@@ -59,14 +74,34 @@ public sealed class LowRankLayer
         yield return lora_A.weight;
         yield return lora_B.weight;
         if (lora_router is not null) yield return lora_router.weight;
+        if (magnitude is not null) yield return magnitude;
     }
+
+    /// <summary>DoRA's magnitude m (one per output row), or null for LoRA and MoELoRA.</summary>
+    public Parameter? Magnitude => magnitude;
 
     public AutocastLinear A => lora_A;
     public AutocastLinear B => lora_B;
     public AutocastLinear? Router => lora_router;
 
+    /// <summary>m / ‖W0 + s·BA‖ per output row [out], the norm detached (DoRA's scale).</summary>
+    private Tensor DecomposedScale()
+    {
+        Tensor norm;
+        using (no_grad())
+            norm = (target.weight.to_type(ScalarType.Float32) + lora_B.weight.matmul(lora_A.weight).to_type(ScalarType.Float32) * scale).norm(1, keepdim: false, p: 2);
+        return magnitude! / norm;
+    }
+
     private Tensor Delta(Tensor input)
     {
+        if (magnitude is not null)
+        {
+            var factor = DecomposedScale();
+            var update = lora_B.call(lora_A.call(dropout is null ? input : dropout.call(input))) * scale;
+            var baseOutput = AutocastLinear.Compute(input, target.weight, null);
+            return (factor - 1).to_type(baseOutput.dtype) * baseOutput + factor.to_type(update.dtype) * update;
+        }
         if (lora_router is null) return lora_B.call(lora_A.call(dropout is null ? input : dropout.call(input))) * scale;
         // MoELoRA as CoIN's: the router gates from the input itself (before dropout), and each expert's branch draws
         // its own dropout mask.
@@ -93,14 +128,34 @@ public sealed class LowRankLayer
         // give the base back.
         if (target.weight.dtype != ScalarType.Float32)
             throw new InvalidOperationException($"{Name}: the frozen weight is stored in {target.weight.dtype}; merge LoRA into a float32 model (training.precision: float32)");
-        using (no_grad()) target.weight.add_(lora_B.weight.matmul(lora_A.weight) * scale);
+        using (no_grad())
+        {
+            if (magnitude is not null)
+            {
+                // W' = (m/‖W0 + sBA‖) ⊙ (W0 + sBA): the norm cannot be read back from W' (its rows have norm m), so
+                // the base weight is kept for Unmerge.
+                var factor = DecomposedScale().unsqueeze(1);
+                unmergedWeight = target.weight.detach().clone().DetachFromDisposeScope();
+                target.weight.copy_(factor * (target.weight + lora_B.weight.matmul(lora_A.weight) * scale));
+            }
+            else target.weight.add_(lora_B.weight.matmul(lora_A.weight) * scale);
+        }
         Merged = true;
     }
 
     public void Unmerge()
     {
         if (!Merged) return;
-        using (no_grad()) target.weight.sub_(lora_B.weight.matmul(lora_A.weight) * scale);
+        using (no_grad())
+        {
+            if (unmergedWeight is not null)
+            {
+                target.weight.copy_(unmergedWeight);
+                unmergedWeight.Dispose();
+                unmergedWeight = null;
+            }
+            else target.weight.sub_(lora_B.weight.matmul(lora_A.weight) * scale);
+        }
         Merged = false;
     }
 }

@@ -27,7 +27,13 @@ public interface IScoresEachAnswer
 public sealed record Prediction(Sample Sample, string Output);
 
 /// <summary>A task's score at one stage.</summary>
-/// <param name="Metric">The evaluator's metric name.</param>
-/// <param name="Accuracy">In percent, 0 to 100.</param>
+/// <param name="Metric">The primary metric's name: the one the accuracy matrix and the continual metrics use.</param>
+/// <param name="Accuracy">The primary metric, in percent, 0 to 100.</param>
 /// <param name="Count">Number of samples scored.</param>
-public sealed record TaskScore(string Metric, double Accuracy, int Count);
+public sealed record TaskScore(string Metric, double Accuracy, int Count)
+{
+    /// <summary>Further metrics of the same answers by name (e.g. BLEU-4, ROUGE-L and CIDEr beside a caption task's
+    /// primary one, as CoIN++ and UCIT report several), each on the scale its papers use; empty when the evaluator has
+    /// one. results.json, the reports and <c>coin compare</c> carry them. Added in contract 2.0.</summary>
+    public IReadOnlyDictionary<string, double> Others { get; init; } = new Dictionary<string, double>();
+}

@@ -33,22 +33,27 @@ public sealed class CompareCommand(CommandLine commandLine, IAnsiConsole console
         string Cell((double Mean, double Std) v, int count) => count > 1
             ? $"{v.Mean.ToString("F1", CultureInfo.InvariantCulture)} ± {v.Std.ToString("F1", CultureInfo.InvariantCulture)}"
             : v.Mean.ToString("F1", CultureInfo.InvariantCulture);
-        var table = new Table().AddColumns("method", "runs (seeds)", "ACC", "MAA", "BWT", "forgetting", "plasticity", "time (s)");
-        var csv = new System.Text.StringBuilder("method,runs,seeds,acc,acc_std,maa,maa_std,bwt,bwt_std,forgetting,forgetting_std,plasticity,plasticity_std,seconds,seconds_std\n");
+        // The evaluators' further metrics (contract 2.0), after the last task and averaged over the tasks, as columns.
+        var others = runs.SelectMany(r => r.FinalOthers.Keys).Distinct().Order(StringComparer.Ordinal).ToList();
+        var table = new Table().AddColumns(["method", "runs (seeds)", "ACC", "MAA", "BWT", "forgetting", "plasticity", .. others.Select(o => $"final {o}"), "time (s)"]);
+        var csv = new System.Text.StringBuilder("method,runs,seeds,acc,acc_std,maa,maa_std,bwt,bwt_std,forgetting,forgetting_std,plasticity,plasticity_std,seconds,seconds_std"
+                                                + string.Concat(others.Select(o => $",{o},{o}_std")) + "\n");
         string R(double v) => v.ToString("R", CultureInfo.InvariantCulture);
         foreach (var m in methods)
         {
-            table.AddRow(Markup.Escape(m.Name), $"{m.Runs.Count} ({string.Join(", ", m.Runs.Select(r => r.Seed))})",
+            table.AddRow([Markup.Escape(m.Name), $"{m.Runs.Count} ({string.Join(", ", m.Runs.Select(r => r.Seed))})",
                 Cell(m.Of(x => x.FinalAverageAccuracy), m.Runs.Count), Cell(m.Of(x => x.MeanAverageAccuracy), m.Runs.Count),
                 Cell(m.Of(x => x.BackwardTransfer), m.Runs.Count), Cell(m.Of(x => x.Forgetting), m.Runs.Count),
-                Cell(m.Of(x => x.Plasticity), m.Runs.Count), Cell(m.Seconds, m.Runs.Count));
+                Cell(m.Of(x => x.Plasticity), m.Runs.Count), .. others.Select(o => m.Other(o) is { } v ? Cell(v, m.Runs.Count) : "–"), Cell(m.Seconds, m.Runs.Count)]);
             csv.Append($"{m.Name},{m.Runs.Count},{string.Join(' ', m.Runs.Select(r => r.Seed))}");
             foreach (var figure in new Func<ContinualMetrics, double>[] { x => x.FinalAverageAccuracy, x => x.MeanAverageAccuracy, x => x.BackwardTransfer, x => x.Forgetting, x => x.Plasticity })
             {
                 var (mean, std) = m.Of(figure);
                 csv.Append($",{R(mean)},{R(std)}");
             }
-            csv.Append($",{R(m.Seconds.Mean)},{R(m.Seconds.Std)}\n");
+            csv.Append($",{R(m.Seconds.Mean)},{R(m.Seconds.Std)}");
+            foreach (string o in others) csv.Append(m.Other(o) is { } v ? $",{R(v.Mean)},{R(v.Std)}" : ",,");
+            csv.Append('\n');
         }
         console.Write(table);
         if (lossReference is { } reference) WriteLossTable(console, methods, reference, Cell);

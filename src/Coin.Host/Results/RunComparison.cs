@@ -11,6 +11,9 @@ public sealed record RunSummary(string Folder, string Name, int Seed, ContinualM
 
     public const int LossWindow = 20;
 
+    /// <summary>The evaluator's further metrics (contract 2.0) after the last task, each averaged over the tasks.</summary>
+    public IReadOnlyDictionary<string, double> FinalOthers { get; init; } = new Dictionary<string, double>();
+
     /// <summary>Mean loss of the last task's last <see cref="LossWindow"/> steps.</summary>
     public double FinalLoss => SmoothedLoss.Count > 0 ? SmoothedLoss[^1] : double.NaN;
 
@@ -55,12 +58,22 @@ public sealed record RunSummary(string Folder, string Name, int Seed, ContinualM
             return new RunSummary(folder, root.GetProperty("name").GetString()!, root.GetProperty("seed").GetInt32(), metrics, seconds)
             {
                 SmoothedLoss = Smooth(ReadLoss(Path.Combine(folder, "steps.csv"), lastTask)),
+                FinalOthers = FinalOtherMetrics(root, lastTask),
             };
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
         {
             throw new CoinUserException($"{path}: not a results file this version can read ({e.Message})");
         }
+    }
+
+    private static Dictionary<string, double> FinalOtherMetrics(JsonElement root, string lastTask)
+    {
+        if (!root.TryGetProperty("scores", out var scores)) return [];
+        return scores.EnumerateArray()
+            .Where(e => e.GetProperty("afterTask").GetString() == lastTask && e.TryGetProperty("others", out var o) && o.ValueKind == JsonValueKind.Object)
+            .SelectMany(e => e.GetProperty("others").EnumerateObject().Select(p => (p.Name, Value: p.Value.GetDouble())))
+            .GroupBy(p => p.Name).ToDictionary(g => g.Key, g => g.Average(p => p.Value));
     }
 
     private static List<double> ReadLoss(string path, string task)
@@ -89,6 +102,13 @@ public sealed record MethodSummary(string Name, IReadOnlyList<RunSummary> Runs)
     public (double Mean, double Std) Of(Func<ContinualMetrics, double> metric) => MeanStd(Runs.Select(r => metric(r.Metrics)).ToList());
 
     public (double Mean, double Std) Seconds => MeanStd(Runs.Select(r => r.Seconds).ToList());
+
+    /// <summary>A further metric's final value over the runs that report it; null when none does.</summary>
+    public (double Mean, double Std)? Other(string metric)
+    {
+        var values = Runs.Where(r => r.FinalOthers.ContainsKey(metric)).Select(r => r.FinalOthers[metric]).ToList();
+        return values.Count == 0 ? null : MeanStd(values);
+    }
 
     public static (double Mean, double Std) MeanStd(IReadOnlyList<double> values)
     {

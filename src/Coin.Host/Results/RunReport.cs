@@ -35,6 +35,21 @@ public static class RunReport
             md.AppendLine($"| {F(m.FinalAverageAccuracy)} | {F(m.MeanAverageAccuracy)} | {F(m.BackwardTransfer)} | {F(m.Forgetting)} | {F(m.Plasticity)} | {(m.ForwardTransfer is { } fwt ? F(fwt) : "n/a")} |").AppendLine();
         }
 
+        // Further metrics of the evaluator (contract 2.0), one matrix each, like the primary one.
+        foreach (string metric in results.Scores.Where(e => e.Others is not null).SelectMany(e => e.Others!.Keys).Distinct())
+        {
+            md.AppendLine($"## {metric} after each task").AppendLine();
+            md.AppendLine("| after training | " + string.Join(" | ", results.Tasks) + " |");
+            md.AppendLine("|---|" + string.Concat(results.Tasks.Select(_ => "---:|")));
+            foreach (var stage in results.Scores.GroupBy(e => e.AfterTask))
+            {
+                var byTask = stage.GroupBy(e => e.Task).ToDictionary(g => g.Key, g => g.Last());
+                md.AppendLine($"| {stage.Key} | " + string.Join(" | ", results.Tasks.Select(t =>
+                    byTask.TryGetValue(t, out var e) && e.Others?.TryGetValue(metric, out double v) == true ? F(v) : "–")) + " |");
+            }
+            md.AppendLine();
+        }
+
         if (results.AnswerFormats.Count > 0)
         {
             // CoIN's finding, measured: forgetting as answers in the wrong task's format.

@@ -49,6 +49,12 @@ public sealed record VersionInfo(string Coin, string Contract, string TorchSharp
 
 public sealed record ComponentInfo(string Key, string Kind, string Name, string Version, string Folder);
 
-public sealed record ScoreEntry(string AfterTask, string Task, string Metric, double Accuracy, int Count);
+/// <param name="Others">The evaluator's further metrics of the same answers (contract 2.0), absent when it has one.</param>
+public sealed record ScoreEntry(string AfterTask, string Task, string Metric, double Accuracy, int Count,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, double>? Others = null)
+{
+    public static ScoreEntry From(string afterTask, string task, Abstractions.Training.TaskScore score)
+        => new(afterTask, task, score.Metric, score.Accuracy, score.Count, score.Others.Count == 0 ? null : score.Others);
+}
 
 public sealed record TrainingEntry(string Task, int Samples, int Steps, double FirstLoss, double FinalLoss, double TrainSeconds, double EvalSeconds);

@@ -166,7 +166,7 @@ internal sealed class StreamSession : IDisposable
         var zeroShot = EvaluateStage("the zero-shot evaluation", "evaluate zero-shot", PredictionFile.ZeroShotStage, "(zero-shot)");
         results.ZeroShot = zeroShot.Select(s => s.Accuracy).ToArray();
         tensorBoard?.Evaluation(0, results.Tasks, results.ZeroShot);
-        results.Scores.AddRange(Tasks.Zip(zeroShot, (t, s) => new ScoreEntry("(zero-shot)", t.Name, s.Metric, s.Accuracy, s.Count)));
+        results.Scores.AddRange(Tasks.Zip(zeroShot, (t, s) => ScoreEntry.From("(zero-shot)", t.Name, s)));
         console.MarkupLineInterpolated($"  zero-shot accuracy {string.Join("  ", Tasks.Zip(zeroShot, (t, s) => $"{t.Name} {s.Accuracy:F1}"))}");
         journal.SaveResults(results);
     }
@@ -217,7 +217,7 @@ internal sealed class StreamSession : IDisposable
         var scores = EvaluateStage($"the evaluation after '{task.Name}'", $"evaluate after {task.Name}", stageName, task.Name);
         results.AccuracyMatrix.Add(scores.Select(s => s.Accuracy).ToArray());
         results.Metrics = ContinualMetrics.Compute(results.AccuracyMatrix, results.ZeroShot);
-        results.Scores.AddRange(Tasks.Zip(scores, (t, s) => new ScoreEntry(task.Name, t.Name, s.Metric, s.Accuracy, s.Count)));
+        results.Scores.AddRange(Tasks.Zip(scores, (t, s) => ScoreEntry.From(task.Name, t.Name, s)));
         var summary = trained.Summary;
         results.Training.Add(new TrainingEntry(task.Name, trained.Samples, summary.Steps, summary.FirstLoss, summary.FinalLoss,
             summary.Seconds, clock.Elapsed.TotalSeconds));

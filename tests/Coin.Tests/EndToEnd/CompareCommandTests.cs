@@ -41,4 +41,30 @@ public class CompareCommandTests
         Assert.That(result.Output, Does.Contain("left out: not-a-run: no results.json"));
         Assert.That(result.Error, Does.Contain("none of the runs given has completed"));
     }
+
+    [Test]
+    public void An_evaluators_further_metrics_reach_results_the_report_and_compare()
+    {
+        string directory = TestPaths.NewTemporaryDirectory("compare");
+        string experiment = CoinProcess.WriteQuickExperiment(directory, json =>
+        {
+            json["evaluation"]!["evaluator"] = System.Text.Json.Nodes.JsonNode.Parse("""{ "type": "captions" }""");
+            json["data"]!["options"]!["tasks"] = System.Text.Json.Nodes.JsonNode.Parse("""["color"]""");
+        });
+        var run = CoinProcess.Run(directory, "run", experiment);
+        Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
+        string folder = Directory.GetDirectories(Path.Combine(directory, "runs")).Single();
+        using var results = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "results.json")));
+        var score = results.RootElement.GetProperty("scores").EnumerateArray().Single();
+        Assert.That(score.GetProperty("metric").GetString(), Is.EqualTo("CIDEr"), "the primary metric fills the accuracy matrix");
+        Assert.That(score.GetProperty("others").EnumerateObject().Select(p => p.Name), Is.EquivalentTo(new[] { "BLEU-1", "BLEU-2", "BLEU-3", "BLEU-4", "ROUGE-L" }));
+        Assert.That(File.ReadAllText(Path.Combine(folder, "report.md")), Does.Contain("## BLEU-4 after each task").And.Contain("## ROUGE-L after each task"));
+
+        var compared = CoinProcess.Run(directory, "compare", folder, "--plot", Path.Combine(directory, "cmp.png"));
+        Assert.That(compared.ExitCode, Is.EqualTo(0), compared.ToString());
+        Assert.That(compared.Output, Does.Contain("final BLEU-4").And.Contain("final ROUGE-L"));
+        string bleu = score.GetProperty("others").GetProperty("BLEU-4").GetDouble().ToString("F1", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.That(compared.Output, Does.Contain(bleu), "the column holds the run's final BLEU-4");
+        Assert.That(File.ReadAllLines(Path.Combine(directory, "comparison.csv"))[0], Does.EndWith(",BLEU-1,BLEU-1_std,BLEU-2,BLEU-2_std,BLEU-3,BLEU-3_std,BLEU-4,BLEU-4_std,ROUGE-L,ROUGE-L_std"));
+    }
 }

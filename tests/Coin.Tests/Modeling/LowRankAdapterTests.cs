@@ -149,3 +149,76 @@ public class MoeLoraDropoutTests
         Assert.That(dropped[0, 0].item<float>(), Is.Not.EqualTo(dropped[0, 1].item<float>()), "two dropout masks, not one shared");
     }
 }
+
+/// <summary>DoRA as PEFT computes it, on a 2 × 2 case worked out by hand.</summary>
+public class DoraTests
+{
+    private static (Coin.Nn.Layers.AutocastLinear Target, LowRankLayer Layer) Setup()
+    {
+        manual_seed(1);
+        var target = new Coin.Nn.Layers.AutocastLinear(2, 2, hasBias: true);
+        var layer = new LowRankLayer("t", target, rank: 1, alpha: 2, dropoutRate: 0, experts: 1, gaussianA: false, decomposed: true);
+        using (no_grad())
+        {
+            target.weight.copy_(tensor(new float[] { 3, 4, 0, 2 }, [2, 2]));   // rows of norm 5 and 2
+            target.bias!.copy_(tensor(new float[] { 1, -1 }));
+            layer.Magnitude!.copy_(target.weight.norm(1, keepdim: false, p: 2));  // m = ‖W0‖ = [5, 2], as at initialisation
+        }
+        return (target, layer);
+    }
+
+    [Test]
+    public void At_initialisation_the_output_is_the_base_layers_and_m_is_each_rows_norm()
+    {
+        manual_seed(3);
+        var target = new Coin.Nn.Layers.AutocastLinear(3, 2, hasBias: false);
+        var w0 = target.weight.detach().clone();
+        var layer = new LowRankLayer("t", target, rank: 2, alpha: 4, dropoutRate: 0, experts: 1, gaussianA: false, decomposed: true);
+        Assert.That(layer.Magnitude!.allclose(w0.norm(1, keepdim: false, p: 2)), Is.True);
+        var x = randn(4, 3);
+        Assert.That(target.call(x).allclose(nn.functional.linear(x, w0), rtol: 0, atol: 1e-6), Is.True, "B = 0: W' = ‖W0‖ W0 / ‖W0‖ = W0");
+    }
+
+    [Test]
+    public void The_output_is_the_magnitude_times_the_normalised_direction()
+    {
+        var (target, layer) = Setup();
+        using (no_grad())
+        {
+            layer.A.weight.copy_(tensor(new float[] { 1, 0 }, [1, 2]));
+            layer.B.weight.copy_(tensor(new float[] { 0, 1 }, [2, 1]));   // s·BA = 2 [[0, 0], [1, 0]]
+            layer.Magnitude!.copy_(tensor(new float[] { 10, 1 }));
+        }
+        // W0 + sBA = [[3, 4], [2, 2]], row norms 5 and √8; W' = [[10·3/5, 10·4/5], [1·2/√8, 1·2/√8]] = [[6, 8], [1/√2, 1/√2]].
+        var x = tensor(new float[] { 1, 2 }, [1, 2]);
+        double r = 1 / Math.Sqrt(2);
+        var expected = new[] { 6 + 16 + 1, r + 2 * r - 1 };
+        Assert.That(target.call(x).data<float>().ToArray(), Is.EqualTo(expected).Within(1e-5));
+
+        // Merged: the weight itself becomes W' and the output does not change; unmerged: W0 again.
+        layer.Merge();
+        Assert.That(target.weight.data<float>().ToArray(), Is.EqualTo(new[] { 6, 8, r, r }).Within(1e-5));
+        Assert.That(target.call(x).data<float>().ToArray(), Is.EqualTo(expected).Within(1e-5));
+        layer.Unmerge();
+        Assert.That(target.weight.data<float>().ToArray(), Is.EqualTo(new float[] { 3, 4, 0, 2 }));
+    }
+
+    [Test]
+    public void With_the_magnitude_at_the_updated_norm_dora_is_lora_and_m_gets_a_gradient()
+    {
+        var (target, layer) = Setup();
+        using (no_grad())
+        {
+            layer.A.weight.copy_(tensor(new float[] { 1, 0 }, [1, 2]));
+            layer.B.weight.copy_(tensor(new float[] { 0, 1 }, [2, 1]));
+            layer.Magnitude!.copy_(tensor(new float[] { 5, (float)Math.Sqrt(8) }));   // ‖W0 + s·BA‖ per row
+        }
+        var x = tensor(new float[] { 1, 2 }, [1, 2]);
+        // LoRA: (W0 + sBA) x + b = [3 + 8, 2 + 4] + [1, −1] = [12, 5].
+        var y = target.call(x);
+        Assert.That(y.data<float>().ToArray(), Is.EqualTo(new float[] { 12, 5 }).Within(1e-5));
+        y.sum().backward();
+        // ∂y_i/∂m_i = (W0 + sBA)_i x / ‖·‖_i with the norm constant: 11/5 and 6/√8.
+        Assert.That(layer.Magnitude!.grad!.data<float>().ToArray(), Is.EqualTo(new[] { 11 / 5.0, 6 / Math.Sqrt(8) }).Within(1e-5));
+    }
+}
