@@ -18,6 +18,12 @@ public static class CoinContract
             reason = $"declares contract version '{pluginVersion}', which is not 'major.minor'";
             return false;
         }
+        if (plugin.Major < host.Major)
+        {
+            reason = $"built for contract {pluginVersion}, this host provides contract {Version}: the contracts changed incompatibly at {host.Major}.0; " +
+                     $"rebuild the plugin against Coin.Abstractions {host.Major}.x (the README's \"Migrating a 1.x plugin\" lists what changed)";
+            return false;
+        }
         if (plugin.Major != host.Major || plugin.Minor > host.Minor)
         {
             reason = $"built for contract {pluginVersion}, this host provides contract {Version}";

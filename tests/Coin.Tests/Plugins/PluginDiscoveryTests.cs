@@ -9,7 +9,7 @@ namespace Coin.Tests.Plugins;
 public class PluginDiscoveryTests
 {
     private static readonly string[] BuiltIns =
-        ["llama", "tiny-cnn", "clip-vit", "whisper", "linear", "mlp2x-gelu", "full", "frozen", "lora", "moelora", "constant", "feature-decay", "language-decay", "commit-lr", "commit", "sequential", "independent", "ema", "llaca", "replay", "ewc", "lwf", "exact-match", "coin", "coin-judge", "shapes", "mini-coin", "coin-files"];
+        ["llama", "tiny-cnn", "clip-vit", "whisper", "linear", "mlp2x-gelu", "full", "frozen", "lora", "dora", "moelora", "constant", "feature-decay", "language-decay", "commit-lr", "commit", "sequential", "independent", "ema", "llaca", "replay", "ewc", "lwf", "si", "agem", "multitask", "exact-match", "coin", "coin-judge", "captions", "shapes", "mini-coin", "coin-files"];
 
     private static string FixturePluginDirectory(params string[] fixtures)
     {
@@ -35,7 +35,8 @@ public class PluginDiscoveryTests
         var catalog = PluginCatalog.Load([FixturePluginDirectory("Coin.Fixtures.FaultyPlugins")]);
         Assert.That(Single(catalog, "always-right").Status, Is.EqualTo(PluginStatus.Loaded));
         Assert.That(Single(catalog, "throws-in-constructor").Error, Does.Contain("fixture constructor failure"));
-        Assert.That(Single(catalog, "future-contract").Error, Is.EqualTo("built for contract 2.0, this host provides contract 1.3"));
+        Assert.That(Single(catalog, "future-contract").Error, Is.EqualTo("built for contract 3.0, this host provides contract 2.0"));
+        Assert.That(Single(catalog, "old-contract").Error, Does.StartWith("built for contract 1.3, this host provides contract 2.0: the contracts changed incompatibly at 2.0; rebuild"));
         Assert.That(Single(catalog, "wrong-kind").Error, Does.Contain("declared as encoder but creates IEvaluator"));
     }
 

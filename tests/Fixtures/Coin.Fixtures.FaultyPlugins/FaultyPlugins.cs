@@ -25,8 +25,15 @@ public sealed class ThrowingPlugin : PluginFactory<IEvaluator, NoOptions>
 }
 
 /// <summary>Pretends to be built against a future contract.</summary>
-[CoinPlugin(PluginKind.Evaluator, "future-contract", "1.0.0", "Fixture: built for contract 2.0", contractVersion: "2.0")]
+[CoinPlugin(PluginKind.Evaluator, "future-contract", "1.0.0", "Fixture: built for contract 3.0", contractVersion: "3.0")]
 public sealed class FutureContractPlugin : PluginFactory<IEvaluator, NoOptions>
+{
+    protected override IEvaluator Create(NoOptions options, ComponentContext context) => new AlwaysRight();
+}
+
+/// <summary>Pretends to be built against contract 1.3, before the training hooks.</summary>
+[CoinPlugin(PluginKind.Evaluator, "old-contract", "1.0.0", "Fixture: built for contract 1.3", contractVersion: "1.3")]
+public sealed class OldContractPlugin : PluginFactory<IEvaluator, NoOptions>
 {
     protected override IEvaluator Create(NoOptions options, ComponentContext context) => new AlwaysRight();
 }
