@@ -11,17 +11,6 @@ namespace Coin.Tests.Continual;
 /// <summary>EMA and LLaCA updates worked out by hand on a two-element parameter.</summary>
 public class AveragingUpdaterTests
 {
-    private sealed class OneParameterModel(Parameter parameter) : IMultimodalModel
-    {
-        public IBackbone Backbone => throw new NotSupportedException();
-        public IReadOnlyDictionary<string, IEncoder> Encoders => throw new NotSupportedException();
-        public IReadOnlyDictionary<string, IConnector> Connectors => throw new NotSupportedException();
-        public IReadOnlyList<nn.Module> ComponentModules(string component) => throw new NotSupportedException();
-        public IReadOnlyList<ParameterGroup> TrainableGroups => [new ParameterGroup(ComponentNames.Backbone, [parameter])];
-        public ModelOutput Forward(Batch batch) => throw new NotSupportedException();
-        public Batch Collate(IReadOnlyList<Sample> samples) => throw new NotSupportedException();
-    }
-
     private static readonly TaskInfo TaskA = new("A", 0, ["image"]);
 
     private static (Parameter Parameter, TaskContext Task, List<(string Name, double Value)> Log, Func<StepContext> Step) Setup(float[] initial)

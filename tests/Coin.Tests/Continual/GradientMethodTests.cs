@@ -12,17 +12,6 @@ namespace Coin.Tests.Continual;
 /// <summary>The methods that act after backward (contract 2.0's hook), checked against cases worked out by hand.</summary>
 public class GradientMethodTests
 {
-    private sealed class OneParameterModel(Parameter parameter) : IMultimodalModel
-    {
-        public IBackbone Backbone => throw new NotSupportedException();
-        public IReadOnlyDictionary<string, IEncoder> Encoders => throw new NotSupportedException();
-        public IReadOnlyDictionary<string, IConnector> Connectors => throw new NotSupportedException();
-        public IReadOnlyList<nn.Module> ComponentModules(string component) => throw new NotSupportedException();
-        public IReadOnlyList<ParameterGroup> TrainableGroups => [new ParameterGroup(ComponentNames.Backbone, [parameter])];
-        public ModelOutput Forward(Batch batch) => throw new NotSupportedException();
-        public Batch Collate(IReadOnlyList<Sample> samples) => throw new NotSupportedException();
-    }
-
     private static float[] Values(Tensor t) => t.data<float>().ToArray();
 
     [Test]
