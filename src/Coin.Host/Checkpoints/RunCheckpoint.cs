@@ -120,12 +120,20 @@ public static class RunCheckpoint
         foreach (var (name, list) in saved["samples"]!.AsObject())
             state.Samples[name] = list!.AsArray().Select(s => findSample(s!["task"]!.GetValue<string>(), s["id"]!.GetValue<string>())).ToList();
         string tensors = Path.Combine(checkpoint.Folder, $"{key}.safetensors");
-        using var scope = NewDisposeScope();
         if (File.Exists(tensors))
         {
             using var file = SafetensorsFile.Open(tensors);
-            foreach (var name in file.Tensors.Keys) state.Tensors[name] = file.Load(name);
+            foreach (var name in file.Tensors.Keys) state.Tensors[name] = file.Load(name).DetachFromDisposeScope();
         }
-        checkpointable.LoadState(state, context);
+        try
+        {
+            // Outside any dispose scope: a component may build modules here (an adapter rebuilding its tasks' LoRAs),
+            // and a scope would dispose their new parameters with it.
+            checkpointable.LoadState(state, context);
+        }
+        finally
+        {
+            foreach (var tensor in state.Tensors.Values) tensor.Dispose();
+        }
     }
 }

@@ -19,9 +19,10 @@ public sealed class ComposedExperiment : IDisposable
         Balance = balance;
         Continual = continual;
         Evaluator = evaluator;
-        Hooks = [.. continual, balance];
+        // An adapter that is also a set of hooks (O-LoRA's orthogonality loss) acts first.
+        Hooks = [.. adapter is ITrainingHooks adapterHooks ? [adapterHooks] : Array.Empty<ITrainingHooks>(), .. continual, balance];
         // Checkpoint keys: "continual" for the first method (as before contract 2.0), "continual.N" for later ones.
-        HookKeys = [.. continualKeys.Select((_, i) => i == 0 ? "continual" : $"continual.{i}"), "balance"];
+        HookKeys = [.. adapter is ITrainingHooks ? [AdapterKey] : Array.Empty<string>(), .. continualKeys.Select((_, i) => i == 0 ? "continual" : $"continual.{i}"), "balance"];
     }
 
     private readonly string adapterKey;
@@ -39,6 +40,9 @@ public sealed class ComposedExperiment : IDisposable
     /// <summary>Every training hook in the order the host calls them at each point: the continual methods as listed,
     /// then the balance scheduler.</summary>
     public IReadOnlyList<ITrainingHooks> Hooks { get; }
+
+    /// <summary>The checkpoint key of an adapter's own state (an adapter whose modules change per task keeps them there).</summary>
+    public const string AdapterKey = "adapter";
 
     /// <summary>The name each of <see cref="Hooks"/> keeps its state under in a checkpoint.</summary>
     public IReadOnlyList<string> HookKeys { get; }

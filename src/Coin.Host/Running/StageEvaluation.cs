@@ -60,6 +60,10 @@ public sealed class StageEvaluation(IAnsiConsole console)
             new BaseModelStage(config.Pretraining, new StepLog(), experiment.ResolvePath, console, config.Pretraining.SeedOf(config.Seed), cancellation).Prepare(run.Model, run.Data, StreamSession.BaseModelKey(config, plan));
             TorchSharp.torch.manual_seed(ComposedExperiment.AdapterSeed(config.Seed));
             run.ApplyAdapter(Abstractions.Components.ComputePrecision.Parse(config.Training.Precision));
+            // A stage's file holds the trainable weights only: an adapter that adds modules per task (O-LoRA) also has
+            // frozen earlier ones, which it keeps in its checkpoint state, not there.
+            if (run.Adapter is Abstractions.Components.IAdapterLifecycle)
+                throw new CoinUserException($"model.adapter '{plan.Adapter.Plugin.Name}' changes from task to task; rebuilding it from a stage's weights (coin evaluate, coin export) is not implemented yet");
             ModelState.Load(run.Model, weights, complete: false);
             return run;
         }

@@ -52,6 +52,7 @@ internal sealed class StreamSession : IDisposable
         checkpoint = journal.Checkpoint;
         config = experiment.Config;
         components = run.HookKeys.Zip(run.Hooks).ToDictionary(k => k.First, k => (object)k.Second);
+        if (run.Adapter is ICheckpointable) components[ComposedExperiment.AdapterKey] = run.Adapter;
         steps = journal.Steps;
     }
 
@@ -180,15 +181,20 @@ internal sealed class StreamSession : IDisposable
         var task = Tasks[t];
         stage = $"training '{task.Name}'";
         bool resuming = checkpoint is not null && t == checkpoint.Position.TaskIndex;
+        var context = new TaskContext(task, Run.Model, Run.Data.LoadTrain(task)) { Stream = Tasks };
+        // An adapter that changes per task rebuilds the earlier tasks' modules from its state, then adds this task's,
+        // before the trainable weights are loaded into them (IAdapterLifecycle).
+        if (resuming && components.ContainsKey(ComposedExperiment.AdapterKey))
+            RunCheckpoint.RestoreComponent(checkpoint!, ComposedExperiment.AdapterKey, Run.Adapter, context, FindSample);
+        if (Run.Adapter is IAdapterLifecycle lifecycle) Run.Model.TrainableGroups = lifecycle.BeginTask(context);
         if (resuming)
         {
             RunCheckpoint.RestoreModel(checkpoint!, Run.Model);
             trainer!.GlobalStep = checkpoint!.Position.GlobalStep;
         }
-        var context = new TaskContext(task, Run.Model, Run.Data.LoadTrain(task)) { Stream = Tasks };
         foreach (var hook in Run.Hooks) hook.OnTaskStart(context);
         if (resuming)
-            foreach (var (key, component) in components)
+            foreach (var (key, component) in components.Where(c => c.Key != ComposedExperiment.AdapterKey))
                 RunCheckpoint.RestoreComponent(checkpoint!, key, component, context, FindSample);
         var samples = context.TrainSamples.Concat(Run.Hooks.SelectMany(h => h.ExtraTrainingSamples(context))).ToList();
         void Checkpoint(int step, TorchSharp.Modules.OptimizerHelper? optimizer, double seconds, double firstLoss, double lastLoss)

@@ -11,10 +11,12 @@ namespace Coin.Tests.EndToEnd;
 public class ResumeTests
 {
     /// <param name="precision">bfloat16 runs with LoRA, so that frozen weights are stored in bfloat16 too.</param>
-    private static string Experiment(string directory, string continual, string precision) => CoinProcess.WriteQuickExperiment(directory, json =>
+    /// <param name="adapter">An adapter that changes per task (O-LoRA) must come back with every task's modules.</param>
+    private static string Experiment(string directory, string continual, string precision, string? adapter = null) => CoinProcess.WriteQuickExperiment(directory, json =>
     {
         json["training"]!["precision"] = precision;
         if (precision == "bfloat16") json["model"] = new JsonObject { ["adapter"] = new JsonObject { ["type"] = "lora" } };
+        if (adapter is not null) json["model"] = new JsonObject { ["adapter"] = new JsonObject { ["type"] = adapter } };
         json["data"]!["options"]!["trainPerTask"] = 480; // 30 steps per task
         json["training"]!["checkpointEverySteps"] = 5;
         json["continual"] = new JsonObject { ["type"] = continual };
@@ -27,14 +29,15 @@ public class ResumeTests
     [TestCase("llaca", "float32")]
     [TestCase("replay", "float32")]
     [TestCase("lwf", "bfloat16")]
-    public void A_killed_run_resumes_to_the_same_results_as_an_uninterrupted_one(string continual, string precision)
+    [TestCase("sequential", "float32", "olora")]
+    public void A_killed_run_resumes_to_the_same_results_as_an_uninterrupted_one(string continual, string precision, string? adapter = null)
     {
         string reference = TestPaths.NewTemporaryDirectory("resume-reference");
-        var whole = CoinProcess.Run(reference, "run", Experiment(reference, continual, precision));
+        var whole = CoinProcess.Run(reference, "run", Experiment(reference, continual, precision, adapter));
         Assert.That(whole.ExitCode, Is.EqualTo(0), whole.ToString());
 
         string killed = TestPaths.NewTemporaryDirectory("resume-killed");
-        string experiment = Experiment(killed, continual, precision);
+        string experiment = Experiment(killed, continual, precision, adapter);
         using (var process = CoinProcess.Start(killed, "run", experiment))
         {
             process.BeginOutputReadLine();

@@ -1,0 +1,63 @@
+using Coin.Nn.Layers;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Coin.Plugins.Adapters.OLora;
+
+/// <summary>One low-rank update per task attached to a frozen <see cref="AutocastLinear"/>:
+/// <c>W0 x + Σ_t (alpha/r) B_t A_t dropout(x)</c>, every task's pair registered on the linear as <c>olora_A_{t}</c> /
+/// <c>olora_B_{t}</c> (so checkpoints, devices and state dicts see them). Only the newest pair trains; earlier ones are frozen where their task left them.</summary>
+public sealed class TaskLowRankLayer
+{
+    private readonly AutocastLinear target;
+    private readonly List<AutocastLinear> a = [], b = [];
+    private readonly Dropout? dropout;
+    private readonly int rank;
+    private readonly double scale;
+
+    public TaskLowRankLayer(string name, AutocastLinear target, int rank, double alpha, double dropoutRate)
+    {
+        Name = name;
+        this.target = target;
+        this.rank = rank;
+        scale = alpha / rank;
+        if (dropoutRate > 0)
+        {
+            dropout = nn.Dropout(dropoutRate);
+            target.register_module("olora_dropout", dropout);
+        }
+        target.AddDelta(Delta);
+    }
+
+    public string Name { get; }
+
+    /// <summary>How many tasks' pairs there are (the last one trains).</summary>
+    public int Count => a.Count;
+
+    /// <summary>Task <paramref name="t"/>'s A [r, in] and B [out, r].</summary>
+    public (Parameter A, Parameter B) Pair(int t) => (a[t].weight!, b[t].weight!);
+
+    /// <summary>Freezes the current pair and adds a new trainable one: A as nn.Linear initialises it, B = 0, so the
+    /// model's output does not change.</summary>
+    public void AddTask()
+    {
+        foreach (var p in a.Concat(b).SelectMany(m => m.parameters())) p.requires_grad = false;
+        var device = target.weight.device;
+        var newA = new AutocastLinear(target.in_features, rank, hasBias: false, device: device);
+        var newB = new AutocastLinear(rank, target.out_features, hasBias: false, device: device);
+        using (no_grad()) nn.init.zeros_(newB.weight);
+        target.register_module($"olora_A_{a.Count}", newA);
+        target.register_module($"olora_B_{b.Count}", newB);
+        a.Add(newA);
+        b.Add(newB);
+    }
+
+    private Tensor? Delta(Tensor input)
+    {
+        if (a.Count == 0) return null;
+        var x = dropout is null ? input : dropout.call(input);
+        Tensor sum = b[0].call(a[0].call(x));
+        for (int t = 1; t < a.Count; t++) sum = sum + b[t].call(a[t].call(x));
+        return sum * scale;
+    }
+}
