@@ -3,7 +3,6 @@ using Coin.Abstractions.Components;
 using Coin.Abstractions.Data;
 using Coin.Abstractions.Plugins;
 using Coin.Abstractions.Training;
-using Coin.Nn.Layers;
 using Coin.Plugins.Adapters.Lora;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -26,65 +25,14 @@ public sealed class OLoraOptions : LoraOptions
 /// every task's update is applied (O-LoRA needs no task identity). Logs <c>olora/orthogonality</c> per step.</summary>
 /// <remarks>The first task's LoRA is made when the adapter is applied; each later task's at its start (contract 2.0's
 /// <see cref="IAdapterLifecycle.BeginTask"/>). Checkpoints hold every task's pairs, so a resumed run rebuilds them.</remarks>
-public sealed class OLoraAdapter(OLoraOptions options) : IAdapter, IDeclaresTrainableParts, IAdapterLifecycle, ITrainingHooks, ICheckpointable
+public sealed class OLoraAdapter(OLoraOptions options) : TaskLoraAdapter(options, selection: null), ITrainingHooks
 {
-    private readonly List<TaskLowRankLayer> layers = [];
-    private IMultimodalModel? model;
-
-    public IReadOnlySet<string> TrainableParts => options.Targets.Concat(options.TrainFully).ToHashSet();
-
-    public IReadOnlyList<TaskLowRankLayer> Layers => layers;
-
-    public IReadOnlyList<ParameterGroup> Apply(IMultimodalModel model)
-    {
-        this.model = model;
-        foreach (string component in ComponentNames.All)
-        {
-            bool full = options.TrainFully.Contains(component);
-            foreach (var p in model.ComponentModules(component).SelectMany(m => m.parameters())) p.requires_grad = full;
-            if (!options.Targets.Contains(component)) continue;
-            foreach (var module in model.ComponentModules(component))
-            {
-                var candidates = module.named_modules().Where(m => !m.Item1.Contains(".olora_", StringComparison.Ordinal) && options.TargetModules.Any(p => LowRankInjector.Matches(m.Item1, p))).ToList();
-                foreach (var (name, linear) in candidates)
-                    if (linear is AutocastLinear target)
-                        layers.Add(new TaskLowRankLayer(name, target, options.Rank, options.Alpha, options.Dropout));
-            }
-            if (!layers.Any()) throw new CoinUserException($"model.adapter.options.targetModules: no linear layer of the {component} matches {string.Join(", ", options.TargetModules)}");
-        }
-        foreach (var layer in layers) layer.AddTask();
-        return Groups();
-    }
-
-    public IReadOnlyList<ParameterGroup> BeginTask(TaskContext context)
-    {
-        // Idempotent: a resumed run's LoadState has already rebuilt the pairs up to this task.
-        while (layers[0].Count < context.Task.Index + 1)
-            foreach (var layer in layers) layer.AddTask();
-        return Groups();
-    }
-
-    private IReadOnlyList<ParameterGroup> Groups()
-    {
-        var groups = new List<ParameterGroup>();
-        foreach (string component in ComponentNames.All)
-        {
-            var trainable = options.TrainFully.Contains(component)
-                ? model!.ComponentModules(component).SelectMany(m => m.parameters()).Where(p => p.requires_grad).ToList()
-                : [];
-            if (options.Targets.Contains(component))
-                trainable.AddRange(layers.SelectMany(l => new[] { l.Pair(l.Count - 1).A, l.Pair(l.Count - 1).B }));
-            if (trainable.Count > 0) groups.Add(new ParameterGroup(component, trainable));
-        }
-        return groups;
-    }
-
     /// <summary>λ1 Σ_layers Σ_(i &lt; t) |A_i A_tᵀ| + λ2 Σ ‖θ_t‖₂, from the second task on.</summary>
     public Tensor? ExtraLoss(StepContext context, Batch batch, ModelOutput output)
     {
-        if (layers.Count == 0 || layers[0].Count < 2) return null;
+        if (Tasks < 2) return null;
         Tensor? orthogonality = null, l2 = null;
-        foreach (var layer in layers)
+        foreach (var layer in Layers)
         {
             var (a, b) = layer.Pair(layer.Count - 1);
             var newA = a.to_type(ScalarType.Float32);
@@ -99,32 +47,6 @@ public sealed class OLoraAdapter(OLoraOptions options) : IAdapter, IDeclaresTrai
         context.Log("olora/orthogonality", orthogonality!.item<float>());
         var loss = orthogonality * options.Orthogonality;
         return options.L2 > 0 ? loss + l2! * options.L2 : loss;
-    }
-
-    public void SaveState(ComponentState state)
-    {
-        state.Values["tasks"] = layers.Count == 0 ? 0 : layers[0].Count;
-        for (int l = 0; l < layers.Count; l++)
-            for (int t = 0; t < layers[l].Count; t++)
-            {
-                state.Tensors[$"{l}.{t}.A"] = layers[l].Pair(t).A;
-                state.Tensors[$"{l}.{t}.B"] = layers[l].Pair(t).B;
-            }
-    }
-
-    /// <summary>Rebuilds every saved task's pairs (earlier ones frozen) and their values.</summary>
-    public void LoadState(ComponentState state, TaskContext context)
-    {
-        int tasks = state.Values["tasks"]!.GetValue<int>();
-        while (layers[0].Count < tasks)
-            foreach (var layer in layers) layer.AddTask();
-        using var noGrad = no_grad();
-        for (int l = 0; l < layers.Count; l++)
-            for (int t = 0; t < tasks; t++)
-            {
-                layers[l].Pair(t).A.copy_(state.Tensors[$"{l}.{t}.A"]);
-                layers[l].Pair(t).B.copy_(state.Tensors[$"{l}.{t}.B"]);
-            }
     }
 }
 

@@ -6,7 +6,8 @@ namespace Coin.Plugins.Adapters.OLora;
 
 /// <summary>One low-rank update per task attached to a frozen <see cref="AutocastLinear"/>:
 /// <c>W0 x + Σ_t (alpha/r) B_t A_t dropout(x)</c>, every task's pair registered on the linear as <c>olora_A_{t}</c> /
-/// <c>olora_B_{t}</c> (so checkpoints, devices and state dicts see them). Only the newest pair trains; earlier ones are frozen where their task left them.</summary>
+/// <c>olora_B_{t}</c> (so checkpoints, devices and state dicts see them). With a <see cref="TaskSelection"/> (a LoRA
+/// bank) only the selected task's update is applied: one task for the whole batch, or one per sample. Only the newest pair trains; earlier ones are frozen where their task left them.</summary>
 public sealed class TaskLowRankLayer
 {
     private readonly AutocastLinear target;
@@ -15,9 +16,12 @@ public sealed class TaskLowRankLayer
     private readonly int rank;
     private readonly double scale;
 
-    public TaskLowRankLayer(string name, AutocastLinear target, int rank, double alpha, double dropoutRate)
+    private readonly TaskSelection? selection;
+
+    public TaskLowRankLayer(string name, AutocastLinear target, int rank, double alpha, double dropoutRate, TaskSelection? selection = null)
     {
         Name = name;
+        this.selection = selection;
         this.target = target;
         this.rank = rank;
         scale = alpha / rank;
@@ -56,8 +60,25 @@ public sealed class TaskLowRankLayer
     {
         if (a.Count == 0) return null;
         var x = dropout is null ? input : dropout.call(input);
-        Tensor sum = b[0].call(a[0].call(x));
-        for (int t = 1; t < a.Count; t++) sum = sum + b[t].call(a[t].call(x));
-        return sum * scale;
+        Tensor Update(int t) => b[t].call(a[t].call(x));
+        if (selection is null)
+        {
+            Tensor sum = Update(0);
+            for (int t = 1; t < a.Count; t++) sum = sum + Update(t);
+            return sum * scale;
+        }
+        if (selection.PerSample is { } weights)
+        {
+            // weights [batch, tasks]: each sample's update is its row's mix of the tasks' (one-hot: its routed task's).
+            long[] shape = [x.shape[0], .. Enumerable.Repeat(1L, (int)x.dim() - 1)];
+            Tensor? mixed = null;
+            for (int t = 0; t < Math.Min(a.Count, (int)weights.shape[1]); t++)
+            {
+                var term = Update(t) * weights.select(1, t).view(shape).to_type(x.dtype);
+                mixed = mixed is null ? term : mixed + term;
+            }
+            return mixed is null ? null : mixed * scale;
+        }
+        return selection.Only is int only && only >= 0 && only < a.Count ? Update(only) * scale : null;
     }
 }

@@ -190,6 +190,11 @@ public sealed class InstructionStageConfig : IValidatableObject
 
 public sealed class EvaluationConfig
 {
+    /// <summary><c>task-agnostic</c> (the default, as CoIN evaluates): a method that routes samples (a LoRA bank) must
+    /// infer each sample's task; <c>task-aware</c>: it is told the task of each batch. Recorded with the results.</summary>
+    [RegularExpression("^(task-agnostic|task-aware)$", ErrorMessage = "expected task-agnostic or task-aware")]
+    public string Protocol { get; set; } = "task-agnostic";
+
     /// <summary>The evaluator used for every task.</summary>
     public ComponentConfig Evaluator { get; set; } = new("coin");
     [Range(1, 65_536)] public int BatchSize { get; set; } = 64;

@@ -7,13 +7,20 @@ using static TorchSharp.torch;
 namespace Coin.Host.Running;
 
 /// <summary>Generates answers for every test sample of every task and scores them: one row of the accuracy matrix.</summary>
-public sealed class StreamEvaluator(ComposedExperiment run, int batchSize, GenerationSettings generation, CancellationToken cancellation = default)
+public sealed class StreamEvaluator(ComposedExperiment run, int batchSize, GenerationSettings generation, CancellationToken cancellation = default,
+    bool taskAware = false)
 {
+    /// <summary>Whoever routes samples (contract 2.0's <see cref="Abstractions.Components.IRoutesSamples"/>): the adapter
+    /// and the training hooks that do.</summary>
+    private readonly IReadOnlyList<Abstractions.Components.IRoutesSamples> routers =
+        [.. run.Adapter is Abstractions.Components.IRoutesSamples router ? [router] : Array.Empty<Abstractions.Components.IRoutesSamples>(),
+         .. run.Hooks.OfType<Abstractions.Components.IRoutesSamples>().Where(h => !ReferenceEquals(h, run.Adapter))];
+
     /// <summary>The evaluator an experiment's <c>evaluation</c> section describes.</summary>
     public static StreamEvaluator For(ComposedExperiment run, Configuration.EvaluationConfig evaluation, int seed, CancellationToken cancellation = default)
         => new(run, evaluation.BatchSize, new GenerationSettings(evaluation.MaxNewTokens, evaluation.Temperature, evaluation.TopP, evaluation.StopStrings, Seed: seed,
             ComputeType: Abstractions.Components.ComputePrecision.Parse(evaluation.Precision)),
-            cancellation);
+            cancellation, evaluation.Protocol == "task-aware");
 
     /// <param name="saved">Receives every task's predictions, when given (the run writes them to its prediction files).</param>
     public IReadOnlyList<TaskScore> EvaluateAll(IReadOnlyList<TaskInfo> tasks, Func<TaskInfo, IReadOnlyList<Sample>> testSamples, IProgressSink progress,
@@ -71,6 +78,7 @@ public sealed class StreamEvaluator(ComposedExperiment run, int batchSize, Gener
             cancellation.ThrowIfCancellationRequested();
             using var scope = NewDisposeScope();
             var chunk = samples.Skip(start).Take(batchSize).ToList();
+            foreach (var router in routers) router.Route(new Abstractions.Components.RoutingContext(chunk, taskAware ? task : null, run.Model));
             var outputs = TextGenerator.Generate(run.Model, chunk, generation);
             predictions.AddRange(chunk.Zip(outputs, (sample, output) => new Prediction(sample, output)).Select((p, i) => (start + i, p)));
             progress.Advance(chunk.Count, task.Name);

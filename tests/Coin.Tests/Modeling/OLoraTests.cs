@@ -1,3 +1,4 @@
+using Coin.Abstractions.Components;
 using Coin.Abstractions.Training;
 using Coin.Plugins.Adapters.OLora;
 using Coin.Tests.Support;
@@ -63,5 +64,94 @@ public class OLoraTests
         var loss = adapter.ExtraLoss(step, null!, null!)!;
         Assert.That(loss.item<float>(), Is.EqualTo(0.5 * adapter.Layers.Count).Within(1e-5));
         Assert.That(log.Single().Item2, Is.EqualTo(adapter.Layers.Count).Within(1e-5), "the unweighted sum is logged");
+    }
+}
+
+/// <summary>The per-task LoRA bank: each sample gets its routed task's update; routing is the nearest prototype.</summary>
+public class LoraBankTests
+{
+    [Test]
+    public void Each_sample_gets_the_update_of_the_task_it_is_routed_to()
+    {
+        using var target = new Coin.Nn.Layers.AutocastLinear(2, 2, hasBias: false);
+        using (no_grad()) target.weight.zero_();
+        using var selection = new TaskSelection();
+        var layer = new TaskLowRankLayer("t", target, rank: 1, alpha: 1, dropoutRate: 0, selection);
+        layer.AddTask();
+        layer.AddTask();
+        using (no_grad())
+        {
+            layer.Pair(0).A.copy_(tensor(new float[] { 1, 0 }, [1, 2]));
+            layer.Pair(0).B.copy_(tensor(new float[] { 1, 0 }, [2, 1]));
+            layer.Pair(1).A.copy_(tensor(new float[] { 0, 1 }, [1, 2]));
+            layer.Pair(1).B.copy_(tensor(new float[] { 0, 1 }, [2, 1]));
+        }
+        var x = tensor(new float[] { 1, 2, 3, 4 }, [2, 1, 2]);   // two samples, one position each
+        float[] Out() => target.call(x).data<float>().ToArray();
+        selection.Select(tensor(new float[] { 1, 0, 0, 1 }, [2, 2]));
+        Assert.That(Out(), Is.EqualTo(new float[] { 1, 0, 0, 4 }), "sample 0 through task 0's pair (A0 x = 1), sample 1 through task 1's (A1 x = 4)");
+        selection.Select(1);
+        Assert.That(Out(), Is.EqualTo(new float[] { 0, 2, 0, 4 }), "task 1 for both");
+        selection.Select(-1);
+        Assert.That(Out(), Is.EqualTo(new float[] { 0, 0, 0, 0 }), "no task: the base layer");
+    }
+
+    [Test]
+    public void Routing_picks_the_prototype_of_highest_cosine()
+    {
+        var features = tensor(new float[] { 1, 0, 0, 2, 1, 1.1f, 5, 4 }, [4, 2]);
+        var prototypes = tensor(new float[] { 1, 0, 0, 1 }, [2, 2]);
+        // cosines: [1, 0], [0, 1], [0.67, 0.74], [0.78, 0.62]
+        Assert.That(Coin.Plugins.Adapters.Bank.LoraBankAdapter.Choose(features, prototypes).data<long>().ToArray(), Is.EqualTo(new long[] { 0, 1, 1, 0 }));
+    }
+
+    [Test]
+    public void Task_agnostic_routing_sends_each_test_sample_to_its_own_tasks_lora()
+    {
+        var (_, run) = InProcessExperiment.Compose(new Dictionary<string, string?> { ["model:adapter:type"] = "full", ["data:options:tasks:0"] = "color", ["data:options:tasks:1"] = "position" });
+        using var __ = run;
+        using var bank = new Coin.Plugins.Adapters.Bank.LoraBankAdapter(new Coin.Plugins.Adapters.Bank.LoraBankOptions { Rank = 2 });
+        bank.Apply(run.Model);
+        var stream = run.Data.Tasks;
+        foreach (var task in stream)
+        {
+            var context = new TaskContext(task, run.Model, run.Data.LoadTrain(task)) { Stream = stream };
+            bank.BeginTask(context);
+            bank.OnTaskEnd(context);
+        }
+        // A mixed batch of both tasks' test samples, routed without being told their tasks.
+        var samples = stream.SelectMany(t => run.Data.LoadTest(t).Take(5)).ToList();
+        bank.Route(new RoutingContext(samples, null, run.Model));
+        var weights = ((TaskSelection)typeof(Coin.Plugins.Adapters.OLora.TaskLoraAdapter)
+            .GetProperty("Selection", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(bank)!).PerSample!;
+        var routed = weights.argmax(1).data<long>().ToArray();
+        Assert.That(routed, Is.EqualTo(samples.Select(s => (long)stream.Single(t => t.Name == s.Task).Index).ToArray()));
+        Assert.That(weights.sum(1).data<float>().ToArray(), Has.All.EqualTo(1f), "one task per sample");
+
+        // Told the task (task-aware), the whole batch takes that task's LoRA.
+        bank.Route(new RoutingContext(samples, stream[0], run.Model));
+        var selection = (TaskSelection)typeof(Coin.Plugins.Adapters.OLora.TaskLoraAdapter)
+            .GetProperty("Selection", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(bank)!;
+        Assert.That(selection.PerSample, Is.Null);
+        Assert.That(selection.Only, Is.EqualTo(0));
+    }
+
+    [Test]
+    public void A_bank_run_completes_under_both_protocols_and_records_which()
+    {
+        string directory = TestPaths.NewTemporaryDirectory("lora-bank");
+        foreach (string protocol in new[] { "task-agnostic", "task-aware" })
+        {
+            string experiment = CoinProcess.WriteQuickExperiment(directory, json =>
+            {
+                json["model"] = System.Text.Json.Nodes.JsonNode.Parse("""{ "adapter": { "type": "lora-bank", "options": { "rank": 4 } } }""");
+                json["evaluation"]!["protocol"] = protocol;
+            });
+            var result = CoinProcess.Run(directory, "run", experiment, "--output", $"runs/{protocol}");
+            Assert.That(result.ExitCode, Is.EqualTo(0), result.ToString());
+            using var results = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(Directory.GetDirectories(Path.Combine(directory, "runs", protocol)).Single(), "results.json")));
+            Assert.That(results.RootElement.GetProperty("config").GetProperty("evaluation").GetProperty("protocol").GetString(), Is.EqualTo(protocol));
+            Assert.That(results.RootElement.GetProperty("accuracyMatrix").GetArrayLength(), Is.EqualTo(2));
+        }
     }
 }

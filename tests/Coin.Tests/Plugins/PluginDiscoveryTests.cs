@@ -9,7 +9,7 @@ namespace Coin.Tests.Plugins;
 public class PluginDiscoveryTests
 {
     private static readonly string[] BuiltIns =
-        ["llama", "tiny-cnn", "clip-vit", "whisper", "linear", "mlp2x-gelu", "full", "frozen", "lora", "dora", "olora", "moelora", "constant", "feature-decay", "language-decay", "commit-lr", "commit", "sequential", "independent", "ema", "llaca", "replay", "ewc", "lwf", "si", "agem", "multitask", "exact-match", "coin", "coin-judge", "captions", "shapes", "mini-coin", "coin-files"];
+        ["llama", "tiny-cnn", "clip-vit", "whisper", "linear", "mlp2x-gelu", "full", "frozen", "lora", "dora", "olora", "lora-bank", "moelora", "constant", "feature-decay", "language-decay", "commit-lr", "commit", "sequential", "independent", "ema", "llaca", "replay", "ewc", "lwf", "si", "agem", "multitask", "exact-match", "coin", "coin-judge", "captions", "shapes", "mini-coin", "coin-files"];
 
     private static string FixturePluginDirectory(params string[] fixtures)
     {
