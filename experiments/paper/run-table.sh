@@ -2,7 +2,8 @@
 # The README's paper-regime table (issue 13), across as many sittings as it takes: every cell of
 # experiments/sweeps/paper-methods.json (11 methods x 3 seeds, seed 1 of every method first) that has no kept result
 # yet is run (an interrupted cell resumes), and a slim copy of each finished cell (results.json, the matrix, report.md,
-# steps.csv gzipped) is kept under docs/paper-regime/runs/, which is committed. Then `coin compare` over the kept
+# steps.csv gzipped) is kept under docs/paper-regime/cells/<values> (named without the cell's number, which moves when
+# methods are added to the sweep), which is committed. Then `coin compare` over the kept
 # cells writes docs/paper-regime/comparison.{csv,png,html}, and the LLaCA cells' alpha per task goes to
 # docs/paper-regime/llaca-alpha.md.
 # Usage: bash experiments/paper/run-table.sh [MAX_CELLS]     (MAX_CELLS: stop after running that many cells)
@@ -11,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 sweep=experiments/sweeps/paper-methods.json
-keep=docs/paper-regime/runs
+keep=docs/paper-regime/cells
 max=${1:-1000}
 if [ -z "${COIN:-}" ]; then
   if [ ! -f artifacts/paper-coin/coin.dll ]; then
@@ -25,15 +26,16 @@ cells=$($COIN sweep plan "$sweep" | sed -n 's/.* sweep paper-methods: \([0-9]*\)
 ran=0
 for ((i = 0; i < cells; i++)); do
   name=$($COIN sweep plan "$sweep" | awk -v i="$i" -F'│' '$2 + 0 == i && $2 ~ /[0-9]/ { gsub(/ /, "", $3); print $3 }')
-  [ -f "$keep/$name/results.json" ] && continue
+  kept="$keep/${name#*-}"
+  [ -f "$kept/results.json" ] && continue
   [ "$ran" -ge "$max" ] && break
   echo "== cell $i ($name), $(date -u +%H:%M:%S)"
   $COIN sweep run "$sweep" --cell "$i" | grep -E '^(results|  [A-Za-z]+: [0-9]+ steps)' || true
   folder="runs/sweeps/paper-methods/$name"
   if grep -q '"status": "completed"' "$folder/results.json" 2>/dev/null; then
-    mkdir -p "$keep/$name"
-    cp "$folder/results.json" "$folder/accuracy-matrix.csv" "$folder/report.md" "$keep/$name/"
-    gzip -9 -c "$folder/steps.csv" > "$keep/$name/steps.csv.gz"
+    mkdir -p "$kept"
+    cp "$folder/results.json" "$folder/accuracy-matrix.csv" "$folder/report.md" "$kept/"
+    gzip -9 -c "$folder/steps.csv" > "$kept/steps.csv.gz"
   fi
   ran=$((ran + 1))
 done
