@@ -99,11 +99,32 @@ public sealed class ComposedExperiment : IDisposable
                                         $"but made {string.Join(", ", Model.TrainableGroups.Select(g => g.Name).Order())} trainable (a defect of the plugin)");
     }
 
+    /// <summary>Contract 1.x's hook names: a 2.0 plugin that still has one would have it silently never called (every
+    /// 2.0 hook has a default), so it is refused with the new name.</summary>
+    private static readonly Dictionary<string, string> OldHookNames = new()
+    {
+        ["AuxiliaryLoss"] = "ExtraLoss", ["BeforeOptimizerStep"] = "AfterBackward", ["AfterOptimizerStep"] = "AfterStep(StepContext, Batch)",
+    };
+
+    private static void RefuseOldHookNames(PlannedComponent planned, object component)
+    {
+        if (component is not ITrainingHooks) return;
+        var methods = component.GetType().GetMethods(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance);
+        var stale = methods.Where(m => OldHookNames.ContainsKey(m.Name)).Select(m => $"{m.Name} (now {OldHookNames[m.Name]})")
+            .Concat(methods.Where(m => m.Name == "AfterStep" && m.GetParameters().Length == 1).Select(_ => "AfterStep(StepContext) (now AfterStep(StepContext, Batch))"))
+            .Distinct().ToList();
+        if (stale.Count > 0)
+            throw new CoinUserException($"{planned.KeyPath}: plugin '{planned.Plugin.Name}' ({planned.Plugin.Folder}) has contract 1.x hooks that contract 2.0 would never call: " +
+                                        $"{string.Join(", ", stale)}; rename them (README, \"Migrating a 1.x plugin\")");
+    }
+
     private static T Create<T>(PlannedComponent planned, ComponentContext context) where T : class
     {
         try
         {
-            return (T)planned.Plugin.Factory!.Create(planned.Options, context);
+            var component = (T)planned.Plugin.Factory!.Create(planned.Options, context);
+            RefuseOldHookNames(planned, component);
+            return component;
         }
         catch (CoinUserException)
         {

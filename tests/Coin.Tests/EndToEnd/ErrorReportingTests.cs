@@ -131,4 +131,15 @@ public class ErrorReportingTests
         string results = Path.Combine(Directory.GetDirectories(Path.Combine(directory, "runs")).Single(), "results.json");
         Assert.That(System.Text.Json.JsonDocument.Parse(File.ReadAllText(results)).RootElement.GetProperty("status").GetString(), Does.StartWith("failed: task 'color'"));
     }
+
+    [Test]
+    public void A_hook_left_with_its_1x_name_is_refused_with_the_new_one()
+    {
+        string directory = TestPaths.NewTemporaryDirectory("errors");
+        string plugins = Path.Combine(directory, "extra-plugins");
+        TestPaths.CopyDirectory(Path.Combine(TestPaths.Fixtures, "Coin.Fixtures.FaultyPlugins"), Path.Combine(plugins, "Faulty"));
+        var result = CoinProcess.Run(directory, "run", CoinProcess.WriteQuickExperiment(directory), "--plugins", plugins, "--set", "balance.type=old-hook-names");
+        Assert.That(result.ExitCode, Is.EqualTo(2), result.ToString());
+        Assert.That(result.Error, Does.Contain("balance: plugin 'old-hook-names'").And.Contain("AuxiliaryLoss (now ExtraLoss)"));
+    }
 }

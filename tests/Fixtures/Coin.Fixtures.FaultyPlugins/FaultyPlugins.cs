@@ -48,7 +48,7 @@ public sealed class WrongKindPlugin : PluginFactory<IEvaluator, NoOptions>
 /// <summary>Adds a NaN to the loss at the third step, as a diverging run would.</summary>
 public sealed class NanAtThirdStep : IBalanceScheduler
 {
-    public TorchSharp.torch.Tensor? AuxiliaryLoss(StepContext context, Batch batch, Coin.Abstractions.Components.ModelOutput output)
+    public TorchSharp.torch.Tensor? ExtraLoss(StepContext context, Batch batch, Coin.Abstractions.Components.ModelOutput output)
         => context.Step == 2 ? TorchSharp.torch.tensor(float.NaN) : null;
 
     public void AfterBackward(StepContext context)
@@ -62,6 +62,18 @@ public sealed class NanAtThirdStep : IBalanceScheduler
 public sealed class NanAtThirdStepPlugin : PluginFactory<IBalanceScheduler, NoOptions>
 {
     protected override IBalanceScheduler Create(NoOptions options, ComponentContext context) => new NanAtThirdStep();
+}
+
+/// <summary>Rebuilt against contract 2.0 without renaming its 1.x hook: its AuxiliaryLoss would never be called.</summary>
+public sealed class OldHookNames : IBalanceScheduler
+{
+    public TorchSharp.torch.Tensor? AuxiliaryLoss(StepContext context, Batch batch, Coin.Abstractions.Components.ModelOutput output) => null;
+}
+
+[CoinPlugin(PluginKind.BalanceScheduler, "old-hook-names", "1.0.0", "Fixture: a 1.x hook name left in a 2.0 plugin")]
+public sealed class OldHookNamesPlugin : PluginFactory<IBalanceScheduler, NoOptions>
+{
+    protected override IBalanceScheduler Create(NoOptions options, ComponentContext context) => new OldHookNames();
 }
 
 /// <summary>A factory with a bug: it dereferences null when asked to create its component.</summary>
