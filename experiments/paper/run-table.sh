@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's paper-regime table (issue 13), across as many sittings as it takes: every cell of
-# experiments/sweeps/paper-methods.json (11 methods x 3 seeds, seed 1 of every method first) that has no kept result
+# experiments/sweeps/paper-methods.json (16 methods x 3 seeds, seed 1 of every method first) that has no kept result
 # yet is run (an interrupted cell resumes), and a slim copy of each finished cell (results.json, the matrix, report.md,
 # steps.csv gzipped) is kept under docs/paper-regime/cells/<values> (named without the cell's number, which moves when
 # methods are added to the sweep), which is committed. Then `coin compare` over the kept
