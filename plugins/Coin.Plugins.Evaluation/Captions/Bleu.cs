@@ -90,6 +90,14 @@ public static class Bleu
     private static int NgramLength(string ngram) => ngram.Count(c => c == ' ') + 1;
 
     /// <summary>pycocoevalcap's sanity checks: one candidate per image and at least one reference each.</summary>
+    /// <summary>The mean of per-image scores, summed left to right (pycocoevalcap's np.mean sums pairwise: the last bit may differ).</summary>
+    internal static double MeanInOrder(double[] scores)
+    {
+        double sum = 0;
+        foreach (double score in scores) sum += score;
+        return sum / scores.Length;
+    }
+
     internal static void CheckCorpus(IReadOnlyList<string> candidates, IReadOnlyList<IReadOnlyList<string>> references)
     {
         if (candidates.Count != references.Count)

@@ -25,12 +25,7 @@ public static class Cider
     /// <param name="candidates">One tokenized caption per image (pycocoevalcap's <c>res</c>).</param>
     /// <param name="references">The tokenized reference captions of each image, at least one each (<c>gts</c>).</param>
     public static double Score(IReadOnlyList<string> candidates, IReadOnlyList<IReadOnlyList<string>> references)
-    {
-        double[] scores = ScoreEach(candidates, references);
-        double sum = 0;
-        foreach (double score in scores) sum += score;
-        return sum / scores.Length;
-    }
+        => Bleu.MeanInOrder(ScoreEach(candidates, references));
 
     /// <summary>Each image's CIDEr-D (cider_scorer.py's <c>compute_cider</c> list), in order. The document
     /// frequencies come from all the given references, so a score depends on the whole corpus.</summary>

@@ -18,12 +18,7 @@ public static class RougeL
     /// <param name="candidates">One tokenized caption per image (pycocoevalcap's <c>res</c>).</param>
     /// <param name="references">The tokenized reference captions of each image, at least one each (<c>gts</c>).</param>
     public static double Score(IReadOnlyList<string> candidates, IReadOnlyList<IReadOnlyList<string>> references)
-    {
-        double[] scores = ScoreEach(candidates, references);
-        double sum = 0;
-        foreach (double score in scores) sum += score;
-        return sum / scores.Length;
-    }
+        => Bleu.MeanInOrder(ScoreEach(candidates, references));
 
     /// <summary>Each candidate's ROUGE-L (rouge.py's <c>calc_score</c>), in order.</summary>
     public static double[] ScoreEach(IReadOnlyList<string> candidates, IReadOnlyList<IReadOnlyList<string>> references)
