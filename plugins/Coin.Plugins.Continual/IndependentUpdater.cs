@@ -1,8 +1,8 @@
-using Coin.Nn.Training;
 using Coin.Abstractions.Components;
 using Coin.Abstractions.Data;
 using Coin.Abstractions.Plugins;
 using Coin.Abstractions.Training;
+using Coin.Nn.Training;
 using static TorchSharp.torch;
 
 namespace Coin.Plugins.Continual;

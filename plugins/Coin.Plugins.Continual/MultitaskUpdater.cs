@@ -1,9 +1,6 @@
-using Coin.Nn.Training;
-using Coin.Abstractions.Components;
 using Coin.Abstractions.Data;
 using Coin.Abstractions.Plugins;
 using Coin.Abstractions.Training;
-using static TorchSharp.torch;
 
 namespace Coin.Plugins.Continual;
 
@@ -14,15 +11,15 @@ namespace Coin.Plugins.Continual;
 /// other cells (and so BWT and forgetting) mean nothing for this run.</summary>
 public sealed class MultitaskUpdater : IContinualUpdater, ICheckpointable, IDisposable
 {
-    private ParameterSnapshot? start;
+    /// <summary>Restarts every task from the stream's start weights, and keeps them in checkpoints.</summary>
+    private readonly IndependentUpdater restart = new();
     private readonly List<Sample> seen = [];
 
     public void OnTaskStart(TaskContext context)
     {
         if (context.Stream.Count == 0)
             throw new CoinUserException("continual 'multitask' needs to know the stream's length; this host does not say it (contract 1.4 or newer needed)");
-        if (start is null) start = new ParameterSnapshot(context.Model.TrainableGroups.SelectMany(g => g.Parameters));
-        else start.WriteIntoLive();
+        restart.OnTaskStart(context);
     }
 
     public IReadOnlyList<Sample> ExtraTrainingSamples(TaskContext context) => IsLast(context) ? [.. seen] : [];
@@ -36,18 +33,18 @@ public sealed class MultitaskUpdater : IContinualUpdater, ICheckpointable, IDisp
 
     public void SaveState(ComponentState state)
     {
-        start?.SaveTo(state, "start");
+        restart.SaveState(state);
         state.Samples["seen"] = [.. seen];
     }
 
     public void LoadState(ComponentState state, TaskContext context)
     {
-        start!.LoadFrom(state, "start");
+        restart.LoadState(state, context);
         seen.Clear();
         seen.AddRange(state.Samples["seen"]);
     }
 
-    public void Dispose() => start?.Dispose();
+    public void Dispose() => restart.Dispose();
 }
 
 [CoinPlugin(PluginKind.ContinualUpdater, "multitask", "0.1.0", "Multitask upper bound: the last task trains on every task's data from the start weights",

@@ -78,22 +78,18 @@ public static class CoinApp
             : commandLine.Export is { } export ? Running.ResumedRun.Open(export.RunDirectory, toContinue: false)
             : null;
         string? file = resume?.ExperimentFile ?? (commandLine.ExperimentFile is { } f ? Path.GetFullPath(f) : null);
-        if (file is not null) JsonSyntax.Check(file);
+        // The file as read, with every file it extends merged under it (checked on the way: a syntax error names its line).
+        var experimentJson = file is null ? null : ExperimentFile.Read(file);
         var builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ApplicationName = "coin" });
         // Overrides that switch a component's plugin drop the file's options for the old one (the environment
         // layer's values count too); a resumed run has neither.
         var environment = resume is null ? EnvironmentLayer.Read() : null;
-        var switched = file is null ? null
-            : ComponentTypeSwitch.Apply(file, (environment?.Values ?? new Dictionary<string, string?>()).Concat(commandLine.Overrides));
-        if (switched is { } s)
+        if (experimentJson is not null)
         {
-            foreach (string dropped in s.Dropped)
+            foreach (string dropped in ComponentTypeSwitch.Apply(experimentJson, (environment?.Values ?? new Dictionary<string, string?>()).Concat(commandLine.Overrides)))
                 Console.Error.WriteLine($"note: {dropped} from {Path.GetFileName(file)} left out: the command line or environment sets another type");
-            builder.Configuration.AddJsonStream(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(s.Root.ToJsonString())));
+            builder.Configuration.AddJsonStream(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(experimentJson.ToJsonString())));
         }
-        else if (file is not null && ExperimentFile.Extends(file))
-            builder.Configuration.AddJsonStream(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(ExperimentFile.Read(file).ToJsonString())));
-        else if (file is not null) builder.Configuration.AddJsonFile(file, optional: false, reloadOnChange: false);
         else if (commandLine.InlineExperiment is { } inline)
             builder.Configuration.AddJsonStream(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(inline.ToJsonString())));
         // A resumed run keeps its configuration: no environment layer, no overrides.

@@ -18,13 +18,18 @@ public static class LowRankInjector
 
     public static List<LowRankLayer> Inject(nn.Module root, IReadOnlyList<string> patterns, int rank, double alpha, double dropout, int experts, bool gaussianA,
         bool decomposed = false)
+        => Inject(root, patterns, (name, linear) => new LowRankLayer(name, linear, rank, alpha, dropout, experts, gaussianA, decomposed));
+
+    /// <summary>Attaches <paramref name="attach"/>'s update to every matching linear (LoRA, DoRA, MoELoRA, a per-task
+    /// bank), by the module's dotted name.</summary>
+    public static List<T> Inject<T>(nn.Module root, IReadOnlyList<string> patterns, Func<string, AutocastLinear, T> attach)
     {
-        var layers = new List<LowRankLayer>();
+        var layers = new List<T>();
         // Materialise first: registering submodules while enumerating would change the enumeration.
         var candidates = root.named_modules().Where(m => !IsLowRankPart(m.Item1) && patterns.Any(p => Matches(m.Item1, p))).ToList();
         foreach (var (name, module) in candidates)
         {
-            if (module is AutocastLinear linear) layers.Add(new LowRankLayer(name, linear, rank, alpha, dropout, experts, gaussianA, decomposed));
+            if (module is AutocastLinear linear) layers.Add(attach(name, linear));
             else if (module is Linear)
                 // Refused rather than skipped: a target that silently got no update would train a different model.
                 throw new CoinUserException($"model.adapter.options.targetModules: '{name}' is a TorchSharp Linear; LoRA attaches to " +
@@ -34,5 +39,6 @@ public static class LowRankInjector
     }
 
     private static bool IsLowRankPart(string name)
-        => name.EndsWith(".lora_A", StringComparison.Ordinal) || name.EndsWith(".lora_B", StringComparison.Ordinal) || name.EndsWith(".lora_router", StringComparison.Ordinal);
+        => name.EndsWith(".lora_A", StringComparison.Ordinal) || name.EndsWith(".lora_B", StringComparison.Ordinal) || name.EndsWith(".lora_router", StringComparison.Ordinal)
+           || name.Contains(".olora_", StringComparison.Ordinal);
 }

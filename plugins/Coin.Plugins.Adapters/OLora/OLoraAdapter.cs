@@ -41,12 +41,16 @@ public sealed class OLoraAdapter(OLoraOptions options) : TaskLoraAdapter(options
                 var term = layer.Pair(i).A.detach().to_type(ScalarType.Float32).matmul(newA.t()).abs().sum();
                 orthogonality = orthogonality is null ? term : orthogonality + term;
             }
-            var norms = newA.norm() + b.to_type(ScalarType.Float32).norm();
-            l2 = l2 is null ? norms : l2 + norms;
+            // Only when it is weighted: O-LoRA's scripts leave λ2 at 0, and this runs on every micro-batch.
+            if (options.L2 > 0)
+            {
+                var norms = newA.norm() + b.to_type(ScalarType.Float32).norm();
+                l2 = l2 is null ? norms : l2 + norms;
+            }
         }
         context.Log("olora/orthogonality", orthogonality!.item<float>());
         var loss = orthogonality * options.Orthogonality;
-        return options.L2 > 0 ? loss + l2! * options.L2 : loss;
+        return l2 is null ? loss : loss + l2 * options.L2;
     }
 }
 

@@ -1,7 +1,6 @@
 using Coin.Abstractions.Components;
 using Coin.Abstractions.Plugins;
 using Coin.Abstractions.Training;
-using Coin.Nn.Layers;
 using Coin.Plugins.Adapters.Lora;
 using static TorchSharp.torch;
 
@@ -31,22 +30,14 @@ public abstract class TaskLoraAdapter(LoraOptions options, TaskSelection? select
     public IReadOnlyList<ParameterGroup> Apply(IMultimodalModel model)
     {
         this.model = model;
-        foreach (string component in ComponentNames.All)
+        ComponentSelection.TrainOnly(model, options.TrainFully);
+        foreach (string component in ComponentNames.All.Where(options.Targets.Contains))
         {
-            bool full = options.TrainFully.Contains(component);
-            foreach (var p in model.ComponentModules(component).SelectMany(m => m.parameters())) p.requires_grad = full;
-            if (!options.Targets.Contains(component)) continue;
-            int before = layers.Count;
-            foreach (var module in model.ComponentModules(component))
-            {
-                var candidates = module.named_modules()
-                    .Where(m => !m.Item1.Contains(".olora_", StringComparison.Ordinal) && options.TargetModules.Any(p => LowRankInjector.Matches(m.Item1, p))).ToList();
-                foreach (var (name, linear) in candidates)
-                    if (linear is AutocastLinear target)
-                        layers.Add(new TaskLowRankLayer(name, target, options.Rank, options.Alpha, options.Dropout, Selection));
-            }
-            if (layers.Count == before)
+            var injected = model.ComponentModules(component).SelectMany(m => LowRankInjector.Inject(m, options.TargetModules,
+                (name, target) => new TaskLowRankLayer(name, target, options.Rank, options.Alpha, options.Dropout, Selection))).ToList();
+            if (injected.Count == 0)
                 throw new CoinUserException($"model.adapter.options.targetModules: no linear layer of the {component} matches {string.Join(", ", options.TargetModules)}");
+            layers.AddRange(injected);
         }
         foreach (var layer in layers) layer.AddTask();
         return Groups();

@@ -1,9 +1,9 @@
-using Coin.Nn.Training;
 using System.ComponentModel.DataAnnotations;
 using Coin.Abstractions.Components;
 using Coin.Abstractions.Data;
 using Coin.Abstractions.Plugins;
 using Coin.Abstractions.Training;
+using Coin.Nn.Training;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 

@@ -1,11 +1,10 @@
-using Coin.Nn.Training;
 using System.ComponentModel.DataAnnotations;
 using Coin.Abstractions.Components;
 using Coin.Abstractions.Data;
 using Coin.Abstractions.Plugins;
 using Coin.Abstractions.Training;
+using Coin.Nn.Training;
 using static TorchSharp.torch;
-using F = TorchSharp.torch.nn.functional;
 
 namespace Coin.Plugins.Continual.Regularisation;
 

@@ -10,7 +10,7 @@ namespace Coin.Host.Composition;
 public sealed class ComposedExperiment : IDisposable
 {
     private ComposedExperiment(ITaskStreamSource data, MultimodalModel model, IAdapter adapter, string adapterKey, IBalanceScheduler balance,
-        IReadOnlyList<IContinualUpdater> continual, IReadOnlyList<string> continualKeys, IEvaluator evaluator)
+        IReadOnlyList<IContinualUpdater> continual, IEvaluator evaluator)
     {
         Data = data;
         Model = model;
@@ -22,7 +22,10 @@ public sealed class ComposedExperiment : IDisposable
         // An adapter that is also a set of hooks (O-LoRA's orthogonality loss) acts first.
         Hooks = [.. adapter is ITrainingHooks adapterHooks ? [adapterHooks] : Array.Empty<ITrainingHooks>(), .. continual, balance];
         // Checkpoint keys: "continual" for the first method (as before contract 2.0), "continual.N" for later ones.
-        HookKeys = [.. adapter is ITrainingHooks ? [AdapterKey] : Array.Empty<string>(), .. continualKeys.Select((_, i) => i == 0 ? "continual" : $"continual.{i}"), "balance"];
+        var stateful = continual.Select((c, i) => KeyValuePair.Create(i == 0 ? "continual" : $"continual.{i}", (object)c))
+            .Append(KeyValuePair.Create("balance", (object)balance)).ToDictionary();
+        if (adapter is ITrainingHooks or ICheckpointable) stateful[AdapterKey] = adapter;
+        Stateful = stateful;
     }
 
     private readonly string adapterKey;
@@ -37,15 +40,16 @@ public sealed class ComposedExperiment : IDisposable
     public IReadOnlyList<IContinualUpdater> Continual { get; }
     public IEvaluator Evaluator { get; }
 
-    /// <summary>Every training hook in the order the host calls them at each point: the continual methods as listed,
-    /// then the balance scheduler.</summary>
+    /// <summary>Every training hook in the order the host calls them at each point: the adapter when it is one, the
+    /// continual methods as listed, then the balance scheduler.</summary>
     public IReadOnlyList<ITrainingHooks> Hooks { get; }
 
     /// <summary>The checkpoint key of an adapter's own state (an adapter whose modules change per task keeps them there).</summary>
     public const string AdapterKey = "adapter";
 
-    /// <summary>The name each of <see cref="Hooks"/> keeps its state under in a checkpoint.</summary>
-    public IReadOnlyList<string> HookKeys { get; }
+    /// <summary>The components that may keep state in a checkpoint (those that implement <see cref="ICheckpointable"/>
+    /// do), by the key they keep it under: the hooks, and the adapter when it is a hook set or checkpointable.</summary>
+    public IReadOnlyDictionary<string, object> Stateful { get; }
 
     /// <summary>Creates every component in the documented order and assembles the model on its device; the adapter is
     /// created but not yet applied (the base model's first stage trains every parameter before it).</summary>
@@ -69,7 +73,7 @@ public sealed class ComposedExperiment : IDisposable
         model.MoveTo(context.Device);
         return new ComposedExperiment(data, model, Create<IAdapter>(plan.Adapter, context), plan.Adapter.KeyPath,
             Create<IBalanceScheduler>(plan.Balance, context),
-            plan.Continual.Select(c => Create<IContinualUpdater>(c, context)).ToList(), plan.Continual.Select(c => c.KeyPath).ToList(),
+            plan.Continual.Select(c => Create<IContinualUpdater>(c, context)).ToList(),
             Create<IEvaluator>(plan.Evaluator, context));
     }
 

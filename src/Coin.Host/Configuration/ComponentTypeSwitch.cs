@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace Coin.Host.Configuration;
@@ -21,19 +20,16 @@ public static class ComponentTypeSwitch
         return true;
     }
 
-    /// <summary>The experiment file's JSON with stale options dropped for every override that sets a <c>type</c>
-    /// (keys with ':' or '.' between levels), and the dotted paths of the options dropped; null when none were.</summary>
-    public static (JsonObject Root, IReadOnlyList<string> Dropped)? Apply(string file, IEnumerable<KeyValuePair<string, string?>> overrides)
+    /// <summary>Drops, in the experiment's JSON, the options of every component an override gives another <c>type</c>
+    /// (keys with ':' or '.' between levels); returns the dotted paths of the options dropped.</summary>
+    public static IReadOnlyList<string> Apply(JsonObject root, IEnumerable<KeyValuePair<string, string?>> overrides)
     {
-        var typeOverrides = overrides.Select(kv => (Keys: kv.Key.Split(':', '.'), kv.Value))
-            .Where(o => o.Keys.Length >= 2 && string.Equals(o.Keys[^1], "type", StringComparison.OrdinalIgnoreCase)).ToList();
-        if (typeOverrides.Count == 0) return null;
-        var root = ExperimentFile.Read(file);
         var dropped = new List<string>();
-        foreach (var (keys, value) in typeOverrides)
+        foreach (var (keys, value) in overrides.Select(kv => (Keys: kv.Key.Split(':', '.'), kv.Value))
+                     .Where(o => o.Keys.Length >= 2 && string.Equals(o.Keys[^1], "type", StringComparison.OrdinalIgnoreCase)))
             if (Component(root, keys[..^1]) is { } component && DropStaleOptions(component, value))
                 dropped.Add(string.Join('.', keys[..^1]) + ".options");
-        return dropped.Count == 0 ? null : (root, dropped);
+        return dropped;
     }
 
     private static JsonObject? Component(JsonObject root, IEnumerable<string> path)

@@ -15,9 +15,6 @@ public static class ExperimentFile
 
     private static readonly JsonDocumentOptions Options = new() { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
 
-    /// <summary>True when the file names a base experiment (then the host binds the merged JSON, not the file).</summary>
-    public static bool Extends(string path) => ComponentTypeSwitch.Existing(Parse(path), ExtendsKey) is not null;
-
     /// <summary>The file's JSON with every base it extends merged under it; the <c>extends</c> key removed.</summary>
     public static JsonObject Read(string path) => Read(Path.GetFullPath(path), []);
 

@@ -13,8 +13,7 @@ public sealed class StreamEvaluator(ComposedExperiment run, int batchSize, Gener
     /// <summary>Whoever routes samples (contract 2.0's <see cref="Abstractions.Components.IRoutesSamples"/>): the adapter
     /// and the training hooks that do.</summary>
     private readonly IReadOnlyList<Abstractions.Components.IRoutesSamples> routers =
-        [.. run.Adapter is Abstractions.Components.IRoutesSamples router ? [router] : Array.Empty<Abstractions.Components.IRoutesSamples>(),
-         .. run.Hooks.OfType<Abstractions.Components.IRoutesSamples>().Where(h => !ReferenceEquals(h, run.Adapter))];
+        [.. run.Hooks.Prepend<object>(run.Adapter).Distinct().OfType<Abstractions.Components.IRoutesSamples>()];
 
     /// <summary>The evaluator an experiment's <c>evaluation</c> section describes.</summary>
     public static StreamEvaluator For(ComposedExperiment run, Configuration.EvaluationConfig evaluation, int seed, CancellationToken cancellation = default)

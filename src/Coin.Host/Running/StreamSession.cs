@@ -30,7 +30,7 @@ internal sealed class StreamSession : IDisposable
     private readonly RunCheckpoint.Loaded? checkpoint;
     private readonly ExperimentConfig config;
     private readonly Dictionary<string, IReadOnlyList<Sample>> testSets = [];
-    private readonly Dictionary<string, object> components;
+    private readonly IReadOnlyDictionary<string, object> components;
     private TaskTrainer? trainer;
     private StreamEvaluator? evaluator;
     private TensorBoardLog? tensorBoard;
@@ -51,8 +51,7 @@ internal sealed class StreamSession : IDisposable
         this.results = results;
         checkpoint = journal.Checkpoint;
         config = experiment.Config;
-        components = run.HookKeys.Zip(run.Hooks).ToDictionary(k => k.First, k => (object)k.Second);
-        if (run.Adapter is ICheckpointable) components[ComposedExperiment.AdapterKey] = run.Adapter;
+        components = run.Stateful;
         steps = journal.Steps;
     }
 
@@ -164,7 +163,7 @@ internal sealed class StreamSession : IDisposable
     {
         if (!config.Evaluation.ZeroShot || checkpoint is not null) return;
         journal.WriteStageWeights(PredictionFile.ZeroShotStage, Run.Model);
-        var zeroShot = EvaluateStage("the zero-shot evaluation", "evaluate zero-shot", PredictionFile.ZeroShotStage, "(zero-shot)");
+        var zeroShot = EvaluateStage("the zero-shot evaluation", "evaluate zero-shot", PredictionFile.ZeroShotStage, "(zero-shot)", 0);
         results.ZeroShot = zeroShot.Select(s => s.Accuracy).ToArray();
         tensorBoard?.Evaluation(0, results.Tasks, results.ZeroShot);
         results.Scores.AddRange(Tasks.Zip(zeroShot, (t, s) => ScoreEntry.From("(zero-shot)", t.Name, s)));
@@ -220,7 +219,7 @@ internal sealed class StreamSession : IDisposable
         var clock = Stopwatch.StartNew();
         string stageName = PredictionFile.AfterTaskStage(trained.Index, task.Name);
         journal.WriteStageWeights(stageName, Run.Model);
-        var scores = EvaluateStage($"the evaluation after '{task.Name}'", $"evaluate after {task.Name}", stageName, task.Name);
+        var scores = EvaluateStage($"the evaluation after '{task.Name}'", $"evaluate after {task.Name}", stageName, task.Name, trained.Index + 1);
         results.AccuracyMatrix.Add(scores.Select(s => s.Accuracy).ToArray());
         results.Metrics = ContinualMetrics.Compute(results.AccuracyMatrix, results.ZeroShot);
         results.Scores.AddRange(Tasks.Zip(scores, (t, s) => ScoreEntry.From(task.Name, t.Name, s)));
@@ -251,10 +250,10 @@ internal sealed class StreamSession : IDisposable
     }
 
     /// <summary>One row of the accuracy matrix, with every answer written to the stage's prediction file.</summary>
-    private IReadOnlyList<TaskScore> EvaluateStage(string what, string label, string stageName, string afterTask)
+    private IReadOnlyList<TaskScore> EvaluateStage(string what, string label, string stageName, string afterTask, int tasksTrained)
     {
         stage = what;
-        var evaluation = new EvaluationContext(stageName, results.AccuracyMatrix.Count + (afterTask == "(zero-shot)" ? 0 : 1), Tasks, Run.Model);
+        var evaluation = new EvaluationContext(stageName, tasksTrained, Tasks, Run.Model);
         foreach (var hook in Run.Hooks) hook.BeforeEvaluation(evaluation);
         IReadOnlyList<Sample> TestSamples(TaskInfo task) => testSets.TryGetValue(task.Name, out var s) ? s : testSets[task.Name] = Run.Data.LoadTest(task);
         int total = Tasks.Sum(t => TestSamples(t).Count);
