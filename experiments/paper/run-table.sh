@@ -50,19 +50,20 @@ done
 # (comparison.csv and comparison.html are written beside the plot)
 $COIN compare "$scratch"/* --plot docs/paper-regime/comparison.png
 
-# LLaCA's alpha per task: the mean over steps of each step's mean, 10th/50th/90th percentile over tensors, and the
-# share of tensors that fell back to alpha0.
+# LLaCA's alpha per task: the mean over steps of each step's mean, 10th/50th/90th percentile over tensors, the share
+# of tensors that fell back to alpha0, the part of it where the formula came out at or above 1, and the median over
+# tensors of log10 of the formula (the last two logged from llaca 0.2.2 on; "—" in cells run before).
 {
-  echo "| run | task | steps | mean alpha | p10 | p50 | p90 | fallback share |"
-  echo "|---|---|---:|---:|---:|---:|---:|---:|"
+  echo "| run | task | steps | mean alpha | p10 | p50 | p90 | fallback share | of it: formula ≥ 1 | median log10 formula |"
+  echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
   for run in "$keep"/*llaca*/; do
     gunzip -c "$run"steps.csv.gz | awk -F, -v run="$(basename "$run")" '
+      function mean(name) { return n[t FS name] ? sprintf("%.4f", sum[t FS name] / n[t FS name]) : "—" }
       $3 ~ /^llaca\// { sum[$1 FS $3] += $4; n[$1 FS $3]++; if (!($1 in seen)) { seen[$1] = 1; order[++k] = $1 } }
       END { for (j = 1; j <= k; j++) { t = order[j]
-              printf "| %s | %s | %d | %.4f | %.4f | %.4f | %.4f | %.3f |\n", run, t, n[t FS "llaca/alpha"],
-                sum[t FS "llaca/alpha"] / n[t FS "llaca/alpha"], sum[t FS "llaca/alpha-p10"] / n[t FS "llaca/alpha-p10"],
-                sum[t FS "llaca/alpha-p50"] / n[t FS "llaca/alpha-p50"], sum[t FS "llaca/alpha-p90"] / n[t FS "llaca/alpha-p90"],
-                sum[t FS "llaca/fallback-share"] / n[t FS "llaca/fallback-share"] } }'
+              printf "| %s | %s | %d | %s | %s | %s | %s | %s | %s | %s |\n", run, t, n[t FS "llaca/alpha"],
+                mean("llaca/alpha"), mean("llaca/alpha-p10"), mean("llaca/alpha-p50"), mean("llaca/alpha-p90"),
+                mean("llaca/fallback-share"), mean("llaca/fallback-above-one-share"), mean("llaca/raw-alpha-log10-p50") } }'
   done
 } > docs/paper-regime/llaca-alpha.md
 rm -rf "$scratch"

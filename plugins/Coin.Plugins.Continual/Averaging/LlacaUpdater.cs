@@ -22,7 +22,8 @@ public sealed class LlacaOptions
 
 /// <summary>LLaCA's adaptive EMA: after each optimiser step, per trainable tensor, a rate alpha from the gradient and
 /// the distance to the average (see <see cref="Alpha"/>); the average replaces the live weights at task end. Norms
-/// are computed in float32. The mean alpha and the share of tensors that fell back to alpha0 are logged per step.</summary>
+/// are computed in float32. The mean alpha, its spread over tensors, the share of tensors that fell back to alpha0 and
+/// on which side (the formula at or above 1, or not a positive number) are logged per step.</summary>
 /// <remarks>Each task starts the average afresh: nothing of the previous task's gradients is kept (they are cleared at
 /// task start), the average becomes the weights after the task's first optimiser step, and that step's gradient is
 /// the first "previous" one (that step blends nothing and logs no alpha); from the second step on, alpha blends. What
@@ -37,10 +38,15 @@ public sealed class LlacaUpdater(LlacaOptions options) : IContinualUpdater, IChe
     /// <summary>alpha = k (1 + gradNorm) / (paramDistance · gradChange); alpha0 when that is not in (0, 1), including a
     /// division by zero (the weights equal the average, or the gradient did not change).</summary>
     public static double Alpha(double k, double alpha0, double gradNorm, double paramDistance, double gradChange)
-    {
-        double alpha = k * (1 + gradNorm) / (paramDistance * gradChange);
-        return alpha > 0 && alpha < 1 ? alpha : alpha0;
-    }
+        => Usable(RawAlpha(k, gradNorm, paramDistance, gradChange)) is { } alpha ? alpha : alpha0;
+
+    /// <summary>The formula before the fallback: +∞ on a division by zero, so that a fallback can be told apart as
+    /// "the rate came out at or above 1" (the weights sit close to the average or the gradient barely changed) or
+    /// "not a positive number".</summary>
+    public static double RawAlpha(double k, double gradNorm, double paramDistance, double gradChange)
+        => k * (1 + gradNorm) / (paramDistance * gradChange);
+
+    private static double? Usable(double raw) => raw > 0 && raw < 1 ? raw : null;
 
     public void OnTaskStart(TaskContext context)
     {
@@ -74,8 +80,9 @@ public sealed class LlacaUpdater(LlacaOptions options) : IContinualUpdater, IChe
             return;
         }
         double alphaSum = 0;
-        int fallbacks = 0;
+        int fallbacks = 0, fallbacksAboveOne = 0;
         var alphas = new List<double>(average!.Count);
+        var rawLog10 = new List<double>(average.Count);
         for (int i = 0; i < average!.Count; i++)
         {
             var live = average.Live(i);
@@ -85,8 +92,14 @@ public sealed class LlacaUpdater(LlacaOptions options) : IContinualUpdater, IChe
             double gradNorm = gradient.abs().sum().item<float>();
             double distance = (live.detach().to_type(ScalarType.Float32) - average.Copy(i)).abs().sum().item<float>();
             double change = (gradient - previousGradients[i]).abs().sum().item<float>();
-            double alpha = Alpha(options.K, options.Alpha0, gradNorm, distance, change);
-            if (alpha == options.Alpha0) fallbacks++;
+            double raw = RawAlpha(options.K, gradNorm, distance, change);
+            double alpha = Usable(raw) ?? options.Alpha0;
+            if (Usable(raw) is null)
+            {
+                fallbacks++;
+                if (raw >= 1) fallbacksAboveOne++;
+            }
+            if (double.IsFinite(raw) && raw > 0) rawLog10.Add(Math.Log10(raw));
             average.Blend(i, alpha);
             previousGradients[i].copy_(gradient);
             alphaSum += alpha;
@@ -94,6 +107,14 @@ public sealed class LlacaUpdater(LlacaOptions options) : IContinualUpdater, IChe
         }
         context.Log("llaca/alpha", alphaSum / Math.Max(1, average.Count));
         context.Log("llaca/fallback-share", fallbacks / (double)Math.Max(1, average.Count));
+        // Which side the fallbacks fall on, and how far: the median over tensors of log10 of the formula's value
+        // (0 is a rate of 1; 2 means the formula asked for 100).
+        context.Log("llaca/fallback-above-one-share", fallbacksAboveOne / (double)Math.Max(1, average.Count));
+        if (rawLog10.Count > 0)
+        {
+            rawLog10.Sort();
+            context.Log("llaca/raw-alpha-log10-p50", Quantile(rawLog10, 0.5));
+        }
         // How alpha spreads over the tensors, not only its mean: a mean near alpha0 can hide a few large rates.
         if (alphas.Count > 0)
         {
@@ -143,7 +164,7 @@ public sealed class LlacaUpdater(LlacaOptions options) : IContinualUpdater, IChe
     }
 }
 
-[CoinPlugin(PluginKind.ContinualUpdater, "llaca", "0.2.1", "LLaCA: adaptive EMA of trainable parameters from gradients, written into the model at task end",
+[CoinPlugin(PluginKind.ContinualUpdater, "llaca", "0.2.2", "LLaCA: adaptive EMA of trainable parameters from gradients, written into the model at task end",
     Capabilities = [PluginCapabilities.ExtraMemoryPrefix + "2x"])]
 public sealed class LlacaUpdaterPlugin : PluginFactory<IContinualUpdater, LlacaOptions>
 {

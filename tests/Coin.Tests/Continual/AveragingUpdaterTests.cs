@@ -62,6 +62,8 @@ public class AveragingUpdaterTests
         Assert.That(log.Where(l => l.Name == "llaca/alpha").Select(l => l.Value), Is.EqualTo(new[] { 0.01, alpha }).Within(1e-5));
         Assert.That(log.Where(l => l.Name == "llaca/fallback-share").Select(l => l.Value), Is.EqualTo(new[] { 1.0, 0.0 }));
         Assert.That(log.Where(l => l.Name == "llaca/alpha-p50").Select(l => l.Value), Is.EqualTo(new[] { 0.01, alpha }).Within(1e-5), "one tensor: every quantile is its alpha");
+        Assert.That(log.Where(l => l.Name == "llaca/fallback-above-one-share").Select(l => l.Value), Is.EqualTo(new[] { 1.0, 0.0 }), "step 2 fell back because 1.33 >= 1");
+        Assert.That(log.Where(l => l.Name == "llaca/raw-alpha-log10-p50").Select(l => l.Value), Is.EqualTo(new[] { Math.Log10(8.0 / 6), Math.Log10(alpha) }).Within(1e-5));
         llaca.OnTaskEnd(task);
         Assert.That(Values(p), Is.EqualTo(expected.Select(v => (float)v).ToArray()).Within(1e-5));
     }
