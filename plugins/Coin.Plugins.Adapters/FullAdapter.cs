@@ -19,17 +19,12 @@ public sealed class FullAdapterOptions : IValidatableObject
 }
 
 /// <summary>Full fine-tuning of the chosen components.</summary>
+[CoinPlugin(PluginKind.Adapter, "full", "0.1.0", "Full fine-tuning of the chosen components (default: all)")]
 public sealed class FullAdapter(FullAdapterOptions options) : IAdapter, IDeclaresTrainableParts
 {
     public IReadOnlySet<string> TrainableParts => options.Train.ToHashSet();
 
     public IReadOnlyList<ParameterGroup> Apply(IMultimodalModel model) => ComponentSelection.TrainOnly(model, options.Train);
-}
-
-[CoinPlugin(PluginKind.Adapter, "full", "0.1.0", "Full fine-tuning of the chosen components (default: all)")]
-public sealed class FullAdapterPlugin : PluginFactory<IAdapter, FullAdapterOptions>
-{
-    protected override IAdapter Create(FullAdapterOptions options, ComponentContext context) => new FullAdapter(options);
 }
 
 /// <summary>Freezes encoder and backbone; only the connector trains (LLaVA's feature-alignment stage).</summary>

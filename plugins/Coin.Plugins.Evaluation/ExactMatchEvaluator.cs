@@ -14,6 +14,7 @@ public sealed class ExactMatchOptions
 }
 
 /// <summary>Accuracy = share of predictions equal to the reference answer after trimming whitespace.</summary>
+[CoinPlugin(PluginKind.Evaluator, "exact-match", "0.2.0", "Exact match after trimming (case-insensitive by default)")]
 public sealed class ExactMatchEvaluator(ExactMatchOptions options) : IEvaluator, IScoresEachAnswer
 {
     public string Metric => "exact-match";
@@ -40,10 +41,4 @@ public sealed class ExactMatchEvaluator(ExactMatchOptions options) : IEvaluator,
         if (options.StripTrailingPeriod && text.EndsWith('.')) text = text[..^1].TrimEnd();
         return text;
     }
-}
-
-[CoinPlugin(PluginKind.Evaluator, "exact-match", "0.2.0", "Exact match after trimming (case-insensitive by default)")]
-public sealed class ExactMatchEvaluatorPlugin : PluginFactory<IEvaluator, ExactMatchOptions>
-{
-    protected override IEvaluator Create(ExactMatchOptions options, ComponentContext context) => new ExactMatchEvaluator(options);
 }

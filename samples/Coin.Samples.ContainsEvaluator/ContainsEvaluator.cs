@@ -13,6 +13,9 @@ public sealed class ContainsOptions
 
 /// <summary>Counts a prediction as correct when it contains the reference answer — lenient scoring for models
 /// that answer in a sentence.</summary>
+/// <remarks>The attribute is the export the host discovers (kind, name used in configuration, version, description);
+/// the host constructs the evaluator with its bound options, so no factory class is needed.</remarks>
+[CoinPlugin(PluginKind.Evaluator, "contains", "1.0.0", "Sample third-party plugin: the answer appears in the prediction")]
 public sealed class ContainsEvaluator(ContainsOptions options) : IEvaluator
 {
     public string Metric => "contains";
@@ -23,11 +26,4 @@ public sealed class ContainsEvaluator(ContainsOptions options) : IEvaluator
         int correct = predictions.Count(p => p.Sample.Answer.Length > 0 && p.Output.Contains(p.Sample.Answer.Trim(), comparison));
         return new TaskScore(Metric, predictions.Count == 0 ? 0 : 100.0 * correct / predictions.Count, predictions.Count);
     }
-}
-
-/// <summary>The export the host discovers: kind, name used in configuration, version, description.</summary>
-[CoinPlugin(PluginKind.Evaluator, "contains", "1.0.0", "Sample third-party plugin: the answer appears in the prediction")]
-public sealed class ContainsEvaluatorPlugin : PluginFactory<IEvaluator, ContainsOptions>
-{
-    protected override IEvaluator Create(ContainsOptions options, ComponentContext context) => new ContainsEvaluator(options);
 }

@@ -14,7 +14,13 @@ public sealed class MyMethodOptions
 /// <summary>A starting point: an answer is right when its first line equals the reference, trimmed. Replace the
 /// comparison by your metric.</summary>
 /// <remarks><see cref="IScoresEachAnswer"/> is optional: it puts each answer's verdict into the prediction files and
-/// report.html. Leave it out for a metric over the whole set.</remarks>
+/// report.html. Leave it out for a metric over the whole set.
+/// <para>[CoinPlugin] sits on the class itself: the kind, the name used in experiment files, the plugin's version
+/// and a line for <c>coin plugins</c>. The host constructs it through its constructor, with the bound options (a
+/// <c>ComponentContext</c> parameter may be added for the device, seed or run folder). Write a <c>PluginFactory</c>
+/// only when creating the component takes more than that.</para>
+/// </remarks>
+[CoinPlugin(PluginKind.Evaluator, "my-method", "0.1.0", "First line equals the reference (from the coin-plugin template)")]
 public sealed class MyMethodEvaluator(MyMethodOptions options) : IEvaluator, IScoresEachAnswer
 {
     public string Metric => "my-method";
@@ -29,12 +35,4 @@ public sealed class MyMethodEvaluator(MyMethodOptions options) : IEvaluator, ISc
     }
 
     private static string FirstLine(string text) => text.Trim().Split('\n', 2)[0].Trim();
-}
-
-/// <summary>What the host discovers: the kind, the name used in experiment files, the plugin's version, and a
-/// one-line description for <c>coin plugins</c>.</summary>
-[CoinPlugin(PluginKind.Evaluator, "my-method", "0.1.0", "First line equals the reference (from the coin-plugin template)")]
-public sealed class MyMethodPlugin : PluginFactory<IEvaluator, MyMethodOptions>
-{
-    protected override IEvaluator Create(MyMethodOptions options, ComponentContext context) => new MyMethodEvaluator(options);
 }

@@ -19,7 +19,13 @@ public sealed class MyMethodOptions
 /// <summary>A starting point: the L2 baseline of continual learning. From the second task on, the trainable weights
 /// are pulled towards where the task started (the end of the previous one). Replace the penalty by your method.</summary>
 /// <remarks>Tensors kept across steps are created outside the step's dispose scope and disposed here; state that
-/// lives across steps is checkpointed, so <c>coin run --resume</c> continues exactly.</remarks>
+/// lives across steps is checkpointed, so <c>coin run --resume</c> continues exactly.
+/// <para>[CoinPlugin] sits on the class itself: the kind, the name used in experiment files, the plugin's version
+/// and a line for <c>coin plugins</c>. The host constructs it through its constructor, with the bound options (a
+/// <c>ComponentContext</c> parameter may be added for the device, seed or run folder). Write a <c>PluginFactory</c>
+/// only when creating the component takes more than that.</para>
+/// </remarks>
+[CoinPlugin(PluginKind.ContinualUpdater, "my-method", "0.1.0", "L2 pull towards each task's starting weights (from the coin-plugin template)")]
 public sealed class MyMethodUpdater(MyMethodOptions options) : IContinualUpdater, ICheckpointable, IDisposable
 {
     private List<(Parameter Live, Tensor Start)> anchor = [];
@@ -58,12 +64,4 @@ public sealed class MyMethodUpdater(MyMethodOptions options) : IContinualUpdater
         foreach (var (_, start) in anchor) start.Dispose();
         anchor = [];
     }
-}
-
-/// <summary>What the host discovers: the kind, the name used in experiment files, the plugin's version, and a
-/// one-line description for <c>coin plugins</c>.</summary>
-[CoinPlugin(PluginKind.ContinualUpdater, "my-method", "0.1.0", "L2 pull towards each task's starting weights (from the coin-plugin template)")]
-public sealed class MyMethodPlugin : PluginFactory<IContinualUpdater, MyMethodOptions>
-{
-    protected override IContinualUpdater Create(MyMethodOptions options, ComponentContext context) => new MyMethodUpdater(options);
 }

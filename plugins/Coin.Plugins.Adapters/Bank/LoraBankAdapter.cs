@@ -24,6 +24,7 @@ public sealed class LoraBankOptions : LoraOptions
 /// placeholders left out), normalised: the task's wording is what tells mini-CoIN's and CoIN's tasks apart. HiDe-LLaVA
 /// matches image and text features of a CLIP model instead; that needs a second encoder this adapter does not have.
 /// Logs nothing per step; the routing's accuracy shows in the accuracy matrix against the task-aware protocol's.</remarks>
+[CoinPlugin(PluginKind.Adapter, "lora-bank", "0.1.0", "A LoRA per task and a prototype router that sends each sample to its task's LoRA (task-agnostic or task-aware)")]
 public sealed class LoraBankAdapter(LoraBankOptions options) : TaskLoraAdapter(options, selection: new TaskSelection()), ITrainingHooks, IRoutesSamples, IDisposable
 {
     private readonly List<Tensor> prototypes = [];
@@ -105,10 +106,4 @@ public sealed class LoraBankAdapter(LoraBankOptions options) : TaskLoraAdapter(o
         foreach (var p in prototypes) p.Dispose();
         Bank.Dispose();
     }
-}
-
-[CoinPlugin(PluginKind.Adapter, "lora-bank", "0.1.0", "A LoRA per task and a prototype router that sends each sample to its task's LoRA (task-agnostic or task-aware)")]
-public sealed class LoraBankAdapterPlugin : PluginFactory<IAdapter, LoraBankOptions>
-{
-    protected override IAdapter Create(LoraBankOptions options, ComponentContext context) => new LoraBankAdapter(options);
 }

@@ -25,6 +25,7 @@ public sealed class OLoraOptions : LoraOptions
 /// every task's update is applied (O-LoRA needs no task identity). Logs <c>olora/orthogonality</c> per step.</summary>
 /// <remarks>The first task's LoRA is made when the adapter is applied; each later task's at its start (contract 2.0's
 /// <see cref="IAdapterLifecycle.BeginTask"/>). Checkpoints hold every task's pairs, so a resumed run rebuilds them.</remarks>
+[CoinPlugin(PluginKind.Adapter, "olora", "0.1.0", "O-LoRA: a LoRA per task, earlier ones frozen, an orthogonality loss between the new and the earlier subspaces")]
 public sealed class OLoraAdapter(OLoraOptions options) : TaskLoraAdapter(options, selection: null), ITrainingHooks
 {
     /// <summary>λ1 Σ_layers Σ_(i &lt; t) |A_i A_tᵀ| + λ2 Σ ‖θ_t‖₂, from the second task on.</summary>
@@ -52,10 +53,4 @@ public sealed class OLoraAdapter(OLoraOptions options) : TaskLoraAdapter(options
         var loss = orthogonality * options.Orthogonality;
         return l2 is null ? loss : loss + l2 * options.L2;
     }
-}
-
-[CoinPlugin(PluginKind.Adapter, "olora", "0.1.0", "O-LoRA: a LoRA per task, earlier ones frozen, an orthogonality loss between the new and the earlier subspaces")]
-public sealed class OLoraAdapterPlugin : PluginFactory<IAdapter, OLoraOptions>
-{
-    protected override IAdapter Create(OLoraOptions options, ComponentContext context) => new OLoraAdapter(options);
 }

@@ -16,6 +16,8 @@ public sealed class EmaOptions
 
 /// <summary>Fixed-rate EMA of the trainable parameters after every optimiser step; the average replaces the live
 /// weights at the end of each task. The baseline LLaCA improves on.</summary>
+[CoinPlugin(PluginKind.ContinualUpdater, "ema", "0.1.0", "Fixed-rate EMA of the trainable parameters, written into the model at task end",
+    Capabilities = [PluginCapabilities.ExtraMemoryPrefix + "1x"])]
 public sealed class EmaUpdater(EmaOptions options) : IContinualUpdater, ICheckpointable, IDisposable
 {
     private ParameterSnapshot? average;
@@ -35,11 +37,4 @@ public sealed class EmaUpdater(EmaOptions options) : IContinualUpdater, ICheckpo
     public void LoadState(ComponentState state, TaskContext context) => average!.LoadFrom(state, "average");
 
     public void Dispose() => average?.Dispose();
-}
-
-[CoinPlugin(PluginKind.ContinualUpdater, "ema", "0.1.0", "Fixed-rate EMA of the trainable parameters, written into the model at task end",
-    Capabilities = [PluginCapabilities.ExtraMemoryPrefix + "1x"])]
-public sealed class EmaUpdaterPlugin : PluginFactory<IContinualUpdater, EmaOptions>
-{
-    protected override IContinualUpdater Create(EmaOptions options, ComponentContext context) => new EmaUpdater(options);
 }

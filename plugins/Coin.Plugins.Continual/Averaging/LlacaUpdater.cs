@@ -28,6 +28,8 @@ public sealed class LlacaOptions
 /// task start), the average becomes the weights after the task's first optimiser step, and that step's gradient is
 /// the first "previous" one (that step blends nothing and logs no alpha); from the second step on, alpha blends. What
 /// carries across tasks is the live model, which holds the previous task's average.</remarks>
+[CoinPlugin(PluginKind.ContinualUpdater, "llaca", "0.2.2", "LLaCA: adaptive EMA of trainable parameters from gradients, written into the model at task end",
+    Capabilities = [PluginCapabilities.ExtraMemoryPrefix + "2x"])]
 public sealed class LlacaUpdater(LlacaOptions options) : IContinualUpdater, ICheckpointable, IDisposable
 {
     private ParameterSnapshot? average;
@@ -162,11 +164,4 @@ public sealed class LlacaUpdater(LlacaOptions options) : IContinualUpdater, IChe
         foreach (var t in previousGradients) t.Dispose();
         previousGradients.Clear();
     }
-}
-
-[CoinPlugin(PluginKind.ContinualUpdater, "llaca", "0.2.2", "LLaCA: adaptive EMA of trainable parameters from gradients, written into the model at task end",
-    Capabilities = [PluginCapabilities.ExtraMemoryPrefix + "2x"])]
-public sealed class LlacaUpdaterPlugin : PluginFactory<IContinualUpdater, LlacaOptions>
-{
-    protected override IContinualUpdater Create(LlacaOptions options, ComponentContext context) => new LlacaUpdater(options);
 }

@@ -24,6 +24,8 @@ public sealed class EwcOptions
 /// batch's mean gradient instead would give about 1/batch of it, since per-sample gradients largely cancel), added
 /// to the Fisher of earlier tasks; θ* becomes the current weights. Later steps add λ/2 Σ F (θ − θ*)².</summary>
 /// <remarks>The Fisher pass runs at task end, outside any mixed-precision region: float32 gradients.</remarks>
+[CoinPlugin(PluginKind.ContinualUpdater, "ewc", "0.2.0", "Elastic weight consolidation with a diagonal empirical Fisher (per-sample gradients)",
+    Capabilities = [PluginCapabilities.ExtraMemoryPrefix + "2x"])]
 public sealed class EwcUpdater(EwcOptions options) : IContinualUpdater, ICheckpointable, IDisposable
 {
     private ParameterSnapshot? anchor;
@@ -92,11 +94,4 @@ public sealed class EwcUpdater(EwcOptions options) : IContinualUpdater, ICheckpo
         foreach (var fisher in fishers) fisher.Dispose();
         fishers.Clear();
     }
-}
-
-[CoinPlugin(PluginKind.ContinualUpdater, "ewc", "0.2.0", "Elastic weight consolidation with a diagonal empirical Fisher (per-sample gradients)",
-    Capabilities = [PluginCapabilities.ExtraMemoryPrefix + "2x"])]
-public sealed class EwcUpdaterPlugin : PluginFactory<IContinualUpdater, EwcOptions>
-{
-    protected override IContinualUpdater Create(EwcOptions options, ComponentContext context) => new EwcUpdater(options);
 }

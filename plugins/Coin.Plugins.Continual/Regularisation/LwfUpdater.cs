@@ -18,6 +18,8 @@ public sealed class LwfOptions
 /// (its trainable weights are swapped in before the forward pass and swapped back), and a distillation term
 /// λ·T²·KL(p_old^T ‖ p_new^T) over the answer positions keeps the new model close to those answers. Only the
 /// trainable parameters are stored: frozen ones are the same in both models.</summary>
+[CoinPlugin(PluginKind.ContinualUpdater, "lwf", "0.1.0", "Learning without forgetting: distillation from the previous task's model on new inputs",
+    Capabilities = [PluginCapabilities.ExtraMemoryPrefix + "1x"])]
 public sealed class LwfUpdater(LwfOptions options) : IContinualUpdater, ICheckpointable, IDisposable
 {
     private ParameterSnapshot? previous;
@@ -51,11 +53,4 @@ public sealed class LwfUpdater(LwfOptions options) : IContinualUpdater, ICheckpo
     }
 
     public void Dispose() => previous?.Dispose();
-}
-
-[CoinPlugin(PluginKind.ContinualUpdater, "lwf", "0.1.0", "Learning without forgetting: distillation from the previous task's model on new inputs",
-    Capabilities = [PluginCapabilities.ExtraMemoryPrefix + "1x"])]
-public sealed class LwfUpdaterPlugin : PluginFactory<IContinualUpdater, LwfOptions>
-{
-    protected override IContinualUpdater Create(LwfOptions options, ComponentContext context) => new LwfUpdater(options);
 }

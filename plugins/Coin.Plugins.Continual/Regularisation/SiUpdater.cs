@@ -22,6 +22,8 @@ public sealed class SiOptions
 /// ω += −g·Δθ sums how much its every step lowered the task's loss (g the loss gradient before clipping, without the
 /// surrogate's own term; Δθ the optimiser's update). At task end Ω += ω / (Δ² + ξ), with Δ how far the parameter moved
 /// over the task, θ* becomes the weights, ω starts again from 0. Later steps add c Σ Ω (θ − θ*)². Kept in float32.</summary>
+[CoinPlugin(PluginKind.ContinualUpdater, "si", "0.1.0", "Synaptic intelligence: path-integral importance of each parameter, a quadratic pull towards the last task's weights",
+    Capabilities = [PluginCapabilities.ExtraMemoryPrefix + "6x"])]
 public sealed class SiUpdater(SiOptions options) : IContinualUpdater, ICheckpointable, IDisposable
 {
     private List<Parameter> parameters = [];
@@ -111,11 +113,4 @@ public sealed class SiUpdater(SiOptions options) : IContinualUpdater, ICheckpoin
     {
         foreach (var t in omega.Concat(importance).Concat(anchor).Concat(taskStart).Concat(beforeStep).Concat(taskGradient)) t.Dispose();
     }
-}
-
-[CoinPlugin(PluginKind.ContinualUpdater, "si", "0.1.0", "Synaptic intelligence: path-integral importance of each parameter, a quadratic pull towards the last task's weights",
-    Capabilities = [PluginCapabilities.ExtraMemoryPrefix + "6x"])]
-public sealed class SiUpdaterPlugin : PluginFactory<IContinualUpdater, SiOptions>
-{
-    protected override IContinualUpdater Create(SiOptions options, ComponentContext context) => new SiUpdater(options);
 }

@@ -1,5 +1,6 @@
 using Coin.Abstractions.Components;
 using Coin.Abstractions.Data;
+using Coin.Abstractions.Plugins;
 using Coin.Plugins.Encoders.Images;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -9,6 +10,7 @@ namespace Coin.Plugins.Encoders.Vision;
 
 /// <summary>A stride-1 stem, three stride-2 convolutions and a residual context convolution: an image of side S becomes (S/8)^2 feature vectors with a learned
 /// position embedding. Small enough to train on a CPU in seconds.</summary>
+[CoinPlugin(PluginKind.Encoder, "tiny-cnn", "0.3.0", "Three-layer CNN image encoder for CPU-sized experiments")]
 public sealed class TinyCnnEncoder : nn.Module, IEncoder
 {
     private readonly Conv2d stem, conv1, conv2, conv3, context;

@@ -20,6 +20,7 @@ public sealed class CoinEvaluatorOptions
 
 /// <summary>CoIN's per-task metrics. Reference data beyond the answer comes from <see cref="Sample.References"/>:
 /// <c>choices</c> (number of options), <c>answers</c> (JSON list, TextVQA's ten), <c>answer_bbox</c>.</summary>
+[CoinPlugin(PluginKind.Evaluator, "coin", "0.3.0", "CoIN's per-task metrics (option letter, TextVQA soft accuracy, substring, exact match, grounding IoU)")]
 public sealed class CoinEvaluator(CoinEvaluatorOptions options) : IEvaluator, IScoresEachAnswer
 {
     public static readonly string[] Metrics = ["option-letter", "vqa-soft", "substring", "exact-match", "exact-match-gqa", "exact-match-ocr", "grounding-iou"];
@@ -67,10 +68,4 @@ public sealed class CoinEvaluator(CoinEvaluatorOptions options) : IEvaluator, IS
     private static string Reference(Sample sample, string key)
         => sample.References?.GetValueOrDefault(key)
            ?? throw new CoinUserException($"sample '{sample.Id}' of task '{sample.Task}' lacks the reference '{key}' its metric needs");
-}
-
-[CoinPlugin(PluginKind.Evaluator, "coin", "0.3.0", "CoIN's per-task metrics (option letter, TextVQA soft accuracy, substring, exact match, grounding IoU)")]
-public sealed class CoinEvaluatorPlugin : PluginFactory<IEvaluator, CoinEvaluatorOptions>
-{
-    protected override IEvaluator Create(CoinEvaluatorOptions options, ComponentContext context) => new CoinEvaluator(options);
 }

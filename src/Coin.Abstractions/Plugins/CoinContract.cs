@@ -5,8 +5,10 @@ namespace Coin.Abstractions.Plugins;
 /// and the plugin's minor version is not newer than the host's.</summary>
 public static class CoinContract
 {
-    /// <summary>"major.minor" of the contracts. Bump the major on any breaking change of a contract.</summary>
-    public const string Version = "2.0";
+    /// <summary>"major.minor" of the contracts. Bump the major on any breaking change of a contract, the minor on an
+    /// addition a plugin may rely on (so an older host refuses that plugin instead of misreading it).</summary>
+    /// <remarks>2.1: <see cref="CoinPluginAttribute"/> may sit on the component itself, without a factory.</remarks>
+    public const string Version = "2.1";
 
     /// <summary>True when a plugin compiled against <paramref name="pluginVersion"/> can run on this host.</summary>
     public static bool IsCompatible(string pluginVersion, out string reason)

@@ -2,8 +2,11 @@ using System.Composition;
 
 namespace Coin.Abstractions.Plugins;
 
-/// <summary>Exports a plugin factory to the host and describes it. Put it on a class that derives from
-/// <see cref="PluginFactory{TComponent, TOptions}"/>. The properties become MEF export metadata.</summary>
+/// <summary>Exports a plugin to the host and describes it. Put it on the component class itself (contract 2.1): the
+/// host constructs it through its one public constructor, which may take an options class (bound from the
+/// <c>options</c> section) and a <see cref="ComponentContext"/>. Or put it on a class that derives from
+/// <see cref="PluginFactory{TComponent, TOptions}"/> when creating the component takes more than a constructor call.
+/// The properties become MEF export metadata.</summary>
 /// <remarks><paramref name="contractVersion"/> defaults to the <see cref="CoinContract.Version"/> constant, which the
 /// compiler copies into the plugin's own assembly: it records the contract the plugin was built against.</remarks>
 [MetadataAttribute]

@@ -30,10 +30,14 @@ public static class PluginFolderLoader
         string main = candidates.FirstOrDefault(c => Path.GetFileNameWithoutExtension(c) == Path.GetFileName(folder)) ?? candidates[0];
         var context = new PluginLoadContext(folder, main);
         CompositionHost container;
+        List<Type> components;
         try
         {
-            var assemblies = candidates.Select(context.LoadFromAssemblyPath).ToList();
-            container = new ContainerConfiguration().WithAssemblies(assemblies).CreateContainer();
+            var types = candidates.Select(context.LoadFromAssemblyPath).SelectMany(a => a.GetTypes()).ToList();
+            // [CoinPlugin] on a component (contract 2.1) exports a type that is no IPluginFactory, which MEF refuses:
+            // those are described from the attribute here, and MEF composes the rest, the factories.
+            components = types.Where(ComponentFactory.IsComponentPlugin).ToList();
+            container = new ContainerConfiguration().WithParts(types.Except(components)).CreateContainer();
         }
         catch (Exception e)
         {
@@ -49,15 +53,16 @@ public static class PluginFolderLoader
         {
             return [PluginDescriptor.FailedFolder(folder, Describe(e))];
         }
-        var descriptors = exports.Select(export => Describe(export, folder)).ToList();
+        var descriptors = exports.Select(export => Describe(export.Metadata, () => export.CreateExport().Value, folder))
+            .Concat(components.Select(type => Describe(ComponentFactory.Metadata(type), () => ComponentFactory.For(type), folder)))
+            .ToList();
         return descriptors.Count > 0
             ? descriptors
             : [PluginDescriptor.FailedFolder(folder, "no class is exported with [CoinPlugin]")];
     }
 
-    private static PluginDescriptor Describe(ExportFactory<IPluginFactory, IDictionary<string, object>> export, string folder)
+    private static PluginDescriptor Describe(IDictionary<string, object> metadata, Func<IPluginFactory> create, string folder)
     {
-        var metadata = export.Metadata;
         var kind = metadata.TryGetValue(nameof(CoinPluginAttribute.Kind), out var k) && k is PluginKind pk ? pk : (PluginKind?)null;
         string name = Text(metadata, nameof(CoinPluginAttribute.Name));
         string contract = Text(metadata, nameof(CoinPluginAttribute.ContractVersion));
@@ -73,7 +78,7 @@ public static class PluginFolderLoader
         IPluginFactory factory;
         try
         {
-            factory = export.CreateExport().Value;
+            factory = create();
         }
         catch (Exception e)
         {

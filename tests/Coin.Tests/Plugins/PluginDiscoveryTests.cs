@@ -35,9 +35,39 @@ public class PluginDiscoveryTests
         var catalog = PluginCatalog.Load([FixturePluginDirectory("Coin.Fixtures.FaultyPlugins")]);
         Assert.That(Single(catalog, "always-right").Status, Is.EqualTo(PluginStatus.Loaded));
         Assert.That(Single(catalog, "throws-in-constructor").Error, Does.Contain("fixture constructor failure"));
-        Assert.That(Single(catalog, "future-contract").Error, Is.EqualTo("built for contract 3.0, this host provides contract 2.0"));
-        Assert.That(Single(catalog, "old-contract").Error, Does.StartWith("built for contract 1.3, this host provides contract 2.0: the contracts changed incompatibly at 2.0; rebuild"));
+        Assert.That(Single(catalog, "future-contract").Error, Is.EqualTo("built for contract 3.0, this host provides contract 2.1"));
+        Assert.That(Single(catalog, "old-contract").Error, Does.StartWith("built for contract 1.3, this host provides contract 2.1: the contracts changed incompatibly at 2.0; rebuild"));
         Assert.That(Single(catalog, "wrong-kind").Error, Does.Contain("declared as encoder but creates IEvaluator"));
+    }
+
+    [Test]
+    public void A_component_carrying_the_attribute_is_its_own_factory_and_a_misshapen_one_fails_with_why()
+    {
+        var catalog = PluginCatalog.Load([FixturePluginDirectory("Coin.Fixtures.FaultyPlugins")]);
+        var context = new ComponentContext { Device = TorchSharp.torch.CPU, Seed = 7, RunDirectory = "", ResolvePath = p => p };
+
+        var withOptions = Single(catalog, "component-with-options");
+        Assert.That(withOptions.Status, Is.EqualTo(PluginStatus.Loaded), withOptions.Error);
+        Assert.That(withOptions.Factory!.ComponentType, Is.EqualTo(typeof(Coin.Abstractions.Training.IEvaluator)));
+        Assert.That(withOptions.Factory.OptionsType.Name, Is.EqualTo("PrefixOptions"));
+        var options = Activator.CreateInstance(withOptions.Factory.OptionsType)!;
+        withOptions.Factory.OptionsType.GetProperty("Prefix")!.SetValue(options, "x-");
+        var evaluator = (Coin.Abstractions.Training.IEvaluator)withOptions.Factory.Create(options, context);
+        Assert.That(evaluator.Metric, Is.EqualTo("x-seed-7"), "constructed with the bound options and the run's context");
+
+        var withoutOptions = Single(catalog, "component-without-options");
+        Assert.That(withoutOptions.Factory!.OptionsType, Is.EqualTo(typeof(NoOptions)));
+        Assert.That(((Coin.Abstractions.Training.IEvaluator)withoutOptions.Factory.Create(new NoOptions(), context)).Metric, Is.EqualTo("plain"));
+
+        // The component's own refusal reaches the user as itself, not as reflection's wrapper.
+        var throws = Single(catalog, "component-throws");
+        var refused = Assert.Throws<CoinUserException>(() => throws.Factory!.Create(Activator.CreateInstance(throws.Factory.OptionsType)!, context));
+        Assert.That(refused!.Message, Is.EqualTo("prefix '' is not allowed here"));
+
+        Assert.That(Single(catalog, "component-two-constructors").Error, Does.Contain("ComponentWithTwoConstructors has 2 public constructors"));
+        Assert.That(Single(catalog, "component-wrong-kind").Error, Does.Contain("ComponentOfTheWrongKind is declared as a continual plugin but does not implement IContinualUpdater"));
+        Assert.That(Single(catalog, "component-string-parameter").Error, Does.Contain("parameter 'name' (String) is not an options class"));
+        Assert.That(Single(catalog, "always-right").Status, Is.EqualTo(PluginStatus.Loaded), "factories and components load side by side");
     }
 
     [Test]

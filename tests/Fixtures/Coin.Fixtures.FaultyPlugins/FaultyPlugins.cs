@@ -101,3 +101,56 @@ public sealed class ThrowsWhenScoringPlugin : PluginFactory<IEvaluator, NoOption
 {
     protected override IEvaluator Create(NoOptions options, ComponentContext context) => new ThrowsWhenScoring();
 }
+
+/// <summary>Options of the factory-less fixtures below.</summary>
+public sealed class PrefixOptions
+{
+    public string Prefix { get; set; } = "";
+}
+
+/// <summary>Contract 2.1: [CoinPlugin] on the component, constructed with its options and the component context
+/// (in that order here, to show the order is free).</summary>
+[CoinPlugin(PluginKind.Evaluator, "component-with-options", "1.0.0", "Fixture: no factory, options and context")]
+public sealed class ComponentWithOptions(ComponentContext context, PrefixOptions options) : IEvaluator
+{
+    public string Metric => options.Prefix + "seed-" + context.Seed;
+    public TaskScore Evaluate(TaskInfo task, IReadOnlyList<Prediction> predictions) => new(Metric, 100, predictions.Count);
+}
+
+[CoinPlugin(PluginKind.Evaluator, "component-without-options", "1.0.0", "Fixture: no factory, no options")]
+public sealed class ComponentWithoutOptions : IEvaluator
+{
+    public string Metric => "plain";
+    public TaskScore Evaluate(TaskInfo task, IReadOnlyList<Prediction> predictions) => new(Metric, 100, predictions.Count);
+}
+
+[CoinPlugin(PluginKind.Evaluator, "component-two-constructors", "1.0.0", "Fixture: which constructor is meant?")]
+public sealed class ComponentWithTwoConstructors : IEvaluator
+{
+    public ComponentWithTwoConstructors() { }
+    public ComponentWithTwoConstructors(PrefixOptions options) { }
+    public string Metric => "two";
+    public TaskScore Evaluate(TaskInfo task, IReadOnlyList<Prediction> predictions) => new(Metric, 100, predictions.Count);
+}
+
+[CoinPlugin(PluginKind.ContinualUpdater, "component-wrong-kind", "1.0.0", "Fixture: an evaluator declared as a continual method")]
+public sealed class ComponentOfTheWrongKind : IEvaluator
+{
+    public string Metric => "wrong";
+    public TaskScore Evaluate(TaskInfo task, IReadOnlyList<Prediction> predictions) => new(Metric, 100, predictions.Count);
+}
+
+[CoinPlugin(PluginKind.Evaluator, "component-string-parameter", "1.0.0", "Fixture: a constructor parameter that is no options class")]
+public sealed class ComponentWithAStringParameter(string name) : IEvaluator
+{
+    public string Metric => name;
+    public TaskScore Evaluate(TaskInfo task, IReadOnlyList<Prediction> predictions) => new(Metric, 100, predictions.Count);
+}
+
+[CoinPlugin(PluginKind.Evaluator, "component-throws", "1.0.0", "Fixture: its constructor refuses its options")]
+public sealed class ComponentThatThrows : IEvaluator
+{
+    public ComponentThatThrows(PrefixOptions options) => throw new CoinUserException($"prefix '{options.Prefix}' is not allowed here");
+    public string Metric => "never";
+    public TaskScore Evaluate(TaskInfo task, IReadOnlyList<Prediction> predictions) => new(Metric, 100, predictions.Count);
+}
