@@ -30,7 +30,7 @@ public sealed class IndependentUpdater : IContinualUpdater, ICheckpointable, IDi
 }
 
 [CoinPlugin(PluginKind.ContinualUpdater, "independent", "0.1.0", "Every task trained alone from the starting weights: single-task reference accuracy",
-    Capabilities = [PluginCapabilities.ExtraMemoryPrefix + "1x"])]
+    Capabilities = [PluginCapabilities.ExtraMemoryPrefix + "1x", PluginCapabilities.FixedTrainableSet])]
 public sealed class IndependentUpdaterPlugin : PluginFactory<IContinualUpdater, NoOptions>
 {
     protected override IContinualUpdater Create(NoOptions options, ComponentContext context) => new IndependentUpdater();

@@ -48,7 +48,7 @@ public sealed class MultitaskUpdater : IContinualUpdater, ICheckpointable, IDisp
 }
 
 [CoinPlugin(PluginKind.ContinualUpdater, "multitask", "0.1.0", "Multitask upper bound: the last task trains on every task's data from the start weights",
-    Capabilities = [PluginCapabilities.ExtraMemoryPrefix + "1x"])]
+    Capabilities = [PluginCapabilities.ExtraMemoryPrefix + "1x", PluginCapabilities.FixedTrainableSet])]
 public sealed class MultitaskUpdaterPlugin : PluginFactory<IContinualUpdater, NoOptions>
 {
     protected override IContinualUpdater Create(NoOptions options, ComponentContext context) => new MultitaskUpdater();

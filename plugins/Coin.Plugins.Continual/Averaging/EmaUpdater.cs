@@ -17,7 +17,7 @@ public sealed class EmaOptions
 /// <summary>Fixed-rate EMA of the trainable parameters after every optimiser step; the average replaces the live
 /// weights at the end of each task. The baseline LLaCA improves on.</summary>
 [CoinPlugin(PluginKind.ContinualUpdater, "ema", "0.1.0", "Fixed-rate EMA of the trainable parameters, written into the model at task end",
-    Capabilities = [PluginCapabilities.ExtraMemoryPrefix + "1x"])]
+    Capabilities = [PluginCapabilities.ExtraMemoryPrefix + "1x", PluginCapabilities.FixedTrainableSet])]
 public sealed class EmaUpdater(EmaOptions options) : IContinualUpdater, ICheckpointable, IDisposable
 {
     private ParameterSnapshot? average;

@@ -29,7 +29,7 @@ public sealed class LlacaOptions
 /// the first "previous" one (that step blends nothing and logs no alpha); from the second step on, alpha blends. What
 /// carries across tasks is the live model, which holds the previous task's average.</remarks>
 [CoinPlugin(PluginKind.ContinualUpdater, "llaca", "0.2.2", "LLaCA: adaptive EMA of trainable parameters from gradients, written into the model at task end",
-    Capabilities = [PluginCapabilities.ExtraMemoryPrefix + "2x"])]
+    Capabilities = [PluginCapabilities.ExtraMemoryPrefix + "2x", PluginCapabilities.FixedTrainableSet])]
 public sealed class LlacaUpdater(LlacaOptions options) : IContinualUpdater, ICheckpointable, IDisposable
 {
     private ParameterSnapshot? average;

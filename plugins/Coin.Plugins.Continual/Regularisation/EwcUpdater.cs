@@ -25,7 +25,7 @@ public sealed class EwcOptions
 /// to the Fisher of earlier tasks; θ* becomes the current weights. Later steps add λ/2 Σ F (θ − θ*)².</summary>
 /// <remarks>The Fisher pass runs at task end, outside any mixed-precision region: float32 gradients.</remarks>
 [CoinPlugin(PluginKind.ContinualUpdater, "ewc", "0.2.0", "Elastic weight consolidation with a diagonal empirical Fisher (per-sample gradients)",
-    Capabilities = [PluginCapabilities.ExtraMemoryPrefix + "2x"])]
+    Capabilities = [PluginCapabilities.ExtraMemoryPrefix + "2x", PluginCapabilities.FixedTrainableSet])]
 public sealed class EwcUpdater(EwcOptions options) : IContinualUpdater, ICheckpointable, IDisposable
 {
     private ParameterSnapshot? anchor;

@@ -19,7 +19,7 @@ public sealed class LwfOptions
 /// λ·T²·KL(p_old^T ‖ p_new^T) over the answer positions keeps the new model close to those answers. Only the
 /// trainable parameters are stored: frozen ones are the same in both models.</summary>
 [CoinPlugin(PluginKind.ContinualUpdater, "lwf", "0.1.0", "Learning without forgetting: distillation from the previous task's model on new inputs",
-    Capabilities = [PluginCapabilities.ExtraMemoryPrefix + "1x"])]
+    Capabilities = [PluginCapabilities.ExtraMemoryPrefix + "1x", PluginCapabilities.FixedTrainableSet])]
 public sealed class LwfUpdater(LwfOptions options) : IContinualUpdater, ICheckpointable, IDisposable
 {
     private ParameterSnapshot? previous;

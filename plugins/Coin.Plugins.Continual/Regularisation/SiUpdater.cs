@@ -23,7 +23,7 @@ public sealed class SiOptions
 /// surrogate's own term; Δθ the optimiser's update). At task end Ω += ω / (Δ² + ξ), with Δ how far the parameter moved
 /// over the task, θ* becomes the weights, ω starts again from 0. Later steps add c Σ Ω (θ − θ*)². Kept in float32.</summary>
 [CoinPlugin(PluginKind.ContinualUpdater, "si", "0.1.0", "Synaptic intelligence: path-integral importance of each parameter, a quadratic pull towards the last task's weights",
-    Capabilities = [PluginCapabilities.ExtraMemoryPrefix + "6x"])]
+    Capabilities = [PluginCapabilities.ExtraMemoryPrefix + "6x", PluginCapabilities.FixedTrainableSet])]
 public sealed class SiUpdater(SiOptions options) : IContinualUpdater, ICheckpointable, IDisposable
 {
     private List<Parameter> parameters = [];

@@ -14,6 +14,10 @@ public static class PluginCapabilities
     public const string RequiresTrainablePrefix = "requires-trainable:";
     /// <summary>The component needs at least one trainable parameter (any optimiser-driven method does).</summary>
     public const string NeedsTrainableParameters = "needs-trainable-parameters";
+    /// <summary>The component keeps state per trainable parameter from the set it sees at the first task (EMA copies, a
+    /// Fisher, importance, a teacher's weights), so it cannot follow an adapter whose trainable set changes from task
+    /// to task (<see cref="Components.IAdapterLifecycle"/>): the host refuses that combination. Added in contract 2.1.</summary>
+    public const string FixedTrainableSet = "fixed-trainable-set";
 
     /// <summary>Descriptive only: the host does not check it.</summary>
     [Obsolete("not checked by the host: every component sees the gradients after backward; declare nothing")]
@@ -31,6 +35,7 @@ public static class PluginCapabilities
     /// <summary>The capabilities the host checks; any other string on a plugin is listed as unknown by <c>coin plugins</c>.</summary>
     public static bool IsChecked(string capability)
         => capability == NeedsTrainableParameters
+           || capability == FixedTrainableSet
            || capability.StartsWith(ExtraMemoryPrefix, StringComparison.Ordinal)
            || capability.StartsWith(RequiresTrainablePrefix, StringComparison.Ordinal);
 }

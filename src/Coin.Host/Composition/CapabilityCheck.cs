@@ -43,6 +43,19 @@ public static class CapabilityCheck
         return problems;
     }
 
+    /// <summary>For an adapter whose trainable set changes per task: every component that keeps state over the first
+    /// task's set (<see cref="PluginCapabilities.FixedTrainableSet"/>) would silently follow those parameters only.</summary>
+    public static IReadOnlyList<string> FixedSetProblems(IEnumerable<(string Key, string Plugin, IReadOnlyList<string> Capabilities)> components)
+    {
+        var list = components.ToList();
+        string adapter = list.FirstOrDefault(c => c.Key == "model.adapter").Plugin ?? "the adapter";
+        return list.Where(c => c.Capabilities.Contains(PluginCapabilities.FixedTrainableSet))
+            .Select(c => $"{c.Key}: '{c.Plugin}' keeps state over the parameters trained at the first task ({PluginCapabilities.FixedTrainableSet}), " +
+                         $"but model.adapter '{adapter}' adds new trainable parameters at every task; it would act on the first task's only. " +
+                         "Use a method without per-parameter state (replay, A-GEM, sequential) with this adapter, or a fixed adapter (lora, dora) with this method")
+            .ToList();
+    }
+
     /// <summary>One warning per declared capability the host does not check (a plugin built for contract 1.0 may declare
     /// the descriptive ones that were removed in 1.1): it is ignored, and the user is told so.</summary>
     public static IEnumerable<string> Unchecked(IEnumerable<(string Key, string Plugin, IReadOnlyList<string> Capabilities)> components)

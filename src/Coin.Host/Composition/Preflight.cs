@@ -13,6 +13,8 @@ public static class Preflight
     /// <summary>Before the base-model stage; an adapter that does not declare its parts is checked after it is applied.</summary>
     public static void BeforeBaseStage(string source, CompositionPlan plan, ComposedExperiment run, Device device, bool trainsBase)
     {
+        if (run.Adapter is IAdapterLifecycle)
+            Throw(source, CapabilityCheck.FixedSetProblems(Declared(plan)));
         var total = PartSizes(run, _ => true);
         if (run.Adapter is IDeclaresTrainableParts declared)
             Throw(source, CapabilityCheck.Problems(Declared(plan), PartSizes(run, declared.TrainableParts.Contains), null));

@@ -25,6 +25,15 @@ public class ErrorReportingTests
     }
 
     [Test]
+    public void A_method_with_per_parameter_state_is_refused_beside_an_adapter_that_adds_parameters_per_task()
+    {
+        string directory = TestPaths.NewTemporaryDirectory("errors");
+        var result = CoinProcess.Run(directory, "run", CoinProcess.WriteQuickExperiment(directory),
+            "--set", "model.adapter.type=olora", "--set", "continual.type=ema");
+        AssertUserError(result, directory, "continual: 'ema' keeps state over the parameters trained at the first task (fixed-trainable-set), but model.adapter 'olora' adds new trainable parameters at every task");
+    }
+
+    [Test]
     public void AnUnknownOptionKeyNamesItsPathAndTheAcceptedKeys()
     {
         string directory = TestPaths.NewTemporaryDirectory("errors");

@@ -29,4 +29,13 @@ public class CapabilityCheckTests
     [Test]
     public void Possible_combinations_pass()
         => Assert.That(CapabilityCheck.Problems([("continual", "llaca", ["needs-gradients", "extra-memory:2x"])], LoraOnBackboneOnly, 1L << 40), Is.Empty);
+
+    [Test]
+    public void Only_the_methods_that_keep_state_over_the_first_tasks_parameters_are_named_for_a_per_task_adapter()
+    {
+        var problems = CapabilityCheck.FixedSetProblems([("model.adapter", "lora-bank", []), ("continual.0", "replay", []),
+            ("continual.1", "si", ["extra-memory:6x", "fixed-trainable-set"])]);
+        Assert.That(problems, Has.Count.EqualTo(1));
+        Assert.That(problems[0], Does.StartWith("continual.1: 'si' keeps state over the parameters trained at the first task").And.Contain("model.adapter 'lora-bank'"));
+    }
 }
