@@ -79,7 +79,7 @@ public sealed class LoraBankAdapter(LoraBankOptions options) : TaskLoraAdapter(o
         var device = backbone.Module.parameters().First().device;
         return stack(samples.Select(s =>
         {
-            string text = s.Instruction.Replace("<image>", " ").Replace("<audio>", " ");
+            string text = Placeholders.In(s).Aggregate(s.Instruction, (t, p) => t.Replace(p, " "));
             var ids = tensor(backbone.Tokenizer.Encode(text).Select(i => (long)i).DefaultIfEmpty(backbone.Tokenizer.PadId).ToArray(), device: device).unsqueeze(0);
             return backbone.Embed(ids).to_type(ScalarType.Float32).mean([1]).squeeze(0);
         }).ToList());

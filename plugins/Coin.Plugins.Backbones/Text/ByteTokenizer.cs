@@ -5,10 +5,14 @@ namespace Coin.Plugins.Backbones.Text;
 
 /// <summary>UTF-8 bytes as ids 0..255 plus a few special tokens. Needs no vocabulary file and round-trips any
 /// text. <see cref="WordTokenizer"/> adds whole-word ids on top of these.</summary>
+/// <remarks>The vocabulary has <c>&lt;image&gt;</c> and <c>&lt;audio&gt;</c> among its specials (the built-in models were
+/// trained with those ids); any other placeholder the host adds gets an id past the vocabulary.</remarks>
 public class ByteTokenizer : ITokenizer
 {
     private static readonly string[] Specials = ["<pad>", "<s>", "</s>", "<image>", "<audio>", "<unk>"];
     private const int FirstSpecial = 256;
+    private readonly List<(string Token, int Id)> tokens = Specials.Select((t, i) => (t, FirstSpecial + i)).ToList();
+    private int virtualTokens;
 
     public virtual int VocabSize => FirstSpecial + Specials.Length;
     public int PadId => FirstSpecial;
@@ -17,8 +21,15 @@ public class ByteTokenizer : ITokenizer
 
     public int? SpecialTokenId(string token)
     {
-        int index = Array.IndexOf(Specials, token);
-        return index < 0 ? null : FirstSpecial + index;
+        int index = tokens.FindIndex(t => t.Token == token);
+        return index < 0 ? null : tokens[index].Id;
+    }
+
+    public IReadOnlyDictionary<string, int> AddPlaceholders(IReadOnlyList<string> placeholders)
+    {
+        foreach (string placeholder in placeholders.Where(p => SpecialTokenId(p) is null))
+            tokens.Add((placeholder, VocabSize + virtualTokens++));
+        return placeholders.Distinct().ToDictionary(p => p, p => SpecialTokenId(p)!.Value);
     }
 
     public IReadOnlyList<int> Encode(string text)
@@ -30,8 +41,8 @@ public class ByteTokenizer : ITokenizer
             var (at, special) = NextSpecial(text, start);
             EncodeText(text[start..at], ids);
             if (special < 0) break;
-            ids.Add(FirstSpecial + special);
-            start = at + Specials[special].Length;
+            ids.Add(tokens[special].Id);
+            start = at + tokens[special].Token.Length;
         }
         return ids;
     }
@@ -55,12 +66,12 @@ public class ByteTokenizer : ITokenizer
         if (id is >= 0 and < FirstSpecial) bytes.Add((byte)id);
     }
 
-    private static (int At, int Special) NextSpecial(string text, int start)
+    private (int At, int Special) NextSpecial(string text, int start)
     {
         int bestAt = text.Length, best = -1;
-        for (int s = 0; s < Specials.Length; s++)
+        for (int s = 0; s < tokens.Count; s++)
         {
-            int at = text.IndexOf(Specials[s], start, StringComparison.Ordinal);
+            int at = text.IndexOf(tokens[s].Token, start, StringComparison.Ordinal);
             if (at >= 0 && at < bestAt) (bestAt, best) = (at, s);
         }
         return (bestAt, best);

@@ -10,11 +10,10 @@ namespace Coin.Plugins.Backbones.Text;
 /// (<see cref="TextPipeline"/>, <see cref="BpeModel"/>). Byte-level files (GPT-2, Qwen2, LLaMA-3 with ignore_merges)
 /// and SentencePiece-style ones (LLaMA-2, Vicuna, Mistral: Prepend/Replace or Metaspace, byte_fallback) both load;
 /// a step it does not implement stops the load, naming it. Agreement with the tokenizers library is tested on 240
-/// strings per family. Modality placeholders (<c>&lt;image&gt;</c>, <c>&lt;audio&gt;</c>) that the vocabulary lacks
-/// get ids past its end: features replace them before the embedding table.</summary>
+/// strings per family. The host's modality placeholders (<see cref="AddPlaceholders"/>) that the vocabulary lacks get
+/// ids past its end: features replace them before the embedding table.</summary>
 public sealed class HuggingFaceTokenizer : ITokenizer
 {
-    private static readonly string[] Placeholders = ["<image>", "<audio>"];
     private static readonly string[] EosCandidates = ["<|im_end|>", "<|eot_id|>", "<|endoftext|>", "</s>"];
 
     private readonly TextPipeline pipeline;
@@ -23,7 +22,7 @@ public sealed class HuggingFaceTokenizer : ITokenizer
     private readonly Dictionary<string, int> addedTokens;
     private readonly HashSet<int> specialIds;
     private readonly Dictionary<string, int> virtualTokens = [];
-    private readonly string[] splitTokens;
+    private string[] splitTokens;
     private readonly string?[] tokenOf;     // by id: the vocabulary's token, else the added token
     private readonly int modelVocabSize;
 
@@ -39,9 +38,7 @@ public sealed class HuggingFaceTokenizer : ITokenizer
         EosToken = eosToken;
         EosId = eosId;
         PadId = padId;
-        foreach (string placeholder in Placeholders.Where(p => !addedTokens.ContainsKey(p)))
-            virtualTokens[placeholder] = modelVocabSize + virtualTokens.Count;
-        splitTokens = addedTokens.Keys.Concat(virtualTokens.Keys).ToArray();
+        splitTokens = addedTokens.Keys.ToArray();
         tokenOf = new string?[modelVocabSize];
         foreach (var (token, id) in addedTokens) tokenOf[id] = token;
         for (int id = 0; id < model.TokenOf.Length; id++) tokenOf[id] = model.TokenOf[id] ?? tokenOf[id];
@@ -57,6 +54,14 @@ public sealed class HuggingFaceTokenizer : ITokenizer
 
     public int? SpecialTokenId(string token)
         => addedTokens.TryGetValue(token, out int id) ? id : virtualTokens.TryGetValue(token, out id) ? id : null;
+
+    public IReadOnlyDictionary<string, int> AddPlaceholders(IReadOnlyList<string> placeholders)
+    {
+        foreach (string placeholder in placeholders.Where(p => !addedTokens.ContainsKey(p) && !virtualTokens.ContainsKey(p)))
+            virtualTokens[placeholder] = modelVocabSize + virtualTokens.Count;
+        splitTokens = addedTokens.Keys.Concat(virtualTokens.Keys).ToArray();
+        return placeholders.Distinct().ToDictionary(p => p, p => SpecialTokenId(p)!.Value);
+    }
 
     public IReadOnlyList<int> Encode(string text)
     {

@@ -16,7 +16,6 @@ namespace Coin.Plugins.Backbones.Text;
 public sealed class SentencePieceTokenizer : ITokenizer
 {
     private const string Space = "\u2581";
-    private static readonly string[] Placeholders = ["<image>", "<audio>"];
 
     private readonly Dictionary<string, int> pieces;      // normal pieces usable in merges
     private readonly float[] scores;
@@ -60,7 +59,6 @@ public sealed class SentencePieceTokenizer : ITokenizer
         EosToken = eosToken ?? "</s>";
         if (!specials.ContainsKey(EosToken))
             throw new CoinUserException($"{path}: the model has no control piece '{EosToken}' to end sequences with");
-        foreach (string placeholder in Placeholders.Where(p => !specials.ContainsKey(p))) virtualTokens[placeholder] = VocabSize + virtualTokens.Count;
     }
 
     public int VocabSize { get; }
@@ -70,6 +68,14 @@ public sealed class SentencePieceTokenizer : ITokenizer
 
     public int? SpecialTokenId(string token)
         => specials.TryGetValue(token, out int id) ? id : virtualTokens.TryGetValue(token, out id) ? id : null;
+
+    /// <summary>Placeholders the model lacks get ids past its end (see <see cref="ITokenizer.AddPlaceholders"/>).</summary>
+    public IReadOnlyDictionary<string, int> AddPlaceholders(IReadOnlyList<string> placeholders)
+    {
+        foreach (string placeholder in placeholders.Where(p => !specials.ContainsKey(p) && !virtualTokens.ContainsKey(p)))
+            virtualTokens[placeholder] = VocabSize + virtualTokens.Count;
+        return placeholders.Distinct().ToDictionary(p => p, p => SpecialTokenId(p)!.Value);
+    }
 
     public IReadOnlyList<int> Encode(string text)
     {

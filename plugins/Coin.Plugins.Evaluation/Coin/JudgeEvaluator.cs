@@ -69,7 +69,8 @@ public sealed class JudgeEvaluator(JudgeOptions options, string cachePath, Actio
     /// Grounding keeps every line: its last line is the referring expression, the very thing the box is for.</summary>
     public static string Prompt(Prediction prediction, bool grounding)
     {
-        var lines = prediction.Sample.Instruction.Replace("<image>\n", "").Replace("<audio>\n", "").Split('\n');
+        string instruction = Placeholders.In(prediction.Sample).Aggregate(prediction.Sample.Instruction, (text, p) => text.Replace(p + "\n", ""));
+        var lines = instruction.Split('\n');
         string question = string.Join('\n', grounding ? lines : lines[..^1]);
         string truth = prediction.Sample.References?.GetValueOrDefault("answer_bbox") ?? prediction.Sample.Answer;
         return $"[Context]\n[Question]\n{question}\n\n[Ground truth answer]\n{truth}\n\n[End of ground truth answer]\n\n" +

@@ -22,15 +22,12 @@ public sealed class BatchCollator : IDisposable
         this.backbone = backbone;
         this.encoders = encoders;
         this.device = device;
-        foreach (var modality in encoders.Keys)
-        {
-            int id = backbone.Tokenizer.SpecialTokenId(Placeholder(modality))
-                ?? throw new CoinUserException($"model.encoders.{modality}: the backbone's tokenizer has no {Placeholder(modality)} token");
-            placeholderModality[id] = modality;
-        }
+        // The host owns the placeholders: one per modality of the run, made tokens of whatever tokenizer the backbone has.
+        var ids = backbone.Tokenizer.AddPlaceholders(encoders.Keys.Select(Placeholder).ToList());
+        foreach (var modality in encoders.Keys) placeholderModality[ids[Placeholder(modality)]] = modality;
     }
 
-    public static string Placeholder(string modality) => $"<{modality}>";
+    public static string Placeholder(string modality) => Placeholders.Of(modality);
 
     /// <summary>The modality whose placeholder has this id, or null for a text token.</summary>
     public string? ModalityOf(long tokenId) => placeholderModality.GetValueOrDefault((int)tokenId);

@@ -29,7 +29,7 @@ public class JudgeEvaluatorTests
     private static readonly TaskInfo GqaTask = new("GQA", 0, ["image"], "exact-match");
 
     private static Prediction Predict(string id, string output)
-        => new(new Sample(id, "GQA", [], "<image>\nWhat color is the circle?\nAnswer the question using a single word or phrase.", "red"), output);
+        => new(new Sample(id, "GQA", [new ModalityInput("image", "/images/1.jpg")], "<image>\nWhat color is the circle?\nAnswer the question using a single word or phrase.", "red"), output);
 
     [Test]
     public void RatingsAreSummedOverTenPerSampleAndCached()
@@ -63,7 +63,7 @@ public class JudgeEvaluatorTests
     [Test]
     public void The_grounding_prompt_keeps_the_referring_expression_on_the_questions_last_line()
     {
-        var sample = new Sample("g1", "Grounding", [], "<image>\nPlease provide the bounding box coordinate of the region this sentence describes: the red circle on the left",
+        var sample = new Sample("g1", "Grounding", [new ModalityInput("image", "/images/1.jpg")], "<image>\nPlease provide the bounding box coordinate of the region this sentence describes: the red circle on the left",
             "[0.1, 0.2, 0.3, 0.4]");
         string grounding = JudgeEvaluator.Prompt(new Prediction(sample, "[0.1, 0.2, 0.3, 0.5]"), grounding: true);
         Assert.That(grounding, Does.StartWith("[Context]\n[Question]\nPlease provide the bounding box coordinate of the region this sentence describes: the red circle on the left\n\n"));

@@ -56,12 +56,18 @@ public class HuggingFaceTokenizerTests
     }
 
     [Test]
-    public void AModalityPlaceholderGetsAVirtualIdPastTheVocabulary()
+    public void A_placeholder_the_host_adds_gets_a_virtual_id_past_the_vocabulary()
     {
         var tokenizer = HuggingFaceTokenizer.Load(WriteFixture());
+        Assert.That(tokenizer.SpecialTokenId("<image>"), Is.Null, "the tokenizer knows no modality of its own");
+        var ids = tokenizer.AddPlaceholders(["<image>", "<video>"]);
+        Assert.That(ids, Is.EqualTo(new Dictionary<string, int> { ["<image>"] = 18, ["<video>"] = 19 }));
+        Assert.That(tokenizer.AddPlaceholders(["<video>"])["<video>"], Is.EqualTo(19), "adding again keeps the id");
         Assert.That(tokenizer.SpecialTokenId("<image>"), Is.EqualTo(18));
         Assert.That(tokenizer.Encode("<image>hello")[0], Is.EqualTo(18));
         Assert.That(tokenizer.Encode("<image>hello").Skip(1), Is.EqualTo(new[] { 11 }));
+        Assert.That(tokenizer.Encode("hello<video>"), Is.EqualTo(new[] { 11, 19 }));
+        Assert.That(tokenizer.VocabSize, Is.EqualTo(18), "virtual ids are past the embedding table");
     }
 
     [Test]

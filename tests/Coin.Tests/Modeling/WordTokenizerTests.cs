@@ -51,6 +51,17 @@ public class WordTokenizerTests
     }
 
     [Test]
+    public void A_placeholder_outside_the_vocabulary_gets_an_id_past_the_words_and_its_own_are_kept()
+    {
+        var tokenizer = new ByteTokenizer();
+        var ids = tokenizer.AddPlaceholders(["<image>", "<video>"]);
+        Assert.That(ids["<image>"], Is.EqualTo(259), "the vocabulary's own");
+        Assert.That(ids["<video>"], Is.EqualTo(tokenizer.VocabSize), "past the embedding table");
+        Assert.That(tokenizer.Encode("a<video>b"), Is.EqualTo(new[] { 'a', tokenizer.VocabSize, 'b' }));
+        Assert.That(tokenizer.Decode(tokenizer.Encode("a<video>b")), Is.EqualTo("ab"));
+    }
+
+    [Test]
     public void The_shipped_vocabulary_covers_the_instruction_templates()
     {
         var shipped = new WordTokenizer();
