@@ -48,18 +48,7 @@ public static class RunCheckpoint
         optimizer?.save_state_dict(Path.Combine(staging, OptimizerFile));
         var componentsJson = new JsonObject();
         foreach (var (key, component) in components)
-        {
-            if (component is not ICheckpointable checkpointable) continue;
-            var state = new ComponentState();
-            checkpointable.SaveState(state);
-            if (state.Tensors.Count > 0) SafetensorsWriter.Save(Path.Combine(staging, $"{key}.safetensors"), state.Tensors);
-            componentsJson[key] = new JsonObject
-            {
-                ["values"] = state.Values.DeepClone(),
-                ["samples"] = new JsonObject(state.Samples.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)new JsonArray(
-                    kv.Value.Select(s => (JsonNode)new JsonObject { ["task"] = s.Task, ["id"] = s.Id }).ToArray())))),
-            };
-        }
+            if (component is ICheckpointable checkpointable) componentsJson[key] = ComponentStateFiles.Save(staging, key, checkpointable);
         var json = new JsonObject
         {
             ["format"] = FormatVersion,
@@ -115,25 +104,6 @@ public static class RunCheckpoint
         if (component is not ICheckpointable checkpointable) return;
         if (checkpoint.Components[key] is not JsonObject saved)
             throw new CoinUserException($"{checkpoint.Folder}: no saved state for '{key}', whose plugin keeps state; the checkpoint was written by another configuration");
-        var state = new ComponentState();
-        foreach (var (name, value) in saved["values"]!.AsObject()) state.Values[name] = value?.DeepClone();
-        foreach (var (name, list) in saved["samples"]!.AsObject())
-            state.Samples[name] = list!.AsArray().Select(s => findSample(s!["task"]!.GetValue<string>(), s["id"]!.GetValue<string>())).ToList();
-        string tensors = Path.Combine(checkpoint.Folder, $"{key}.safetensors");
-        if (File.Exists(tensors))
-        {
-            using var file = SafetensorsFile.Open(tensors);
-            foreach (var name in file.Tensors.Keys) state.Tensors[name] = file.Load(name).DetachFromDisposeScope();
-        }
-        try
-        {
-            // Outside any dispose scope: a component may build modules here (an adapter rebuilding its tasks' LoRAs),
-            // and a scope would dispose their new parameters with it.
-            checkpointable.LoadState(state, context);
-        }
-        finally
-        {
-            foreach (var tensor in state.Tensors.Values) tensor.Dispose();
-        }
+        ComponentStateFiles.Load(checkpoint.Folder, key, saved, checkpointable, context, findSample);
     }
 }

@@ -176,8 +176,10 @@ public sealed class RunJournal : IDisposable
     public const string StagesFolder = "stages";
 
     /// <summary>The trainable weights an evaluation stage was scored with (<c>stages/&lt;stage&gt;.safetensors</c>): what
-    /// <c>coin evaluate --stage S --shard i/n</c> loads to score a stage again, in parts, elsewhere.</summary>
-    public void WriteStageWeights(string stage, MultimodalModel model)
+    /// <c>coin evaluate --stage S --shard i/n</c> loads to score a stage again, in parts, elsewhere. An adapter that
+    /// changes per task also keeps its state there (<c>&lt;stage&gt;.adapter.json</c> and its tensors): the earlier
+    /// tasks' frozen modules and whatever it routes by, which the trainable weights do not hold.</summary>
+    public void WriteStageWeights(string stage, MultimodalModel model, object? adapter = null)
     {
         string folder = Path.Combine(Directory, StagesFolder);
         System.IO.Directory.CreateDirectory(folder);
@@ -185,7 +187,13 @@ public sealed class RunJournal : IDisposable
         string temporary = $"{path}.{Environment.ProcessId}.tmp";
         ModelState.Save(model, temporary, trainableOnly: true);
         File.Move(temporary, path, overwrite: true);
+        if (adapter is Abstractions.Components.IAdapterLifecycle and ICheckpointable checkpointable)
+            AtomicFile.WriteAllText(StageAdapterFile(Directory, stage), ComponentStateFiles.Save(folder, StageAdapterKey(stage), checkpointable).ToJsonString());
     }
+
+    public static string StageAdapterKey(string stage) => stage + ".adapter";
+
+    public static string StageAdapterFile(string runDirectory, string stage) => Path.Combine(runDirectory, StagesFolder, StageAdapterKey(stage) + ".json");
 
     /// <summary>A checkpoint at a step boundary: the step log made durable first, then weights, optimiser, components
     /// and the journal's state (step log length, results so far) swapped in as one folder.</summary>

@@ -60,10 +60,7 @@ public sealed class StageEvaluation(IAnsiConsole console)
             new BaseModelStage(config.Pretraining, new StepLog(), experiment.ResolvePath, console, config.Pretraining.SeedOf(config.Seed), cancellation).Prepare(run.Model, run.Data, StreamSession.BaseModelKey(config, plan));
             TorchSharp.torch.manual_seed(ComposedExperiment.AdapterSeed(config.Seed));
             run.ApplyAdapter(Abstractions.Components.ComputePrecision.Parse(config.Training.Precision));
-            // A stage's file holds the trainable weights only: an adapter that adds modules per task (O-LoRA) also has
-            // frozen earlier ones, which it keeps in its checkpoint state, not there.
-            if (run.Adapter is Abstractions.Components.IAdapterLifecycle)
-                throw new CoinUserException($"model.adapter '{plan.Adapter.Plugin.Name}' changes from task to task; rebuilding it from a stage's weights (coin evaluate, coin export) is not implemented yet");
+            if (run.Adapter is Abstractions.Components.IAdapterLifecycle lifecycle) RestoreAdapter(run, lifecycle, plan, runDirectory, stage);
             ModelState.Load(run.Model, weights, complete: false);
             return run;
         }
@@ -72,6 +69,25 @@ public sealed class StageEvaluation(IAnsiConsole console)
             run.Dispose();
             throw;
         }
+    }
+
+    /// <summary>An adapter that adds modules per task (O-LoRA, a LoRA bank) has frozen earlier ones and routing state
+    /// that a stage's trainable weights do not hold: its state kept beside them rebuilds it, as at that stage, with
+    /// the stage's task as the current one.</summary>
+    private static void RestoreAdapter(ComposedExperiment run, Abstractions.Components.IAdapterLifecycle lifecycle, CompositionPlan plan, string runDirectory, string stage)
+    {
+        string file = RunJournal.StageAdapterFile(runDirectory, stage);
+        if (run.Adapter is not ICheckpointable checkpointable || !File.Exists(file))
+            throw new CoinUserException($"{file} is missing: model.adapter '{plan.Adapter.Plugin.Name}' changes from task to task, and the run kept " +
+                                        $"no state of it for stage '{stage}' (runs before contract 2.1 kept only the trainable weights); run the stream again to score this stage");
+        var tasks = run.Data.Tasks;
+        int index = stage == PredictionFile.ZeroShotStage ? 0
+            : Enumerable.Range(0, tasks.Count).FirstOrDefault(i => PredictionFile.AfterTaskStage(i, tasks[i].Name) == stage, -1);
+        if (index < 0) throw new CoinUserException($"stage '{stage}' is not a stage of this run's stream ({PredictionFile.ZeroShotStage}, {PredictionFile.AfterTaskStage(0, tasks[0].Name)}, …)");
+        var context = new TaskContext(tasks[index], run.Model, []) { Stream = tasks };
+        ComponentStateFiles.Load(Path.GetDirectoryName(file)!, RunJournal.StageAdapterKey(stage), JsonNode.Parse(File.ReadAllText(file))!.AsObject(), checkpointable, context,
+            (task, id) => throw new CoinUserException($"{file}: the adapter's state refers to sample '{id}' of task '{task}'; an adapter's stage state holds no samples"));
+        run.Model.TrainableGroups = lifecycle.BeginTask(context);
     }
 
     /// <returns>0 when the merged scores equal the run's, 1 when they differ.</returns>
@@ -146,7 +162,9 @@ public sealed class StageEvaluation(IAnsiConsole console)
     private static string Kept(string runDirectory)
     {
         string folder = Path.Combine(runDirectory, RunJournal.StagesFolder);
-        return Directory.Exists(folder) ? string.Join(", ", Directory.GetFiles(folder, "*.safetensors").Select(Path.GetFileNameWithoutExtension).Order()) : "none";
+        return Directory.Exists(folder)
+            ? string.Join(", ", Directory.GetFiles(folder, "*.safetensors").Select(Path.GetFileNameWithoutExtension)
+                .Where(name => !name!.EndsWith(RunJournal.StageAdapterKey(""), StringComparison.Ordinal)).Order())
+            : "none";
     }
-
 }

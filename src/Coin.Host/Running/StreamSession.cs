@@ -162,7 +162,7 @@ internal sealed class StreamSession : IDisposable
     public void EvaluateZeroShot()
     {
         if (!config.Evaluation.ZeroShot || checkpoint is not null) return;
-        journal.WriteStageWeights(PredictionFile.ZeroShotStage, Run.Model);
+        journal.WriteStageWeights(PredictionFile.ZeroShotStage, Run.Model, Run.Adapter);
         var zeroShot = EvaluateStage("the zero-shot evaluation", "evaluate zero-shot", PredictionFile.ZeroShotStage, "(zero-shot)", 0);
         results.ZeroShot = zeroShot.Select(s => s.Accuracy).ToArray();
         tensorBoard?.Evaluation(0, results.Tasks, results.ZeroShot);
@@ -218,7 +218,7 @@ internal sealed class StreamSession : IDisposable
         foreach (var hook in Run.Hooks) hook.OnTaskEnd(trained.Context);
         var clock = Stopwatch.StartNew();
         string stageName = PredictionFile.AfterTaskStage(trained.Index, task.Name);
-        journal.WriteStageWeights(stageName, Run.Model);
+        journal.WriteStageWeights(stageName, Run.Model, Run.Adapter);
         var scores = EvaluateStage($"the evaluation after '{task.Name}'", $"evaluate after {task.Name}", stageName, task.Name, trained.Index + 1);
         results.AccuracyMatrix.Add(scores.Select(s => s.Accuracy).ToArray());
         results.Metrics = ContinualMetrics.Compute(results.AccuracyMatrix, results.ZeroShot);

@@ -43,4 +43,39 @@ public class ShardedEvaluationTests
         Assert.That(unknown.ExitCode, Is.EqualTo(2));
         Assert.That(unknown.Error, Does.Contain("no weights for stage 'after-09-weather'").And.Contain("after-01-color, after-02-position, zero-shot"));
     }
+
+    [TestCase("lora-bank", "task-agnostic")]
+    [TestCase("olora", "task-aware")]
+    public void A_stage_of_an_adapter_that_changes_per_task_is_scored_again_from_the_state_kept_with_it(string adapter, string protocol)
+    {
+        string directory = TestPaths.NewTemporaryDirectory("shards");
+        var run = CoinProcess.Run(directory, "run", CoinProcess.WriteQuickExperiment(directory, json =>
+        {
+            json["model"] = JsonNode.Parse($$"""{ "adapter": { "type": "{{adapter}}" } }""");
+            json["evaluation"]!["batchSize"] = 4;
+            json["evaluation"]!["protocol"] = protocol;
+        }));
+        Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
+        string folder = Directory.GetDirectories(Path.Combine(directory, "runs")).Single();
+        Assert.That(File.Exists(Path.Combine(folder, "stages", "after-02-position.adapter.json")), "the adapter's state is kept with the stage");
+
+        // The first stage's model had one task's modules, the last one two: both rebuilt as they were scored.
+        foreach (string stage in new[] { "after-01-color", "after-02-position" })
+        {
+            for (int shard = 0; shard < 2; shard++)
+            {
+                var part = CoinProcess.Run(directory, "evaluate", folder, "--stage", stage, "--shard", $"{shard}/2");
+                Assert.That(part.ExitCode, Is.EqualTo(0), part.ToString());
+            }
+            var merged = CoinProcess.Run(directory, "evaluate", folder, "--stage", stage, "--merge", "2");
+            Assert.That(merged.Output, Does.Contain("the merged scores equal the run's (2 shards)"), merged.ToString());
+            string Answers(string file) => string.Join("\n", File.ReadLines(Path.Combine(folder, "predictions", file)).Select(l => JsonNode.Parse(l)!["prediction"]!.GetValue<string>()));
+            Assert.That(Answers($"{stage}.merged.jsonl"), Is.EqualTo(Answers($"{stage}.jsonl")));
+        }
+
+        File.Delete(Path.Combine(folder, "stages", "after-01-color.adapter.json"));
+        var refused = CoinProcess.Run(directory, "evaluate", folder, "--stage", "after-01-color", "--shard", "0/2");
+        Assert.That(refused.ExitCode, Is.EqualTo(2));
+        Assert.That(refused.Error, Does.Contain("after-01-color.adapter.json is missing").And.Contain($"model.adapter '{adapter}' changes from task to task"));
+    }
 }
