@@ -36,6 +36,8 @@ for ((i = 0; i < cells; i++)); do
     mkdir -p "$kept"
     cp "$folder/results.json" "$folder/accuracy-matrix.csv" "$folder/report.md" "$kept/"
     gzip -9 -c "$folder/steps.csv" > "$kept/steps.csv.gz"
+    # The LoRA bank's routing per stage (lora-bank 0.1.0 on contract 2.1 writes it): a few lines per stage.
+    [ -d "$folder/lora-bank-routing" ] && cp -r "$folder/lora-bank-routing" "$kept/"
   fi
   ran=$((ran + 1))
 done
@@ -66,5 +68,16 @@ $COIN compare "$scratch"/* --plot docs/paper-regime/comparison.png
                 mean("llaca/fallback-share"), mean("llaca/fallback-above-one-share"), mean("llaca/raw-alpha-log10-p50") } }'
   done
 } > docs/paper-regime/llaca-alpha.md
+# The LoRA bank's routing after the last task: for each task, the share of its test samples sent to its own LoRA.
+{
+  echo "| run | task | samples | routed to its own task's LoRA |"
+  echo "|---|---|---:|---:|"
+  for run in "$keep"/*lora-bank*/; do
+    last=$(ls "$run"lora-bank-routing/after-*.csv 2>/dev/null | sort | tail -1)
+    [ -n "$last" ] || continue
+    awk -F, -v run="$(basename "$run")" 'NR > 1 { n[$1] += $3; if ($1 == $2) own[$1] += $3; if (!($1 in seen)) { seen[$1] = 1; order[++k] = $1 } }
+      END { for (j = 1; j <= k; j++) printf "| %s | %s | %d | %.1f%% |\n", run, order[j], n[order[j]], 100 * own[order[j]] / n[order[j]] }' "$last"
+  done
+} > docs/paper-regime/lora-bank-routing.md
 rm -rf "$scratch"
 echo "kept cells: $(ls "$keep" | wc -l) of $cells"

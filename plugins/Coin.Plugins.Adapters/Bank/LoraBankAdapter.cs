@@ -23,12 +23,16 @@ public sealed class LoraBankOptions : LoraOptions
 /// <remarks>An instruction's features are the mean of the backbone's input embeddings of its tokens (the modality
 /// placeholders left out), normalised: the task's wording is what tells mini-CoIN's and CoIN's tasks apart. HiDe-LLaVA
 /// matches image and text features of a CLIP model instead; that needs a second encoder this adapter does not have.
-/// Logs nothing per step; the routing's accuracy shows in the accuracy matrix against the task-aware protocol's.</remarks>
+/// Under the task-agnostic protocol each stage's routing is written to <c>lora-bank-routing/&lt;stage&gt;.csv</c> in the
+/// run folder: for each task, how many of its samples went to each task's LoRA.</remarks>
 [CoinPlugin(PluginKind.Adapter, "lora-bank", "0.1.0", "A LoRA per task and a prototype router that sends each sample to its task's LoRA (task-agnostic or task-aware)")]
-public sealed class LoraBankAdapter(LoraBankOptions options) : TaskLoraAdapter(options, selection: new TaskSelection()), ITrainingHooks, IRoutesSamples, IDisposable
+public sealed class LoraBankAdapter(LoraBankOptions options, ComponentContext component)
+    : TaskLoraAdapter(options, selection: new TaskSelection()), ITrainingHooks, IRoutesSamples, IDisposable
 {
     private readonly List<Tensor> prototypes = [];
     private IReadOnlyList<TaskInfo> stream = [];
+    private string stage = "";
+    private readonly SortedDictionary<(string Task, int Routed), int> routed = [];
 
     private TaskSelection Bank => Selection!;
 
@@ -65,6 +69,30 @@ public sealed class LoraBankAdapter(LoraBankOptions options) : TaskLoraAdapter(o
         using var scope = NewDisposeScope();
         var chosen = Choose(Features(context.Model, context.Samples), stack(prototypes));
         Bank.Select(nn.functional.one_hot(chosen, prototypes.Count).to_type(ScalarType.Float32));
+        var routes = chosen.data<long>().ToArray();
+        for (int i = 0; i < routes.Length; i++)
+            routed[(context.Samples[i].Task, (int)routes[i])] = routed.GetValueOrDefault((context.Samples[i].Task, (int)routes[i])) + 1;
+        if (stage.Length > 0) WriteRouting(); // a run's evaluation stage, not coin evaluate's shard of one
+    }
+
+    /// <summary>A new stage's routing counts start from zero (and a resumed run's re-evaluated stage replaces its file).</summary>
+    public void BeforeEvaluation(EvaluationContext context)
+    {
+        stage = context.Stage;
+        routed.Clear();
+    }
+
+    /// <summary>The stage's counts so far, replacing its file: per sample task, how many went to each task's LoRA.</summary>
+    private void WriteRouting()
+    {
+        string folder = Path.Combine(component.RunDirectory, "lora-bank-routing");
+        Directory.CreateDirectory(folder);
+        var text = new System.Text.StringBuilder("task,routed_to,samples\n");
+        foreach (var ((task, to), count) in routed)
+            text.Append(task).Append(',').Append(to < stream.Count ? stream[to].Name : $"task {to}").Append(',').Append(count).Append('\n');
+        string path = Path.Combine(folder, stage + ".csv");
+        File.WriteAllText(path + ".tmp", text.ToString());
+        File.Move(path + ".tmp", path, overwrite: true);
     }
 
     /// <summary>Each row's nearest prototype by cosine similarity: [samples] int64.</summary>

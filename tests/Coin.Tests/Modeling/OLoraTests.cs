@@ -110,7 +110,8 @@ public class LoraBankTests
     {
         var (_, run) = InProcessExperiment.Compose(new Dictionary<string, string?> { ["model:adapter:type"] = "full", ["data:options:tasks:0"] = "color", ["data:options:tasks:1"] = "position" });
         using var __ = run;
-        using var bank = new Coin.Plugins.Adapters.Bank.LoraBankAdapter(new Coin.Plugins.Adapters.Bank.LoraBankOptions { Rank = 2 });
+        using var bank = new Coin.Plugins.Adapters.Bank.LoraBankAdapter(new Coin.Plugins.Adapters.Bank.LoraBankOptions { Rank = 2 },
+            new Coin.Abstractions.Plugins.ComponentContext { Device = CPU, Seed = 0, RunDirectory = TestPaths.NewTemporaryDirectory("bank"), ResolvePath = p => p });
         bank.Apply(run.Model);
         var stream = run.Data.Tasks;
         foreach (var task in stream)
