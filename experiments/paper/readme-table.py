@@ -1,0 +1,47 @@
+#!/usr/bin/env python3
+"""The README's paper-regime table from docs/paper-regime/comparison.csv (written by run-table.sh): one row per method
+in the README's order, mean ± sample std over the seeds kept so far, and how many seeds that is. For `independent`
+only plasticity (each task's own model on its own task) is shown, for `multitask` only ACC (its last row, the model
+tuned on every task at once): their other columns do not mean what they mean for a continual method.
+Usage: python3 experiments/paper/readme-table.py [comparison.csv]"""
+import csv, sys
+
+ROWS = [  # (sweep method, label)
+    ("lora", "sequential LoRA"),
+    ("moelora-e2", "MoELoRA E = 2"),
+    ("moelora-e4", "MoELoRA E = 4"),
+    ("moelora-e8", "MoELoRA E = 8"),
+    ("llaca", "LLaCA (released per-task switch)"),
+    ("ema", "fixed EMA (α = 0.01)"),
+    ("replay", "replay (64 per task)"),
+    ("ewc", "EWC (λ = 100)"),
+    ("lwf", "LwF (T = 2, λ = 1)"),
+    ("agem", "A-GEM (memory 64 per task)"),
+    ("si", "SI (c = 0.1, ξ = 10⁻³)"),
+    ("dora", "DoRA (sequential)"),
+    ("olora", "O-LoRA (λ1 = 0.5)"),
+    ("lora-bank", "LoRA bank, task-agnostic routing"),
+    ("independent", "*single task (independent)*"),
+    ("multitask", "*multitask (joint, last row)*"),
+]
+COLUMNS = ["acc", "maa", "bwt", "forgetting", "plasticity"]
+
+
+def cell(row, column):
+    mean, std = float(row[column]), float(row[column + "_std"])
+    text = f"{mean:.1f}".replace("-", "−")
+    return text if int(row["seeds"]) < 2 else f"{text} ± {std:.1f}"
+
+
+path = sys.argv[1] if len(sys.argv) > 1 else "docs/paper-regime/comparison.csv"
+rows = {r["method"].split(".", 1)[1]: r for r in csv.DictReader(open(path, encoding="utf-8"))}
+print("| method | seeds | ACC | MAA | BWT | forgetting | plasticity |")
+print("|---|---:|---:|---:|---:|---:|---:|")
+for method, label in ROWS:
+    row = rows.get(method)
+    if row is None:
+        print(f"| {label} | 0 | — | — | — | — | — |")
+        continue
+    shown = {"independent": ["plasticity"], "multitask": ["acc"]}.get(method, COLUMNS)
+    values = [cell(row, c) if c in shown else "—" for c in COLUMNS]
+    print(f"| {label} | {row['seeds']} | " + " | ".join(values) + " |")
