@@ -12,14 +12,7 @@ public class SamplePluginTests
     private static string sampleOutput = "";
 
     [OneTimeSetUp]
-    public void BuildTheSample()
-    {
-        string project = Path.Combine(TestPaths.Root, "samples", "Coin.Samples.ContainsEvaluator", "Coin.Samples.ContainsEvaluator.csproj");
-        // The contracts are already built; rebuilding them here could race the plugin-template test reading them.
-        string log = DotnetCli.Run(TestPaths.Root, "build", project, "-c", "Debug", "--nologo", "-v", "q", "-p:BuildProjectReferences=false");
-        sampleOutput = Path.Combine(TestPaths.Root, "artifacts", "bin", "Coin.Samples.ContainsEvaluator", "Debug");
-        Assert.That(File.Exists(Path.Combine(sampleOutput, "Coin.Samples.ContainsEvaluator.dll")), log);
-    }
+    public void BuildTheSample() => sampleOutput = SampleBuild.Output("Coin.Samples.ContainsEvaluator");
 
     private static string DropIn(string workingDirectory)
     {

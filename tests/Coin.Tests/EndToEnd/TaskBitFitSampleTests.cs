@@ -13,13 +13,7 @@ public class TaskBitFitSampleTests
     private static string sampleOutput = "";
 
     [OneTimeSetUp]
-    public void BuildTheSample()
-    {
-        string project = Path.Combine(TestPaths.Root, "samples", "Coin.Samples.TaskBitFit", "Coin.Samples.TaskBitFit.csproj");
-        string log = DotnetCli.Run(TestPaths.Root, "build", project, "-c", "Debug", "--nologo", "-v", "q", "-p:BuildProjectReferences=false");
-        sampleOutput = Path.Combine(TestPaths.Root, "artifacts", "bin", "Coin.Samples.TaskBitFit", "Debug");
-        Assert.That(File.Exists(Path.Combine(sampleOutput, "Coin.Samples.TaskBitFit.dll")), log);
-    }
+    public void BuildTheSample() => sampleOutput = SampleBuild.Output("Coin.Samples.TaskBitFit");
 
     [Test]
     public void The_sample_ships_its_own_assembly_only()
