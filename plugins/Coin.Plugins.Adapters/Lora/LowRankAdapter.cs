@@ -102,44 +102,12 @@ public sealed class LowRankAdapter(LoraOptions options, int experts, bool gaussi
         }
     }
 
-    /// <summary>PEFT's files for a LoRA of a causal LM: tensors named <c>base_model.model.{module}.lora_A.weight</c>
-    /// (r × in) and <c>lora_B.weight</c> (out × r), as PEFT saves them (without the adapter name), and the
-    /// LoraConfig fields that define the computation.</summary>
+    /// <summary>PEFT's files (<see cref="PeftLoraFiles"/>).</summary>
     public void SavePeft(string folder, string baseModel)
     {
         if (PeftRefusal is { } why) throw new CoinUserException($"model.adapter: {why}");
-        Directory.CreateDirectory(folder);
-        var tensors = backboneLayers.SelectMany(l => new[]
-        {
-            KeyValuePair.Create($"base_model.model.{l.Name}.lora_A.weight", l.A.weight!.detach()),
-            KeyValuePair.Create($"base_model.model.{l.Name}.lora_B.weight", l.B.weight!.detach()),
-        });
-        Coin.Nn.Safetensors.SafetensorsWriter.Save(Path.Combine(folder, "adapter_model.safetensors"), tensors, new Dictionary<string, string> { ["format"] = "pt" });
-        // Plain names as PEFT users write them; otherwise the adapted modules' full names, which PEFT matches exactly.
-        bool plain = options.TargetModules.All(p => System.Text.RegularExpressions.Regex.IsMatch(p, "^[A-Za-z0-9_]+$"));
-        var targets = plain ? backboneLayers.Select(l => l.Name.Split('.')[^1]).Distinct().Order() : backboneLayers.Select(l => l.Name).Order();
-        var config = new System.Text.Json.Nodes.JsonObject
-        {
-            ["peft_type"] = "LORA",
-            ["task_type"] = "CAUSAL_LM",
-            ["base_model_name_or_path"] = baseModel,
-            ["r"] = options.Rank,
-            ["lora_alpha"] = options.Alpha,
-            ["lora_dropout"] = options.Dropout,
-            ["target_modules"] = new System.Text.Json.Nodes.JsonArray(targets.Select(t => (System.Text.Json.Nodes.JsonNode)t).ToArray()),
-            ["bias"] = "none",
-            ["fan_in_fan_out"] = false,
-            ["use_rslora"] = false,
-            ["use_dora"] = false,
-            ["inference_mode"] = true,
-            ["init_lora_weights"] = true,
-            ["modules_to_save"] = null,
-            ["layers_to_transform"] = null,
-            ["layers_pattern"] = null,
-            ["rank_pattern"] = new System.Text.Json.Nodes.JsonObject(),
-            ["alpha_pattern"] = new System.Text.Json.Nodes.JsonObject(),
-        };
-        File.WriteAllText(Path.Combine(folder, "adapter_config.json"), config.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+        PeftLoraFiles.Write(folder, baseModel, backboneLayers.Select(l => (l.Name, l.A.weight!.detach(), l.B.weight!.detach())).ToList(),
+            options.Rank, options.Alpha, options.Dropout, options.TargetModules);
     }
 }
 

@@ -25,9 +25,36 @@ public sealed class OLoraOptions : LoraOptions
 /// every task's update is applied (O-LoRA needs no task identity). Logs <c>olora/orthogonality</c> per step.</summary>
 /// <remarks>The first task's LoRA is made when the adapter is applied; each later task's at its start (contract 2.0's
 /// <see cref="IAdapterLifecycle.BeginTask"/>). Checkpoints hold every task's pairs, so a resumed run rebuilds them.</remarks>
-[CoinPlugin(PluginKind.Adapter, "olora", "0.1.0", "O-LoRA: a LoRA per task, earlier ones frozen, an orthogonality loss between the new and the earlier subspaces")]
-public sealed class OLoraAdapter(OLoraOptions options) : TaskLoraAdapter(options, selection: null), ITrainingHooks
+[CoinPlugin(PluginKind.Adapter, "olora", "0.2.0", "O-LoRA: a LoRA per task, earlier ones frozen, an orthogonality loss between the new and the earlier subspaces; exports as one PEFT LoRA, mergeable")]
+public sealed class OLoraAdapter(OLoraOptions options) : TaskLoraAdapter(options, selection: null), ITrainingHooks, IPeftExport
 {
+    /// <summary>Every task's update is applied at once, so their sum is one LoRA of rank tasks · r (see
+    /// <see cref="TaskLowRankLayer.Concatenated"/>): PEFT's own LoRA computes it.</summary>
+    public string? PeftRefusal => options.Targets.Any(t => t != ComponentNames.Backbone)
+        ? $"LoRA on the {string.Join(" and ", options.Targets.Where(t => t != ComponentNames.Backbone))} is not part of a PEFT adapter of the language model"
+        : null;
+
+    public string? MergeRefusal => null;
+
+    public void SavePeft(string folder, string baseModel)
+    {
+        if (PeftRefusal is { } why) throw new CoinUserException($"model.adapter: {why}");
+        var layers = Layers.Where(l => l.Count > 0).Select(l => (l.Name, l.Concatenated())).Select(x => (x.Name, x.Item2.A, x.Item2.B)).ToList();
+        PeftLoraFiles.Write(folder, baseModel, layers, Tasks * options.Rank, Tasks * options.Alpha, options.Dropout, options.TargetModules);
+    }
+
+    public void MergeIntoBase()
+    {
+        try
+        {
+            foreach (var layer in Layers) layer.Merge();
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new CoinUserException($"model.adapter: {e.Message}");
+        }
+    }
+
     /// <summary>λ1 Σ_layers Σ_(i &lt; t) |A_i A_tᵀ| + λ2 Σ ‖θ_t‖₂, from the second task on.</summary>
     public Tensor? ExtraLoss(StepContext context, Batch batch, ModelOutput output)
     {

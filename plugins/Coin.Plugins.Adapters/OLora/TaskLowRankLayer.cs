@@ -56,9 +56,34 @@ public sealed class TaskLowRankLayer
         b.Add(newB);
     }
 
+    /// <summary>True once every task's update is folded into the target's weight (the layer then adds nothing).</summary>
+    public bool Merged { get; private set; }
+
+    /// <summary>Every task's pair as one LoRA of rank <c>tasks · r</c>: A stacked by rows [T·r, in], B by columns
+    /// [out, T·r], so that B A = Σ_t B_t A_t (with α scaled by T too, PEFT's α/r stays this layer's scale).</summary>
+    public (Tensor A, Tensor B) Concatenated()
+    {
+        using var noGrad = no_grad();
+        return (cat(a.Select(m => m.weight!.detach()).ToList(), 0), cat(b.Select(m => m.weight!.detach()).ToList(), 1));
+    }
+
+    /// <summary>W0 += (alpha/r) Σ_t B_t A_t: O-LoRA's sum folded into the base weight (not for a bank, whose update
+    /// depends on the routing).</summary>
+    public void Merge()
+    {
+        if (selection is not null) throw new InvalidOperationException($"{Name}: a routed bank of LoRAs cannot be merged into one weight");
+        if (Merged) return;
+        // As for LoRA: a bfloat16-stored weight would round the update away.
+        if (target.weight.dtype != ScalarType.Float32)
+            throw new InvalidOperationException($"{Name}: the frozen weight is stored in {target.weight.dtype}; merge into a float32 model (training.precision: float32)");
+        using (no_grad())
+            for (int t = 0; t < a.Count; t++) target.weight.add_(b[t].weight!.matmul(a[t].weight!) * scale);
+        Merged = true;
+    }
+
     private Tensor? Delta(Tensor input)
     {
-        if (a.Count == 0) return null;
+        if (a.Count == 0 || Merged) return null;
         var x = dropout is null ? input : dropout.call(input);
         Tensor Update(int t) => b[t].call(a[t].call(x));
         if (selection is null)

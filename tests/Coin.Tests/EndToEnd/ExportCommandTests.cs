@@ -54,16 +54,53 @@ public class ExportCommandTests
         return Directory.GetDirectories(Path.Combine(directory, "runs")).Single();
     }
 
-    [Test]
-    public void A_lora_run_exports_a_peft_adapter_and_a_merged_folder_that_agree()
+    /// <summary>A small random LLaMA in Hugging Face's layout, with a byte-level tokenizer.</summary>
+    private static string BaseModel(string directory)
     {
-        string directory = TestPaths.NewTemporaryDirectory("export");
         string model = Path.Combine(directory, "base-model");
         Directory.CreateDirectory(model);
         WriteByteTokenizer(model);
         manual_seed(4);
         using (var base_ = new LlamaForCausalLM(new LlamaConfig(VocabSize: 257, HiddenSize: 32, IntermediateSize: 48, NumHiddenLayers: 2, NumAttentionHeads: 4, NumKeyValueHeads: 2)))
             HuggingFaceCheckpoint.Save(base_, model);
+        return model;
+    }
+
+    [Test]
+    public void An_olora_run_exports_every_tasks_update_as_one_peft_lora_and_merged()
+    {
+        string directory = TestPaths.NewTemporaryDirectory("export-olora");
+        string model = BaseModel(directory);
+        string run = RunWith(directory, new JsonObject { ["type"] = "llama", ["options"] = new JsonObject { ["path"] = model } }, "olora");
+        string output = Path.Combine(directory, "exported");
+        var result = CoinProcess.Run(directory, "export", run, "--stage", "after-02-position", "--out", output);
+        Assert.That(result.ExitCode, Is.EqualTo(0), result.ToString());
+
+        // Two tasks of rank 4 and alpha 8: one LoRA of rank 8 and alpha 16, so PEFT's scale alpha/r stays 2.
+        var config = JsonNode.Parse(File.ReadAllText(Path.Combine(output, "peft", "adapter_config.json")))!;
+        Assert.That(((int)config["r"]!, (double)config["lora_alpha"]!), Is.EqualTo((8, 16.0)));
+        using var scope = NewDisposeScope();
+        using var peft = SafetensorsCheckpoint.Open(Path.Combine(output, "peft"), "adapter_model");
+        using var original = SafetensorsCheckpoint.Open(model);
+        using var merged = SafetensorsCheckpoint.Open(Path.Combine(output, "merged"));
+        foreach (string layer in new[] { "model.layers.0.self_attn.q_proj", "model.layers.1.mlp.down_proj" })
+        {
+            var a = peft.Load($"base_model.model.{layer}.lora_A.weight");
+            var b = peft.Load($"base_model.model.{layer}.lora_B.weight");
+            Assert.That(a.shape, Is.EqualTo(new long[] { 8, a.shape[1] }));
+            // Each task's B trained: its columns of the stacked B are not zero.
+            Assert.That(b.narrow(1, 0, 4).abs().max().item<float>(), Is.GreaterThan(0), $"{layer}: the first task's update");
+            Assert.That(b.narrow(1, 4, 4).abs().max().item<float>(), Is.GreaterThan(0), $"{layer}: the second task's update");
+            var expected = original.Load(layer + ".weight") + 2.0 * (b.narrow(1, 0, 4).matmul(a.narrow(0, 0, 4)) + b.narrow(1, 4, 4).matmul(a.narrow(0, 4, 4)));
+            Assert.That((merged.Load(layer + ".weight") - expected).abs().max().item<float>(), Is.LessThan(1e-6f), layer);
+        }
+    }
+
+    [Test]
+    public void A_lora_run_exports_a_peft_adapter_and_a_merged_folder_that_agree()
+    {
+        string directory = TestPaths.NewTemporaryDirectory("export");
+        string model = BaseModel(directory);
         string run = RunWith(directory, new JsonObject { ["type"] = "llama", ["options"] = new JsonObject { ["path"] = model } }, "lora");
 
         string output = Path.Combine(directory, "exported");
