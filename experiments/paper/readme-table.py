@@ -30,7 +30,7 @@ COLUMNS = ["acc", "maa", "bwt", "forgetting", "plasticity"]
 def cell(row, column):
     mean, std = float(row[column]), float(row[column + "_std"])
     text = f"{mean:.1f}".replace("-", "−")
-    return text if int(row["seeds"]) < 2 else f"{text} ± {std:.1f}"
+    return text if len(row["seeds"].split()) < 2 else f"{text} ± {std:.1f}"
 
 
 path = sys.argv[1] if len(sys.argv) > 1 else "docs/paper-regime/comparison.csv"
@@ -44,4 +44,4 @@ for method, label in ROWS:
         continue
     shown = {"independent": ["plasticity"], "multitask": ["acc"]}.get(method, COLUMNS)
     values = [cell(row, c) if c in shown else "—" for c in COLUMNS]
-    print(f"| {label} | {row['seeds']} | " + " | ".join(values) + " |")
+    print(f"| {label} | {len(row['seeds'].split())} | " + " | ".join(values) + " |")
