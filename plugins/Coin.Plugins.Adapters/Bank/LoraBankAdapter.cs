@@ -71,7 +71,10 @@ public sealed class LoraBankAdapter(LoraBankOptions options, ComponentContext co
         Bank.Select(nn.functional.one_hot(chosen, prototypes.Count).to_type(ScalarType.Float32));
         var routes = chosen.data<long>().ToArray();
         for (int i = 0; i < routes.Length; i++)
-            routed[(context.Samples[i].Task, (int)routes[i])] = routed.GetValueOrDefault((context.Samples[i].Task, (int)routes[i])) + 1;
+        {
+            var key = (context.Samples[i].Task, (int)routes[i]);
+            routed[key] = routed.GetValueOrDefault(key) + 1;
+        }
         if (stage.Length > 0) WriteRouting(); // a run's evaluation stage, not coin evaluate's shard of one
     }
 

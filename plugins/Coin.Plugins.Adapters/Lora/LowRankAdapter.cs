@@ -85,8 +85,7 @@ public sealed class LowRankAdapter(LoraOptions options, int experts, bool gaussi
     public string? PeftRefusal => experts > 1 ? "MoELoRA (a router per adapted linear) has no PEFT equivalent"
         // PEFT's name and layout of the magnitude changed across its versions and could not be checked here: merge instead.
         : decomposed ? "DoRA's PEFT layout (use_dora, the magnitude's tensor name) is not checked against PEFT here; export the merged model (coin export writes it)"
-        : options.Targets.Any(t => t != ComponentNames.Backbone) ? $"LoRA on the {string.Join(" and ", options.Targets.Where(t => t != ComponentNames.Backbone))} is not part of a PEFT adapter of the language model"
-        : null;
+        : PeftLoraFiles.OutsideLanguageModel(options.Targets);
 
     public string? MergeRefusal => experts > 1 ? "MoELoRA cannot be merged: its gates depend on the input" : null;
 

@@ -118,16 +118,21 @@ public sealed class LowRankLayer
         return lora_B.call(low) * scale;
     }
 
+    /// <summary>Refuses to merge into a frozen weight stored in bfloat16 (mixed precision): it would round the update
+    /// away, and unmerging would not give the base back. Shared with the per-task LoRAs' merge.</summary>
+    public static void RequireFloat32(string name, AutocastLinear target)
+    {
+        if (target.weight.dtype != ScalarType.Float32)
+            throw new InvalidOperationException($"{name}: the frozen weight is stored in {target.weight.dtype}; merge LoRA into a float32 model (training.precision: float32)");
+    }
+
     /// <summary>Adds <c>(alpha/r) B A</c> to the frozen weight; the hook then adds nothing. Plain LoRA only: a
     /// router's gates depend on the input, so MoELoRA cannot be merged.</summary>
     public void Merge()
     {
         if (lora_router is not null) throw new InvalidOperationException($"{Name}: MoELoRA cannot be merged (its gates depend on the input)");
         if (Merged) return;
-        // A frozen weight stored in bfloat16 (mixed precision) would round the update away, and unmerging would not
-        // give the base back.
-        if (target.weight.dtype != ScalarType.Float32)
-            throw new InvalidOperationException($"{Name}: the frozen weight is stored in {target.weight.dtype}; merge LoRA into a float32 model (training.precision: float32)");
+        RequireFloat32(Name, target);
         using (no_grad())
         {
             if (magnitude is not null)

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Coin.Abstractions.Components;
 using static TorchSharp.torch;
 
 namespace Coin.Plugins.Adapters.Lora;
@@ -8,6 +9,12 @@ namespace Coin.Plugins.Adapters.Lora;
 /// that define the computation (PEFT adds (lora_alpha / r) · B A x to each target's output).</summary>
 public static class PeftLoraFiles
 {
+    /// <summary>Why LoRA on these components cannot be a PEFT adapter (one of the language model only), or null.</summary>
+    public static string? OutsideLanguageModel(IEnumerable<string> targets)
+        => targets.Where(t => t != ComponentNames.Backbone).ToList() is { Count: > 0 } outside
+            ? $"LoRA on the {string.Join(" and ", outside)} is not part of a PEFT adapter of the language model"
+            : null;
+
     /// <param name="layers">Each adapted linear's dotted name and its A and B.</param>
     /// <param name="targetPatterns">The adapter's target patterns: plain names are written as PEFT users write them,
     /// anything else as the adapted modules' full names, which PEFT matches exactly.</param>

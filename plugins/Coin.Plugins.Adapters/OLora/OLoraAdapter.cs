@@ -30,16 +30,18 @@ public sealed class OLoraAdapter(OLoraOptions options) : TaskLoraAdapter(options
 {
     /// <summary>Every task's update is applied at once, so their sum is one LoRA of rank tasks · r (see
     /// <see cref="TaskLowRankLayer.Concatenated"/>): PEFT's own LoRA computes it.</summary>
-    public string? PeftRefusal => options.Targets.Any(t => t != ComponentNames.Backbone)
-        ? $"LoRA on the {string.Join(" and ", options.Targets.Where(t => t != ComponentNames.Backbone))} is not part of a PEFT adapter of the language model"
-        : null;
+    public string? PeftRefusal => PeftLoraFiles.OutsideLanguageModel(options.Targets);
 
     public string? MergeRefusal => null;
 
     public void SavePeft(string folder, string baseModel)
     {
         if (PeftRefusal is { } why) throw new CoinUserException($"model.adapter: {why}");
-        var layers = Layers.Where(l => l.Count > 0).Select(l => (l.Name, l.Concatenated())).Select(x => (x.Name, x.Item2.A, x.Item2.B)).ToList();
+        var layers = Layers.Select(l =>
+        {
+            var (a, b) = l.Concatenated();
+            return (l.Name, a, b);
+        }).ToList();
         PeftLoraFiles.Write(folder, baseModel, layers, Tasks * options.Rank, Tasks * options.Alpha, options.Dropout, options.TargetModules);
     }
 

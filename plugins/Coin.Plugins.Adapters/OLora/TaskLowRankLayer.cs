@@ -1,4 +1,5 @@
 using Coin.Nn.Layers;
+using Coin.Plugins.Adapters.Lora;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -73,9 +74,7 @@ public sealed class TaskLowRankLayer
     {
         if (selection is not null) throw new InvalidOperationException($"{Name}: a routed bank of LoRAs cannot be merged into one weight");
         if (Merged) return;
-        // As for LoRA: a bfloat16-stored weight would round the update away.
-        if (target.weight.dtype != ScalarType.Float32)
-            throw new InvalidOperationException($"{Name}: the frozen weight is stored in {target.weight.dtype}; merge into a float32 model (training.precision: float32)");
+        LowRankLayer.RequireFloat32(Name, target);
         using (no_grad())
             for (int t = 0; t < a.Count; t++) target.weight.add_(b[t].weight!.matmul(a[t].weight!) * scale);
         Merged = true;

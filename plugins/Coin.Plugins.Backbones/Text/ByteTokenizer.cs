@@ -11,8 +11,8 @@ public class ByteTokenizer : ITokenizer
 {
     private static readonly string[] Specials = ["<pad>", "<s>", "</s>", "<image>", "<audio>", "<unk>"];
     private const int FirstSpecial = 256;
+    /// <summary>The specials, then the placeholders the vocabulary lacks (ids from <see cref="VocabSize"/> on).</summary>
     private readonly List<(string Token, int Id)> tokens = Specials.Select((t, i) => (t, FirstSpecial + i)).ToList();
-    private int virtualTokens;
 
     public virtual int VocabSize => FirstSpecial + Specials.Length;
     public int PadId => FirstSpecial;
@@ -28,7 +28,7 @@ public class ByteTokenizer : ITokenizer
     public IReadOnlyDictionary<string, int> AddPlaceholders(IReadOnlyList<string> placeholders)
     {
         foreach (string placeholder in placeholders.Where(p => SpecialTokenId(p) is null))
-            tokens.Add((placeholder, VocabSize + virtualTokens++));
+            tokens.Add((placeholder, VocabSize + tokens.Count - Specials.Length));
         return placeholders.Distinct().ToDictionary(p => p, p => SpecialTokenId(p)!.Value);
     }
 

@@ -95,12 +95,13 @@ public sealed class LlacaUpdater(LlacaOptions options) : IContinualUpdater, IChe
             double distance = (live.detach().to_type(ScalarType.Float32) - average.Copy(i)).abs().sum().item<float>();
             double change = (gradient - previousGradients[i]).abs().sum().item<float>();
             double raw = RawAlpha(options.K, gradNorm, distance, change);
-            double alpha = Usable(raw) ?? options.Alpha0;
-            if (Usable(raw) is null)
+            double? usable = Usable(raw);
+            if (usable is null)
             {
                 fallbacks++;
                 if (raw >= 1) fallbacksAboveOne++;
             }
+            double alpha = usable ?? options.Alpha0;
             if (double.IsFinite(raw) && raw > 0) rawLog10.Add(Math.Log10(raw));
             average.Blend(i, alpha);
             previousGradients[i].copy_(gradient);

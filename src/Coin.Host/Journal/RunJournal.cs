@@ -191,7 +191,10 @@ public sealed class RunJournal : IDisposable
             AtomicFile.WriteAllText(StageAdapterFile(Directory, stage), ComponentStateFiles.Save(folder, StageAdapterKey(stage), checkpointable).ToJsonString());
     }
 
-    public static string StageAdapterKey(string stage) => stage + ".adapter";
+    /// <summary>Ends the name of a stage's adapter state files (<c>after-01-X.adapter.json</c>, <c>.adapter.safetensors</c>).</summary>
+    public const string StageAdapterSuffix = ".adapter";
+
+    public static string StageAdapterKey(string stage) => stage + StageAdapterSuffix;
 
     public static string StageAdapterFile(string runDirectory, string stage) => Path.Combine(runDirectory, StagesFolder, StageAdapterKey(stage) + ".json");
 

@@ -23,11 +23,9 @@ public sealed class BatchCollator : IDisposable
         this.encoders = encoders;
         this.device = device;
         // The host owns the placeholders: one per modality of the run, made tokens of whatever tokenizer the backbone has.
-        var ids = backbone.Tokenizer.AddPlaceholders(encoders.Keys.Select(Placeholder).ToList());
-        foreach (var modality in encoders.Keys) placeholderModality[ids[Placeholder(modality)]] = modality;
+        var ids = backbone.Tokenizer.AddPlaceholders(encoders.Keys.Select(Placeholders.Of).ToList());
+        foreach (var modality in encoders.Keys) placeholderModality[ids[Placeholders.Of(modality)]] = modality;
     }
-
-    public static string Placeholder(string modality) => Placeholders.Of(modality);
 
     /// <summary>The modality whose placeholder has this id, or null for a text token.</summary>
     public string? ModalityOf(long tokenId) => placeholderModality.GetValueOrDefault((int)tokenId);
@@ -91,9 +89,9 @@ public sealed class BatchCollator : IDisposable
         {
             if (!encoders.ContainsKey(group.Key))
                 throw new CoinUserException($"sample '{sample.Id}' of task '{sample.Task}' has {group.Key} input but no encoder is configured for it (model.encoders.{group.Key})");
-            int placeholders = CountOccurrences(sample.Instruction, Placeholder(group.Key));
+            int placeholders = CountOccurrences(sample.Instruction, Placeholders.Of(group.Key));
             if (placeholders != group.Count())
-                throw new CoinUserException($"sample '{sample.Id}' of task '{sample.Task}': {group.Count()} {group.Key} input(s) but {placeholders} {Placeholder(group.Key)} placeholder(s) in the instruction");
+                throw new CoinUserException($"sample '{sample.Id}' of task '{sample.Task}': {group.Count()} {group.Key} input(s) but {placeholders} {Placeholders.Of(group.Key)} placeholder(s) in the instruction");
         }
     }
 

@@ -81,9 +81,8 @@ public sealed class StageEvaluation(IAnsiConsole console)
             throw new CoinUserException($"{file} is missing: model.adapter '{plan.Adapter.Plugin.Name}' changes from task to task, and the run kept " +
                                         $"no state of it for stage '{stage}' (runs before contract 2.1 kept only the trainable weights); run the stream again to score this stage");
         var tasks = run.Data.Tasks;
-        int index = stage == PredictionFile.ZeroShotStage ? 0
-            : Enumerable.Range(0, tasks.Count).FirstOrDefault(i => PredictionFile.AfterTaskStage(i, tasks[i].Name) == stage, -1);
-        if (index < 0) throw new CoinUserException($"stage '{stage}' is not a stage of this run's stream ({PredictionFile.ZeroShotStage}, {PredictionFile.AfterTaskStage(0, tasks[0].Name)}, …)");
+        // The zero-shot stage's adapter is the first task's, as applied before training.
+        int index = Math.Max(0, TaskIndexOf(stage, tasks.Select(t => t.Name).ToList()));
         var context = new TaskContext(tasks[index], run.Model, []) { Stream = tasks };
         ComponentStateFiles.Load(Path.GetDirectoryName(file)!, RunJournal.StageAdapterKey(stage), JsonNode.Parse(File.ReadAllText(file))!.AsObject(), checkpointable, context,
             (task, id) => throw new CoinUserException($"{file}: the adapter's state refers to sample '{id}' of task '{task}'; an adapter's stage state holds no samples"));
@@ -152,11 +151,15 @@ public sealed class StageEvaluation(IAnsiConsole console)
 
     /// <summary>The results.json label of a stage: "(zero-shot)" or the task's name.</summary>
     private static string StageTask(string stage, RunResults results)
+        => TaskIndexOf(stage, results.Tasks) is int t and >= 0 ? results.Tasks[t] : "(zero-shot)";
+
+    /// <summary>The index of the task a stage follows, -1 for the zero-shot stage.</summary>
+    private static int TaskIndexOf(string stage, IReadOnlyList<string> tasks)
     {
-        if (stage == PredictionFile.ZeroShotStage) return "(zero-shot)";
-        for (int t = 0; t < results.Tasks.Count; t++)
-            if (PredictionFile.AfterTaskStage(t, results.Tasks[t]) == stage) return results.Tasks[t];
-        throw new CoinUserException($"stage '{stage}' is not one of this run's: {PredictionFile.ZeroShotStage}, {string.Join(", ", results.Tasks.Select((t, i) => PredictionFile.AfterTaskStage(i, t)))}");
+        if (stage == PredictionFile.ZeroShotStage) return -1;
+        for (int t = 0; t < tasks.Count; t++)
+            if (PredictionFile.AfterTaskStage(t, tasks[t]) == stage) return t;
+        throw new CoinUserException($"stage '{stage}' is not one of this run's: {PredictionFile.ZeroShotStage}, {string.Join(", ", tasks.Select((t, i) => PredictionFile.AfterTaskStage(i, t)))}");
     }
 
     private static string Kept(string runDirectory)
@@ -164,7 +167,7 @@ public sealed class StageEvaluation(IAnsiConsole console)
         string folder = Path.Combine(runDirectory, RunJournal.StagesFolder);
         return Directory.Exists(folder)
             ? string.Join(", ", Directory.GetFiles(folder, "*.safetensors").Select(Path.GetFileNameWithoutExtension)
-                .Where(name => !name!.EndsWith(RunJournal.StageAdapterKey(""), StringComparison.Ordinal)).Order())
+                .Where(name => !name!.EndsWith(RunJournal.StageAdapterSuffix, StringComparison.Ordinal)).Order())
             : "none";
     }
 }
