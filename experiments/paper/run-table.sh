@@ -1,56 +1,23 @@
 #!/usr/bin/env bash
-# The README's paper-regime table (issue 13), across as many sittings as it takes: every cell of
-# experiments/sweeps/paper-methods.json (16 methods x 3 seeds, seed 1 of every method first) that has no kept result
-# yet is run (an interrupted cell resumes), and a slim copy of each finished cell (results.json, the matrix, report.md,
-# steps.csv gzipped) is kept under docs/paper-regime/cells/<values> (named without the cell's number, which moves when
-# methods are added to the sweep), which is committed. Then `coin compare` over the kept
-# cells writes docs/paper-regime/comparison.{csv,png,html}, and the LLaCA cells' alpha per task goes to
-# docs/paper-regime/llaca-alpha.md.
+# The README's paper-regime table (issue 13), across as many sittings as it takes: experiments/sweeps/keep-cells.sh
+# runs every cell of experiments/sweeps/paper-methods.json (16 methods x 3 seeds, seed 1 of every method first) that
+# has no kept result yet, keeps a slim copy of each under docs/paper-regime/cells/<values> (committed) and writes
+# docs/paper-regime/comparison.{csv,png,html}; then the LLaCA cells' alpha per task goes to
+# docs/paper-regime/llaca-alpha.md and the LoRA bank's routing to docs/paper-regime/lora-bank-routing.md.
 # Usage: bash experiments/paper/run-table.sh [MAX_CELLS]     (MAX_CELLS: stop after running that many cells)
 # The host is copied to artifacts/paper-coin first, so that rebuilding the repository while the table runs does not
 # change the program half-way through it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-sweep=experiments/sweeps/paper-methods.json
 keep=docs/paper-regime/cells
-max=${1:-1000}
 if [ -z "${COIN:-}" ]; then
   if [ ! -f artifacts/paper-coin/coin.dll ]; then
     dotnet build src/Coin.Host -c Release -v q --nologo > /dev/null
     rm -rf artifacts/paper-coin && cp -r artifacts/coin/Release artifacts/paper-coin
   fi
-  COIN="dotnet artifacts/paper-coin/coin.dll"
+  export COIN="dotnet artifacts/paper-coin/coin.dll"
 fi
-mkdir -p "$keep"
-cells=$($COIN sweep plan "$sweep" | sed -n 's/.* sweep paper-methods: \([0-9]*\) cells.*/\1/p')
-ran=0
-for ((i = 0; i < cells; i++)); do
-  name=$($COIN sweep plan "$sweep" | awk -v i="$i" -F'│' '$2 + 0 == i && $2 ~ /[0-9]/ { gsub(/ /, "", $3); print $3 }')
-  kept="$keep/${name#*-}"
-  [ -f "$kept/results.json" ] && continue
-  [ "$ran" -ge "$max" ] && break
-  echo "== cell $i ($name), $(date -u +%H:%M:%S)"
-  $COIN sweep run "$sweep" --cell "$i" | grep -E '^(results|  [A-Za-z]+: [0-9]+ steps)' || true
-  folder="runs/sweeps/paper-methods/$name"
-  if grep -q '"status": "completed"' "$folder/results.json" 2>/dev/null; then
-    mkdir -p "$kept"
-    cp "$folder/results.json" "$folder/accuracy-matrix.csv" "$folder/report.md" "$kept/"
-    gzip -9 -c "$folder/steps.csv" > "$kept/steps.csv.gz"
-    # The LoRA bank's routing per stage (lora-bank 0.1.0 on contract 2.1 writes it): a few lines per stage.
-    [ -d "$folder/lora-bank-routing" ] && cp -r "$folder/lora-bank-routing" "$kept/"
-  fi
-  ran=$((ran + 1))
-done
-
-# compare reads steps.csv beside results.json for its loss column: unpack into a scratch copy.
-scratch=$(mktemp -d)
-for run in "$keep"/*/; do
-  mkdir -p "$scratch/$(basename "$run")"
-  cp "$run"results.json "$scratch/$(basename "$run")/"
-  gunzip -c "$run"steps.csv.gz > "$scratch/$(basename "$run")/steps.csv"
-done
-# (comparison.csv and comparison.html are written beside the plot)
-$COIN compare "$scratch"/* --plot docs/paper-regime/comparison.png
+bash experiments/sweeps/keep-cells.sh experiments/sweeps/paper-methods.json "$keep" "${1:-1000}"
 
 # LLaCA's alpha per task: the mean over steps of each step's mean, 10th/50th/90th percentile over tensors, the share
 # of tensors that fell back to alpha0, the part of it where the formula came out at or above 1, and the median over
@@ -80,5 +47,3 @@ $COIN compare "$scratch"/* --plot docs/paper-regime/comparison.png
       END { for (j = 1; j <= k; j++) printf "| %s | %s | %d | %.1f%% |\n", run, order[j], n[order[j]], 100 * own[order[j]] / n[order[j]] }' "$last"
   done
 } > docs/paper-regime/lora-bank-routing.md
-rm -rf "$scratch"
-echo "kept cells: $(ls "$keep" | wc -l) of $cells"

@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
-"""The README's paper-regime table from docs/paper-regime/comparison.csv (written by run-table.sh): one row per method
-in the README's order, mean ± sample std over the seeds kept so far, and how many seeds that is. For `independent`
+"""A README methods table from a comparison.csv that keep-cells.sh wrote (docs/paper-regime/ or docs/mini-coin-methods/):
+one row per method in the README's order, mean ± sample std over the seeds kept so far, and how many seeds that is. For `independent`
 only plasticity (each task's own model on its own task) is shown, for `multitask` only ACC (its last row, the model
 tuned on every task at once): their other columns do not mean what they mean for a continual method.
-Usage: python3 experiments/paper/readme-table.py [comparison.csv]"""
+Usage: python3 experiments/sweeps/readme-table.py [comparison.csv]     (default: the paper regime's)"""
 import csv, sys
 
-ROWS = [  # (sweep method, label)
+PAPER_ROWS = [  # (sweep method, label)
     ("lora", "sequential LoRA"),
     ("moelora-e2", "MoELoRA E = 2"),
     ("moelora-e4", "MoELoRA E = 4"),
@@ -24,6 +24,24 @@ ROWS = [  # (sweep method, label)
     ("independent", "*single task (independent)*"),
     ("multitask", "*multitask (joint, last row)*"),
 ]
+# The built-in stream's methods run with their plugins' defaults (experiments/sweeps/mini-coin-methods.json).
+BUILT_IN_ROWS = [
+    ("sequential", "sequential (full fine-tuning)"),
+    ("ema", "EMA (α = 0.01)"),
+    ("llaca", "LLaCA (k = 2, α0 = 0.01)"),
+    ("ewc", "EWC (λ = 100)"),
+    ("lwf", "LwF (T = 2, λ = 1)"),
+    ("si", "SI (c = 0.1, ξ = 10⁻³)"),
+    ("replay", "replay (64 per task)"),
+    ("agem", "A-GEM (memory 64 per task)"),
+    ("lora", "sequential LoRA (r = 8)"),
+    ("moelora", "MoELoRA (r = 8, E = 4)"),
+    ("dora", "DoRA (r = 8, sequential)"),
+    ("olora", "O-LoRA (r = 8, λ1 = 0.5)"),
+    ("lora-bank", "LoRA bank, task-agnostic routing"),
+    ("independent", "*single task (independent)*"),
+    ("multitask", "*multitask (joint, last row)*"),
+]
 COLUMNS = ["acc", "maa", "bwt", "forgetting", "plasticity"]
 
 
@@ -34,7 +52,9 @@ def cell(row, column):
 
 
 path = sys.argv[1] if len(sys.argv) > 1 else "docs/paper-regime/comparison.csv"
-rows = {r["method"].split(".", 1)[1]: r for r in csv.DictReader(open(path, encoding="utf-8"))}
+table = list(csv.DictReader(open(path, encoding="utf-8")))
+rows = {r["method"].split(".", 1)[1]: r for r in table}
+ROWS = BUILT_IN_ROWS if table and table[0]["method"].startswith("mini-coin-methods.") else PAPER_ROWS
 print("| method | seeds | ACC | MAA | BWT | forgetting | plasticity |")
 print("|---|---:|---:|---:|---:|---:|---:|")
 for method, label in ROWS:
