@@ -1,4 +1,7 @@
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
+using SkiaSharp;
 using Coin.Plugins.Datasets.MiniCoin;
 using Coin.Tests.Support;
 
@@ -57,6 +60,39 @@ public class MiniCoinTests
         Assert.That(captions.GetArrayLength(), Is.EqualTo(2));
         Assert.That(captions[0].GetProperty("conversations")[0].GetProperty("value").GetString(), Does.StartWith("<image>\nDescribe the "));
         Assert.That(captions[0].GetProperty("conversations")[1].GetProperty("value").GetString(), Does.EndWith("."));
+    }
+
+    /// <summary>What version 3 of the generator writes for <see cref="PinnedSizes"/>, seed 1 (SHA-256 over every file's
+    /// relative path and content, a PNG's content being its decoded pixels so that the encoder's compression does not
+    /// count). Runs reuse a cached folder named by the version, so output that changes under the same version would
+    /// be reused silently by every machine that has the old folder.</summary>
+    private static readonly Dictionary<int, string> Fingerprints = new()
+    {
+        [3] = "68932CEDC4C86AFFCED2846B9A4B8677AFE88A3422869CFA9DD16D7E4571F136",
+    };
+
+    private static readonly MiniCoinSizes PinnedSizes = new(3, 2, 3, 32, InstructionSamples: 12);
+
+    [Test]
+    public void The_generators_output_is_pinned_to_its_version()
+    {
+        string folder = Path.Combine(TestPaths.NewTemporaryDirectory("mini-coin"), "data");
+        MiniCoinGenerator.Generate(folder, AllTasks, seed: 1, PinnedSizes);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var file in Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        {
+            hash.AppendData(Encoding.UTF8.GetBytes(Path.GetRelativePath(folder, file).Replace('\\', '/') + "\n"));
+            if (file.EndsWith(".png", StringComparison.Ordinal))
+            {
+                using var bitmap = SKBitmap.Decode(file);
+                hash.AppendData(bitmap.Bytes);
+            }
+            else hash.AppendData(File.ReadAllBytes(file));
+        }
+        string fingerprint = Convert.ToHexString(hash.GetHashAndReset());
+        Assert.That(Fingerprints.ContainsKey(MiniCoinGenerator.Version), $"MiniCoinGenerator.Version is {MiniCoinGenerator.Version}: add its fingerprint, {fingerprint}, to this test");
+        Assert.That(fingerprint, Is.EqualTo(Fingerprints[MiniCoinGenerator.Version]),
+            $"mini-CoIN's output changed but MiniCoinGenerator.Version is still {MiniCoinGenerator.Version}: bump it (cached folders are named by it), or undo the change");
     }
 }
 
