@@ -32,6 +32,7 @@ for ((i = 0; i < cells; i++)); do
   [ -f "$kept/results.json" ] && continue
   [ "$ran" -ge "$max" ] && break
   echo "== cell $i ($folder), $(date -u +%H:%M:%S)"
+  started=$SECONDS
   $COIN sweep run "$sweep" --cell "$i" | grep -E '^(results|  [A-Za-z]+: [0-9]+ steps)' || true
   if grep -q '"status": "completed"' "$runs/$folder/results.json" 2>/dev/null; then
     mkdir -p "$kept"
@@ -40,6 +41,9 @@ for ((i = 0; i < cells; i++)); do
     [ -d "$runs/$folder/lora-bank-routing" ] && cp -r "$runs/$folder/lora-bank-routing" "$kept/"
   fi
   ran=$((ran + 1))
+  # The time left at this sitting's mean per cell (cells differ: a method's first seed also trains its base model).
+  left=$(( $(for ((j = i + 1; j < cells; j++)); do echo "$plan" | awk -v j="$j" -F'│' '$2 + 0 == j && $2 ~ /[0-9]/ { gsub(/ /, "", $3); print $3 }'; done | while read -r f; do [ -f "$keep/${f#*-}/results.json" ] || echo; done | wc -l) ))
+  echo "   took $(( (SECONDS - started) / 60 )) min; $left cells left, about $(( SECONDS / ran * left / 60 )) min at this sitting's $(( SECONDS / ran / 60 )) min a cell"
 done
 
 # compare reads steps.csv beside results.json for its loss column: unpack into a scratch copy.
