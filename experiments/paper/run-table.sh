@@ -5,18 +5,11 @@
 # docs/paper-regime/comparison.{csv,png,html}; then the LLaCA cells' alpha per task goes to
 # docs/paper-regime/llaca-alpha.md and the LoRA bank's routing to docs/paper-regime/lora-bank-routing.md.
 # Usage: bash experiments/paper/run-table.sh [MAX_CELLS]     (MAX_CELLS: stop after running that many cells)
-# The host is copied to artifacts/paper-coin first, so that rebuilding the repository while the table runs does not
-# change the program half-way through it.
+# (keep-cells.sh runs a Release build copied once to artifacts/paper-methods-coin, so that rebuilding the repository
+# while the table runs does not change the program half-way through it.)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 keep=docs/paper-regime/cells
-if [ -z "${COIN:-}" ]; then
-  if [ ! -f artifacts/paper-coin/coin.dll ]; then
-    dotnet build src/Coin.Host -c Release -v q --nologo > /dev/null
-    rm -rf artifacts/paper-coin && cp -r artifacts/coin/Release artifacts/paper-coin
-  fi
-  export COIN="dotnet artifacts/paper-coin/coin.dll"
-fi
 bash experiments/sweeps/keep-cells.sh experiments/sweeps/paper-methods.json "$keep" "${1:-1000}"
 
 # LLaCA's alpha per task: the mean over steps of each step's mean, 10th/50th/90th percentile over tensors, the share

@@ -23,13 +23,17 @@ if [ -z "${COIN:-}" ]; then
 fi
 mkdir -p "$keep"
 plan=$($COIN sweep plan "$sweep")
-cells=$(echo "$plan" | sed -n 's/.* sweep [^:]*: \([0-9]*\) cells.*/\1/p')
 runs=$(echo "$plan" | sed -n 's/.* cells → \(.*[^ ]\) *$/\1/p')
+# Each cell's folder, in cell order (the plan's table rows; the header's "cell" column has no digit). A kept copy is
+# named without the cell's number.
+mapfile -t folders < <(echo "$plan" | awk -F'│' '$2 ~ /[0-9]/ { gsub(/ /, "", $3); print $3 }')
+cells=${#folders[@]}
+unkept() { [ ! -f "$keep/${1#*-}/results.json" ]; }
 ran=0
 for ((i = 0; i < cells; i++)); do
-  folder=$(echo "$plan" | awk -v i="$i" -F'│' '$2 + 0 == i && $2 ~ /[0-9]/ { gsub(/ /, "", $3); print $3 }')
+  folder=${folders[i]}
   kept="$keep/${folder#*-}"
-  [ -f "$kept/results.json" ] && continue
+  unkept "$folder" || continue
   [ "$ran" -ge "$max" ] && break
   echo "== cell $i ($folder), $(date -u +%H:%M:%S)"
   started=$SECONDS
@@ -42,7 +46,8 @@ for ((i = 0; i < cells; i++)); do
   fi
   ran=$((ran + 1))
   # The time left at this sitting's mean per cell (cells differ: a method's first seed also trains its base model).
-  left=$(( $(for ((j = i + 1; j < cells; j++)); do echo "$plan" | awk -v j="$j" -F'│' '$2 + 0 == j && $2 ~ /[0-9]/ { gsub(/ /, "", $3); print $3 }'; done | while read -r f; do [ -f "$keep/${f#*-}/results.json" ] || echo; done | wc -l) ))
+  left=0
+  for f in "${folders[@]:i+1}"; do unkept "$f" && left=$((left + 1)); done
   echo "   took $(( (SECONDS - started) / 60 )) min; $left cells left, about $(( SECONDS / ran * left / 60 )) min at this sitting's $(( SECONDS / ran / 60 )) min a cell"
 done
 
