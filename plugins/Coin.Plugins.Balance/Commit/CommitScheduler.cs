@@ -32,15 +32,9 @@ public sealed class CommitScheduler(CommitOptions options, bool auxiliary) : IBa
     {
         referenceLogProbs = null;
         if (!auxiliary || referenceFeature is null || referenceLanguage is null) return;
-        var all = Sides.Feature(context.Model).Concat(Sides.Language(context.Model)).ToList();
-        using (no_grad())
-        {
-            var current = all.Select(p => p.detach().clone()).ToList();
-            referenceFeature.UseBefore();
-            referenceLanguage.UseBefore();
-            referenceLogProbs = AnswerDistribution.LogProbs(context.Model.Forward(batch)).detach();
-            for (int i = 0; i < all.Count; i++) all[i].copy_(current[i]);
-        }
+        // The reference is both sides as at the last measurement; the live weights come back also if the forward throws.
+        var (feature, language) = (referenceFeature, referenceLanguage);
+        referenceLogProbs = feature.WithBefore(() => language.WithBefore(() => AnswerDistribution.LogProbs(context.Model.Forward(batch)).detach()));
     }
 
     public Tensor? ExtraLoss(StepContext context, Batch batch, ModelOutput output)
@@ -58,7 +52,7 @@ public sealed class CommitScheduler(CommitOptions options, bool auxiliary) : IBa
                     auxiliaryGradients[i].add_(g, alpha: -options.AuxiliaryWeight * (i < feature.Count ? wFeature : wLanguage));
         auxiliaryCalls++;
         context.Log("balance/auxiliary-kl", divergence.item<float>());
-        // The term acts through the gradients added in BeforeOptimizerStep (weighted per side), not through the loss.
+        // The term acts through the gradients added in AfterBackward (weighted per side), not through the loss.
         return null;
     }
 

@@ -30,6 +30,9 @@ public sealed class WeightSwap : IDisposable
 
     public void UseBefore() => before.WriteIntoLive();
 
+    /// <summary>Runs <paramref name="action"/> with the "before" version swapped in, then puts the live weights back.</summary>
+    public T WithBefore<T>(Func<T> action) => before.WithWeights(action);
+
     public void UseAfter() => (after ?? throw new InvalidOperationException("CaptureAfter was not called")).WriteIntoLive();
 
     /// <summary>‖after − before‖₂ over all parameters.</summary>

@@ -193,7 +193,9 @@ public sealed class EvaluationConfig
     /// <summary><c>task-agnostic</c> (the default, as CoIN evaluates): a method that routes samples (a LoRA bank) must
     /// infer each sample's task; <c>task-aware</c>: it is told the task of each batch. Recorded with the results.</summary>
     [RegularExpression("^(task-agnostic|task-aware)$", ErrorMessage = "expected task-agnostic or task-aware")]
-    public string Protocol { get; set; } = "task-agnostic";
+    public string Protocol { get; set; } = DefaultProtocol;
+
+    public const string DefaultProtocol = "task-agnostic";
 
     /// <summary>The evaluator used for every task.</summary>
     public ComponentConfig Evaluator { get; set; } = new("coin");

@@ -14,6 +14,10 @@ public sealed record RunSummary(string Folder, string Name, int Seed, ContinualM
     /// <summary>The evaluator's further metrics (contract 2.0) after the last task, each averaged over the tasks.</summary>
     public IReadOnlyDictionary<string, double> FinalOthers { get; init; } = new Dictionary<string, double>();
 
+    /// <summary>The evaluation protocol (<c>task-agnostic</c> unless the run says otherwise, see
+    /// <see cref="RunResults.EvaluationProtocol"/>).</summary>
+    public string Protocol { get; init; } = Configuration.EvaluationConfig.DefaultProtocol;
+
     /// <summary>Mean loss of the last task's last <see cref="LossWindow"/> steps.</summary>
     public double FinalLoss => SmoothedLoss.Count > 0 ? SmoothedLoss[^1] : double.NaN;
 
@@ -59,6 +63,8 @@ public sealed record RunSummary(string Folder, string Name, int Seed, ContinualM
             {
                 SmoothedLoss = Smooth(ReadLoss(Path.Combine(folder, "steps.csv"), lastTask)),
                 FinalOthers = FinalOtherMetrics(root, lastTask),
+                Protocol = root.TryGetProperty("config", out var config) && config.TryGetProperty("evaluation", out var evaluation)
+                           && evaluation.TryGetProperty("protocol", out var protocol) ? protocol.GetString()! : Configuration.EvaluationConfig.DefaultProtocol,
             };
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
@@ -117,6 +123,12 @@ public sealed record MethodSummary(string Name, IReadOnlyList<RunSummary> Runs)
         return (mean, std);
     }
 
+    /// <summary>One group per experiment name and evaluation protocol: the same method scored task-aware and
+    /// task-agnostic is two rows (the task-aware one labelled with it), never one mean over both.</summary>
     public static IReadOnlyList<MethodSummary> Group(IEnumerable<RunSummary> runs)
-        => runs.GroupBy(r => r.Name).Select(g => new MethodSummary(g.Key, g.OrderBy(r => r.Seed).ToList())).ToList();
+        => runs.GroupBy(Label).Select(g => new MethodSummary(g.Key, g.OrderBy(r => r.Seed).ToList())).ToList();
+
+    /// <summary>The run's name, with its protocol when it is not the default (CoIN's task-agnostic evaluation).</summary>
+    public static string Label(RunSummary run)
+        => run.Protocol == Configuration.EvaluationConfig.DefaultProtocol ? run.Name : $"{run.Name} ({run.Protocol})";
 }

@@ -14,7 +14,7 @@ public static class RunReport
         md.AppendLine($"# Run `{results.Name}`").AppendLine();
         md.AppendLine($"- experiment: {results.Source}");
         md.AppendLine($"- status: {results.Status}; started {results.StartedUtc:u}{(results.FinishedUtc is { } end ? $", finished {end:u}" : "")}");
-        md.AppendLine($"- seed {results.Seed}, device {results.Device}, {results.Threads} threads");
+        md.AppendLine($"- seed {results.Seed}, device {results.Device}, {results.Threads} threads; evaluated {results.EvaluationProtocol}");
         md.AppendLine($"- coin {results.Versions.Coin}, contract {results.Versions.Contract}, TorchSharp {results.Versions.TorchSharp} ({results.Versions.TorchBackend})").AppendLine();
 
         md.AppendLine("## Components").AppendLine().AppendLine("| key | kind | plugin | version |").AppendLine("|---|---|---|---|");

@@ -16,6 +16,11 @@ public sealed record RunResults
     public required int Threads { get; init; }
     public required JsonNode Config { get; init; }
 
+    /// <summary>The protocol the run was evaluated under (<c>evaluation.protocol</c>); a run from before contract 2.0
+    /// records none and routed nothing, which is the default's behaviour.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string EvaluationProtocol => Config["evaluation"]?["protocol"]?.GetValue<string>() ?? Configuration.EvaluationConfig.DefaultProtocol;
+
     /// <summary>SHA-256 of the run folder's experiment.json as written at the start: a resumed run refuses a file edited since.</summary>
     public string? ExperimentSha256 { get; init; }
     public required IReadOnlyList<ComponentInfo> Components { get; init; }

@@ -33,6 +33,25 @@ public class CompareCommandTests
     }
 
     [Test]
+    public void RunsEvaluatedUnderAnotherProtocolAreTheirOwnRow()
+    {
+        string directory = TestPaths.NewTemporaryDirectory("compare");
+        string experiment = CoinProcess.WriteQuickExperiment(directory);
+        Assert.That(CoinProcess.Run(directory, "run", experiment, "--seed", "7").ExitCode, Is.EqualTo(0));
+        Assert.That(CoinProcess.Run(directory, "run", experiment, "--seed", "8", "--set", "evaluation.protocol=task-aware").ExitCode, Is.EqualTo(0));
+        var runs = Directory.GetDirectories(Path.Combine(directory, "runs")).Order().ToArray();
+        var reports = runs.Select(r => File.ReadAllText(Path.Combine(r, "report.md"))).ToList();
+        Assert.That(reports.Count(r => r.Contains("evaluated task-agnostic")), Is.EqualTo(1));
+        Assert.That(reports.Count(r => r.Contains("evaluated task-aware")), Is.EqualTo(1));
+
+        var result = CoinProcess.Run(directory, ["compare", .. runs, "--plot", Path.Combine(directory, "cmp.png")]);
+        Assert.That(result.ExitCode, Is.EqualTo(0), result.ToString());
+        var rows = File.ReadAllLines(Path.Combine(directory, "comparison.csv")).Skip(1).Select(l => l.Split(',')[..3]).ToList();
+        Assert.That(rows.Select(r => string.Join(',', r)), Is.EquivalentTo(new[] { "quick,1,7", "quick (task-aware),1,8" }),
+            "one mean over both protocols would mix two evaluations");
+    }
+
+    [Test]
     public void AFolderWithoutResultsIsNamed()
     {
         string directory = TestPaths.NewTemporaryDirectory("compare");

@@ -11,7 +11,8 @@ namespace Coin.Tests.EndToEnd;
 public class ResumeTests
 {
     /// <param name="precision">bfloat16 runs with LoRA, so that frozen weights are stored in bfloat16 too.</param>
-    /// <param name="adapter">An adapter that changes per task (O-LoRA) must come back with every task's modules.</param>
+    /// <param name="adapter">An adapter that changes per task (O-LoRA, a LoRA bank) must come back with every task's
+    /// modules (and the bank with its routing prototypes, which decide every task-agnostic answer).</param>
     private static string Experiment(string directory, string continual, string precision, string? adapter = null) => CoinProcess.WriteQuickExperiment(directory, json =>
     {
         json["training"]!["precision"] = precision;
@@ -30,6 +31,7 @@ public class ResumeTests
     [TestCase("replay", "float32")]
     [TestCase("lwf", "bfloat16")]
     [TestCase("sequential", "float32", "olora")]
+    [TestCase("sequential", "float32", "lora-bank")]
     public void A_killed_run_resumes_to_the_same_results_as_an_uninterrupted_one(string continual, string precision, string? adapter = null)
     {
         string reference = TestPaths.NewTemporaryDirectory("resume-reference");
