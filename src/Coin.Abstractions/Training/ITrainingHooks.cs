@@ -47,8 +47,10 @@ public interface ITrainingHooks
     /// <summary>After the last step of a task, before evaluation (e.g. write EMA weights into the model).</summary>
     void OnTaskEnd(TaskContext context) { }
 
-    /// <summary>Before each evaluation stage (the zero-shot row, and after each task), with the model as it will be
-    /// evaluated.</summary>
+    /// <summary>Before each evaluation stage of a run (the zero-shot row, and after each task), with the model as it
+    /// will be evaluated. The weights the run keeps for the stage (what <c>coin evaluate --stage</c> re-scores and
+    /// <c>coin export</c> exports) are taken after every hook's call, so changes made here are in them; re-scoring a
+    /// stage from them does not call it again.</summary>
     void BeforeEvaluation(EvaluationContext context) { }
 }
 

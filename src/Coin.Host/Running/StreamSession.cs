@@ -162,7 +162,6 @@ internal sealed class StreamSession : IDisposable
     public void EvaluateZeroShot()
     {
         if (!config.Evaluation.ZeroShot || checkpoint is not null) return;
-        journal.WriteStageWeights(PredictionFile.ZeroShotStage, Run.Model, Run.Adapter);
         var zeroShot = EvaluateStage("the zero-shot evaluation", "evaluate zero-shot", PredictionFile.ZeroShotStage, "(zero-shot)", 0);
         results.ZeroShot = zeroShot.Select(s => s.Accuracy).ToArray();
         tensorBoard?.Evaluation(0, results.Tasks, results.ZeroShot);
@@ -218,7 +217,6 @@ internal sealed class StreamSession : IDisposable
         foreach (var hook in Run.Hooks) hook.OnTaskEnd(trained.Context);
         var clock = Stopwatch.StartNew();
         string stageName = PredictionFile.AfterTaskStage(trained.Index, task.Name);
-        journal.WriteStageWeights(stageName, Run.Model, Run.Adapter);
         var scores = EvaluateStage($"the evaluation after '{task.Name}'", $"evaluate after {task.Name}", stageName, task.Name, trained.Index + 1);
         results.AccuracyMatrix.Add(scores.Select(s => s.Accuracy).ToArray());
         results.Metrics = ContinualMetrics.Compute(results.AccuracyMatrix, results.ZeroShot);
@@ -255,6 +253,9 @@ internal sealed class StreamSession : IDisposable
         stage = what;
         var evaluation = new EvaluationContext(stageName, tasksTrained, Tasks, Run.Model);
         foreach (var hook in Run.Hooks) hook.BeforeEvaluation(evaluation);
+        // Kept after the hooks: a hook that changes the weights for evaluation changes what coin evaluate --stage and
+        // coin export start from too, so they score and export the model this stage scored.
+        journal.WriteStageWeights(stageName, Run.Model, Run.Adapter);
         IReadOnlyList<Sample> TestSamples(TaskInfo task) => testSets.TryGetValue(task.Name, out var s) ? s : testSets[task.Name] = Run.Data.LoadTest(task);
         int total = Tasks.Sum(t => TestSamples(t).Count);
         var answers = new List<Results.ScoredPrediction>();

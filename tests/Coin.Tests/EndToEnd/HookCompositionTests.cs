@@ -33,6 +33,30 @@ public class HookCompositionTests
             Does.Contain("continual[0]").And.Contain("continual[1]"));
     }
 
+    [Test]
+    public void A_stage_keeps_the_weights_its_hooks_left_for_evaluation()
+    {
+        string directory = TestPaths.NewTemporaryDirectory("compose");
+        string plugins = Path.Combine(directory, "extra-plugins");
+        TestPaths.CopyDirectory(Path.Combine(TestPaths.Fixtures, "Coin.Fixtures.FaultyPlugins"), Path.Combine(plugins, "Faulty"));
+        var result = CoinProcess.Run(directory, "run", CoinProcess.WriteQuickExperiment(directory), "--plugins", plugins, "--set", "balance.type=zero-connector-before-evaluation");
+        Assert.That(result.ExitCode, Is.EqualTo(0), result.ToString());
+        string stages = Path.Combine(Directory.GetDirectories(Path.Combine(directory, "runs")).Single(), "stages");
+        var files = Directory.GetFiles(stages, "*.safetensors");
+        Assert.That(files, Has.Length.EqualTo(2), "one per task");
+        foreach (string file in files)
+        {
+            using var kept = Coin.Nn.Safetensors.SafetensorsCheckpoint.Open(stages, Path.GetFileNameWithoutExtension(file));
+            var connector = kept.Names.Where(n => n.StartsWith("connector", StringComparison.Ordinal)).ToList();
+            Assert.That(connector, Is.Not.Empty, file);
+            foreach (string name in connector)
+            {
+                using var weight = kept.Load(name);
+                Assert.That(weight.count_nonzero().item<long>(), Is.Zero, $"{file}: {name} as BeforeEvaluation left it, what the stage was scored with");
+            }
+        }
+    }
+
     private static ExperimentConfig Bind(params (string Key, string Value)[] settings)
         => new ExperimentLoader(new ConfigurationBuilder().AddInMemoryCollection(settings.Select(s => KeyValuePair.Create(s.Key, (string?)s.Value))).Build(),
             new ExperimentSource("test", TestPaths.Root)).Load().Config;

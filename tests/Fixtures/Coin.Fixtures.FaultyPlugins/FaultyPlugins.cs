@@ -64,6 +64,23 @@ public sealed class NanAtThirdStepPlugin : PluginFactory<IBalanceScheduler, NoOp
     protected override IBalanceScheduler Create(NoOptions options, ComponentContext context) => new NanAtThirdStep();
 }
 
+/// <summary>Zeroes the connector before every evaluation stage: a hook that changes the weights a stage is scored with.</summary>
+public sealed class ZeroConnectorBeforeEvaluation : IBalanceScheduler
+{
+    public void BeforeEvaluation(EvaluationContext context)
+    {
+        using var noGrad = TorchSharp.torch.no_grad();
+        foreach (var module in context.Model.ComponentModules(Coin.Abstractions.Components.ComponentNames.Connector))
+            foreach (var parameter in module.parameters()) parameter.zero_();
+    }
+}
+
+[CoinPlugin(PluginKind.BalanceScheduler, "zero-connector-before-evaluation", "1.0.0", "Fixture: zeroes the connector in BeforeEvaluation")]
+public sealed class ZeroConnectorBeforeEvaluationPlugin : PluginFactory<IBalanceScheduler, NoOptions>
+{
+    protected override IBalanceScheduler Create(NoOptions options, ComponentContext context) => new ZeroConnectorBeforeEvaluation();
+}
+
 /// <summary>Rebuilt against contract 2.0 without renaming its 1.x hook: its AuxiliaryLoss would never be called.</summary>
 public sealed class OldHookNames : IBalanceScheduler
 {
