@@ -38,7 +38,7 @@ public sealed class ShapesStream : ITaskStreamSource
             var scene = ShapeScene.Draw(random, options.ImageSize);
             var (question, answer) = ShapesTasks.Ask(kind, scene);
             var image = new ModalityInput("image", Values: scene.Pixels, Shape: [3, options.ImageSize, options.ImageSize]);
-            samples.Add(new Sample($"{kind}-{split}-{i}", task.Name, [image], "<image>\n" + question, answer));
+            samples.Add(new Sample($"{kind}-{split}-{i}", task.Name, [image], Placeholders.Of(image.Modality) + "\n" + question, answer));
         }
         return samples;
     }
