@@ -99,8 +99,7 @@ public class ErrorReportingTests
     public void ChoosingAPluginThatFailedToLoadGivesItsReason()
     {
         string directory = TestPaths.NewTemporaryDirectory("errors");
-        string plugins = Path.Combine(directory, "extra-plugins");
-        TestPaths.CopyDirectory(Path.Combine(TestPaths.Fixtures, "Coin.Fixtures.FaultyPlugins"), Path.Combine(plugins, "Faulty"));
+        string plugins = TestPaths.FaultyPluginsIn(directory);
         var result = CoinProcess.Run(directory, "run", CoinProcess.WriteQuickExperiment(directory), "--plugins", plugins,
             "--set", "evaluation.evaluator.type=throws-in-constructor");
         AssertUserError(result, directory, "evaluation.evaluator.type: plugin 'throws-in-constructor' failed to load from", "fixture constructor failure");
@@ -131,8 +130,7 @@ public class ErrorReportingTests
     public void ADivergingLossStopsWithTaskStepAndRatesAndKeepsTheResultsFile()
     {
         string directory = TestPaths.NewTemporaryDirectory("errors");
-        string plugins = Path.Combine(directory, "extra-plugins");
-        TestPaths.CopyDirectory(Path.Combine(TestPaths.Fixtures, "Coin.Fixtures.FaultyPlugins"), Path.Combine(plugins, "Faulty"));
+        string plugins = TestPaths.FaultyPluginsIn(directory);
         var result = CoinProcess.Run(directory, "run", CoinProcess.WriteQuickExperiment(directory), "--plugins", plugins,
             "--set", "balance.type=nan-at-third-step", "--set", "data.options.trainPerTask=64");
         Assert.That(result.ExitCode, Is.EqualTo(2), result.ToString());
@@ -145,8 +143,7 @@ public class ErrorReportingTests
     public void A_hook_left_with_its_1x_name_is_refused_with_the_new_one()
     {
         string directory = TestPaths.NewTemporaryDirectory("errors");
-        string plugins = Path.Combine(directory, "extra-plugins");
-        TestPaths.CopyDirectory(Path.Combine(TestPaths.Fixtures, "Coin.Fixtures.FaultyPlugins"), Path.Combine(plugins, "Faulty"));
+        string plugins = TestPaths.FaultyPluginsIn(directory);
         var result = CoinProcess.Run(directory, "run", CoinProcess.WriteQuickExperiment(directory), "--plugins", plugins, "--set", "balance.type=old-hook-names");
         Assert.That(result.ExitCode, Is.EqualTo(2), result.ToString());
         Assert.That(result.Error, Does.Contain("balance: plugin 'old-hook-names'").And.Contain("AuxiliaryLoss (now ExtraLoss)"));

@@ -19,8 +19,7 @@ public class HostileInputTests
 
     private static string Faulty(string directory)
     {
-        string plugins = Path.Combine(directory, "extra-plugins");
-        TestPaths.CopyDirectory(Path.Combine(TestPaths.Fixtures, "Coin.Fixtures.FaultyPlugins"), Path.Combine(plugins, "Faulty"));
+        string plugins = TestPaths.FaultyPluginsIn(directory);
         return plugins;
     }
 

@@ -22,6 +22,15 @@ public static class TestPaths
         return path;
     }
 
+    /// <summary>The fixture plugins (a working one beside broken ones) copied into a plugin folder under
+    /// <paramref name="directory"/>, for <c>--plugins</c>; returns that folder.</summary>
+    public static string FaultyPluginsIn(string directory)
+    {
+        string plugins = Path.Combine(directory, "extra-plugins");
+        CopyDirectory(Path.Combine(Fixtures, "Coin.Fixtures.FaultyPlugins"), Path.Combine(plugins, "Faulty"));
+        return plugins;
+    }
+
     public static void CopyDirectory(string source, string destination)
     {
         Directory.CreateDirectory(destination);
