@@ -20,7 +20,10 @@ public class ResumeTests
         if (adapter is not null) json["model"] = new JsonObject { ["adapter"] = new JsonObject { ["type"] = adapter } };
         json["data"]!["options"]!["trainPerTask"] = 480; // 30 steps per task
         json["training"]!["checkpointEverySteps"] = 5;
-        json["continual"] = new JsonObject { ["type"] = continual };
+        // "a+b" composes two methods (contract 2.0): each keeps its own state under its own checkpoint key.
+        json["continual"] = continual.Contains('+')
+            ? new JsonArray(continual.Split('+').Select(c => (JsonNode)new JsonObject { ["type"] = c }).ToArray())
+            : new JsonObject { ["type"] = continual };
     });
 
     private static JsonElement Results(string runDirectory) => JsonDocument.Parse(File.ReadAllText(Path.Combine(runDirectory, "results.json"))).RootElement;
@@ -30,6 +33,7 @@ public class ResumeTests
     [TestCase("llaca", "float32")]
     [TestCase("replay", "float32")]
     [TestCase("lwf", "bfloat16")]
+    [TestCase("replay+llaca", "float32")]
     [TestCase("sequential", "float32", "olora")]
     [TestCase("sequential", "float32", "lora-bank")]
     public void A_killed_run_resumes_to_the_same_results_as_an_uninterrupted_one(string continual, string precision, string? adapter = null)
