@@ -49,8 +49,17 @@ CONF
     echo "slurm: the node did not come up"; sinfo 2>&1; tail -5 "$state"/*.log; exit 1
     ;;
   stop)
+    pids=()
     for daemon in slurmd slurmctld; do
-      [ -f "$state/$daemon.pid" ] && kill "$(cat "$state/$daemon.pid")" 2> /dev/null
+      [ -f "$state/$daemon.pid" ] && pids+=("$(cat "$state/$daemon.pid")")
+    done
+    [ ${#pids[@]} -gt 0 ] && kill "${pids[@]}" 2> /dev/null
+    # slurmctld writes its state as it shuts down: removing the folder before it has exited races with it.
+    for _ in $(seq 50); do
+      alive=0
+      for pid in "${pids[@]}"; do kill -0 "$pid" 2> /dev/null && alive=1; done
+      [ "$alive" -eq 0 ] && break
+      sleep 0.2
     done
     pkill -x munged 2> /dev/null
     rm -rf "$state"
