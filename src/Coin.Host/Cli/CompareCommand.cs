@@ -56,6 +56,9 @@ public sealed class CompareCommand(CommandLine commandLine, IAnsiConsole console
             csv.Append('\n');
         }
         console.Write(table);
+        foreach (var m in methods)
+            foreach (string difference in m.Differences)
+                console.MarkupLineInterpolated($"[yellow]note:[/] {m.Name}: its runs were {difference}");
         if (lossReference is { } reference) WriteLossTable(console, methods, reference, Cell);
         WritePlot(methods, plotPath);
         string folder = Path.GetDirectoryName(plotPath)!;

@@ -18,6 +18,12 @@ public sealed record RunSummary(string Folder, string Name, int Seed, ContinualM
     /// <see cref="RunResults.EvaluationProtocol"/>).</summary>
     public string Protocol { get; init; } = Configuration.EvaluationConfig.DefaultProtocol;
 
+    /// <summary>The settings that define the experiment (<see cref="RunDifferences.Settings"/>).</summary>
+    public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The contract and each component's plugin version (<see cref="RunDifferences.Builds"/>).</summary>
+    public IReadOnlyDictionary<string, string> Builds { get; init; } = new Dictionary<string, string>();
+
     /// <summary>Mean loss of the last task's last <see cref="LossWindow"/> steps.</summary>
     public double FinalLoss => SmoothedLoss.Count > 0 ? SmoothedLoss[^1] : double.NaN;
 
@@ -65,6 +71,8 @@ public sealed record RunSummary(string Folder, string Name, int Seed, ContinualM
                 FinalOthers = FinalOtherMetrics(root, lastTask),
                 Protocol = root.TryGetProperty("config", out var config) && config.TryGetProperty("evaluation", out var evaluation)
                            && evaluation.TryGetProperty("protocol", out var protocol) ? protocol.GetString()! : Configuration.EvaluationConfig.DefaultProtocol,
+                Settings = root.TryGetProperty("config", out var settings) ? RunDifferences.Settings(settings) : new Dictionary<string, string>(),
+                Builds = RunDifferences.Builds(root),
             };
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
@@ -106,6 +114,9 @@ public sealed record RunSummary(string Folder, string Name, int Seed, ContinualM
 public sealed record MethodSummary(string Name, IReadOnlyList<RunSummary> Runs)
 {
     public (double Mean, double Std) Of(Func<ContinualMetrics, double> metric) => MeanStd(Runs.Select(r => metric(r.Metrics)).ToList());
+
+    /// <summary>What its runs should share but do not (see <see cref="RunDifferences"/>); empty when they agree.</summary>
+    public IReadOnlyList<string> Differences => RunDifferences.Of(Runs);
 
     public (double Mean, double Std) Seconds => MeanStd(Runs.Select(r => r.Seconds).ToList());
 

@@ -29,6 +29,7 @@ public class CompareCommandTests
         var result = CoinProcess.Run(directory, ["compare", .. runs, "--plot", plot]);
         Assert.That(result.ExitCode, Is.EqualTo(0), result.ToString());
         Assert.That(result.Output, Does.Contain("quick").And.Contain("2 (7, 8)").And.Contain(" ± "));
+        Assert.That(result.Output, Does.Not.Contain("note:"), "two seeds of one experiment on one build differ in nothing else");
         Assert.That(File.ReadAllBytes(plot)[..4], Is.EqualTo(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }));
     }
 
@@ -49,6 +50,38 @@ public class CompareCommandTests
         var rows = File.ReadAllLines(Path.Combine(directory, "comparison.csv")).Skip(1).Select(l => l.Split(',')[..3]).ToList();
         Assert.That(rows.Select(r => string.Join(',', r)), Is.EquivalentTo(new[] { "quick,1,7", "quick (task-aware),1,8" }),
             "one mean over both protocols would mix two evaluations");
+    }
+
+    private static RunSummary Run(int seed, string config, string contract = "2.1", string llaca = "0.2.2")
+    {
+        using var document = System.Text.Json.JsonDocument.Parse($$"""
+            { "versions": { "contract": "{{contract}}" }, "components": [ { "key": "continual", "name": "llaca", "version": "{{llaca}}" } ] }
+            """);
+        using var settings = System.Text.Json.JsonDocument.Parse(config);
+        return new RunSummary($"run-{seed}", "m", seed, new ContinualMetrics(0, 0, 0, 0, 0, null), 0)
+        {
+            Settings = RunDifferences.Settings(settings.RootElement), Builds = RunDifferences.Builds(document.RootElement),
+        };
+    }
+
+    [Test]
+    public void A_row_names_what_its_runs_differ_in_beyond_the_seed()
+    {
+        const string Base = """{ "seed": 1, "output": "runs", "training": { "learningRate": 0.001, "epochs": 1 }, "data": { "tasks": ["a", "b"] } }""";
+        Assert.That(RunDifferences.Of([Run(1, Base), Run(2, Base.Replace("\"seed\": 1", "\"seed\": 2").Replace("runs", "elsewhere"))]), Is.Empty,
+            "the seed and where a run wrote are not the experiment");
+        var differences = RunDifferences.Of([
+            Run(1, Base), Run(2, Base.Replace("0.001", "0.002")), Run(3, Base.Replace("0.001", "0.002").Replace("\"b\"", "\"c\""), contract: "2.0", llaca: "0.2.1"),
+        ]);
+        Assert.That(differences, Is.EqualTo(new[]
+        {
+            "built differently: continual = llaca 0.2.2 (seeds 1, 2); llaca 0.2.1 (seed 3)",
+            "built differently: contract = 2.1 (seeds 1, 2); 2.0 (seed 3)",
+            "set differently: data.tasks = [\"a\", \"b\"] (seeds 1, 2); [\"a\", \"c\"] (seed 3)",
+            "set differently: training.learningRate = 0.001 (seed 1); 0.002 (seeds 2, 3)",
+        }));
+        // An option only a later build records is not a setting that differs (the build line says the builds differ).
+        Assert.That(RunDifferences.Of([Run(1, Base), Run(2, Base.Replace("\"epochs\": 1", "\"epochs\": 1, \"newOption\": 5"))]), Is.Empty);
     }
 
     [Test]

@@ -36,6 +36,8 @@ public static class ComparisonHtml
                 page.Heatmap(tasks, Enumerable.Range(0, stages).Select(t =>
                     (tasks[t], Enumerable.Range(0, tasks.Count).Select(i => runs.Average(r => r.AccuracyMatrix[t][i])).ToArray())));
             }
+            if (m.Differences.Count > 0)
+                page.Paragraph("Its runs differ beyond the seed: " + string.Join("; ", m.Differences) + ".");
             page.Raw("<p>runs: " + string.Join(", ", m.Runs.Select(r =>
             {
                 string report = Path.Combine(r.Folder, RunReportHtml.FileName);

@@ -1,0 +1,68 @@
+using System.Text.Json;
+
+namespace Coin.Host.Results;
+
+/// <summary>What the runs averaged into one row of <c>coin compare</c> should share but do not: settings other than the
+/// seed, plugin versions, the contract. A row is a mean over seeds of one experiment; a run whose learning rate was
+/// edited under the same name, or one built with another version of a method, would otherwise be averaged in silently.</summary>
+public static class RunDifferences
+{
+    /// <summary>Top-level config keys that do not define what is measured: the seed (the axis averaged over), where the
+    /// run wrote, on what device and threads it ran, path variables, plugin folders, reporting.</summary>
+    private static readonly HashSet<string> NotTheExperiment = ["name", "seed", "output", "device", "threads", "variables", "plugins", "reporting"];
+
+    /// <summary>The config's leaves (<c>training.learningRate</c> → <c>0.001</c>), those that define the experiment.</summary>
+    public static IReadOnlyDictionary<string, string> Settings(JsonElement config)
+    {
+        var leaves = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (config.ValueKind != JsonValueKind.Object) return leaves;
+        foreach (var property in config.EnumerateObject())
+            if (!NotTheExperiment.Contains(property.Name)) Flatten(property.Value, property.Name, leaves);
+        return leaves;
+    }
+
+    private static void Flatten(JsonElement value, string path, Dictionary<string, string> leaves)
+    {
+        if (value.ValueKind == JsonValueKind.Object)
+            foreach (var property in value.EnumerateObject()) Flatten(property.Value, $"{path}.{property.Name}", leaves);
+        else leaves[path] = value.GetRawText(); // arrays are compared whole: a list of tasks or target modules is one setting
+    }
+
+    /// <summary>The build each run came from: the contract, and every component's plugin and version by key.</summary>
+    public static IReadOnlyDictionary<string, string> Builds(JsonElement root)
+    {
+        var builds = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (root.TryGetProperty("versions", out var versions) && versions.TryGetProperty("contract", out var contract))
+            builds["contract"] = contract.GetString() ?? "";
+        if (root.TryGetProperty("components", out var components))
+            foreach (var c in components.EnumerateArray())
+                builds[c.GetProperty("key").GetString()!] = $"{c.GetProperty("name").GetString()} {c.GetProperty("version").GetString()}";
+        return builds;
+    }
+
+    /// <summary>One line per setting or build part that differs among <paramref name="runs"/>, naming which seeds have
+    /// which value. A setting only some runs record (an option added by a later build) is not a difference: the
+    /// build's line says the builds differ.</summary>
+    public static IReadOnlyList<string> Of(IReadOnlyList<RunSummary> runs, int most = 6)
+    {
+        if (runs.Count < 2) return [];
+        var lines = Differing(runs, r => r.Builds).Select(d => $"built differently: {d}").ToList();
+        var settings = Differing(runs, r => r.Settings).ToList();
+        lines.AddRange(settings.Take(most).Select(d => $"set differently: {d}"));
+        if (settings.Count > most) lines.Add($"and {settings.Count - most} more settings differ");
+        return lines;
+    }
+
+    private static IEnumerable<string> Differing(IReadOnlyList<RunSummary> runs, Func<RunSummary, IReadOnlyDictionary<string, string>> of)
+    {
+        var keys = runs.Select(r => of(r).Keys).Aggregate((a, b) => a.Intersect(b, StringComparer.Ordinal)).Order(StringComparer.Ordinal);
+        foreach (string key in keys)
+        {
+            var values = runs.GroupBy(r => of(r)[key], StringComparer.Ordinal).ToList();
+            if (values.Count > 1)
+                yield return $"{key} = " + string.Join("; ", values.Select(g => $"{Shorten(g.Key)} (seed{(g.Count() > 1 ? "s" : "")} {string.Join(", ", g.Select(r => r.Seed))})"));
+        }
+    }
+
+    private static string Shorten(string value) => value.Length <= 60 ? value : value[..57] + "...";
+}
