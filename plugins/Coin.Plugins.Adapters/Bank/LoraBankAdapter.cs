@@ -13,6 +13,12 @@ public sealed class LoraBankOptions : LoraOptions
 {
     /// <summary>Training samples of a finished task whose instruction features are averaged into its prototype.</summary>
     [Range(1, 1_000_000)] public int PrototypeSamples { get; set; } = 256;
+
+    /// <summary>What a sample's routing features are: <c>instruction</c> (the mean input embedding of its instruction's
+    /// tokens), <c>inputs</c> (the model's own encoders' features of its images or audio, as HiDe-LLaVA routes on
+    /// image features), or <c>both</c> (the two, each normalised, side by side).</summary>
+    [RegularExpression("^(instruction|inputs|both)$", ErrorMessage = "expected instruction, inputs or both")]
+    public string RouteOn { get; set; } = "instruction";
 }
 
 /// <summary>A per-task LoRA bank with task-agnostic routing, the MR-LoRA / HiDe-LLaVA family: each task trains its own
@@ -20,12 +26,14 @@ public sealed class LoraBankOptions : LoraOptions
 /// training instructions' features; at evaluation each sample goes to the LoRA of the task whose prototype is closest
 /// (cosine), or, under the task-aware protocol, to its own task's. A task not trained yet has no LoRA: its samples are
 /// answered by the base model when told (task-aware), and routed among the trained tasks otherwise.</summary>
-/// <remarks>An instruction's features are the mean of the backbone's input embeddings of its tokens (the modality
-/// placeholders left out), normalised: the task's wording is what tells mini-CoIN's and CoIN's tasks apart. HiDe-LLaVA
-/// matches image and text features of a CLIP model instead; that needs a second encoder this adapter does not have.
+/// <remarks>With <c>routeOn: instruction</c> (the default) a sample's features are the mean of the backbone's input
+/// embeddings of its instruction's tokens (the modality placeholders left out), normalised: the task's wording is what
+/// tells mini-CoIN's tasks apart. HiDe-LLaVA matches image and text features of a CLIP model; <c>inputs</c> and
+/// <c>both</c> use the run's own encoders instead (each modality's features averaged over its inputs and tokens,
+/// normalised), which stay the same from task to task only when the encoder is frozen, as in the papers' regime.
 /// Under the task-agnostic protocol each stage's routing is written to <c>lora-bank-routing/&lt;stage&gt;.csv</c> in the
 /// run folder: for each task, how many of its samples went to each task's LoRA.</remarks>
-[CoinPlugin(PluginKind.Adapter, "lora-bank", "0.1.0", "A LoRA per task and a prototype router that sends each sample to its task's LoRA (task-agnostic or task-aware)")]
+[CoinPlugin(PluginKind.Adapter, "lora-bank", "0.2.0", "A LoRA per task and a prototype router that sends each sample to its task's LoRA (task-agnostic or task-aware)")]
 public sealed class LoraBankAdapter(LoraBankOptions options, ComponentContext component)
     : TaskLoraAdapter(options, selection: new TaskSelection()), ITrainingHooks, IRoutesSamples, IDisposable
 {
@@ -102,8 +110,45 @@ public sealed class LoraBankAdapter(LoraBankOptions options, ComponentContext co
     public static Tensor Choose(Tensor features, Tensor prototypes)
         => nn.functional.normalize(features, dim: 1).matmul(prototypes.t()).argmax(1);
 
+    /// <summary>[samples, features]: what routing compares with the prototypes (see <see cref="LoraBankOptions.RouteOn"/>).</summary>
+    private Tensor Features(IMultimodalModel model, IReadOnlyList<Sample> samples) => options.RouteOn switch
+    {
+        "inputs" => InputFeatures(model, samples),
+        "both" => cat([nn.functional.normalize(InstructionFeatures(model, samples), dim: 1), InputFeatures(model, samples)], 1),
+        _ => InstructionFeatures(model, samples),
+    };
+
+    /// <summary>Encoder inputs per forward pass when computing input features (a prototype reads 256 samples).</summary>
+    private const int InputChunk = 64;
+
+    /// <summary>[samples, Σ encoders' widths]: per modality (in name order), the mean of the encoder's output over a
+    /// sample's inputs and tokens, normalised; zeros for a sample without that modality.</summary>
+    public static Tensor InputFeatures(IMultimodalModel model, IReadOnlyList<Sample> samples)
+    {
+        using var noGrad = no_grad();
+        var parts = new List<Tensor>();
+        foreach (var (modality, encoder) in model.Encoders.OrderBy(e => e.Key, StringComparer.Ordinal))
+        {
+            var device = encoder.Module.parameters().First().device;
+            var owners = samples.SelectMany((s, i) => s.Inputs.Where(x => x.Modality == modality).Select(x => (Sample: i, Input: x))).ToList();
+            var sums = zeros(samples.Count, encoder.OutputDim, device: device);
+            var counts = zeros(samples.Count, 1, device: device);
+            for (int start = 0; start < owners.Count; start += InputChunk)
+            {
+                var chunk = owners.Skip(start).Take(InputChunk).ToList();
+                using var prepared = encoder.Prepare(chunk.Select(c => c.Input).ToList());
+                var encoded = encoder.Encode(prepared.to(device)).to_type(ScalarType.Float32).mean([1]); // [inputs, width]
+                var rows = tensor(chunk.Select(c => (long)c.Sample).ToArray(), device: device);
+                sums.index_add_(0, rows, encoded, 1);
+                counts.index_add_(0, rows, ones(chunk.Count, 1, device: device), 1);
+            }
+            parts.Add(nn.functional.normalize(sums / counts.clamp_min(1), dim: 1));
+        }
+        return parts.Count == 0 ? zeros(samples.Count, 0) : cat(parts, 1);
+    }
+
     /// <summary>[samples, hidden]: the mean input embedding of each instruction's tokens.</summary>
-    private static Tensor Features(IMultimodalModel model, IReadOnlyList<Sample> samples)
+    private static Tensor InstructionFeatures(IMultimodalModel model, IReadOnlyList<Sample> samples)
     {
         using var noGrad = no_grad();
         var backbone = model.Backbone;

@@ -1,4 +1,5 @@
 using Coin.Abstractions.Components;
+using Coin.Abstractions.Data;
 using Coin.Abstractions.Training;
 using Coin.Plugins.Adapters.OLora;
 using Coin.Tests.Support;
@@ -135,6 +136,54 @@ public class LoraBankTests
             .GetProperty("Selection", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(bank)!;
         Assert.That(selection.PerSample, Is.Null);
         Assert.That(selection.Only, Is.EqualTo(0));
+    }
+
+    [TestCase("instruction", new long[] { 0, 0, 0, 0 })]
+    [TestCase("inputs", new long[] { 0, 1, 0, 1 })]
+    [TestCase("both", new long[] { 0, 1, 0, 1 })]
+    public void Routing_on_inputs_tells_apart_tasks_whose_instructions_are_the_same(string routeOn, long[] expected)
+    {
+        // Two tasks asking the same question of a red and of a blue image: their instruction prototypes are equal (ties
+        // go to the first task), their image prototypes are the encoder's features of red and of blue.
+        var (_, run) = InProcessExperiment.Compose(new Dictionary<string, string?> { ["model:adapter:type"] = "full", ["data:options:tasks:0"] = "color", ["data:options:tasks:1"] = "position" });
+        using var __ = run;
+        var stream = run.Data.Tasks;
+        int[] shape = run.Data.LoadTest(stream[0])[0].Inputs[0].Shape!;
+        int plane = shape[1] * shape[2];
+        Sample Solid(TaskInfo task, int channel, int i) => new($"{task.Name}-{i}", task.Name,
+            [new ModalityInput("image", Values: Enumerable.Range(0, 3 * plane).Select(v => v / plane == channel ? 1f : 0f).ToArray(), Shape: shape)],
+            "<image>\nWhat is shown?", "x");
+        var red = Enumerable.Range(0, 3).Select(i => Solid(stream[0], 0, i)).ToList();
+        var blue = Enumerable.Range(0, 3).Select(i => Solid(stream[1], 2, i)).ToList();
+        using var bank = new Coin.Plugins.Adapters.Bank.LoraBankAdapter(new Coin.Plugins.Adapters.Bank.LoraBankOptions { Rank = 2, RouteOn = routeOn },
+            new Coin.Abstractions.Plugins.ComponentContext { Device = CPU, Seed = 0, RunDirectory = TestPaths.NewTemporaryDirectory("bank"), ResolvePath = p => p });
+        bank.Apply(run.Model);
+        foreach (var (task, samples) in new[] { (stream[0], red), (stream[1], blue) })
+        {
+            var context = new TaskContext(task, run.Model, samples) { Stream = stream };
+            bank.BeginTask(context);
+            bank.OnTaskEnd(context);
+        }
+        bank.Route(new RoutingContext([red[0], blue[0], red[1], blue[1]], null, run.Model));
+        var weights = ((TaskSelection)typeof(Coin.Plugins.Adapters.OLora.TaskLoraAdapter)
+            .GetProperty("Selection", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(bank)!).PerSample!;
+        Assert.That(weights.argmax(1).data<long>().ToArray(), Is.EqualTo(expected));
+    }
+
+    [Test]
+    public void Input_features_average_a_samples_inputs_and_are_zero_without_any()
+    {
+        var (_, run) = InProcessExperiment.Compose(new Dictionary<string, string?> { ["model:adapter:type"] = "full", ["data:options:tasks:0"] = "color" });
+        using var __ = run;
+        var sample = run.Data.LoadTest(run.Data.Tasks[0])[0];
+        var twice = sample with { Inputs = [sample.Inputs[0], sample.Inputs[0]] };
+        var textOnly = sample with { Inputs = [] };
+        using var scope = NewDisposeScope();
+        var features = Coin.Plugins.Adapters.Bank.LoraBankAdapter.InputFeatures(run.Model, [sample, twice, textOnly]);
+        Assert.That(features.shape, Is.EqualTo(new long[] { 3, run.Model.Encoders["image"].OutputDim }));
+        Assert.That(features[0].norm().item<float>(), Is.EqualTo(1f).Within(1e-5), "normalised");
+        Assert.That(features[1].allclose(features[0], rtol: 1e-5, atol: 1e-6), "the mean of two equal inputs is that input's");
+        Assert.That(features[2].count_nonzero().item<long>(), Is.Zero);
     }
 
     [Test]
