@@ -42,6 +42,12 @@ BUILT_IN_ROWS = [
     ("independent", "*single task (independent)*"),
     ("multitask", "*multitask (joint, last row)*"),
 ]
+# The LoRA bank routing on other features than the instruction (experiments/sweeps/paper-bank-routing.json).
+BANK_ROUTING_ROWS = [
+    ("lora-bank-inputs", "LoRA bank, routed on image features"),
+    ("lora-bank-both", "LoRA bank, routed on instruction and image features"),
+]
+ROWS_BY_SWEEP = {"mini-coin-methods": BUILT_IN_ROWS, "paper-methods": PAPER_ROWS, "paper-bank-routing": BANK_ROUTING_ROWS}
 COLUMNS = ["acc", "maa", "bwt", "forgetting", "plasticity"]
 
 
@@ -54,7 +60,10 @@ def cell(row, column):
 path = sys.argv[1] if len(sys.argv) > 1 else "docs/paper-regime/comparison.csv"
 table = list(csv.DictReader(open(path, encoding="utf-8")))
 rows = {r["method"].split(".", 1)[1]: r for r in table}
-ROWS = BUILT_IN_ROWS if table and table[0]["method"].startswith("mini-coin-methods.") else PAPER_ROWS
+ROWS = ROWS_BY_SWEEP.get(table[0]["method"].split(".", 1)[0], PAPER_ROWS) if table else PAPER_ROWS
+# A row this table has no label for (another method, or one evaluated task-aware: "x (task-aware)") is named, not dropped.
+for method in rows.keys() - {m for m, _ in ROWS}:
+    print(f"left out of the table (no row for it): {method}", file=sys.stderr)
 print("| method | seeds | ACC | MAA | BWT | forgetting | plasticity |")
 print("|---|---:|---:|---:|---:|---:|---:|")
 for method, label in ROWS:

@@ -162,17 +162,17 @@ public sealed class CommitScheduler(CommitOptions options, bool auxiliary) : IBa
     }
 }
 
-[CoinPlugin(PluginKind.BalanceScheduler, "commit-lr", "0.1.0", "CoMMIT's learning-rate coordination from the balance coefficient κ (no auxiliary loss)",
+[CoinPlugin(PluginKind.BalanceScheduler, "commit-lr", "0.1.1", "CoMMIT's learning-rate coordination from the balance coefficient κ (no auxiliary loss)",
     Capabilities = [PluginCapabilities.RequiresTrainablePrefix + ComponentNames.Encoder, PluginCapabilities.RequiresTrainablePrefix + ComponentNames.Backbone,
-        PluginCapabilities.ExtraMemoryPrefix + "2x"])]
+        PluginCapabilities.ExtraMemoryPrefix + "2x", PluginCapabilities.FixedTrainableSet])]
 public sealed class CommitLrPlugin : PluginFactory<IBalanceScheduler, CommitOptions>
 {
     protected override IBalanceScheduler Create(CommitOptions options, ComponentContext context) => new CommitScheduler(options, auxiliary: false);
 }
 
-[CoinPlugin(PluginKind.BalanceScheduler, "commit", "0.1.0", "CoMMIT: coordinated learning rates from κ plus the auxiliary term that keeps both sides learning",
+[CoinPlugin(PluginKind.BalanceScheduler, "commit", "0.1.1", "CoMMIT: coordinated learning rates from κ plus the auxiliary term that keeps both sides learning",
     Capabilities = [PluginCapabilities.RequiresTrainablePrefix + ComponentNames.Encoder, PluginCapabilities.RequiresTrainablePrefix + ComponentNames.Backbone,
-        PluginCapabilities.ExtraMemoryPrefix + "3x"])]
+        PluginCapabilities.ExtraMemoryPrefix + "3x", PluginCapabilities.FixedTrainableSet])]
 public sealed class CommitPlugin : PluginFactory<IBalanceScheduler, CommitOptions>
 {
     protected override IBalanceScheduler Create(CommitOptions options, ComponentContext context) => new CommitScheduler(options, auxiliary: true);

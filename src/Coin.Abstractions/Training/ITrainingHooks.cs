@@ -48,9 +48,10 @@ public interface ITrainingHooks
     void OnTaskEnd(TaskContext context) { }
 
     /// <summary>Before each evaluation stage of a run (the zero-shot row, and after each task), with the model as it
-    /// will be evaluated. The weights the run keeps for the stage (what <c>coin evaluate --stage</c> re-scores and
-    /// <c>coin export</c> exports) are taken after every hook's call, so changes made here are in them; re-scoring a
-    /// stage from them does not call it again.</summary>
+    /// will be evaluated. The trainable weights the run keeps for the stage (what <c>coin evaluate --stage</c> re-scores
+    /// and <c>coin export</c> exports, over the base model and the adapter's state) are taken after every hook's call,
+    /// so changes made here to trainable weights are in them; changes to frozen weights or buffers are not kept.
+    /// Re-scoring a stage from them does not call it again.</summary>
     void BeforeEvaluation(EvaluationContext context) { }
 }
 

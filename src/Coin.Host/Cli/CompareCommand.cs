@@ -73,7 +73,8 @@ public sealed class CompareCommand(CommandLine commandLine, IAnsiConsole console
     /// final loss (mean over seeds of the reference), both on the last task's smoothed training loss.</summary>
     private static void WriteLossTable(IAnsiConsole console, IReadOnlyList<MethodSummary> methods, string reference, Func<(double, double), int, string> cell)
     {
-        var baseline = methods.FirstOrDefault(m => m.Name == reference)
+        // The row's label, or the experiment's name when its runs are labelled with a protocol ("quick (task-aware)").
+        var baseline = methods.FirstOrDefault(m => m.Name == reference) ?? methods.FirstOrDefault(m => m.Runs[0].Name == reference)
                        ?? throw new Abstractions.Plugins.CoinUserException($"--loss-reference: no run named '{reference}' among the runs given");
         double target = baseline.Runs.Average(r => r.FinalLoss);
         var table = new Table().AddColumns("method", "final loss", $"steps to loss {target.ToString("F3", CultureInfo.InvariantCulture)} ({Markup.Escape(reference)}'s final)", "reached", "accuracy");

@@ -145,7 +145,7 @@ public sealed class ComposedExperiment : IDisposable
     {
         foreach (var updater in Continual) (updater as IDisposable)?.Dispose();
         (Balance as IDisposable)?.Dispose();
-        // An adapter that adds modules per task (a LoRA bank's prototypes, O-LoRA's selection) owns tensors too.
+        // An adapter may own tensors outside the model (a LoRA bank's prototypes and per-sample routing weights).
         (Adapter as IDisposable)?.Dispose();
         (Evaluator as IDisposable)?.Dispose();
         (Data as IDisposable)?.Dispose();

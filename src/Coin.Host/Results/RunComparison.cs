@@ -70,7 +70,8 @@ public sealed record RunSummary(string Folder, string Name, int Seed, ContinualM
                 SmoothedLoss = Smooth(ReadLoss(Path.Combine(folder, "steps.csv"), lastTask)),
                 FinalOthers = FinalOtherMetrics(root, lastTask),
                 Protocol = root.TryGetProperty("config", out var config) && config.TryGetProperty("evaluation", out var evaluation)
-                           && evaluation.TryGetProperty("protocol", out var protocol) ? protocol.GetString()! : Configuration.EvaluationConfig.DefaultProtocol,
+                           && evaluation.TryGetProperty("protocol", out var protocol) && protocol.ValueKind == JsonValueKind.String
+                           ? protocol.GetString()! : Configuration.EvaluationConfig.DefaultProtocol,
                 Settings = root.TryGetProperty("config", out var settings) ? RunDifferences.Settings(settings) : new Dictionary<string, string>(),
                 Builds = RunDifferences.Builds(root),
             };

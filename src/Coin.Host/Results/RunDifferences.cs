@@ -11,6 +11,14 @@ public static class RunDifferences
     /// run wrote, on what device and threads it ran, path variables, plugin folders, reporting.</summary>
     private static readonly HashSet<string> NotTheExperiment = ["name", "seed", "output", "device", "threads", "variables", "plugins", "reporting"];
 
+    /// <summary>Below the top level: how often a run checkpoints, and caches (of data, base models, prepared inputs,
+    /// judge answers), which each machine may place and size differently.</summary>
+    private static bool IsBookkeeping(string path)
+    {
+        string last = path[(path.LastIndexOf('.') + 1)..];
+        return last == "checkpointEverySteps" || last.Contains("cache", StringComparison.OrdinalIgnoreCase);
+    }
+
     /// <summary>The config's leaves (<c>training.learningRate</c> → <c>0.001</c>), those that define the experiment.</summary>
     public static IReadOnlyDictionary<string, string> Settings(JsonElement config)
     {
@@ -25,7 +33,9 @@ public static class RunDifferences
     {
         if (value.ValueKind == JsonValueKind.Object)
             foreach (var property in value.EnumerateObject()) Flatten(property.Value, $"{path}.{property.Name}", leaves);
-        else leaves[path] = value.GetRawText(); // arrays are compared whole: a list of tasks or target modules is one setting
+        // Arrays are compared whole (a list of tasks is one setting), written compactly: the file's indentation is not
+        // a setting.
+        else if (!IsBookkeeping(path)) leaves[path] = JsonSerializer.Serialize(value);
     }
 
     /// <summary>The build each run came from: the contract, and every component's plugin and version by key.</summary>
@@ -36,7 +46,8 @@ public static class RunDifferences
             builds["contract"] = contract.GetString() ?? "";
         if (root.TryGetProperty("components", out var components))
             foreach (var c in components.EnumerateArray())
-                builds[c.GetProperty("key").GetString()!] = $"{c.GetProperty("name").GetString()} {c.GetProperty("version").GetString()}";
+                if (c.TryGetProperty("key", out var key) && c.TryGetProperty("name", out var name) && c.TryGetProperty("version", out var version))
+                    builds[key.GetString() ?? ""] = $"{name.GetString()} {version.GetString()}";
         return builds;
     }
 

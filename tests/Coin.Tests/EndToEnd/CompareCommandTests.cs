@@ -30,6 +30,18 @@ public class CompareCommandTests
         Assert.That(result.ExitCode, Is.EqualTo(0), result.ToString());
         Assert.That(result.Output, Does.Contain("quick").And.Contain("2 (7, 8)").And.Contain(" ± "));
         Assert.That(result.Output, Does.Not.Contain("note:"), "two seeds of one experiment on one build differ in nothing else");
+
+        // A third run under the same name whose learning rate was edited: named under the table and in the page.
+        string edited = Path.Combine(directory, "edited-run");
+        TestPaths.CopyDirectory(runs[1], edited);
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(edited, "results.json")))!;
+        json["seed"] = 9;
+        json["config"]!["training"]!["learningRate"] = 0.5;
+        File.WriteAllText(Path.Combine(edited, "results.json"), json.ToJsonString());
+        var noted = CoinProcess.Run(directory, ["compare", .. runs, edited, "--plot", plot]);
+        Assert.That(noted.ExitCode, Is.EqualTo(0), noted.ToString());
+        Assert.That(noted.Output, Does.Contain("note: quick: its runs were set differently: training.learningRate").And.Contain("0.5 (seed 9)"));
+        Assert.That(File.ReadAllText(Path.Combine(directory, "comparison.html")), Does.Contain("Its runs differ beyond the seed: set differently: training.learningRate"));
         Assert.That(File.ReadAllBytes(plot)[..4], Is.EqualTo(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }));
     }
 
@@ -77,7 +89,7 @@ public class CompareCommandTests
         {
             "built differently: continual = llaca 0.2.2 (seeds 1, 2); llaca 0.2.1 (seed 3)",
             "built differently: contract = 2.1 (seeds 1, 2); 2.0 (seed 3)",
-            "set differently: data.tasks = [\"a\", \"b\"] (seeds 1, 2); [\"a\", \"c\"] (seed 3)",
+            "set differently: data.tasks = [\"a\",\"b\"] (seeds 1, 2); [\"a\",\"c\"] (seed 3)",
             "set differently: training.learningRate = 0.001 (seed 1); 0.002 (seeds 2, 3)",
         }));
         // An option only a later build records is not a setting that differs (the build line says the builds differ).
