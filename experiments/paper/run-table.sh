@@ -29,14 +29,4 @@ bash experiments/sweeps/keep-cells.sh experiments/sweeps/paper-methods.json "$ke
   done
 } > docs/paper-regime/llaca-alpha.md
 # The LoRA bank's routing after the last task: for each task, the share of its test samples sent to its own LoRA.
-{
-  echo "| run | task | samples | routed to its own task's LoRA |"
-  echo "|---|---|---:|---:|"
-  for run in "$keep"/*lora-bank*/; do
-    # (a run kept before the bank logged its routing has none: pipefail would stop the script here)
-    last=$(ls "$run"lora-bank-routing/after-*.csv 2>/dev/null | sort | tail -1 || true)
-    [ -n "$last" ] || continue
-    awk -F, -v run="$(basename "$run")" 'NR > 1 { n[$1] += $3; if ($1 == $2) own[$1] += $3; if (!($1 in seen)) { seen[$1] = 1; order[++k] = $1 } }
-      END { for (j = 1; j <= k; j++) printf "| %s | %s | %d | %.1f%% |\n", run, order[j], n[order[j]], 100 * own[order[j]] / n[order[j]] }' "$last"
-  done
-} > docs/paper-regime/lora-bank-routing.md
+bash experiments/sweeps/bank-routing.sh "$keep" > docs/paper-regime/lora-bank-routing.md
