@@ -11,14 +11,23 @@ namespace Coin.Plugins.Adapters.Bank;
 
 public sealed class LoraBankOptions : LoraOptions
 {
-    /// <summary>Training samples of a finished task whose instruction features are averaged into its prototype.</summary>
+    /// <summary>Training samples of a finished task whose features are averaged into its prototype.</summary>
     [Range(1, 1_000_000)] public int PrototypeSamples { get; set; } = 256;
 
     /// <summary>What a sample's routing features are: <c>instruction</c> (the mean input embedding of its instruction's
     /// tokens), <c>inputs</c> (the model's own encoders' features of its images or audio, as HiDe-LLaVA routes on
-    /// image features), or <c>both</c> (the two, each normalised, side by side).</summary>
+    /// image features), or <c>both</c> (the instruction's and each modality's, each normalised, side by side: equal
+    /// weight each). Under <c>inputs</c> a sample without any image or audio has no features and goes to the first task.</summary>
     [RegularExpression("^(instruction|inputs|both)$", ErrorMessage = "expected instruction, inputs or both")]
     public string RouteOn { get; set; } = "instruction";
+
+    public override IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        foreach (var result in base.Validate(validationContext)) yield return result;
+        // The encoder's features would then depend on which task's LoRA is selected when they are computed.
+        if (RouteOn != "instruction" && Targets.Contains(ComponentNames.Encoder))
+            yield return new ValidationResult($"routeOn '{RouteOn}' reads the encoder's features, so the encoder cannot also be a LoRA target", [nameof(RouteOn)]);
+    }
 }
 
 /// <summary>A per-task LoRA bank with task-agnostic routing, the MR-LoRA / HiDe-LLaVA family: each task trains its own
@@ -33,7 +42,7 @@ public sealed class LoraBankOptions : LoraOptions
 /// normalised), which stay the same from task to task only when the encoder is frozen, as in the papers' regime.
 /// Under the task-agnostic protocol each stage's routing is written to <c>lora-bank-routing/&lt;stage&gt;.csv</c> in the
 /// run folder: for each task, how many of its samples went to each task's LoRA.</remarks>
-[CoinPlugin(PluginKind.Adapter, "lora-bank", "0.2.0", "A LoRA per task and a prototype router that sends each sample to its task's LoRA (task-agnostic or task-aware)")]
+[CoinPlugin(PluginKind.Adapter, "lora-bank", "0.2.1", "A LoRA per task and a prototype router that sends each sample to its task's LoRA (task-agnostic or task-aware)")]
 public sealed class LoraBankAdapter(LoraBankOptions options, ComponentContext component)
     : TaskLoraAdapter(options, selection: new TaskSelection()), ITrainingHooks, IRoutesSamples, IDisposable
 {
@@ -47,6 +56,8 @@ public sealed class LoraBankAdapter(LoraBankOptions options, ComponentContext co
     public override IReadOnlyList<ParameterGroup> BeginTask(TaskContext context)
     {
         stream = context.Stream;
+        if (options.RouteOn != "instruction" && context.Model.Encoders.Count == 0)
+            throw new CoinUserException($"model.adapter.options.routeOn: '{options.RouteOn}' routes on the encoders' features, and this model has no encoder");
         var groups = base.BeginTask(context);
         Bank.Select(context.Task.Index);
         return groups;
@@ -135,6 +146,8 @@ public sealed class LoraBankAdapter(LoraBankOptions options, ComponentContext co
             var counts = zeros(samples.Count, 1, device: device);
             for (int start = 0; start < owners.Count; start += InputChunk)
             {
+                // Each chunk's activations are freed before the next (a CLIP tower keeps every layer's states).
+                using var chunkScope = NewDisposeScope();
                 var chunk = owners.Skip(start).Take(InputChunk).ToList();
                 using var prepared = encoder.Prepare(chunk.Select(c => c.Input).ToList());
                 var encoded = encoder.Encode(prepared.to(device)).to_type(ScalarType.Float32).mean([1]); // [inputs, width]
@@ -144,7 +157,7 @@ public sealed class LoraBankAdapter(LoraBankOptions options, ComponentContext co
             }
             parts.Add(nn.functional.normalize(sums / counts.clamp_min(1), dim: 1));
         }
-        return parts.Count == 0 ? zeros(samples.Count, 0) : cat(parts, 1);
+        return cat(parts, 1);
     }
 
     /// <summary>[samples, hidden]: the mean input embedding of each instruction's tokens.</summary>
@@ -165,6 +178,7 @@ public sealed class LoraBankAdapter(LoraBankOptions options, ComponentContext co
     {
         base.SaveState(state);
         state.Values["prototypes"] = prototypes.Count;
+        state.Values["routeOn"] = options.RouteOn;
         for (int t = 0; t < prototypes.Count; t++) state.Tensors[$"prototype.{t}"] = prototypes[t];
     }
 
@@ -173,8 +187,14 @@ public sealed class LoraBankAdapter(LoraBankOptions options, ComponentContext co
         base.LoadState(state, context);
         foreach (var p in prototypes) p.Dispose();
         prototypes.Clear();
+        // Prototypes of other features than this run's would route by a different measure (a state kept before 0.2.0
+        // routed on the instruction).
+        string savedRouteOn = state.Values["routeOn"]?.GetValue<string>() ?? "instruction";
+        if (savedRouteOn != options.RouteOn)
+            throw new CoinUserException($"model.adapter.options.routeOn is '{options.RouteOn}' but the kept LoRA bank's prototypes were made with '{savedRouteOn}'");
         int count = state.Values["prototypes"]!.GetValue<int>();
-        for (int t = 0; t < count; t++) prototypes.Add(state.Tensors[$"prototype.{t}"].detach().clone().DetachFromDisposeScope());
+        // Kept state is read onto the CPU; new prototypes are made on the model's device.
+        for (int t = 0; t < count; t++) prototypes.Add(state.Tensors[$"prototype.{t}"].detach().to(component.Device).clone().DetachFromDisposeScope());
     }
 
     public void Dispose()

@@ -171,6 +171,17 @@ public class LoraBankTests
     }
 
     [Test]
+    public void Routing_on_inputs_refuses_an_encoder_that_is_also_a_lora_target()
+    {
+        IEnumerable<string> Problems(Coin.Plugins.Adapters.Bank.LoraBankOptions o)
+            => o.Validate(new System.ComponentModel.DataAnnotations.ValidationContext(o)).Select(r => r.ErrorMessage!);
+        Assert.That(Problems(new() { RouteOn = "inputs", Targets = ["backbone", "encoder"] }),
+            Has.One.Contains("routeOn 'inputs' reads the encoder's features, so the encoder cannot also be a LoRA target"));
+        Assert.That(Problems(new() { RouteOn = "instruction", Targets = ["backbone", "encoder"] }), Is.Empty);
+        Assert.That(Problems(new() { RouteOn = "both" }), Is.Empty, "the default targets leave the encoder alone");
+    }
+
+    [Test]
     public void Input_features_average_a_samples_inputs_and_are_zero_without_any()
     {
         var (_, run) = InProcessExperiment.Compose(new Dictionary<string, string?> { ["model:adapter:type"] = "full", ["data:options:tasks:0"] = "color" });
