@@ -99,9 +99,7 @@ public class ErrorReportingTests
     public void ChoosingAPluginThatFailedToLoadGivesItsReason()
     {
         string directory = TestPaths.NewTemporaryDirectory("errors");
-        string plugins = TestPaths.FaultyPluginsIn(directory);
-        var result = CoinProcess.Run(directory, "run", CoinProcess.WriteQuickExperiment(directory), "--plugins", plugins,
-            "--set", "evaluation.evaluator.type=throws-in-constructor");
+        var result = CoinProcess.RunQuickWithFixturePlugins(directory, "evaluation.evaluator.type=throws-in-constructor");
         AssertUserError(result, directory, "evaluation.evaluator.type: plugin 'throws-in-constructor' failed to load from", "fixture constructor failure");
     }
 
@@ -130,9 +128,7 @@ public class ErrorReportingTests
     public void ADivergingLossStopsWithTaskStepAndRatesAndKeepsTheResultsFile()
     {
         string directory = TestPaths.NewTemporaryDirectory("errors");
-        string plugins = TestPaths.FaultyPluginsIn(directory);
-        var result = CoinProcess.Run(directory, "run", CoinProcess.WriteQuickExperiment(directory), "--plugins", plugins,
-            "--set", "balance.type=nan-at-third-step", "--set", "data.options.trainPerTask=64");
+        var result = CoinProcess.RunQuickWithFixturePlugins(directory, "balance.type=nan-at-third-step", "data.options.trainPerTask=64");
         Assert.That(result.ExitCode, Is.EqualTo(2), result.ToString());
         Assert.That(result.Error, Does.StartWith("error: task 'color', step 2: the loss is NaN; learning rates were encoder=0.001, connector=0.001, backbone=0.001."));
         string results = Path.Combine(Directory.GetDirectories(Path.Combine(directory, "runs")).Single(), "results.json");
@@ -143,8 +139,7 @@ public class ErrorReportingTests
     public void A_hook_left_with_its_1x_name_is_refused_with_the_new_one()
     {
         string directory = TestPaths.NewTemporaryDirectory("errors");
-        string plugins = TestPaths.FaultyPluginsIn(directory);
-        var result = CoinProcess.Run(directory, "run", CoinProcess.WriteQuickExperiment(directory), "--plugins", plugins, "--set", "balance.type=old-hook-names");
+        var result = CoinProcess.RunQuickWithFixturePlugins(directory, "balance.type=old-hook-names");
         Assert.That(result.ExitCode, Is.EqualTo(2), result.ToString());
         Assert.That(result.Error, Does.Contain("balance: plugin 'old-hook-names'").And.Contain("AuxiliaryLoss (now ExtraLoss)"));
     }

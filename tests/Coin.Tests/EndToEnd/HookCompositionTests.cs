@@ -37,8 +37,7 @@ public class HookCompositionTests
     public void A_stage_keeps_the_weights_its_hooks_left_for_evaluation()
     {
         string directory = TestPaths.NewTemporaryDirectory("compose");
-        string plugins = TestPaths.FaultyPluginsIn(directory);
-        var result = CoinProcess.Run(directory, "run", CoinProcess.WriteQuickExperiment(directory), "--plugins", plugins, "--set", "balance.type=zero-connector-before-evaluation");
+        var result = CoinProcess.RunQuickWithFixturePlugins(directory, "balance.type=zero-connector-before-evaluation");
         Assert.That(result.ExitCode, Is.EqualTo(0), result.ToString());
         string stages = Path.Combine(Directory.GetDirectories(Path.Combine(directory, "runs")).Single(), "stages");
         var files = Directory.GetFiles(stages, "*.safetensors");

@@ -13,6 +13,11 @@ public static class CoinProcess
 
     public static Result Run(string workingDirectory, params string[] args) => RunWith(new Dictionary<string, string>(), workingDirectory, args);
 
+    /// <summary><c>coin run</c> of the quick experiment with the fixture plugins (<see cref="TestPaths.FaultyPluginsIn"/>)
+    /// and the given <c>--set KEY=VALUE</c> settings.</summary>
+    public static Result RunQuickWithFixturePlugins(string directory, params string[] settings)
+        => Run(directory, ["run", WriteQuickExperiment(directory), "--plugins", TestPaths.FaultyPluginsIn(directory), .. settings.SelectMany(s => new[] { "--set", s })]);
+
     /// <summary>As <see cref="Run"/>, with extra environment variables.</summary>
     public static Result RunWith(IReadOnlyDictionary<string, string> environment, string workingDirectory, params string[] args)
     {
