@@ -14,12 +14,13 @@ public sealed record RunSummary(string Folder, string Name, int Seed, ContinualM
     /// <summary>The evaluator's further metrics (contract 2.0) after the last task, each averaged over the tasks.</summary>
     public IReadOnlyDictionary<string, double> FinalOthers { get; init; } = new Dictionary<string, double>();
 
-    /// <summary>The evaluation protocol (<c>task-agnostic</c> unless the run says otherwise, see
-    /// <see cref="RunResults.EvaluationProtocol"/>).</summary>
-    public string Protocol { get; init; } = Configuration.EvaluationConfig.DefaultProtocol;
-
     /// <summary>The settings that define the experiment (<see cref="RunDifferences.Settings"/>).</summary>
     public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The evaluation protocol, read from <see cref="Settings"/> (<c>task-agnostic</c> unless the run says
+    /// otherwise, see <see cref="RunResults.EvaluationProtocol"/>).</summary>
+    public string Protocol => Settings.TryGetValue("evaluation.protocol", out var json) && json.StartsWith('"') // a JSON string, not null
+        ? JsonSerializer.Deserialize<string>(json)! : Configuration.EvaluationConfig.DefaultProtocol;
 
     /// <summary>The contract and each component's plugin version (<see cref="RunDifferences.Builds"/>).</summary>
     public IReadOnlyDictionary<string, string> Builds { get; init; } = new Dictionary<string, string>();
@@ -69,9 +70,6 @@ public sealed record RunSummary(string Folder, string Name, int Seed, ContinualM
             {
                 SmoothedLoss = Smooth(ReadLoss(Path.Combine(folder, "steps.csv"), lastTask)),
                 FinalOthers = FinalOtherMetrics(root, lastTask),
-                Protocol = root.TryGetProperty("config", out var config) && config.TryGetProperty("evaluation", out var evaluation)
-                           && evaluation.TryGetProperty("protocol", out var protocol) && protocol.ValueKind == JsonValueKind.String
-                           ? protocol.GetString()! : Configuration.EvaluationConfig.DefaultProtocol,
                 Settings = root.TryGetProperty("config", out var settings) ? RunDifferences.Settings(settings) : new Dictionary<string, string>(),
                 Builds = RunDifferences.Builds(root),
             };
@@ -116,8 +114,9 @@ public sealed record MethodSummary(string Name, IReadOnlyList<RunSummary> Runs)
 {
     public (double Mean, double Std) Of(Func<ContinualMetrics, double> metric) => MeanStd(Runs.Select(r => metric(r.Metrics)).ToList());
 
-    /// <summary>What its runs should share but do not (see <see cref="RunDifferences"/>); empty when they agree.</summary>
-    public IReadOnlyList<string> Differences => RunDifferences.Of(Runs);
+    /// <summary>What its runs should share but do not (see <see cref="RunDifferences"/>); empty when they agree. Worked
+    /// out once: the table's notes and the page both show it.</summary>
+    public IReadOnlyList<string> Differences { get; } = RunDifferences.Of(Runs);
 
     public (double Mean, double Std) Seconds => MeanStd(Runs.Select(r => r.Seconds).ToList());
 
