@@ -15,6 +15,7 @@ internal static class ComponentSelection
         {
             bool train = trained.Contains(component);
             var parameters = new List<Parameter>();
+            if (train) RefuseFrozenStorage(component, model.ComponentModules(component));
             foreach (var module in model.ComponentModules(component))
                 foreach (var p in module.parameters())
                 {
@@ -24,5 +25,18 @@ internal static class ComponentSelection
             if (parameters.Count > 0) groups.Add(new ParameterGroup(component, parameters));
         }
         return groups;
+    }
+
+    /// <summary>A component trained in full cannot hold linear weights stored for a frozen base (bfloat16, int8, NF4:
+    /// <c>frozenWeights</c>): the optimiser needs float32 master weights, and a quantised layer has no weight
+    /// parameter at all, so it would silently not train.</summary>
+    public static void RefuseFrozenStorage(string component, IEnumerable<TorchSharp.torch.nn.Module> modules)
+    {
+        var stored = modules.SelectMany(m => m.modules()).OfType<Coin.Nn.Layers.AutocastLinear>()
+            .Where(l => l.Storage != Coin.Nn.Quantization.FrozenWeights.Float32).Select(l => l.Storage).Distinct().ToList();
+        if (stored.Count > 0)
+            throw new Abstractions.Plugins.CoinUserException(
+                $"the {component} is to train in full, but its linear weights are stored for a frozen base ({string.Join(", ", stored.Select(Coin.Nn.Quantization.FrozenWeightsNames.Name))}: " +
+                $"model.{component}.options.frozenWeights); train it with LoRA or one of its kin, or set frozenWeights to auto");
     }
 }

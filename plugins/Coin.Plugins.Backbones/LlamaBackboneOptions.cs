@@ -13,6 +13,14 @@ public sealed class LlamaBackboneOptions : IValidatableObject
     /// refuse as unknown (it loads only what it implements or knows to be harmless: see the README's model table).</summary>
     public List<string> AcceptConfigFields { get; set; } = [];
 
+    /// <summary>How the model folder's frozen weights are kept: <c>auto</c> (read in float32; under
+    /// <c>training.precision: bfloat16</c> the linear weights the adapter freezes are then stored in bfloat16),
+    /// <c>bfloat16</c>, or quantised as QLoRA does, <c>int8</c> (per output row) or <c>nf4</c> (4-bit NormalFloat, blocks
+    /// of 64). Anything but auto reads each decoder linear weight straight into that type, one tensor at a time, and
+    /// the embeddings and LM head into bfloat16, so a 7B base never exists in float32; those weights must then stay
+    /// frozen (LoRA and its kin; a full fine-tune of the backbone is refused).</summary>
+    public string FrozenWeights { get; set; } = "auto";
+
     /// <summary>The end-of-sequence token of a tokenizer.json, when it is none of the usual ones.</summary>
     public string? EosToken { get; set; }
 
@@ -46,6 +54,10 @@ public sealed class LlamaBackboneOptions : IValidatableObject
             yield return new ValidationResult($"unknown preset '{Preset}'; accepted: {string.Join(", ", LlamaPresets.Names)}", [nameof(Preset)]);
         if (Path is not null && (HiddenSize ?? IntermediateSize ?? Layers ?? Heads ?? KeyValueHeads) is not null)
             yield return new ValidationResult("size fields cannot be combined with path: the model's config.json sets them", [nameof(Path)]);
+        if (FrozenWeights != "auto" && !Coin.Nn.Quantization.FrozenWeightsNames.TryParse(FrozenWeights, out _) || FrozenWeights == "float32")
+            yield return new ValidationResult($"unknown frozenWeights '{FrozenWeights}'; accepted: auto, bfloat16, int8, nf4", [nameof(FrozenWeights)]);
+        if (Path is null && FrozenWeights != "auto")
+            yield return new ValidationResult("frozenWeights needs a model folder (path): a preset's weights start random and its base-model stage trains every one of them", [nameof(FrozenWeights)]);
         if (Tokenizer is not ("words" or "bytes"))
             yield return new ValidationResult($"unknown tokenizer '{Tokenizer}'; accepted: words, bytes", [nameof(Tokenizer)]);
         if (!Text.FolderChatTemplate.Names.Contains(ChatTemplate))

@@ -1,17 +1,18 @@
 using Coin.Abstractions.Components;
 using Coin.Abstractions.Plugins;
+using Coin.Nn.Quantization;
 using Coin.Plugins.Backbones.Llama;
 using Coin.Plugins.Backbones.Text;
 
 namespace Coin.Plugins.Backbones;
 
-[CoinPlugin(PluginKind.Backbone, "llama", "0.4.0",
+[CoinPlugin(PluginKind.Backbone, "llama", "0.5.0",
     "LLaMA, Qwen2 and Mistral decoders (RoPE scaling, GQA, sliding windows), HF folders or presets with word/byte tokenizers")]
 public sealed class LlamaBackbonePlugin : PluginFactory<IBackbone, LlamaBackboneOptions>
 {
     protected override IBackbone Create(LlamaBackboneOptions options, ComponentContext context)
     {
-        if (options.Path is { } path) return FromFolder(context.ResolvePath(path), options);
+        if (options.Path is { } path) return FromFolder(context.ResolvePath(path), options, shapesOnly: context.Device.type == TorchSharp.DeviceType.META);
         var tokenizer = options.Tokenizer == "bytes" ? new ByteTokenizer() : new WordTokenizer();
         var config = LlamaPresets.Resolve(options, tokenizer.VocabSize);
         // Refused before the weights are allocated: a process killed by the OOM killer says nothing.
@@ -22,7 +23,8 @@ public sealed class LlamaBackbonePlugin : PluginFactory<IBackbone, LlamaBackbone
         return new LlamaBackbone(new LlamaForCausalLM(config), tokenizer, FolderChatTemplate.Named(options.ChatTemplate, "<s>", "</s>"));
     }
 
-    private static IBackbone FromFolder(string folder, LlamaBackboneOptions options)
+    /// <param name="shapesOnly">A memory plan on the meta device: the weights' names and shapes are read, not their values.</param>
+    private static IBackbone FromFolder(string folder, LlamaBackboneOptions options, bool shapesOnly)
     {
         // tokenizer.json first, as transformers prefers it; a SentencePiece tokenizer.model alone (LLaVA-1.5's Vicuna).
         string json = System.IO.Path.Combine(folder, "tokenizer.json"), sentencePiece = System.IO.Path.Combine(folder, "tokenizer.model");
@@ -39,7 +41,8 @@ public sealed class LlamaBackbonePlugin : PluginFactory<IBackbone, LlamaBackbone
             var sp = SentencePieceTokenizer.Load(sentencePiece, options.EosToken ?? FolderChatTemplate.EosToken(folder));
             (tokenizer, eosToken) = (sp, sp.EosToken);
         }
-        var model = HuggingFaceCheckpoint.Load(folder, options.AcceptConfigFields);
+        FrozenWeights? frozen = FrozenWeightsNames.TryParse(options.FrozenWeights, out var format) ? format : null;
+        var model = HuggingFaceCheckpoint.Load(folder, options.AcceptConfigFields, frozen, shapesOnly);
         if (tokenizer.VocabSize > model.Config.VocabSize)
         {
             model.Dispose();

@@ -61,6 +61,7 @@ public sealed class LowRankAdapter(LoraOptions options, int experts, bool gaussi
         {
             bool full = options.TrainFully.Contains(component);
             var modules = model.ComponentModules(component);
+            if (full) ComponentSelection.RefuseFrozenStorage(component, modules);
             foreach (var module in modules)
                 foreach (var p in module.parameters()) p.requires_grad = full;
             var trainable = new List<Parameter>();

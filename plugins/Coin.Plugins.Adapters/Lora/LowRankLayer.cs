@@ -36,7 +36,7 @@ public sealed class LowRankLayer
         this.target = target;
         this.experts = experts;
         scale = alpha / rank;
-        var device = target.weight.device;
+        var device = target.WeightDevice;
         lora_A = new AutocastLinear(target.in_features, rank, hasBias: false, device: device);
         lora_B = new AutocastLinear(rank, target.out_features, hasBias: false, device: device);
         using (no_grad())
@@ -55,7 +55,10 @@ public sealed class LowRankLayer
         if (decomposed)
         {
             using (no_grad())
-                magnitude = new Parameter(target.weight.detach().to_type(ScalarType.Float32).norm(1, keepdim: false, p: 2).clone());
+            {
+                using var w = target.WeightAs(ScalarType.Float32);
+                magnitude = new Parameter(w.detach().norm(1, keepdim: false, p: 2).clone());
+            }
             target.register_parameter("lora_magnitude_vector", magnitude);
         }
         if (dropoutRate > 0)
@@ -89,7 +92,10 @@ public sealed class LowRankLayer
     {
         Tensor norm;
         using (no_grad())
-            norm = (target.weight.to_type(ScalarType.Float32) + lora_B.weight.matmul(lora_A.weight).to_type(ScalarType.Float32) * scale).norm(1, keepdim: false, p: 2);
+        {
+            using var w = target.WeightAs(ScalarType.Float32);
+            norm = (w + lora_B.weight.matmul(lora_A.weight).to_type(ScalarType.Float32) * scale).norm(1, keepdim: false, p: 2);
+        }
         return magnitude! / norm;
     }
 
@@ -99,7 +105,7 @@ public sealed class LowRankLayer
         {
             var factor = DecomposedScale();
             var update = lora_B.call(lora_A.call(dropout is null ? input : dropout.call(input))) * scale;
-            var baseOutput = AutocastLinear.Compute(input, target.weight, null);
+            var baseOutput = target.ComputeOwn(input, withBias: false);
             return (factor - 1).to_type(baseOutput.dtype) * baseOutput + factor.to_type(update.dtype) * update;
         }
         if (lora_router is null) return lora_B.call(lora_A.call(dropout is null ? input : dropout.call(input))) * scale;
@@ -122,8 +128,8 @@ public sealed class LowRankLayer
     /// away, and unmerging would not give the base back. Shared with the per-task LoRAs' merge.</summary>
     public static void RequireFloat32(string name, AutocastLinear target)
     {
-        if (target.weight.dtype != ScalarType.Float32)
-            throw new InvalidOperationException($"{name}: the frozen weight is stored in {target.weight.dtype}; merge LoRA into a float32 model (training.precision: float32)");
+        if (target.Storage != Coin.Nn.Quantization.FrozenWeights.Float32)
+            throw new InvalidOperationException($"{name}: the frozen weight is stored as {Coin.Nn.Quantization.FrozenWeightsNames.Name(target.Storage)}; merge LoRA into a float32 model (training.precision: float32, frozenWeights: auto)");
     }
 
     /// <summary>Adds <c>(alpha/r) B A</c> to the frozen weight; the hook then adds nothing. Plain LoRA only: a

@@ -47,7 +47,7 @@ public sealed class TaskLowRankLayer
     public void AddTask()
     {
         foreach (var p in a.Concat(b).SelectMany(m => m.parameters())) p.requires_grad = false;
-        var device = target.weight.device;
+        var device = target.WeightDevice;
         var newA = new AutocastLinear(target.in_features, rank, hasBias: false, device: device);
         var newB = new AutocastLinear(rank, target.out_features, hasBias: false, device: device);
         using (no_grad()) nn.init.zeros_(newB.weight);

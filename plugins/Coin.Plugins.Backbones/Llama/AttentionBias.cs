@@ -45,6 +45,16 @@ public sealed class AttentionBias
         return bias;
     }
 
+    /// <summary>Builds now the tensors the layers will ask for with <paramref name="groups"/> query heads per key/value
+    /// head, so that they belong to the pass's dispose scope and not to the scope of the first layer that asks (a
+    /// layer's own scope frees its tensors when it ends: inference, activation checkpointing).</summary>
+    public AttentionBias Prepare(int groups)
+    {
+        if (groups > 1) ForGroups(groups);
+        else if (!CausalOnly) _ = Additive;
+        return this;
+    }
+
     private static bool IsRightPadded(Tensor mask)
     {
         long width = mask.shape[1];

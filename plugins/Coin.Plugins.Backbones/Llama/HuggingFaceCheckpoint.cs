@@ -1,3 +1,4 @@
+using Coin.Nn.Quantization;
 using Coin.Nn.Safetensors;
 
 namespace Coin.Plugins.Backbones.Llama;
@@ -7,32 +8,34 @@ namespace Coin.Plugins.Backbones.Llama;
 public static class HuggingFaceCheckpoint
 {
     /// <param name="acceptedFields">config.json fields the user declares harmless.</param>
-    public static LlamaForCausalLM Load(string folder, IReadOnlyCollection<string>? acceptedFields = null)
+    /// <param name="frozenWeights">Null: every tensor in float32 (the run may store frozen linears in its compute type
+    /// once the adapter is applied). Otherwise the decoder's linear weights are read straight into it (bfloat16, int8
+    /// or NF4), and the embeddings and LM head into bfloat16, one tensor at a time: no float32 copy of the base exists.</param>
+    /// <param name="shapesOnly">Read config.json and the weight index only (a memory plan on the meta device).</param>
+    public static LlamaForCausalLM Load(string folder, IReadOnlyCollection<string>? acceptedFields = null, FrozenWeights? frozenWeights = null, bool shapesOnly = false)
     {
         var (config, llavaHf) = HuggingFaceConfig.ReadWithLayout(Path.Combine(folder, "config.json"), acceptedFields);
-        if (llavaHf) return LoadLlavaHf(folder, config);
-        return ModuleWeights.LoadFolder(new LlamaForCausalLM(config), folder,
-            // A tied model has no lm_head of its own; some tied checkpoints still store a copy of the embeddings as it.
-            // LLaVA's checkpoint holds its projector too: the connector loads it (a fine-tuned vision tower in it is not
-            // ignored: it stays an unexpected tensor, and the load stops naming it).
-            ignoreUnexpected: name => name.EndsWith("rotary_emb.inv_freq", StringComparison.Ordinal) || config.TieWordEmbeddings && name == "lm_head.weight"
-                                      || name.StartsWith("model.mm_projector.", StringComparison.Ordinal));
-    }
-
-    /// <summary>The language model of a llava-hf folder: <c>language_model.model.*</c> and <c>language_model.lm_head.*</c>
-    /// (transformers before 4.52), or <c>model.language_model.*</c> and <c>lm_head.*</c> (since); the vision tower and
-    /// projector are the encoder's and the connector's.</summary>
-    private static LlamaForCausalLM LoadLlavaHf(string folder, LlamaConfig config)
-    {
-        static string? LanguageModelName(string name)
-            => name.StartsWith("language_model.", StringComparison.Ordinal) ? name["language_model.".Length..]
-                : name.StartsWith("model.language_model.", StringComparison.Ordinal) ? "model." + name["model.language_model.".Length..]
-                : name.StartsWith("lm_head.", StringComparison.Ordinal) ? name : null;
-        var model = new LlamaForCausalLM(config);
+        bool deferred = frozenWeights is not null || shapesOnly;
+        var model = new LlamaForCausalLM(config, deferred);
         try
         {
-            using var weights = new RenamedWeights(IWeightSource.OpenFolder(folder), LanguageModelName, "the language model's tensors");
-            ModuleWeights.Load(model, weights, ignoreUnexpected: name => config.TieWordEmbeddings && name == "lm_head.weight");
+            if (llavaHf)
+            {
+                using var weights = new RenamedWeights(IWeightSource.OpenFolder(folder), LanguageModelName, "the language model's tensors");
+                ModuleWeights.Load(model, weights, ignoreUnexpected: name => config.TieWordEmbeddings && name == "lm_head.weight",
+                    storage: StorageOf(frozenWeights), shapesOnly: shapesOnly);
+            }
+            else
+            {
+                using var weights = IWeightSource.OpenFolder(folder);
+                ModuleWeights.Load(model, weights,
+                    // A tied model has no lm_head of its own; some tied checkpoints still store a copy of the embeddings as
+                    // it. LLaVA's checkpoint holds its projector too: the connector loads it (a fine-tuned vision tower in
+                    // it is not ignored: it stays an unexpected tensor, and the load stops naming it).
+                    ignoreUnexpected: name => name.EndsWith("rotary_emb.inv_freq", StringComparison.Ordinal) || config.TieWordEmbeddings && name == "lm_head.weight"
+                                              || name.StartsWith("model.mm_projector.", StringComparison.Ordinal),
+                    storage: StorageOf(frozenWeights), shapesOnly: shapesOnly);
+            }
             return model;
         }
         catch
@@ -41,6 +44,23 @@ public static class HuggingFaceCheckpoint
             throw;
         }
     }
+
+    /// <summary>The decoder's linear weights are stored as asked; the embeddings and the LM head, which QLoRA keeps
+    /// unquantised, in bfloat16 (they are looked up or used once per token, not worth a dequantisation).</summary>
+    private static Func<string, FrozenWeights>? StorageOf(FrozenWeights? frozenWeights) => frozenWeights switch
+    {
+        null => null,
+        { } format => name => name.StartsWith("model.layers.", StringComparison.Ordinal) ? format
+            : format == FrozenWeights.Float32 ? FrozenWeights.Float32 : FrozenWeights.BFloat16,
+    };
+
+    /// <summary>The language model's name in a llava-hf folder: <c>language_model.model.*</c> and
+    /// <c>language_model.lm_head.*</c> (transformers before 4.52), or <c>model.language_model.*</c> and <c>lm_head.*</c>
+    /// (since); the vision tower and projector are the encoder's and the connector's.</summary>
+    private static string? LanguageModelName(string name)
+        => name.StartsWith("language_model.", StringComparison.Ordinal) ? name["language_model.".Length..]
+            : name.StartsWith("model.language_model.", StringComparison.Ordinal) ? "model." + name["model.language_model.".Length..]
+            : name.StartsWith("lm_head.", StringComparison.Ordinal) ? name : null;
 
     /// <summary>Writes config.json and model.safetensors with the architecture's own tensors only: whatever an
     /// adapter registered inside the model (LoRA's lora_A and lora_B) stays out of a Hugging Face folder.</summary>

@@ -12,19 +12,29 @@ public sealed class LlamaForCausalLM : nn.Module
     private readonly LlamaModel model;
     private readonly AutocastLinear? lm_head;
 
-    public LlamaForCausalLM(LlamaConfig config) : base(nameof(LlamaForCausalLM))
+    /// <param name="deferred">Build the embeddings and every linear layer without storage (the meta device), for
+    /// <see cref="HuggingFaceCheckpoint"/> to fill from a folder in the type each is kept in; not initialised.</param>
+    public LlamaForCausalLM(LlamaConfig config, bool deferred = false) : base(nameof(LlamaForCausalLM))
     {
         config.Validate();
         Config = config;
-        model = new LlamaModel(config);
-        if (!config.TieWordEmbeddings) lm_head = new AutocastLinear(config.HiddenSize, config.VocabSize, hasBias: false);
+        using (deferred ? AutocastLinear.BuildDeferred() : null)
+        {
+            model = new LlamaModel(config, deferred);
+            if (!config.TieWordEmbeddings) lm_head = new AutocastLinear(config.HiddenSize, config.VocabSize, hasBias: false);
+        }
         RegisterComponents();
-        InitialiseWeights();
+        if (!deferred) InitialiseWeights();
     }
 
     public LlamaConfig Config { get; }
 
-    public Tensor Embed(Tensor inputIds) => model.EmbedTokens.call(inputIds);
+    /// <summary>Token embeddings in float32, whatever type the table is stored in.</summary>
+    public Tensor Embed(Tensor inputIds)
+    {
+        var embedded = model.EmbedTokens.call(inputIds);
+        return embedded.dtype == ScalarType.Float32 ? embedded : embedded.to_type(ScalarType.Float32);
+    }
 
     /// <returns>Logits [batch, tokens, vocab] in float32.</returns>
     public Tensor Forward(Tensor embeddings, Tensor attentionMask, KeyValueCache? cache)

@@ -1,3 +1,5 @@
+using Coin.Nn.Layers;
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -11,10 +13,12 @@ public sealed class LlamaModel : nn.Module
     private readonly RmsNorm norm;
     private readonly LlamaConfig config;
 
-    public LlamaModel(LlamaConfig config) : base(nameof(LlamaModel))
+    /// <param name="deferred">Build the embeddings (and, through <see cref="Coin.Nn.Layers.AutocastLinear.BuildDeferred"/>,
+    /// the linear layers) without storage, for a loader that fills them in the type they are kept in.</param>
+    public LlamaModel(LlamaConfig config, bool deferred = false) : base(nameof(LlamaModel))
     {
         this.config = config;
-        embed_tokens = nn.Embedding(config.VocabSize, config.HiddenSize);
+        embed_tokens = nn.Embedding(config.VocabSize, config.HiddenSize, device: deferred ? new Device(DeviceType.META) : null);
         layers = new ModuleList<LlamaDecoderLayer>();
         for (int i = 0; i < config.NumHiddenLayers; i++) layers.Add(new LlamaDecoderLayer(config));
         norm = new RmsNorm(config.HiddenSize, config.RmsNormEps);
@@ -37,14 +41,26 @@ public sealed class LlamaModel : nn.Module
         // Positions count real tokens only, so a left-padded prompt starts at position 0 like an unpadded one.
         var positions = (attentionMask.cumsum(-1) - 1).clamp_min(0).narrow(1, past, tokens);
         var (cos, sin) = RotaryEmbedding.Tables(positions, config, ScalarType.Float32);
-        var bias = new AttentionBias(attentionMask, tokens, cached: cache is not null);
+        int groups = config.NumAttentionHeads / config.NumKeyValueHeads;
+        var bias = new AttentionBias(attentionMask, tokens, cached: cache is not null).Prepare(groups);
         // Layers with sliding-window attention (Mistral, Qwen2's upper layers) see only the last window of keys.
-        var windowed = config.SlidingWindow is { } window ? new AttentionBias(attentionMask, tokens, cached: cache is not null, window) : null;
+        var windowed = config.SlidingWindow is { } window ? new AttentionBias(attentionMask, tokens, cached: cache is not null, window).Prepare(groups) : null;
 
         // The residual stream is float32 whatever the compute precision: layers add their (possibly bfloat16) outputs
         // to it, and the sum promotes to float32, as under PyTorch's autocast.
         var h = embeddings.to_type(ScalarType.Float32);
-        for (int i = 0; i < layers.Count; i++) h = layers[i].Forward(h, cos, sin, config.IsSlidingLayer(i) ? windowed! : bias, cache, i);
+        for (int i = 0; i < layers.Count; i++)
+        {
+            var (layer, layerBias, index) = (layers[i], config.IsSlidingLayer(i) ? windowed! : bias, i);
+            if (is_grad_enabled()) h = Recompute.Run(h, x => layer.Forward(x, cos, sin, layerBias, cache, index));
+            else
+            {
+                // Without gradients nothing after the layer needs its intermediate tensors: free them now rather than
+                // at the end of the batch (a 7B prefill would otherwise hold every layer's at once).
+                using var scope = NewDisposeScope();
+                h = layer.Forward(h, cos, sin, layerBias, cache, index).MoveToOuterDisposeScope();
+            }
+        }
         return norm.call(h);
     }
 }

@@ -94,6 +94,10 @@ public sealed class ComposedExperiment : IDisposable
     public void ApplyAdapter(TorchSharp.torch.ScalarType? frozenStorage = null)
     {
         Model.TrainableGroups = Adapter.Apply(Model);
+        // Trainable weights are float32 master copies: one stored for a frozen base (frozenWeights) cannot train.
+        if (Model.TrainableGroups.SelectMany(g => g.Parameters.Select(p => (g.Name, p))).FirstOrDefault(x => x.p.dtype != TorchSharp.torch.ScalarType.Float32) is ({ } part, { } stored))
+            throw new CoinUserException($"{adapterKey}: the adapter trains a {part} parameter stored in {stored.dtype} (model.{part}.options.frozenWeights keeps weights for a frozen base); " +
+                                        "train that component with LoRA or one of its kin, or set frozenWeights to auto");
         if (frozenStorage is { } type) FrozenWeightsConverted = Model.StoreFrozenLinearWeights(type);
         if (Model.TrainableGroups.Count == 0)
             throw new CoinUserException($"{adapterKey}: the adapter leaves no parameter trainable");

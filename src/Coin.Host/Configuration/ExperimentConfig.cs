@@ -107,6 +107,11 @@ public sealed class TrainingConfig
     /// <summary>A checkpoint every this many steps within a task (one is always written when a task starts and when
     /// Ctrl+C stops the run); 0 for task starts only.</summary>
     [Range(0, int.MaxValue)] public int CheckpointEverySteps { get; set; } = 100;
+
+    /// <summary>Activation checkpointing: each decoder layer (and a vision tower's, when it trains) keeps only its
+    /// input during the forward pass and recomputes the rest in the backward pass — about a third more compute for
+    /// activations that no longer grow with the number of layers. Gradients are those without it (docs/scale.md).</summary>
+    public bool ActivationCheckpointing { get; set; }
 }
 
 /// <summary>The base model's first stage (LLaVA's feature alignment), trained before the stream when the data source

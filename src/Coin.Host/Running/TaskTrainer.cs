@@ -4,6 +4,7 @@ using Coin.Abstractions.Plugins;
 using Coin.Abstractions.Training;
 using Coin.Host.Configuration;
 using Coin.Host.Modeling;
+using Coin.Nn.Layers;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -153,6 +154,7 @@ public sealed class TaskTrainer(MultimodalModel model, IReadOnlyList<ITrainingHo
             // model's, the auxiliary losses. The backward pass replays the graph as recorded, so it needs no region
             // (as with autocast); hooks after the optimiser step and at task ends run in float32.
             using (ComputePrecision.Use(computeType))
+            using (Recompute.Use(training.ActivationCheckpointing))
             {
                 foreach (var hook in hooks) hook.BeforeForward(context, batch);
                 output = model.Forward(batch);

@@ -1,4 +1,6 @@
 using Coin.Abstractions.Plugins;
+using Coin.Nn.Quantization;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Coin.Nn.Safetensors;
@@ -11,7 +13,13 @@ public static class ModuleWeights
     /// <param name="checkpoint">The weights.</param>
     /// <param name="ignoreMissing">Names the module has that the file may lack (e.g. a tied LM head).</param>
     /// <param name="ignoreUnexpected">Names in the file the module does not use (e.g. rotary inv_freq buffers).</param>
-    public static void Load(nn.Module module, IWeightSource checkpoint, Func<string, bool>? ignoreMissing = null, Func<string, bool>? ignoreUnexpected = null)
+    /// <param name="storage">For tensors of a module built without storage (the meta device: deferred
+    /// <see cref="Layers.AutocastLinear"/> weights and embedding tables): the type each is kept in. They are read in the
+    /// file's type and converted (or quantised) one at a time, so loading peaks at the final weights plus one tensor.</param>
+    /// <param name="shapesOnly">Read no tensor data: deferred tensors get their stored type's shapes on the meta
+    /// device (a memory plan); the names and shapes are still checked.</param>
+    public static void Load(nn.Module module, IWeightSource checkpoint, Func<string, bool>? ignoreMissing = null, Func<string, bool>? ignoreUnexpected = null,
+        Func<string, FrozenWeights>? storage = null, bool shapesOnly = false)
     {
         var targets = module.state_dict();
         var problems = new List<string>();
@@ -29,11 +37,46 @@ public static class ModuleWeights
         if (problems.Count > 0) throw new CoinUserException($"{checkpoint.Source}: does not match the model: {string.Join("; ", problems)}");
 
         using var noGrad = no_grad();
+        var owners = module.named_modules().ToDictionary(m => m.name, m => m.module);
         foreach (var (name, target) in targets)
         {
             if (!checkpoint.Contains(name)) continue;
+            if (target.device.type == DeviceType.META)
+            {
+                Adopt(owners, name, target, checkpoint, storage?.Invoke(name) ?? FrozenWeights.Float32, shapesOnly);
+                continue;
+            }
+            if (shapesOnly) continue;
             using var loaded = checkpoint.Load(name, target.dtype);
             target.copy_(loaded);
+        }
+        var unfilled = module.named_parameters().Where(p => p.parameter.device.type == DeviceType.META && !shapesOnly).Select(p => p.name).ToList();
+        if (unfilled.Count > 0) throw new CoinUserException($"{checkpoint.Source}: no weights for {Summary(unfilled)}");
+    }
+
+    /// <summary>Gives a tensor built without storage its weights, in the type it is kept in.</summary>
+    private static void Adopt(Dictionary<string, nn.Module> owners, string name, Tensor target, IWeightSource checkpoint, FrozenWeights format, bool shapesOnly)
+    {
+        int dot = name.LastIndexOf('.');
+        string owner = dot < 0 ? "" : name[..dot], leaf = name[(dot + 1)..];
+        var loaded = shapesOnly ? empty(target.shape, ScalarType.Float32, device: target.device) : checkpoint.Load(name);
+        loaded.DetachFromDisposeScope();
+        switch (owners.GetValueOrDefault(owner))
+        {
+            case Layers.AutocastLinear linear when leaf == "weight":
+                linear.SetStoredWeight(loaded, format);
+                break;
+            case TorchSharp.Modules.Embedding embedding when leaf == "weight" && !format.IsQuantized():
+            {
+                var type = format == FrozenWeights.Float32 ? ScalarType.Float32 : ScalarType.BFloat16;
+                var stored = loaded.dtype == type ? loaded : loaded.to_type(type).DetachFromDisposeScope();
+                if (!ReferenceEquals(stored, loaded)) loaded.Dispose();
+                embedding.weight = new TorchSharp.Modules.Parameter(stored, requires_grad: type == ScalarType.Float32);
+                break;
+            }
+            default:
+                loaded.Dispose();
+                throw new InvalidOperationException($"{name}: built without storage, but it is neither a linear weight nor an embedding table stored as {format.Name()}");
         }
     }
 
