@@ -28,16 +28,24 @@ public sealed class ClipVisionOptions : IValidatableObject
     [RegularExpression("^(resize|pad|crop)$", ErrorMessage = "expected resize, pad or crop")]
     public string Mode { get; set; } = "pad";
 
+    /// <summary>How a folder's frozen linear weights are kept: <c>auto</c> (float32; bfloat16 under
+    /// <c>training.precision: bfloat16</c> once the adapter froze them) or <c>bfloat16</c> (half the memory from the
+    /// start; the tower must then stay frozen: a full fine-tune of the encoder is refused).</summary>
+    [RegularExpression("^(auto|bfloat16)$", ErrorMessage = "expected auto or bfloat16")]
+    public string FrozenWeights { get; set; } = "auto";
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (Path is null && !ClipVisionConfig.PresetNames.Contains(Preset))
             yield return new ValidationResult($"unknown preset '{Preset}'; accepted: {string.Join(", ", ClipVisionConfig.PresetNames)}", [nameof(Preset)]);
+        if (Path is null && FrozenWeights != "auto")
+            yield return new ValidationResult("frozenWeights needs a model folder (path): a preset's weights start random", [nameof(FrozenWeights)]);
         if (FeatureLayer == 0) yield return new ValidationResult("0 is not a layer; use -1 for the last, -2 for the second-to-last, or 1..N", [nameof(FeatureLayer)]);
     }
 }
 
 /// <summary>The <c>clip-vit</c> image encoder: CLIP's vision transformer, features from a chosen layer.</summary>
-public sealed class ClipVisionEncoder : IEncoder
+public sealed class ClipVisionEncoder : IEncoder, IActivationMemory
 {
     private readonly ClipVisionModel model;
     private readonly ImagePreprocessor preprocessor;
@@ -77,6 +85,21 @@ public sealed class ClipVisionEncoder : IEncoder
         return keepClass ? features : features.narrow(1, 1, features.shape[1] - 1);
     }
 
+    /// <summary>A frozen tower runs without gradients (nothing is kept); a training one keeps, per position and layer,
+    /// its norms, q/k/v, the attention output, out_proj, the MLP's two widths and the residuals (or, with
+    /// checkpointing, each layer's input and one layer at a time).</summary>
+    public long TrainingActivationBytes(int batch, int tokens, bool checkpointing)
+    {
+        if (!model.parameters().Any(p => p.requires_grad)) return 0;
+        var c = model.Config;
+        double positions = (double)batch * (c.Patches + 1), d = c.HiddenSize;
+        double perLayer = (2 * d + 3 * d + d + c.NumAttentionHeads + d + d + 2 * d + 2 * c.IntermediateSize + d + d) * positions;
+        double kept = checkpointing ? c.NumHiddenLayers * d * positions + 2 * perLayer : c.NumHiddenLayers * perLayer;
+        return (long)(kept * sizeof(float));
+    }
+
+    public long GenerationBytes(int batch, int tokens) => 0;
+
     public void Dispose() => model.Dispose();
 
     /// <summary>Loads the vision tower of a CLIPVisionModel or CLIPModel folder; text-tower tensors are ignored.</summary>
@@ -108,7 +131,7 @@ public sealed class ClipVisionEncoder : IEncoder
     }
 }
 
-[CoinPlugin(PluginKind.Encoder, "clip-vit", "0.3.0", "CLIP or SigLIP vision transformer (HF names), features from layer -2, LLaVA pad preprocessing")]
+[CoinPlugin(PluginKind.Encoder, "clip-vit", "0.4.0", "CLIP or SigLIP vision transformer (HF names), features from layer -2, LLaVA pad preprocessing")]
 public sealed class ClipVisionEncoderPlugin : PluginFactory<IEncoder, ClipVisionOptions>
 {
     protected override IEncoder Create(ClipVisionOptions options, ComponentContext context)
@@ -116,7 +139,17 @@ public sealed class ClipVisionEncoderPlugin : PluginFactory<IEncoder, ClipVision
         if (options.Path is null) return new ClipVisionEncoder(new ClipVisionModel(ClipVisionConfig.Preset(options.Preset)), options);
         string folder = context.ResolvePath(options.Path);
         CheckLlavaFeatureLayer(System.IO.Path.Combine(folder, "config.json"), options.FeatureLayer);
-        return new ClipVisionEncoder(ClipVisionEncoder.Load(folder), options);
+        var model = ClipVisionEncoder.Load(folder);
+        if (options.FrozenWeights == "bfloat16")
+        {
+            // The tower is 0.3B parameters: read in float32 and converted layer by layer, a transient of one layer.
+            foreach (var linear in model.modules().OfType<Coin.Nn.Layers.AutocastLinear>())
+            {
+                foreach (var p in linear.parameters()) p.requires_grad = false;
+                linear.StoreFrozenAs(TorchSharp.torch.ScalarType.BFloat16);
+            }
+        }
+        return new ClipVisionEncoder(model, options);
     }
 
     /// <summary>A llava-hf folder says which layer its projector was trained on: another featureLayer would feed it

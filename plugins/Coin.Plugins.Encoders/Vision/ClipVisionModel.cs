@@ -44,7 +44,17 @@ internal sealed class ClipVisionTransformer : nn.Module
     {
         var embedded = embeddings.call(pixels);
         var states = new List<Tensor> { pre_layrnorm is null ? embedded : pre_layrnorm.call(embedded) };
-        for (int i = 0; i < upToLayer; i++) states.Add(encoder.Layer(i).call(states[^1]));
+        for (int i = 0; i < upToLayer; i++)
+        {
+            var layer = encoder.Layer(i);
+            if (is_grad_enabled()) states.Add(Recompute.Run(states[^1], x => layer.call(x)));
+            else
+            {
+                // A frozen tower's intermediate tensors are freed layer by layer instead of at the end of the batch.
+                using var scope = NewDisposeScope();
+                states.Add(layer.call(states[^1]).MoveToOuterDisposeScope());
+            }
+        }
         return states;
     }
 }

@@ -60,6 +60,9 @@ public sealed record CommandLine(
     /// <summary>Options of <c>coin export</c>.</summary>
     public ExportOptions? Export { get; init; }
 
+    /// <summary>Options of <c>coin model</c>.</summary>
+    public ModelOptions? Model { get; init; }
+
     /// <summary>Options of <c>coin sweep</c>.</summary>
     public SweepOptions Sweep { get; init; } = new();
 
@@ -86,6 +89,10 @@ public sealed record CommandLine(
                                       that stage's model for other tools: DIR/peft (a PEFT LoRA adapter),
                                       DIR/merged (a Hugging Face folder with the adapter folded in),
                                       DIR/connector.safetensors
+          coin model init CONFIG --out DIR [--seed N] [--dtype bfloat16|float32] [--shard-gb N]
+                                      a randomly initialised Hugging Face folder of the shape CONFIG (a
+                                      config.json: llama, or llava in the llava-hf layout) describes, written
+                                      one tensor piece at a time, with a byte-level tokenizer
           coin sweep plan SWEEP       the numbered cells of a sweep file (base experiment × axes)
           coin sweep run SWEEP --cell I | --local N
                                       run cell I into SWEEP_DIR/<cell>/ (done: skipped; interrupted: resumed),
@@ -122,11 +129,12 @@ public sealed record CommandLine(
         if (args.Count == 0 || args[0] is "-h" or "--help" or "help") return new("help", null, [], []);
         if (args[0] == "--version") return new("version", null, [], []);
         string command = args[0];
-        if (command is not ("run" or "plugins" or "schema" or "bench" or "compare" or "report" or "sweep" or "evaluate" or "export"))
-            throw new CoinUserException($"unknown command '{command}'; accepted: run, sweep, evaluate, export, plugins, schema, report, compare, bench, --help, --version");
+        if (command is not ("run" or "plugins" or "schema" or "bench" or "compare" or "report" or "sweep" or "evaluate" or "export" or "model"))
+            throw new CoinUserException($"unknown command '{command}'; accepted: run, sweep, evaluate, export, model, plugins, schema, report, compare, bench, --help, --version");
         if (args.Skip(1).Any(a => a is "-h" or "--help")) return new("help", null, [], []) { HelpTopic = command };
         if (command == "evaluate") return new(command, null, [], []) { Evaluate = EvaluateOptions.Parse(args) };
         if (command == "export") return new(command, null, [], []) { Export = ExportOptions.Parse(args) };
+        if (command == "model") return new(command, null, [], []) { Model = ModelOptions.Parse(args) };
         if (command == "sweep") return new(command, null, [], []) { Sweep = SweepOptions.Parse(args) };
 
         string? file = null;
@@ -388,5 +396,43 @@ public sealed record ExportOptions(string RunDirectory, string Stage, string Out
         if (run is null || stage is null || output is null)
             throw new CoinUserException("usage: coin export RUN_DIR --stage STAGE --out DIR; stages are the names in RUN_DIR/predictions/");
         return new ExportOptions(Path.GetFullPath(run), stage, Path.GetFullPath(output));
+    }
+}
+
+public sealed record ModelOptions(string Config, string Out, int Seed, string DType, double ShardGigabytes)
+{
+    public static ModelOptions Parse(IReadOnlyList<string> args)
+    {
+        const string usage = "usage: coin model init CONFIG --out DIR [--seed N] [--dtype bfloat16|float32] [--shard-gb N]";
+        if (args.Count < 2 || args[1] != "init") throw new CoinUserException($"coin model: {(args.Count < 2 ? "needs an action" : $"unknown action '{args[1]}'")}; {usage}");
+        string? config = null, output = null, dtype = "bfloat16";
+        int seed = 0;
+        double shard = 5;
+        for (int i = 2; i < args.Count; i++)
+        {
+            string arg = args[i];
+            string Next() => i + 1 < args.Count ? args[++i] : throw new CoinUserException($"option {arg} needs a value");
+            switch (arg)
+            {
+                case "--out": output = Next(); break;
+                case "--seed":
+                    seed = int.TryParse(Next(), System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int n) ? n
+                        : throw new CoinUserException($"--seed: '{args[i]}' is not an integer");
+                    break;
+                case "--dtype":
+                    dtype = Next() is "bfloat16" or "float32" ? args[i] : throw new CoinUserException($"--dtype: '{args[i]}'; accepted: bfloat16, float32");
+                    break;
+                case "--shard-gb":
+                    shard = double.TryParse(Next(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double gb) && gb > 0 && gb < 1e4 ? gb
+                        : throw new CoinUserException($"--shard-gb: '{args[i]}' is not a positive number of gigabytes");
+                    break;
+                default:
+                    if (arg.StartsWith('-') || config is not null) throw new CoinUserException($"coin model init: unexpected argument '{arg}'; {usage}");
+                    config = arg;
+                    break;
+            }
+        }
+        if (config is null || output is null) throw new CoinUserException(usage);
+        return new ModelOptions(Path.GetFullPath(config), Path.GetFullPath(output), seed, dtype!, shard);
     }
 }

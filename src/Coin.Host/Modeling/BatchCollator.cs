@@ -39,6 +39,17 @@ public sealed class BatchCollator : IDisposable
         return result;
     }
 
+    /// <summary>The positions a sample takes in the model's sequence: its tokens, each placeholder replaced by its
+    /// encoder's features (for memory plans).</summary>
+    public int SequenceLength(Sample sample, bool includeAnswer)
+    {
+        int length = backbone.Tokenizer.Encode(backbone.ChatTemplate.FormatPrompt(sample.Instruction)).Count;
+        if (includeAnswer) length += backbone.Tokenizer.Encode(backbone.ChatTemplate.FormatAnswer(sample.Answer)).Count;
+        foreach (var input in sample.Inputs)
+            if (encoders.TryGetValue(input.Modality, out var encoder)) length += encoder.TokensPerInput - 1;
+        return length;
+    }
+
     /// <summary>Training batch: prompt + answer, right-padded; labels on answer tokens only.</summary>
     public Batch Collate(IReadOnlyList<Sample> samples, bool includeAnswer)
     {

@@ -30,6 +30,9 @@ public sealed class MultimodalModel(
 
     public IEnumerable<nn.Module> AllModules() => ComponentNames.All.SelectMany(ComponentModules);
 
+    /// <summary>The backbone, the encoders and the connectors themselves.</summary>
+    public IEnumerable<object> AllComponents() => new object[] { backbone }.Concat(encoders.Values).Concat(connectors.Values);
+
     public void MoveTo(Device device)
     {
         foreach (var module in AllModules()) module.to(device);
@@ -60,6 +63,15 @@ public sealed class MultimodalModel(
         return new ModelOutput(logits, labels, loss);
     }
 
+    /// <summary>A frozen encoder runs without gradients: nothing flows back into it, so its activations need not be kept
+    /// (the same numbers: a frozen encoder's output on inputs that need no gradient never needed one).</summary>
+    private static Tensor Encode(IEncoder encoder, Tensor prepared)
+    {
+        if (encoder.Module.parameters().Any(p => p.requires_grad) || prepared.requires_grad) return encoder.Encode(prepared);
+        using var noGrad = no_grad();
+        return encoder.Encode(prepared);
+    }
+
     /// <summary>Token embeddings with each placeholder replaced by its input's projected features.</summary>
     /// <returns>embeddings [batch, length, hidden], attention mask [batch, length], labels [batch, length] (-100 on
     /// features and padding); padded on the left for generation, on the right for training.</returns>
@@ -76,7 +88,7 @@ public sealed class MultimodalModel(
         long tableRows = rows * width;
         foreach (var (modality, prepared) in batch.ModalityInputs)
         {
-            var projected = connectors[modality].Project(encoders[modality].Encode(prepared));
+            var projected = connectors[modality].Project(Encode(encoders[modality], prepared));
             firstFeatureRow[modality] = (tableRows, projected.shape[1]);
             sources.Add(projected.reshape(-1, hidden));
             tableRows += projected.shape[0] * projected.shape[1];

@@ -5,7 +5,8 @@ using Spectre.Console;
 namespace Coin.Host.Presentation;
 
 /// <summary>A progress bar with rate and ETA on an interactive terminal; on a redirected one (CI, logs) a line at
-/// every tenth of the work, so logs stay short but still show rate and ETA.</summary>
+/// every tenth of the work and whenever 15 s have passed, with rate and ETA — also while one long unit (a 7B training
+/// step) is still running, so a log is never silent for more than about 15 s.</summary>
 public static class ConsoleProgress
 {
     public static T Run<T>(IAnsiConsole console, string title, int total, string unit, Func<IProgressSink, T> work)
@@ -22,8 +23,12 @@ public static class ConsoleProgress
                     return work(new SpectreSink(task, title, unit));
                 });
         }
-        return work(new LineSink(console, title, total, unit));
+        using var sink = new LineSink(console, title, total, unit);
+        return work(sink);
     }
+
+    /// <summary>The longest a redirected log stays silent.</summary>
+    public static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(15);
 
     private static string Rate(double done, double seconds, string unit) => seconds > 0 ? $"{done / seconds:F1} {unit}/s" : "";
 
@@ -38,20 +43,59 @@ public static class ConsoleProgress
         }
     }
 
-    private sealed class LineSink(IAnsiConsole console, string title, int total, string unit) : IProgressSink
+    private sealed class LineSink : IProgressSink, IDisposable
     {
+        private readonly IAnsiConsole console;
+        private readonly string title, unit;
+        private readonly int total;
         private readonly Stopwatch clock = Stopwatch.StartNew();
+        private readonly Timer timer;
+        private readonly Lock gate = new();
         private int done;
-        private int nextReport = Math.Max(1, total / 10);
+        private int nextReport;
+        private string lastStatus = "";
+        private TimeSpan lastLine, lastAdvance;
+
+        public LineSink(IAnsiConsole console, string title, int total, string unit)
+        {
+            (this.console, this.title, this.total, this.unit) = (console, title, total, unit);
+            nextReport = Math.Max(1, total / 10);
+            timer = new Timer(_ => Beat(), null, Heartbeat, Heartbeat);
+        }
 
         public void Advance(int units, string status)
         {
-            done += units;
-            if (done < nextReport && done < total) return;
-            nextReport = done + Math.Max(1, total / 10);
-            double seconds = clock.Elapsed.TotalSeconds;
-            double eta = done > 0 ? seconds / done * (total - done) : 0;
-            console.WriteLine($"  {title}: {done}/{total} {unit}  {status}  {Rate(done, seconds, unit)}  ETA {eta:F0}s");
+            lock (gate)
+            {
+                done += units;
+                lastStatus = status;
+                lastAdvance = clock.Elapsed;
+                if (done < nextReport && done < total && clock.Elapsed - lastLine < Heartbeat) return;
+                if (done >= nextReport) nextReport = done + Math.Max(1, total / 10);
+                double seconds = clock.Elapsed.TotalSeconds;
+                double eta = done > 0 ? seconds / done * (total - done) : 0;
+                Write($"  {title}: {done}/{total} {unit}  {status}  {Rate(done, seconds, unit)}  ETA {eta:F0}s");
+            }
         }
+
+        /// <summary>A line while one unit takes long: how long it has run, and the ETA at the rate so far.</summary>
+        private void Beat()
+        {
+            lock (gate)
+            {
+                if (done >= total || clock.Elapsed - lastLine < Heartbeat) return;
+                double seconds = clock.Elapsed.TotalSeconds;
+                string eta = done > 0 ? $"ETA {seconds / done * (total - done):F0}s" : "ETA unknown until the first one ends";
+                Write($"  {title}: {done}/{total} {unit}  {lastStatus}  {unit} {done + 1} running for {(clock.Elapsed - lastAdvance).TotalSeconds:F0}s  {eta}");
+            }
+        }
+
+        private void Write(string line)
+        {
+            lastLine = clock.Elapsed;
+            console.WriteLine(line);
+        }
+
+        public void Dispose() => timer.Dispose();
     }
 }

@@ -53,7 +53,7 @@ public sealed class RunPlan(IAnsiConsole console)
             run.ApplyAdapter(ComputePrecision.Parse(config.Training.Precision));
             Check(() => Preflight.AfterAdapter(experiment.Source, plan, run, CPU), refusals);
             Stages(experiment, plan, run);
-            Memory(plan, run, config);
+            if (!Memory(plan, run, config)) refusals.Add("the estimated peak memory exceeds the memory available (see above)");
             foreach (string warning in CapabilityCheck.Unchecked(plan.All().Select(c => (c.KeyPath, c.Plugin.Name, c.Plugin.Capabilities))))
                 console.MarkupLineInterpolated($"[yellow]warning:[/] {warning}");
             if (refusals.Count > 0)
@@ -111,28 +111,63 @@ public sealed class RunPlan(IAnsiConsole console)
         console.MarkupLineInterpolated($"{run.Data.Tasks.Count} tasks, {totalSteps:N0} training steps (a continual method's replayed samples add to them)");
     }
 
-    /// <summary>Parameters per group and the memory the run holds for them: weights in their stored type, float32
-    /// gradients and AdamW's two moments for what trains, and the copies continual methods declare. Activations,
-    /// which grow with batch size and sequence length, are not included.</summary>
-    private void Memory(CompositionPlan plan, ComposedExperiment run, ExperimentConfig config)
+    /// <summary>What the native runtime (libtorch, .NET, the host) holds before any weight: measured as the resident
+    /// memory of a run of the tiny default model (docs/scale.md).</summary>
+    public const long RuntimeBytes = 400L << 20;
+
+    /// <summary>Parameters per group and the memory the run holds: weights in their stored type (quantised ones
+    /// included), float32 gradients and AdamW's two moments for what trains, the copies continual methods declare,
+    /// the activations of a training step for the longest batch (with and without activation checkpointing, from each
+    /// component's <see cref="IActivationMemory"/>), and generation's key/value cache; then the peak against the
+    /// memory available.</summary>
+    /// <returns>False when the peak does not fit the available memory.</returns>
+    private bool Memory(CompositionPlan plan, ComposedExperiment run, ExperimentConfig config)
     {
-        var table = new Table().AddColumns("component", "parameters", "trainable", "weights (MiB)");
+        var table = new Table().AddColumns("component", "parameters", "trainable", "weights (MiB)", "stored as");
         long trainableTotal = 0, weightBytes = 0;
         foreach (string component in ComponentNames.All)
         {
-            var parameters = run.Model.ComponentModules(component).SelectMany(m => m.parameters()).ToList();
-            long all = parameters.Sum(p => p.numel());
+            var modules = run.Model.ComponentModules(component);
+            var parameters = modules.SelectMany(m => m.parameters()).ToList();
+            var quantized = modules.SelectMany(m => m.modules()).OfType<Coin.Nn.Layers.AutocastLinear>().Where(l => l.IsQuantized).ToList();
+            long all = parameters.Sum(p => p.numel()) + quantized.Sum(l => l.in_features * l.out_features);
             long trainable = run.Model.TrainableGroups.Where(g => g.Name == component).Sum(g => g.Parameters.Sum(p => p.numel()));
-            long bytes = parameters.Sum(p => p.numel() * p.ElementSize);
+            long bytes = parameters.Sum(p => p.numel() * p.ElementSize) + quantized.Sum(l => l.QuantizedBytes);
             trainableTotal += trainable;
             weightBytes += bytes;
-            table.AddRow(component, all.ToString("N0", CultureInfo.InvariantCulture), trainable.ToString("N0", CultureInfo.InvariantCulture), $"{bytes / 1048576.0:F1}");
+            string stored = string.Join(", ", parameters.GroupBy(p => p.dtype).Select(g => $"{g.Key} {100.0 * g.Sum(p => p.numel()) / Math.Max(1, all):F0}%")
+                .Concat(quantized.GroupBy(l => l.Storage).Select(g => $"{Coin.Nn.Quantization.FrozenWeightsNames.Name(g.Key)} {100.0 * g.Sum(l => l.in_features * l.out_features) / Math.Max(1, all):F0}%")));
+            table.AddRow(component, all.ToString("N0", CultureInfo.InvariantCulture), trainable.ToString("N0", CultureInfo.InvariantCulture), $"{bytes / 1048576.0:F1}", Markup.Escape(stored));
         }
         console.Write(table);
         double copies = plan.All().SelectMany(c => c.Plugin.Capabilities).Sum(CapabilityCheck.ExtraMemoryMultiple);
         double MiB(double bytes) => bytes / 1048576.0;
         double gradients = trainableTotal * 4.0, adam = trainableTotal * 8.0, methods = copies * trainableTotal * 4.0;
+        double state = weightBytes + gradients + adam + methods;
         console.MarkupLineInterpolated(
-            $"memory: weights {MiB(weightBytes):F1} MiB + gradients {MiB(gradients):F1} MiB + AdamW {MiB(adam):F1} MiB + method copies {MiB(methods):F1} MiB = [bold]{MiB(weightBytes + gradients + adam + methods):F1} MiB[/] before activations ({config.Training.Precision})");
+            $"memory: weights {MiB(weightBytes):F1} MiB + gradients {MiB(gradients):F1} MiB + AdamW {MiB(adam):F1} MiB + method copies {MiB(methods):F1} MiB = [bold]{MiB(state):F1} MiB[/] ({config.Training.Precision} compute)");
+
+        // The longest training batch and the longest evaluation prompt with its answer budget.
+        int trainTokens = run.Data.Tasks.SelectMany(t => run.Data.LoadTrain(t)).Select(s => run.Model.Collator.SequenceLength(s, includeAnswer: true)).DefaultIfEmpty(1).Max();
+        int evalTokens = run.Data.Tasks.SelectMany(t => run.Data.LoadTest(t)).Select(s => run.Model.Collator.SequenceLength(s, includeAnswer: false)).DefaultIfEmpty(1).Max()
+                         + config.Evaluation.MaxNewTokens;
+        int batch = config.Training.BatchSize, evalBatch = config.Evaluation.BatchSize;
+        var estimating = run.Model.AllComponents().OfType<IActivationMemory>().ToList();
+        var unestimated = run.Model.AllComponents().Where(c => c is not IActivationMemory).Select(c => c.GetType().Name).ToList();
+        double Training(bool checkpointing) => estimating.Sum(c => (double)c.TrainingActivationBytes(batch, trainTokens, checkpointing));
+        double generation = estimating.Sum(c => (double)c.GenerationBytes(evalBatch, evalTokens));
+        bool checkpointed = config.Training.ActivationCheckpointing;
+        double with = Training(true), without = Training(false);
+        console.MarkupLineInterpolated(
+            $"activations of a training step (batch {batch} × {trainTokens} positions): {MiB(with):F0} MiB with activation checkpointing, {MiB(without):F0} MiB without; this run: [bold]{(checkpointed ? "with" : "without")}[/]");
+        console.MarkupLineInterpolated($"generation (batch {evalBatch} × {evalTokens} positions): key/value cache and one layer's prefill {MiB(generation):F0} MiB");
+        if (unestimated.Count > 0) console.MarkupLineInterpolated($"[yellow]not estimated[/] (no IActivationMemory): {string.Join(", ", unestimated.Distinct())}");
+        double peak = RuntimeBytes + state + Math.Max(checkpointed ? with : without, generation);
+        long? available = TorchRuntime.AvailableMemoryBytes();
+        string verdict = available is { } free ? (peak <= free ? $"fits the {MiB(free) / 1024:F1} GiB available" : $"[red]does not fit[/] the {MiB(free) / 1024:F1} GiB available") : "no memory figure for this device";
+        console.MarkupLine($"peak estimate: runtime {MiB(RuntimeBytes):F0} MiB + the above + the larger of training and generation = [bold]{MiB(peak) / 1024:F2} GiB[/]: {verdict}");
+        if (available is { } limit && peak > limit && !checkpointed && RuntimeBytes + state + with <= limit)
+            console.MarkupLine("  with training.activationCheckpointing: true it would fit");
+        return available is not { } room || peak <= room;
     }
 }

@@ -36,6 +36,8 @@ public static class ModuleWeights
         }
         if (problems.Count > 0) throw new CoinUserException($"{checkpoint.Source}: does not match the model: {string.Join("; ", problems)}");
 
+        // Under a memory plan every tensor is created on the meta device (the host sets it as the default): nothing is read.
+        shapesOnly |= get_default_device().type == DeviceType.META;
         using var noGrad = no_grad();
         var owners = module.named_modules().ToDictionary(m => m.name, m => m.module);
         foreach (var (name, target) in targets)
@@ -76,6 +78,8 @@ public static class ModuleWeights
             }
             default:
                 loaded.Dispose();
+                // A memory plan builds everything on the meta device: other tensors simply stay there.
+                if (shapesOnly) break;
                 throw new InvalidOperationException($"{name}: built without storage, but it is neither a linear weight nor an embedding table stored as {format.Name()}");
         }
     }

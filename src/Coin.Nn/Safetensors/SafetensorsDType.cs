@@ -22,6 +22,9 @@ public static class SafetensorsDType
         return false;
     }
 
+    public static int SizeOf(ScalarType type)
+        => Known.FirstOrDefault(k => k.Type == type) is { Name: not null } known ? known.Size : throw new ArgumentException($"safetensors has no dtype for {type}");
+
     public static string NameOf(ScalarType type)
         => Known.FirstOrDefault(k => k.Type == type).Name ?? throw new ArgumentException($"safetensors has no dtype for {type}");
 }

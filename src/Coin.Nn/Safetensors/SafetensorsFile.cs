@@ -49,7 +49,7 @@ public sealed class SafetensorsFile : IDisposable
     public Tensor Load(string name, ScalarType? dtype = null)
     {
         if (!Tensors.TryGetValue(name, out var entry)) throw new CoinUserException($"{Path}: no tensor named '{name}'");
-        var tensor = empty(entry.Shape, dtype: entry.DType);
+        var tensor = empty(entry.Shape, dtype: entry.DType, device: CPU);
         var flat = tensor.view(-1);
         // Spans over native memory are limited to 2 GB: read large tensors in chunks.
         long elementSize = (entry.End - entry.Begin) / Math.Max(1, tensor.numel());
