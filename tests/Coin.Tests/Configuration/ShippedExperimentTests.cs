@@ -13,8 +13,9 @@ public class ShippedExperimentTests
     internal static IEnumerable<string> Files()
         => Directory.EnumerateFiles(Path.Combine(TestPaths.Root, "experiments"), "*.json", SearchOption.AllDirectories)
             .Select(f => Path.GetRelativePath(TestPaths.Root, f))
-            // Generated data and run folders (git-ignored) may sit beside an experiment; they are not experiments.
-            .Where(f => !f.Split(Path.DirectorySeparatorChar).Any(part => part is "data" or "runs" or "sweeps"))
+            // Generated data, run folders (git-ignored) and model folders' config.json may sit beside an experiment; they
+            // are not experiments.
+            .Where(f => !f.Split(Path.DirectorySeparatorChar).Any(part => part is "data" or "runs" or "sweeps" or "models"))
             .Where(f => Path.GetFileName(f) != "experiment.schema.json").Order();
 
     private static IEnumerable<string> Sweeps()

@@ -13,10 +13,12 @@ public class RunPlanTests
         string directory = TestPaths.NewTemporaryDirectory("plan");
         var result = CoinProcess.Run(directory, "run", CoinProcess.WriteQuickExperiment(directory), "--plan", "--set", "model.adapter.type=lora", "--set", "training.precision=bfloat16");
         Assert.That(result.ExitCode, Is.EqualTo(0), result.ToString());
-        Assert.That(result.Output, Does.Contain("model.backbone").And.Contain("llama").And.Contain("0.4.0"));
+        Assert.That(result.Output, Does.Contain("model.backbone").And.Contain("llama").And.Contain("0.5.0"));
         Assert.That(result.Output, Does.Match(@"task 1: color\s+│\s+48\s+│\s+3\s+│"), "48 samples, 3 steps of 16");
         Assert.That(result.Output, Does.Match(@"backbone\s+│\s+[0-9,]+\s+│\s+[1-9][0-9,]*\s+│"), "trainable LoRA parameters in the backbone");
-        Assert.That(result.Output, Does.Contain("memory: weights").And.Contain("before activations (bfloat16)"));
+        Assert.That(result.Output, Does.Contain("memory: weights").And.Contain("(bfloat16 compute)"));
+        Assert.That(result.Output, Does.Match(@"activations of a training step \(batch 16 × [0-9]+ positions\): [0-9]+ MiB with activation checkpointing, [0-9]+ MiB without"));
+        Assert.That(result.Output, Does.Contain("peak estimate:").And.Contain("fits the"));
         Assert.That(result.Output, Does.Contain("capability check: ok"));
         Assert.That(Directory.Exists(Path.Combine(directory, "runs")), Is.False, "a plan writes no run folder");
     }
