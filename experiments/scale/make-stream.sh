@@ -8,9 +8,13 @@
 # The photos are scikit-image's sample data, shipped by Debian's python3-skimage; only photos whose docstring states
 # public domain or CC0 are used (the motorcycle and moon have no stated licence, so they are left out). The package
 # also pulls in python3-pil, used here for the crops and resizes. Deterministic: same package, same bytes.
-# Usage: experiments/scale/make-stream.sh OUT_DIR   (as root, or with python3-skimage already installed)
+# Usage: experiments/scale/make-stream.sh OUT_DIR [TRAIN_ROWS TEST_ROWS]   (as root, or with python3-skimage
+# installed). TRAIN_ROWS and TEST_ROWS keep the first rows of each task (at most 8 and 2): a 7B step on a CPU takes
+# minutes, so the full-size script trains on 2 rows per task.
 set -euo pipefail
-out=${1:?usage: make-stream.sh OUT_DIR}
+out=${1:?usage: make-stream.sh OUT_DIR [TRAIN_ROWS TEST_ROWS]}
+train_rows=${2:-8}
+test_rows=${3:-2}
 data=/usr/lib/python3/dist-packages/skimage/data
 
 if [[ ! -f $data/astronaut.png ]]; then
@@ -21,11 +25,12 @@ fi
 version=$(dpkg-query -W -f '${Version}' python3-skimage)
 
 # Debian's python, not whatever python3 is first on PATH (a pyenv one has no PIL).
-/usr/bin/python3 - "$out" "$data" "$version" <<'PY'
+/usr/bin/python3 - "$out" "$data" "$version" "$train_rows" "$test_rows" <<'PY'
 import json, os, shutil, sys
 from PIL import Image
 
-out, data, version = sys.argv[1:]
+out, data, version, train_rows, test_rows = sys.argv[1:]
+train_rows, test_rows = int(train_rows), int(test_rows)
 os.makedirs(f"{out}/images", exist_ok=True)
 
 # source file -> (credit and licence as scikit-image's skimage/data/_fetchers.py states them)
@@ -85,11 +90,11 @@ def write(task, train, test, question, answer_of):
         text, answer = question(i, image), answer_of(i, image)
         rows.append({"id": f"{task.lower()}-{i}", "image": image, "conversations": [
             {"from": "human", "value": f"<image>\n{text}"}, {"from": "gpt", "value": answer}]})
-    with open(f"{out}/{task}/train.json", "w") as f: json.dump(rows, f, indent=1)
+    with open(f"{out}/{task}/train.json", "w") as f: json.dump(rows[:train_rows], f, indent=1)
     # CoIN's test rows carry no <image> placeholder: the reader puts the image first.
     rows = [{"question_id": f"{task.lower()}-test-{i}", "image": image, "text": question(i, image),
              "answer": answer_of(i, image)} for i, image in enumerate(test, start=len(train))]
-    with open(f"{out}/{task}/test.json", "w") as f: json.dump(rows, f, indent=1)
+    with open(f"{out}/{task}/test.json", "w") as f: json.dump(rows[:test_rows], f, indent=1)
 
 subject = lambda image: image.split("-")[0].split(".")[0]
 write("Identify",
@@ -118,5 +123,5 @@ with open(f"{out}/LICENSES.txt", "w") as f:
             "Files with a '-' in their name are crops or resizes of the source made by make-stream.sh.\n\n")
     for name, (source, _, _) in IMAGES.items():
         f.write(f"images/{name} ({sizes[name]}) <- {source}: {SOURCES[source]}\n")
-print(f"wrote {out}: {len(IMAGES)} images, tasks Identify and Choice (8 train + 2 test rows each)")
+print(f"wrote {out}: {len(IMAGES)} images, tasks Identify and Choice ({train_rows} train + {test_rows} test rows each)")
 PY

@@ -88,7 +88,10 @@ public sealed class LowRankAdapter(LoraOptions options, int experts, bool gaussi
         : decomposed ? "DoRA's PEFT layout (use_dora, the magnitude's tensor name) is not checked against PEFT here; export the merged model (coin export writes it)"
         : PeftLoraFiles.OutsideLanguageModel(options.Targets);
 
-    public string? MergeRefusal => experts > 1 ? "MoELoRA cannot be merged: its gates depend on the input" : null;
+    public string? MergeRefusal => experts > 1 ? "MoELoRA cannot be merged: its gates depend on the input"
+        : backboneLayers.FirstOrDefault(l => l.TargetStorage != Coin.Nn.Quantization.FrozenWeights.Float32) is { } stored
+            ? $"the base weights are stored as {Coin.Nn.Quantization.FrozenWeightsNames.Name(stored.TargetStorage)} (frozenWeights / training.precision): folding LoRA into them needs float32 weights, and folded into a quantised or rounded base it would not be the model trained on the original weights; apply the PEFT adapter to the original base instead"
+            : null;
 
     public void MergeIntoBase()
     {

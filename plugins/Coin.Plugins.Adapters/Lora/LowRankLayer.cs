@@ -72,6 +72,9 @@ public sealed class LowRankLayer
     public string Name { get; }
     public bool Merged { get; private set; }
 
+    /// <summary>How the adapted layer's own weight is stored (a merge needs float32).</summary>
+    public Coin.Nn.Quantization.FrozenWeights TargetStorage => target.Storage;
+
     public IEnumerable<Parameter> Parameters()
     {
         yield return lora_A.weight;

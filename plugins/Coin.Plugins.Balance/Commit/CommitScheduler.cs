@@ -170,9 +170,9 @@ public sealed class CommitLrPlugin : PluginFactory<IBalanceScheduler, CommitOpti
     protected override IBalanceScheduler Create(CommitOptions options, ComponentContext context) => new CommitScheduler(options, auxiliary: false);
 }
 
-[CoinPlugin(PluginKind.BalanceScheduler, "commit", "0.1.1", "CoMMIT: coordinated learning rates from κ plus the auxiliary term that keeps both sides learning",
+[CoinPlugin(PluginKind.BalanceScheduler, "commit", "0.1.2", "CoMMIT: coordinated learning rates from κ plus the auxiliary term that keeps both sides learning",
     Capabilities = [PluginCapabilities.RequiresTrainablePrefix + ComponentNames.Encoder, PluginCapabilities.RequiresTrainablePrefix + ComponentNames.Backbone,
-        PluginCapabilities.ExtraMemoryPrefix + "3x", PluginCapabilities.FixedTrainableSet])]
+        PluginCapabilities.ExtraMemoryPrefix + "3x", PluginCapabilities.FixedTrainableSet, PluginCapabilities.DifferentiatesForward])]
 public sealed class CommitPlugin : PluginFactory<IBalanceScheduler, CommitOptions>
 {
     protected override IBalanceScheduler Create(CommitOptions options, ComponentContext context) => new CommitScheduler(options, auxiliary: true);

@@ -18,6 +18,11 @@ public static class PluginCapabilities
     /// Fisher, importance, a teacher's weights), so it cannot follow an adapter whose trainable set changes from task
     /// to task (<see cref="Components.IAdapterLifecycle"/>): the host refuses that combination. Added in contract 2.1.</summary>
     public const string FixedTrainableSet = "fixed-trainable-set";
+    /// <summary>The component takes gradients of its own through the model's forward pass with
+    /// <c>torch.autograd.grad</c> (CoMMIT's auxiliary term). Activation checkpointing recomputes layers inside the
+    /// backward pass and adds their parameters' gradients to <c>.grad</c>, which such a call would neither get nor
+    /// expect, so the host refuses the two together. Added in contract 2.2.</summary>
+    public const string DifferentiatesForward = "differentiates-forward";
 
     /// <summary>Descriptive only: the host does not check it.</summary>
     [Obsolete("not checked by the host: every component sees the gradients after backward; declare nothing")]
@@ -36,6 +41,7 @@ public static class PluginCapabilities
     public static bool IsChecked(string capability)
         => capability == NeedsTrainableParameters
            || capability == FixedTrainableSet
+           || capability == DifferentiatesForward
            || capability.StartsWith(ExtraMemoryPrefix, StringComparison.Ordinal)
            || capability.StartsWith(RequiresTrainablePrefix, StringComparison.Ordinal);
 }

@@ -26,6 +26,7 @@ public sealed class BenchCommand(CommandLine commandLine, PluginDirectories dire
         if (options.Suites.Contains("hardware")) Hardware(catalog, options);
         if (options.Suites.Contains("profile")) Profile(catalog, options);
         if (options.Suites.Contains("precision")) Precision(catalog, options);
+        if (options.Suites.Contains("frozen")) FrozenBase(catalog, options);
         if (options.Suites.Any(s => s is "overhead" or "generation" or "memory"))
         {
             var (experiment, run) = BenchModel.Compose(catalog, trainPerTask: 256);
@@ -52,6 +53,48 @@ public sealed class BenchCommand(CommandLine commandLine, PluginDirectories dire
         {
             Device = CPU, Seed = 0, RunDirectory = Path.GetTempPath(), ResolvePath = Path.GetFullPath,
         });
+    }
+
+    /// <summary>The logits of a model folder with its frozen base stored as int8 and NF4, against the same folder in
+    /// bfloat16 (the reference: a bfloat16 checkpoint read exactly), on one fixed sequence of random token ids; with the
+    /// stored weights' size and the forward pass's time.</summary>
+    private void FrozenBase(PluginCatalog catalog, BenchOptions options)
+    {
+        string folder = options.ModelFolder ?? throw new CoinUserException("coin bench --suite frozen needs --model DIR (a Hugging Face folder)");
+        var table = new Table().AddColumns("frozen base", "linear weights (GiB)", "forward s", "logits: relative L2 error", "max |error|", "top-1 agreement");
+        Tensor? reference = null;
+        foreach (string format in new[] { "bfloat16", "int8", "nf4" })
+        {
+            console.MarkupLineInterpolated($"frozen: loading {folder} as {format} ...");
+            var plugin = catalog.Resolve(PluginKind.Backbone, "llama", "bench");
+            var errors = new List<string>();
+            var section = new ConfigurationBuilder().AddInMemoryCollection([KeyValuePair.Create("path", (string?)folder), KeyValuePair.Create("frozenWeights", (string?)format)]).Build();
+            var bound = StrictBinder.Bind(section, plugin.Factory!.OptionsType, "--model", errors);
+            ExperimentLoader.ThrowIfAny("bench", errors);
+            using var backbone = (IBackbone)plugin.Factory.Create(bound, new ComponentContext { Device = CPU, Seed = 0, RunDirectory = Path.GetTempPath(), ResolvePath = Path.GetFullPath });
+            var linears = backbone.Module.modules().OfType<Coin.Nn.Layers.AutocastLinear>().ToList();
+            double gib = linears.Sum(l => l.IsQuantized ? l.QuantizedBytes : l.weight.numel() * l.weight.ElementSize) / (double)(1L << 30);
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            var generator = new TorchSharp.torch.Generator(0);
+            var ids = randint(0, backbone.Tokenizer.VocabSize, [1, options.Tokens], generator: generator);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var logits = backbone.Forward(backbone.Embed(ids), ones_like(ids));
+            double seconds = clock.Elapsed.TotalSeconds;
+            if (reference is null)
+            {
+                reference = logits.detach().clone().DetachFromDisposeScope();
+                table.AddRow(format, $"{gib:F2}", $"{seconds:F1}", "reference", "-", "-");
+                continue;
+            }
+            double relative = ((logits - reference).norm().item<float>()) / reference.norm().item<float>();
+            double maxError = (logits - reference).abs().max().item<float>();
+            double agreement = logits.argmax(-1).eq(reference.argmax(-1)).to_type(ScalarType.Float32).mean().item<float>();
+            table.AddRow(format, $"{gib:F2}", $"{seconds:F1}", $"{relative:E2}", $"{maxError:F4}", $"{100 * agreement:F1}%");
+        }
+        reference?.Dispose();
+        console.Write(table);
+        console.WriteLine($"{options.Tokens} random token ids, seed 0, float32 products; the bfloat16 base is the folder's bfloat16 weights read exactly.");
     }
 
     private void Hardware(PluginCatalog catalog, BenchOptions options)

@@ -105,12 +105,13 @@ public sealed record CommandLine(
           coin compare RUN_DIR... [--plot FILE.png] [--loss-reference NAME]
                                       one table of runs (mean ± std over runs with the same name) and a plot;
                                       with --loss-reference, final losses and steps to reach NAME's final loss
-          coin bench [--suite hardware,profile,precision,overhead,generation,memory] [--presets tiny,small,d512] [--steps N]
+          coin bench [--suite hardware,profile,precision,overhead,generation,memory,frozen] [--presets tiny,small,d512] [--steps N]
                      [--batch N] [--tokens N] [--threads N] [--memory-steps N] [--blocks N]
                      [--peak-sizes N,N]                      [--overhead-blocks N] [--precision-steps N] [--out DIR]
                                       speed and memory: the training step against the matmul peak, the host
                                       against a bare TorchSharp loop, generation with and without the cache,
-                                      resident memory over many steps
+                                      resident memory over many steps; frozen (with --model DIR): a folder's
+                                      logits with its base stored as int8 and NF4 against bfloat16
           coin --help | --version
 
         Options:
@@ -201,6 +202,9 @@ public sealed record CommandLine(
                 case "--precision-steps" when command == "bench":
                     bench = bench with { PrecisionSteps = PositiveInteger(arg, Value(args, ref i)) };
                     break;
+                case "--model" when command == "bench":
+                    bench = bench with { ModelFolder = Path.GetFullPath(Value(args, ref i)) };
+                    break;
                 case "--out" when command == "bench":
                     bench = bench with { OutputFolder = Value(args, ref i) };
                     break;
@@ -258,8 +262,12 @@ public sealed record CommandLine(
 /// <summary>What <c>coin bench</c> measures.</summary>
 public sealed record BenchOptions
 {
-    public static readonly IReadOnlyList<string> AllSuites = ["hardware", "profile", "precision", "overhead", "generation", "memory"];
-    public IReadOnlyList<string> Suites { get; init; } = AllSuites;
+    public static readonly IReadOnlyList<string> AllSuites = ["hardware", "profile", "precision", "overhead", "generation", "memory", "frozen"];
+    /// <summary>The suites run when none is named (<c>frozen</c> needs a model folder).</summary>
+    public IReadOnlyList<string> Suites { get; init; } = AllSuites.Where(s => s != "frozen").ToList();
+
+    /// <summary>The model folder of the frozen suite (<c>--model DIR</c>).</summary>
+    public string? ModelFolder { get; init; }
     public IReadOnlyList<string> Presets { get; init; } = ["tiny", "small", "d512"];
 
     /// <summary>Interleaved float32 / bfloat16 block pairs per preset in the hardware suite.</summary>

@@ -11,8 +11,15 @@ namespace Coin.Host.Composition;
 public static class Preflight
 {
     /// <summary>Before the base-model stage; an adapter that does not declare its parts is checked after it is applied.</summary>
-    public static void BeforeBaseStage(string source, CompositionPlan plan, ComposedExperiment run, Device device, bool trainsBase)
+    /// <param name="activationCheckpointing">training.activationCheckpointing: refused beside a component that takes
+    /// gradients through the forward pass itself (<see cref="PluginCapabilities.DifferentiatesForward"/>).</param>
+    public static void BeforeBaseStage(string source, CompositionPlan plan, ComposedExperiment run, Device device, bool trainsBase, bool activationCheckpointing = false)
     {
+        if (activationCheckpointing)
+            Throw(source, Declared(plan).Where(c => c.Capabilities.Contains(PluginCapabilities.DifferentiatesForward))
+                .Select(c => $"{c.Key}: '{c.Plugin}' takes gradients through the forward pass itself ({PluginCapabilities.DifferentiatesForward}), which " +
+                             "training.activationCheckpointing cannot serve (its layers are recomputed inside the backward pass); set it to false for this run")
+                .ToList());
         if (run.Adapter is IAdapterLifecycle)
             Throw(source, CapabilityCheck.FixedSetProblems(Declared(plan)));
         var total = PartSizes(run, _ => true);

@@ -83,10 +83,12 @@ public static class ConsoleProgress
         {
             lock (gate)
             {
-                if (done >= total || clock.Elapsed - lastLine < Heartbeat) return;
+                // A second of slack: the timer fires every 15 s and would otherwise skip a beat that lands early.
+                if (done >= total || clock.Elapsed - lastLine < Heartbeat - TimeSpan.FromSeconds(1)) return;
                 double seconds = clock.Elapsed.TotalSeconds;
-                string eta = done > 0 ? $"ETA {seconds / done * (total - done):F0}s" : "ETA unknown until the first one ends";
-                Write($"  {title}: {done}/{total} {unit}  {lastStatus}  {unit} {done + 1} running for {(clock.Elapsed - lastAdvance).TotalSeconds:F0}s  {eta}");
+                double running = (clock.Elapsed - lastAdvance).TotalSeconds;
+                string eta = done > 0 ? $"ETA {Math.Max(0, lastAdvance.TotalSeconds / done * (total - done) - running):F0}s" : "ETA unknown until the first one ends";
+                Write($"  {title}: {done}/{total} {unit}  {lastStatus}  (number {done + 1} running for {running:F0}s)  {eta}");
             }
         }
 

@@ -45,7 +45,7 @@ public sealed class ExperimentRunner(IAnsiConsole console)
                 console.MarkupLineInterpolated($"components ready in {composing.Elapsed.TotalSeconds:F1} s; resident {process.WorkingSet64 / (double)(1L << 30):F2} GiB, peak so far {process.PeakWorkingSet64 / (double)(1L << 30):F2} GiB");
             session = new StreamSession(console, experiment, plan, run, journal, cancellation,
                 journal.ResultsAtCheckpoint() ?? StreamSession.NewResults(experiment, plan, device, threads, run.Data.Tasks, journal.ExperimentSha256));
-            Preflight.BeforeBaseStage(experiment.Source, plan, run, device, session.TrainsBaseModel);
+            Preflight.BeforeBaseStage(experiment.Source, plan, run, device, session.TrainsBaseModel, config.Training.ActivationCheckpointing);
             foreach (string warning in CapabilityCheck.Unchecked(plan.All().Select(c => (c.KeyPath, c.Plugin.Name, c.Plugin.Capabilities))))
                 console.MarkupLineInterpolated($"[yellow]warning:[/] {warning}");
         }

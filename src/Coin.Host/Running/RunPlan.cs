@@ -49,7 +49,7 @@ public sealed class RunPlan(IAnsiConsole console)
             }
             using var _ = run;
             var refusals = new List<string>();
-            Check(() => Preflight.BeforeBaseStage(experiment.Source, plan, run, CPU, BaseModelStage.Runs(config.Pretraining, run.Data)), refusals);
+            Check(() => Preflight.BeforeBaseStage(experiment.Source, plan, run, CPU, BaseModelStage.Runs(config.Pretraining, run.Data), config.Training.ActivationCheckpointing), refusals);
             run.ApplyAdapter(ComputePrecision.Parse(config.Training.Precision));
             Check(() => Preflight.AfterAdapter(experiment.Source, plan, run, CPU), refusals);
             Stages(experiment, plan, run);
@@ -86,26 +86,28 @@ public sealed class RunPlan(IAnsiConsole console)
     private void Stages(Experiment experiment, CompositionPlan plan, ComposedExperiment run)
     {
         var config = experiment.Config;
-        var stages = new Table().AddColumns("stage", "samples", "steps", "evaluated on");
+        var stages = new Table().AddColumns("stage", "samples", "steps", "longest sequence", "evaluated on");
         if (BaseModelStage.Runs(config.Pretraining, run.Data) && ((IPretrainingSource)run.Data).LoadPretraining() is { Count: > 0 } firstStage)
         {
             var key = StreamSession.BaseModelKey(config, plan);
             string? folder = BaseModelStage.CacheFolder(config.Pretraining, experiment.ResolvePath, key);
             bool cached = folder is not null && BaseModelStage.IsCached(folder);
             stages.AddRow(Markup.Escape(cached ? $"base model: cached in {folder}" : $"base model: to train{(folder is null ? " (no cache)" : $" into {folder}")}"),
-                $"{firstStage.Count:N0}", cached ? "0" : $"{TaskTrainer.StepsFor(firstStage.Count, config.Pretraining.AsTraining()):N0}", "-");
+                $"{firstStage.Count:N0}", cached ? "0" : $"{TaskTrainer.StepsFor(firstStage.Count, config.Pretraining.AsTraining()):N0}", "-", "-");
             if (config.Pretraining.Instructions.Epochs > 0 && ((IPretrainingSource)run.Data).LoadInstructionTuning() is { Count: > 0 } secondStage)
                 stages.AddRow(Markup.Escape($"base model, instruction stage ({string.Join(", ", config.Pretraining.Instructions.Train)})"), $"{secondStage.Count:N0}",
-                    cached ? "0" : $"{TaskTrainer.StepsFor(secondStage.Count, config.Pretraining.Instructions.AsTraining(config.Pretraining)):N0}", "-");
+                    cached ? "0" : $"{TaskTrainer.StepsFor(secondStage.Count, config.Pretraining.Instructions.AsTraining(config.Pretraining)):N0}", "-", "-");
         }
-        if (config.Evaluation.ZeroShot) stages.AddRow("zero-shot evaluation", "-", "-", "every task");
+        if (config.Evaluation.ZeroShot) stages.AddRow("zero-shot evaluation", "-", "-", "-", "every task");
         long totalSteps = 0;
         foreach (var task in run.Data.Tasks)
         {
-            int samples = run.Data.LoadTrain(task).Count, test = run.Data.LoadTest(task).Count;
+            var train = run.Data.LoadTrain(task);
+            int samples = train.Count, test = run.Data.LoadTest(task).Count;
             int steps = TaskTrainer.StepsFor(samples, config.Training);
+            int longest = train.Select(s => run.Model.Collator.SequenceLength(s, includeAnswer: true)).DefaultIfEmpty(0).Max();
             totalSteps += steps;
-            stages.AddRow(Markup.Escape($"task {task.Index + 1}: {task.Name}"), $"{samples:N0}", $"{steps:N0}", $"every task ({test:N0} test samples here)");
+            stages.AddRow(Markup.Escape($"task {task.Index + 1}: {task.Name}"), $"{samples:N0}", $"{steps:N0}", $"{longest:N0}", $"every task ({test:N0} test samples here)");
         }
         console.Write(stages);
         console.MarkupLineInterpolated($"{run.Data.Tasks.Count} tasks, {totalSteps:N0} training steps (a continual method's replayed samples add to them)");

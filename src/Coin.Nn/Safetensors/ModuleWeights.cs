@@ -63,6 +63,12 @@ public static class ModuleWeights
         string owner = dot < 0 ? "" : name[..dot], leaf = name[(dot + 1)..];
         var loaded = shapesOnly ? empty(target.shape, ScalarType.Float32, device: target.device) : checkpoint.Load(name);
         loaded.DetachFromDisposeScope();
+        if (!loaded.is_floating_point())
+        {
+            var type = loaded.dtype;
+            loaded.Dispose();
+            throw new CoinUserException($"{checkpoint.Source}: tensor '{name}' is {type}; a weight must hold floating-point values (F32, F16, BF16)");
+        }
         switch (owners.GetValueOrDefault(owner))
         {
             case Layers.AutocastLinear linear when leaf == "weight":
