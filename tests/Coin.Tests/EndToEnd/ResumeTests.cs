@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Coin.Tests.Support;
@@ -44,15 +43,7 @@ public class ResumeTests
 
         string killed = TestPaths.NewTemporaryDirectory("resume-killed");
         string experiment = Experiment(killed, continual, precision, adapter);
-        using (var process = CoinProcess.Start(killed, "run", experiment))
-        {
-            process.BeginOutputReadLine();
-            var clock = Stopwatch.StartNew();
-            while (!MidSecondTask(killed) && !process.HasExited && clock.Elapsed < TimeSpan.FromMinutes(3)) Thread.Sleep(10);
-            Assert.That(process.HasExited, Is.False, "the run was still going when it was to be killed");
-            process.Kill(entireProcessTree: true);
-            process.WaitForExit();
-        }
+        KilledRun.RunUntilMidSecondTask(killed, experiment);
         string runDirectory = OnlyRun(killed);
         Assert.That(Results(runDirectory).GetProperty("accuracyMatrix").GetArrayLength(), Is.EqualTo(1), "killed during the second task");
 
@@ -72,26 +63,6 @@ public class ResumeTests
         List<(long, float?)> Losses(string run) => TensorBoardEvents.Read(Directory.GetFiles(Path.Combine(run, "tensorboard"), "events.out.tfevents.*").Single())
             .Where(e => e.Tag == "train/loss").Select(e => (e.Step, e.Scalar)).ToList();
         Assert.That(Losses(runDirectory), Is.EqualTo(Losses(OnlyRun(reference))));
-    }
-
-    /// <summary>A checkpoint taken within the second task (not at its start).</summary>
-    private static bool MidSecondTask(string directory)
-    {
-        string runs = Path.Combine(directory, "runs");
-        if (!Directory.Exists(runs)) return false;
-        foreach (string run in Directory.GetDirectories(runs))
-        {
-            try
-            {
-                var position = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "checkpoint", "state.json")))!["position"]!;
-                if (position["taskIndex"]!.GetValue<int>() == 1 && position["step"]!.GetValue<int>() >= 10) return true;
-            }
-            catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
-            {
-                // Not there yet, or being replaced this very moment.
-            }
-        }
-        return false;
     }
 
     [Test]

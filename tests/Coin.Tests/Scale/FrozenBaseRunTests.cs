@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Coin.Tests.Support;
 
@@ -42,38 +41,12 @@ public class FrozenBaseRunTests
 
         string killed = TestPaths.NewTemporaryDirectory("frozen-base-killed");
         string experiment = Experiment(killed, folder, "nf4");
-        using (var process = CoinProcess.Start(killed, "run", experiment))
-        {
-            process.BeginOutputReadLine();
-            var clock = Stopwatch.StartNew();
-            while (!MidSecondTask(killed) && !process.HasExited && clock.Elapsed < TimeSpan.FromMinutes(3)) Thread.Sleep(10);
-            Assert.That(process.HasExited, Is.False, "the run was still going when it was to be killed");
-            process.Kill(entireProcessTree: true);
-            process.WaitForExit();
-        }
+        KilledRun.RunUntilMidSecondTask(killed, experiment);
         string runDirectory = OnlyRun(killed);
         var resumed = CoinProcess.Run(killed, "run", "--resume", runDirectory);
         Assert.That(resumed.ExitCode, Is.EqualTo(0), resumed.ToString());
         foreach (string file in new[] { "accuracy-matrix.csv", "steps.csv" }.Concat(Directory.GetFiles(Path.Combine(OnlyRun(reference), "predictions")).Select(p => Path.Combine("predictions", Path.GetFileName(p)))))
             Assert.That(File.ReadAllText(Path.Combine(runDirectory, file)), Is.EqualTo(File.ReadAllText(Path.Combine(OnlyRun(reference), file))), file);
-    }
-
-    private static bool MidSecondTask(string directory)
-    {
-        string runs = Path.Combine(directory, "runs");
-        if (!Directory.Exists(runs)) return false;
-        foreach (string run in Directory.GetDirectories(runs))
-        {
-            try
-            {
-                var position = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "checkpoint", "state.json")))!["position"]!;
-                if (position["taskIndex"]!.GetValue<int>() == 1 && position["step"]!.GetValue<int>() >= 10) return true;
-            }
-            catch (Exception e) when (e is IOException or System.Text.Json.JsonException or UnauthorizedAccessException)
-            {
-            }
-        }
-        return false;
     }
 
     [Test]
