@@ -5,7 +5,10 @@
 #
 # Usage: experiments/scale/llava-7b.sh [WORK_DIR]          (default artifacts/scale; needs ~30 GB of disk)
 #   CONFIGS="bfloat16:on nf4:on int8:on bfloat16:off"     frozen base : activation checkpointing, one run each
-#   KILL=1                                                 also kill and resume the first configuration
+#   KILL=1 | KILL=bfloat16:on                              also kill and resume the first (or the named) configuration;
+#                                                          its uninterrupted run may come from an earlier sitting
+#   BUILD=0                                                reuse WORK_DIR/coin (the build an earlier sitting copied)
+#   STREAM=DIR                                             an existing stream folder (default WORK_DIR/stream-ROWSxROWS)
 #   TRAIN_ROWS=2 TEST_ROWS=1                               rows per task (a 7B sample costs minutes on a CPU)
 # Writes WORK_DIR/summary.md: per configuration the plan's peak estimate beside the measured peak resident memory
 # (GNU time's maximum RSS), the load time, seconds per step and the step's achieved FLOP/s beside the matmul peaks
@@ -13,23 +16,27 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mkdir -p "${1:-$root/artifacts/scale}" && cd "${1:-$root/artifacts/scale}" && pwd)
-configs=${CONFIGS:-"bfloat16:on"}
+configs=${CONFIGS-"bfloat16:on"}
 experiment=$root/experiments/scale/llava-7b.json
 
 # Run from a copy of the build, so that rebuilding the repository during an hour-long run replaces no file under it.
-dotnet build "$root/src/Coin.Host" -c Release --nologo -v q >/dev/null
-rm -rf "$work/coin" && cp -r "$root/artifacts/coin/Release" "$work/coin"
+if [[ ${BUILD:-1} != 0 || ! -x $work/coin/coin ]]; then
+  dotnet build "$root/src/Coin.Host" -c Release --nologo -v q >/dev/null
+  rm -rf "$work/coin" && cp -r "$root/artifacts/coin/Release" "$work/coin"
+  git -C "$root" rev-parse --short HEAD > "$work/commit.txt"
+fi
 coin=$work/coin/coin
-git -C "$root" rev-parse --short HEAD > "$work/commit.txt"
 
 model=$work/llava-1.5-7b
 [[ -f $model/model.safetensors.index.json ]] ||
   "$coin" model init "$root/experiments/scale/models/llava-1.5-7b/config.json" --out "$model" --seed 1
-stream=$work/stream
+# One stream folder per row count, so that a run never trains on another sitting's rows.
+stream=${STREAM:-$work/stream-${TRAIN_ROWS:-2}x${TEST_ROWS:-1}}
 [[ -d $stream/Identify ]] || bash "$root/experiments/scale/make-stream.sh" "$stream" "${TRAIN_ROWS:-2}" "${TEST_ROWS:-1}"
 
 # The matmul peaks of this machine now, float32 and bfloat16, for the FLOP/s column.
-"$coin" bench --suite hardware --presets tiny --peak-sizes 2048,4096 --blocks 1 --steps 1 > "$work/peaks.txt"
+# (bfloat16 runs at ~1 GFLOP/s on a CPU without AMX: a 4096² product alone would take minutes, so 1024 and 2048.)
+"$coin" bench --suite hardware --presets tiny --peak-sizes 1024,2048 --blocks 1 --steps 1 > "$work/peaks.txt"
 
 run_config() {  # NAME FROZEN CHECKPOINTING [extra coin args...]
   local name=$1 frozen=$2 ckpt=$3; shift 3
@@ -47,8 +54,8 @@ for config in $configs; do
   run_config "$frozen-${config##*:}" "$frozen" "$ckpt"
 done
 
-if [[ ${KILL:-0} == 1 ]]; then
-  first=${configs%% *}; frozen=${first%%:*}; ckpt=$([[ ${first##*:} == on ]] && echo true || echo false)
+if [[ ${KILL:-0} != 0 ]]; then
+  first=$([[ $KILL == 1 ]] && echo "${configs%% *}" || echo "$KILL"); frozen=${first%%:*}; ckpt=$([[ ${first##*:} == on ]] && echo true || echo false)
   name=killed-$frozen-${first##*:}
   echo "$(date -u +%T) $frozen, killed after the first mid-task checkpoint, then resumed ..."
   sets=(--set "variables.model=$model" --set "variables.stream=$stream"

@@ -71,6 +71,8 @@ if killed:
         print(f"No uninterrupted run '{name}' to compare the killed and resumed one with.")
     else:
         a, b = reference[-1], killed[-1]
-        for file in ["accuracy-matrix.csv", "steps.csv"] + sorted(os.path.relpath(p, a) for p in glob.glob(os.path.join(a, "predictions", "*.jsonl"))):
-            same = read(os.path.join(a, file)) == read(os.path.join(b, file)) and os.path.exists(os.path.join(b, file))
+        compared = ["accuracy-matrix.csv", "steps.csv"] + sorted(
+            os.path.relpath(p, a) for pattern in ["predictions/*.jsonl", "stages/*.safetensors"] for p in glob.glob(os.path.join(a, pattern)))
+        for file in compared:
+            same = os.path.exists(os.path.join(b, file)) and open(os.path.join(a, file), "rb").read() == open(os.path.join(b, file), "rb").read()
             print(f"- killed and resumed vs uninterrupted, `{file}`: {'identical' if same else 'DIFFERENT'}")

@@ -23,7 +23,7 @@ public static class HuggingFaceConfig
         JsonObject root;
         try
         {
-            root = JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new JsonException("not a JSON object");
+            root = JsonNode.Parse(Coin.Nn.Files.InputFile.ReadAllText(path, Coin.Nn.Files.InputFile.Limits.Config, "config file")) as JsonObject ?? throw new JsonException("not a JSON object");
         }
         catch (JsonException e)
         {
@@ -155,6 +155,9 @@ public static class HuggingFaceConfig
     private static (int? Window, IReadOnlyList<bool>? Layers) SlidingWindowOf(ConfigReader fields, string modelType, int layers)
     {
         JsonNode? Node(string name) => fields.Root[name] is { } n && n.GetValueKind() != JsonValueKind.Null ? n : null;
+        // Checked even where this family or setting does not use it: a negative window is a damaged file, not a choice.
+        if (Node("sliding_window") is not null && fields.OptionalInt("sliding_window") is <= 0 and var bad)
+            throw new CoinUserException($"{fields.Path}: sliding_window is {bad}; expected a positive number of positions (or null)");
         switch (modelType)
         {
             case "mistral":

@@ -58,6 +58,7 @@ public sealed record LlamaConfig(
         if (HeadDimension is <= 0) throw new ArgumentException($"head_dim is {HeadDimension}; it must be a positive integer");
         if (!Coin.Nn.Layers.Activations.IsSupported(HiddenAct))
             throw new ArgumentException($"hidden_act '{HiddenAct}' is not supported; supported: {string.Join(", ", Coin.Nn.Layers.Activations.Supported.Keys)}");
+        if (MaxPositionEmbeddings <= 0) throw new ArgumentException($"max_position_embeddings is {MaxPositionEmbeddings}; it must be a positive integer");
         if (SlidingWindow is <= 0) throw new ArgumentException($"sliding_window is {SlidingWindow}; it must be a positive integer");
         if (SlidingLayers is not null && SlidingLayers.Count != NumHiddenLayers)
             throw new ArgumentException($"layer_types has {SlidingLayers.Count} entries for {NumHiddenLayers} layers");

@@ -148,7 +148,7 @@ public sealed class SentencePieceTokenizer : ITokenizer
             bool byteFallback = false, treatWhitespaceAsSuffix = false;
             string normalizer = "nmt_nfkc";     // nmt_nfkc,
             bool addDummyPrefix = true, removeExtraWhitespaces = true, escapeWhitespaces = true;
-            var input = new CodedInputStream(File.ReadAllBytes(path));
+            var input = new CodedInputStream(Coin.Nn.Files.InputFile.ReadAllBytes(path, Coin.Nn.Files.InputFile.Limits.Tokenizer, "SentencePiece model"));
             for (uint tag; (tag = input.ReadTag()) != 0;)
             {
                 switch (WireFormat.GetTagFieldNumber(tag))

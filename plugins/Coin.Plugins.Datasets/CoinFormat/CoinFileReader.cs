@@ -27,7 +27,7 @@ public sealed partial class CoinFileReader(string mediaFolder, bool skipInvalid,
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(File.ReadAllText(path));
+            document = JsonDocument.Parse(Coin.Nn.Files.InputFile.ReadAllText(path, Coin.Nn.Files.InputFile.Limits.TaskFile, "task file"));
         }
         catch (JsonException e)
         {
@@ -40,11 +40,16 @@ public sealed partial class CoinFileReader(string mediaFolder, bool skipInvalid,
             int skipped = 0;
             string? firstProblem = null;
             int index = 0;
+            // Ids key predictions, scores and replayed samples: two rows with one id would be scored as one.
+            var firstRowOf = new Dictionary<string, int>(StringComparer.Ordinal);
             foreach (var row in document.RootElement.EnumerateArray())
             {
                 try
                 {
-                    samples.Add(train ? TrainRow(row, task, path, index) : TestRow(row, task, path, index));
+                    var sample = train ? TrainRow(row, task, path, index) : TestRow(row, task, path, index);
+                    if (!firstRowOf.TryAdd(sample.Id, index))
+                        throw Invalid(path, index, train ? "id" : "question_id", $"duplicate id '{sample.Id}' (row {firstRowOf[sample.Id]} has it too)");
+                    samples.Add(sample);
                 }
                 catch (InvalidRowException e) when (skipInvalid)
                 {
@@ -119,6 +124,7 @@ public sealed partial class CoinFileReader(string mediaFolder, bool skipInvalid,
         {
             if (!row.TryGetProperty(modality, out var value)) continue;
             if (value.ValueKind != JsonValueKind.String || value.GetString()!.Length == 0) throw Invalid(path, index, modality, "expected a file path");
+            if (value.GetString()!.Contains('\0')) throw Invalid(path, index, modality, "the path holds a NUL character, which no file name can");
             string file = Path.GetFullPath(value.GetString()!, mediaFolder);
             if (MediaCheck.Problem(file, mediaFolder, modality, mediaLimits ?? MediaCheck.Default) is { } problem) throw Invalid(path, index, modality, problem);
             inputs.Add(new ModalityInput(modality, Path: file));

@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using Coin.Abstractions.Data;
 using Coin.Abstractions.Plugins;
+using Coin.Nn.Files;
 
 namespace Coin.Plugins.Datasets.CoinFormat;
 
@@ -48,6 +49,11 @@ public sealed class CoinFilesOptions : IValidatableObject
     /// make the run read any file on the machine.</summary>
     public bool AllowMediaOutsideFolder { get; set; }
 
+    /// <summary>Task files (train, test, pretrain, instructions) may lie outside the root, e.g. an absolute path;
+    /// off by default, so an experiment cannot make the run parse any file on the machine. Judged by real paths, so a
+    /// link inside the root to a file elsewhere is elsewhere.</summary>
+    public bool AllowFilesOutsideRoot { get; set; }
+
     /// <summary>Largest image accepted (width × height, read from the header before decoding); a larger one is an
     /// invalid row.</summary>
     [Range(1, long.MaxValue)] public long MaxImagePixels { get; set; } = MediaCheck.Default.MaxImagePixels;
@@ -69,15 +75,22 @@ public sealed class CoinFilesSource : ITaskStreamSource, IPretrainingSource
     private readonly CoinFileReader reader;
     private readonly IReadOnlyList<CoinTaskFiles> files;
     private readonly Dictionary<string, IReadOnlyList<Sample>> cache = [];
+    private readonly bool allowFilesOutsideRoot;
 
     public CoinFilesSource(string root, string mediaFolder, IReadOnlyList<CoinTaskFiles> files, bool skipInvalid, IReadOnlyCollection<string> ignoreFields, Action<string> warn,
-        string? pretrainFile = null, MediaCheck.Limits? mediaLimits = null, string? instructionFile = null)
+        string? pretrainFile = null, MediaCheck.Limits? mediaLimits = null, string? instructionFile = null, bool allowFilesOutsideRoot = false)
     {
         if (!Directory.Exists(root)) throw new CoinUserException($"data.options.root: folder '{root}' does not exist");
         this.root = root;
         this.files = files;
-        this.pretrainFile = string.IsNullOrEmpty(pretrainFile) ? null : Path.GetFullPath(pretrainFile, root);
-        this.instructionFile = string.IsNullOrEmpty(instructionFile) ? null : Path.GetFullPath(instructionFile, root);
+        this.allowFilesOutsideRoot = allowFilesOutsideRoot;
+        this.pretrainFile = string.IsNullOrEmpty(pretrainFile) ? null : Contained(pretrainFile, "data.options.pretrain");
+        this.instructionFile = string.IsNullOrEmpty(instructionFile) ? null : Contained(instructionFile, "data.options.instructions");
+        for (int i = 0; i < files.Count; i++)
+        {
+            Contained(files[i].Train, $"data.options.tasks[{i}].train");
+            Contained(files[i].Test, $"data.options.tasks[{i}].test");
+        }
         reader = new CoinFileReader(mediaFolder, skipInvalid, ignoreFields, warn, mediaLimits);
         Tasks = files.Select((f, i) => new TaskInfo(f.Name, i, [f.Modality], f.Metric)).ToList();
     }
@@ -87,6 +100,16 @@ public sealed class CoinFilesSource : ITaskStreamSource, IPretrainingSource
     public IReadOnlyList<Sample> LoadTrain(TaskInfo task) => Cached(task, "train", f => reader.ReadTrain(task.Name, Path.GetFullPath(f.Train, root)));
 
     public IReadOnlyList<Sample> LoadTest(TaskInfo task) => Cached(task, "test", f => reader.ReadTest(task.Name, Path.GetFullPath(f.Test, root)));
+
+    /// <summary>The file's path under the root, refused when its real path leaves the root (unless allowed).</summary>
+    private string Contained(string file, string key)
+    {
+        if (file.Contains('\0')) throw new CoinUserException($"{key}: the path holds a NUL character, which no file name can");
+        string path = Path.GetFullPath(file, root);
+        if (!allowFilesOutsideRoot && !InputFile.IsInside(path, root))
+            throw new CoinUserException($"{key}: '{file}' is outside the data root {root} (set data.options.allowFilesOutsideRoot to allow it)");
+        return path;
+    }
 
     public IReadOnlyList<Sample> LoadPretraining() => pretrainFile is null ? [] : reader.ReadTrain("pretrain", pretrainFile);
 
@@ -99,7 +122,7 @@ public sealed class CoinFilesSource : ITaskStreamSource, IPretrainingSource
     }
 }
 
-[CoinPlugin(PluginKind.TaskStream, "coin-files", "0.3.0", "CoIN / LLaVA files: train conversations and test rows, media relative to a folder")]
+[CoinPlugin(PluginKind.TaskStream, "coin-files", "0.4.0", "CoIN / LLaVA files: train conversations and test rows, media relative to a folder")]
 public sealed class CoinFilesSourcePlugin : PluginFactory<ITaskStreamSource, CoinFilesOptions>
 {
     protected override ITaskStreamSource Create(CoinFilesOptions options, ComponentContext context)
@@ -107,6 +130,6 @@ public sealed class CoinFilesSourcePlugin : PluginFactory<ITaskStreamSource, Coi
         string root = context.ResolvePath(options.Root);
         string media = options.MediaFolder.Length == 0 ? root : context.ResolvePath(options.MediaFolder);
         return new CoinFilesSource(root, media, options.Tasks, options.OnInvalidRow == "skip", options.IgnoreFields, context.Warn, options.Pretrain,
-            new MediaCheck.Limits(options.AllowMediaOutsideFolder, options.MaxImagePixels), options.Instructions);
+            new MediaCheck.Limits(options.AllowMediaOutsideFolder, options.MaxImagePixels), options.Instructions, options.AllowFilesOutsideRoot);
     }
 }

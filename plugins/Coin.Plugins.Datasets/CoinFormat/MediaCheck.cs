@@ -1,3 +1,5 @@
+using Coin.Abstractions.Plugins;
+using Coin.Nn.Files;
 using SkiaSharp;
 
 namespace Coin.Plugins.Datasets.CoinFormat;
@@ -15,11 +17,19 @@ public static class MediaCheck
     /// <summary>Null when the file is fine, else what is wrong with it.</summary>
     public static string? Problem(string file, string mediaFolder, string modality, Limits limits)
     {
-        string relative = Path.GetRelativePath(mediaFolder, file);
-        if (!limits.AllowOutsideFolder && (Path.IsPathRooted(relative) || relative == ".." || relative.StartsWith(".." + Path.DirectorySeparatorChar, StringComparison.Ordinal)))
+        if (file.Contains('\0')) return $"media path '{file.Replace("\0", "\\0")}' holds a NUL character, which no file name can";
+        // Real paths on both sides: a link inside the folder to a file outside it is outside.
+        if (!limits.AllowOutsideFolder && !InputFile.IsInside(file, mediaFolder))
             return $"{file} is outside the media folder {mediaFolder} (set allowMediaOutsideFolder to allow it)";
         if (!File.Exists(file)) return $"file not found: {file}";
-        if (new FileInfo(file).Length == 0) return $"{file} is empty or not a regular file";
+        try
+        {
+            InputFile.Check(file, modality == "audio" ? InputFile.Limits.Audio : InputFile.Limits.Image, $"{modality} file");
+        }
+        catch (CoinUserException e)
+        {
+            return e.Message.Contains("empty or not a regular file") ? $"{file} is empty or not a regular file" : e.Message;
+        }
         return modality switch
         {
             "image" => ImageProblem(file, limits.MaxImagePixels),

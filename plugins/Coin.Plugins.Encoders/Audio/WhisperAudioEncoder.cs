@@ -84,7 +84,7 @@ public sealed class WhisperAudioEncoder : IEncoder
     {
         string configPath = System.IO.Path.Combine(folder, "config.json");
         if (!File.Exists(configPath)) throw new CoinUserException($"{configPath}: config.json not found");
-        var root = JsonNode.Parse(File.ReadAllText(configPath))!;
+        var root = JsonNode.Parse(Coin.Nn.Files.InputFile.ReadAllText(configPath, Coin.Nn.Files.InputFile.Limits.Config, "config file"))!;
         int Int(string key) => root[key]?.GetValue<int>() ?? throw new CoinUserException($"{configPath}: missing integer '{key}'");
         var model = new WhisperEncoderModel(new WhisperEncoderConfig(Int("num_mel_bins"), Int("d_model"), Int("encoder_layers"),
             Int("encoder_attention_heads"), Int("encoder_ffn_dim"), Int("max_source_positions")));

@@ -110,6 +110,7 @@ public sealed class ImagePreprocessor(ImagePreprocessingOptions options)
     {
         if (input.Path is null) throw new CoinUserException("image input has neither a path nor values");
         if (!File.Exists(input.Path)) throw new CoinUserException($"{input.Path}: image file not found");
+        Coin.Nn.Files.InputFile.Check(input.Path, Coin.Nn.Files.InputFile.Limits.Image, "image file");
         using (var codec = SKCodec.Create(input.Path))
         {
             if (codec is null) throw new CoinUserException($"{input.Path}: not a readable PNG or JPEG image");

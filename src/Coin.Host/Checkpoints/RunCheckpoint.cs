@@ -15,7 +15,21 @@ namespace Coin.Host.Checkpoints;
 /// task has started — its updater hooks ran — but not trained; the task's step count: trained, not yet folded in and
 /// evaluated), with what that task had measured so far. <see cref="TaskIndex"/> equal to the number of tasks: every
 /// task is done, only the report remains.</summary>
-public sealed record CheckpointPosition(int TaskIndex, int Step, long GlobalStep, double TaskSeconds, double FirstLoss, double LastLoss = double.NaN);
+public sealed record CheckpointPosition(int TaskIndex, int Step, long GlobalStep, double TaskSeconds, double FirstLoss, double LastLoss = double.NaN, double InputSeconds = 0)
+{
+    /// <summary>What is wrong with the fields taken alone (a damaged or edited state.json), or null; the fields are
+    /// checked against the run's plan where it is known (<c>StreamSession</c>).</summary>
+    public string? Problem()
+    {
+        if (TaskIndex < 0) return $"position.taskIndex is {TaskIndex}; expected 0 or more";
+        if (Step < 0) return $"position.step is {Step}; expected 0 or more";
+        if (GlobalStep < Step) return $"position.globalStep is {GlobalStep}, less than position.step ({Step})";
+        if (!double.IsFinite(TaskSeconds) || TaskSeconds < 0) return $"position.taskSeconds is {TaskSeconds}; expected a time in seconds";
+        if (!double.IsFinite(InputSeconds) || InputSeconds < 0 || InputSeconds > TaskSeconds) return $"position.inputSeconds is {InputSeconds}; expected 0 up to taskSeconds ({TaskSeconds})";
+        if (double.IsInfinity(FirstLoss) || double.IsInfinity(LastLoss)) return "position.firstLoss and lastLoss must be numbers or NaN";
+        return null;
+    }
+}
 
 /// <summary>A run's checkpoint in <c>RUN_DIR/checkpoint/</c>: the trainable weights, the optimiser state (within a
 /// task), every <see cref="ICheckpointable"/> component's state, and the position. Written into a staging folder that
@@ -80,11 +94,15 @@ public static class RunCheckpoint
             if (!File.Exists(stateFile)) continue;
             try
             {
-                var json = JsonNode.Parse(File.ReadAllText(stateFile))!.AsObject();
+                var json = JsonNode.Parse(Coin.Nn.Files.InputFile.ReadAllText(stateFile, Coin.Nn.Files.InputFile.Limits.State, "checkpoint state"))!.AsObject();
                 if (json["format"]?.GetValue<int>() != FormatVersion)
                     throw new CoinUserException($"{stateFile}: checkpoint format {json["format"]} is not {FormatVersion}, which this coin writes; it was written by another version of coin");
                 var position = json["position"].Deserialize<CheckpointPosition>(ResolvedConfig.Json)!;
-                return new Loaded(folder, position, json["components"]!.AsObject(), json["journal"]!.AsObject());
+                if (position.Problem() is { } problem) throw new CoinUserException($"{stateFile}: {problem}; the checkpoint is damaged — delete the run's checkpoint folder to restart the run");
+                var journal = json["journal"]!.AsObject();
+                if (journal["stepLogLength"] is { } length && length.GetValue<long>() < 0)
+                    throw new CoinUserException($"{stateFile}: journal.stepLogLength is {length}; expected a length in bytes");
+                return new Loaded(folder, position, json["components"]!.AsObject(), journal);
             }
             catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException)
             {

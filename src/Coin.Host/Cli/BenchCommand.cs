@@ -27,6 +27,7 @@ public sealed class BenchCommand(CommandLine commandLine, PluginDirectories dire
         if (options.Suites.Contains("profile")) Profile(catalog, options);
         if (options.Suites.Contains("precision")) Precision(catalog, options);
         if (options.Suites.Contains("frozen")) FrozenBase(catalog, options);
+        if (options.Suites.Contains("input")) Input(catalog, options);
         if (options.Suites.Any(s => s is "overhead" or "generation" or "memory"))
         {
             var (experiment, run) = BenchModel.Compose(catalog, trainPerTask: 256);
@@ -95,6 +96,59 @@ public sealed class BenchCommand(CommandLine commandLine, PluginDirectories dire
         reference?.Dispose();
         console.Write(table);
         console.WriteLine($"{options.Tokens} random token ids, seed 0, float32 products; the bfloat16 base is the folder's bfloat16 weights read exactly.");
+    }
+
+    /// <summary>LLaVA-1.5's image pipeline (CLIP ViT-L/14-336, pad to square, Pillow's bicubic resize, CLIP's
+    /// normalisation) on a folder of photographs: images/s with 1..N threads, then a step's wait for its batch of 8
+    /// with 0..N background workers, against a step that computes as long as preparing its batch alone takes.</summary>
+    private void Input(PluginCatalog catalog, BenchOptions options)
+    {
+        string folder = options.ImagesFolder ?? throw new CoinUserException("coin bench --suite input needs --images DIR (PNG or JPEG photographs; experiments/scale/make-stream.sh writes some)");
+        var files = InputBench.ImageFiles(folder);
+        if (files.Count == 0) throw new CoinUserException($"{folder}: no .png, .jpg or .jpeg files");
+        using var encoder = CreateClip336(catalog);
+        encoder.Prepare(files).Dispose();   // warm-up: code paths jitted, files in the page cache
+        var sizes = files.Select(f => { using var codec = SkiaSharp.SKCodec.Create(f.Path); return $"{codec.Info.Width}x{codec.Info.Height}"; }).ToList();
+        console.MarkupLineInterpolated($"[bold]Input pipeline[/]: {files.Count} images from {folder} ({string.Join(", ", sizes.Distinct())}), CLIP-336 pad-to-square, {get_num_threads()} torch threads");
+        var throughput = new Table().AddColumns("threads", "images", "seconds", "images/s", "images/s per thread");
+        int rounds = Math.Max(1, 200 / files.Count);
+        foreach (int threads in options.Workers.Prepend(1).Distinct().Order())
+        {
+            var result = InputBench.MeasureThroughput(encoder, files, threads, rounds);
+            throughput.AddRow($"{threads}", $"{result.Images}", $"{result.Seconds:F2}", $"{result.ImagesPerSecond:F1}", $"{result.ImagesPerSecond / threads:F1}");
+        }
+        console.Write(throughput);
+        const int batch = 8, steps = 24;
+        double computeSeconds = batch / InputBench.MeasureThroughput(encoder, files, 1, rounds).ImagesPerSecond;
+        var pipeline = new Table().AddColumns("data.workers", "steps", "wait for inputs (s / step)", "step (s)", "of the step spent waiting");
+        foreach (int workers in options.Workers.Prepend(0).Distinct().Order())
+        {
+            var result = InputBench.MeasurePipeline(encoder, files, workers, batch, steps, computeSeconds);
+            pipeline.AddRow($"{workers}", $"{result.Steps}", $"{result.WaitSeconds:F3}", $"{result.StepSeconds:F3}", $"{100 * result.WaitSeconds / result.StepSeconds:F0}%");
+        }
+        console.Write(pipeline);
+        console.WriteLine($"Each step: {batch} images through the collator's prepared-input path (no cache), then {computeSeconds:F3} s of float32 matrix products on the training thread (as long as one thread prepares the batch).");
+    }
+
+    /// <summary>LLaVA-1.5's tower, built without storage: only its preparation runs here.</summary>
+    private static IEncoder CreateClip336(PluginCatalog catalog)
+    {
+        var plugin = catalog.Resolve(PluginKind.Encoder, "clip-vit", "bench");
+        var errors = new List<string>();
+        var section = new ConfigurationBuilder().AddInMemoryCollection([KeyValuePair.Create("preset", (string?)"clip-vit-l-14-336"), KeyValuePair.Create("mode", (string?)"pad")]).Build();
+        var bound = StrictBinder.Bind(section, plugin.Factory!.OptionsType, "bench", errors);
+        ExperimentLoader.ThrowIfAny("bench", errors);
+        var meta = device("meta");
+        var previous = get_default_device();
+        set_default_device(meta);
+        try
+        {
+            return (IEncoder)plugin.Factory.Create(bound, new ComponentContext { Device = meta, Seed = 0, RunDirectory = Path.GetTempPath(), ResolvePath = Path.GetFullPath });
+        }
+        finally
+        {
+            set_default_device(previous);
+        }
     }
 
     private void Hardware(PluginCatalog catalog, BenchOptions options)

@@ -105,13 +105,15 @@ public sealed record CommandLine(
           coin compare RUN_DIR... [--plot FILE.png] [--loss-reference NAME]
                                       one table of runs (mean ± std over runs with the same name) and a plot;
                                       with --loss-reference, final losses and steps to reach NAME's final loss
-          coin bench [--suite hardware,profile,precision,overhead,generation,memory,frozen] [--presets tiny,small,d512] [--steps N]
-                     [--batch N] [--tokens N] [--threads N] [--memory-steps N] [--blocks N]
-                     [--peak-sizes N,N]                      [--overhead-blocks N] [--precision-steps N] [--out DIR]
+          coin bench [--suite hardware,profile,precision,overhead,generation,memory,frozen,input] [--presets tiny,small,d512]
+                     [--steps N] [--batch N] [--tokens N] [--threads N] [--memory-steps N] [--blocks N]
+                     [--peak-sizes N,N] [--overhead-blocks N] [--precision-steps N] [--out DIR]
+                     [--model DIR] [--images DIR] [--workers N,N]
                                       speed and memory: the training step against the matmul peak, the host
                                       against a bare TorchSharp loop, generation with and without the cache,
                                       resident memory over many steps; frozen (with --model DIR): a folder's
-                                      logits with its base stored as int8 and NF4 against bfloat16
+                                      logits with its base stored as int8 and NF4 against bfloat16; input (with
+                                      --images DIR): CLIP-336 images/s per worker and a step's wait for inputs
           coin --help | --version
 
         Options:
@@ -202,6 +204,12 @@ public sealed record CommandLine(
                 case "--precision-steps" when command == "bench":
                     bench = bench with { PrecisionSteps = PositiveInteger(arg, Value(args, ref i)) };
                     break;
+                case "--images" when command == "bench":
+                    bench = bench with { ImagesFolder = Path.GetFullPath(Value(args, ref i)) };
+                    break;
+                case "--workers" when command == "bench":
+                    bench = bench with { Workers = Value(args, ref i).Split(',').Select(w => PositiveInteger(arg, w)).ToList() };
+                    break;
                 case "--model" when command == "bench":
                     bench = bench with { ModelFolder = Path.GetFullPath(Value(args, ref i)) };
                     break;
@@ -262,9 +270,15 @@ public sealed record CommandLine(
 /// <summary>What <c>coin bench</c> measures.</summary>
 public sealed record BenchOptions
 {
-    public static readonly IReadOnlyList<string> AllSuites = ["hardware", "profile", "precision", "overhead", "generation", "memory", "frozen"];
-    /// <summary>The suites run when none is named (<c>frozen</c> needs a model folder).</summary>
-    public IReadOnlyList<string> Suites { get; init; } = AllSuites.Where(s => s != "frozen").ToList();
+    public static readonly IReadOnlyList<string> AllSuites = ["hardware", "profile", "precision", "overhead", "generation", "memory", "frozen", "input"];
+    /// <summary>The suites run when none is named (<c>frozen</c> needs a model folder, <c>input</c> a folder of images).</summary>
+    public IReadOnlyList<string> Suites { get; init; } = AllSuites.Where(s => s is not ("frozen" or "input")).ToList();
+
+    /// <summary>The photographs of the input suite (<c>--images DIR</c>).</summary>
+    public string? ImagesFolder { get; init; }
+
+    /// <summary>Worker counts the input suite compares (<c>--workers N,N</c>).</summary>
+    public IReadOnlyList<int> Workers { get; init; } = [1, 2];
 
     /// <summary>The model folder of the frozen suite (<c>--model DIR</c>).</summary>
     public string? ModelFolder { get; init; }

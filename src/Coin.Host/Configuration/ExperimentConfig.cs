@@ -36,7 +36,7 @@ public sealed class ExperimentConfig
     public ComponentList Continual { get; set; } = [new("sequential")];
 
     /// <summary>The task stream: by default mini-CoIN, CoIN's eight tasks generated in miniature.</summary>
-    public ComponentConfig Data { get; set; } = new("mini-coin");
+    public DataSourceConfig Data { get; set; } = new("mini-coin");
 
     public EvaluationConfig Evaluation { get; set; } = new();
     public ReportingConfig Reporting { get; set; } = new();

@@ -93,7 +93,7 @@ public static class ExperimentSchema
         private JsonObject ForValue(Type type, string path)
         {
             type = Nullable.GetUnderlyingType(type) ?? type;
-            if (type == typeof(ComponentConfig)) return Component(path);
+            if (typeof(ComponentConfig).IsAssignableFrom(type)) return WithHostKeys(Component(path), type, path);
             if (type == typeof(ComponentList))
                 return new JsonObject { ["oneOf"] = new JsonArray(Component(path), new JsonObject { ["type"] = "array", ["minItems"] = 1, ["items"] = Component(path) }) };
             if (type == typeof(IConfigurationSection)) return new JsonObject();
@@ -150,6 +150,17 @@ public static class ExperimentSchema
                 ["additionalProperties"] = false,
                 ["allOf"] = cases,
             };
+        }
+
+        /// <summary>A component section with the host's own keys of a derived section type (data.workers) beside
+        /// <c>type</c> and <c>options</c>.</summary>
+        private JsonObject WithHostKeys(JsonObject component, Type type, string path)
+        {
+            if (type == typeof(ComponentConfig)) return component;
+            var properties = component["properties"]!.AsObject();
+            foreach (var (key, schema) in ForType(type, path)["properties"]!.AsObject().ToList())
+                if (!properties.ContainsKey(key)) properties[key] = schema!.DeepClone();
+            return component;
         }
 
         private static Type? DictionaryValueType(Type type)

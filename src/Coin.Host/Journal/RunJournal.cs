@@ -23,7 +23,7 @@ namespace Coin.Host.Journal;
 /// The folder is claimed with a kernel-held lock on <c>run.lock</c> (<see cref="OwnerLock"/>): held while a process runs
 /// the folder, released when it ends however it ends.
 /// </remarks>
-public sealed class RunJournal : IDisposable
+public sealed partial class RunJournal : IDisposable
 {
     public const string ExperimentFileName = "experiment.json";
     public const string ResultsFileName = "results.json";
@@ -124,7 +124,7 @@ public sealed class RunJournal : IDisposable
     {
         try
         {
-            return JsonSerializer.Deserialize<Configuration.ExperimentSource>(File.ReadAllText(Path.Combine(directory, OriginFileName)), ResolvedConfig.Json);
+            return JsonSerializer.Deserialize<Configuration.ExperimentSource>(Coin.Nn.Files.InputFile.ReadAllText(Path.Combine(directory, OriginFileName), Coin.Nn.Files.InputFile.Limits.State, "run origin"), ResolvedConfig.Json);
         }
         catch (Exception e) when (e is IOException or JsonException)
         {
@@ -144,7 +144,11 @@ public sealed class RunJournal : IDisposable
                                                    $"(it holds {Path.Combine(directory, LockFileName)}); wait for it to end");
         try
         {
+            // A write cut short by a kill or a full disk leaves NAME.PID.tmp beside NAME; the lock makes them no one's now.
+            foreach (string leftover in System.IO.Directory.EnumerateFiles(directory, "*.tmp").Where(f => TemporaryName().IsMatch(Path.GetFileName(f))))
+                File.Delete(leftover);
             var checkpoint = RunCheckpoint.Read(directory);
+            if (checkpoint is not null) PredictionFile.CheckAll(directory);
             long length = checkpoint?.Journal["stepLogLength"]?.GetValue<long>() ?? 0;
             if (checkpoint is null)
             {
@@ -229,7 +233,7 @@ public sealed class RunJournal : IDisposable
         if (!File.Exists(path)) throw new CoinUserException($"{path} is missing; is '{directory}' a run folder of coin run?");
         try
         {
-            return JsonSerializer.Deserialize<RunResults>(File.ReadAllText(path), ResolvedConfig.Json) ?? throw new JsonException("empty");
+            return JsonSerializer.Deserialize<RunResults>(Coin.Nn.Files.InputFile.ReadAllText(path, Coin.Nn.Files.InputFile.Limits.State, "results file"), ResolvedConfig.Json) ?? throw new JsonException("empty");
         }
         catch (JsonException e)
         {
@@ -256,4 +260,8 @@ public sealed class RunJournal : IDisposable
         Steps.Dispose();
         ownerLock.Dispose();
     }
+
+    /// <summary>A temporary file of <see cref="AtomicFile"/> or the results writer: NAME.PID.tmp.</summary>
+    [System.Text.RegularExpressions.GeneratedRegex(@"^.+\.[0-9]+\.tmp$")]
+    private static partial System.Text.RegularExpressions.Regex TemporaryName();
 }

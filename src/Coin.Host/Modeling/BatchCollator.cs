@@ -92,6 +92,17 @@ public sealed class BatchCollator : IDisposable
             modalityInputs);
     }
 
+    /// <summary>Background workers preparing the inputs of a task's coming steps (<see cref="InputPrefetcher"/>)
+    /// until <see cref="StopPrefetching"/>; the caller disposes the prefetcher.</summary>
+    public InputPrefetcher Prefetch(int workers, int stepsAhead, int stepCount, Func<int, IReadOnlyList<Sample>> stepSamples)
+    {
+        var prefetcher = new InputPrefetcher(encoders, workers, stepsAhead, stepCount, stepSamples, preparedInputs.Contains);
+        preparedInputs.Prefetcher = prefetcher;
+        return prefetcher;
+    }
+
+    public void StopPrefetching() => preparedInputs.Prefetcher = null;
+
     public void Dispose() => preparedInputs.Dispose();
 
     private void CheckInputs(Sample sample)

@@ -36,10 +36,19 @@ public static class ConsoleProgress
     {
         private readonly Stopwatch clock = Stopwatch.StartNew();
 
+        private int resumed;
+
+        public void Resumed(int units)
+        {
+            resumed += units;
+            task.Increment(units);
+            task.Description = Markup.Escape($"{title}  resumed");
+        }
+
         public void Advance(int units, string status)
         {
             task.Increment(units);
-            task.Description = Markup.Escape($"{title}  {status}  {Rate(task.Value, clock.Elapsed.TotalSeconds, unit)}");
+            task.Description = Markup.Escape($"{title}  {status}  {Rate(task.Value - resumed, clock.Elapsed.TotalSeconds, unit)}");
         }
     }
 
@@ -49,9 +58,12 @@ public static class ConsoleProgress
         private readonly string title, unit;
         private readonly int total;
         private readonly Stopwatch clock = Stopwatch.StartNew();
-        private readonly Timer timer;
+        // A thread of its own that looks every second, not a thread-pool timer: at 7B, with libtorch's threads busy on
+        // both cores, timer callbacks arrived late and every other 15 s line was lost.
+        private readonly Thread heartbeat;
+        private readonly ManualResetEventSlim stopped = new();
         private readonly Lock gate = new();
-        private int done;
+        private int done, resumed;
         private int nextReport;
         private string lastStatus = "";
         private TimeSpan lastLine, lastAdvance;
@@ -60,7 +72,19 @@ public static class ConsoleProgress
         {
             (this.console, this.title, this.total, this.unit) = (console, title, total, unit);
             nextReport = Math.Max(1, total / 10);
-            timer = new Timer(_ => Beat(), null, Heartbeat, Heartbeat);
+            heartbeat = new Thread(() => { while (!stopped.Wait(TimeSpan.FromSeconds(1))) Beat(); }) { IsBackground = true, Name = "progress heartbeat" };
+            heartbeat.Start();
+        }
+
+        public void Resumed(int units)
+        {
+            lock (gate)
+            {
+                done += units;
+                resumed += units;
+                lastStatus = "resumed";
+                Write($"  {title}: {done}/{total} {unit}  resumed");
+            }
         }
 
         public void Advance(int units, string status)
@@ -73,8 +97,9 @@ public static class ConsoleProgress
                 if (done < nextReport && done < total && clock.Elapsed - lastLine < Heartbeat) return;
                 if (done >= nextReport) nextReport = done + Math.Max(1, total / 10);
                 double seconds = clock.Elapsed.TotalSeconds;
-                double eta = done > 0 ? seconds / done * (total - done) : 0;
-                Write($"  {title}: {done}/{total} {unit}  {status}  {Rate(done, seconds, unit)}  ETA {eta:F0}s");
+                int measured = done - resumed;
+                double eta = measured > 0 ? seconds / measured * (total - done) : 0;
+                Write($"  {title}: {done}/{total} {unit}  {status}  {Rate(measured, seconds, unit)}  ETA {eta:F0}s");
             }
         }
 
@@ -83,11 +108,11 @@ public static class ConsoleProgress
         {
             lock (gate)
             {
-                // A second of slack: the timer fires every 15 s and would otherwise skip a beat that lands early.
-                if (done >= total || clock.Elapsed - lastLine < Heartbeat - TimeSpan.FromSeconds(1)) return;
+                if (done >= total || clock.Elapsed - lastLine < Heartbeat) return;
                 double seconds = clock.Elapsed.TotalSeconds;
                 double running = (clock.Elapsed - lastAdvance).TotalSeconds;
-                string eta = done > 0 ? $"ETA {Math.Max(0, lastAdvance.TotalSeconds / done * (total - done) - running):F0}s" : "ETA unknown until the first one ends";
+                int measured = done - resumed;
+                string eta = measured > 0 ? $"ETA {Math.Max(0, lastAdvance.TotalSeconds / measured * (total - done) - running):F0}s" : "ETA unknown until the first one ends";
                 Write($"  {title}: {done}/{total} {unit}  {lastStatus}  (number {done + 1} running for {running:F0}s)  {eta}");
             }
         }
@@ -98,6 +123,11 @@ public static class ConsoleProgress
             console.WriteLine(line);
         }
 
-        public void Dispose() => timer.Dispose();
+        public void Dispose()
+        {
+            stopped.Set();
+            heartbeat.Join();
+            stopped.Dispose();
+        }
     }
 }

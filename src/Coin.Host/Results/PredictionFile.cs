@@ -22,6 +22,40 @@ public static class PredictionFile
     /// <summary>File name of the evaluation after a task: <c>after-03-ImageNet</c> for the third.</summary>
     public static string AfterTaskStage(int taskIndex, string taskName) => $"after-{taskIndex + 1:D2}-{taskName}";
 
+    /// <summary>Checks every prediction file of a run folder being resumed: each line a JSON object with a string
+    /// <c>task</c> and <c>question_id</c>, as written. A damaged one is named now, before hours of training, not in
+    /// the report at the end.</summary>
+    public static void CheckAll(string runDirectory)
+    {
+        string folder = Path.Combine(runDirectory, Folder);
+        if (!Directory.Exists(folder)) return;
+        foreach (string file in Directory.EnumerateFiles(folder, "*.jsonl"))
+        {
+            int number = 0;
+            foreach (string line in File.ReadLines(Coin.Nn.Files.InputFile.Check(file, Coin.Nn.Files.InputFile.Limits.State, "prediction file")))
+            {
+                number++;
+                if (line.Length == 0) continue;
+                string? problem;
+                try
+                {
+                    using var document = JsonDocument.Parse(line);
+                    problem = document.RootElement is { ValueKind: JsonValueKind.Object } row
+                              && row.TryGetProperty("task", out var task) && task.ValueKind == JsonValueKind.String
+                              && row.TryGetProperty("question_id", out var id) && id.ValueKind == JsonValueKind.String
+                        ? null
+                        : "expected an object with a string task and question_id";
+                }
+                catch (JsonException e)
+                {
+                    problem = e.Message.Split(" Path:")[0].Split(" LineNumber:")[0];
+                }
+                if (problem is not null)
+                    throw new Coin.Abstractions.Plugins.CoinUserException($"{file}: line {number} is damaged ({problem}); delete the run folder's predictions and checkpoint folders to restart the run");
+            }
+        }
+    }
+
     public static string Write(string runDirectory, string stage, IEnumerable<ScoredPrediction> predictions)
     {
         string folder = Path.Combine(runDirectory, Folder);

@@ -29,7 +29,10 @@ public static class ResolvedConfig
         root["balance"] = Component(plan.Balance);
         // One method is written as the object it always was; several as the list they were given as.
         root["continual"] = plan.Continual.Count == 1 ? Component(plan.Continual[0]) : new JsonArray(plan.Continual.Select(c => (JsonNode)Component(c)).ToArray());
-        root["data"] = Component(plan.Data);
+        var data = Component(plan.Data);
+        data["workers"] = config.Data.Workers;
+        data["prefetchSteps"] = config.Data.PrefetchSteps;
+        root["data"] = data;
         root["evaluation"]!.AsObject()["evaluator"] = Component(plan.Evaluator);
         return root;
     }

@@ -62,4 +62,7 @@ public sealed record ScoreEntry(string AfterTask, string Task, string Metric, do
         => new(afterTask, task, score.Metric, score.Accuracy, score.Count, score.Others.Count == 0 ? null : score.Others);
 }
 
-public sealed record TrainingEntry(string Task, int Samples, int Steps, double FirstLoss, double FinalLoss, double TrainSeconds, double EvalSeconds);
+/// <param name="InputWaitSeconds">Of <paramref name="TrainSeconds"/>, the time steps waited for their inputs
+/// (collation, and the images and audio no <c>data.workers</c> thread had prepared).</param>
+public sealed record TrainingEntry(string Task, int Samples, int Steps, double FirstLoss, double FinalLoss, double TrainSeconds, double EvalSeconds,
+    double InputWaitSeconds = 0);

@@ -10,6 +10,7 @@ public sealed class RunCancellation : IDisposable
 {
     public const int InterruptedExitCode = 130;
     public const int TerminatedExitCode = 143;
+    public const int HangUpExitCode = 129;
 
     private readonly CancellationTokenSource source = new();
     private readonly List<PosixSignalRegistration> registrations = [];
@@ -17,11 +18,11 @@ public sealed class RunCancellation : IDisposable
 
     public CancellationToken Token => source.Token;
 
-    /// <summary>"SIGINT" or "SIGTERM" once one arrived; null before.</summary>
+    /// <summary>"SIGINT", "SIGTERM" or "SIGHUP" once one arrived; null before.</summary>
     public string? Signal => signal;
 
     /// <summary>The exit code of a run stopped by the signal that came.</summary>
-    public int ExitCode => signal == "SIGTERM" ? TerminatedExitCode : InterruptedExitCode;
+    public int ExitCode => signal switch { "SIGTERM" => TerminatedExitCode, "SIGHUP" => HangUpExitCode, _ => InterruptedExitCode };
 
     /// <summary>Listens for SIGINT and SIGTERM until disposed.</summary>
     public static RunCancellation Install()
@@ -29,6 +30,8 @@ public sealed class RunCancellation : IDisposable
         var cancellation = new RunCancellation();
         cancellation.registrations.Add(PosixSignalRegistration.Create(PosixSignal.SIGINT, cancellation.Handle));
         cancellation.registrations.Add(PosixSignalRegistration.Create(PosixSignal.SIGTERM, cancellation.Handle));
+        // A closed terminal (or an ssh session that drops) sends SIGHUP: stop as SIGTERM does, with a checkpoint.
+        cancellation.registrations.Add(PosixSignalRegistration.Create(PosixSignal.SIGHUP, cancellation.Handle));
         return cancellation;
     }
 
@@ -47,7 +50,7 @@ public sealed class RunCancellation : IDisposable
         if (signal is not null && context.Signal == PosixSignal.SIGINT) return;
         context.Cancel = true;
         if (signal is not null) return;
-        Request(context.Signal == PosixSignal.SIGTERM ? "SIGTERM" : "SIGINT");
+        Request(context.Signal switch { PosixSignal.SIGTERM => "SIGTERM", PosixSignal.SIGHUP => "SIGHUP", _ => "SIGINT" });
     }
 
     public void Dispose()

@@ -155,7 +155,7 @@ internal sealed class StreamSession : IDisposable
         foreach (var component in plan.All())
             foreach (double multiple in component.Plugin.Capabilities.Select(CapabilityCheck.ExtraMemoryMultiple).Where(m => m > 0))
                 console.MarkupLineInterpolated($"  {component.KeyPath} '{component.Plugin.Name}' keeps {multiple:G}x the trainable parameters in float32: {multiple * trainable * 4 / 1048576.0:F1} MiB");
-        trainer = TaskTrainer.For(Run, config.Training, steps, config.Seed, cancellation);
+        trainer = new TaskTrainer(Run.Model, Run.Hooks, config.Training, steps, config.Seed, cancellation) { Input = TaskTrainer.InputPipeline.Of(config.Data) };
         evaluator = StreamEvaluator.For(Run, config.Evaluation, config.Seed, cancellation);
     }
 
@@ -195,18 +195,24 @@ internal sealed class StreamSession : IDisposable
             foreach (var (key, component) in components.Where(c => c.Key != ComposedExperiment.AdapterKey))
                 RunCheckpoint.RestoreComponent(checkpoint!, key, component, context, FindSample);
         var samples = context.TrainSamples.Concat(Run.Hooks.SelectMany(h => h.ExtraTrainingSamples(context))).ToList();
-        void Checkpoint(int step, TorchSharp.Modules.OptimizerHelper? optimizer, double seconds, double firstLoss, double lastLoss)
-            => journal.WriteCheckpoint(new CheckpointPosition(t, step, trainer!.GlobalStep, seconds, firstLoss, lastLoss), Run.Model, optimizer, components, results);
-        if (!resuming) Checkpoint(0, null, 0, double.NaN, double.NaN);
+        void Checkpoint(int step, TorchSharp.Modules.OptimizerHelper? optimizer, double seconds, double firstLoss, double lastLoss, double inputSeconds)
+            => journal.WriteCheckpoint(new CheckpointPosition(t, step, trainer!.GlobalStep, seconds, firstLoss, lastLoss, inputSeconds), Run.Model, optimizer, components, results);
+        if (!resuming) Checkpoint(0, null, 0, double.NaN, double.NaN, 0);
+        var position = checkpoint?.Position;
         var resumePoint = resuming
-            ? new TaskTrainer.ResumePoint(checkpoint!.Position.Step, checkpoint.OptimizerState, checkpoint.Position.TaskSeconds, checkpoint.Position.FirstLoss, checkpoint.Position.LastLoss)
+            ? new TaskTrainer.ResumePoint(position!.Step, checkpoint!.OptimizerState, position.TaskSeconds, position.FirstLoss, position.LastLoss, position.InputSeconds)
             : null;
         int totalSteps = TaskTrainer.StepsFor(samples.Count, config.Training);
+        if (resuming && position!.Step > totalSteps)
+            throw new CoinUserException($"{checkpoint!.Folder}: the checkpoint is at step {position.Step} of task '{task.Name}', which has {totalSteps} steps in this run's plan");
+        long stepsBefore = results.Training.Take(t).Sum(e => (long)e.Steps);
+        if (resuming && position!.GlobalStep != stepsBefore + position.Step)
+            throw new CoinUserException($"{checkpoint!.Folder}: the checkpoint's global step {position.GlobalStep} is not the {stepsBefore} steps of the earlier tasks plus its step {position.Step}");
         var summary = ConsoleProgress.Run(console, $"train {task.Name}", totalSteps, "steps",
             sink => trainer!.Train(task, samples, unchecked(config.Seed * 31 + task.Index), sink, Checkpoint, resumePoint));
         // Trained, not yet folded in: a stop from here until the next task's start resumes here, not mid-task.
         if (!(resuming && checkpoint!.Position.Step == totalSteps))
-            Checkpoint(totalSteps, null, summary.Seconds, summary.FirstLoss, summary.FinalLoss);
+            Checkpoint(totalSteps, null, summary.Seconds, summary.FirstLoss, summary.FinalLoss, summary.InputSeconds);
         return new TrainedTask(t, context, samples.Count, summary);
     }
 
@@ -223,11 +229,11 @@ internal sealed class StreamSession : IDisposable
         results.Scores.AddRange(Tasks.Zip(scores, (t, s) => ScoreEntry.From(task.Name, t.Name, s)));
         var summary = trained.Summary;
         results.Training.Add(new TrainingEntry(task.Name, trained.Samples, summary.Steps, summary.FirstLoss, summary.FinalLoss,
-            summary.Seconds, clock.Elapsed.TotalSeconds));
+            summary.Seconds, clock.Elapsed.TotalSeconds, summary.InputSeconds));
         long globalStep = results.Training.Sum(t => (long)t.Steps);
         tensorBoard?.Evaluation(globalStep, results.Tasks, results.AccuracyMatrix[^1]);
         tensorBoard?.Metrics(globalStep, results.Metrics!);
-        console.MarkupLineInterpolated($"  [green]{task.Name}[/]: {summary.Steps} steps, loss {summary.FirstLoss:F3} → {summary.FinalLoss:F3}, {summary.Seconds:F1}s; accuracy {string.Join("  ", Tasks.Zip(scores, (t, s) => $"{t.Name} {s.Accuracy:F1}"))}");
+        console.MarkupLineInterpolated($"  [green]{task.Name}[/]: {summary.Steps} steps, loss {summary.FirstLoss:F3} → {summary.FinalLoss:F3}, {summary.Seconds:F1}s ({summary.InputSeconds:F1}s waiting for inputs); accuracy {string.Join("  ", Tasks.Zip(scores, (t, s) => $"{t.Name} {s.Accuracy:F1}"))}");
         journal.SaveResults(results);
     }
 

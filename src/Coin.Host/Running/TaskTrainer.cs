@@ -29,14 +29,26 @@ public sealed class TaskTrainer(MultimodalModel model, IReadOnlyList<ITrainingHo
     /// <summary>Optimiser steps over all tasks so far (the x axis of the step log).</summary>
     public long GlobalStep { get; set; }
 
-    public sealed record Summary(int Steps, double FirstLoss, double FinalLoss, double Seconds);
+    /// <summary>Background workers that prepare the coming steps' encoder inputs (<c>data.workers</c>); none by default.</summary>
+    public InputPipeline Input { get; init; } = InputPipeline.InStep;
+
+    /// <summary><paramref name="Workers"/> background threads preparing inputs up to <paramref name="PrefetchSteps"/> steps ahead.</summary>
+    public sealed record InputPipeline(int Workers, int PrefetchSteps)
+    {
+        public static readonly InputPipeline InStep = new(0, 1);
+        public static InputPipeline Of(DataSourceConfig data) => new(data.Workers, data.PrefetchSteps);
+    }
+
+    /// <param name="InputSeconds">Of <paramref name="Seconds"/>, the time steps spent waiting for their inputs
+    /// (collating, and preparing what no worker had prepared).</param>
+    public sealed record Summary(int Steps, double FirstLoss, double FinalLoss, double Seconds, double InputSeconds = 0);
 
     /// <summary>Where a resumed task continues: the next step, the optimiser state file, and what the interrupted part
     /// of the task had measured.</summary>
-    public sealed record ResumePoint(int Step, string? OptimizerState, double Seconds, double FirstLoss, double LastLoss);
+    public sealed record ResumePoint(int Step, string? OptimizerState, double Seconds, double FirstLoss, double LastLoss, double InputSeconds = 0);
 
     /// <summary>Called at step boundaries (before step <c>step</c>) to write a checkpoint.</summary>
-    public delegate void CheckpointWriter(int step, OptimizerHelper optimizer, double seconds, double firstLoss, double lastLoss);
+    public delegate void CheckpointWriter(int step, OptimizerHelper optimizer, double seconds, double firstLoss, double lastLoss, double inputSeconds);
 
     /// <summary>Positions whose next token is an answer token (what the loss averages over).</summary>
     private static long AnswerTokens(Batch batch)
@@ -71,25 +83,26 @@ public sealed class TaskTrainer(MultimodalModel model, IReadOnlyList<ITrainingHo
         int stepsInTask = StepsFor(samples.Count, training), stepsPerEpoch = StepsPerEpoch(samples.Count, training);
         int samplesPerStep = training.BatchSize * training.GradientAccumulation;
         var started = System.Diagnostics.Stopwatch.StartNew();
-        double earlierSeconds = resume?.Seconds ?? 0;
+        double earlierSeconds = resume?.Seconds ?? 0, inputSeconds = resume?.InputSeconds ?? 0;
         double firstLoss = resume?.FirstLoss ?? double.NaN, lastLoss = resume?.LastLoss ?? double.NaN;
         int step = resume?.Step ?? 0;
-        if (step > 0) progress.Advance(step, "resumed");
+        if (step > 0) progress.Resumed(step);
         model.SetTraining(true);
-        int[] order = [];
-        int orderEpoch = -1;
+        var order = new StepOrder(samples, shuffleSeed, stepsPerEpoch, samplesPerStep);
+        // The prefetcher reads steps ahead of the loop, through its own copy of the order so as not to evict the loop's epoch.
+        using var prefetcher = Input.Workers > 0
+            ? model.Collator.Prefetch(Input.Workers, Input.PrefetchSteps, stepsInTask, new StepOrder(samples, shuffleSeed, stepsPerEpoch, samplesPerStep).Samples)
+            : null;
         try
         {
             for (; step < stepsInTask; step++, GlobalStep++)
             {
                 cancellation.ThrowIfCancellationRequested();
                 if (checkpoint is not null && training.CheckpointEverySteps > 0 && step > (resume?.Step ?? 0) && step % training.CheckpointEverySteps == 0)
-                    checkpoint(step, optimizer, earlierSeconds + started.Elapsed.TotalSeconds, firstLoss, lastLoss);
-                int epoch = step / stepsPerEpoch;
-                if (epoch != orderEpoch) (order, orderEpoch) = (EpochOrder(samples.Count, shuffleSeed, epoch), epoch);
-                int start = step % stepsPerEpoch * samplesPerStep;
-                var stepSamples = order.Skip(start).Take(samplesPerStep).Select(i => samples[i]).ToList();
-                double loss = Step(task, step, stepsInTask, stepSamples, optimizer, rates, trainable);
+                    checkpoint(step, optimizer, earlierSeconds + started.Elapsed.TotalSeconds, firstLoss, lastLoss, inputSeconds);
+                prefetcher?.Advance(step);
+                var (loss, waited) = Step(task, step, stepsInTask, order.Samples(step), optimizer, rates, trainable);
+                inputSeconds += waited;
                 if (double.IsNaN(firstLoss)) firstLoss = loss;
                 lastLoss = loss;
                 progress.Advance(1, $"loss {loss:F3}");
@@ -98,11 +111,32 @@ public sealed class TaskTrainer(MultimodalModel model, IReadOnlyList<ITrainingHo
         catch (OperationCanceledException)
         {
             // A signal stops between steps, where the model, optimiser and updaters agree: save that point.
-            checkpoint?.Invoke(step, optimizer, earlierSeconds + started.Elapsed.TotalSeconds, firstLoss, lastLoss);
+            checkpoint?.Invoke(step, optimizer, earlierSeconds + started.Elapsed.TotalSeconds, firstLoss, lastLoss, inputSeconds);
             throw;
         }
+        finally
+        {
+            if (prefetcher is not null) model.Collator.StopPrefetching();
+        }
         model.SetTraining(false);
-        return new Summary(step, firstLoss, lastLoss, earlierSeconds + started.Elapsed.TotalSeconds);
+        return new Summary(step, firstLoss, lastLoss, earlierSeconds + started.Elapsed.TotalSeconds, inputSeconds);
+    }
+
+    /// <summary>The samples of each step of a task: epoch e's order is a function of (shuffle seed, e) alone.</summary>
+    private sealed class StepOrder(IReadOnlyList<Sample> samples, int shuffleSeed, int stepsPerEpoch, int samplesPerStep)
+    {
+        private readonly Dictionary<int, int[]> epochs = [];
+
+        public IReadOnlyList<Sample> Samples(int step)
+        {
+            int epoch = step / stepsPerEpoch;
+            if (!epochs.TryGetValue(epoch, out var order))
+            {
+                foreach (int old in epochs.Keys.Where(e => e < epoch - 1).ToList()) epochs.Remove(old);
+                epochs[epoch] = order = EpochOrder(samples.Count, shuffleSeed, epoch);
+            }
+            return order.Skip(step % stepsPerEpoch * samplesPerStep).Take(samplesPerStep).Select(i => samples[i]).ToList();
+        }
     }
 
     private static void LoadOptimizerState(OptimizerHelper optimizer, string path)
@@ -125,7 +159,8 @@ public sealed class TaskTrainer(MultimodalModel model, IReadOnlyList<ITrainingHo
         return order;
     }
 
-    private double Step(TaskInfo task, int step, int stepsInTask, List<Sample> stepSamples, OptimizerHelper optimizer, LearningRates rates, List<Parameter> trainable)
+    /// <returns>The step's loss, and the seconds it waited for its inputs.</returns>
+    private (double Loss, double InputSeconds) Step(TaskInfo task, int step, int stepsInTask, IReadOnlyList<Sample> stepSamples, OptimizerHelper optimizer, LearningRates rates, List<Parameter> trainable)
     {
         using var scope = NewDisposeScope();
         manual_seed(unchecked(seed * 1_000_003L + GlobalStep));
@@ -140,7 +175,9 @@ public sealed class TaskTrainer(MultimodalModel model, IReadOnlyList<ITrainingHo
         optimizer.zero_grad();
         // Collated up front to count answer tokens: weighting each micro-batch's mean loss by its share of the
         // step's tokens makes the accumulated gradient exactly that of one batch holding them all.
+        var collating = System.Diagnostics.Stopwatch.StartNew();
         var microBatches = stepSamples.Chunk(training.BatchSize).Select(m => model.Collator.Collate(m, includeAnswer: true)).ToList();
+        double inputSeconds = collating.Elapsed.TotalSeconds;
         var tokens = microBatches.Select(AnswerTokens).ToList();
         double totalTokens = Math.Max(1, tokens.Sum());
         double lossValue = 0;
@@ -165,9 +202,12 @@ public sealed class TaskTrainer(MultimodalModel model, IReadOnlyList<ITrainingHo
             double share = tokens[m] / totalTokens;
             double value = loss.item<float>();
             if (!double.IsFinite(value))
-                throw new CoinUserException(
-                    $"task '{task.Name}', step {step}: the loss is {value}; learning rates were {rates}. " +
-                    "Lower training.learningRate or enable training.maxGradNorm.");
+                throw new CoinUserException(step == 0 && globalStep == 0
+                    // Nothing has been updated yet, so no learning rate is to blame.
+                    ? $"task '{task.Name}', step 0: the loss is {value} before any update of this training: the model as loaded (or as an earlier stage left it) gives it. " +
+                      "Check the weights (a damaged or mismatched checkpoint) and the configuration (rope_theta, rms_norm_eps, the dtype of the weights)."
+                    : $"task '{task.Name}', step {step}: the loss is {value}; learning rates were {rates}. " +
+                      "Lower training.learningRate or enable training.maxGradNorm; if the weights were already non-finite, check the checkpoint.");
             (loss * share).backward();
             lossValue += value * share;
         }
@@ -179,6 +219,6 @@ public sealed class TaskTrainer(MultimodalModel model, IReadOnlyList<ITrainingHo
 
         context.Log("loss", lossValue);
         foreach (var group in rates.Groups) context.Log($"lr/{group}", rates.Get(group));
-        return lossValue;
+        return (lossValue, inputSeconds);
     }
 }

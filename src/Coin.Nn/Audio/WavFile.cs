@@ -8,7 +8,7 @@ public static class WavFile
     public static (float[] Samples, int SampleRate) Read(string path)
     {
         if (!File.Exists(path)) throw new CoinUserException($"{path}: audio file not found");
-        byte[] bytes = File.ReadAllBytes(path);
+        byte[] bytes = Files.InputFile.ReadAllBytes(path, Files.InputFile.Limits.Audio, "WAV file");
         if (bytes.Length < 12 || Text(bytes, 0) != "RIFF" || Text(bytes, 8) != "WAVE")
             throw new CoinUserException($"{path}: not a RIFF/WAVE file");
         int format = 0, channels = 0, rate = 0, bits = 0;
@@ -33,6 +33,9 @@ public static class WavFile
                 if (channels == 0) throw new CoinUserException($"{path}: the data chunk comes before a fmt chunk (or the fmt chunk says 0 channels)");
                 // 1 Hz to 1 MHz covers every real recording; beyond that a resampler would allocate absurd buffers.
                 if (rate is < 1 or > 1_000_000) throw new CoinUserException($"{path}: sample rate {rate} Hz is outside 1 Hz to 1 MHz");
+                // 32 channels covers every real layout (22.2 surround is 24); 65,535 is a damaged header.
+                if (channels > 32) throw new CoinUserException($"{path}: {channels} channels; expected 1 to 32");
+                if (size < channels * Math.Max(1, bits / 8)) throw new CoinUserException($"{path}: the data chunk holds no complete sample");
                 return (Decode(bytes.AsSpan(body, size), format, bits, channels, path), rate);
             }
             at = body + size + (size & 1);

@@ -27,7 +27,7 @@ public static class TorchPickleFile
     public static Dictionary<string, Tensor> Read(string path)
     {
         if (!File.Exists(path)) throw new CoinUserException($"{path}: not found");
-        using var stream = File.OpenRead(path);
+        using var stream = Files.InputFile.OpenRead(path, Files.InputFile.Limits.Weights, "PyTorch checkpoint");
         var signature = new byte[4];
         if (stream.Read(signature, 0, 4) < 4 || signature[0] != 0x50 || signature[1] != 0x4b || signature[2] != 0x03 || signature[3] != 0x04)
             throw new CoinUserException($"{path}: not a zip archive: saved in PyTorch's format from before 1.6 (or not by torch.save), which is not read; " +

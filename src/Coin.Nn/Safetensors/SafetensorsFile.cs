@@ -32,7 +32,7 @@ public sealed class SafetensorsFile : IDisposable
     public static SafetensorsFile Open(string path)
     {
         if (!File.Exists(path)) throw new CoinUserException($"{path}: file not found");
-        var stream = File.OpenRead(path);
+        var stream = Files.InputFile.OpenRead(path, Files.InputFile.Limits.Weights, "safetensors file");
         try
         {
             var (dataStart, tensors, metadata) = ReadHeader(stream, path);

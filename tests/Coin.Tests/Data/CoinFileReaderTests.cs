@@ -74,6 +74,32 @@ public class CoinFileReaderTests
         Assert.That(outside.ReadTrain("T", Write(folder, "up.json", $"[{Row("../a.png")}]")), Has.Count.EqualTo(1), "allowed when the experiment says so");
     }
 
+    [Test]
+    public void Links_out_of_the_media_folder_duplicate_ids_and_nul_characters_are_named()
+    {
+        var (folder, image) = Folder();
+        string outside = Path.Combine(TestPaths.NewTemporaryDirectory("coin-files-outside"), "b.png");
+        File.Copy(image, outside);
+        File.CreateSymbolicLink(Path.Combine(folder, "escape.png"), outside);
+        File.CreateSymbolicLink(Path.Combine(folder, "passwd.png"), "/etc/passwd");
+        File.CreateSymbolicLink(Path.Combine(folder, "zero.png"), "/dev/zero");
+        File.CreateSymbolicLink(Path.Combine(folder, "alias.png"), "a.png");
+        var reader = new CoinFileReader(folder, skipInvalid: false, [], _ => { });
+        foreach (string link in new[] { "escape.png", "passwd.png", "zero.png" })
+        {
+            var error = Assert.Throws<CoinUserException>(() => reader.ReadTrain("T", Write(folder, "train.json", $"[{Row(link)}]")))!;
+            Assert.That(error.Message, Does.Contain("row 0, field 'image'").And.Contain("is outside the media folder"), link);
+        }
+        Assert.That(reader.ReadTrain("T", Write(folder, "alias.json", $"[{Row("alias.png")}]")), Has.Count.EqualTo(1), "a link that stays inside is fine");
+
+        string twice = Write(folder, "twice.json", $"[{GoodTrainRow}, {GoodTrainRow}]");
+        Assert.That(Assert.Throws<CoinUserException>(() => reader.ReadTrain("T", twice))!.Message,
+            Is.EqualTo($"{twice}: row 1, field 'id': duplicate id '1' (row 0 has it too)"));
+
+        string nul = Write(folder, "nul.json", $"[{Row("a\\u0000.png")}]");
+        Assert.That(Assert.Throws<CoinUserException>(() => reader.ReadTrain("T", nul))!.Message, Does.Contain("row 0, field 'image': the path holds a NUL character"));
+    }
+
     private static string Write(string folder, string name, string json)
     {
         string path = Path.Combine(folder, name);
@@ -118,7 +144,7 @@ public class CoinFileReaderTests
     {
         var (folder, _) = Folder();
         var warnings = new List<string>();
-        string path = Write(folder, "train.json", $$"""[{{GoodTrainRow}}, {"id": "2", "image": "gone.png", "conversations": []}, {{GoodTrainRow}}]""");
+        string path = Write(folder, "train.json", $$"""[{{GoodTrainRow}}, {"id": "2", "image": "gone.png", "conversations": []}, {{GoodTrainRow.Replace("\"1\"", "\"3\"")}}]""");
         var samples = new CoinFileReader(folder, skipInvalid: true, [], warnings.Add).ReadTrain("T", path);
         Assert.That(samples, Has.Count.EqualTo(2));
         Assert.That(warnings.Single(), Does.StartWith($"{path}: skipped 1 of 3 rows; the first: {path}: row 1, field 'image': file not found"));

@@ -99,9 +99,32 @@ public class HostileInputTests
         File.WriteAllText(state, json.ToJsonString());
         AssertRefused(CoinProcess.Run(directory, "run", "--resume", run), "the checkpoint is at task 8 of [color, position]");
 
+        // Fields out of range, each named (the first task has 20 steps).
+        foreach (var (task, step, globalStep, expected) in new (int, long, long, string)[]
+                 {
+                     (-1, 5, 25, "position.taskIndex is -1"),
+                     (1, -3, 25, "position.step is -3"),
+                     (1, 1_000_000_000, 1_000_000_020, "the checkpoint is at step 1000000000 of task 'position', which has 20 steps"),
+                     (1, 5, 3, "position.globalStep is 3, less than position.step (5)"),
+                     (1, 5, 7, "the checkpoint's global step 7 is not the 20 steps of the earlier tasks plus its step 5"),
+                 })
+        {
+            var edited = JsonNode.Parse(json.ToJsonString())!;
+            edited["position"]!["taskIndex"] = task;
+            edited["position"]!["step"] = step;
+            edited["position"]!["globalStep"] = globalStep;
+            File.WriteAllText(state, edited.ToJsonString());
+            AssertRefused(CoinProcess.Run(directory, "run", "--resume", run), expected);
+        }
+        var badLength = JsonNode.Parse(json.ToJsonString())!;
+        badLength["journal"]!["stepLogLength"] = -8;
+        File.WriteAllText(state, badLength.ToJsonString());
+        AssertRefused(CoinProcess.Run(directory, "run", "--resume", run), "journal.stepLogLength is -8");
+
         // A truncated optimiser state within a task.
         json["position"]!["taskIndex"] = 1;
         json["position"]!["step"] = 5;
+        json["position"]!["globalStep"] = 25;
         File.WriteAllText(state, json.ToJsonString());
         File.WriteAllBytes(Path.Combine(run, "checkpoint", "optimizer.bin"), [1, 2, 3]);
         AssertRefused(CoinProcess.Run(directory, "run", "--resume", run), "optimizer.bin: the optimiser state cannot be read");
