@@ -50,7 +50,9 @@ public sealed class SafetensorsFile : IDisposable
     {
         if (!Tensors.TryGetValue(name, out var entry)) throw new CoinUserException($"{Path}: no tensor named '{name}'");
         var tensor = empty(entry.Shape, dtype: entry.DType, device: CPU);
-        var flat = tensor.view(-1);
+        // Disposed here: a view left to the finaliser keeps the whole storage alive after the caller disposes the
+        // tensor (a quantised 7B base peaked 11 GiB above its final size while loading until this was found).
+        using var flat = tensor.view(-1);
         // Spans over native memory are limited to 2 GB: read large tensors in chunks.
         long elementSize = (entry.End - entry.Begin) / Math.Max(1, tensor.numel());
         long chunkElements = Math.Max(1, (1L << 30) / Math.Max(1, elementSize));
