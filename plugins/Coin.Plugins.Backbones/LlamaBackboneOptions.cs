@@ -10,7 +10,7 @@ public sealed class LlamaBackboneOptions : IValidatableObject
     public string? Path { get; set; }
 
     /// <summary>config.json fields you know do not change the model's outputs, which the loader would otherwise
-    /// refuse as unknown (it loads only what it implements or knows to be harmless: see the README's model table).</summary>
+    /// refuse as unknown (it loads only what it implements or knows to be harmless: see the model table in docs/guide/models.md).</summary>
     public List<string> AcceptConfigFields { get; set; } = [];
 
     /// <summary>How the model folder's frozen weights are kept: <c>auto</c> (read in float32; under

@@ -25,7 +25,7 @@ public static class CoinContract
         if (plugin.Major < host.Major)
         {
             reason = $"built for contract {pluginVersion}, this host provides contract {Version}: the contracts changed incompatibly at {host.Major}.0; " +
-                     $"rebuild the plugin against Coin.Abstractions {host.Major}.x (the README's \"Migrating a 1.x plugin\" lists what changed)";
+                     $"rebuild the plugin against Coin.Abstractions {host.Major}.x (docs/guide/plugins.md, \"Migrating a 1.x plugin\", lists what changed)";
             return false;
         }
         if (plugin.Major != host.Major || plugin.Minor > host.Minor)

@@ -123,7 +123,7 @@ public sealed class ComposedExperiment : IDisposable
             .Distinct().ToList();
         if (stale.Count > 0)
             throw new CoinUserException($"{planned.KeyPath}: plugin '{planned.Plugin.Name}' ({planned.Plugin.Folder}) has contract 1.x hooks that contract 2.0 would never call: " +
-                                        $"{string.Join(", ", stale)}; rename them (README, \"Migrating a 1.x plugin\")");
+                                        $"{string.Join(", ", stale)}; rename them (docs/guide/plugins.md, \"Migrating a 1.x plugin\")");
     }
 
     private static T Create<T>(PlannedComponent planned, ComponentContext context) where T : class
