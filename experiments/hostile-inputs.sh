@@ -87,6 +87,8 @@ use_model() { mkdir -p "$dir/model" && cp -r "$base_model"/. "$dir/model/"
   edit "$dir/experiment.json" 'd["model"]={"backbone":{"type":"llama","options":{"path":"model","chatTemplate":"vicuna_v1"}}}'; }
 use_run() { cp -r "$base_run" "$dir/run"; ARGS=(run --resume "$dir/run"); }
 state() { edit "$dir/run/checkpoint/state.json" "$1"; }
+# A finished run turned back into one stopped after step 2 of its second task (what a resume continues).
+midrun() { state "d[\"position\"].update(taskIndex=1, step=2, globalStep=10)"; edit "$dir/run/results.json" "d[\"status\"]=\"interrupted\""; }
 fifo() { rm -f "$1"; mkfifo "$1"; }
 
 declare -a NAMES=() CATEGORIES=() EXPECTS=() SETUPS=()
@@ -264,7 +266,7 @@ add model "frozenWeights nf4 with a full fine-tune" refuse 'use_model; edit "$di
 add model "path a missing folder" refuse 'use_model; edit "$dir/experiment.json" "d[\"model\"][\"backbone\"][\"options\"][\"path\"]=\"nope\""'
 
 # --- checkpoints and run folders -----------------------------------------------------------------------------------
-add checkpoint "resume a finished run" accept 'use_run'
+add checkpoint "resume a finished run" refuse 'use_run'
 add checkpoint "state.json not JSON" refuse 'use_run; echo "{" > "$dir/run/checkpoint/state.json"'
 add checkpoint "state.json a FIFO" refuse 'use_run; fifo "$dir/run/checkpoint/state.json"'
 add checkpoint "state.json /dev/zero" refuse 'use_run; rm "$dir/run/checkpoint/state.json"; ln -s /dev/zero "$dir/run/checkpoint/state.json"'
@@ -283,7 +285,7 @@ add checkpoint "optimizer state garbage" refuse 'use_run; state "d[\"position\"]
 add checkpoint "a prediction file damaged" refuse 'use_run; state "d[\"position\"].update(taskIndex=1, step=2, globalStep=10)"; echo "{broken" >> "$(ls "$dir"/run/predictions/*.jsonl | head -1)"'
 add checkpoint "results.json garbage" refuse 'use_run; echo garbage > "$dir/run/results.json"'
 add checkpoint "results.json a FIFO" refuse 'use_run; fifo "$dir/run/results.json"'
-add checkpoint "leftover results.json.123.tmp" accept 'use_run; echo partial > "$dir/run/results.json.123.tmp"'
+add checkpoint "leftover results.json.123.tmp, mid-run" accept 'use_run; midrun; echo partial > "$dir/run/results.json.123.tmp"'
 add checkpoint "steps.csv truncated" refuse 'use_run; state "d[\"position\"].update(taskIndex=1, step=2, globalStep=10)"; : > "$dir/run/steps.csv"'
 add checkpoint "resume a folder that is no run" refuse 'mkdir "$dir/norun"; ARGS=(run --resume "$dir/norun")'
 add checkpoint "resume a missing folder" refuse 'ARGS=(run --resume "$dir/missing")'
@@ -334,14 +336,14 @@ for i in "${!NAMES[@]}"; do
     outcome="skipped"; code="-"; seconds=0; message=$SKIP
   else
     started=$(date +%s.%N)
-    (cd "$dir" && timeout -s KILL "$limit" env COIN_THREADS=1 "${ENV_EXTRA[@]}" "$coin" "${ARGS[@]}" > "$dir/out.txt" 2> "$dir/err.txt" < /dev/null)
+    (cd "$dir" && timeout -s KILL "$limit" env "${ENV_EXTRA[@]}" COIN_THREADS=1 "$coin" "${ARGS[@]}" > "$dir/out.txt" 2> "$dir/err.txt" < /dev/null)
     code=$?
     seconds=$(printf %.1f "$(echo "$(date +%s.%N) - $started" | bc)")
     if [[ $code == 137 ]]; then outcome="hang"
     elif grep -qE '^\s+at |Unhandled exception' "$dir/err.txt" "$dir/out.txt"; then outcome="stack trace"
     elif (( code > 128 )); then outcome="stack trace"   # abort, segfault
     elif [[ $code == 0 ]]; then [[ $expect == refuse ]] && outcome="silently accepted" || outcome="accepted as intended"
-    elif [[ $code == 2 ]] && head -c 7 "$dir/err.txt" | grep -q '^error: '; then
+    elif [[ $code == 2 ]] && grep -q '^error: ' "$dir/err.txt"; then
       [[ $expect == accept ]] && outcome="refused although ok" || outcome="clear error"
     else outcome="other"
     fi

@@ -36,6 +36,13 @@ public sealed class LlamaBackbone(LlamaForCausalLM model, ITokenizer tokenizer, 
     {
         if (cache is not null and not KeyValueCache)
             throw new ArgumentException($"cache was created by another backbone ({cache.GetType().Name})");
+        // Refused before anything is allocated: a 1 MB question is 250,000 positions, and attention over them asks
+        // libtorch for tens of GB. Dynamic NTK scaling is made to run past the configured context, so it may.
+        long positions = attentionMask.shape[1];
+        if (positions > model.Config.MaxPositionEmbeddings && model.Config.Rope?.Type != "dynamic")
+            throw new Abstractions.Plugins.CoinUserException(
+                $"model.backbone: a sequence of {positions:N0} positions is longer than the model's context (max_position_embeddings " +
+                $"{model.Config.MaxPositionEmbeddings:N0}); shorten the sample's question or answer, or use a model with a longer context");
         return model.Forward(inputEmbeddings, attentionMask, (KeyValueCache?)cache);
     }
 

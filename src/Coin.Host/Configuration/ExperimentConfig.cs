@@ -18,6 +18,7 @@ public sealed class ExperimentConfig
     public string Device { get; set; } = "cpu";
 
     /// <summary>Folder that receives run folders (relative to the current directory).</summary>
+    [Required(AllowEmptyStrings = false, ErrorMessage = "a run needs a folder for its run folders")]
     public string Output { get; set; } = "runs";
 
     /// <summary>Torch intra-op threads; 0 uses every core.</summary>

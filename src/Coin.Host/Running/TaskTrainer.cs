@@ -194,7 +194,15 @@ public sealed class TaskTrainer(MultimodalModel model, IReadOnlyList<ITrainingHo
             using (Recompute.Use(training.ActivationCheckpointing))
             {
                 foreach (var hook in hooks) hook.BeforeForward(context, batch);
-                output = model.Forward(batch);
+                try
+                {
+                    output = model.Forward(batch);
+                }
+                catch (CoinUserException e)
+                {
+                    // The model knows what is wrong with the input, the trainer which rows it came from.
+                    throw new CoinUserException($"task '{task.Name}', step {step}, samples {string.Join(", ", batch.Samples.Select(x => x.Id))}: {e.Message}", e);
+                }
                 loss = output.Loss;
                 foreach (var hook in hooks)
                     if (hook.ExtraLoss(context, batch, output) is { } extra) loss = loss + extra;

@@ -49,7 +49,10 @@ public static class ModuleWeights
                 continue;
             }
             if (shapesOnly) continue;
-            using var loaded = checkpoint.Load(name, target.dtype);
+            // Read in the file's own type: a BOOL or integer tensor converted on the way would load as 0s and 1s.
+            using var loaded = checkpoint.Load(name);
+            if (target.is_floating_point() && !loaded.is_floating_point())
+                throw new CoinUserException($"{checkpoint.Source}: tensor '{name}' is {loaded.dtype}; a weight must hold floating-point values (F32, F16, BF16)");
             target.copy_(loaded);
         }
         var unfilled = module.named_parameters().Where(p => p.parameter.device.type == DeviceType.META && !shapesOnly).Select(p => p.name).ToList();
