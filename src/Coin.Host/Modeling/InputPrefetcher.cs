@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 using System.Threading.Channels;
 using Coin.Abstractions.Components;
@@ -59,9 +58,6 @@ public sealed class InputPrefetcher : IDisposable
             TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap()).ToArray();
     }
 
-    /// <summary>Seconds the collator waited for a prepared input that a worker had not finished.</summary>
-    public double WaitSeconds { get; private set; }
-
     /// <summary>Inputs scheduled so far, and those the collator took prepared.</summary>
     public int Scheduled { get; private set; }
     public int Taken { get; private set; }
@@ -101,9 +97,8 @@ public sealed class InputPrefetcher : IDisposable
         {
             // Not started yet: prepare it here rather than wait behind other inputs.
             if (Interlocked.Exchange(ref slot.Claimed, 1) == 0) return null;
-            var clock = Stopwatch.StartNew();
+            // The trainer times the whole collation, this wait included (inputWaitSeconds).
             ((IAsyncResult)slot.Result.Task).AsyncWaitHandle.WaitOne();
-            WaitSeconds += clock.Elapsed.TotalSeconds;
         }
         if (slot.Result.Task.IsFaulted) ExceptionDispatchInfo.Throw(slot.Result.Task.Exception!.InnerException!);
         Taken++;
