@@ -28,7 +28,7 @@ public static class MediaCheck
         }
         catch (CoinUserException e)
         {
-            return e.Message.Contains("empty or not a regular file") ? $"{file} is empty or not a regular file" : e.Message;
+            return e.Message;
         }
         return modality switch
         {
