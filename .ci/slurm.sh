@@ -39,7 +39,11 @@ MinJobAge=600
 NodeName=$host CPUs=$(nproc) RealMemory=$(( $(awk '/MemTotal/ {print $2}' /proc/meminfo) / 1024 - 1024 )) State=UNKNOWN
 PartitionName=main Nodes=$host Default=YES MaxTime=INFINITE State=UP
 CONF
-    pgrep -x munged > /dev/null || munged --force
+    # munged is started only when none runs, and its PID kept: `stop` ends the one this script started, never
+    # another Slurm's on the same machine.
+    if ! pgrep -x munged > /dev/null; then
+      munged --force && sleep 0.2 && pgrep -n -x munged > "$state/munged.pid"
+    fi
     pgrep -x slurmctld > /dev/null || slurmctld
     pgrep -x slurmd > /dev/null || slurmd
     for _ in $(seq 1 30); do
@@ -61,7 +65,7 @@ CONF
       [ "$alive" -eq 0 ] && break
       sleep 0.2
     done
-    pkill -x munged 2> /dev/null
+    [ -f "$state/munged.pid" ] && kill "$(cat "$state/munged.pid")" 2> /dev/null
     rm -rf "$state"
     echo "slurm: stopped"
     ;;

@@ -22,6 +22,7 @@ public sealed class LlamaBackbone(LlamaForCausalLM model, ITokenizer tokenizer, 
         HuggingFaceCheckpoint.Save(model, folder);
         foreach (string file in TokenizerFiles.Where(f => File.Exists(System.IO.Path.Combine(sourceFolder!, f))))
             File.Copy(System.IO.Path.Combine(sourceFolder!, file), System.IO.Path.Combine(folder, file), overwrite: true);
+        HuggingFaceConfig.CompleteExport(sourceFolder!, folder);
     }
 
     public nn.Module Module => model;

@@ -111,7 +111,12 @@ public sealed class LowRankLayer
             var baseOutput = target.ComputeOwn(input, withBias: false);
             return (factor - 1).to_type(baseOutput.dtype) * baseOutput + factor.to_type(update.dtype) * update;
         }
-        if (lora_router is null) return lora_B.call(lora_A.call(dropout is null ? input : dropout.call(input))) * scale;
+        if (lora_router is null)
+        {
+            // B's output is not saved for the backward pass of a product with a number: freed now, not at the step's end.
+            using var unscaled = lora_B.call(lora_A.call(dropout is null ? input : dropout.call(input)));
+            return unscaled * scale;
+        }
         // MoELoRA as CoIN's: the router gates from the input itself (before dropout), and each expert's branch draws
         // its own dropout mask.
         long rankPerExpert = lora_A.out_features / experts;
@@ -124,7 +129,8 @@ public sealed class LowRankLayer
         long[] shape = low.shape;
         long[] split = [.. shape[..^1], experts, rankPerExpert];
         low = (low.view(split) * gates.unsqueeze(-1)).view(shape);
-        return lora_B.call(low) * scale;
+        using var expertsUpdate = lora_B.call(low);
+        return expertsUpdate * scale;
     }
 
     /// <summary>Refuses to merge into a frozen weight stored in bfloat16 (mixed precision): it would round the update

@@ -15,27 +15,24 @@ public static class HuggingFaceCheckpoint
     public static LlamaForCausalLM Load(string folder, IReadOnlyCollection<string>? acceptedFields = null, FrozenWeights? frozenWeights = null, bool shapesOnly = false)
     {
         var (config, llavaHf) = HuggingFaceConfig.ReadWithLayout(Path.Combine(folder, "config.json"), acceptedFields);
+        using IWeightSource weights = llavaHf
+            ? new RenamedWeights(IWeightSource.OpenFolder(folder), LanguageModelName, "the language model's tensors")
+            : IWeightSource.OpenFolder(folder);
+        // Checked before the model is built: see LayerCount.
+        LayerCount.Require(weights, "model.layers.", config.NumHiddenLayers, Path.Combine(folder, "config.json"), "num_hidden_layers");
         bool deferred = frozenWeights is not null || shapesOnly;
         var model = new LlamaForCausalLM(config, deferred);
         try
         {
-            if (llavaHf)
-            {
-                using var weights = new RenamedWeights(IWeightSource.OpenFolder(folder), LanguageModelName, "the language model's tensors");
-                ModuleWeights.Load(model, weights, ignoreUnexpected: name => config.TieWordEmbeddings && name == "lm_head.weight",
-                    storage: StorageOf(frozenWeights), shapesOnly: shapesOnly);
-            }
-            else
-            {
-                using var weights = IWeightSource.OpenFolder(folder);
-                ModuleWeights.Load(model, weights,
-                    // A tied model has no lm_head of its own; some tied checkpoints still store a copy of the embeddings as
-                    // it. LLaVA's checkpoint holds its projector too: the connector loads it (a fine-tuned vision tower in
-                    // it is not ignored: it stays an unexpected tensor, and the load stops naming it).
-                    ignoreUnexpected: name => name.EndsWith("rotary_emb.inv_freq", StringComparison.Ordinal) || config.TieWordEmbeddings && name == "lm_head.weight"
-                                              || name.StartsWith("model.mm_projector.", StringComparison.Ordinal),
-                    storage: StorageOf(frozenWeights), shapesOnly: shapesOnly);
-            }
+            // A tied model has no lm_head of its own; some tied checkpoints still store a copy of the embeddings as it.
+            // LLaVA's original checkpoint holds its projector too: the connector loads it (a fine-tuned vision tower in
+            // it is not ignored: it stays an unexpected tensor, and the load stops naming it).
+            ModuleWeights.Load(model, weights,
+                ignoreUnexpected: llavaHf
+                    ? name => config.TieWordEmbeddings && name == "lm_head.weight"
+                    : name => name.EndsWith("rotary_emb.inv_freq", StringComparison.Ordinal) || config.TieWordEmbeddings && name == "lm_head.weight"
+                              || name.StartsWith("model.mm_projector.", StringComparison.Ordinal),
+                storage: StorageOf(frozenWeights), shapesOnly: shapesOnly);
             return model;
         }
         catch

@@ -234,6 +234,39 @@ public static class HuggingFaceConfig
         File.WriteAllText(path, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 
+    /// <summary>Fields transformers' <c>save_pretrained</c> writes into config.json that Coin's model does not use:
+    /// the token ids <c>generate</c> stops and pads by, and the initialiser's range.</summary>
+    private static readonly string[] CarriedFields = ["bos_token_id", "eos_token_id", "pad_token_id", "initializer_range"];
+
+    /// <summary>Completes an exported config.json (written by <see cref="Write"/>) with <see cref="CarriedFields"/> as
+    /// the source folder's config.json gives them (a llava-hf config: its text_config, else its top level), else the
+    /// family's defaults in transformers (LLaMA and Mistral: bos 1, eos 2; every family: initializer_range 0.02); and
+    /// writes generation_config.json as <c>GenerationConfig.from_model_config</c> would, when the source has none to
+    /// copy, so that <c>generate</c> stops at the end token.</summary>
+    public static void CompleteExport(string sourceFolder, string exportFolder)
+    {
+        string target = Path.Combine(exportFolder, "config.json");
+        var exported = JsonNode.Parse(File.ReadAllText(target))!.AsObject();
+        var source = JsonNode.Parse(Coin.Nn.Files.InputFile.ReadAllText(Path.Combine(sourceFolder, "config.json"), Coin.Nn.Files.InputFile.Limits.Config, "config file"))!.AsObject();
+        var text = source["text_config"] as JsonObject;
+        string family = (string?)exported["model_type"] ?? "llama";
+        var defaults = new Dictionary<string, JsonNode?> { ["initializer_range"] = 0.02 };
+        if (family != "qwen2") { defaults["bos_token_id"] = 1; defaults["eos_token_id"] = 2; }
+        foreach (string field in CarriedFields)
+        {
+            var value = text?[field] ?? source[field] ?? (defaults.TryGetValue(field, out var d) ? d : null);
+            if (value is not null) exported[field] = value.DeepClone();
+        }
+        var options = new JsonSerializerOptions { WriteIndented = true };
+        File.WriteAllText(target, exported.ToJsonString(options));
+        string generation = Path.Combine(exportFolder, "generation_config.json");
+        if (File.Exists(generation)) return;
+        var config = new JsonObject { ["_from_model_config"] = true };
+        foreach (string field in new[] { "bos_token_id", "eos_token_id", "pad_token_id" })
+            if (exported[field] is { } id) config[field] = id.DeepClone();
+        File.WriteAllText(generation, config.ToJsonString(options));
+    }
+
     private static JsonObject RopeJson(RopeScaling rope)
     {
         var json = new JsonObject { ["rope_type"] = rope.Type };

@@ -4,25 +4,28 @@ using TorchSharp.Modules;
 namespace Coin.Plugins.Backbones.Llama;
 
 /// <summary>The activation memory of this implementation's forward pass, counted tensor by tensor from its code
-/// (float32 compute; every intermediate a step creates is held until the step ends, as its dispose scope holds it).</summary>
-/// <remarks>Per token and decoder layer: the two norms (output and normalised input, 2H each), q/k/v, the rotary
-/// rotation of q and k (≈4.5 of their width: the halves, their negation, two products and the sum), the attention
-/// output and its transposed copy (plus the log-sum-exp per head when causality alone masks, else three
-/// [heads × tokens] score rows), o_proj and the residual, gate and up, the activation and the product, down_proj
-/// and the residual. Each adapter update attached to a linear layer adds its dropout's copy and mask of the input
-/// (1.25 × in), its own layers' outputs and three of the layer's width (update, scaled update, sum). Above the
-/// layers: the logits with their log-softmax and its gradient (3 × vocabulary per token).</remarks>
+/// (float32 compute): what a decoder layer still holds when its forward pass ends (what the backward pass saved, and
+/// the layer's output), plus the largest moment inside it; the intermediates nothing saves are freed as they are
+/// used (the decoder layer, attention, rotary embedding, MLP and <see cref="AutocastLinear.WithDeltas"/> drop them).</summary>
+/// <remarks>Per token and decoder layer, with a frozen base: v (attention saves it), the rotated q and k, attention's
+/// output and its log-sum-exp per head (or three [heads × tokens] score rows when a mask other than causality applies,
+/// or with grouped-query heads), the residual after attention, gate, up and the activation (the MLP's product saves
+/// them), and the layer's output. Each adapter update attached to a linear layer adds its dropout's copy and mask of
+/// the input (1.25 × in) and the outputs of its layers that read the input (LoRA's A, MoELoRA's router). The largest
+/// moment adds the MLP's product and down_proj's output, update and sum (intermediate + 3 × hidden), or, in the
+/// backward pass, gradients of that size. Above the layers: the logits with their log-softmax and its gradient
+/// (3 × vocabulary per token).</remarks>
 internal static class LlamaActivations
 {
     public static long TrainingBytes(LlamaForCausalLM model, int batch, int tokens, bool checkpointing)
     {
         var c = model.Config;
         long positions = (long)batch * tokens;
-        double perLayer = LayerElements(model, tokens) * positions;
+        double perLayer = LayerElements(model, tokens) * positions, moment = PeakMomentElements(c) * positions;
         double layers = checkpointing
-            // The layer inputs kept, one layer recomputed with its activations, and its gradients flowing through it.
-            ? c.NumHiddenLayers * (double)c.HiddenSize * positions + 2 * perLayer
-            : c.NumHiddenLayers * perLayer;
+            // The layer inputs kept, and one layer recomputed with its activations while its backward pass runs.
+            ? c.NumHiddenLayers * (double)c.HiddenSize * positions + perLayer + moment
+            : c.NumHiddenLayers * perLayer + moment;
         double head = 3.0 * c.VocabSize * positions + 2.0 * c.HiddenSize * positions;
         return (long)((layers + head) * sizeof(float));
     }
@@ -37,17 +40,21 @@ internal static class LlamaActivations
         return (long)((cache + prefill) * sizeof(float));
     }
 
-    /// <summary>Float32 elements per token one decoder layer creates in a forward pass.</summary>
+    /// <summary>Float32 elements per token a decoder layer holds at the end of its forward pass.</summary>
     private static double LayerElements(LlamaForCausalLM model, int tokens, bool withUpdates = true)
     {
         var c = model.Config;
         double h = c.HiddenSize, i = c.IntermediateSize, q = c.NumAttentionHeads * c.HeadDim, kv = c.NumKeyValueHeads * c.HeadDim;
         bool flash = c.NumAttentionHeads == c.NumKeyValueHeads && c.SlidingWindow is null;
         double attention = flash ? q + c.NumAttentionHeads : q + 3.0 * c.NumAttentionHeads * tokens;
-        double elements = 2 * h + (q + 2 * kv) + 4.5 * (q + kv) + attention + q + 2 * h + 2 * h + 4 * i + 2 * h;
+        double elements = kv + (q + kv) + attention + h + 3 * i + h;
         if (withUpdates) elements += UpdateElements(model);
         return elements;
     }
+
+    /// <summary>The most a layer adds for a moment beyond what it holds: the MLP's product and down_proj's output,
+    /// update and sum.</summary>
+    private static double PeakMomentElements(LlamaConfig c) => c.IntermediateSize + 3.0 * c.HiddenSize;
 
     /// <summary>Per token, what adapters attached to the first decoder layer's linears add (LoRA and its kin
     /// register their factors and dropout as children of the layer they update).</summary>
@@ -58,8 +65,10 @@ internal static class LlamaActivations
         {
             if (!name.StartsWith("model.layers.0.", StringComparison.Ordinal) || module is not AutocastLinear { HasDeltas: true } linear) continue;
             var children = linear.named_children().Select(c => c.module).ToList();
-            if (children.Any(m => m is Dropout)) total += 1.25 * linear.in_features;
-            total += children.OfType<AutocastLinear>().Sum(l => (double)l.out_features) + 3.0 * linear.out_features;
+            // With dropout its copy and mask of the input; without, the input itself, which its A layer saves (counted
+            // per linear, so q, k and v count their shared input three times).
+            total += (children.Any(m => m is Dropout) ? 1.25 : 1.0) * linear.in_features;
+            total += children.OfType<AutocastLinear>().Where(l => l.in_features == linear.in_features).Sum(l => (double)l.out_features);
         }
         return total;
     }

@@ -31,15 +31,18 @@ public sealed class LlamaAttention : nn.Module
         long batch = x.shape[0], tokens = x.shape[1];
         int headDim = config.HeadDim, heads = config.NumAttentionHeads, kvHeads = config.NumKeyValueHeads;
         var (qx, kx, vx) = Project(x);
-        var q = qx.view(batch, tokens, heads, headDim).transpose(1, 2);
-        var k = kx.view(batch, tokens, kvHeads, headDim).transpose(1, 2);
-        var v = vx.view(batch, tokens, kvHeads, headDim).transpose(1, 2);
         // The rotation runs in the tables' float32 (as HF's does under autocast); attention in the compute type on a
-        // GPU, in float32 on a CPU (AttentionPrecision says why).
+        // GPU, in float32 on a CPU (AttentionPrecision says why). The projections of q and k are dropped once rotated:
+        // the rotation saves only its tables, so they would otherwise live to the end of the step.
         var compute = AttentionPrecision.For(x.device, ScalarType.Float32);
-        q = RotaryEmbedding.Apply(q, cos, sin).to_type(compute);
-        k = RotaryEmbedding.Apply(k, cos, sin).to_type(compute);
-        v = v.to_type(compute);
+        Tensor q, k;
+        using (qx)
+        using (var unrotated = qx.view(batch, tokens, heads, headDim).transpose(1, 2))
+            q = RotaryEmbedding.Apply(unrotated, cos, sin).to_type(compute);
+        using (kx)
+        using (var unrotated = kx.view(batch, tokens, kvHeads, headDim).transpose(1, 2))
+            k = RotaryEmbedding.Apply(unrotated, cos, sin).to_type(compute);
+        var v = vx.view(batch, tokens, kvHeads, headDim).transpose(1, 2).to_type(compute);
         if (cache is not null) (k, v) = cache.Append(layerIndex, k, v);
 
         int groups = heads / kvHeads;
@@ -57,7 +60,9 @@ public sealed class LlamaAttention : nn.Module
             attended = F.scaled_dot_product_attention(grouped, k, v, bias.ForGroups(groups).to_type(compute))
                 .reshape(batch, heads, tokens, headDim);
         }
-        return o_proj.call(attended.transpose(1, 2).reshape(batch, tokens, -1));
+        // The heads side by side (a copy) feed o_proj, which keeps no copy of its input: dropped once used.
+        using var merged = attended.transpose(1, 2).reshape(batch, tokens, -1);
+        return o_proj.call(merged);
     }
 
     private (Tensor Q, Tensor K, Tensor V) Project(Tensor x)

@@ -18,9 +18,16 @@ public sealed class LlamaDecoderLayer : nn.Module
         RegisterComponents();
     }
 
+    /// <remarks>The normalised inputs and the two branches' outputs are dropped once used: sums save no operand, and
+    /// what a branch's own backward pass needs autograd keeps.</remarks>
     public Tensor Forward(Tensor x, Tensor cos, Tensor sin, AttentionBias bias, KeyValueCache? cache, int layerIndex)
     {
-        var h = x + self_attn.Forward(input_layernorm.call(x), cos, sin, bias, cache, layerIndex);
-        return h + mlp.call(post_attention_layernorm.call(h));
+        Tensor h;
+        using (var normed = input_layernorm.call(x))
+        using (var attended = self_attn.Forward(normed, cos, sin, bias, cache, layerIndex))
+            h = x + attended;
+        using var normedAgain = post_attention_layernorm.call(h);
+        using var transformed = mlp.call(normedAgain);
+        return h + transformed;
     }
 }

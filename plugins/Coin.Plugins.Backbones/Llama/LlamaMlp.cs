@@ -21,6 +21,9 @@ public sealed class LlamaMlp : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         var gateUp = AutocastLinear.Fused(x, gate_proj, up_proj);
-        return down_proj.call(Activations.Apply(activation, gateUp[0]) * gateUp[1]);
+        // The product's handle is dropped once down_proj has it: a frozen down_proj saves no input (its adapter's
+        // dropout keeps its own copy), so an intermediate-size tensor a layer is freed now, not at the step's end.
+        using var product = Activations.Apply(activation, gateUp[0]) * gateUp[1];
+        return down_proj.call(product);
     }
 }

@@ -24,12 +24,17 @@ public static class RotaryEmbedding
     }
 
     /// <summary>Applies the rotation to x [batch, heads, tokens, headDim].</summary>
+    /// <remarks>The intermediates are freed at once rather than at the end of the step: none is saved for the backward
+    /// pass (the products save only the tables), and they are 3.5 times q's and k's width a layer.</remarks>
     public static Tensor Apply(Tensor x, Tensor cos, Tensor sin)
     {
         long half = x.shape[^1] / 2;
-        var first = x.narrow(-1, 0, half);
-        var second = x.narrow(-1, half, half);
-        var rotated = cat([-second, first], dim: -1);
-        return x * cos + rotated * sin;
+        using var first = x.narrow(-1, 0, half);
+        using var second = x.narrow(-1, half, half);
+        using var negated = -second;
+        using var rotated = cat([negated, first], dim: -1);
+        using var straight = x * cos;
+        using var turned = rotated * sin;
+        return straight + turned;
     }
 }

@@ -22,13 +22,19 @@ public sealed class HuggingFaceTokenizer : ITokenizer
     private readonly Dictionary<string, int> addedTokens;
     private readonly HashSet<int> specialIds;
     private readonly Dictionary<string, int> virtualTokens = [];
+    private readonly Dictionary<string, int> normalizedTokens;   // added tokens with normalized: true, by normalised form
+    private readonly string[] normalizedPatterns;
+    private readonly HashSet<string> normalizedContents;
     private string[] splitTokens;
     private readonly string?[] tokenOf;     // by id: the vocabulary's token, else the added token
     private readonly int modelVocabSize;
 
     private HuggingFaceTokenizer(TextPipeline pipeline, BpeModel model, TokenDecoder decoder, Dictionary<string, int> addedTokens, HashSet<int> specialIds,
-        int modelVocabSize, string eosToken, int eosId, int padId)
+        int modelVocabSize, string eosToken, int eosId, int padId, Dictionary<string, int> normalizedTokens, HashSet<string> normalizedContents)
     {
+        this.normalizedContents = normalizedContents;
+        this.normalizedTokens = normalizedTokens;
+        normalizedPatterns = normalizedTokens.Keys.ToArray();
         this.pipeline = pipeline;
         this.model = model;
         this.decoder = decoder;
@@ -38,7 +44,7 @@ public sealed class HuggingFaceTokenizer : ITokenizer
         EosToken = eosToken;
         EosId = eosId;
         PadId = padId;
-        splitTokens = addedTokens.Keys.ToArray();
+        splitTokens = RawTokens().ToArray();
         tokenOf = new string?[modelVocabSize];
         foreach (var (token, id) in addedTokens) tokenOf[id] = token;
         for (int id = 0; id < model.TokenOf.Length; id++) tokenOf[id] = model.TokenOf[id] ?? tokenOf[id];
@@ -59,7 +65,7 @@ public sealed class HuggingFaceTokenizer : ITokenizer
     {
         foreach (string placeholder in placeholders.Where(p => !addedTokens.ContainsKey(p) && !virtualTokens.ContainsKey(p)))
             virtualTokens[placeholder] = modelVocabSize + virtualTokens.Count;
-        splitTokens = addedTokens.Keys.Concat(virtualTokens.Keys).ToArray();
+        splitTokens = RawTokens().Concat(virtualTokens.Keys).ToArray();
         return placeholders.Distinct().ToDictionary(p => p, p => SpecialTokenId(p)!.Value);
     }
 
@@ -76,10 +82,22 @@ public sealed class HuggingFaceTokenizer : ITokenizer
         return ids;
     }
 
+    /// <summary>Added tokens matched in the raw text: those with <c>normalized: false</c>.</summary>
+    private IEnumerable<string> RawTokens() => addedTokens.Keys.Where(t => !normalizedContents.Contains(t));
+
+    /// <summary>A segment between raw-text tokens, as tokenizers' AddedVocabulary::extract_and_normalize treats it:
+    /// normalised, then split on the added tokens with <c>normalized: true</c> (matched in their normalised form), and
+    /// each piece pre-tokenized and encoded; only a piece that starts the segment counts as first.</summary>
     private void EncodeSegment(string segment, bool first, List<int> ids)
     {
         string normalized = pipeline.Normalize(segment);
-        foreach (string word in pipeline.PreTokenize(normalized, first)) model.Encode(word, ids);
+        foreach (var (piece, token) in TokenText.SplitAddedTokens(normalized, normalizedPatterns))
+        {
+            if (piece.Length > 0)
+                foreach (string word in pipeline.PreTokenize(piece, first)) model.Encode(word, ids);
+            first = false;
+            if (token is not null) ids.Add(normalizedTokens[token]);
+        }
     }
 
     public string Decode(IEnumerable<int> ids)
@@ -113,19 +131,29 @@ public sealed class HuggingFaceTokenizer : ITokenizer
             var model = new BpeModel(vocabulary, merges, unknown, Flag("byte_fallback"), Flag("fuse_unk"), Flag("ignore_merges"), path);
 
             var added = new Dictionary<string, int>(StringComparer.Ordinal);
+            var normalizedContent = new List<(string Content, int Id)>();
             var special = new HashSet<int>();
             if (root.TryGetProperty("added_tokens", out var addedTokens) && addedTokens.ValueKind == JsonValueKind.Array)
                 foreach (var token in addedTokens.EnumerateArray())
                 {
                     string content = token.GetProperty("content").GetString()!;
-                    foreach (string flag in new[] { "lstrip", "rstrip", "single_word", "normalized" })
+                    foreach (string flag in new[] { "lstrip", "rstrip", "single_word" })
                         if (token.TryGetProperty(flag, out var f) && f.ValueKind == JsonValueKind.True)
                             throw new CoinUserException($"{path}: added token '{content}' has {flag}: true, which is not implemented");
                     added[content] = token.GetProperty("id").GetInt32();
+                    if (token.TryGetProperty("normalized", out var n) && n.ValueKind == JsonValueKind.True) normalizedContent.Add((content, added[content]));
                     if (token.TryGetProperty("special", out var s) && s.ValueKind == JsonValueKind.True) special.Add(added[content]);
                 }
 
             var pipeline = new TextPipeline(root, path);
+            // As tokenizers' refresh_added_tokens: a normalized token is matched by its content put through the normalizer.
+            var normalizedTokens = new Dictionary<string, int>(StringComparer.Ordinal);
+            foreach (var (content, id) in normalizedContent)
+            {
+                string form = pipeline.Normalize(content);
+                if (form.Length == 0) throw new CoinUserException($"{path}: added token '{content}' (normalized: true) normalises to nothing");
+                normalizedTokens.TryAdd(form, id);
+            }
             var decoder = new TokenDecoder(root, path);
             int size = Math.Max(vocabulary.Values.DefaultIfEmpty(-1).Max(), added.Values.DefaultIfEmpty(-1).Max()) + 1;
             string eos = eosToken ?? EosCandidates.FirstOrDefault(added.ContainsKey)
@@ -133,7 +161,7 @@ public sealed class HuggingFaceTokenizer : ITokenizer
             if (!added.TryGetValue(eos, out int eosId) && !vocabulary.TryGetValue(eos, out eosId))
                 throw new CoinUserException($"{path}: end-of-sequence token '{eos}' is not in the vocabulary");
             int padId = added.TryGetValue("<pad>", out int pad) ? pad : eosId;
-            return new HuggingFaceTokenizer(pipeline, model, decoder, added, special, size, eos, eosId, padId);
+            return new HuggingFaceTokenizer(pipeline, model, decoder, added, special, size, eos, eosId, padId, normalizedTokens, normalizedContent.Select(t => t.Content).ToHashSet(StringComparer.Ordinal));
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
         {

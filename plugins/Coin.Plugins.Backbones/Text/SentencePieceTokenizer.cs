@@ -113,8 +113,8 @@ public sealed class SentencePieceTokenizer : ITokenizer
         }
     }
 
-    /// <summary>As SentencePiece decodes: pieces joined, byte pieces as the bytes they spell (U+FFFD for each that is
-    /// not valid UTF-8), ▁ as a space, the dummy prefix's space dropped; control pieces left out.</summary>
+    /// <summary>As SentencePiece decodes: pieces joined, byte pieces as the characters they spell (U+FFFD for each
+    /// byte that starts no valid UTF-8 character, <see cref="Json.TokenText.SentencePieceBytes"/>), ▁ as a space, the dummy prefix's space dropped; control pieces left out.</summary>
     public string Decode(IEnumerable<int> ids)
     {
         var text = new StringBuilder();
@@ -122,7 +122,7 @@ public sealed class SentencePieceTokenizer : ITokenizer
         void Flush()
         {
             if (bytes.Count == 0) return;
-            text.Append(Json.TokenText.Utf8OrReplacement(bytes));
+            text.Append(Json.TokenText.SentencePieceBytes(bytes));
             bytes.Clear();
         }
         foreach (int id in ids)

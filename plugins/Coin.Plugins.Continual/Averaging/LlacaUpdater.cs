@@ -16,8 +16,9 @@ public sealed class LlacaOptions
     /// <summary>The fallback rate when alpha is not in (0, 1).</summary>
     [Range(1e-9, 1.0)] public double Alpha0 { get; set; } = 0.01;
 
-    /// <summary>Tasks on which the adaptive EMA runs; empty means every task. On the others it is plain tuning.</summary>
-    public List<string> Tasks { get; set; } = [];
+    /// <summary>Tasks on which the adaptive EMA runs; empty means every task. On the others it is plain tuning. Each
+    /// must be a task of the stream.</summary>
+    [TaskNames] public List<string> Tasks { get; set; } = [];
 }
 
 /// <summary>LLaCA's adaptive EMA: after each optimiser step, per trainable tensor, a rate alpha from the gradient and

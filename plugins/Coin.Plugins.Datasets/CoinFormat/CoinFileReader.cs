@@ -46,7 +46,14 @@ public sealed partial class CoinFileReader(string mediaFolder, bool skipInvalid,
             {
                 try
                 {
-                    var sample = train ? TrainRow(row, task, path, index) : TestRow(row, task, path, index);
+                    Sample sample;
+                    // System.Text.Json parses an escaped unpaired surrogate ("\ud800") and refuses it only when the
+                    // string is read, with an InvalidOperationException: that is the row's fault, not a defect.
+                    try { sample = train ? TrainRow(row, task, path, index) : TestRow(row, task, path, index); }
+                    catch (InvalidOperationException e) when (e.Message.Contains("UTF-16", StringComparison.Ordinal))
+                    {
+                        throw Invalid(path, index, "(row)", "holds text that is not valid UTF-16 (an unpaired surrogate escape such as \\ud800)");
+                    }
                     if (!firstRowOf.TryAdd(sample.Id, index))
                         throw Invalid(path, index, train ? "id" : "question_id", $"duplicate id '{sample.Id}' (row {firstRowOf[sample.Id]} has it too)");
                     samples.Add(sample);

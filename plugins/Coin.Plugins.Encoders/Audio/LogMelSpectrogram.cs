@@ -5,7 +5,10 @@ namespace Coin.Plugins.Encoders.Audio;
 
 /// <summary>Whisper's log-mel features: 16 kHz audio, 25 ms Hann window (400 samples), 10 ms hop (160), power
 /// spectrum, a Slaney-scale mel filterbank with Slaney area normalisation (librosa's default, which Whisper's filters
-/// come from), log10, floor at max - 8, then (x + 4) / 4.</summary>
+/// come from), log10, floor at max - 8, then (x + 4) / 4. Computed in transformers' operation order
+/// (WhisperFeatureExtractor's torch path, audio_utils.mel_filter_bank), which tests/data/audio/make_expected.py
+/// writes out: the same float64 arithmetic for the filters, and the product as <c>filters.T @ power</c> over a
+/// [frequencies, bins] matrix, since the matrix library sums a transposed operand in another order.</summary>
 public static class LogMelSpectrogram
 {
     public const int SampleRate = 16000, WindowSize = 400, Hop = 160;
@@ -18,31 +21,41 @@ public static class LogMelSpectrogram
         var spectrum = stft(audio, WindowSize, Hop, window: window, center: true, return_complex: true);
         // Whisper drops the last frame so that frames = samples / hop.
         var power = spectrum.narrow(-1, 0, spectrum.shape[^1] - 1).abs().pow(2);
-        var mel = Filterbank(bins, SampleRate, WindowSize).to(audio.device).matmul(power);
+        var mel = FilterbankByFrequency(bins, SampleRate, WindowSize).to(audio.device).t().matmul(power);
         var log = mel.clamp_min(1e-10).log10();
         log = maximum(log, log.max() - 8.0);
         return ((log + 4.0) / 4.0).MoveToOuterDisposeScope();
     }
 
     /// <summary>[bins, windowSize / 2 + 1] triangular filters on the Slaney mel scale, area-normalised.</summary>
-    public static Tensor Filterbank(int bins, int sampleRate, int windowSize)
+    public static Tensor Filterbank(int bins, int sampleRate, int windowSize) => FilterbankByFrequency(bins, sampleRate, windowSize).t().contiguous();
+
+    /// <summary>The filters as transformers' mel_filter_bank lays them out, [windowSize / 2 + 1, bins]: edges evenly
+    /// spaced in mel (numpy's linspace: i · step, the last exactly the top), triangles from the slopes between them,
+    /// times 2 / (upper edge − lower edge); float64, then float32.</summary>
+    private static Tensor FilterbankByFrequency(int bins, int sampleRate, int windowSize)
     {
         int frequencies = windowSize / 2 + 1;
-        double[] fftHz = Enumerable.Range(0, frequencies).Select(i => (double)i * sampleRate / windowSize).ToArray();
-        double melMax = HzToMel(sampleRate / 2.0);
-        double[] edges = Enumerable.Range(0, bins + 2).Select(i => MelToHz(melMax * i / (bins + 1))).ToArray();
-        var weights = new float[bins * frequencies];
-        for (int m = 0; m < bins; m++)
-        {
-            double low = edges[m], centre = edges[m + 1], high = edges[m + 2];
-            double norm = 2.0 / (high - low);
-            for (int k = 0; k < frequencies; k++)
+        double[] fftHz = Linspace(0, sampleRate / 2, frequencies);
+        double[] edges = Linspace(HzToMel(0), HzToMel(sampleRate / 2.0), bins + 2).Select(MelToHz).ToArray();
+        var weights = new float[frequencies * bins];
+        for (int k = 0; k < frequencies; k++)
+            for (int m = 0; m < bins; m++)
             {
-                double rising = (fftHz[k] - low) / (centre - low), falling = (high - fftHz[k]) / (high - centre);
-                weights[m * frequencies + k] = (float)(Math.Max(0, Math.Min(rising, falling)) * norm);
+                double down = -(edges[m] - fftHz[k]) / (edges[m + 1] - edges[m]), up = (edges[m + 2] - fftHz[k]) / (edges[m + 2] - edges[m + 1]);
+                double norm = 2.0 / (edges[m + 2] - edges[m]);
+                weights[k * bins + m] = (float)(Math.Max(0.0, Math.Min(down, up)) * norm);
             }
-        }
-        return tensor(weights, [bins, frequencies]);
+        return tensor(weights, [frequencies, bins]);
+    }
+
+    /// <summary>numpy's linspace with its endpoint: start + i · ((stop − start) / (count − 1)), the last set to stop.</summary>
+    private static double[] Linspace(double start, double stop, int count)
+    {
+        double step = (stop - start) / (count - 1);
+        var values = Enumerable.Range(0, count).Select(i => i * step + start).ToArray();
+        values[^1] = stop;
+        return values;
     }
 
     /// <summary>Centre frequency (Hz) of each mel bin.</summary>
@@ -52,13 +65,13 @@ public static class LogMelSpectrogram
         return Enumerable.Range(1, bins).Select(i => MelToHz(melMax * i / (bins + 1))).ToArray();
     }
 
-    // Slaney's scale: linear below 1 kHz (200/3 Hz per mel), logarithmic above.
-    private const double LinearStep = 200.0 / 3, BreakHz = 1000.0, BreakMel = BreakHz / LinearStep;
-    private static readonly double LogStep = Math.Log(6.4) / 27.0;
+    // Slaney's scale as transformers' audio_utils computes it: linear below 1 kHz (3/200 mel per Hz), logarithmic above.
+    private const double BreakHz = 1000.0, BreakMel = 15.0;
+    private static readonly double MelsPerLogHz = 27.0 / Math.Log(6.4), LogHzPerMel = Math.Log(6.4) / 27.0;
 
-    public static double HzToMel(double hz) => hz < BreakHz ? hz / LinearStep : BreakMel + Math.Log(hz / BreakHz) / LogStep;
+    public static double HzToMel(double hz) => hz >= BreakHz ? BreakMel + Math.Log(hz / BreakHz) * MelsPerLogHz : 3.0 * hz / 200.0;
 
-    public static double MelToHz(double mel) => mel < BreakMel ? mel * LinearStep : BreakHz * Math.Exp(LogStep * (mel - BreakMel));
+    public static double MelToHz(double mel) => mel >= BreakMel ? BreakHz * Math.Exp(LogHzPerMel * (mel - BreakMel)) : 200.0 * mel / 3.0;
 
     /// <summary>Resamples [samples] to 16 kHz; antialiased when downsampling.</summary>
     public static Tensor Resample(Tensor audio, int fromRate)

@@ -85,10 +85,23 @@ public sealed class WhisperAudioEncoder : IEncoder
         string configPath = System.IO.Path.Combine(folder, "config.json");
         if (!File.Exists(configPath)) throw new CoinUserException($"{configPath}: config.json not found");
         var root = JsonNode.Parse(Coin.Nn.Files.InputFile.ReadAllText(configPath, Coin.Nn.Files.InputFile.Limits.Config, "config file"))!;
-        int Int(string key) => root[key]?.GetValue<int>() ?? throw new CoinUserException($"{configPath}: missing integer '{key}'");
-        var model = new WhisperEncoderModel(new WhisperEncoderConfig(Int("num_mel_bins"), Int("d_model"), Int("encoder_layers"),
-            Int("encoder_attention_heads"), Int("encoder_ffn_dim"), Int("max_source_positions")));
-        return ModuleWeights.LoadFolder(model, folder, ignoreUnexpected: name => !name.StartsWith("model.encoder.", StringComparison.Ordinal));
+        int Int(string key) => root[key] is JsonValue value && value.TryGetValue(out int number) && number > 0 ? number
+            : throw new CoinUserException($"{configPath}: '{key}' must be a positive integer, found {root[key]?.ToJsonString() ?? "nothing"}");
+        var config = new WhisperEncoderConfig(Int("num_mel_bins"), Int("d_model"), Int("encoder_layers"),
+            Int("encoder_attention_heads"), Int("encoder_ffn_dim"), Int("max_source_positions"));
+        using var weights = IWeightSource.OpenFolder(folder);
+        LayerCount.Require(weights, "model.encoder.layers.", config.EncoderLayers, configPath, "encoder_layers");
+        var model = new WhisperEncoderModel(config);
+        try
+        {
+            ModuleWeights.Load(model, weights, ignoreUnexpected: name => !name.StartsWith("model.encoder.", StringComparison.Ordinal));
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
     }
 }
 

@@ -111,13 +111,19 @@ public sealed class ImagePreprocessor(ImagePreprocessingOptions options)
         if (input.Path is null) throw new CoinUserException("image input has neither a path nor values");
         if (!File.Exists(input.Path)) throw new CoinUserException($"{input.Path}: image file not found");
         Coin.Nn.Files.InputFile.Check(input.Path, Coin.Nn.Files.InputFile.Limits.Image, "image file");
-        using (var codec = SKCodec.Create(input.Path))
-        {
-            if (codec is null) throw new CoinUserException($"{input.Path}: not a readable PNG or JPEG image");
-            if ((long)codec.Info.Width * codec.Info.Height > MaxPixels)
-                throw new CoinUserException($"{input.Path}: {codec.Info.Width}x{codec.Info.Height} pixels is more than {MaxPixels:N0}; resize it first");
-        }
-        using var decoded = SKBitmap.Decode(input.Path) ?? throw new CoinUserException($"{input.Path}: not a readable PNG or JPEG image");
+        using var codec = SKCodec.Create(input.Path) ?? throw new CoinUserException($"{input.Path}: not a readable PNG or JPEG image");
+        if ((long)codec.Info.Width * codec.Info.Height > MaxPixels)
+            throw new CoinUserException($"{input.Path}: {codec.Info.Width}x{codec.Info.Height} pixels is more than {MaxPixels:N0}; resize it first");
+        // What SKBitmap.Decode does (premultiplied alpha for an unpremultiplied image, the codec's colour space), except
+        // that it keeps an image whose data ends early (IncompleteInput), its missing rows filled in by the codec.
+        var info = codec.Info;
+        if (info.AlphaType == SKAlphaType.Unpremul) info.AlphaType = SKAlphaType.Premul;
+        using var decoded = new SKBitmap(info);
+        var result = codec.GetPixels(info, decoded.GetPixels(out _));
+        if (result != SKCodecResult.Success)
+            throw new CoinUserException(result == SKCodecResult.IncompleteInput
+                ? $"{input.Path}: the image data ends early (a truncated or partly written file)"
+                : $"{input.Path}: the image cannot be decoded ({result})");
         using var rgba = decoded.Copy(SKColorType.Rgba8888) ?? throw new CoinUserException($"{input.Path}: cannot convert the image to RGBA");
         byte[] bytes = rgba.Bytes;
         var rgb = new byte[rgba.Width * rgba.Height * 3];

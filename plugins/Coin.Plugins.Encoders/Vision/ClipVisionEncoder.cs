@@ -107,10 +107,13 @@ public sealed class ClipVisionEncoder : IEncoder, IActivationMemory
     /// <c>[model.]vision_tower.vision_model.*</c> tensors.</remarks>
     public static ClipVisionModel Load(string folder)
     {
-        var model = new ClipVisionModel(ClipVisionConfig.Read(System.IO.Path.Combine(folder, "config.json")));
+        string configPath = System.IO.Path.Combine(folder, "config.json");
+        var config = ClipVisionConfig.Read(configPath);
+        using var weights = new RenamedWeights(IWeightSource.OpenFolder(folder), TowerName, "the vision tower's tensors");
+        LayerCount.Require(weights, "vision_model.encoder.layers.", config.NumHiddenLayers, configPath, "num_hidden_layers");
+        var model = new ClipVisionModel(config);
         try
         {
-            using var weights = new RenamedWeights(IWeightSource.OpenFolder(folder), TowerName, "the vision tower's tensors");
             // SigLIP's pooling head is not used: vision-language models take hidden states, not its pooled vector.
             ModuleWeights.Load(model, weights, ignoreUnexpected: name => name.EndsWith("position_ids", StringComparison.Ordinal)
                 || model.Config.Siglip && name.StartsWith("vision_model.head.", StringComparison.Ordinal));

@@ -9,8 +9,9 @@ public static class CoinContract
     /// addition a plugin may rely on (so an older host refuses that plugin instead of misreading it).</summary>
     /// <remarks>2.1: <see cref="CoinPluginAttribute"/> may sit on the component itself, without a factory; the
     /// <see cref="PluginCapabilities.FixedTrainableSet"/> capability. 2.2: <see cref="Components.IActivationMemory"/>,
-    /// activation memory estimates for the plan.</remarks>
-    public const string Version = "2.2";
+    /// activation memory estimates for the plan. 2.3: <see cref="TaskNamesAttribute"/>, options that name tasks are
+    /// checked against the stream.</remarks>
+    public const string Version = "2.3";
 
     /// <summary>True when a plugin compiled against <paramref name="pluginVersion"/> can run on this host.</summary>
     public static bool IsCompatible(string pluginVersion, out string reason)

@@ -20,7 +20,7 @@ public sealed class BenchCommand(CommandLine commandLine, PluginDirectories dire
     public int Execute()
     {
         var options = commandLine.Bench;
-        var catalog = PluginCatalog.Load(directories.For(loader.Load()));
+        var catalog = PluginCatalog.LoadForUse(directories.For(loader.Load()));
         int threads = TorchRuntime.ConfigureThreads(options.Threads);
         console.MarkupLineInterpolated($"coin bench · TorchSharp {TorchRuntime.TorchSharpVersion} · {threads} threads · suites {string.Join(", ", options.Suites)}");
         if (options.Suites.Contains("hardware")) Hardware(catalog, options);

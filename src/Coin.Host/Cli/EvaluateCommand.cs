@@ -15,7 +15,7 @@ public sealed class EvaluateCommand(CommandLine commandLine, ExperimentLoader lo
     {
         var options = commandLine.Evaluate!;
         var experiment = loader.Load();
-        var plan = ExperimentPlanner.Plan(experiment, PluginCatalog.Load(directories.For(experiment)));
+        var plan = ExperimentPlanner.Plan(experiment, PluginCatalog.LoadForUse(directories.For(experiment)));
         if (options.Merge) return evaluation.Merge(experiment, plan, options.RunDirectory, options.Stage, options.Count);
         evaluation.Shard(experiment, plan, options.RunDirectory, options.Stage, options.Shard, options.Count, cancellation.Token);
         return 0;

@@ -21,7 +21,7 @@ public sealed class ExportCommand(CommandLine commandLine, ExperimentLoader load
     {
         var options = commandLine.Export!;
         var experiment = loader.Load();
-        var plan = ExperimentPlanner.Plan(experiment, PluginCatalog.Load(directories.For(experiment)));
+        var plan = ExperimentPlanner.Plan(experiment, PluginCatalog.LoadForUse(directories.For(experiment)));
         using var run = StageEvaluation.Restore(experiment, plan, options.RunDirectory, options.Stage, console, cancellation.Token);
         Directory.CreateDirectory(options.Out);
         var written = new List<string>();

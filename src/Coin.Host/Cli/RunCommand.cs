@@ -15,7 +15,7 @@ public sealed class RunCommand(ExperimentLoader loader, PluginDirectories direct
     {
         var experiment = loader.Load();
         var searched = directories.For(experiment);
-        var catalog = PluginCatalog.Load(searched);
+        var catalog = PluginCatalog.LoadForUse(searched);
         if (commandLine.PlanOnly) return runPlan.Print(experiment, catalog);
         runner.Run(experiment, catalog, resume.Run, cancellation.Token, searched,
             commandLine.RunDirectory is { } directory ? Path.GetFullPath(directory) : null);

@@ -12,7 +12,7 @@ public sealed class SchemaCommand(ExperimentLoader loader, PluginDirectories dir
 
     public int Execute()
     {
-        var catalog = PluginCatalog.Load(directories.For(loader.Load()));
+        var catalog = PluginCatalog.LoadForUse(directories.For(loader.Load()));
         Console.Out.WriteLine(ExperimentSchema.Build(catalog).ToJsonString(new JsonSerializerOptions
         {
             WriteIndented = true,

@@ -57,6 +57,7 @@ public sealed class ComposedExperiment : IDisposable
     public static ComposedExperiment Create(CompositionPlan plan, ComponentContext context, long preparedCacheBytes = 0)
     {
         var data = Create<ITaskStreamSource>(plan.Data, context);
+        TaskNameCheck.Require(plan, data.Tasks.Select(t => t.Name).ToList());
         var backbone = Create<IBackbone>(plan.Backbone, context);
         context = context with { Backbone = backbone };
         var encoders = new Dictionary<string, IEncoder>();

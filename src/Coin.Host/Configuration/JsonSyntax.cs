@@ -21,6 +21,8 @@ public static class JsonSyntax
             });
             if (document.RootElement.ValueKind != JsonValueKind.Object)
                 throw new CoinUserException($"{path}: expected a JSON object at the top level, found {document.RootElement.ValueKind}");
+            if (CountKeys(document.RootElement) is var keys and > MaxKeys)
+                throw new CoinUserException($"{path}: holds {keys:N0} keys and list items; an experiment file may hold at most {MaxKeys:N0} (the shipped ones hold fewer than 200)");
             if (FirstDuplicate(document.RootElement, "") is { } duplicate)
                 throw new CoinUserException($"{path}: the key '{duplicate}' appears more than once (keys are case-insensitive); keep one");
         }
@@ -31,6 +33,18 @@ public static class JsonSyntax
             throw new CoinUserException($"{path}: malformed JSON at line {line}, column {column}: {reason}");
         }
     }
+
+    /// <summary>Keys and list items one experiment file may hold. The configuration system lists a section's children
+    /// by scanning every key of the file, so binding costs grow with the square of the count: 64,000 variables took
+    /// over a minute to read, this many about a second.</summary>
+    public const int MaxKeys = 10_000;
+
+    private static long CountKeys(JsonElement element) => element.ValueKind switch
+    {
+        JsonValueKind.Object => element.EnumerateObject().Sum(p => 1 + CountKeys(p.Value)),
+        JsonValueKind.Array => element.EnumerateArray().Sum(item => 1 + CountKeys(item)),
+        _ => 0,
+    };
 
     private static string? FirstDuplicate(JsonElement element, string path)
     {

@@ -11,17 +11,35 @@ public sealed class PluginCatalog
 
     public IReadOnlyList<PluginDescriptor> Plugins { get; }
 
-    /// <summary>Scans the directories (missing ones are skipped by the caller's choice: see <see cref="PluginDirectories"/>).</summary>
+    /// <summary>Scans the directories (missing ones are skipped by the caller's choice: see <see cref="PluginDirectories"/>).
+    /// A folder that fails to load is listed with its reason (see <c>coin plugins</c>).</summary>
     public static PluginCatalog Load(IEnumerable<string> directories)
+        => new(directories.Select(Path.GetFullPath).Distinct(StringComparer.Ordinal).Where(Directory.Exists)
+            .SelectMany(FoldersOf).SelectMany(PluginFolderLoader.Load).ToList());
+
+    /// <summary>As <see cref="Load"/>, for a command that uses the plugins: a directory the user named (every one but
+    /// the host's own) from which no plugin loads is refused with each folder's reason, instead of being passed over
+    /// in silence while the run goes on with the built-ins.</summary>
+    public static PluginCatalog LoadForUse(IEnumerable<string> directories)
     {
-        var folders = directories
-            .Select(Path.GetFullPath)
-            .Distinct(StringComparer.Ordinal)
-            .Where(Directory.Exists)
-            .SelectMany(d => Directory.EnumerateFiles(d, "*.dll").Any() ? [d] : Directory.EnumerateDirectories(d).Order(StringComparer.Ordinal).ToList())
-            .ToList();
-        return new PluginCatalog(folders.SelectMany(PluginFolderLoader.Load).ToList());
+        var list = directories.Select(Path.GetFullPath).Distinct(StringComparer.Ordinal).ToList();
+        var catalog = Load(list);
+        string host = Path.GetFullPath(PluginDirectories.HostPluginsDirectory);
+        foreach (string directory in list.Where(d => d != host && Directory.Exists(d)))
+        {
+            var folders = FoldersOf(directory).ToHashSet(StringComparer.Ordinal);
+            var mine = catalog.Plugins.Where(p => folders.Contains(p.Folder)).ToList();
+            if (mine.Any(p => p.Status == PluginStatus.Loaded)) continue;
+            string reasons = mine.Count == 0 ? "it has no plugin folder"
+                : string.Join("; ", mine.Take(3).Select(p => $"{p.Folder}: {p.Error}")) + (mine.Count > 3 ? $"; and {mine.Count - 3} more" : "");
+            throw new CoinUserException($"plugin directory '{directory}': no plugin loads from it ({reasons})");
+        }
+        return catalog;
     }
+
+    /// <summary>A directory that holds assemblies is one plugin folder; otherwise each subfolder is one.</summary>
+    private static IEnumerable<string> FoldersOf(string directory)
+        => Directory.EnumerateFiles(directory, "*.dll").Any() ? [directory] : Directory.EnumerateDirectories(directory).Order(StringComparer.Ordinal).ToList();
 
     /// <summary>Messages for each kind and name provided by more than one folder.</summary>
     public IReadOnlyList<string> Conflicts()

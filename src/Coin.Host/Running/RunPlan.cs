@@ -164,7 +164,15 @@ public sealed class RunPlan(IAnsiConsole console)
             $"activations of a training step (batch {batch} × {trainTokens} positions): {MiB(with):F0} MiB with activation checkpointing, {MiB(without):F0} MiB without; this run: [bold]{(checkpointed ? "with" : "without")}[/]");
         console.MarkupLineInterpolated($"generation (batch {evalBatch} × {evalTokens} positions): key/value cache and one layer's prefill {MiB(generation):F0} MiB");
         if (unestimated.Count > 0) console.MarkupLineInterpolated($"[yellow]not estimated[/] (no IActivationMemory): {string.Join(", ", unestimated.Distinct())}");
-        double peak = RuntimeBytes + state + Math.Max(checkpointed ? with : without, generation);
+        // A frozen weight stored in another type than products run in (bfloat16 under float32 compute, int8, NF4) is
+        // converted for each product and freed at once: one such copy, the largest, is live at a time.
+        var computeType = ComputePrecision.Parse(config.Training.Precision) ?? ScalarType.Float32;
+        int computeBytes = computeType == ScalarType.Float32 ? sizeof(float) : 2;
+        double conversion = run.Model.AllModules().SelectMany(m => m.modules()).OfType<Coin.Nn.Layers.AutocastLinear>()
+            .Where(l => l.ConvertsWeightFor(computeType))
+            .Select(l => (double)l.in_features * l.out_features * computeBytes).DefaultIfEmpty(0).Max();
+        if (conversion > 0) console.MarkupLineInterpolated($"frozen weights converted per product: the largest copy, {MiB(conversion):F0} MiB, is live at a time");
+        double peak = RuntimeBytes + state + conversion + Math.Max(checkpointed ? with : without, generation);
         long? available = TorchRuntime.AvailableMemoryBytes();
         string verdict = available is { } free ? (peak <= free ? $"fits the {MiB(free) / 1024:F1} GiB available" : $"[red]does not fit[/] the {MiB(free) / 1024:F1} GiB available") : "no memory figure for this device";
         console.MarkupLine($"peak estimate: runtime {MiB(RuntimeBytes):F0} MiB + the above + the larger of training and generation = [bold]{MiB(peak) / 1024:F2} GiB[/]: {verdict}");

@@ -58,7 +58,11 @@ public static class Nf4
     public static Tensor Dequantize(Tensor packed, Tensor absmax, long[] shape, ScalarType type)
     {
         long n = shape.Aggregate(1L, (a, b) => a * b), blocks = absmax.shape[0];
-        var output = empty(n, type, device: packed.device);
+        // The result is created in its final shape and filled through a flat view: returning a view of a flat result
+        // would leave the flat handle in the caller's dispose scope, keeping every dequantised weight of a layer (and
+        // of its recomputation and backward pass) alive until that scope ends.
+        var output = empty(shape, type, device: packed.device);
+        using var flat = output.view(-1);
         using var table = tensor(Codes, device: packed.device);
         for (long first = 0; first < blocks; first += ChunkBlocks)
         {
@@ -68,8 +72,8 @@ public static class Nf4
             var bytes = packed.narrow(0, first * BlockSize / 2, count * BlockSize / 2);
             var codes = stack([bytes.bitwise_right_shift(4), bytes.bitwise_and(15)], 1).view(-1).to_type(ScalarType.Int32);
             var values = table.index_select(0, codes).view(count, BlockSize) * absmax.narrow(0, first, count).unsqueeze(1);
-            output.narrow(0, begin, length).copy_(values.view(-1).narrow(0, 0, length));
+            flat.narrow(0, begin, length).copy_(values.view(-1).narrow(0, 0, length));
         }
-        return output.view(shape);
+        return output;
     }
 }

@@ -86,4 +86,23 @@ public class StrictBinderTests
         Assert.That(errors, Has.Some.StartWith("device: expected cpu, cuda or cuda:N"));
         Assert.That(errors, Has.Some.StartWith("bogus: unknown key"));
     }
+
+    [Test]
+    public void ACoinFilesTaskMetricMustBeOneOfCoInsAndTheListsAgree()
+    {
+        Assert.That(Coin.Plugins.Datasets.CoinFormat.CoinTaskFiles.Metrics, Is.EqualTo(Coin.Plugins.Evaluation.Coin.CoinEvaluator.Metrics),
+            "coin-files checks the names the coin evaluator scores by");
+        List<string> BindTask(string metric)
+        {
+            var configuration = new ConfigurationBuilder().AddInMemoryCollection([
+                KeyValuePair.Create("root", (string?)"data"), KeyValuePair.Create("tasks:0:name", (string?)"A"),
+                KeyValuePair.Create("tasks:0:train", (string?)"a.json"), KeyValuePair.Create("tasks:0:test", (string?)"b.json"),
+                KeyValuePair.Create("tasks:0:metric", (string?)metric)]).Build();
+            var errors = new List<string>();
+            StrictBinder.Bind(configuration, typeof(Coin.Plugins.Datasets.CoinFormat.CoinFilesOptions), "data.options", errors);
+            return errors;
+        }
+        foreach (string metric in Coin.Plugins.Datasets.CoinFormat.CoinTaskFiles.Metrics) Assert.That(BindTask(metric), Is.Empty, metric);
+        Assert.That(BindTask("nope"), Is.EqualTo(new[] { "data.options.tasks[0].metric: expected one of CoIN's metrics: option-letter, vqa-soft, substring, exact-match, exact-match-gqa, exact-match-ocr, grounding-iou" }));
+    }
 }

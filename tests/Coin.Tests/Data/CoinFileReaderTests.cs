@@ -98,6 +98,14 @@ public class CoinFileReaderTests
 
         string nul = Write(folder, "nul.json", $"[{Row("a\\u0000.png")}]");
         Assert.That(Assert.Throws<CoinUserException>(() => reader.ReadTrain("T", nul))!.Message, Does.Contain("row 0, field 'image': the path holds a NUL character"));
+
+        // An escaped unpaired surrogate parses as JSON and fails only when the string is read.
+        foreach (string broken in new[] { "What\\ud800?", "What\\udc00?", "What\\ud800\\ud800?" })
+        {
+            string surrogate = Write(folder, "surrogate.json", $"[{GoodTrainRow}, {GoodTrainRow.Replace("\"1\"", "\"2\"").Replace("What?", broken)}]");
+            Assert.That(Assert.Throws<CoinUserException>(() => reader.ReadTrain("T", surrogate))!.Message,
+                Is.EqualTo($"{surrogate}: row 1, field '(row)': holds text that is not valid UTF-16 (an unpaired surrogate escape such as \\ud800)"));
+        }
     }
 
     private static string Write(string folder, string name, string json)

@@ -101,6 +101,12 @@ public class ExportCommandTests
     {
         string directory = TestPaths.NewTemporaryDirectory("export");
         string model = BaseModel(directory);
+        // Fields Coin's model does not use but transformers' generate and save_pretrained do: carried into the export.
+        var sourceConfig = JsonNode.Parse(File.ReadAllText(Path.Combine(model, "config.json")))!.AsObject();
+        sourceConfig["bos_token_id"] = 254;
+        sourceConfig["eos_token_id"] = 255;
+        sourceConfig["initializer_range"] = 0.01;
+        File.WriteAllText(Path.Combine(model, "config.json"), sourceConfig.ToJsonString());
         string run = RunWith(directory, new JsonObject { ["type"] = "llama", ["options"] = new JsonObject { ["path"] = model } }, "lora");
 
         string output = Path.Combine(directory, "exported");
@@ -133,6 +139,11 @@ public class ExportCommandTests
         // The merged folder is a model Coin (and transformers) loads: config, weights, the tokenizer's files.
         Assert.That(File.Exists(Path.Combine(output, "merged", "tokenizer.json")));
         using var reloaded = HuggingFaceCheckpoint.Load(Path.Combine(output, "merged"));
+        var mergedConfig = JsonNode.Parse(File.ReadAllText(Path.Combine(output, "merged", "config.json")))!;
+        Assert.That(((int)mergedConfig["bos_token_id"]!, (int)mergedConfig["eos_token_id"]!, (double)mergedConfig["initializer_range"]!), Is.EqualTo((254, 255, 0.01)));
+        // The source has no generation_config.json: one is written as GenerationConfig.from_model_config would.
+        var generation = JsonNode.Parse(File.ReadAllText(Path.Combine(output, "merged", "generation_config.json")))!;
+        Assert.That(((bool)generation["_from_model_config"]!, (int)generation["bos_token_id"]!, (int)generation["eos_token_id"]!), Is.EqualTo((true, 254, 255)));
         Assert.That(File.Exists(Path.Combine(output, "connector.safetensors")), "LoRA trains the projector in full: exported beside the adapter");
     }
 

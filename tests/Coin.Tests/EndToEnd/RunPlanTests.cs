@@ -37,6 +37,18 @@ public class RunPlanTests
     }
 
     [Test]
+    public void An_option_naming_a_task_the_stream_lacks_is_refused_before_anything_is_built()
+    {
+        // LLaCA's tasks with CoIN's names on another stream used to switch LLaCA off without a word.
+        string directory = TestPaths.NewTemporaryDirectory("plan-task-names");
+        var result = CoinProcess.Run(directory, "run", CoinProcess.WriteQuickExperiment(directory), "--plan",
+            "--set", "continual.type=llaca", "--set", "continual.options.tasks.0=color", "--set", "continual.options.tasks.1=ScienceQA");
+        Assert.That(result.ExitCode, Is.EqualTo(2), result.ToString());
+        Assert.That(result.Output + result.Error, Does.Contain("continual.options.tasks: 'ScienceQA' is not a task of the stream; its tasks: color, "));
+        Assert.That(result.Output + result.Error, Does.Not.Contain("'color' is not"));
+    }
+
+    [Test]
     public void A_refused_combination_exits_non_zero_with_the_reason()
     {
         string directory = TestPaths.NewTemporaryDirectory("plan-refused");

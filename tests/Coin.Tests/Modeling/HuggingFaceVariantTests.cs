@@ -121,6 +121,17 @@ public class HuggingFaceVariantTests
         Assert.That(error.Message, Does.StartWith(Path.Combine(folder, "config.json") + ": ").And.Contain(message));
     }
 
+    [TestCase(1_000_000_000)]
+    [TestCase(1)]
+    public void A_layer_count_the_weights_do_not_hold_is_refused_before_the_model_is_built(int layers)
+    {
+        // 10⁹ layers used to be built one by one (hours) before the first missing tensor was noticed.
+        string folder = WithConfig(c => c["num_hidden_layers"] = layers);
+        var error = Assert.Throws<CoinUserException>(() => HuggingFaceCheckpoint.Load(folder))!;
+        Assert.That(error.Message, Does.StartWith($"{Path.Combine(folder, "config.json")}: num_hidden_layers is {layers}, but ")
+            .And.Contain("model.safetensors holds 2 layers (model.layers.0 to model.layers.1); the two must agree"));
+    }
+
     [Test]
     public void Harmless_and_user_accepted_fields_load()
     {

@@ -45,4 +45,18 @@ public class ImageProcessingTests
         Assert.That(PilResample.Resize(pixels, 160, 120, 42, 32), Has.Length.EqualTo(42 * 32 * 3));
         Assert.That(PilResample.Resize(pixels, 160, 120, 160, 120), Is.SameAs(pixels), "same size: untouched");
     }
+
+    [TestCase(0.5)]
+    [TestCase(0.9)]
+    public void A_truncated_image_is_refused_naming_the_file(double kept)
+    {
+        // SkiaSharp's SKBitmap.Decode keeps an image whose data ends early, its missing rows filled in: a partly
+        // written or cut-off file would train as a different picture.
+        byte[] whole = File.ReadAllBytes(Data("wide-160x120.png"));
+        string path = Path.Combine(TestPaths.NewTemporaryDirectory("truncated"), "cut.png");
+        File.WriteAllBytes(path, whole[..(int)(whole.Length * kept)]);
+        var preprocessor = new ImagePreprocessor(new ImagePreprocessingOptions { ImageSize = 32, Mode = "pad" });
+        var error = Assert.Throws<Coin.Abstractions.Plugins.CoinUserException>(() => preprocessor.Prepare([new ModalityInput("image", Path: path)]));
+        Assert.That(error!.Message, Is.EqualTo($"{path}: the image data ends early (a truncated or partly written file)"));
+    }
 }

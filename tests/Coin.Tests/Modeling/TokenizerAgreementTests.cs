@@ -68,6 +68,46 @@ public class TokenizerAgreementTests
         Assert.That(tokenizer.Encode("a</s>b"), Does.Contain(tokenizer.EosId), "</s> in text is the end token");
     }
 
+    [TestCase("nfc")]
+    [TestCase("lowercase")]
+    [TestCase("metaspace")]
+    public void Added_tokens_with_normalized_true_are_matched_in_the_normalised_text_as_tokenizers_matches_them(string family)
+    {
+        // normalized-added/make_expected.js: the families above with normalized added tokens, ids from tokenizers.
+        var strings = JsonNode.Parse(File.ReadAllText(Data("normalized-added", "strings.json")))!.AsArray().Select(s => (string)s!).ToArray();
+        var tokenizer = HuggingFaceTokenizer.Load(Data("normalized-added", family, "tokenizer.json"), eosToken: family == "metaspace" ? "</s>" : "<|endoftext|>");
+        var expected = JsonNode.Parse(File.ReadAllText(Data("normalized-added", family, "expected.json")))!["ids"]!.AsArray();
+        var wrong = new List<string>();
+        for (int i = 0; i < strings.Length; i++)
+        {
+            var want = expected[i]!.AsArray().Select(v => (int)v!).ToArray();
+            var got = tokenizer.Encode(strings[i]).ToArray();
+            if (!got.SequenceEqual(want)) wrong.Add($"{System.Text.Json.JsonSerializer.Serialize(strings[i])}: [{string.Join(",", got)}], tokenizers [{string.Join(",", want)}]");
+        }
+        Assert.That(strings, Has.Length.GreaterThanOrEqualTo(260));
+        Assert.That(wrong, Is.Empty, $"{wrong.Count} of {strings.Length} differ:\n" + string.Join("\n", wrong.Take(8)));
+    }
+
+    [Test]
+    public void Byte_pieces_that_are_not_valid_utf8_decode_as_sentencepiece_decodes_them()
+    {
+        // One U+FFFD per byte that starts no valid character, the valid characters between kept (issue 28's example:
+        // bytes D8 D2 BB B3 give U+FFFD, U+04BB, U+FFFD); byte-decoding.json was written by python3-sentencepiece.
+        var tokenizer = SentencePieceTokenizer.Load(Data("sentencepiece-model", "tokenizer.model"));
+        var expected = JsonNode.Parse(File.ReadAllText(Data("sentencepiece-model", "byte-decoding.json")))!;
+        var sequences = expected["ids"]!.AsArray();
+        var wrong = new List<string>();
+        for (int i = 0; i < sequences.Count; i++)
+        {
+            var ids = sequences[i]!.AsArray().Select(v => (int)v!).ToArray();
+            string want = (string)expected["decoded"]![i]!, got = tokenizer.Decode(ids);
+            if (got != want) wrong.Add($"[{string.Join(",", ids)}]: {string.Join(" ", got.Select(c => $"U+{(int)c:X4}"))}, sentencepiece {string.Join(" ", want.Select(c => $"U+{(int)c:X4}"))}");
+        }
+        Assert.That(sequences.Count, Is.GreaterThanOrEqualTo(300));
+        Assert.That(wrong, Is.Empty, $"{wrong.Count} of {sequences.Count} differ:\n" + string.Join("\n", wrong.Take(8)));
+        Assert.That(((string)expected["decoded"]![0]!).Select(c => (int)c), Is.EqualTo(new[] { 0xFFFD, 0x04BB, 0xFFFD }));
+    }
+
     [Test]
     public void The_end_token_of_a_sentencepiece_model_can_be_named_and_must_be_a_control_piece()
     {

@@ -1,6 +1,7 @@
 using Coin.Abstractions.Components;
 using Coin.Nn.Layers;
 using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
 
 namespace Coin.Tests.Nn;
 
@@ -84,5 +85,29 @@ public class AutocastLinearTests
         b.zero_grad();
         (a.call(x).sum() + b.call(x).square().sum()).backward();
         Assert.That((fusedGrad - a.weight.grad!).abs().max().item<float>(), Is.LessThan(1e-5f), "gradients reach each layer's own weight");
+    }
+
+    [Test]
+    public void Deltas_are_added_and_their_handles_dropped_but_never_the_input()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(8);
+        using var layer = new AutocastLinear(6, 6, hasBias: false);
+        var extra = randn(6, 6);
+        Tensor? update = null;
+        layer.AddDelta(input => update = input.matmul(extra));
+        layer.AddDelta(input => input);   // a delta may not return its input (AddDelta's contract), but if it does, the input survives
+        var x = randn(2, 6, requires_grad: true);
+        var y = layer.call(x);
+        Assert.That(x.IsInvalid, Is.False, "the input is the caller's");
+        Assert.That(update!.IsInvalid, Is.True, "an added update is disposed at once");
+        var expected = F.linear(x.detach(), layer.weight.detach(), null) + x.detach().matmul(extra) + x.detach();
+        Assert.That((y.detach() - expected).abs().max().item<float>(), Is.LessThan(1e-5f));
+        y.square().sum().backward();
+        var grad = x.grad!.clone();
+        x.grad!.zero_();
+        var reference = F.linear(x, layer.weight, null) + x.matmul(extra) + x;
+        reference.square().sum().backward();
+        Assert.That((grad - x.grad!).abs().max().item<float>(), Is.LessThan(1e-5f), "the backward pass is unchanged");
     }
 }

@@ -35,8 +35,8 @@ public class PluginDiscoveryTests
         var catalog = PluginCatalog.Load([FixturePluginDirectory("Coin.Fixtures.FaultyPlugins")]);
         Assert.That(Single(catalog, "always-right").Status, Is.EqualTo(PluginStatus.Loaded));
         Assert.That(Single(catalog, "throws-in-constructor").Error, Does.Contain("fixture constructor failure"));
-        Assert.That(Single(catalog, "future-contract").Error, Is.EqualTo("built for contract 3.0, this host provides contract 2.2"));
-        Assert.That(Single(catalog, "old-contract").Error, Does.StartWith("built for contract 1.3, this host provides contract 2.2: the contracts changed incompatibly at 2.0; rebuild"));
+        Assert.That(Single(catalog, "future-contract").Error, Is.EqualTo("built for contract 3.0, this host provides contract 2.3"));
+        Assert.That(Single(catalog, "old-contract").Error, Does.StartWith("built for contract 1.3, this host provides contract 2.3: the contracts changed incompatibly at 2.0; rebuild"));
         Assert.That(Single(catalog, "wrong-kind").Error, Does.Contain("declared as encoder but creates IEvaluator"));
     }
 
@@ -101,6 +101,22 @@ public class PluginDiscoveryTests
         Assert.That(failed.Status, Is.EqualTo(PluginStatus.Failed));
         Assert.That(failed.Error, Does.StartWith("Coin.Broken.dll is not a valid .NET assembly"));
         Assert.That(catalog.Plugins.Count(p => p.Status == PluginStatus.Loaded), Is.EqualTo(BuiltIns.Length));
+    }
+
+    [Test]
+    public void ANamedDirectoryFromWhichNoPluginLoadsIsRefusedForUse()
+    {
+        string directory = TestPaths.NewTemporaryDirectory("plugins");
+        Directory.CreateDirectory(Path.Combine(directory, "Coin.Broken"));
+        File.WriteAllBytes(Path.Combine(directory, "Coin.Broken", "Coin.Broken.dll"), [0x4d, 0x5a, 1, 2, 3, 4, 5]);
+        var error = Assert.Throws<CoinUserException>(() => PluginCatalog.LoadForUse([directory]));
+        Assert.That(error!.Message, Does.StartWith($"plugin directory '{directory}': no plugin loads from it ({Path.Combine(directory, "Coin.Broken")}: Coin.Broken.dll is not a valid .NET assembly"));
+        string empty = TestPaths.NewTemporaryDirectory("plugins");
+        Assert.That(Assert.Throws<CoinUserException>(() => PluginCatalog.LoadForUse([empty]))!.Message, Is.EqualTo($"plugin directory '{empty}': no plugin loads from it (it has no plugin folder)"));
+
+        // A directory where one folder loads is used, its failures listed by `coin plugins`.
+        TestPaths.CopyDirectory(Path.Combine(TestPaths.Fixtures, "Coin.Fixtures.FaultyPlugins"), Path.Combine(directory, "Coin.Fixtures.FaultyPlugins"));
+        Assert.That(PluginCatalog.LoadForUse([directory]).Plugins.Any(p => p.Status == PluginStatus.Loaded));
     }
 
     [Test]

@@ -96,6 +96,28 @@ public class QuantizationTests
         Assert.That((x.grad! - expected).abs().max().item<float>(), Is.LessThan(1e-6f));
     }
 
+    [TestCase(FrozenWeights.Nf4)]
+    [TestCase(FrozenWeights.Int8)]
+    [TestCase(FrozenWeights.BFloat16)]
+    public void A_converted_weight_is_freed_with_its_product_not_kept_in_the_callers_scope(FrozenWeights format)
+    {
+        // A dequantised NF4 weight used to outlive its product through a second handle left in the caller's dispose
+        // scope: a 7B step then held every converted weight of a layer at once (1.4 GiB above the plan).
+        using var outer = NewDisposeScope();
+        manual_seed(7);
+        using var layer = new AutocastLinear(128, 96, hasBias: false);
+        layer.weight.requires_grad = false;
+        if (format == FrozenWeights.BFloat16) layer.StoreFrozenAs(ScalarType.BFloat16);
+        else layer.Quantize(format);
+        var x = randn(4, 128).requires_grad_(true);
+        using var scope = NewDisposeScope();
+        var y = layer.call(x);
+        y.sum().backward();
+        using (no_grad()) layer.call(x);
+        var weightSized = scope.DisposablesView.OfType<Tensor>().Where(t => !t.IsInvalid && t.numel() == 128 * 96).ToList();
+        Assert.That(weightSized, Is.Empty, "no weight-sized tensor is left in the scope after the products");
+    }
+
     [Test]
     public void Quantising_a_trainable_weight_does_nothing_and_a_trainable_layer_still_learns()
     {
