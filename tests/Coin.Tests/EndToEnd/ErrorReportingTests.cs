@@ -79,7 +79,7 @@ public class ErrorReportingTests
     }
 
     [Test]
-    public void ABrokenPluginFolderIsListedAsFailedAndOthersStillRun()
+    public void ABrokenPluginFolderIsListedAsFailedAndADirectoryOfNothingElseIsRefusedForARun()
     {
         string directory = TestPaths.NewTemporaryDirectory("errors");
         string plugins = Path.Combine(directory, "extra-plugins");
@@ -91,8 +91,11 @@ public class ErrorReportingTests
         Assert.That(listing.Output, Does.Contain("Coin.Broken").And.Contain("failed").And.Contain("not a valid .NET assembly"));
         Assert.That(listing.Output, Does.Contain(" llama "));
 
+        // A run given a directory from which no plugin loads stops, naming it (it used to go on with the built-ins,
+        // the user's plugin silently absent); a directory where one folder loads is used (PluginDiscoveryTests).
         var run = CoinProcess.Run(directory, "run", CoinProcess.WriteQuickExperiment(directory), "--plugins", plugins);
-        Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
+        Assert.That(run.ExitCode, Is.EqualTo(2), run.ToString());
+        Assert.That(run.Output + run.Error, Does.Contain($"plugin directory '{plugins}': no plugin loads from it").And.Contain("Coin.Broken.dll is not a valid .NET assembly"));
     }
 
     [Test]
