@@ -73,6 +73,12 @@ internal sealed class StreamSession : IDisposable
             if (position.TaskIndex > Tasks.Count || !results.Tasks.SequenceEqual(Tasks.Select(t => t.Name)))
                 throw new CoinUserException($"{checkpoint.Folder}: the checkpoint is at task {position.TaskIndex + 1} of [{string.Join(", ", results.Tasks)}], " +
                                             $"but the data source now has [{string.Join(", ", Tasks.Select(t => t.Name))}]");
+            // The results the checkpoint carries must be those of the tasks before its position: one accuracy row and
+            // one training record each (an edited or mismatched state.json would otherwise run on and fail in the report).
+            if (results.AccuracyMatrix.Count != position.TaskIndex || results.Training.Count != position.TaskIndex)
+                throw new CoinUserException($"{checkpoint.Folder}: the checkpoint is at task {position.TaskIndex + 1} but carries the results of " +
+                                            $"{results.AccuracyMatrix.Count} evaluated and {results.Training.Count} trained tasks; expected {position.TaskIndex} of each. " +
+                                            "The checkpoint is damaged — delete the run's checkpoint folder to restart the run");
             if (position.TaskIndex == Tasks.Count) console.MarkupLineInterpolated($"resuming after the last task from {checkpoint.Folder}");
             else console.MarkupLineInterpolated($"resuming before step {position.Step} of task {position.TaskIndex + 1} from {checkpoint.Folder}");
         }

@@ -99,6 +99,21 @@ public class HostileInputTests
         File.WriteAllText(state, json.ToJsonString());
         AssertRefused(CoinProcess.Run(directory, "run", "--resume", run), "the checkpoint is at task 8 of [color, position]");
 
+        // Results of both tasks at a position inside the second: the state contradicts itself.
+        var contradictory = JsonNode.Parse(json.ToJsonString())!;
+        contradictory["position"]!["taskIndex"] = 1;
+        contradictory["position"]!["step"] = 5;
+        contradictory["position"]!["globalStep"] = 25;
+        File.WriteAllText(state, contradictory.ToJsonString());
+        AssertRefused(CoinProcess.Run(directory, "run", "--resume", run), "the checkpoint is at task 2 but carries the results of 2 evaluated and 2 trained tasks; expected 1 of each");
+
+        // From here on the journal carries the first task's results only, as a checkpoint inside the second task does.
+        foreach (string list in new[] { "accuracyMatrix", "training" })
+        {
+            var entries = json["journal"]!["results"]![list]!.AsArray();
+            while (entries.Count > 1) entries.RemoveAt(entries.Count - 1);
+        }
+
         // Fields out of range, each named (the first task has 20 steps).
         foreach (var (task, step, globalStep, expected) in new (int, long, long, string)[]
                  {
