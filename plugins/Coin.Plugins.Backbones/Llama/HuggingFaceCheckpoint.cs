@@ -21,25 +21,15 @@ public static class HuggingFaceCheckpoint
         // Checked before the model is built: see LayerCount.
         LayerCount.Require(weights, "model.layers.", config.NumHiddenLayers, Path.Combine(folder, "config.json"), "num_hidden_layers");
         bool deferred = frozenWeights is not null || shapesOnly;
-        var model = new LlamaForCausalLM(config, deferred);
-        try
-        {
-            // A tied model has no lm_head of its own; some tied checkpoints still store a copy of the embeddings as it.
-            // LLaVA's original checkpoint holds its projector too: the connector loads it (a fine-tuned vision tower in
-            // it is not ignored: it stays an unexpected tensor, and the load stops naming it).
-            ModuleWeights.Load(model, weights,
-                ignoreUnexpected: llavaHf
-                    ? name => config.TieWordEmbeddings && name == "lm_head.weight"
-                    : name => name.EndsWith("rotary_emb.inv_freq", StringComparison.Ordinal) || config.TieWordEmbeddings && name == "lm_head.weight"
-                              || name.StartsWith("model.mm_projector.", StringComparison.Ordinal),
-                storage: StorageOf(frozenWeights), shapesOnly: shapesOnly);
-            return model;
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
+        // A tied model has no lm_head of its own; some tied checkpoints still store a copy of the embeddings as it.
+        // LLaVA's original checkpoint holds its projector too: the connector loads it (a fine-tuned vision tower in it
+        // is not ignored: it stays an unexpected tensor, and the load stops naming it).
+        return ModuleWeights.Fill(new LlamaForCausalLM(config, deferred), weights,
+            ignoreUnexpected: llavaHf
+                ? name => config.TieWordEmbeddings && name == "lm_head.weight"
+                : name => name.EndsWith("rotary_emb.inv_freq", StringComparison.Ordinal) || config.TieWordEmbeddings && name == "lm_head.weight"
+                          || name.StartsWith("model.mm_projector.", StringComparison.Ordinal),
+            storage: StorageOf(frozenWeights), shapesOnly: shapesOnly);
     }
 
     /// <summary>The decoder's linear weights are stored as asked; the embeddings and the LM head, which QLoRA keeps

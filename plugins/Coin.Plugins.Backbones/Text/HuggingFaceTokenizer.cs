@@ -23,7 +23,6 @@ public sealed class HuggingFaceTokenizer : ITokenizer
     private readonly HashSet<int> specialIds;
     private readonly Dictionary<string, int> virtualTokens = [];
     private readonly Dictionary<string, int> normalizedTokens;   // added tokens with normalized: true, by normalised form
-    private readonly string[] normalizedPatterns;
     private readonly HashSet<string> normalizedContents;
     private string[] splitTokens;
     private readonly string?[] tokenOf;     // by id: the vocabulary's token, else the added token
@@ -34,7 +33,6 @@ public sealed class HuggingFaceTokenizer : ITokenizer
     {
         this.normalizedContents = normalizedContents;
         this.normalizedTokens = normalizedTokens;
-        normalizedPatterns = normalizedTokens.Keys.ToArray();
         this.pipeline = pipeline;
         this.model = model;
         this.decoder = decoder;
@@ -91,7 +89,7 @@ public sealed class HuggingFaceTokenizer : ITokenizer
     private void EncodeSegment(string segment, bool first, List<int> ids)
     {
         string normalized = pipeline.Normalize(segment);
-        foreach (var (piece, token) in TokenText.SplitAddedTokens(normalized, normalizedPatterns))
+        foreach (var (piece, token) in TokenText.SplitAddedTokens(normalized, normalizedTokens.Keys))
         {
             if (piece.Length > 0)
                 foreach (string word in pipeline.PreTokenize(piece, first)) model.Encode(word, ids);

@@ -13,11 +13,13 @@ public sealed class CoinTaskFiles
     [Required] public string Test { get; set; } = "";
 
     /// <summary>CoIN's per-task metrics, the names the coin evaluator scores by.</summary>
-    public static readonly string[] Metrics = ["option-letter", "vqa-soft", "substring", "exact-match", "exact-match-gqa", "exact-match-ocr", "grounding-iou"];
+    public static readonly string[] Metrics = MetricAlternatives.Split('|');
+
+    private const string MetricAlternatives = "option-letter|vqa-soft|substring|exact-match|exact-match-gqa|exact-match-ocr|grounding-iou";
 
     /// <summary>The metric the coin evaluator uses for it (one of <see cref="Metrics"/>). Checked here, since an
     /// evaluator that scores every task alike ignores it: a misspelt one would otherwise pass unnoticed.</summary>
-    [RegularExpression("^(option-letter|vqa-soft|substring|exact-match|exact-match-gqa|exact-match-ocr|grounding-iou)$",
+    [RegularExpression("^(" + MetricAlternatives + ")$",
         ErrorMessage = "expected one of CoIN's metrics: option-letter, vqa-soft, substring, exact-match, exact-match-gqa, exact-match-ocr, grounding-iou")]
     public string Metric { get; set; } = "exact-match";
 

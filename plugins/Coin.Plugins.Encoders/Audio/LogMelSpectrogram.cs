@@ -27,9 +27,6 @@ public static class LogMelSpectrogram
         return ((log + 4.0) / 4.0).MoveToOuterDisposeScope();
     }
 
-    /// <summary>[bins, windowSize / 2 + 1] triangular filters on the Slaney mel scale, area-normalised.</summary>
-    public static Tensor Filterbank(int bins, int sampleRate, int windowSize) => FilterbankByFrequency(bins, sampleRate, windowSize).t().contiguous();
-
     /// <summary>The filters as transformers' mel_filter_bank lays them out, [windowSize / 2 + 1, bins]: edges evenly
     /// spaced in mel (numpy's linspace: i · step, the last exactly the top), triangles from the slopes between them,
     /// times 2 / (upper edge − lower edge); float64, then float32.</summary>
@@ -37,7 +34,7 @@ public static class LogMelSpectrogram
     {
         int frequencies = windowSize / 2 + 1;
         double[] fftHz = Linspace(0, sampleRate / 2, frequencies);
-        double[] edges = Linspace(HzToMel(0), HzToMel(sampleRate / 2.0), bins + 2).Select(MelToHz).ToArray();
+        double[] edges = MelEdges(bins, sampleRate);
         var weights = new float[frequencies * bins];
         for (int k = 0; k < frequencies; k++)
             for (int m = 0; m < bins; m++)
@@ -59,11 +56,11 @@ public static class LogMelSpectrogram
     }
 
     /// <summary>Centre frequency (Hz) of each mel bin.</summary>
-    public static double[] CentreFrequencies(int bins, int sampleRate)
-    {
-        double melMax = HzToMel(sampleRate / 2.0);
-        return Enumerable.Range(1, bins).Select(i => MelToHz(melMax * i / (bins + 1))).ToArray();
-    }
+    public static double[] CentreFrequencies(int bins, int sampleRate) => MelEdges(bins, sampleRate)[1..^1];
+
+    /// <summary>The bins' edges in Hz: bins + 2 points evenly spaced in mel from 0 to the Nyquist frequency.</summary>
+    private static double[] MelEdges(int bins, int sampleRate)
+        => Linspace(HzToMel(0), HzToMel(sampleRate / 2.0), bins + 2).Select(MelToHz).ToArray();
 
     // Slaney's scale as transformers' audio_utils computes it: linear below 1 kHz (3/200 mel per Hz), logarithmic above.
     private const double BreakHz = 1000.0, BreakMel = 15.0;

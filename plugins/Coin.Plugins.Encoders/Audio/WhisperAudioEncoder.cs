@@ -91,17 +91,7 @@ public sealed class WhisperAudioEncoder : IEncoder
             Int("encoder_attention_heads"), Int("encoder_ffn_dim"), Int("max_source_positions"));
         using var weights = IWeightSource.OpenFolder(folder);
         LayerCount.Require(weights, "model.encoder.layers.", config.EncoderLayers, configPath, "encoder_layers");
-        var model = new WhisperEncoderModel(config);
-        try
-        {
-            ModuleWeights.Load(model, weights, ignoreUnexpected: name => !name.StartsWith("model.encoder.", StringComparison.Ordinal));
-            return model;
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
+        return ModuleWeights.Fill(new WhisperEncoderModel(config), weights, ignoreUnexpected: name => !name.StartsWith("model.encoder.", StringComparison.Ordinal));
     }
 }
 

@@ -111,19 +111,9 @@ public sealed class ClipVisionEncoder : IEncoder, IActivationMemory
         var config = ClipVisionConfig.Read(configPath);
         using var weights = new RenamedWeights(IWeightSource.OpenFolder(folder), TowerName, "the vision tower's tensors");
         LayerCount.Require(weights, "vision_model.encoder.layers.", config.NumHiddenLayers, configPath, "num_hidden_layers");
-        var model = new ClipVisionModel(config);
-        try
-        {
-            // SigLIP's pooling head is not used: vision-language models take hidden states, not its pooled vector.
-            ModuleWeights.Load(model, weights, ignoreUnexpected: name => name.EndsWith("position_ids", StringComparison.Ordinal)
-                || model.Config.Siglip && name.StartsWith("vision_model.head.", StringComparison.Ordinal));
-            return model;
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
+        // SigLIP's pooling head is not used: vision-language models take hidden states, not its pooled vector.
+        return ModuleWeights.Fill(new ClipVisionModel(config), weights, ignoreUnexpected: name => name.EndsWith("position_ids", StringComparison.Ordinal)
+            || config.Siglip && name.StartsWith("vision_model.head.", StringComparison.Ordinal));
     }
 
     private static string? TowerName(string name)

@@ -13,21 +13,17 @@ public sealed class PluginCatalog
 
     /// <summary>Scans the directories (missing ones are skipped by the caller's choice: see <see cref="PluginDirectories"/>).
     /// A folder that fails to load is listed with its reason (see <c>coin plugins</c>).</summary>
-    public static PluginCatalog Load(IEnumerable<string> directories)
-        => new(directories.Select(Path.GetFullPath).Distinct(StringComparer.Ordinal).Where(Directory.Exists)
-            .SelectMany(FoldersOf).SelectMany(PluginFolderLoader.Load).ToList());
+    public static PluginCatalog Load(IEnumerable<string> directories) => Scan(directories).Catalog;
 
     /// <summary>As <see cref="Load"/>, for a command that uses the plugins: a directory the user named (every one but
     /// the host's own) from which no plugin loads is refused with each folder's reason, instead of being passed over
     /// in silence while the run goes on with the built-ins.</summary>
     public static PluginCatalog LoadForUse(IEnumerable<string> directories)
     {
-        var list = directories.Select(Path.GetFullPath).Distinct(StringComparer.Ordinal).ToList();
-        var catalog = Load(list);
+        var (catalog, foldersOf) = Scan(directories);
         string host = Path.GetFullPath(PluginDirectories.HostPluginsDirectory);
-        foreach (string directory in list.Where(d => d != host && Directory.Exists(d)))
+        foreach (var (directory, folders) in foldersOf.Where(d => d.Key != host))
         {
-            var folders = FoldersOf(directory).ToHashSet(StringComparer.Ordinal);
             var mine = catalog.Plugins.Where(p => folders.Contains(p.Folder)).ToList();
             if (mine.Any(p => p.Status == PluginStatus.Loaded)) continue;
             string reasons = mine.Count == 0 ? "it has no plugin folder"
@@ -35,6 +31,14 @@ public sealed class PluginCatalog
             throw new CoinUserException($"plugin directory '{directory}': no plugin loads from it ({reasons})");
         }
         return catalog;
+    }
+
+    /// <summary>The catalog, and the plugin folders each existing directory gave.</summary>
+    private static (PluginCatalog Catalog, Dictionary<string, List<string>> FoldersOf) Scan(IEnumerable<string> directories)
+    {
+        var foldersOf = directories.Select(Path.GetFullPath).Distinct(StringComparer.Ordinal).Where(Directory.Exists)
+            .ToDictionary(d => d, d => FoldersOf(d).ToList(), StringComparer.Ordinal);
+        return (new PluginCatalog(foldersOf.Values.SelectMany(f => f).SelectMany(PluginFolderLoader.Load).ToList()), foldersOf);
     }
 
     /// <summary>A directory that holds assemblies is one plugin folder; otherwise each subfolder is one.</summary>

@@ -120,7 +120,7 @@ public sealed class AutocastLinear : nn.Module<Tensor, Tensor>
     {
         var type = ComputePrecision.Current ?? input.dtype;
         var bias = withBias ? this.bias : null;
-        if (!NeedsConversion(type)) return Compute(input, weight, bias);
+        if (!ConvertsWeightFor(type)) return Compute(input, weight, bias);
         var x = CastTo(input, type);
         Tensor product;
         if (is_grad_enabled() && x.requires_grad) product = FrozenProduct.apply(x, this, type);
@@ -144,11 +144,8 @@ public sealed class AutocastLinear : nn.Module<Tensor, Tensor>
     public Tensor WeightAs(ScalarType type) => quantized is null && weight.dtype == type ? weight.alias() : StoredWeightAs(type);
 
     /// <summary>True when a product in <paramref name="type"/> makes a converted copy of the weight (a frozen weight
-    /// stored in another type, or quantised): what a memory plan counts as a transient.</summary>
-    public bool ConvertsWeightFor(ScalarType type) => NeedsConversion(type);
-
-    /// <summary>A frozen weight stored in another type than products run in, or quantised, is converted per product.</summary>
-    private bool NeedsConversion(ScalarType type) => quantized is not null || (!weight.requires_grad && weight.dtype != type);
+    /// stored in another type, or quantised): it is converted per product, and a memory plan counts it as a transient.</summary>
+    public bool ConvertsWeightFor(ScalarType type) => quantized is not null || (!weight.requires_grad && weight.dtype != type);
 
     private Tensor StoredWeightAs(ScalarType type)
     {
@@ -171,7 +168,7 @@ public sealed class AutocastLinear : nn.Module<Tensor, Tensor>
         bool biased = layers.All(l => l.bias is not null);
         var type = ComputePrecision.Current ?? input.dtype;
         bool apart = (!is_grad_enabled() && !Recompute.InForward) || (!biased && layers.Any(l => l.bias is not null))
-                     || layers.Any(l => l.NeedsConversion(type))
+                     || layers.Any(l => l.ConvertsWeightFor(type))
                      || (layers.Any(l => !l.weight.requires_grad) && layers.Sum(l => l.in_features * l.out_features) > MaxFusedFrozenElements);
         if (apart) return layers.Select(l => l.call(input)).ToArray();
         var stacked = cat(layers.Select(l => CastTo(l.weight, type)).ToArray(), 0);

@@ -98,10 +98,27 @@ public static class ModuleWeights
     public static T LoadFolder<T>(T module, string folder, Func<string, bool>? ignoreMissing = null, Func<string, bool>? ignoreUnexpected = null)
         where T : nn.Module
     {
+        IWeightSource weights;
         try
         {
-            using var weights = IWeightSource.OpenFolder(folder);
-            Load(module, weights, ignoreMissing, ignoreUnexpected);
+            weights = IWeightSource.OpenFolder(folder);
+        }
+        catch
+        {
+            module.Dispose();
+            throw;
+        }
+        using (weights) return Fill(module, weights, ignoreMissing, ignoreUnexpected);
+    }
+
+    /// <summary><see cref="Load"/> into a newly built module, which is disposed if loading fails; the loaders that
+    /// check a weight source before building the module (see <see cref="LayerCount"/>) end with it.</summary>
+    public static T Fill<T>(T module, IWeightSource weights, Func<string, bool>? ignoreMissing = null, Func<string, bool>? ignoreUnexpected = null,
+        Func<string, FrozenWeights>? storage = null, bool shapesOnly = false) where T : nn.Module
+    {
+        try
+        {
+            Load(module, weights, ignoreMissing, ignoreUnexpected, storage, shapesOnly);
             return module;
         }
         catch

@@ -39,38 +39,23 @@ public static class TokenText
     public static string SentencePieceBytes(IReadOnlyList<byte> bytes)
     {
         var text = new StringBuilder(bytes.Count);
-        var utf8 = bytes as byte[] ?? bytes.ToArray();
-        for (int i = 0; i < utf8.Length;)
+        ReadOnlySpan<byte> utf8 = bytes as byte[] ?? bytes.ToArray();
+        while (!utf8.IsEmpty)
         {
-            int length = ValidCharacterLength(utf8, i);
-            if (length == 0)
+            // Rune's rules are SentencePiece's DecodeUTF8: shortest form, no surrogate, at most U+10FFFF. Where they
+            // fail, SentencePiece consumes one byte, whatever the length of the invalid sequence.
+            if (System.Text.Rune.DecodeFromUtf8(utf8, out var rune, out int length) == System.Buffers.OperationStatus.Done)
+            {
+                text.Append(rune.ToString());
+                utf8 = utf8[length..];
+            }
+            else
             {
                 text.Append('\uFFFD');
-                i++;
-                continue;
+                utf8 = utf8[1..];
             }
-            text.Append(Encoding.UTF8.GetString(utf8, i, length));
-            i += length;
         }
         return text.ToString();
-    }
-
-    /// <summary>The length of the valid UTF-8 character at <paramref name="i"/>, or 0 when none starts there.</summary>
-    private static int ValidCharacterLength(byte[] b, int i)
-    {
-        static bool Trail(byte x) => (x & 0xC0) == 0x80;
-        static bool Scalar(int c) => c < 0xD800 || c >= 0xE000 && c <= 0x10FFFF;
-        int left = b.Length - i;
-        byte lead = b[i];
-        if (lead < 0x80) return 1;
-        if (left >= 2 && (lead & 0xE0) == 0xC0)
-            return Trail(b[i + 1]) && ((lead & 0x1F) << 6 | b[i + 1] & 0x3F) is var c2 && c2 >= 0x80 && Scalar(c2) ? 2 : 0;
-        if (left >= 3 && (lead & 0xF0) == 0xE0)
-            return Trail(b[i + 1]) && Trail(b[i + 2]) && ((lead & 0x0F) << 12 | (b[i + 1] & 0x3F) << 6 | b[i + 2] & 0x3F) is var c3 && c3 >= 0x800 && Scalar(c3) ? 3 : 0;
-        if (left >= 4 && (lead & 0xF8) == 0xF0)
-            return Trail(b[i + 1]) && Trail(b[i + 2]) && Trail(b[i + 3])
-                   && ((lead & 0x07) << 18 | (b[i + 1] & 0x3F) << 12 | (b[i + 2] & 0x3F) << 6 | b[i + 3] & 0x3F) is var c4 && c4 >= 0x10000 && Scalar(c4) ? 4 : 0;
-        return 0;
     }
 
     /// <summary>Bytes as UTF-8 text, or one U+FFFD per byte when they are not valid UTF-8, as Hugging Face tokenizers'
