@@ -21,7 +21,8 @@ public static class MemoryBench
         var task = run.Data.Tasks[0];
         var samples = run.Data.LoadTrain(task);
         var warmup = new TrainingConfig { Epochs = 1, BatchSize = training.BatchSize, LearningRate = training.LearningRate };
-        TaskTrainer.For(run, warmup, new StepLog(), seed: 0).Train(task, samples.Take(training.BatchSize * 50).ToList(), 1, new NullProgress());
+        // 50 warm-up steps, or as many as are measured when that is fewer (a quick check of the bench itself).
+        TaskTrainer.For(run, warmup, new StepLog(), seed: 0).Train(task, samples.Take(training.BatchSize * Math.Min(50, steps)).ToList(), 1, new NullProgress());
         double warm = ResidentMiB();
         var half = new TrainingConfig
         {

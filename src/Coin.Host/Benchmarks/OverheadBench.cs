@@ -81,7 +81,7 @@ public static class OverheadBench
     private sealed class Bare : IDisposable
     {
         private readonly ComposedExperiment run;
-        private readonly AdamW optimizer;
+        private readonly TorchSharp.Modules.AdamW optimizer;
         private readonly List<Parameter> parameters;
         private readonly double maxGradNorm;
 

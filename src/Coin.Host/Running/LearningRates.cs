@@ -4,7 +4,7 @@ using TorchSharp.Modules;
 namespace Coin.Host.Running;
 
 /// <summary>Per-group learning rates over one AdamW optimiser whose param groups are in <paramref name="groups"/> order.</summary>
-public sealed class LearningRates(AdamW optimizer, IReadOnlyList<string> groups, IReadOnlyDictionary<string, double> baseRates) : ILearningRates
+public sealed class LearningRates(TorchSharp.Modules.AdamW optimizer, IReadOnlyList<string> groups, IReadOnlyDictionary<string, double> baseRates) : ILearningRates
 {
     /// <summary>The schedule's factor for the current step (1 when constant).</summary>
     public double ScheduleFactor { get; set; } = 1.0;

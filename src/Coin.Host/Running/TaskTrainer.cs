@@ -73,9 +73,9 @@ public sealed class TaskTrainer(MultimodalModel model, IReadOnlyList<ITrainingHo
         var groups = model.TrainableGroups;
         var baseRates = groups.ToDictionary(g => g.Name, g => training.LearningRates.GetValueOrDefault(g.Name, training.LearningRate));
         // A fresh optimiser per task, as CoIN trains each task as its own fine-tuning run.
-        using var optimizer = optim.AdamW(
-            groups.Select(g => new AdamW.ParamGroup(g.Parameters, lr: baseRates[g.Name], weight_decay: training.WeightDecay)),
-            lr: training.LearningRate, weight_decay: training.WeightDecay);
+        using var optimizer = new AdamW(
+            groups.Select(g => new TorchSharp.Modules.AdamW.ParamGroup(g.Parameters, lr: baseRates[g.Name], weight_decay: training.WeightDecay)),
+            training.LearningRate, training.WeightDecay);
         if (resume?.OptimizerState is { } state) LoadOptimizerState(optimizer, state);
         var rates = new LearningRates(optimizer, groups.Select(g => g.Name).ToList(), baseRates);
         var trainable = groups.SelectMany(g => g.Parameters).ToList();

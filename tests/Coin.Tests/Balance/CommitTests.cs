@@ -94,7 +94,7 @@ public class CommitTests
 
         var batch = run.Model.Collate(samples.Take(8).ToList());
         var parameters = run.Model.TrainableGroups.SelectMany(g => g.Parameters).ToList();
-        using var optimizer = optim.AdamW(run.Model.TrainableGroups.Select(g => new AdamW.ParamGroup(g.Parameters, lr: 1e-3)));
+        using var optimizer = optim.AdamW(run.Model.TrainableGroups.Select(g => new TorchSharp.Modules.AdamW.ParamGroup(g.Parameters, lr: 1e-3)));
         var rates = new LearningRates(optimizer, run.Model.TrainableGroups.Select(g => g.Name).ToList(),
             run.Model.TrainableGroups.ToDictionary(g => g.Name, _ => 1e-3));
         double divergence = double.NaN;

@@ -96,7 +96,7 @@ public class RunCommandTests
     public void Bench_compares_the_loss_curves_of_float32_and_mixed_precision()
     {
         string directory = TestPaths.NewTemporaryDirectory("bench-precision");
-        var result = CoinProcess.Run(directory, "bench", "--suite", "precision", "--precision-steps", "20", "--out", "out");
+        var result = CoinProcess.Run(directory, "bench", "--suite", "precision", "--precision-steps", "20", "--batch", "2", "--tokens", "32", "--out", "out");
         Assert.That(result.ExitCode, Is.EqualTo(0), result.ToString());
         Assert.That(result.Output, Does.Contain("final loss (mean of the last 5% of steps)"), result.ToString());
         var rows = File.ReadAllLines(Path.Combine(directory, "out", "precision-loss.csv"));
@@ -110,7 +110,7 @@ public class RunCommandTests
     [Test]
     public void BenchMeasuresMemoryOverTrainingSteps()
     {
-        var result = CoinProcess.Run(TestPaths.NewTemporaryDirectory("bench-memory"), "bench", "--suite", "memory", "--memory-steps", "20");
+        var result = CoinProcess.Run(TestPaths.NewTemporaryDirectory("bench-memory"), "bench", "--suite", "memory", "--memory-steps", "2");
         Assert.That(result.ExitCode, Is.EqualTo(0), result.ToString());
         Assert.That(result.Output, Does.Contain("Memory (default model, 32 training steps").And.Contain("growth"));
     }
