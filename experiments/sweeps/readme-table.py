@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A README methods table from a comparison.csv that keep-cells.sh wrote (docs/paper-regime/ or docs/mini-coin-methods/):
+"""A README methods table from a comparison.csv that keep-cells.sh wrote (results/paper-regime/ or results/mini-coin-methods/):
 one row per method in the README's order, mean ± sample std over the seeds kept so far, and how many seeds that is. For `independent`
 only plasticity (each task's own model on its own task) is shown, for `multitask` only ACC (its last row, the model
 tuned on every task at once): their other columns do not mean what they mean for a continual method.
@@ -57,7 +57,7 @@ def cell(row, column):
     return text if len(row["seeds"].split()) < 2 else f"{text} ± {std:.1f}"
 
 
-path = sys.argv[1] if len(sys.argv) > 1 else "docs/paper-regime/comparison.csv"
+path = sys.argv[1] if len(sys.argv) > 1 else "results/paper-regime/comparison.csv"
 table = list(csv.DictReader(open(path, encoding="utf-8")))
 rows = {r["method"].split(".", 1)[1]: r for r in table}
 ROWS = ROWS_BY_SWEEP.get(table[0]["method"].split(".", 1)[0], PAPER_ROWS) if table else PAPER_ROWS
