@@ -120,7 +120,8 @@ public sealed record CommandLine(
           --set KEY=VALUE    override a configuration value, e.g. --set training.learningRate=1e-4
           --device DEVICE    cpu (default), cuda or cuda:N
           --seed N           the experiment's seed
-          --output DIR       folder that receives run folders (default: runs)
+          --output DIR       folder that receives run folders, relative to the current directory
+                             (default: runs, beside the experiment file)
           --plugins DIR      an extra plugin directory (repeatable)
 
         Configuration layers, later wins: FILE, environment variables COIN_<KEY> (__ separates levels),
@@ -157,10 +158,22 @@ public sealed record CommandLine(
             {
                 case "-h" or "--help":
                     return new("help", null, [], []);
+                case "--set" or "--device" or "--seed" or "--output" or "--plugins" when command is "compare" or "report":
+                    // Accepting and ignoring them would let `coin compare --output DIR` look as if it wrote there.
+                    throw new CoinUserException($"coin {command} takes no {arg}: " + (command == "compare"
+                        ? "it writes comparison.csv and comparison.html beside the plot (--plot FILE.png)"
+                        : "it writes each report into its run folder"));
                 case "--set":
                     overrides.Add(ParseAssignment(Value(args, ref i)));
                     break;
-                case "--device" or "--seed" or "--output":
+                case "--output":
+                    // A folder typed on the command line is relative to where it was typed, not to the experiment file.
+                    string output = Value(args, ref i);
+                    if (string.IsNullOrWhiteSpace(output) || output.Contains('\0'))
+                        throw new CoinUserException($"--output needs the path of a folder, not '{output.Replace("\0", "\\0")}'");
+                    overrides.Add(new("output", Path.GetFullPath(output)));
+                    break;
+                case "--device" or "--seed":
                     overrides.Add(new(arg[2..], Value(args, ref i)));
                     break;
                 case "--plugins":

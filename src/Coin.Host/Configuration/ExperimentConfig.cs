@@ -17,7 +17,8 @@ public sealed class ExperimentConfig
     [RegularExpression("^(cpu|cuda(:[0-9]+)?)$", ErrorMessage = "expected cpu, cuda or cuda:N")]
     public string Device { get; set; } = "cpu";
 
-    /// <summary>Folder that receives run folders (relative to the current directory).</summary>
+    /// <summary>Folder that receives run folders: relative to the experiment file's folder, as every path in the file is;
+    /// given as <c>--output DIR</c>, relative to the current directory.</summary>
     [Required(AllowEmptyStrings = false, ErrorMessage = "a run needs a folder for its run folders")]
     public string Output { get; set; } = "runs";
 

@@ -19,11 +19,23 @@ public class CommandLineTests
         }));
     }
 
+    [Test]
+    public void A_relative_output_on_the_command_line_is_relative_to_the_current_directory()
+    {
+        // Not to the experiment file's folder, as paths inside the file are.
+        var line = CommandLine.Parse(["run", "experiments/quick.json", "--output", "my-runs"]);
+        Assert.That(line.Overrides.Single(o => o.Key == "output").Value, Is.EqualTo(Path.Combine(Directory.GetCurrentDirectory(), "my-runs")));
+    }
+
     [TestCase(new[] { "train" }, "unknown command 'train'")]
     [TestCase(new[] { "run", "--frobnicate" }, "unknown option '--frobnicate'")]
     [TestCase(new[] { "run", "--set", "noequals" }, "--set expects KEY=VALUE")]
     [TestCase(new[] { "run", "--device" }, "option --device needs a value")]
     [TestCase(new[] { "run", "a.json", "b.json" }, "only one experiment file")]
+    [TestCase(new[] { "run", "--output", "" }, "--output needs the path of a folder")]
+    [TestCase(new[] { "run", "--output", "a\0b" }, "--output needs the path of a folder, not 'a\\0b'")]
+    [TestCase(new[] { "compare", "runs/a", "--output", "elsewhere" }, "coin compare takes no --output: it writes comparison.csv and comparison.html beside the plot")]
+    [TestCase(new[] { "report", "runs/a", "--seed", "3" }, "coin report takes no --seed")]
     public void MistakesAreUserErrors(string[] args, string expected)
     {
         var error = Assert.Throws<CoinUserException>(() => CommandLine.Parse(args));
