@@ -38,10 +38,17 @@ public static class RunDifferences
         else if (!IsBookkeeping(path)) leaves[path] = JsonSerializer.Serialize(value);
     }
 
-    /// <summary>The build each run came from: the contract, and every component's plugin and version by key.</summary>
+    /// <summary>Where a run ran, as far as it changes the figures: the device, and the thread count (float sums are
+    /// ordered differently at 1 and 2 threads, and results drift apart over thousands of steps).</summary>
+    private static readonly string[] RanOn = ["device", "threads"];
+
+    /// <summary>The build each run came from: the contract, and every component's plugin and version by key; and where
+    /// it ran (<see cref="RanOn"/>).</summary>
     public static IReadOnlyDictionary<string, string> Builds(JsonElement root)
     {
         var builds = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (string key in RanOn)
+            if (root.TryGetProperty(key, out var value)) builds[key] = value.ValueKind == JsonValueKind.String ? value.GetString() ?? "" : value.GetRawText();
         if (root.TryGetProperty("versions", out var versions) && versions.TryGetProperty("contract", out var contract))
             builds["contract"] = contract.GetString() ?? "";
         if (root.TryGetProperty("components", out var components))
@@ -57,7 +64,8 @@ public static class RunDifferences
     public static IReadOnlyList<string> Of(IReadOnlyList<RunSummary> runs, int most = 6)
     {
         if (runs.Count < 2) return [];
-        var lines = Differing(runs, r => r.Builds).Select(d => $"built differently: {d}").ToList();
+        var lines = Differing(runs, r => r.Builds)
+            .Select(d => RanOn.Any(k => d.StartsWith(k + " = ", StringComparison.Ordinal)) ? $"ran differently: {d}" : $"built differently: {d}").ToList();
         var settings = Differing(runs, r => r.Settings).ToList();
         lines.AddRange(settings.Take(most).Select(d => $"set differently: {d}"));
         if (settings.Count > most) lines.Add($"and {settings.Count - most} more settings differ");

@@ -79,6 +79,9 @@ internal sealed class StreamSession : IDisposable
                 throw new CoinUserException($"{checkpoint.Folder}: the checkpoint is at task {position.TaskIndex + 1} but carries the results of " +
                                             $"{results.AccuracyMatrix.Count} evaluated and {results.Training.Count} trained tasks; expected {position.TaskIndex} of each. " +
                                             "The checkpoint is damaged — delete the run's checkpoint folder to restart the run");
+            // libtorch orders float sums by thread count: the resumed part would differ in its last digits.
+            if (results.Threads != threads || results.Device != device.ToString())
+                console.MarkupLineInterpolated($"[yellow]warning:[/] the run started on {results.Device} with {results.Threads} threads and resumes on {device} with {threads}: from here on its figures differ in their last digits from an uninterrupted run (set threads in the experiment to pin the count)");
             if (position.TaskIndex == Tasks.Count) console.MarkupLineInterpolated($"resuming after the last task from {checkpoint.Folder}");
             else console.MarkupLineInterpolated($"resuming before step {position.Step} of task {position.TaskIndex + 1} from {checkpoint.Folder}");
         }

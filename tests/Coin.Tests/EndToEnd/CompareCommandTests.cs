@@ -64,10 +64,10 @@ public class CompareCommandTests
             "one mean over both protocols would mix two evaluations");
     }
 
-    private static RunSummary Run(int seed, string config, string contract = "2.1", string llaca = "0.2.2")
+    private static RunSummary Run(int seed, string config, string contract = "2.1", string llaca = "0.2.2", int threads = 2)
     {
         using var document = System.Text.Json.JsonDocument.Parse($$"""
-            { "versions": { "contract": "{{contract}}" }, "components": [ { "key": "continual", "name": "llaca", "version": "{{llaca}}" } ] }
+            { "versions": { "contract": "{{contract}}" }, "device": "cpu", "threads": {{threads}}, "components": [ { "key": "continual", "name": "llaca", "version": "{{llaca}}" } ] }
             """);
         using var settings = System.Text.Json.JsonDocument.Parse(config);
         return new RunSummary($"run-{seed}", "m", seed, new ContinualMetrics(0, 0, 0, 0, 0, null), 0)
@@ -92,6 +92,10 @@ public class CompareCommandTests
             "set differently: data.tasks = [\"a\",\"b\"] (seeds 1, 2); [\"a\",\"c\"] (seed 3)",
             "set differently: training.learningRate = 0.001 (seed 1); 0.002 (seeds 2, 3)",
         }));
+        Assert.That(RunDifferences.Of([Run(1, Base), Run(2, Base, threads: 1), Run(3, Base)]), Is.EqualTo(new[]
+        {
+            "ran differently: threads = 2 (seeds 1, 3); 1 (seed 2)",
+        }), "the thread count changes the figures in their last digits");
         // An option only a later build records is not a setting that differs (the build line says the builds differ).
         Assert.That(RunDifferences.Of([Run(1, Base), Run(2, Base.Replace("\"epochs\": 1", "\"epochs\": 1, \"newOption\": 5"))]), Is.Empty);
     }

@@ -31,8 +31,15 @@ public class InterruptTests
         // Ctrl+C saved a checkpoint at the step it stopped before, so the run can go on from there.
         var position = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "checkpoint", "state.json"))).RootElement.GetProperty("position");
         Assert.That(position.GetProperty("taskIndex").GetInt32(), Is.EqualTo(0));
+        // As if it had started on a machine with another thread count (threads: 0 takes every core): it goes on, and
+        // says that its figures now differ in their last digits from an uninterrupted run.
+        string statePath = Path.Combine(run, "checkpoint", "state.json");
+        var state = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(statePath))!;
+        state["journal"]!["results"]!["threads"] = 3;
+        File.WriteAllText(statePath, state.ToJsonString());
         var resumed = CoinProcess.Run(directory, "run", "--resume", run);
         Assert.That(resumed.ExitCode, Is.EqualTo(0), resumed.ToString());
+        Assert.That(resumed.Output, Does.Contain("the run started on cpu with 3 threads and resumes on cpu with 1"), resumed.ToString());
         Assert.That(JsonDocument.Parse(File.ReadAllText(results)).RootElement.GetProperty("status").GetString(), Is.EqualTo("completed"));
     }
 }
