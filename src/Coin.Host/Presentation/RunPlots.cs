@@ -24,7 +24,7 @@ public static class RunPlots
 
         if (results.AccuracyMatrix.Count > 0)
         {
-            Save(Heatmap(results), "accuracy-matrix.png", Math.Max(520, 220 + 90 * results.Tasks.Count), 160 + 60 * results.AccuracyMatrix.Count);
+            Save(Heatmap(results), "accuracy-matrix.png", Math.Max(520, 220 + 90 * results.Tasks.Count), 160 + 60 * Stages(results).Count);
             Save(AccuracyByTask(results), "accuracy-by-task.png");
         }
         // The base model's first stage has its own step axis: its rows get their own plots (pretrain-*.png) instead of
@@ -38,12 +38,23 @@ public static class RunPlots
         return written;
     }
 
+    /// <summary>The rows of the matrix as the report shows them: the base model before any task (when the run
+    /// measured it), then one row after each task.</summary>
+    private static List<(string Label, double[] Accuracy)> Stages(RunResults results)
+    {
+        var stages = new List<(string, double[])>();
+        if (results.ZeroShot is { } zero) stages.Add(("zero-shot", zero));
+        stages.AddRange(results.AccuracyMatrix.Select((row, t) => (results.Tasks[t], row)));
+        return stages;
+    }
+
     private static Plot Heatmap(RunResults results)
     {
         var plot = new Plot();
-        int rows = results.AccuracyMatrix.Count, columns = results.Tasks.Count;
+        var stages = Stages(results);
+        int rows = stages.Count, columns = results.Tasks.Count;
         var values = new double[rows, columns];
-        for (int t = 0; t < rows; t++) for (int i = 0; i < columns; i++) values[t, i] = results.AccuracyMatrix[t][i];
+        for (int t = 0; t < rows; t++) for (int i = 0; i < columns; i++) values[t, i] = stages[t].Accuracy[i];
         var heatmap = plot.Add.Heatmap(values);
         heatmap.Colormap = new ScottPlot.Colormaps.Viridis();
         heatmap.ManualRange = new ScottPlot.Range(0, 100);
@@ -56,23 +67,25 @@ public static class RunPlots
                 label.LabelAlignment = Alignment.MiddleCenter;
             }
         plot.Axes.Bottom.SetTicks(Enumerable.Range(0, columns).Select(i => (double)i).ToArray(), [.. results.Tasks]);
-        plot.Axes.Left.SetTicks(Enumerable.Range(0, rows).Select(t => (double)(rows - 1 - t)).ToArray(), results.Tasks.Take(rows).ToArray());
-        plot.Title("Accuracy (%): rows = after training, columns = task");
+        plot.Axes.Left.SetTicks(Enumerable.Range(0, rows).Select(t => (double)(rows - 1 - t)).ToArray(), stages.Select(s => s.Label).ToArray());
+        plot.Title(results.ZeroShot is null ? "Accuracy (%): rows = after training, columns = task"
+                                            : "Accuracy (%): rows = before any task, then after training; columns = task");
         return plot;
     }
 
     private static Plot AccuracyByTask(RunResults results)
     {
         var plot = new Plot();
-        double[] stages = Enumerable.Range(0, results.AccuracyMatrix.Count).Select(s => (double)s).ToArray();
+        var rows = Stages(results);
+        double[] stages = Enumerable.Range(0, rows.Count).Select(s => (double)s).ToArray();
         for (int i = 0; i < results.Tasks.Count; i++)
         {
-            var line = plot.Add.Scatter(stages, results.AccuracyMatrix.Select(row => row[i]).ToArray());
+            var line = plot.Add.Scatter(stages, rows.Select(row => row.Accuracy[i]).ToArray());
             line.LegendText = results.Tasks[i];
         }
-        plot.Axes.Bottom.SetTicks(stages, results.Tasks.Take(stages.Length).ToArray());
+        plot.Axes.Bottom.SetTicks(stages, rows.Select(r => r.Label).ToArray());
         plot.Axes.SetLimitsY(-2, 102);
-        plot.XLabel("after training");
+        plot.XLabel(results.ZeroShot is null ? "after training" : "before any task (zero-shot), then after training");
         plot.YLabel("accuracy (%)");
         plot.ShowLegend(Edge.Right);
         plot.Title("Each task's accuracy across the stream");

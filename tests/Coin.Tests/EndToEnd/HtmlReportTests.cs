@@ -118,6 +118,15 @@ public partial class HtmlReportTests
         Assert.That(dom, Does.Match("id=\"methods-table\".*<td>quick</td>"));
         Assert.That(dom, Does.Contain("href=\"../runs/" + Path.GetFileName(run) + "/report.html\""), "a link to the run's own page");
         Assert.That(MatrixTable().IsMatch(dom), "the method's accuracy matrix");
+        Assert.That(dom, Does.Contain("<figure class=\"wide\"><img alt=\"cmp\""), "the plot at the page's width, not a thumbnail");
+    }
+
+    [Test]
+    public void The_accuracy_matrix_plot_has_the_zero_shot_row_the_page_has()
+    {
+        // PNG: the height is the big-endian int at bytes 20-23 (IHDR); 160 px plus 60 per row of the heatmap.
+        static int Height(string png) => System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(File.ReadAllBytes(png).AsSpan(20, 4));
+        Assert.That(Height(Path.Combine(run, "accuracy-matrix.png")), Is.EqualTo(160 + 60 * 3), "zero-shot, then one row per task");
     }
 
     [GeneratedRegex("<script type=\"application/json\" id=\"coin-predictions\">(.*?)</script>", RegexOptions.Singleline)]

@@ -19,7 +19,7 @@ public static class ComparisonHtml
                 Cell(m.Of(x => x.FinalAverageAccuracy), m.Runs.Count), Cell(m.Of(x => x.MeanAverageAccuracy), m.Runs.Count),
                 Cell(m.Of(x => x.BackwardTransfer), m.Runs.Count), Cell(m.Of(x => x.Forgetting), m.Runs.Count),
                 Cell(m.Of(x => x.Plasticity), m.Runs.Count), Cell(m.Seconds, m.Runs.Count)]), id: "methods-table");
-        page.Image(plotPath, Path.GetFileNameWithoutExtension(plotPath));
+        page.Image(plotPath, Path.GetFileNameWithoutExtension(plotPath), wide: true);
 
         foreach (var m in methods)
         {

@@ -68,8 +68,9 @@ public sealed class HtmlPage(string title)
     }
 
     /// <summary>A PNG file inline (a data URI), or nothing when the file is missing.</summary>
-    public HtmlPage Image(string path, string alt)
-        => File.Exists(path) ? Raw($"<figure><img alt=\"{E(alt)}\" src=\"data:image/png;base64,{Convert.ToBase64String(File.ReadAllBytes(path))}\"><figcaption>{E(alt)}</figcaption></figure>") : this;
+    /// <param name="wide">Shown at the page's width (a plot with a column per method), not at the 560 px a run's plots take.</param>
+    public HtmlPage Image(string path, string alt, bool wide = false)
+        => File.Exists(path) ? Raw($"<figure{(wide ? " class=\"wide\"" : "")}><img alt=\"{E(alt)}\" src=\"data:image/png;base64,{Convert.ToBase64String(File.ReadAllBytes(path))}\"><figcaption>{E(alt)}</figcaption></figure>") : this;
 
     /// <summary>Data for the page's script, as JSON inside a non-executed script element (the serializer's default
     /// encoder escapes &lt; and &gt;, so no text in it can close the element).</summary>
