@@ -1,11 +1,9 @@
 using Coin.Host.Results;
 using Coin.Host.Running;
-using TorchSharp.Modules;
-using static TorchSharp.torch;
 
 namespace Coin.Host.Journal;
 
-/// <summary>TensorBoard event files in <c>{run}/tensorboard/</c>, named as TensorBoard's own writers name them:
+/// <summary>A TensorBoard event file in <c>{run}/tensorboard/</c> (<see cref="TensorBoardEventFile"/>), with tags as TensorBoard's own writers name them:
 /// every step-log scalar as <c>train/{name}</c> (the base model's first stage as <c>pretrain/{name}</c>) at its step;
 /// each evaluation's accuracy per task as <c>eval/{task}</c> and their mean as <c>eval/mean</c> at the step it
 /// followed (0 for the zero-shot row); the continual metrics as <c>continual/{metric}</c> after each task; the
@@ -13,12 +11,12 @@ namespace Coin.Host.Journal;
 /// <remarks>The events are derived from the journal: <see cref="Open"/> writes the folder afresh from steps.csv and
 /// the results as the run folder holds them (after a resume's rollback to its checkpoint), then the run continues
 /// live. So the event file never holds steps a resumed run rolled back and redid.</remarks>
-public sealed class TensorBoardLog : IStepRecorder
+public sealed class TensorBoardLog : IStepRecorder, IDisposable
 {
     public const string Folder = "tensorboard";
-    private readonly SummaryWriter writer;
+    private readonly TensorBoardEventFile writer;
 
-    private TensorBoardLog(string folder) => writer = utils.tensorboard.SummaryWriter(folder, "", createRunName: false);
+    private TensorBoardLog(string folder) => writer = new TensorBoardEventFile(folder);
 
     /// <summary>Empties <c>{run}/tensorboard/</c> and writes what the run folder holds so far.</summary>
     public static TensorBoardLog Open(string runDirectory, StepLog steps, RunResults results)
@@ -40,31 +38,33 @@ public sealed class TensorBoardLog : IStepRecorder
     }
 
     public void Add(string task, long step, string name, double value)
-        => writer.add_scalar($"{(BaseModelStage.IsBaseStage(task) ? task : "train")}/{name}", (float)value, checked((int)step));
+        => writer.Scalar($"{(BaseModelStage.IsBaseStage(task) ? task : "train")}/{name}", (float)value, step);
 
     /// <summary>One row of the accuracy matrix (or the zero-shot row), in percent.</summary>
     public void Evaluation(long globalStep, IReadOnlyList<string> tasks, IReadOnlyList<double> accuracies)
     {
-        for (int i = 0; i < tasks.Count && i < accuracies.Count; i++) writer.add_scalar($"eval/{tasks[i]}", (float)accuracies[i], checked((int)globalStep));
-        writer.add_scalar("eval/mean", (float)accuracies.Take(tasks.Count).Average(), checked((int)globalStep));
+        for (int i = 0; i < tasks.Count && i < accuracies.Count; i++) writer.Scalar($"eval/{tasks[i]}", (float)accuracies[i], globalStep);
+        writer.Scalar("eval/mean", (float)accuracies.Take(tasks.Count).Average(), globalStep);
     }
 
     public void Metrics(long globalStep, ContinualMetrics metrics)
     {
-        int step = checked((int)globalStep);
-        writer.add_scalar("continual/ACC", (float)metrics.FinalAverageAccuracy, step);
-        writer.add_scalar("continual/MAA", (float)metrics.MeanAverageAccuracy, step);
-        writer.add_scalar("continual/BWT", (float)metrics.BackwardTransfer, step);
-        writer.add_scalar("continual/forgetting", (float)metrics.Forgetting, step);
-        writer.add_scalar("continual/plasticity", (float)metrics.Plasticity, step);
-        if (metrics.ForwardTransfer is { } fwt) writer.add_scalar("continual/FWT", (float)fwt, step);
+        long step = globalStep;
+        writer.Scalar("continual/ACC", (float)metrics.FinalAverageAccuracy, step);
+        writer.Scalar("continual/MAA", (float)metrics.MeanAverageAccuracy, step);
+        writer.Scalar("continual/BWT", (float)metrics.BackwardTransfer, step);
+        writer.Scalar("continual/forgetting", (float)metrics.Forgetting, step);
+        writer.Scalar("continual/plasticity", (float)metrics.Plasticity, step);
+        if (metrics.ForwardTransfer is { } fwt) writer.Scalar("continual/FWT", (float)fwt, step);
     }
 
     /// <summary>A PNG the run wrote (the accuracy-matrix heatmap), as an image event.</summary>
     public void Image(string tag, string pngPath, long globalStep)
     {
-        if (File.Exists(pngPath)) writer.add_img(tag, pngPath, checked((int)globalStep));
+        if (File.Exists(pngPath)) writer.Image(tag, File.ReadAllBytes(pngPath), globalStep);
     }
+
+    public void Dispose() => writer.Dispose();
 }
 
 /// <summary>Sends every step-log row to several recorders (steps.csv and TensorBoard).</summary>

@@ -354,5 +354,9 @@ internal sealed class StreamSession : IDisposable
         StartedUtc = DateTime.UtcNow,
     };
 
-    public void Dispose() => Run.Dispose();
+    public void Dispose()
+    {
+        tensorBoard?.Dispose();
+        Run.Dispose();
+    }
 }

@@ -12,10 +12,20 @@ public class TensorBoardTests
     public void A_run_writes_its_scalars_evaluations_metrics_and_matrix_image_to_tensorboard()
     {
         string directory = TestPaths.NewTemporaryDirectory("tensorboard");
+        double started = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var run = CoinProcess.Run(directory, "run", CoinProcess.WriteQuickExperiment(directory, json => json["evaluation"]!["zeroShot"] = true));
         Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
+        double ended = DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 1;
         string folder = Directory.GetDirectories(Path.Combine(directory, "runs")).Single();
-        var events = TensorBoardEvents.Read(Directory.GetFiles(Path.Combine(folder, "tensorboard"), "events.out.tfevents.*").Single());
+        string file = Directory.GetFiles(Path.Combine(folder, "tensorboard"), "events.out.tfevents.*").Single();
+        var events = TensorBoardEvents.Read(file);
+
+        // Named and stamped as PyTorch's writer does, in seconds since the Unix epoch, so that TensorBoard sorts and
+        // times Coin's files among PyTorch's (TorchSharp's writer used .NET ticks, and 0 as every event's time).
+        var name = System.Text.RegularExpressions.Regex.Match(Path.GetFileName(file), @"^events\.out\.tfevents\.(\d{10})\.[^.]+\.\d+\.\d+$");
+        Assert.That(name.Success, Path.GetFileName(file));
+        Assert.That(double.Parse(name.Groups[1].Value), Is.InRange(started, ended));
+        Assert.That(events.Select(e => e.WallTime), Has.All.InRange(started, ended), "every event's wall time, in seconds");
 
         var steps = File.ReadAllLines(Path.Combine(folder, "steps.csv")).Skip(1).Select(l => l.Split(','))
             .Where(f => f[2] == "loss").Select(f => (Step: long.Parse(f[1]), Value: float.Parse(f[3]))).ToList();

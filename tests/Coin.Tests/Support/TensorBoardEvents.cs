@@ -5,10 +5,11 @@ namespace Coin.Tests.Support;
 
 /// <summary>Reads TensorBoard event files independently of the writer: TFRecord framing (length, masked CRC-32C of
 /// the length, payload, masked CRC-32C of the payload — both checked) and the few fields of the Event protobuf a
-/// scalar or image summary uses (step = 2, summary = 5; Summary.value = 1; Value.tag = 1, simple_value = 2, image = 4).</summary>
+/// scalar or image summary uses (wall_time = 1, step = 2, summary = 5; Summary.value = 1; Value.tag = 1, simple_value = 2,
+/// image = 4).</summary>
 public static class TensorBoardEvents
 {
-    public sealed record Entry(long Step, string Tag, float? Scalar, bool IsImage);
+    public sealed record Entry(long Step, string Tag, float? Scalar, bool IsImage, double WallTime = 0);
 
     public static List<Entry> Read(string path)
     {
@@ -33,9 +34,11 @@ public static class TensorBoardEvents
     private static IEnumerable<Entry> ParseEvent(byte[] message)
     {
         long step = 0;
+        double wallTime = 0;
         var summaries = new List<byte[]>();
         foreach (var (field, wire, value, data) in Fields(message))
         {
+            if (field == 1 && wire == 1) wallTime = BitConverter.UInt64BitsToDouble(value);
             if (field == 2 && wire == 0) step = (long)value;
             if (field == 5 && wire == 2) summaries.Add(data!);
         }
@@ -52,7 +55,7 @@ public static class TensorBoardEvents
                         if (f == 2 && w == 5) scalar = BitConverter.Int32BitsToSingle((int)v);
                         if (f == 4 && w == 2) image = true;
                     }
-                    yield return new Entry(step, tag, scalar, image);
+                    yield return new Entry(step, tag, scalar, image, wallTime);
                 }
     }
 
