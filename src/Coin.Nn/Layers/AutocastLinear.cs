@@ -312,11 +312,16 @@ public sealed class AutocastLinear : nn.Module<Tensor, Tensor>
 
         public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
         {
+            BackwardHandles.ReleaseReturned();
             var layer = (AutocastLinear)ctx.get_data("layer");
             var type = (ScalarType)ctx.get_data("type");
-            using var w = layer.StoredWeightAs(type);
+            Tensor gradient;
+            using (var w = layer.StoredWeightAs(type))
+            using (var typed = gradOutput.to_type(type))
+                gradient = typed.matmul(w);
+            BackwardHandles.Consumed(gradOutput);
             // One gradient per argument of apply: the input's, and none for the layer and the type.
-            return [gradOutput.to_type(type).matmul(w), null!, null!];
+            return [BackwardHandles.Returned(gradient), null!, null!];
         }
     }
 }

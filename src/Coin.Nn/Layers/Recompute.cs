@@ -90,9 +90,11 @@ public static class Recompute
 
         public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
         {
+            BackwardHandles.ReleaseReturned();
+            // The saved input's handle in this scope too: in the step's scope it would hold every layer's input until the step ends.
+            using var scope = NewDisposeScope();
             var input = ctx.get_saved_variables()[0];
             var block = (Block)ctx.get_data("block");
-            using var scope = NewDisposeScope();
             var currentRng = get_rng_state();
             set_rng_state(block.RngState);
             Tensor inputGradient;
@@ -109,8 +111,9 @@ public static class Recompute
             {
                 set_rng_state(currentRng);
             }
+            BackwardHandles.Consumed(gradOutput);
             // One gradient per argument of apply: the input's, and none for the block.
-            return [inputGradient.MoveToOuterDisposeScope(), null!];
+            return [BackwardHandles.Returned(inputGradient.MoveToOuterDisposeScope()), null!];
         }
     }
 }

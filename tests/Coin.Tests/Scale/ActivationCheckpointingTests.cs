@@ -92,4 +92,25 @@ public class ActivationCheckpointingTests
         using (Recompute.Use(true)) recomputed = model.Forward(model.Embed(ids), ones_like(ids), null);
         Assert.That(recomputed.eq(plain).all().item<bool>());
     }
+
+    [Test]
+    public void The_backward_pass_keeps_no_handle_of_a_gradient_it_is_done_with()
+    {
+        // TorchSharp wraps every gradient a custom function receives, and the one it returns, in handles of the step's
+        // scope: each kept a hidden-state-sized tensor per layer alive until the step ended (0.9 GB at 7B widths).
+        const int layers = 8, size = 3 * 64 * 40;
+        using var outer = NewDisposeScope();
+        manual_seed(3);
+        var weights = Enumerable.Range(0, layers).Select(_ => new TorchSharp.Modules.Parameter(randn(40))).ToList();
+        var x = randn(3, 64, 40);
+        var h = x;
+        using (Recompute.Use(true))
+            foreach (var w in weights) h = Recompute.Run(h, t => (t * w).tanh());
+        int beforeBackward = outer.DisposablesView.OfType<Tensor>().Count(t => !t.IsInvalid && t.numel() == size);
+        h.sum().backward();
+        int live = outer.DisposablesView.OfType<Tensor>().Count(t => !t.IsInvalid && t.numel() == size);
+        // Of the backward pass's own handles at most one is left: the last gradient returned.
+        Assert.That(live - beforeBackward, Is.LessThanOrEqualTo(1), $"{live - beforeBackward} hidden-state-sized handles left by the backward pass of {layers} layers");
+        Assert.That(weights.All(w => w.grad is { } g && g.abs().sum().item<float>() > 0), "every layer got its gradient");
+    }
 }
