@@ -29,7 +29,7 @@ public sealed class PluginsCommand(ExperimentLoader loader, PluginDirectories di
         foreach (var plugin in catalog.Plugins.Where(p => p.Status == PluginStatus.Failed))
             console.MarkupLineInterpolated($"[red]failed[/] {plugin.Name} ({plugin.Folder}): {plugin.Error}");
         foreach (var folder in catalog.Plugins.GroupBy(p => p.Folder).OrderBy(g => g.Key, StringComparer.Ordinal))
-            console.MarkupLineInterpolated($"[grey]{Path.GetFileName(folder.Key)}[/]: {string.Join(", ", folder.Select(p => p.Name))}");
+            console.MarkupLineInterpolated($"[grey]{PluginDescriptor.FolderLabel(folder.Key)}[/]: {string.Join(", ", folder.Select(p => p.Name))}");
         console.WriteLine($"searched: {string.Join(", ", searched)}");
         var conflicts = catalog.Conflicts();
         foreach (var conflict in conflicts) Console.Error.WriteLine("error: " + conflict);

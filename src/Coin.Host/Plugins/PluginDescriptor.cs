@@ -18,5 +18,25 @@ public sealed record PluginDescriptor(
     IPluginFactory? Factory)
 {
     public static PluginDescriptor FailedFolder(string folder, string error)
-        => new(null, Path.GetFileName(folder), "", "", "", [], folder, PluginStatus.Failed, error, null);
+        => new(null, FolderLabel(folder), "", "", "", [], folder, PluginStatus.Failed, error, null);
+
+    /// <summary>The folder's name as tables show it: a build output folder (<c>bin/Release/net10.0</c>, where a plugin
+    /// built from the template lands) is named by its project instead of <c>net10.0</c>.</summary>
+    public string FolderLabel() => FolderLabel(Folder);
+
+    public static string FolderLabel(string folder)
+    {
+        string path = Path.TrimEndingDirectorySeparator(folder);
+        var buildFolders = new List<string>();
+        while (Path.GetFileName(path) is { Length: > 0 } name && IsBuildOutput(name))
+        {
+            buildFolders.Insert(0, name);
+            path = Path.GetDirectoryName(path) ?? "";
+        }
+        string project = Path.GetFileName(path);
+        return buildFolders.Count == 0 ? project : project.Length == 0 ? string.Join('/', buildFolders) : $"{project} ({string.Join('/', buildFolders)})";
+    }
+
+    private static bool IsBuildOutput(string name)
+        => name is "bin" or "Debug" or "Release" or "publish" || System.Text.RegularExpressions.Regex.IsMatch(name, @"^net\d+(\.\d+)?([-.].*)?$");
 }

@@ -26,7 +26,7 @@ public sealed class RunPlan(IAnsiConsole console)
         var plan = ExperimentPlanner.Plan(experiment, catalog);
         console.MarkupLineInterpolated($"[bold]plan[/] of {experiment.Source} (nothing is trained or written)");
         var components = new Table().AddColumns("key", "plugin", "version", "folder");
-        foreach (var c in plan.All()) components.AddRow(Markup.Escape(c.KeyPath), Markup.Escape(c.Plugin.Name), Markup.Escape(c.Plugin.Version), Markup.Escape(Path.GetFileName(c.Plugin.Folder)));
+        foreach (var c in plan.All()) components.AddRow(Markup.Escape(c.KeyPath), Markup.Escape(c.Plugin.Name), Markup.Escape(c.Plugin.Version), Markup.Escape(c.Plugin.FolderLabel()));
         console.Write(components);
 
         string scratch = Path.Combine(Path.GetTempPath(), $"coin-plan-{Environment.ProcessId}");

@@ -146,4 +146,11 @@ public class PluginDiscoveryTests
         Assert.That(shipped, Has.None.StartsWith("TorchSharp").And.None.StartsWith("Coin.Abstractions")
             .And.None.StartsWith("libtorch").And.None.StartsWith("libLibTorchSharp").And.None.Contains("SkiaSharp"));
     }
+
+    [TestCase("/home/me/plugins/Coin.Plugins.Adapters", "Coin.Plugins.Adapters")]
+    [TestCase("/home/me/MySi/bin/Release/net10.0", "MySi (bin/Release/net10.0)")]
+    [TestCase("/home/me/MySi/bin/Debug/net10.0/publish/", "MySi (bin/Debug/net10.0/publish)")]
+    [TestCase("/srv/netflix-plugins", "netflix-plugins")]
+    public void A_plugin_folder_is_shown_by_its_project_not_its_target_framework(string folder, string label)
+        => Assert.That(Coin.Host.Plugins.PluginDescriptor.FolderLabel(folder), Is.EqualTo(label));
 }
