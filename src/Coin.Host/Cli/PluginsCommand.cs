@@ -22,6 +22,8 @@ public sealed class PluginsCommand(ExperimentLoader loader, PluginDirectories di
             string description = Markup.Escape(plugin.Description);
             if (plugin.Capabilities.Count > 0) description += $" [grey]({Markup.Escape(string.Join(", ", plugin.Capabilities))})[/]";
             if (plugin.Status != PluginStatus.Loaded) description = "[red]failed[/] (see below) " + description;
+            // Two plugins of one kind and name (a third party's 'si' beside the built-in): neither can be used until one goes.
+            else if (catalog.Clashes(plugin)) description = $"[red]name clash[/] ({Markup.Escape(PluginDescriptor.FolderLabel(plugin.Folder))}; see below) " + description;
             table.AddRow(plugin.Kind is { } kind ? PluginKinds.Display(kind) : "-", Markup.Escape(plugin.Name), Markup.Escape(plugin.Version), description);
         }
         console.Write(table);

@@ -47,18 +47,27 @@ public sealed class PluginCatalog
 
     /// <summary>Messages for each kind and name provided by more than one folder.</summary>
     public IReadOnlyList<string> Conflicts()
+        => Clashing().Select(g => Conflict(g.ToList())).ToList();
+
+    /// <summary>Whether another loaded plugin has this one's kind and name.</summary>
+    public bool Clashes(PluginDescriptor plugin) => Clashing().Any(g => g.Contains(plugin));
+
+    private IEnumerable<IGrouping<(PluginKind?, string), PluginDescriptor>> Clashing()
         => Plugins.Where(p => p.Status == PluginStatus.Loaded)
             .GroupBy(p => (p.Kind, p.Name.ToLowerInvariant()))
-            .Where(g => g.Count() > 1)
-            .Select(g => $"{PluginKinds.Display(g.Key.Kind!.Value)} plugin '{g.First().Name}' is provided by more than one folder: "
-                         + string.Join(" and ", g.Select(p => p.Folder)) + "; remove all but one")
-            .ToList();
+            .Where(g => g.Count() > 1);
+
+    private static string Conflict(IReadOnlyList<PluginDescriptor> same)
+        => $"{PluginKinds.Display(same[0].Kind!.Value)} plugin '{same[0].Name}' is provided by more than one folder: "
+           + string.Join(" and ", same.Select(p => p.Folder)) + "; remove all but one";
 
     /// <summary>The loaded plugin of that kind and name, or a user error naming the key and the accepted names.</summary>
+    /// <remarks>Only a clash of the name asked for stops the resolution (once, for its key): a third party's plugin
+    /// that shadows a built-in nobody uses is no reason to refuse the run.</remarks>
     public PluginDescriptor Resolve(PluginKind kind, string name, string keyPath)
     {
-        var conflicts = Conflicts();
-        if (conflicts.Count > 0) throw new CoinUserException(string.Join(Environment.NewLine, conflicts));
+        var same = Plugins.Where(p => p.Status == PluginStatus.Loaded && p.Kind == kind && string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase)).ToList();
+        if (same.Count > 1) throw new CoinUserException($"{keyPath}: {Conflict(same)}");
         var loaded = Plugins.Where(p => p.Kind == kind && p.Status == PluginStatus.Loaded).ToList();
         var match = loaded.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
         if (match is not null) return match;

@@ -117,6 +117,14 @@ public class ErrorReportingTests
         Assert.That(result.Error, Does.Contain("evaluator plugin 'exact-match' is provided by more than one folder")
             .And.Contain(Path.Combine(TestPaths.HostPlugins, "Coin.Plugins.Evaluation"))
             .And.Contain(Path.Combine(plugins, "MyEvaluation")));
+        Assert.That(result.Output, Does.Contain("name clash (MyEvaluation;"), "the table marks the copy and the built-in");
+
+        // A run that uses one of them is refused once, at its key, not once per component.
+        var run = CoinProcess.Run(directory, "run", CoinProcess.WriteQuickExperiment(directory), "--plugins", plugins);
+        Assert.That(run.ExitCode, Is.Not.EqualTo(0), run.ToString());
+        string all = run.Output + run.Error;
+        Assert.That(System.Text.RegularExpressions.Regex.Matches(all, "is provided by more than one folder").Count, Is.EqualTo(1), all);
+        Assert.That(all, Does.Contain("evaluation.evaluator.type: evaluator plugin 'exact-match' is provided by more than one folder"));
     }
 
     [Test]
