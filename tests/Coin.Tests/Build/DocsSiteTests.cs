@@ -7,6 +7,7 @@ namespace Coin.Tests.Build;
 /// <summary>The documentation site builds with DocFX, warnings as errors (a broken link or a missing reference fails
 /// it), and a browser renders its pages: a guide page, the results page with the plots it reads from results/, and the
 /// API reference of a contract.</summary>
+[Parallelizable(ParallelScope.Self)] // a docfx process and chromium: nothing shared with the in-process tests
 public class DocsSiteTests
 {
     [Test]

@@ -14,7 +14,7 @@ public class InterruptTests
     {
         string directory = TestPaths.NewTemporaryDirectory("interrupt");
         string experiment = CoinProcess.WriteQuickExperiment(directory, json =>
-            json["data"]!["options"]!["trainPerTask"] = 960); // 60 steps per task: seconds of training to interrupt
+            json["data"]!["options"]!["trainPerTask"] = 480); // 30 steps per task: seconds of training to interrupt
         using var process = CoinProcess.Start(directory, "run", experiment);
         var training = new TaskCompletionSource();
         process.OutputDataReceived += (_, e) => { if (e.Data?.Contains("train color:") == true) training.TrySetResult(); };

@@ -164,7 +164,9 @@ public class RunJournalTests
         Assert.That(File.Exists(Path.Combine(run, "loss.png")));
     }
 
-    [Test]
+    // One random kill repeats what the resume tests show at chosen points; the suite leaves it to .ci/soak (and the
+    // 20-kill campaign to experiments/crash-campaign.sh).
+    [Test, Category(Soak.Category)]
     public void The_crash_campaign_resumes_every_killed_run_to_identical_results()
     {
         string work = TestPaths.NewTemporaryDirectory("crash-campaign");
