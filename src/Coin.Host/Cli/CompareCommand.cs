@@ -105,9 +105,10 @@ public sealed class CompareCommand(CommandLine commandLine, IAnsiConsole console
         plot.Add.Bars(bars);
         plot.Axes.Bottom.SetTicks(methods.Select((_, i) => 3.0 * i + 0.5).ToArray(), methods.Select(m => m.Name).ToArray());
         // Sixteen method names side by side overlap: slanted, they each get their own column.
+        int longestName = methods.Max(m => m.Name.Length);
         plot.Axes.Bottom.TickLabelStyle.Rotation = -35;
         plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleRight;
-        plot.Axes.Bottom.MinimumSize = 10 + 5 * methods.Max(m => m.Name.Length);
+        plot.Axes.Bottom.MinimumSize = 10 + 5 * longestName;
         plot.Legend.ManualItems.Add(new LegendItem { LabelText = "ACC", FillColor = Colors.SteelBlue });
         plot.Legend.ManualItems.Add(new LegendItem { LabelText = "forgetting", FillColor = Colors.IndianRed });
         plot.ShowLegend(Edge.Right);
@@ -116,7 +117,7 @@ public sealed class CompareCommand(CommandLine commandLine, IAnsiConsole console
         plot.Axes.SetLimitsY(0, 100);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         string temporary = path + ".tmp.png";
-        plot.SavePng(temporary, Math.Max(600, 160 * methods.Count + 200), 450 + 4 * methods.Max(m => m.Name.Length));
+        plot.SavePng(temporary, Math.Max(600, 160 * methods.Count + 200), 450 + 4 * longestName);
         File.Move(temporary, path, overwrite: true);
     }
 }

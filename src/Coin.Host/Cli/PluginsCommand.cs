@@ -17,13 +17,14 @@ public sealed class PluginsCommand(ExperimentLoader loader, PluginDirectories di
         // Four columns, so that in a 100-column terminal only the description wraps (at word boundaries); capabilities
         // follow the description, folders are listed once below.
         var table = new Table().AddColumns("kind", "name", "version", "description");
+        var clashes = catalog.Clashes();
         foreach (var plugin in catalog.Plugins.OrderBy(p => p.Kind).ThenBy(p => p.Name, StringComparer.Ordinal))
         {
             string description = Markup.Escape(plugin.Description);
             if (plugin.Capabilities.Count > 0) description += $" [grey]({Markup.Escape(string.Join(", ", plugin.Capabilities))})[/]";
             if (plugin.Status != PluginStatus.Loaded) description = "[red]failed[/] (see below) " + description;
             // Two plugins of one kind and name (a third party's 'si' beside the built-in): neither can be used until one goes.
-            else if (catalog.Clashes(plugin)) description = $"[red]name clash[/] ({Markup.Escape(PluginDescriptor.FolderLabel(plugin.Folder))}; see below) " + description;
+            else if (clashes.Contains(plugin)) description = $"[red]name clash[/] ({Markup.Escape(plugin.FolderLabel())}; see below) " + description;
             table.AddRow(plugin.Kind is { } kind ? PluginKinds.Display(kind) : "-", Markup.Escape(plugin.Name), Markup.Escape(plugin.Version), description);
         }
         console.Write(table);

@@ -47,9 +47,8 @@ public sealed class TensorBoardLog : IStepRecorder, IDisposable
         writer.Scalar("eval/mean", (float)accuracies.Take(tasks.Count).Average(), globalStep);
     }
 
-    public void Metrics(long globalStep, ContinualMetrics metrics)
+    public void Metrics(long step, ContinualMetrics metrics)
     {
-        long step = globalStep;
         writer.Scalar("continual/ACC", (float)metrics.FinalAverageAccuracy, step);
         writer.Scalar("continual/MAA", (float)metrics.MeanAverageAccuracy, step);
         writer.Scalar("continual/BWT", (float)metrics.BackwardTransfer, step);

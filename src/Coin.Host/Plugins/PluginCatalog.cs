@@ -49,8 +49,8 @@ public sealed class PluginCatalog
     public IReadOnlyList<string> Conflicts()
         => Clashing().Select(g => Conflict(g.ToList())).ToList();
 
-    /// <summary>Whether another loaded plugin has this one's kind and name.</summary>
-    public bool Clashes(PluginDescriptor plugin) => Clashing().Any(g => g.Contains(plugin));
+    /// <summary>The loaded plugins that share their kind and name with another.</summary>
+    public IReadOnlySet<PluginDescriptor> Clashes() => Clashing().SelectMany(g => g).ToHashSet();
 
     private IEnumerable<IGrouping<(PluginKind?, string), PluginDescriptor>> Clashing()
         => Plugins.Where(p => p.Status == PluginStatus.Loaded)

@@ -38,15 +38,7 @@ public static class RunPlots
         return written;
     }
 
-    /// <summary>The rows of the matrix as the report shows them: the base model before any task (when the run
-    /// measured it), then one row after each task.</summary>
-    private static List<(string Label, double[] Accuracy)> Stages(RunResults results)
-    {
-        var stages = new List<(string, double[])>();
-        if (results.ZeroShot is { } zero) stages.Add(("zero-shot", zero));
-        stages.AddRange(results.AccuracyMatrix.Select((row, t) => (results.Tasks[t], row)));
-        return stages;
-    }
+    private static List<(string Label, double[] Accuracy)> Stages(RunResults results) => results.MatrixRows("zero-shot");
 
     private static Plot Heatmap(RunResults results)
     {

@@ -36,6 +36,16 @@ public sealed record RunResults
     /// <summary>Accuracy per task before any training, when evaluation.zeroShot is set.</summary>
     public double[]? ZeroShot { get; set; }
 
+    /// <summary>The accuracy matrix's rows as reports and plots show them: the base model before any task (when the run
+    /// measured it, labelled <paramref name="zeroShotLabel"/>), then one row after each trained task.</summary>
+    public List<(string Label, double[] Accuracy)> MatrixRows(string zeroShotLabel)
+    {
+        var rows = new List<(string, double[])>();
+        if (ZeroShot is { } zero) rows.Add((zeroShotLabel, zero));
+        rows.AddRange(AccuracyMatrix.Select((row, t) => (Tasks[t], row)));
+        return rows;
+    }
+
     /// <summary>ACC, MAA, BWT, forgetting, plasticity (and FWT with a zero-shot row) over the rows so far.</summary>
     public ContinualMetrics? Metrics { get; set; }
 

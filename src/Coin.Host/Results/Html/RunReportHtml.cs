@@ -24,9 +24,7 @@ public static class RunReportHtml
         page.Raw("<nav><a href=\"#matrix\">accuracy</a> · <a href=\"#metrics\">metrics</a> · <a href=\"#training\">training</a> · <a href=\"#plots\">plots</a> · <a href=\"#predictions\">answers</a> · <a href=\"#components\">components</a></nav>");
 
         page.Heading("Accuracy (%) after each task", "matrix");
-        var rows = new List<(string, double[])>();
-        if (results.ZeroShot is { } zero) rows.Add(("(zero-shot)", zero));
-        rows.AddRange(results.AccuracyMatrix.Select((row, t) => (results.Tasks[t], row)));
+        var rows = results.MatrixRows("(zero-shot)");
         if (rows.Count > 0) page.Heatmap(results.Tasks, rows);
         else page.Paragraph("No task has been evaluated yet.");
 
