@@ -29,6 +29,7 @@ public class PluginTemplateTests
             <Project>
               <Target Name="Pack">
                 <MSBuild Projects="{projects}" Targets="Pack" Properties="Configuration=Debug;NoBuild=true;PackageOutputPath={feed}" />
+                <MSBuild Projects="{Path.Combine(TestPaths.Root, "src/Coin.Abstractions/Coin.Abstractions.csproj")}" Targets="Pack" Properties="Configuration=Debug;NoBuild=true;CoinRelease=true;PackageOutputPath={Path.Combine(work, "release-feed")}" />
               </Target>
             </Project>
             """);
@@ -42,7 +43,7 @@ public class PluginTemplateTests
               <config><add key="globalPackagesFolder" value="{Path.Combine(work, "packages")}" /></config>
             </configuration>
             """);
-        DotnetCli.Run(work, "new", "install", Path.Combine(feed, $"Coin.Templates.{CoinContract.Version}.0.nupkg"), "--debug:custom-hive", hive);
+        DotnetCli.Run(work, "new", "install", Path.Combine(feed, $"Coin.Templates.{PackageVersion}.nupkg"), "--debug:custom-hive", hive);
 
         // One plugin of each kind, built together as an author's solution would be.
         DotnetCli.Run(work, "new", "sln", "-n", "Plugins"); // Plugins.slnx, the SDK 10 default
@@ -56,10 +57,24 @@ public class PluginTemplateTests
         DotnetCli.Run(work, "build", "Plugins.slnx", "-c", "Release", "--nologo", "-v", "q");
     }
 
+    /// <summary>What a pack from a clone is numbered: the contract version as a prerelease numbered by the commit
+    /// count, counted here by git itself.</summary>
+    private static string PackageVersion => $"{CoinContract.Version}.0-dev.{GitCommitCount()}";
+
+    private static string GitCommitCount()
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("git", ["rev-list", "--count", "HEAD"]) { WorkingDirectory = TestPaths.Root, RedirectStandardOutput = true };
+        using var git = System.Diagnostics.Process.Start(start)!;
+        string count = git.StandardOutput.ReadToEnd().Trim();
+        git.WaitForExit();
+        Assert.That(git.ExitCode, Is.EqualTo(0), "git rev-list --count HEAD");
+        return count;
+    }
+
     [Test]
     public void The_packages_carry_the_contract_version_the_docs_and_no_runtime_copies()
     {
-        string version = CoinContract.Version + ".0";
+        string version = PackageVersion;
         foreach (string id in new[] { "Coin.Abstractions", "Coin.Nn" })
         {
             using var package = ZipFile.OpenRead(Path.Combine(feed, $"{id}.{version}.nupkg"));
@@ -75,6 +90,8 @@ public class PluginTemplateTests
                 Assert.That((string?)contracts.Attribute("exclude"), Does.Contain("Runtime"), "the host provides the contracts");
             }
         }
+        Assert.That(File.Exists(Path.Combine(work, "release-feed", $"Coin.Abstractions.{CoinContract.Version}.0.nupkg")),
+            "-p:CoinRelease=true packs the plain contract version");
         // The template's default contract is the one this host provides (bumping the contract must bump it too).
         var template = JsonNode.Parse(File.ReadAllText(Path.Combine(TestPaths.Root, "templates", "coin-plugin", ".template.config", "template.json")))!;
         Assert.That(template["symbols"]!["contractVersion"]!["defaultValue"]!.GetValue<string>(), Is.EqualTo(CoinContract.Version));
