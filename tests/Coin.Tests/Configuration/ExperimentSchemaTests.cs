@@ -37,6 +37,39 @@ public class ExperimentSchemaTests
         Assert.That(Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.Combine(TestPaths.Root, relativePath))!, reference)), Is.EqualTo(SchemaFile));
     }
 
+    /// <summary>The files are JSONC (comments, trailing commas): a validator from outside Coin reads them too, given a
+    /// JSONC reader. Python's jsonschema (Draft 2020-12) over json5, through experiments/validate.py, which users run
+    /// the same way; a file with an unknown key shows that it refuses as well.</summary>
+    [Test]
+    public void Every_shipped_experiment_validates_with_pythons_jsonschema_read_as_jsonc()
+    {
+        if (!PythonHas("jsonschema", "json5")) Assert.Ignore("python3-jsonschema and python3-json5 are missing: .ci/run installs them (.ci/python.sh)");
+        var files = ShippedExperimentTests.Files().Select(f => Path.Combine(TestPaths.Root, f)).ToList();
+        Assert.That(files.Count(f => File.ReadAllText(f).Contains("//")), Is.GreaterThan(0), "the shipped files use comments: a plain JSON reader would refuse them");
+        var (exit, output) = Python([Path.Combine(TestPaths.Root, "experiments", "validate.py"), .. files]);
+        Assert.That(exit, Is.EqualTo(0), output);
+        Assert.That(output, Does.Contain($"{files.Count} files, 0 invalid"));
+
+        string directory = TestPaths.NewTemporaryDirectory("schema-python");
+        string misspelt = Path.Combine(directory, "misspelt.json");
+        File.WriteAllText(misspelt, "{ // a comment\n  \"trainng\": { \"epochs\": 1, },\n}\n");
+        (exit, output) = Python([Path.Combine(TestPaths.Root, "experiments", "validate.py"), misspelt]);
+        Assert.That(exit, Is.EqualTo(1), output);
+        Assert.That(output, Does.Contain("trainng"));
+    }
+
+    private static bool PythonHas(params string[] modules) => File.Exists("/usr/bin/python3") && Python(["-c", "import " + string.Join(", ", modules)]).Exit == 0;
+
+    private static (int Exit, string Output) Python(string[] args)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("/usr/bin/python3", args) { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var error = process.StandardError.ReadToEndAsync();
+        string output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        return (process.ExitCode, output + error.Result);
+    }
+
     [TestCase("""{ "trainng": { "epochs": 1 } }""", "an unknown top-level key")]
     [TestCase("""{ "training": { "epochs": 0 } }""", "a value under its [Range]")]
     [TestCase("""{ "training": { "precision": "fp16" } }""", "a value outside its [RegularExpression]")]
