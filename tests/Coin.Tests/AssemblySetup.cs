@@ -14,5 +14,11 @@ namespace Coin.Tests;
 public sealed class AssemblySetup
 {
     [OneTimeSetUp]
-    public void ConfigureTorch() => set_num_threads(Math.Max(1, Environment.ProcessorCount));
+    public void ConfigureTorch()
+    {
+        set_num_threads(Math.Max(1, Environment.ProcessorCount));
+        // Components created in this process (and processes started without CoinProcess) cache into the test run's
+        // folder, never into the user's ~/.cache/coin.
+        Environment.SetEnvironmentVariable(Coin.Host.Caching.UserCache.HomeVariable, Path.Combine(Path.GetTempPath(), "coin-tests", "coin-home"));
+    }
 }

@@ -26,8 +26,10 @@ public sealed class MiniCoinOptions : IValidatableObject
     /// <summary>Seed of the generator; null uses the experiment's seed.</summary>
     public int? Seed { get; set; }
 
-    /// <summary>Where generated data is kept (one subfolder per seed and size), relative to the experiment file.</summary>
-    public string CacheDirectory { get; set; } = "data/mini-coin";
+    /// <summary>Where generated data is kept (one subfolder per seed and size), relative to the experiment file;
+    /// unset (null), the user-level cache's <c>data/mini-coin</c> ($COIN_HOME, else $XDG_CACHE_HOME/coin, else
+    /// ~/.cache/coin), shared by every run on the machine.</summary>
+    public string? CacheDirectory { get; set; }
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
@@ -46,9 +48,21 @@ public sealed class MiniCoinSourcePlugin : PluginFactory<ITaskStreamSource, Mini
     {
         int seed = options.Seed ?? context.Seed;
         var sizes = new MiniCoinSizes(options.TrainPerTask, options.TestPerTask, options.PretrainSamples, options.ImageSize, options.InstructionSamples);
-        string folder = Path.Combine(context.ResolvePath(options.CacheDirectory), MiniCoinGenerator.FolderName(options.Tasks, seed, sizes));
+        // The configuration system reads JSON null as an empty value: both mean "not set".
+        string cache = string.IsNullOrEmpty(options.CacheDirectory) ? Path.Combine(context.CacheDirectory, "data", "mini-coin") : context.ResolvePath(options.CacheDirectory);
+        string folder = Path.Combine(cache, MiniCoinGenerator.FolderName(options.Tasks, seed, sizes));
         if (!File.Exists(Path.Combine(folder, MiniCoinGenerator.Manifest)))
-            MiniCoinGenerator.Generate(folder, options.Tasks, seed, sizes, context.Progress);
+        {
+            // A plan writes nothing that outlives it: what a run would keep in the cache is generated into the plan's
+            // temporary folder instead, which the host removes.
+            if (context.Planning)
+            {
+                context.Progress($"mini-CoIN data is not in {cache} yet: generated for this plan into a temporary folder (a run keeps it in the cache)");
+                folder = Path.Combine(context.RunDirectory, "mini-coin", MiniCoinGenerator.FolderName(options.Tasks, seed, sizes));
+            }
+            if (!File.Exists(Path.Combine(folder, MiniCoinGenerator.Manifest)))
+                MiniCoinGenerator.Generate(folder, options.Tasks, seed, sizes, context.Progress);
+        }
         var files = options.Tasks.Select(t => new CoinTaskFiles
         {
             Name = t, Train = $"{t}/train.json", Test = $"{t}/test.json", Metric = MiniCoinGenerator.MetricOf(t), Modality = MiniCoinGenerator.ModalityOf(t),

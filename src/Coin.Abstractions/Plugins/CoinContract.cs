@@ -10,8 +10,9 @@ public static class CoinContract
     /// <remarks>2.1: <see cref="CoinPluginAttribute"/> may sit on the component itself, without a factory; the
     /// <see cref="PluginCapabilities.FixedTrainableSet"/> capability. 2.2: <see cref="Components.IActivationMemory"/>,
     /// activation memory estimates for the plan. 2.3: <see cref="TaskNamesAttribute"/>, options that name tasks are
-    /// checked against the stream.</remarks>
-    public const string Version = "2.3";
+    /// checked against the stream. 2.4: <see cref="ComponentContext.CacheDirectory"/> (the user-level cache) and
+    /// <see cref="ComponentContext.Planning"/>.</remarks>
+    public const string Version = "2.4";
 
     /// <summary>True when a plugin compiled against <paramref name="pluginVersion"/> can run on this host.</summary>
     public static bool IsCompatible(string pluginVersion, out string reason)

@@ -20,6 +20,19 @@ public sealed record ComponentContext
     /// relative to the experiment file's folder.</summary>
     public required Func<string, string> ResolvePath { get; init; }
 
+    /// <summary>The user-level cache, shared by every run on the machine whatever folder it starts from: data a plugin
+    /// generates or converts once and reads again in later runs goes in a subfolder of it (mini-CoIN's data is under
+    /// <c>data/mini-coin</c>). The host resolves it from <c>$COIN_HOME</c>, else <c>$XDG_CACHE_HOME/coin</c>, else
+    /// <c>~/.cache/coin</c>; <c>coin cache list</c> and <c>coin cache clear</c> show and empty it. Write into it as
+    /// runs started at once may: each into a folder of its own, published by a rename. Added in contract 2.4.</summary>
+    public string CacheDirectory { get; init; } = "";
+
+    /// <summary>True while <c>coin run --plan</c> creates the components: a plan writes nothing that outlives it. A
+    /// component that would write into <see cref="CacheDirectory"/> what is not there yet writes it under
+    /// <see cref="RunDirectory"/> instead, a temporary folder the host removes after the plan. Added in contract
+    /// 2.4.</summary>
+    public bool Planning { get; init; }
+
     /// <summary>Memory the run may still allocate on its device, when the host knows it (CPU runs; null otherwise): a
     /// component that allocates much (a large backbone) refuses up front instead of being killed part-way. Added in
     /// contract 1.1.</summary>

@@ -63,6 +63,9 @@ public sealed record CommandLine(
     /// <summary>Options of <c>coin model</c>.</summary>
     public ModelOptions? Model { get; init; }
 
+    /// <summary>Options of <c>coin cache</c>.</summary>
+    public CacheOptions? Cache { get; init; }
+
     /// <summary>Options of <c>coin sweep</c>.</summary>
     public SweepOptions Sweep { get; init; } = new();
 
@@ -93,6 +96,9 @@ public sealed record CommandLine(
                                       a randomly initialised Hugging Face folder of the shape CONFIG (a
                                       config.json: llama, or llava in the llava-hf layout) describes, written
                                       one tensor piece at a time, with a byte-level tokenizer
+          coin cache list             the user-level cache every run shares (generated data, base models):
+                                      $COIN_HOME, else $XDG_CACHE_HOME/coin, else ~/.cache/coin
+          coin cache clear [ENTRY...] remove every entry (or those named as list shows them) not in use
           coin sweep plan SWEEP       the numbered cells of a sweep file (base experiment × axes)
           coin sweep run SWEEP --cell I | --local N
                                       run cell I into SWEEP_DIR/<cell>/ (done: skipped; interrupted: resumed),
@@ -133,13 +139,14 @@ public sealed record CommandLine(
         if (args.Count == 0 || args[0] is "-h" or "--help" or "help") return new("help", null, [], []);
         if (args[0] == "--version") return new("version", null, [], []);
         string command = args[0];
-        if (command is not ("run" or "plugins" or "schema" or "bench" or "compare" or "report" or "sweep" or "evaluate" or "export" or "model"))
-            throw new CoinUserException($"unknown command '{command}'; accepted: run, sweep, evaluate, export, model, plugins, schema, report, compare, bench, --help, --version");
+        if (command is not ("run" or "plugins" or "schema" or "bench" or "compare" or "report" or "sweep" or "evaluate" or "export" or "model" or "cache"))
+            throw new CoinUserException($"unknown command '{command}'; accepted: run, sweep, evaluate, export, model, cache, plugins, schema, report, compare, bench, --help, --version");
         if (args.Skip(1).Any(a => a is "-h" or "--help")) return new("help", null, [], []) { HelpTopic = command };
         if (command == "evaluate") return new(command, null, [], []) { Evaluate = EvaluateOptions.Parse(args) };
         if (command == "export") return new(command, null, [], []) { Export = ExportOptions.Parse(args) };
         if (command == "model") return new(command, null, [], []) { Model = ModelOptions.Parse(args) };
         if (command == "sweep") return new(command, null, [], []) { Sweep = SweepOptions.Parse(args) };
+        if (command == "cache") return new(command, null, [], []) { Cache = CacheOptions.Parse(args) };
 
         string? file = null;
         var bench = new BenchOptions();
@@ -469,5 +476,20 @@ public sealed record ModelOptions(string Config, string Out, int Seed, string DT
         }
         if (config is null || output is null) throw new CoinUserException(usage);
         return new ModelOptions(Path.GetFullPath(config), Path.GetFullPath(output), seed, dtype!, shard);
+    }
+}
+
+/// <summary><c>coin cache list</c> or <c>coin cache clear [ENTRY...]</c>.</summary>
+public sealed record CacheOptions(string Action, IReadOnlyList<string> Entries)
+{
+    public static CacheOptions Parse(IReadOnlyList<string> args)
+    {
+        const string usage = "usage: coin cache list | coin cache clear [ENTRY...]";
+        if (args.Count < 2 || args[1] is not ("list" or "clear"))
+            throw new CoinUserException($"coin cache: {(args.Count < 2 ? "needs an action" : $"unknown action '{args[1]}'")}; {usage}");
+        var entries = args.Skip(2).ToList();
+        if (entries.FirstOrDefault(a => a.StartsWith('-')) is { } option) throw new CoinUserException($"coin cache {args[1]}: unknown option '{option}'; {usage}");
+        if (args[1] == "list" && entries.Count > 0) throw new CoinUserException($"coin cache list: unexpected argument '{entries[0]}'; {usage}");
+        return new CacheOptions(args[1], entries);
     }
 }

@@ -39,6 +39,8 @@ public sealed class EnvironmentLayer
         {
             string name = (string)entry.Key;
             if (!name.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase) || name.Length == Prefix.Length) continue;
+            // The cache's root (Caching.UserCache), not a configuration key.
+            if (name.Equals(Caching.UserCache.HomeVariable, StringComparison.OrdinalIgnoreCase)) continue;
             string key = name[Prefix.Length..].Replace("__", ":", StringComparison.Ordinal);
             if (!TopLevelKeys.Contains(key.Split(':')[0]))
             {

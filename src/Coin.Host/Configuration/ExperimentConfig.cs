@@ -139,8 +139,13 @@ public sealed class PretrainingConfig
     public string Precision { get; set; } = "float32";
 
     /// <summary>Folder of cached base models (one subfolder per model, data, stage settings and seed), relative to
-    /// the experiment file; empty trains the base model in every run.</summary>
-    public string Cache { get; set; } = "data/base-models";
+    /// the experiment file; unset (null), the user-level cache's <c>base-models</c> ($COIN_HOME, else
+    /// $XDG_CACHE_HOME/coin, else ~/.cache/coin), shared by every run on the machine; <c>none</c> trains the base
+    /// model in every run.</summary>
+    public string? Cache { get; set; }
+
+    /// <summary>The <see cref="Cache"/> value that turns the cache off.</summary>
+    public const string NoCache = "none";
 
     /// <summary>Seed of the base model (its initial weights and both stages' sample order); null uses the experiment's
     /// seed. Set it to share one base model among runs of several seeds, as every CoIN run starts from the one

@@ -45,6 +45,14 @@ public static class StrictBinder
                     : $"{childPath}: unknown key; accepted: {Accepted(properties.Values)}");
                 continue;
             }
+            // A string declared nullable (string?) reads JSON null, which the configuration system gives as an empty
+            // value, as null: "not set", as for nullable value types.
+            if (property.PropertyType == typeof(string) && string.IsNullOrEmpty(child.Value) && !child.GetChildren().Any()
+                && new NullabilityInfoContext().Create(property).WriteState == NullabilityState.Nullable)
+            {
+                property.SetValue(instance, null);
+                continue;
+            }
             var (ok, value) = BindValue(child, property.PropertyType, childPath, errors, property.GetValue(instance));
             if (ok) property.SetValue(instance, value);
         }

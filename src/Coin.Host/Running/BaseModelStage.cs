@@ -177,7 +177,13 @@ public sealed class BaseModelStage(PretrainingConfig config, IStepRecorder log, 
 
     /// <summary>Where the base model for <paramref name="keyMaterial"/> is (or will be) cached; null without a cache.</summary>
     public static string? CacheFolder(PretrainingConfig config, Func<string, string> resolvePath, JsonNode keyMaterial)
-        => config.Cache.Length == 0 ? null : Path.Combine(resolvePath(config.Cache), Key(keyMaterial));
+        => config.Cache switch
+        {
+            // The configuration system reads JSON null as an empty value: both mean "not set".
+            null or "" => Path.Combine(Caching.UserCache.BaseModels, Key(keyMaterial)),
+            PretrainingConfig.NoCache => null,
+            string folder => Path.Combine(resolvePath(folder), Key(keyMaterial)),
+        };
 
     /// <summary>True when a finished base model is in <paramref name="folder"/>.</summary>
     public static bool IsCached(string folder) => File.Exists(Path.Combine(folder, InfoFile));

@@ -101,6 +101,7 @@ public sealed class ExperimentRunner(IAnsiConsole console)
         RunDirectory = runDirectory,
         AvailableMemoryBytes = device.type == TorchSharp.DeviceType.CPU ? TorchRuntime.AvailableMemoryBytes() : null,
         ResolvePath = experiment.ResolvePath,
+        CacheDirectory = Caching.UserCache.Root,
         Warn = message => console.MarkupLineInterpolated($"[yellow]warning:[/] {message}"),
         Progress = message => console.MarkupLineInterpolated($"  {message}"),
     };

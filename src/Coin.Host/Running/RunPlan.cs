@@ -13,7 +13,8 @@ namespace Coin.Host.Running;
 
 /// <summary><c>coin run --plan</c>: what a run would do and cost, without a run folder, without weights in memory and
 /// without training. The components are created on libtorch's meta device (shapes and types, no storage), so even a
-/// 7B configuration is sized in a moment; the data source is opened (generated data is generated, as a run would).</summary>
+/// 7B configuration is sized in a moment. The data source is opened: generated data that the user-level cache lacks is
+/// generated into the plan's temporary folder and removed with it, so a plan writes nothing that outlives it.</summary>
 [Coin.Host.Cli.HostService]
 public sealed class RunPlan(IAnsiConsole console)
 {
@@ -30,7 +31,7 @@ public sealed class RunPlan(IAnsiConsole console)
         console.Write(components);
 
         string scratch = Path.Combine(Path.GetTempPath(), $"coin-plan-{Environment.ProcessId}");
-        var context = ExperimentRunner.ComponentContextFor(experiment, Meta, scratch, console) with { AvailableMemoryBytes = TorchRuntime.AvailableMemoryBytes() };
+        var context = ExperimentRunner.ComponentContextFor(experiment, Meta, scratch, console) with { AvailableMemoryBytes = TorchRuntime.AvailableMemoryBytes(), Planning = true };
         ComposedExperiment run;
         var previous = get_default_device();
         try

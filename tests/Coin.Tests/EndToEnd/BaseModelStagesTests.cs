@@ -42,7 +42,7 @@ public class BaseModelStagesTests
 
         // Against the base model of the first stage alone (same seed, so the same first stage): the instruction stage
         // changed the backbone and left the encoder and the connector exactly as the first stage left them.
-        var cached = Directory.GetDirectories(Path.Combine(directory, "data", "base-models"));
+        var cached = Directory.GetDirectories(Path.Combine(CoinProcess.CacheOf(directory), "base-models"));
         Assert.That(cached, Has.Length.EqualTo(2), "the instruction stage's settings are part of the cache key");
         var weights = cached.Select(c => SafetensorsFile.Open(Path.Combine(c, "model.safetensors"))).ToList();
         var names = weights[0].Tensors.Keys.ToList();
@@ -61,7 +61,7 @@ public class BaseModelStagesTests
         Assert.That(otherSeed.ExitCode, Is.EqualTo(0), otherSeed.ToString());
         string secondRun = Directory.GetDirectories(Path.Combine(directory, "runs", "two-seed2")).Single();
         Assert.That(Results(secondRun).GetProperty("baseModel").GetProperty("origin").GetString(), Is.EqualTo("cache"));
-        Assert.That(Directory.GetDirectories(Path.Combine(directory, "data", "base-models")), Has.Length.EqualTo(2));
+        Assert.That(Directory.GetDirectories(Path.Combine(CoinProcess.CacheOf(directory), "base-models")), Has.Length.EqualTo(2));
         Assert.That(Results(secondRun).GetProperty("seed").GetInt32(), Is.EqualTo(2));
     }
 }

@@ -159,7 +159,7 @@ public class HostileInputTests
             json["pretraining"] = JsonNode.Parse("""{ "epochs": 1 }""");
         });
         Assert.That(CoinProcess.Run(directory, "run", experiment).ExitCode, Is.EqualTo(0));
-        string info = Directory.GetFiles(Path.Combine(directory, "data", "base-models"), "base.json", SearchOption.AllDirectories).Single();
+        string info = Directory.GetFiles(Path.Combine(CoinProcess.CacheOf(directory), "base-models"), "base.json", SearchOption.AllDirectories).Single();
         File.WriteAllText(info, "garbage");
         AssertRefused(CoinProcess.Run(directory, "run", experiment), "base.json: the cached base model's description is not readable", "to train it again");
     }

@@ -23,7 +23,7 @@ public class MiniCoinRunTests
         });
         var first = CoinProcess.Run(directory, "run", experiment);
         Assert.That(first.ExitCode, Is.EqualTo(0), first.ToString());
-        string data = Directory.GetDirectories(Path.Combine(directory, "data", "mini-coin")).Single();
+        string data = Directory.GetDirectories(Path.Combine(CoinProcess.CacheOf(directory), "data", "mini-coin")).Single();
         var stamp = File.GetLastWriteTimeUtc(Path.Combine(data, "manifest.json"));
 
         var second = CoinProcess.Run(directory, "run", experiment);

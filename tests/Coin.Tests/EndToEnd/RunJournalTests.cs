@@ -105,7 +105,7 @@ public class RunJournalTests
         }
         var origins = Runs(directory).Select(r => Results(r).GetProperty("baseModel").GetProperty("origin").GetString()).Order().ToList();
         Assert.That(origins, Is.EqualTo(new[] { "cache", "cache", "trained" }));
-        Assert.That(Directory.GetFiles(Path.Combine(directory, "data", "base-models"), "*.lock").Where(l => Coin.Host.Journal.OwnerLock.IsHeld(l, out _)), Is.Empty,
+        Assert.That(Directory.GetFiles(Path.Combine(CoinProcess.CacheOf(directory), "base-models"), "*.lock").Where(l => Coin.Host.Journal.OwnerLock.IsHeld(l, out _)), Is.Empty,
             "the cache lock is released");
         // Every run's step log holds the first stage's rows, whether it trained the base model or loaded it.
         var pretrainRows = Runs(directory).Select(r => File.ReadLines(Path.Combine(r, "steps.csv")).Count(l => l.StartsWith("pretrain,"))).Distinct().ToList();

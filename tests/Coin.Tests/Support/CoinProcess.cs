@@ -32,6 +32,7 @@ public static class CoinProcess
         foreach (string arg in args) start.ArgumentList.Add(arg);
         // Keep the child on one thread so a test run does not oversubscribe the cores.
         start.Environment["COIN_THREADS"] = "1";
+        start.Environment[Coin.Host.Caching.UserCache.HomeVariable] = CacheOf(workingDirectory);
         foreach (var (name, value) in environment) start.Environment[name] = value;
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
@@ -52,10 +53,16 @@ public static class CoinProcess
         start.ArgumentList.Add(Path.Combine(TestPaths.HostDirectory, "coin.dll"));
         foreach (string arg in args) start.ArgumentList.Add(arg);
         start.Environment["COIN_THREADS"] = "1";
+        start.Environment[Coin.Host.Caching.UserCache.HomeVariable] = CacheOf(workingDirectory);
         var process = Process.Start(start)!;
         process.BeginErrorReadLine();
         return process;
     }
+
+    /// <summary>The user-level cache (<c>$COIN_HOME</c>) of the host processes a test starts in
+    /// <paramref name="workingDirectory"/>: a folder of the test's own, as the caches beside each test's experiment
+    /// file were, so that no test finds another's generated data or base model.</summary>
+    public static string CacheOf(string workingDirectory) => Path.Combine(workingDirectory, "coin-home");
 
     /// <summary>A small, fast experiment: two shapes tasks, a few steps each. <paramref name="customize"/> may
     /// change the JSON before it is written.</summary>
