@@ -18,12 +18,12 @@ public sealed class Mlp2xGeluOptions
     public string? Path { get; set; }
 }
 
-[CoinPlugin(PluginKind.Connector, "mlp2x-gelu", "0.2.0", "LLaVA-1.5 projector: Linear, GELU, Linear; loads LLaVA's mm_projector")]
+[CoinPlugin(PluginKind.Connector, "mlp2x-gelu", "0.2.1", "LLaVA-1.5 projector: Linear, GELU, Linear; loads LLaVA's mm_projector")]
 public sealed class Mlp2xGeluConnectorPlugin : PluginFactory<IConnector, Mlp2xGeluOptions>
 {
     protected override IConnector Create(Mlp2xGeluOptions options, ComponentContext context)
     {
-        var connector = new Mlp2xGeluConnector(ConnectorWidths.Input(context), ConnectorWidths.Output(context));
+        var connector = new Mlp2xGeluConnector(ConnectorWidths.Input(context), ConnectorWidths.Output(context), context.Encoder?.TokensPerInput ?? 0);
         if (options.Path is { } path) LlavaProjector.LoadInto(connector, context.ResolvePath(path), ConnectorWidths.Input(context));
         return connector;
     }
