@@ -106,6 +106,7 @@ public static class CoinApp
         builder.Services.AddSingleton(cancellation);
         builder.Services.AddSingleton(environment ?? EnvironmentLayer.Read(new System.Collections.Hashtable()));
         builder.Services.AddSingleton(commandLine);
+        builder.Services.AddSingleton(commandLine.Origins);
         builder.Services.AddSingleton(resume?.Source ?? commandLine.InlineSource ?? ExperimentSource.For(commandLine.ExperimentFile));
         builder.Services.AddSingleton(new Running.ResumeRequest(resume));
         builder.Services.AddSingleton<ExperimentLoader>();

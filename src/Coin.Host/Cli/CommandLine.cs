@@ -1,4 +1,5 @@
 using Coin.Abstractions.Plugins;
+using Coin.Host.Configuration;
 
 namespace Coin.Host.Cli;
 
@@ -34,7 +35,10 @@ public sealed record CommandLine(
             else if (line.Trim().Length == 0 || !line.StartsWith("           ", StringComparison.Ordinal)) inside = false;
             if (inside) picked.Add(line);
         }
-        return picked.Count == 0 ? Usage : string.Join('\n', picked) + "\n\nCommon options and every other command: coin --help";
+        if (picked.Count == 0) return Usage;
+        // coin run takes the common options: its help lists them (and the configuration layers) instead of pointing away.
+        string options = command == "run" ? "\n\n" + Usage[Usage.IndexOf("Options:", StringComparison.Ordinal)..].TrimEnd() : "";
+        return string.Join('\n', picked) + options + "\n\nEvery other command: coin --help";
     }
 
     /// <summary>Run folders given to <c>coin compare</c> or <c>coin report</c>.</summary>
@@ -62,6 +66,9 @@ public sealed record CommandLine(
 
     /// <summary>Options of <c>coin model</c>.</summary>
     public ModelOptions? Model { get; init; }
+
+    /// <summary>Which option set which configuration key, for error messages.</summary>
+    public OptionOrigins Origins { get; init; } = OptionOrigins.None;
 
     /// <summary>Options of <c>coin cache</c>.</summary>
     public CacheOptions? Cache { get; init; }
@@ -134,13 +141,21 @@ public sealed record CommandLine(
         then the options above.
         """;
 
+    /// <summary>The words after <c>coin</c>.</summary>
+    public static readonly IReadOnlyList<string> Commands = ["run", "sweep", "evaluate", "export", "model", "cache", "plugins", "schema", "report", "compare", "bench"];
+
+    /// <summary>Every option <c>coin run</c> and the commands parsed with it take, for suggestions.</summary>
+    private static readonly IReadOnlyList<string> Options = ["--set", "--output", "--device", "--seed", "--plugins", "--resume", "--run-dir", "--plan",
+        "--loss-reference", "--plot", "--presets", "--suite", "--memory-steps", "--peak-sizes", "--blocks", "--overhead-blocks", "--precision-steps",
+        "--images", "--workers", "--model", "--out", "--steps", "--batch", "--tokens", "--threads", "--help"];
+
     public static CommandLine Parse(IReadOnlyList<string> args)
     {
         if (args.Count == 0 || args[0] is "-h" or "--help" or "help") return new("help", null, [], []);
         if (args[0] == "--version") return new("version", null, [], []);
         string command = args[0];
-        if (command is not ("run" or "plugins" or "schema" or "bench" or "compare" or "report" or "sweep" or "evaluate" or "export" or "model" or "cache"))
-            throw new CoinUserException($"unknown command '{command}'; accepted: run, sweep, evaluate, export, model, cache, plugins, schema, report, compare, bench, --help, --version");
+        if (!Commands.Contains(command))
+            throw new CoinUserException($"unknown command '{command}';{Suggestions.DidYouMean(command, Commands)} accepted: {string.Join(", ", Commands)}, --help, --version");
         if (args.Skip(1).Any(a => a is "-h" or "--help")) return new("help", null, [], []) { HelpTopic = command };
         if (command == "evaluate") return new(command, null, [], []) { Evaluate = EvaluateOptions.Parse(args) };
         if (command == "export") return new(command, null, [], []) { Export = ExportOptions.Parse(args) };
@@ -157,6 +172,12 @@ public sealed record CommandLine(
         string? runDirectory = null;
         bool planOnly = false;
         var overrides = new List<KeyValuePair<string, string?>>();
+        var origins = new Dictionary<string, string>(StringComparer.Ordinal);
+        void Override(KeyValuePair<string, string?> assignment, string option)
+        {
+            overrides.Add(assignment);
+            origins[assignment.Key.Replace(':', '.').ToLowerInvariant()] = option;
+        }
         var plugins = new List<string>();
         for (int i = 1; i < args.Count; i++)
         {
@@ -171,17 +192,19 @@ public sealed record CommandLine(
                         ? "it writes comparison.csv and comparison.html beside the plot (--plot FILE.png)"
                         : "it writes each report into its run folder"));
                 case "--set":
-                    overrides.Add(ParseAssignment(Value(args, ref i)));
+                    string assignment = Value(args, ref i);
+                    Override(ParseAssignment(assignment), $"--set {assignment}");
                     break;
                 case "--output":
                     // A folder typed on the command line is relative to where it was typed, not to the experiment file.
                     string output = Value(args, ref i);
                     if (string.IsNullOrWhiteSpace(output) || output.Contains('\0'))
                         throw new CoinUserException($"--output needs the path of a folder, not '{output.Replace("\0", "\\0")}'");
-                    overrides.Add(new("output", Path.GetFullPath(output)));
+                    Override(new("output", Path.GetFullPath(output)), $"--output {output}");
                     break;
                 case "--device" or "--seed":
-                    overrides.Add(new(arg[2..], Value(args, ref i)));
+                    string value = Value(args, ref i);
+                    Override(new(arg[2..], value), $"{arg} {value}");
                     break;
                 case "--plugins":
                     plugins.Add(Value(args, ref i));
@@ -247,7 +270,7 @@ public sealed record CommandLine(
                     };
                     break;
                 default:
-                    if (arg.StartsWith('-')) throw new CoinUserException($"unknown option '{arg}'; see coin --help");
+                    if (arg.StartsWith('-')) throw new CoinUserException($"unknown option '{arg}';{Suggestions.DidYouMean(arg, Options)} see coin {command} --help");
                     if (command is "compare" or "report")
                     {
                         runs.Add(arg);
@@ -265,6 +288,7 @@ public sealed record CommandLine(
         return new(command, file, overrides, plugins)
         {
             Bench = bench, RunDirectories = runs, ComparisonPlot = plot, ResumeDirectory = resume, LossReference = lossReference, RunDirectory = runDirectory, PlanOnly = planOnly,
+            Origins = new OptionOrigins(origins),
         };
     }
 
@@ -340,8 +364,9 @@ public sealed record SweepOptions
 
     public static SweepOptions Parse(IReadOnlyList<string> args)
     {
-        if (args.Count < 2 || !Actions.Contains(args[1]))
-            throw new CoinUserException($"coin sweep needs an action: {string.Join(", ", Actions)} (see coin --help)");
+        if (args.Count < 2) throw new CoinUserException($"coin sweep needs an action: {string.Join(", ", Actions)} (see coin sweep --help)");
+        if (!Actions.Contains(args[1]))
+            throw new CoinUserException($"coin sweep: unknown action '{args[1]}';{Suggestions.DidYouMean(args[1], Actions)} accepted: {string.Join(", ", Actions)}");
         var options = new SweepOptions { Action = args[1] };
         int i = 2;
         if (options.Action == "emit")
@@ -358,7 +383,7 @@ public sealed record SweepOptions
                 "--cell" when options.Action == "run" => options with { Cell = NonNegative(arg, Next(args, ref i)) },
                 "--local" when options.Action == "run" => options with { Local = Math.Max(1, NonNegative(arg, Next(args, ref i))) },
                 "--plot" when options.Action == "compare" => options with { Plot = Next(args, ref i) },
-                _ when arg.StartsWith('-') => throw new CoinUserException($"coin sweep {options.Action}: unknown option '{arg}'"),
+                _ when arg.StartsWith('-') => throw new CoinUserException($"coin sweep {options.Action}: unknown option '{arg}';{Suggestions.DidYouMean(arg, ["--cell", "--local", "--plot"])} see coin sweep --help"),
                 _ when options.File.Length == 0 => options with { File = arg },
                 _ => throw new CoinUserException($"coin sweep {options.Action}: unexpected argument '{arg}'"),
             };
@@ -446,7 +471,7 @@ public sealed record ModelOptions(string Config, string Out, int Seed, string DT
     public static ModelOptions Parse(IReadOnlyList<string> args)
     {
         const string usage = "usage: coin model init CONFIG --out DIR [--seed N] [--dtype bfloat16|float32] [--shard-gb N]";
-        if (args.Count < 2 || args[1] != "init") throw new CoinUserException($"coin model: {(args.Count < 2 ? "needs an action" : $"unknown action '{args[1]}'")}; {usage}");
+        if (args.Count < 2 || args[1] != "init") throw new CoinUserException($"coin model: {(args.Count < 2 ? "needs an action" : $"unknown action '{args[1]}';{Suggestions.DidYouMean(args[1], ["init"])}")}; {usage}");
         string? config = null, output = null, dtype = "bfloat16";
         int seed = 0;
         double shard = 5;
@@ -486,7 +511,7 @@ public sealed record CacheOptions(string Action, IReadOnlyList<string> Entries)
     {
         const string usage = "usage: coin cache list | coin cache clear [ENTRY...]";
         if (args.Count < 2 || args[1] is not ("list" or "clear"))
-            throw new CoinUserException($"coin cache: {(args.Count < 2 ? "needs an action" : $"unknown action '{args[1]}'")}; {usage}");
+            throw new CoinUserException($"coin cache: {(args.Count < 2 ? "needs an action" : $"unknown action '{args[1]}';{Suggestions.DidYouMean(args[1], ["list", "clear"])}")}; {usage}");
         var entries = args.Skip(2).ToList();
         if (entries.FirstOrDefault(a => a.StartsWith('-')) is { } option) throw new CoinUserException($"coin cache {args[1]}: unknown option '{option}'; {usage}");
         if (args[1] == "list" && entries.Count > 0) throw new CoinUserException($"coin cache list: unexpected argument '{entries[0]}'; {usage}");

@@ -6,7 +6,7 @@ namespace Coin.Host.Configuration;
 
 /// <summary>Binds the host's configuration (file, environment, command line) into a validated
 /// <see cref="Experiment"/>, or throws one <see cref="CoinUserException"/> listing every problem.</summary>
-public sealed class ExperimentLoader(IConfiguration configuration, ExperimentSource source, EnvironmentLayer? environment = null)
+public sealed class ExperimentLoader(IConfiguration configuration, ExperimentSource source, EnvironmentLayer? environment = null, OptionOrigins? options = null)
 {
     // The generic host writes its own settings into the same configuration; "$schema" is for editors (coin schema).
     private static readonly IReadOnlySet<string> HostKeys = new HashSet<string>(
@@ -16,6 +16,15 @@ public sealed class ExperimentLoader(IConfiguration configuration, ExperimentSou
     {
         var errors = new List<string>();
         var config = (ExperimentConfig)StrictBinder.Bind(configuration, typeof(ExperimentConfig), "", errors, HostKeys);
+        // An error about a key that a command-line option set names that option; the others name the file (and the
+        // environment variable, when one set the key).
+        var blamed = errors.Select(e => options?.Blame(e)).ToList();
+        if (blamed.Any(b => b is not null))
+        {
+            var lines = errors.Select((e, i) => blamed[i] ?? $"{source.Name}: {environment?.Annotate(e) ?? e}").ToList();
+            throw new CoinUserException(lines.Count == 1 ? lines[0]
+                : $"{lines.Count} configuration errors:{Environment.NewLine}  " + string.Join(Environment.NewLine + "  ", lines));
+        }
         ThrowIfAny(source.Name, environment is null ? errors : errors.Select(environment.Annotate).ToList());
         return new Experiment(config, source.Name, source.BaseDirectory);
     }

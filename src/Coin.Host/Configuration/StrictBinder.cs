@@ -42,7 +42,7 @@ public static class StrictBinder
             {
                 errors.Add(properties.Count == 0
                     ? $"{childPath}: unknown key; this section accepts no keys"
-                    : $"{childPath}: unknown key; accepted: {Accepted(properties.Values)}");
+                    : $"{childPath}: unknown key;{Suggestions.DidYouMean(child.Key, properties.Values.Select(p => CamelCase(p.Name)))} accepted: {Accepted(properties.Values)}");
                 continue;
             }
             // A string declared nullable (string?) reads JSON null, which the configuration system gives as an empty

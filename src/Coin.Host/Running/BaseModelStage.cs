@@ -30,8 +30,11 @@ public sealed record BaseStageInfo(int Samples, int Steps, double FirstLoss, dou
 /// model train it once: the first locks <c>&lt;key&gt;.lock</c> beside the cache folder, the others wait for it (the
 /// kernel releases the lock of a process that dies). The cache keeps the first stage's step rows too, and a run that
 /// loads the base model logs them again, so its steps.csv is the same whether it trained the base model or found it.</summary>
+/// <param name="checkpointEverySteps">How often a stage checkpoints into the cache entry's progress folder
+/// (<see cref="BaseModelProgress"/>; <c>training.checkpointEverySteps</c>); without a cache the stages are not
+/// checkpointed.</param>
 public sealed class BaseModelStage(PretrainingConfig config, IStepRecorder log, Func<string, string> resolvePath, IAnsiConsole console, int seed,
-    CancellationToken cancellation = default)
+    CancellationToken cancellation = default, int checkpointEverySteps = 100)
 {
     /// <summary>The task name of the first stage's step-log rows (plots and TensorBoard put them on their own axis).</summary>
     public const string TaskName = "pretrain";
@@ -94,24 +97,51 @@ public sealed class BaseModelStage(PretrainingConfig config, IStepRecorder log, 
     {
         var samples = source.LoadPretraining();
         if (samples.Count == 0) return null;
+        var instructions = config.Instructions.Epochs > 0 ? source.LoadInstructionTuning() : [];
+        var firstTraining = WithCheckpoints(config.AsTraining());
+        var secondTraining = WithCheckpoints(config.Instructions.AsTraining(config));
         var rows = new StepLog();
         var recorder = new BothRecorders(log, rows);
-        var first = TrainStage(model, ComponentNames.All, config.AsTraining(), TaskName, "pretrain base model", samples, recorder, unchecked(seed * 31 - 1), 0);
+
+        // Continue where a stopped or killed run left this base model (the cache entry's progress folder).
+        var progress = folder is null ? null : new BaseModelProgress(folder, keyMaterial);
+        var saved = progress?.Read(stage => TaskTrainer.StepsFor(stage == TaskName ? samples.Count : instructions.Count, stage == TaskName ? firstTraining : secondTraining));
+        if (saved is not null)
+        {
+            ModelState.Load(model, saved.Weights, complete: true);
+            foreach (var (task, step, name, value) in saved.Rows.Rows) recorder.Add(task, step, name, value);
+            console.MarkupLineInterpolated($"base model: continuing the {(saved.Position.Stage == TaskName ? "first" : "instruction")} stage at step {saved.Position.Step} from {progress!.Folder}");
+        }
+        TaskTrainer.ResumePoint? ResumeOf(string stage) => saved?.Position is { } p && p.Stage == stage
+            ? new TaskTrainer.ResumePoint(p.Step, saved.Optimizer, p.Seconds, p.FirstLoss, p.LastLoss, p.InputSeconds) : null;
+
+        var first = saved?.Position.FirstStage ?? TrainStage(model, ComponentNames.All, firstTraining, TaskName, "pretrain base model", samples, recorder,
+            unchecked(seed * 31 - 1), 0, progress, rows, null, ResumeOf(TaskName));
 
         BaseStageInfo? second = null;
-        if (config.Instructions.Epochs > 0 && source.LoadInstructionTuning() is { Count: > 0 } instructions)
-            second = TrainStage(model, config.Instructions.Train, config.Instructions.AsTraining(config), InstructionTaskName, "instruction-tune base model",
-                instructions, recorder, unchecked(seed * 31 - 2), first.Steps);
+        if (instructions.Count > 0)
+            second = TrainStage(model, config.Instructions.Train, secondTraining, InstructionTaskName, "instruction-tune base model",
+                instructions, recorder, unchecked(seed * 31 - 2), first.Steps, progress, rows, first, ResumeOf(InstructionTaskName));
 
         var info = new BaseModelInfo("trained", folder, first.Samples, first.Steps, first.FirstLoss, first.FinalLoss, first.Seconds + (second?.Seconds ?? 0), second);
         if (folder is not null) Store(model, folder, info, keyMaterial, rows);
+        progress?.Remove();
         return info;
+    }
+
+    private TrainingConfig WithCheckpoints(TrainingConfig training)
+    {
+        training.CheckpointEverySteps = checkpointEverySteps;
+        return training;
     }
 
     /// <summary>One stage: the named components' parameters trained on <paramref name="samples"/>, the model's trainable
     /// set restored afterwards.</summary>
+    /// <param name="progress">Where the stage checkpoints (null: it does not); <paramref name="rows"/> are the step rows
+    /// the stages logged so far, and <paramref name="firstStage"/> the first stage's summary while the second runs.</param>
     private BaseStageInfo TrainStage(MultimodalModel model, IReadOnlyList<string> components, TrainingConfig training, string taskName, string title,
-        IReadOnlyList<Sample> samples, IStepRecorder recorder, int shuffleSeed, long firstStep)
+        IReadOnlyList<Sample> samples, IStepRecorder recorder, int shuffleSeed, long firstStep,
+        BaseModelProgress? progress, StepLog rows, BaseStageInfo? firstStage, TaskTrainer.ResumePoint? resume)
     {
         var groups = ComponentNames.All.Where(components.Contains)
             .Select(c => new ParameterGroup(c, model.ComponentModules(c).SelectMany(m => m.parameters()).ToList()))
@@ -128,9 +158,11 @@ public sealed class BaseModelStage(PretrainingConfig config, IStepRecorder log, 
         {
             var task = new TaskInfo(taskName, -1, samples.SelectMany(s => s.Inputs.Select(i => i.Modality)).Distinct().ToList(), "exact-match");
             // The second stage's steps follow the first's on one axis (pretrain-loss.png, TensorBoard).
-            var trainer = new TaskTrainer(model, [], training, recorder, seed, cancellation) { GlobalStep = firstStep };
+            var trainer = new TaskTrainer(model, [], training, recorder, seed, cancellation) { GlobalStep = firstStep + (resume?.Step ?? 0) };
+            TaskTrainer.CheckpointWriter? checkpoint = progress is null ? null : (step, optimizer, seconds, firstLoss, lastLoss, inputSeconds) =>
+                progress.Write(new BaseModelProgress.Position(taskName, step, seconds, firstLoss, lastLoss, inputSeconds, firstStage), model, optimizer, rows);
             var summary = ConsoleProgress.Run(console, title, TaskTrainer.StepsFor(samples.Count, training), "steps",
-                sink => trainer.Train(task, samples, shuffleSeed, sink));
+                sink => trainer.Train(task, samples, shuffleSeed, sink, checkpoint, resume));
             return new BaseStageInfo(samples.Count, summary.Steps, summary.FirstLoss, summary.FinalLoss, summary.Seconds);
         }
         finally

@@ -149,7 +149,8 @@ internal sealed class StreamSession : IDisposable
         stage = "the base-model stage";
         // A resumed run's base-model rows are in the step log already (before the checkpoint's length).
         IStepRecorder recorder = checkpoint is null ? steps : new StepLog();
-        var baseStage = new BaseModelStage(config.Pretraining, recorder, experiment.ResolvePath, console, config.Pretraining.SeedOf(config.Seed), cancellation);
+        var baseStage = new BaseModelStage(config.Pretraining, recorder, experiment.ResolvePath, console, config.Pretraining.SeedOf(config.Seed), cancellation,
+            config.Training.CheckpointEverySteps);
         var info = baseStage.Prepare(Run.Model, Run.Data, BaseModelKey(config, plan));
         results.BaseModel ??= info;
         console.MarkupLineInterpolated($"base model: {DescribeBase(info)}");

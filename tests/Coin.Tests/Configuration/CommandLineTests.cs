@@ -1,5 +1,6 @@
 using Coin.Abstractions.Plugins;
 using Coin.Host.Cli;
+using Coin.Host.Configuration;
 
 namespace Coin.Tests.Configuration;
 
@@ -28,6 +29,12 @@ public class CommandLineTests
     }
 
     [TestCase(new[] { "train" }, "unknown command 'train'")]
+    [TestCase(new[] { "rnu" }, "unknown command 'rnu'; did you mean 'run'?")]
+    [TestCase(new[] { "sweep", "plna", "s.json" }, "coin sweep: unknown action 'plna'; did you mean 'plan'?")]
+    [TestCase(new[] { "sweep", "run", "s.json", "--locl", "2" }, "unknown option '--locl'; did you mean '--local'?")]
+    [TestCase(new[] { "cache", "lsit" }, "unknown action 'lsit'; did you mean 'list'?")]
+    [TestCase(new[] { "run", "--sede", "3" }, "unknown option '--sede'; did you mean '--seed'?")]
+    [TestCase(new[] { "run", "--zzzzzzzz" }, "unknown option '--zzzzzzzz'; see coin run --help")]
     [TestCase(new[] { "run", "--frobnicate" }, "unknown option '--frobnicate'")]
     [TestCase(new[] { "run", "--set", "noequals" }, "--set expects KEY=VALUE")]
     [TestCase(new[] { "run", "--device" }, "option --device needs a value")]
@@ -38,6 +45,7 @@ public class CommandLineTests
     [TestCase(new[] { "report", "runs/a", "--seed", "3" }, "coin report takes no --seed")]
     public void MistakesAreUserErrors(string[] args, string expected)
     {
+        // (Nothing close to "--zzzzzzzz": no suggestion.)
         var error = Assert.Throws<CoinUserException>(() => CommandLine.Parse(args));
         Assert.That(error!.Message, Does.Contain(expected));
     }
@@ -56,4 +64,21 @@ public class CommandHelpTests
         string usage = Coin.Host.Cli.CommandLine.UsageFor(command);
         Assert.That(usage, Does.Contain(expected).And.Not.Contain(absent).And.Contain("coin --help"));
     }
+
+    [Test]
+    public void Coin_run_help_lists_the_common_options()
+    {
+        string usage = CommandLine.UsageFor("run");
+        foreach (string option in new[] { "--set KEY=VALUE", "--seed N", "--device DEVICE", "--output DIR", "--plugins DIR", "Configuration layers" })
+            Assert.That(usage, Does.Contain(option));
+        Assert.That(usage, Does.Not.Contain("coin sweep"), "only coin run's forms");
+    }
+
+    [TestCase("epocs", new[] { "epochs", "batchSize" }, "epochs")]
+    [TestCase("lerningRate", new[] { "learningRate", "learningRates" }, "learningRate")]
+    [TestCase("sed", new[] { "seed", "device" }, "seed")]
+    [TestCase("lsit", new[] { "list", "clear" }, "list")]
+    [TestCase("frobnicate", new[] { "run", "sweep" }, null)]
+    public void A_suggestion_is_the_closest_word_within_a_typos_distance(string word, string[] accepted, string? expected)
+        => Assert.That(Suggestions.Closest(word, accepted), Is.EqualTo(expected));
 }

@@ -39,7 +39,7 @@ public class StrictBinderTests
     {
         var (_, errors) = Bind(("training:lerningRate", "1e-4"));
         Assert.That(errors, Has.Count.EqualTo(1));
-        Assert.That(errors[0], Is.EqualTo("training.lerningRate: unknown key; accepted: activationCheckpointing, batchSize, checkpointEverySteps, epochs, gradientAccumulation, learningRate, learningRates, maxGradNorm, precision, preparedCacheMiB, schedule, warmupRatio, weightDecay"));
+        Assert.That(errors[0], Is.EqualTo("training.lerningRate: unknown key; did you mean 'learningRate'? accepted: activationCheckpointing, batchSize, checkpointEverySteps, epochs, gradientAccumulation, learningRate, learningRates, maxGradNorm, precision, preparedCacheMiB, schedule, warmupRatio, weightDecay"));
     }
 
     [Test]

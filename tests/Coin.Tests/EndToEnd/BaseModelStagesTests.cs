@@ -64,4 +64,65 @@ public class BaseModelStagesTests
         Assert.That(Directory.GetDirectories(Path.Combine(CoinProcess.CacheOf(directory), "base-models")), Has.Length.EqualTo(2));
         Assert.That(Results(secondRun).GetProperty("seed").GetInt32(), Is.EqualTo(2));
     }
+
+    /// <summary>The first stage is checkpointed as a task is: a run killed in the middle of it continues from its last
+    /// checkpoint (here through <c>coin run --resume</c>, which restarts a run that has no checkpoint of its own), and
+    /// ends with the base model, step log and results of a run that was never stopped.</summary>
+    [Test]
+    public void A_base_model_stage_killed_mid_way_continues_from_its_checkpoint_to_the_uninterrupted_result()
+    {
+        string directory = TestPaths.NewTemporaryDirectory("base-resume");
+        string reference = Path.Combine(directory, "reference"), killed = Path.Combine(directory, "killed");
+        string Write(string folder)
+        {
+            Directory.CreateDirectory(folder);
+            return CoinProcess.WriteQuickExperiment(folder, json =>
+            {
+                json["data"] = JsonNode.Parse("""{ "type": "mini-coin", "options": { "seed": 1, "tasks": ["ScienceQA"], "trainPerTask": 8, "testPerTask": 4, "pretrainSamples": 256 } }""");
+                json["pretraining"] = JsonNode.Parse("""{ "epochs": 1, "batchSize": 4 }""");   // 64 steps
+                json["training"]!["checkpointEverySteps"] = 2;
+            });
+        }
+        var uninterrupted = CoinProcess.Run(reference, "run", Write(reference));
+        Assert.That(uninterrupted.ExitCode, Is.EqualTo(0), uninterrupted.ToString());
+
+        string experiment = Write(killed);
+        string models = Path.Combine(CoinProcess.CacheOf(killed), "base-models");
+        int? ProgressStep()
+        {
+            try
+            {
+                var state = Directory.Exists(models) ? Directory.GetFiles(models, "state.json", SearchOption.AllDirectories).SingleOrDefault() : null;
+                return state is null ? null : JsonNode.Parse(File.ReadAllText(state))!["position"]!["step"]!.GetValue<int>();
+            }
+            catch (Exception e) when (e is IOException or JsonException or UnauthorizedAccessException)
+            {
+                return null;
+            }
+        }
+        using (var process = CoinProcess.Start(killed, "run", experiment))
+        {
+            process.BeginOutputReadLine();
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (!(ProgressStep() >= 8) && !process.HasExited && clock.Elapsed < TimeSpan.FromMinutes(3)) Thread.Sleep(10);
+            Assert.That(process.HasExited, Is.False, "the run was still in its base-model stage when it was to be killed");
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit();
+        }
+        int stoppedAt = ProgressStep()!.Value;
+        Assert.That(stoppedAt, Is.InRange(8, 62));
+
+        string run = Directory.GetDirectories(Path.Combine(killed, "runs")).Single();
+        var resumed = CoinProcess.Run(killed, "run", "--resume", run);
+        Assert.That(resumed.ExitCode, Is.EqualTo(0), resumed.ToString());
+        Assert.That(resumed.Output, Does.Contain($"base model: continuing the first stage at step {stoppedAt}"));
+        Assert.That(Directory.GetDirectories(models, "*.progress"), Is.Empty, "the progress folder goes once the base model is stored");
+
+        string Entry(string folder) => Directory.GetDirectories(Path.Combine(CoinProcess.CacheOf(folder), "base-models")).Single(d => !d.EndsWith(".progress", StringComparison.Ordinal));
+        Assert.That(File.ReadAllBytes(Path.Combine(Entry(killed), "model.safetensors")), Is.EqualTo(File.ReadAllBytes(Path.Combine(Entry(reference), "model.safetensors"))),
+            "the same base model, bit for bit");
+        string referenceRun = Directory.GetDirectories(Path.Combine(reference, "runs")).Single();
+        foreach (string file in new[] { "steps.csv", "accuracy-matrix.csv" })
+            Assert.That(File.ReadAllText(Path.Combine(run, file)), Is.EqualTo(File.ReadAllText(Path.Combine(referenceRun, file))), file);
+    }
 }

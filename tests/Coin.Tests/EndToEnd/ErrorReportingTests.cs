@@ -33,12 +33,24 @@ public class ErrorReportingTests
         AssertUserError(result, directory, "continual: 'ema' keeps state over the parameters trained at the first task (fixed-trainable-set), but model.adapter 'olora' adds new trainable parameters at every task");
     }
 
+    [TestCase("--set", "training.epocs=1", "--set training.epocs=1: training.epocs: unknown key; did you mean 'epochs'?")]
+    [TestCase("--seed", "abc", "--seed abc: seed: 'abc' is not an integer")]
+    [TestCase("--device", "gpu", "--device gpu: device: expected cpu, cuda or cuda:N")]
+    public void A_bad_value_given_on_the_command_line_blames_the_option(string option, string value, string expected)
+    {
+        // Not the experiment file (or "(built-in default)"), which never held the value.
+        string directory = TestPaths.NewTemporaryDirectory("errors");
+        var result = CoinProcess.Run(directory, "run", "--plan", option, value);
+        AssertUserError(result, directory, expected);
+        Assert.That(result.Error, Does.Not.Contain("built-in default"));
+    }
+
     [Test]
     public void AnUnknownOptionKeyNamesItsPathAndTheAcceptedKeys()
     {
         string directory = TestPaths.NewTemporaryDirectory("errors");
         var result = CoinProcess.Run(directory, "run", CoinProcess.WriteQuickExperiment(directory), "--set", "model.backbone.options.hiddenSise=32");
-        AssertUserError(result, directory, "model.backbone.options.hiddenSise: unknown key; accepted:", "hiddenSize");
+        AssertUserError(result, directory, "model.backbone.options.hiddenSise: unknown key; did you mean 'hiddenSize'? accepted:", "hiddenSize");
     }
 
     [Test]
