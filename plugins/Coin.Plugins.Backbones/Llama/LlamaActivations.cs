@@ -11,7 +11,8 @@ namespace Coin.Plugins.Backbones.Llama;
 /// output and its log-sum-exp per head (or three [heads × tokens] score rows when a mask other than causality applies,
 /// or with grouped-query heads), the residual after attention, gate, up and the activation (the MLP's product saves
 /// them), and the layer's output. Each adapter update attached to a linear layer adds its dropout's copy and mask of
-/// the input (1.25 × in) and the outputs of its layers that read the input (LoRA's A, MoELoRA's router). The largest
+/// the input (2 × in on a CPU), or without dropout the input once per tensor read, and the outputs of its layers that
+/// read the input (LoRA's A, MoELoRA's router). The largest
 /// moment adds the MLP's product and down_proj's output, update and sum (intermediate + 3 × hidden), or, in the
 /// backward pass, gradients of that size. Above the layers: the logits with their log-softmax and its gradient
 /// (3 × vocabulary per token).</remarks>
@@ -58,18 +59,37 @@ internal static class LlamaActivations
 
     /// <summary>Per token, what adapters attached to the first decoder layer's linears add (LoRA and its kin
     /// register their factors and dropout as children of the layer they update).</summary>
+    /// <remarks>With dropout, each update keeps its own dropped copy of the input and the dropout's mask, which on a
+    /// CPU is a float32 tensor of the input's size (libtorch's unfused dropout multiplies by a scaled noise tensor and
+    /// saves it; the fused GPU kernel saves a 1-byte mask, so this is an upper bound there): 2 × the input. Without
+    /// dropout, the updates' A layers save the input itself, which the layers that read one input share (q, k and v;
+    /// gate and up): once per input. Measured at LLaVA-1.5-7B's widths, one decoder layer's forward pass with LoRA
+    /// r = 128 on every linear holds 455 MiB at 872 positions with dropout and 283 MiB without, against 432 and 272 by
+    /// this count (docs/scale.md).</remarks>
     private static double UpdateElements(LlamaForCausalLM model)
     {
         double total = 0;
+        var sharedInputs = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (name, module) in model.named_modules())
         {
             if (!name.StartsWith("model.layers.0.", StringComparison.Ordinal) || module is not AutocastLinear { HasDeltas: true } linear) continue;
             var children = linear.named_children().Select(c => c.module).ToList();
-            // With dropout its copy and mask of the input; without, the input itself, which its A layer saves (counted
-            // per linear, so q, k and v count their shared input three times).
-            total += (children.Any(m => m is Dropout) ? 1.25 : 1.0) * linear.in_features;
+            if (children.Any(m => m is Dropout)) total += 2.0 * linear.in_features;
+            else if (sharedInputs.Add(InputOf(name))) total += linear.in_features;
             total += children.OfType<AutocastLinear>().Where(l => l.in_features == linear.in_features).Sum(l => (double)l.out_features);
         }
         return total;
+    }
+
+    /// <summary>Which tensor a decoder layer's linear reads: q, k and v read one, gate and up another.</summary>
+    private static string InputOf(string linearName)
+    {
+        string leaf = linearName[(linearName.LastIndexOf('.') + 1)..];
+        return leaf switch
+        {
+            "q_proj" or "k_proj" or "v_proj" => "attention input",
+            "gate_proj" or "up_proj" => "mlp input",
+            _ => linearName,
+        };
     }
 }
