@@ -6,9 +6,6 @@ System.Globalization.CultureInfo.DefaultThreadCurrentUICulture = System.Globaliz
 System.Globalization.CultureInfo.CurrentCulture = System.Globalization.CultureInfo.InvariantCulture;
 System.Globalization.CultureInfo.CurrentUICulture = System.Globalization.CultureInfo.InvariantCulture;
 
-// Freed tensor memory goes back to the system instead of staying in glibc's heap (NativeAllocator says why).
-Coin.Host.Runtime.NativeAllocator.Configure();
-
 var console = AnsiConsole.Console;
 // Redirected output (CI, log files) would otherwise wrap tables and messages at 80 columns.
 if (Console.IsOutputRedirected) console.Profile.Width = 400;

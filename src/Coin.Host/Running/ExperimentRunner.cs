@@ -42,7 +42,11 @@ public sealed class ExperimentRunner(IAnsiConsole console)
             run = ComposedExperiment.Create(plan, ComponentContextFor(experiment, device, journal.Directory, console), config.Training.PreparedCacheMiB * 1024L * 1024L);
             // Loading a large model takes minutes: say how long, and what it holds (docs/scale.md reads these lines).
             using (var process = System.Diagnostics.Process.GetCurrentProcess())
-                console.MarkupLineInterpolated($"components ready in {composing.Elapsed.TotalSeconds:F1} s; resident {process.WorkingSet64 / (double)(1L << 30):F2} GiB, peak so far {process.PeakWorkingSet64 / (double)(1L << 30):F2} GiB");
+            {
+                // A model that fills the machine trades allocation speed for memory (NativeAllocator says why).
+                string allocator = NativeAllocator.ChooseForThisProcess();
+                console.MarkupLineInterpolated($"components ready in {composing.Elapsed.TotalSeconds:F1} s; resident {process.WorkingSet64 / (double)(1L << 30):F2} GiB, peak so far {process.PeakWorkingSet64 / (double)(1L << 30):F2} GiB; allocator: {allocator}");
+            }
             session = new StreamSession(console, experiment, plan, run, journal, cancellation,
                 journal.ResultsAtCheckpoint() ?? StreamSession.NewResults(experiment, plan, device, threads, run.Data.Tasks, journal.ExperimentSha256));
             Preflight.BeforeBaseStage(experiment.Source, plan, run, device, session.TrainsBaseModel, config.Training.ActivationCheckpointing);

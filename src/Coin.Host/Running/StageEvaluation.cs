@@ -55,6 +55,7 @@ public sealed class StageEvaluation(IAnsiConsole console)
         Runtime.TorchRuntime.ConfigureThreads(config.Threads);
         TorchSharp.torch.manual_seed(config.Pretraining.SeedOf(config.Seed));
         var run = ComposedExperiment.Create(plan, ExperimentRunner.ComponentContextFor(experiment, device, runDirectory, console), config.Training.PreparedCacheMiB * 1024L * 1024L);
+        Runtime.NativeAllocator.ChooseForThisProcess();
         try
         {
             new BaseModelStage(config.Pretraining, new StepLog(), experiment.ResolvePath, console, config.Pretraining.SeedOf(config.Seed), cancellation).Prepare(run.Model, run.Data, StreamSession.BaseModelKey(config, plan));

@@ -24,6 +24,8 @@ public class RunCommandTests
         var result = CoinProcess.Run(directory, "run", CoinProcess.WriteQuickExperiment(directory));
         Assert.That(result.ExitCode, Is.EqualTo(0), result.ToString());
         Assert.That(result.Output, Does.Contain("Accuracy (%) after each task").And.Contain("device cpu"));
+        // A model this small keeps glibc's fast default (the compact setting made small steps 3-8x slower).
+        Assert.That(result.Output, Does.Contain("allocator: glibc's default"));
 
         var results = ReadResults(directory);
         Assert.That(results.GetProperty("status").GetString(), Is.EqualTo("completed"));
