@@ -22,7 +22,7 @@ public sealed class SiOptions
 /// ω += −g·Δθ sums how much its every step lowered the task's loss (g the loss gradient before clipping, without the
 /// surrogate's own term; Δθ the optimiser's update). At task end Ω += ω / (Δ² + ξ), with Δ how far the parameter moved
 /// over the task, θ* becomes the weights, ω starts again from 0. Later steps add c Σ Ω (θ − θ*)². Kept in float32.</summary>
-[CoinPlugin(PluginKind.ContinualUpdater, "si", "0.1.0", "Synaptic intelligence: path-integral importance of each parameter, a quadratic pull towards the last task's weights",
+[CoinPlugin(PluginKind.ContinualUpdater, "si", "0.2.0", "Synaptic intelligence: path-integral importance of each parameter, a quadratic pull towards the last task's weights",
     Capabilities = [PluginCapabilities.ExtraMemoryPrefix + "6x", PluginCapabilities.FixedTrainableSet])]
 public sealed class SiUpdater(SiOptions options) : IContinualUpdater, ICheckpointable, IDisposable
 {
@@ -87,6 +87,14 @@ public sealed class SiUpdater(SiOptions options) : IContinualUpdater, ICheckpoin
             anchor[i].copy_(live);
         }
         anchored = true;
+        // The importance summed over every weight: how strongly the pull now holds the model (per task, in task-log.csv).
+        double total = 0;
+        foreach (var weights in importance)
+        {
+            using var sum = weights.sum();
+            total += sum.item<float>();
+        }
+        context.Record("importance total", total);
     }
 
     public void SaveState(ComponentState state)

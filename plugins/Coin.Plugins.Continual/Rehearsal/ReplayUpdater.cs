@@ -24,7 +24,10 @@ public sealed class ReplayUpdater(ReplayOptions options, int seed) : IContinualU
     public IReadOnlyList<Sample> ExtraTrainingSamples(TaskContext context) => [.. buffer];
 
     public void OnTaskEnd(TaskContext context)
-        => buffer.AddRange(Reservoir(context.TrainSamples, options.BufferPerTask, new Random(unchecked(seed * 7_919 + context.Task.Index))));
+    {
+        buffer.AddRange(Reservoir(context.TrainSamples, options.BufferPerTask, new Random(unchecked(seed * 7_919 + context.Task.Index))));
+        context.Record("memory samples", buffer.Count);
+    }
 
     public void SaveState(ComponentState state) => state.Samples["buffer"] = [.. buffer];
 
@@ -49,7 +52,7 @@ public sealed class ReplayUpdater(ReplayOptions options, int seed) : IContinualU
     }
 }
 
-[CoinPlugin(PluginKind.ContinualUpdater, "replay", "0.1.0", "Experience replay: a reservoir sample per task mixed into later tasks' training")]
+[CoinPlugin(PluginKind.ContinualUpdater, "replay", "0.2.0", "Experience replay: a reservoir sample per task mixed into later tasks' training")]
 public sealed class ReplayUpdaterPlugin : PluginFactory<IContinualUpdater, ReplayOptions>
 {
     protected override IContinualUpdater Create(ReplayOptions options, ComponentContext context) => new ReplayUpdater(options, context.Seed);

@@ -11,8 +11,9 @@ public static class CoinContract
     /// <see cref="PluginCapabilities.FixedTrainableSet"/> capability. 2.2: <see cref="Components.IActivationMemory"/>,
     /// activation memory estimates for the plan. 2.3: <see cref="TaskNamesAttribute"/>, options that name tasks are
     /// checked against the stream. 2.4: <see cref="ComponentContext.CacheDirectory"/> (the user-level cache) and
-    /// <see cref="ComponentContext.Planning"/>.</remarks>
-    public const string Version = "2.4";
+    /// <see cref="ComponentContext.Planning"/>. 2.5: <see cref="Training.TaskContext.Record"/>, per-task figures in the run's
+    /// journaled task-log.csv.</remarks>
+    public const string Version = "2.5";
 
     /// <summary>True when a plugin compiled against <paramref name="pluginVersion"/> can run on this host.</summary>
     public static bool IsCompatible(string pluginVersion, out string reason)

@@ -29,4 +29,12 @@ public sealed record TaskContext(TaskInfo Task, IMultimodalModel Model, IReadOnl
     /// <summary>Every task of the stream in training order (<see cref="TaskInfo.Index"/> is the position in it); empty
     /// when the caller does not know the stream. Added in contract 1.4.</summary>
     public IReadOnlyList<TaskInfo> Stream { get; init; } = [];
+
+    /// <summary>Records a named figure of this task (an importance's total, a memory's size, a routing share): a row of
+    /// the run's <c>task-log.csv</c> (task, component, name, value). The host keeps that file with the checkpoint, so when
+    /// a resumed run passes a task boundary again (a kill between <see cref="ITrainingHooks.OnTaskEnd"/> and the next
+    /// checkpoint) its rows are there once; what a task's start hooks record while a resumed run calls them again to
+    /// rebuild is dropped, as their first rows are in the file already. Files a plugin writes itself are not rolled
+    /// back. A no-op where the host keeps no log (evaluation of a kept stage). Added in contract 2.5.</summary>
+    public Action<string, double> Record { get; init; } = static (_, _) => { };
 }

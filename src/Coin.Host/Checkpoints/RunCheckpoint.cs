@@ -100,8 +100,9 @@ public static class RunCheckpoint
                 var position = json["position"].Deserialize<CheckpointPosition>(ResolvedConfig.Json)!;
                 if (position.Problem() is { } problem) throw new CoinUserException($"{stateFile}: {problem}; the checkpoint is damaged — delete the run's checkpoint folder to restart the run");
                 var journal = json["journal"]!.AsObject();
-                if (journal["stepLogLength"] is { } length && length.GetValue<long>() < 0)
-                    throw new CoinUserException($"{stateFile}: journal.stepLogLength is {length}; expected a length in bytes");
+                foreach (string key in new[] { "stepLogLength", "taskLogLength" })
+                    if (journal[key] is { } length && length.GetValue<long>() < 0)
+                        throw new CoinUserException($"{stateFile}: journal.{key} is {length}; expected a length in bytes");
                 return new Loaded(folder, position, json["components"]!.AsObject(), journal);
             }
             catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException)

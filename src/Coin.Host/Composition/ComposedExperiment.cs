@@ -21,14 +21,17 @@ public sealed class ComposedExperiment : IDisposable
         Evaluator = evaluator;
         // An adapter that is also a set of hooks (O-LoRA's orthogonality loss) acts first.
         Hooks = [.. adapter is ITrainingHooks adapterHooks ? [adapterHooks] : Array.Empty<ITrainingHooks>(), .. continual, balance];
+        HookKeys = [.. adapter is ITrainingHooks ? [AdapterKey] : Array.Empty<string>(), .. continual.Select((_, i) => ContinualKey(i)), "balance"];
         // Checkpoint keys: "continual" for the first method (as before contract 2.0), "continual.N" for later ones.
-        var stateful = continual.Select((c, i) => KeyValuePair.Create(i == 0 ? "continual" : $"continual.{i}", (object)c))
+        var stateful = continual.Select((c, i) => KeyValuePair.Create(ContinualKey(i), (object)c))
             .Append(KeyValuePair.Create("balance", (object)balance)).ToDictionary();
         if (adapter is ITrainingHooks or ICheckpointable) stateful[AdapterKey] = adapter;
         Stateful = stateful;
     }
 
     private readonly string adapterKey;
+
+    private static string ContinualKey(int index) => index == 0 ? "continual" : $"continual.{index}";
 
     public ITaskStreamSource Data { get; }
     public MultimodalModel Model { get; }
@@ -43,6 +46,9 @@ public sealed class ComposedExperiment : IDisposable
     /// <summary>Every training hook in the order the host calls them at each point: the adapter when it is one, the
     /// continual methods as listed, then the balance scheduler.</summary>
     public IReadOnlyList<ITrainingHooks> Hooks { get; }
+
+    /// <summary>The key of each of <see cref="Hooks"/> (as its checkpoint state and its task-log.csv rows name it).</summary>
+    public IReadOnlyList<string> HookKeys { get; }
 
     /// <summary>The checkpoint key of an adapter's own state (an adapter whose modules change per task keeps them there).</summary>
     public const string AdapterKey = "adapter";

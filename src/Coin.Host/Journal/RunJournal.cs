@@ -33,12 +33,13 @@ public sealed partial class RunJournal : IDisposable
     private readonly OwnerLock ownerLock;
     private readonly bool namedByTime;
 
-    private RunJournal(string directory, OwnerLock ownerLock, StepLogFile steps, RunCheckpoint.Loaded? checkpoint, bool namedByTime = false)
+    private RunJournal(string directory, OwnerLock ownerLock, RunCheckpoint.Loaded? checkpoint, bool namedByTime = false)
     {
         this.namedByTime = namedByTime;
         Directory = directory;
         this.ownerLock = ownerLock;
-        Steps = steps;
+        Steps = StepLogFile.Open(directory, checkpoint?.Journal["stepLogLength"]?.GetValue<long>() ?? 0);
+        TaskLog = TaskLogFile.Open(directory, checkpoint?.Journal["taskLogLength"]?.GetValue<long>() ?? 0);
         Checkpoint = checkpoint;
     }
 
@@ -46,6 +47,9 @@ public sealed partial class RunJournal : IDisposable
 
     /// <summary>The step log, appended as training goes.</summary>
     public StepLogFile Steps { get; }
+
+    /// <summary>The figures plugins record per task (<c>task-log.csv</c>), appended as tasks start and end.</summary>
+    public TaskLogFile TaskLog { get; }
 
     /// <summary>The checkpoint a resumed run continues from; null for a new run or one that restarts.</summary>
     public RunCheckpoint.Loaded? Checkpoint { get; }
@@ -81,7 +85,7 @@ public sealed partial class RunJournal : IDisposable
                 continue;
             }
             WriteStart(path, experimentJson, origin);
-            return new RunJournal(path, claimed, StepLogFile.Open(path, 0), null, namedByTime: true);
+            return new RunJournal(path, claimed, null, namedByTime: true);
         }
         throw new CoinUserException($"output: no free run folder name for '{name}-{stamp}' in '{output}'");
     }
@@ -106,7 +110,7 @@ public sealed partial class RunJournal : IDisposable
             throw new CoinUserException($"--run-dir: '{directory}' already holds a run; continue it with coin run --resume {directory}");
         }
         WriteStart(directory, experimentJson, origin);
-        return new RunJournal(directory, claimed, StepLogFile.Open(directory, 0), null);
+        return new RunJournal(directory, claimed, null);
     }
 
     public const string OriginFileName = "origin.json";
@@ -149,13 +153,12 @@ public sealed partial class RunJournal : IDisposable
                 File.Delete(leftover);
             var checkpoint = RunCheckpoint.Read(directory);
             if (checkpoint is not null) PredictionFile.CheckAll(directory);
-            long length = checkpoint?.Journal["stepLogLength"]?.GetValue<long>() ?? 0;
             if (checkpoint is null)
             {
                 string predictions = Path.Combine(directory, PredictionFile.Folder);
                 if (System.IO.Directory.Exists(predictions)) System.IO.Directory.Delete(predictions, recursive: true);
             }
-            return new RunJournal(directory, taken, StepLogFile.Open(directory, length), checkpoint);
+            return new RunJournal(directory, taken, checkpoint);
         }
         catch
         {
@@ -210,6 +213,7 @@ public sealed partial class RunJournal : IDisposable
         var state = new JsonObject
         {
             ["stepLogLength"] = Steps.Commit(),
+            ["taskLogLength"] = TaskLog.Commit(),
             ["results"] = JsonSerializer.SerializeToNode(results, ResolvedConfig.Json),
         };
         RunCheckpoint.Write(Directory, position, model, optimizer, components, state);
@@ -246,6 +250,7 @@ public sealed partial class RunJournal : IDisposable
     public void Discard()
     {
         Steps.Dispose();
+        TaskLog.Dispose();
         System.IO.Directory.Delete(Directory, recursive: true);
         ownerLock.Dispose();
         // The output folder too, if this run created it and left it empty (not a folder someone named with --run-dir).
@@ -258,6 +263,7 @@ public sealed partial class RunJournal : IDisposable
     public void Dispose()
     {
         Steps.Dispose();
+        TaskLog.Dispose();
         ownerLock.Dispose();
     }
 

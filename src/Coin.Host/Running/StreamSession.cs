@@ -180,6 +180,19 @@ internal sealed class StreamSession : IDisposable
         journal.SaveResults(results);
     }
 
+    /// <summary>The task's context for the component under <paramref name="key"/>: what it records goes to task-log.csv
+    /// under its key, rolled back with the checkpoint (<see cref="Journal.TaskLogFile"/>). A resumed run calls a task's
+    /// start hooks again to rebuild its components (<paramref name="replaying"/>); their rows from the first call are
+    /// before every checkpoint of the task, so what they record again is dropped.</summary>
+    private TaskContext Recording(TaskContext context, string key, bool replaying) => context with
+    {
+        Record = (name, value) =>
+        {
+            if (string.IsNullOrWhiteSpace(name)) throw new ArgumentException($"{key}: TaskContext.Record needs a name for its figure", nameof(name));
+            if (!replaying) journal.TaskLog.Add(context.Task.Name, key, name, value);
+        },
+    };
+
     /// <summary>What training a task left for its evaluation.</summary>
     public sealed record TrainedTask(int Index, TaskContext Context, int Samples, TaskTrainer.Summary Summary);
 
@@ -194,17 +207,17 @@ internal sealed class StreamSession : IDisposable
         // before the trainable weights are loaded into them (IAdapterLifecycle).
         if (resuming && components.ContainsKey(ComposedExperiment.AdapterKey))
             RunCheckpoint.RestoreComponent(checkpoint!, ComposedExperiment.AdapterKey, Run.Adapter, context, FindSample);
-        if (Run.Adapter is IAdapterLifecycle lifecycle) Run.Model.TrainableGroups = lifecycle.BeginTask(context);
+        if (Run.Adapter is IAdapterLifecycle lifecycle) Run.Model.TrainableGroups = lifecycle.BeginTask(Recording(context, ComposedExperiment.AdapterKey, resuming));
         if (resuming)
         {
             RunCheckpoint.RestoreModel(checkpoint!, Run.Model);
             trainer!.GlobalStep = checkpoint!.Position.GlobalStep;
         }
-        foreach (var hook in Run.Hooks) hook.OnTaskStart(context);
+        for (int h = 0; h < Run.Hooks.Count; h++) Run.Hooks[h].OnTaskStart(Recording(context, Run.HookKeys[h], resuming));
         if (resuming)
             foreach (var (key, component) in components.Where(c => c.Key != ComposedExperiment.AdapterKey))
                 RunCheckpoint.RestoreComponent(checkpoint!, key, component, context, FindSample);
-        var samples = context.TrainSamples.Concat(Run.Hooks.SelectMany(h => h.ExtraTrainingSamples(context))).ToList();
+        var samples = context.TrainSamples.Concat(Run.Hooks.SelectMany((hook, h) => hook.ExtraTrainingSamples(Recording(context, Run.HookKeys[h], resuming)))).ToList();
         void Checkpoint(int step, TorchSharp.Modules.OptimizerHelper? optimizer, double seconds, double firstLoss, double lastLoss, double inputSeconds)
             => journal.WriteCheckpoint(new CheckpointPosition(t, step, trainer!.GlobalStep, seconds, firstLoss, lastLoss, inputSeconds), Run.Model, optimizer, components, results);
         if (!resuming) Checkpoint(0, null, 0, double.NaN, double.NaN, 0);
@@ -230,7 +243,7 @@ internal sealed class StreamSession : IDisposable
     public void EvaluateAfterTask(TrainedTask trained)
     {
         var task = Tasks[trained.Index];
-        foreach (var hook in Run.Hooks) hook.OnTaskEnd(trained.Context);
+        for (int h = 0; h < Run.Hooks.Count; h++) Run.Hooks[h].OnTaskEnd(Recording(trained.Context, Run.HookKeys[h], replaying: false));
         var clock = Stopwatch.StartNew();
         string stageName = PredictionFile.AfterTaskStage(trained.Index, task.Name);
         var scores = EvaluateStage($"the evaluation after '{task.Name}'", $"evaluate after {task.Name}", stageName, task.Name, trained.Index + 1);

@@ -60,10 +60,32 @@ public class ResumeTests
         Assert.That(losses(actual), Is.EqualTo(losses(expected)), "bit-identical losses after the resume");
         // The step log has every step once, as the uninterrupted run's.
         Assert.That(File.ReadAllText(Path.Combine(runDirectory, "steps.csv")), Is.EqualTo(File.ReadAllText(Path.Combine(OnlyRun(reference), "steps.csv"))));
+        // So has the task log (replay records its memory's size at each task's end).
+        Assert.That(File.ReadAllText(Path.Combine(runDirectory, "task-log.csv")), Is.EqualTo(File.ReadAllText(Path.Combine(OnlyRun(reference), "task-log.csv"))));
         // TensorBoard is rewritten from the rolled-back journal on resume: every step once, as in the uninterrupted run.
         List<(long, float?)> Losses(string run) => TensorBoardEvents.Read(Directory.GetFiles(Path.Combine(run, "tensorboard"), "events.out.tfevents.*").Single())
             .Where(e => e.Tag == "train/loss").Select(e => (e.Step, e.Scalar)).ToList();
         Assert.That(Losses(runDirectory), Is.EqualTo(Losses(OnlyRun(reference))));
+    }
+
+    /// <summary>A kill between a task's end hooks and the next checkpoint: the resumed run passes that task's end
+    /// again, and a plugin's own file would keep its rows twice (issue 28). TaskContext.Record's rows are once.</summary>
+    [Test]
+    public void Figures_recorded_per_task_are_kept_once_when_a_run_is_killed_right_after_a_tasks_end()
+    {
+        string directory = TestPaths.NewTemporaryDirectory("task-log");
+        var killed = CoinProcess.RunQuickWithFixturePlugins(directory, "continual.type=task-recorder", "continual.options.killAfterTaskEnd=color");
+        Assert.That(killed.ExitCode, Is.Not.EqualTo(0), killed.ToString());
+        string run = OnlyRun(directory);
+        Assert.That(File.Exists(Path.Combine(run, "fixture-killed-once")), "the fixture killed the run after the first task's end");
+        Assert.That(File.ReadAllText(Path.Combine(run, "task-log.csv")), Does.Contain("color,continual,ended,0\n"), "the row was written before the kill");
+
+        var resumed = CoinProcess.Run(directory, "run", "--resume", run);
+        Assert.That(resumed.ExitCode, Is.EqualTo(0), resumed.ToString());
+        Assert.That(File.ReadAllText(Path.Combine(run, "task-log.csv")), Is.EqualTo(
+            "task,component,name,value\n" +
+            "color,continual,started,0\ncolor,continual,ended,0\ncolor,continual,training samples,48\n" +
+            "position,continual,started,1\nposition,continual,ended,1\nposition,continual,training samples,48\n"));
     }
 
     [Test]

@@ -171,3 +171,30 @@ public sealed class ComponentThatThrows : IEvaluator
     public string Metric => "never";
     public TaskScore Evaluate(TaskInfo task, IReadOnlyList<Prediction> predictions) => new(Metric, 100, predictions.Count);
 }
+
+/// <summary>Options of <see cref="TaskRecorder"/>.</summary>
+public sealed class TaskRecorderOptions
+{
+    /// <summary>The task after whose end (its figures recorded, before the next checkpoint) the process kills itself,
+    /// once per run folder.</summary>
+    public string? KillAfterTaskEnd { get; set; }
+}
+
+/// <summary>Records a figure at each task's start and end through TaskContext.Record (contract 2.5), and can kill its
+/// process right after a task's end: the window in which a plugin's own files would keep a row the resumed run writes
+/// again.</summary>
+[CoinPlugin(PluginKind.ContinualUpdater, "task-recorder", "1.0.0", "Fixture: records per-task figures; may kill the run after a task's end")]
+public sealed class TaskRecorder(ComponentContext context, TaskRecorderOptions options) : IContinualUpdater
+{
+    public void OnTaskStart(TaskContext task) => task.Record("started", task.Task.Index);
+
+    public void OnTaskEnd(TaskContext task)
+    {
+        task.Record("ended", task.Task.Index);
+        task.Record("training samples", task.TrainSamples.Count);
+        string marker = Path.Combine(context.RunDirectory, "fixture-killed-once");
+        if (task.Task.Name != options.KillAfterTaskEnd || File.Exists(marker)) return;
+        File.WriteAllText(marker, "");
+        System.Diagnostics.Process.GetCurrentProcess().Kill();
+    }
+}
