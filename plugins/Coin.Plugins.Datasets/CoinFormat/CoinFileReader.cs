@@ -95,7 +95,7 @@ public sealed partial class CoinFileReader(string mediaFolder, bool skipInvalid,
         string id = Identifier(row, "question_id", path, index);
         var inputs = Media(row, path, index);
         string text = Text(row, "text", path, index);
-        string answer = Text(row, "answer", path, index);
+        string answer = Answer(row, path, index);
         // CoIN's test text has no placeholder; the evaluation script puts the image token first.
         string instruction = inputs.Count > 0 && !text.Contains($"<{inputs[0].Modality}>") ? $"<{inputs[0].Modality}>\n{text}" : text;
         CheckPlaceholders(instruction, inputs, path, index, "text");
@@ -166,6 +166,21 @@ public sealed partial class CoinFileReader(string mediaFolder, bool skipInvalid,
 
     private static string Text(JsonElement row, string field, string path, int index)
         => row.TryGetProperty(field, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString()! : throw Invalid(path, index, field, "expected a string");
+
+    /// <summary>A test row's answer: a string, or an integer written as one (a count), taken as its digits, which is
+    /// what Python's str() gives for it. Other numbers have no one text (1e3 is "1000.0" to Python) and are refused.</summary>
+    private static string Answer(JsonElement row, string path, int index)
+    {
+        if (row.TryGetProperty("answer", out var value) && value.ValueKind == JsonValueKind.Number)
+        {
+            string digits = value.GetRawText();
+            return IntegerLiteral().IsMatch(digits) ? (digits == "-0" ? "0" : digits)
+                : throw Invalid(path, index, "answer", $"the number {digits} is not an integer; write the answer as a string");
+        }
+        return Text(row, "answer", path, index);
+    }
+
+    [GeneratedRegex(@"^-?(0|[1-9][0-9]*)$")] private static partial Regex IntegerLiteral();
 
     private static InvalidRowException Invalid(string path, int index, string field, string problem) => new($"{path}: row {index}, field '{field}': {problem}");
 

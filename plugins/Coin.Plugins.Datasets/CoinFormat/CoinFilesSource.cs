@@ -130,7 +130,7 @@ public sealed class CoinFilesSource : ITaskStreamSource, IPretrainingSource
     }
 }
 
-[CoinPlugin(PluginKind.TaskStream, "coin-files", "0.4.0", "CoIN / LLaVA files: train conversations and test rows, media relative to a folder")]
+[CoinPlugin(PluginKind.TaskStream, "coin-files", "0.4.1", "CoIN / LLaVA files: train conversations and test rows, media relative to a folder")]
 public sealed class CoinFilesSourcePlugin : PluginFactory<ITaskStreamSource, CoinFilesOptions>
 {
     protected override ITaskStreamSource Create(CoinFilesOptions options, ComponentContext context)

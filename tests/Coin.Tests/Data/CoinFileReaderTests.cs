@@ -134,6 +134,29 @@ public class CoinFileReaderTests
         Assert.That(test.Single().References!["choices"], Is.EqualTo("3"), "counted from the option lines");
     }
 
+    /// <summary>An answer written as a JSON integer (a count) is its digits, as Python's str() gives them; other numbers
+    /// have no one text and are refused.</summary>
+    [TestCase("3", "3")]
+    [TestCase("-12", "-12")]
+    [TestCase("-0", "0")]
+    [TestCase("\"3\"", "3")]
+    [TestCase("2.5", null)]
+    [TestCase("1e3", null)]
+    [TestCase("true", null)]
+    public void A_test_answer_may_be_an_integer(string answer, string? expected)
+    {
+        var (folder, _) = Folder();
+        var reader = new CoinFileReader(folder, skipInvalid: false, [], _ => { });
+        string path = Write(folder, "test.json", $$"""[{"question_id": 1, "image": "a.png", "text": "How many?", "answer": {{answer}}}]""");
+        if (expected is not null)
+        {
+            Assert.That(reader.ReadTest("T", path).Single().Answer, Is.EqualTo(expected));
+            return;
+        }
+        var error = Assert.Throws<CoinUserException>(() => reader.ReadTest("T", path));
+        Assert.That(error!.Message, Does.StartWith(path + ": row 0, field 'answer': "));
+    }
+
     [TestCase("""[{"id": "1", "image": "missing.png", "conversations": []}]""", "row 0, field 'image': file not found")]
     [TestCase("""[{"id": "1", "image": "a.png", "conversations": [{"from": "human", "value": "no placeholder"}, {"from": "gpt", "value": "x"}]}]""", "row 0, field 'conversations[0].value': 0 <image> placeholder(s) for 1 image file(s)")]
     [TestCase("""[{"id": "1", "image": "a.png", "colour": "red", "conversations": []}]""", "row 0, field 'colour': unknown field")]
