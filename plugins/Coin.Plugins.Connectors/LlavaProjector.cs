@@ -41,7 +41,7 @@ public static class LlavaProjector
     private static void CheckConfig(string path, int encoderWidth)
     {
         if (!File.Exists(path)) throw new CoinUserException($"{path}: not found: a LLaVA model folder has its config.json");
-        var config = JsonNode.Parse(Coin.Nn.Files.InputFile.ReadAllText(path, Coin.Nn.Files.InputFile.Limits.Config, "config file"))!;
+        var config = JsonNode.Parse(Coin.Nn.Files.InputFile.ReadJsonText(path, Coin.Nn.Files.InputFile.Limits.Config, "config file"))!;
         string? Text(string key) => config[key]?.GetValueKind() == System.Text.Json.JsonValueKind.String ? config[key]!.GetValue<string>() : null;
         if (Text("mm_projector_type") is { } type && type != "mlp2x_gelu")
             throw new CoinUserException($"{path}: mm_projector_type is '{type}'; this connector is mlp2x_gelu (use the matching connector)");

@@ -23,7 +23,7 @@ public static class HuggingFaceConfig
         JsonObject root;
         try
         {
-            root = JsonNode.Parse(Coin.Nn.Files.InputFile.ReadAllText(path, Coin.Nn.Files.InputFile.Limits.Config, "config file")) as JsonObject ?? throw new JsonException("not a JSON object");
+            root = JsonNode.Parse(Coin.Nn.Files.InputFile.ReadJsonText(path, Coin.Nn.Files.InputFile.Limits.Config, "config file")) as JsonObject ?? throw new JsonException("not a JSON object");
         }
         catch (JsonException e)
         {
@@ -247,7 +247,7 @@ public static class HuggingFaceConfig
     {
         string target = Path.Combine(exportFolder, "config.json");
         var exported = JsonNode.Parse(File.ReadAllText(target))!.AsObject();
-        var source = JsonNode.Parse(Coin.Nn.Files.InputFile.ReadAllText(Path.Combine(sourceFolder, "config.json"), Coin.Nn.Files.InputFile.Limits.Config, "config file"))!.AsObject();
+        var source = JsonNode.Parse(Coin.Nn.Files.InputFile.ReadJsonText(Path.Combine(sourceFolder, "config.json"), Coin.Nn.Files.InputFile.Limits.Config, "config file"))!.AsObject();
         var text = source["text_config"] as JsonObject;
         string family = (string?)exported["model_type"] ?? "llama";
         var defaults = new Dictionary<string, JsonNode?> { ["initializer_range"] = 0.02 };

@@ -85,7 +85,7 @@ public static class FolderChatTemplate
         if (!File.Exists(path)) return null;
         try
         {
-            return System.Text.Json.Nodes.JsonNode.Parse(Coin.Nn.Files.InputFile.ReadAllText(path, Coin.Nn.Files.InputFile.Limits.Tokenizer, "tokenizer configuration"));
+            return System.Text.Json.Nodes.JsonNode.Parse(Coin.Nn.Files.InputFile.ReadJsonText(path, Coin.Nn.Files.InputFile.Limits.Tokenizer, "tokenizer configuration"));
         }
         catch (System.Text.Json.JsonException e)
         {

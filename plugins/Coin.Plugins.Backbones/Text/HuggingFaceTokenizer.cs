@@ -106,7 +106,7 @@ public sealed class HuggingFaceTokenizer : ITokenizer
         if (!File.Exists(path)) throw new CoinUserException($"{path}: tokenizer file not found");
         try
         {
-            using var document = JsonDocument.Parse(Coin.Nn.Files.InputFile.ReadAllText(path, Coin.Nn.Files.InputFile.Limits.Tokenizer, "tokenizer file"));
+            using var document = JsonDocument.Parse(Coin.Nn.Files.InputFile.ReadJsonText(path, Coin.Nn.Files.InputFile.Limits.Tokenizer, "tokenizer file"));
             var root = document.RootElement;
             var json = Required(root, "model", path);
             string type = json.TryGetProperty("type", out var t) ? t.GetString() ?? "" : "BPE";

@@ -84,7 +84,7 @@ public sealed class WhisperAudioEncoder : IEncoder
     {
         string configPath = System.IO.Path.Combine(folder, "config.json");
         if (!File.Exists(configPath)) throw new CoinUserException($"{configPath}: config.json not found");
-        var root = JsonNode.Parse(Coin.Nn.Files.InputFile.ReadAllText(configPath, Coin.Nn.Files.InputFile.Limits.Config, "config file"))!;
+        var root = JsonNode.Parse(Coin.Nn.Files.InputFile.ReadJsonText(configPath, Coin.Nn.Files.InputFile.Limits.Config, "config file"))!;
         int Int(string key) => root[key] is JsonValue value && value.TryGetValue(out int number) && number > 0 ? number
             : throw new CoinUserException($"{configPath}: '{key}' must be a positive integer, found {root[key]?.ToJsonString() ?? "nothing"}");
         var config = new WhisperEncoderConfig(Int("num_mel_bins"), Int("d_model"), Int("encoder_layers"),

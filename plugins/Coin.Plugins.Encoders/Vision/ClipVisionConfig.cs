@@ -29,7 +29,7 @@ public sealed record ClipVisionConfig(int ImageSize, int PatchSize, int HiddenSi
         JsonNode root;
         try
         {
-            root = JsonNode.Parse(Coin.Nn.Files.InputFile.ReadAllText(path, Coin.Nn.Files.InputFile.Limits.Config, "config file"))!;
+            root = JsonNode.Parse(Coin.Nn.Files.InputFile.ReadJsonText(path, Coin.Nn.Files.InputFile.Limits.Config, "config file"))!;
         }
         catch (System.Text.Json.JsonException e)
         {

@@ -150,7 +150,7 @@ public sealed class ClipVisionEncoderPlugin : PluginFactory<IEncoder, ClipVision
     private static void CheckLlavaFeatureLayer(string config, int featureLayer)
     {
         if (!File.Exists(config)) return;
-        var root = System.Text.Json.Nodes.JsonNode.Parse(Coin.Nn.Files.InputFile.ReadAllText(config, Coin.Nn.Files.InputFile.Limits.Config, "config file"));
+        var root = System.Text.Json.Nodes.JsonNode.Parse(Coin.Nn.Files.InputFile.ReadJsonText(config, Coin.Nn.Files.InputFile.Limits.Config, "config file"));
         if (root?["vision_feature_layer"] is System.Text.Json.Nodes.JsonValue value && value.TryGetValue(out int layer) && layer != featureLayer)
             throw new CoinUserException($"{config}: vision_feature_layer is {layer}, but model.encoders.image.options.featureLayer is {featureLayer}");
     }

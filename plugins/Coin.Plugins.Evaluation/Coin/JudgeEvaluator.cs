@@ -123,7 +123,7 @@ public sealed class JudgeEvaluator(JudgeOptions options, string cachePath, Actio
         if (!File.Exists(path)) return [];
         try
         {
-            return JsonSerializer.Deserialize<Dictionary<string, string>>(global::Coin.Nn.Files.InputFile.ReadAllText(path, global::Coin.Nn.Files.InputFile.Limits.TaskFile, "judge cache")) ?? [];
+            return JsonSerializer.Deserialize<Dictionary<string, string>>(global::Coin.Nn.Files.InputFile.ReadJsonText(path, global::Coin.Nn.Files.InputFile.Limits.TaskFile, "judge cache")) ?? [];
         }
         catch (JsonException e)
         {

@@ -94,7 +94,7 @@ public static class RunCheckpoint
             if (!File.Exists(stateFile)) continue;
             try
             {
-                var json = JsonNode.Parse(Coin.Nn.Files.InputFile.ReadAllText(stateFile, Coin.Nn.Files.InputFile.Limits.State, "checkpoint state"))!.AsObject();
+                var json = JsonNode.Parse(Coin.Nn.Files.InputFile.ReadJsonText(stateFile, Coin.Nn.Files.InputFile.Limits.State, "checkpoint state"))!.AsObject();
                 if (json["format"]?.GetValue<int>() != FormatVersion)
                     throw new CoinUserException($"{stateFile}: checkpoint format {json["format"]} is not {FormatVersion}, which this coin writes; it was written by another version of coin");
                 var position = json["position"].Deserialize<CheckpointPosition>(ResolvedConfig.Json)!;

@@ -35,7 +35,7 @@ public static class ExperimentFile
         return merged;
     }
 
-    private static JsonObject Parse(string path) => JsonNode.Parse(Coin.Nn.Files.InputFile.ReadAllText(path, Coin.Nn.Files.InputFile.Limits.Experiment, "experiment file"), documentOptions: Options)!.AsObject();
+    private static JsonObject Parse(string path) => JsonNode.Parse(Coin.Nn.Files.InputFile.ReadJsonText(path, Coin.Nn.Files.InputFile.Limits.Experiment, "experiment file"), documentOptions: Options)!.AsObject();
 
     /// <summary>Lays <paramref name="top"/>'s keys over <paramref name="under"/> (keys matched case-insensitively, as
     /// configuration keys are).</summary>

@@ -11,7 +11,7 @@ public static class JsonSyntax
     public static void Check(string path)
     {
         if (!File.Exists(path)) throw new CoinUserException($"{path}: experiment file not found");
-        string text = Coin.Nn.Files.InputFile.ReadAllText(path, Coin.Nn.Files.InputFile.Limits.Experiment, "experiment file");
+        string text = Coin.Nn.Files.InputFile.ReadJsonText(path, Coin.Nn.Files.InputFile.Limits.Experiment, "experiment file");
         try
         {
             using var document = JsonDocument.Parse(text, new JsonDocumentOptions

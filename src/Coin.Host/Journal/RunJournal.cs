@@ -128,7 +128,7 @@ public sealed partial class RunJournal : IDisposable
     {
         try
         {
-            return JsonSerializer.Deserialize<Configuration.ExperimentSource>(Coin.Nn.Files.InputFile.ReadAllText(Path.Combine(directory, OriginFileName), Coin.Nn.Files.InputFile.Limits.State, "run origin"), ResolvedConfig.Json);
+            return JsonSerializer.Deserialize<Configuration.ExperimentSource>(Coin.Nn.Files.InputFile.ReadJsonText(Path.Combine(directory, OriginFileName), Coin.Nn.Files.InputFile.Limits.State, "run origin"), ResolvedConfig.Json);
         }
         catch (Exception e) when (e is IOException or JsonException)
         {
@@ -237,7 +237,7 @@ public sealed partial class RunJournal : IDisposable
         if (!File.Exists(path)) throw new CoinUserException($"{path} is missing; is '{directory}' a run folder of coin run?");
         try
         {
-            return JsonSerializer.Deserialize<RunResults>(Coin.Nn.Files.InputFile.ReadAllText(path, Coin.Nn.Files.InputFile.Limits.State, "results file"), ResolvedConfig.Json) ?? throw new JsonException("empty");
+            return JsonSerializer.Deserialize<RunResults>(Coin.Nn.Files.InputFile.ReadJsonText(path, Coin.Nn.Files.InputFile.Limits.State, "results file"), ResolvedConfig.Json) ?? throw new JsonException("empty");
         }
         catch (JsonException e)
         {

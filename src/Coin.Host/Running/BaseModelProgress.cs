@@ -66,7 +66,7 @@ internal sealed class BaseModelProgress(string entry, JsonNode keyMaterial)
         Position position;
         try
         {
-            state = JsonNode.Parse(Coin.Nn.Files.InputFile.ReadAllText(StateFile, Coin.Nn.Files.InputFile.Limits.State, "base-model checkpoint")) ?? throw new JsonException("empty");
+            state = JsonNode.Parse(Coin.Nn.Files.InputFile.ReadJsonText(StateFile, Coin.Nn.Files.InputFile.Limits.State, "base-model checkpoint")) ?? throw new JsonException("empty");
             position = state["position"].Deserialize<Position>(ResolvedConfig.Json) ?? throw new JsonException("no position");
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)

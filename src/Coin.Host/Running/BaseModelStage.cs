@@ -81,7 +81,7 @@ public sealed class BaseModelStage(PretrainingConfig config, IStepRecorder log, 
         BaseModelInfo cached;
         try
         {
-            cached = JsonSerializer.Deserialize<BaseModelInfo>(Coin.Nn.Files.InputFile.ReadAllText(infoFile, Coin.Nn.Files.InputFile.Limits.State, "base-model cache entry"), ResolvedConfig.Json) ?? throw new JsonException("empty");
+            cached = JsonSerializer.Deserialize<BaseModelInfo>(Coin.Nn.Files.InputFile.ReadJsonText(infoFile, Coin.Nn.Files.InputFile.Limits.State, "base-model cache entry"), ResolvedConfig.Json) ?? throw new JsonException("empty");
         }
         catch (JsonException e)
         {

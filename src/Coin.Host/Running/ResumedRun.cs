@@ -40,7 +40,7 @@ public sealed record ResumedRun(string Directory, string ExperimentFile, Experim
         JsonNode? edited;
         try
         {
-            edited = JsonNode.Parse(Coin.Nn.Files.InputFile.ReadAllText(experimentFile, Coin.Nn.Files.InputFile.Limits.Experiment, "experiment file"));
+            edited = JsonNode.Parse(Coin.Nn.Files.InputFile.ReadJsonText(experimentFile, Coin.Nn.Files.InputFile.Limits.Experiment, "experiment file"));
         }
         catch (System.Text.Json.JsonException e)
         {

@@ -85,7 +85,7 @@ public sealed class StageEvaluation(IAnsiConsole console)
         // The zero-shot stage's adapter is the first task's, as applied before training.
         int index = Math.Max(0, TaskIndexOf(stage, tasks.Select(t => t.Name).ToList()));
         var context = new TaskContext(tasks[index], run.Model, []) { Stream = tasks };
-        ComponentStateFiles.Load(Path.GetDirectoryName(file)!, RunJournal.StageAdapterKey(stage), JsonNode.Parse(Coin.Nn.Files.InputFile.ReadAllText(file, Coin.Nn.Files.InputFile.Limits.State, "stage file"))!.AsObject(), checkpointable, context,
+        ComponentStateFiles.Load(Path.GetDirectoryName(file)!, RunJournal.StageAdapterKey(stage), JsonNode.Parse(Coin.Nn.Files.InputFile.ReadJsonText(file, Coin.Nn.Files.InputFile.Limits.State, "stage file"))!.AsObject(), checkpointable, context,
             (task, id) => throw new CoinUserException($"{file}: the adapter's state refers to sample '{id}' of task '{task}'; an adapter's stage state holds no samples"));
         run.Model.TrainableGroups = lifecycle.BeginTask(context);
     }

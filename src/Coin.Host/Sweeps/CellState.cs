@@ -17,7 +17,7 @@ public sealed record CellState(SweepCell Cell, CellStatus Status, string? Detail
         string? status = null;
         try
         {
-            using var results = JsonDocument.Parse(Coin.Nn.Files.InputFile.ReadAllText(Path.Combine(cell.Directory, RunJournal.ResultsFileName), Coin.Nn.Files.InputFile.Limits.State, "results file"));
+            using var results = JsonDocument.Parse(Coin.Nn.Files.InputFile.ReadJsonText(Path.Combine(cell.Directory, RunJournal.ResultsFileName), Coin.Nn.Files.InputFile.Limits.State, "results file"));
             status = results.RootElement.GetProperty("status").GetString();
         }
         catch (Exception e) when (e is IOException or JsonException or KeyNotFoundException)

@@ -59,7 +59,7 @@ public sealed record SweepFile
         SweepFile sweep;
         try
         {
-            sweep = JsonSerializer.Deserialize<SweepFile>(Coin.Nn.Files.InputFile.ReadAllText(full, Coin.Nn.Files.InputFile.Limits.Experiment, "sweep file"), Options) ?? throw new JsonException("empty");
+            sweep = JsonSerializer.Deserialize<SweepFile>(Coin.Nn.Files.InputFile.ReadJsonText(full, Coin.Nn.Files.InputFile.Limits.Experiment, "sweep file"), Options) ?? throw new JsonException("empty");
         }
         catch (JsonException e)
         {

@@ -52,6 +52,42 @@ public static class InputFile
 
     public static string ReadAllText(string path, long maxBytes, string what) => File.ReadAllText(Check(path, maxBytes, what));
 
+    /// <summary><see cref="ReadAllText"/> for a JSON file, refusing an escaped unpaired UTF-16 surrogate
+    /// (<c>"\ud800"</c>) by line: System.Text.Json parses one and fails only when the string is read, with an
+    /// exception that names neither the file nor the place.</summary>
+    public static string ReadJsonText(string path, long maxBytes, string what)
+    {
+        string text = ReadAllText(path, maxBytes, what);
+        if (UnpairedSurrogateEscape(text) is { } at)
+            throw new CoinUserException($"{path}: line {Line(text, at)}: {text.Substring(at, 6)} is an unpaired UTF-16 surrogate escape, which is no text; " +
+                                        $"expected a high and low pair (\\ud83d\\ude00) or another character");
+        return text;
+    }
+
+    /// <summary>Where the first escaped surrogate without its partner starts, or null. A backslash escapes the next
+    /// character, so <c>\\ud800</c> is a backslash and text, not an escape.</summary>
+    public static int? UnpairedSurrogateEscape(string text)
+    {
+        for (int i = text.IndexOf('\\'); i >= 0 && i < text.Length - 1; i = text.IndexOf('\\', i))
+        {
+            if (text[i + 1] != 'u') { i += 2; continue; }
+            if (Escaped(text, i) is not { } unit) { i += 2; continue; }
+            if (char.IsLowSurrogate(unit)) return i;
+            if (char.IsHighSurrogate(unit))
+            {
+                if (i + 12 <= text.Length && text[i + 6] == '\\' && text[i + 7] == 'u' && Escaped(text, i + 6) is { } low && char.IsLowSurrogate(low)) { i += 12; continue; }
+                return i;
+            }
+            i += 6;
+        }
+        return null;
+    }
+
+    private static char? Escaped(string text, int at)
+        => at + 6 <= text.Length && ushort.TryParse(text.AsSpan(at + 2, 4), System.Globalization.NumberStyles.AllowHexSpecifier, null, out ushort unit) ? (char)unit : null;
+
+    private static int Line(string text, int at) => text.AsSpan(0, at).Count('\n') + 1;
+
     public static byte[] ReadAllBytes(string path, long maxBytes, string what) => File.ReadAllBytes(Check(path, maxBytes, what));
 
     public static FileStream OpenRead(string path, long maxBytes, string what) => File.OpenRead(Check(path, maxBytes, what));

@@ -37,7 +37,7 @@ public sealed class PickleCheckpoint : IWeightSource
         var all = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         try
         {
-            using var document = JsonDocument.Parse(Files.InputFile.ReadAllText(index, Files.InputFile.Limits.Config, "weights index"));
+            using var document = JsonDocument.Parse(Files.InputFile.ReadJsonText(index, Files.InputFile.Limits.Config, "weights index"));
             if (!document.RootElement.TryGetProperty("weight_map", out var map) || map.ValueKind != JsonValueKind.Object)
                 throw new CoinUserException($"{index}: expected an object 'weight_map' mapping tensor names to shard files");
             var shards = new Dictionary<string, Dictionary<string, Tensor>>();

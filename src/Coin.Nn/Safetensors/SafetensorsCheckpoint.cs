@@ -45,7 +45,7 @@ public sealed class SafetensorsCheckpoint : IWeightSource
         var byTensor = new Dictionary<string, SafetensorsFile>(StringComparer.Ordinal);
         try
         {
-            using var document = JsonDocument.Parse(Files.InputFile.ReadAllText(index, Files.InputFile.Limits.Config, "weights index"));
+            using var document = JsonDocument.Parse(Files.InputFile.ReadJsonText(index, Files.InputFile.Limits.Config, "weights index"));
             if (!document.RootElement.TryGetProperty("weight_map", out var map) || map.ValueKind != JsonValueKind.Object)
                 throw new CoinUserException($"{index}: expected an object 'weight_map' mapping tensor names to shard files");
             foreach (var entry in map.EnumerateObject())

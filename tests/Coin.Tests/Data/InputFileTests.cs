@@ -17,6 +17,24 @@ public class InputFileTests
         mkfifo.WaitForExit();
     }
 
+    [TestCase("""{"a": "x\ud800y"}""", 8, TestName = "A lone high surrogate escape is found")]
+    [TestCase("""{"a": "\udc00"}""", 7, TestName = "A lone low surrogate escape is found")]
+    [TestCase("""{"a": "\ud83d\ude00 \ud83d"}""", 20, TestName = "A pair passes and the lone one after it is found")]
+    [TestCase("""{"a": "\ud83d\u0041"}""", 7, TestName = "A high surrogate before another escape is unpaired")]
+    [TestCase("""{"a": "\ud83d\ude00", "b": "\u00e9\\ud800"}""", null, TestName = "Pairs, other escapes and an escaped backslash before ud800 are text")]
+    [TestCase("""{"a": "ends with \ud8"}""", null, TestName = "A short escape is left to the parser")]
+    public void Unpaired_surrogate_escapes_are_found_where_they_start(string json, int? at)
+        => Assert.That(InputFile.UnpairedSurrogateEscape(json), Is.EqualTo(at));
+
+    [Test]
+    public void A_json_file_with_an_unpaired_surrogate_escape_is_refused_by_line()
+    {
+        string path = Path.Combine(TestPaths.NewTemporaryDirectory("surrogate"), "config.json");
+        File.WriteAllText(path, "{\n  \"model_type\": \"llama\",\n  \"name\": \"a\\ud800\"\n}\n");
+        var error = Assert.Throws<CoinUserException>(() => InputFile.ReadJsonText(path, InputFile.Limits.Config, "model config"));
+        Assert.That(error!.Message, Is.EqualTo($"{path}: line 3: \\ud800 is an unpaired UTF-16 surrogate escape, which is no text; expected a high and low pair (\\ud83d\\ude00) or another character"));
+    }
+
     [Test]
     public void Special_files_are_refused_without_being_opened()
     {

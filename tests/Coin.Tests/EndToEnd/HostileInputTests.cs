@@ -33,6 +33,17 @@ public class HostileInputTests
         Assert.That(Directory.Exists(Path.Combine(directory, "runs")), Is.False);
     }
 
+    /// <summary>System.Text.Json parses an escaped unpaired surrogate and throws only when the string is read: in an
+    /// experiment file (or any JSON the run reads) it is refused with the file and line instead of a stack trace.</summary>
+    [TestCase("""{ "name": "a\ud800b" }""")]
+    [TestCase("""{ "variables": { "x": "\udc00" } }""")]
+    public void An_unpaired_surrogate_escape_in_an_experiment_file_is_named(string json)
+    {
+        string directory = TestPaths.NewTemporaryDirectory("hostile");
+        File.WriteAllText(Path.Combine(directory, "surrogate.json"), json);
+        AssertRefused(CoinProcess.Run(directory, "run", "surrogate.json"), "surrogate.json: line 1:", "unpaired UTF-16 surrogate escape");
+    }
+
     [Test]
     public void An_empty_name_is_refused()
     {
