@@ -55,7 +55,7 @@ if [[ ! -d $base_run ]]; then
   mkdir -p "$work/base/run-source"
   cp -r "$base_data" "$work/base/run-source/data"
   cat > "$work/base/run-source/experiment.json" <<JSON
-{ "name": "hostile", "seed": 1, "output": "runs",
+{ "name": "hostile", "seed": 1, "output": "runs", "threads": 1,
   "training": { "epochs": 2, "batchSize": 2, "checkpointEverySteps": 2 }, "pretraining": { "epochs": 0 },
   "data": { "type": "coin-files", "options": { "root": "data", "mediaFolder": "data/images",
     "tasks": [ { "name": "A", "train": "A/train.json", "test": "A/test.json", "metric": "exact-match" },
@@ -71,7 +71,7 @@ fi
 # coin command line (default: run experiment.json).
 write_experiment() {
   cat > "$dir/experiment.json" <<'JSON'
-{ "name": "hostile", "seed": 1, "output": "runs",
+{ "name": "hostile", "seed": 1, "output": "runs", "threads": 1,
   "training": { "epochs": 1, "batchSize": 4 }, "pretraining": { "epochs": 0 },
   "data": { "type": "coin-files", "options": { "root": "data", "mediaFolder": "data/images",
     "tasks": [ { "name": "A", "train": "A/train.json", "test": "A/test.json", "metric": "exact-match" } ] } },
@@ -88,7 +88,12 @@ use_model() { mkdir -p "$dir/model" && cp -r "$base_model"/. "$dir/model/"
 use_run() { cp -r "$base_run" "$dir/run"; ARGS=(run --resume "$dir/run"); }
 state() { edit "$dir/run/checkpoint/state.json" "$1"; }
 # A finished run turned back into one stopped after step 2 of its second task (what a resume continues).
-midrun() { state "d[\"position\"].update(taskIndex=1, step=2, globalStep=10)"; edit "$dir/run/results.json" "d[\"status\"]=\"interrupted\""; }
+# The checkpoint's copy of the results loses task B's rows (accuracy, training, scores, answer formats), as a checkpoint inside task B holds only task A's (a resume
+# refuses a checkpoint whose results disagree with its position).
+midrun() {
+  state "d[\"position\"].update(taskIndex=1, step=2, globalStep=10); r=d[\"journal\"][\"results\"]; r[\"accuracyMatrix\"]=r[\"accuracyMatrix\"][:1]; r[\"training\"]=r[\"training\"][:1]; r[\"scores\"]=[x for x in r[\"scores\"] if x[\"afterTask\"]!=\"B\"]; r[\"answerFormats\"]=[x for x in r[\"answerFormats\"] if x[\"afterTask\"]!=\"B\"]; r[\"status\"]=\"interrupted\""
+  edit "$dir/run/results.json" "d[\"status\"]=\"interrupted\""
+}
 fifo() { rm -f "$1"; mkfifo "$1"; }
 
 declare -a NAMES=() CATEGORIES=() EXPECTS=() SETUPS=()
@@ -105,6 +110,7 @@ add experiment "a folder" refuse 'rm "$dir/experiment.json"; mkdir "$dir/experim
 add experiment "missing" refuse 'rm "$dir/experiment.json"'
 add experiment "20 MB of whitespace" refuse '$py -c "open(\"$dir/experiment.json\",\"w\").write(\" \"*20_000_000 + \"{}\")"'
 add experiment "nested 100,000 deep" refuse '$py -c "open(\"$dir/experiment.json\",\"w\").write(\"{\\\"a\\\":\"*100000 + \"1\" + \"}\"*100000)"'
+add experiment "unpaired surrogate escape in the name" refuse 'edit "$dir/experiment.json" "d[\"name\"]=\"a\\ud800b\""'
 add experiment "key given twice" refuse 'echo "{ \"seed\": 1, \"seed\": 2 }" > "$dir/experiment.json"'
 add experiment "unknown top-level key" refuse 'edit "$dir/experiment.json" "d[\"trainig\"]={}"'
 add experiment "epochs a string" refuse 'edit "$dir/experiment.json" "d[\"training\"][\"epochs\"]=\"x\""'
@@ -337,7 +343,7 @@ for i in "${!NAMES[@]}"; do
     outcome="skipped"; code="-"; seconds=0; message=$SKIP
   else
     started=$(date +%s.%N)
-    (cd "$dir" && timeout -s KILL "$limit" env "${ENV_EXTRA[@]}" COIN_THREADS=1 "$coin" "${ARGS[@]}" > "$dir/out.txt" 2> "$dir/err.txt" < /dev/null)
+    (cd "$dir" && timeout -s KILL "$limit" env "${ENV_EXTRA[@]}" "$coin" "${ARGS[@]}" > "$dir/out.txt" 2> "$dir/err.txt" < /dev/null)
     code=$?
     seconds=$(printf %.1f "$(echo "$(date +%s.%N) - $started" | bc)")
     if [[ $code == 137 ]]; then outcome="hang"

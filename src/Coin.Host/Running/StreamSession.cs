@@ -79,6 +79,17 @@ internal sealed class StreamSession : IDisposable
                 throw new CoinUserException($"{checkpoint.Folder}: the checkpoint is at task {position.TaskIndex + 1} but carries the results of " +
                                             $"{results.AccuracyMatrix.Count} evaluated and {results.Training.Count} trained tasks; expected {position.TaskIndex} of each. " +
                                             "The checkpoint is damaged — delete the run's checkpoint folder to restart the run");
+            // Its per-stage rows (scores, answer formats) must be of the stages before its position, each once: the
+            // resumed run adds the later ones again.
+            var stages = results.Tasks.Take(position.TaskIndex).Prepend(ZeroShotLabel).ToHashSet();
+            var rows = results.Scores.Select(r => (Kind: "scores", r.AfterTask, r.Task, Key: r.Metric))
+                .Concat(results.AnswerFormats.Select(r => (Kind: "answerFormats", r.AfterTask, r.Task, Key: "")));
+            if (rows.FirstOrDefault(r => !stages.Contains(r.AfterTask)) is { Kind: not null } late)
+                throw new CoinUserException($"{checkpoint.Folder}: the checkpoint is at task {position.TaskIndex + 1} but its results hold {late.Kind} after '{late.AfterTask}'; " +
+                                            "expected only stages before it. The checkpoint is damaged — delete the run's checkpoint folder to restart the run");
+            if (rows.GroupBy(r => r).FirstOrDefault(g => g.Count() > 1) is { } twice)
+                throw new CoinUserException($"{checkpoint.Folder}: the checkpoint's results hold {twice.Key.Kind} of task '{twice.Key.Task}' after '{twice.Key.AfterTask}' {twice.Count()} times; " +
+                                            "expected once. The checkpoint is damaged — delete the run's checkpoint folder to restart the run");
             // libtorch orders float sums by thread count: the resumed part would differ in its last digits.
             if (results.Threads != threads || results.Device != device.ToString())
                 console.MarkupLineInterpolated($"[yellow]warning:[/] the run started on {results.Device} with {results.Threads} threads and resumes on {device} with {threads}: from here on its figures differ in their last digits from an uninterrupted run (set threads in the experiment to pin the count)");
@@ -172,10 +183,10 @@ internal sealed class StreamSession : IDisposable
     public void EvaluateZeroShot()
     {
         if (!config.Evaluation.ZeroShot || checkpoint is not null) return;
-        var zeroShot = EvaluateStage("the zero-shot evaluation", "evaluate zero-shot", PredictionFile.ZeroShotStage, "(zero-shot)", 0);
+        var zeroShot = EvaluateStage("the zero-shot evaluation", "evaluate zero-shot", PredictionFile.ZeroShotStage, ZeroShotLabel, 0);
         results.ZeroShot = zeroShot.Select(s => s.Accuracy).ToArray();
         tensorBoard?.Evaluation(0, results.Tasks, results.ZeroShot);
-        results.Scores.AddRange(Tasks.Zip(zeroShot, (t, s) => ScoreEntry.From("(zero-shot)", t.Name, s)));
+        results.Scores.AddRange(Tasks.Zip(zeroShot, (t, s) => ScoreEntry.From(ZeroShotLabel, t.Name, s)));
         console.MarkupLineInterpolated($"  zero-shot accuracy {string.Join("  ", Tasks.Zip(zeroShot, (t, s) => $"{t.Name} {s.Accuracy:F1}"))}");
         journal.SaveResults(results);
     }
@@ -192,6 +203,9 @@ internal sealed class StreamSession : IDisposable
             if (!replaying) journal.TaskLog.Add(context.Task.Name, key, name, value);
         },
     };
+
+    /// <summary>The stage name of the zero-shot row in results.json's scores and answer formats.</summary>
+    private const string ZeroShotLabel = "(zero-shot)";
 
     /// <summary>What training a task left for its evaluation.</summary>
     public sealed record TrainedTask(int Index, TaskContext Context, int Samples, TaskTrainer.Summary Summary);

@@ -124,6 +124,23 @@ public class HostileInputTests
             var entries = json["journal"]!["results"]![list]!.AsArray();
             while (entries.Count > 1) entries.RemoveAt(entries.Count - 1);
         }
+        // ...but still the second task's scores and answer formats: the resumed run would add them again.
+        var stray = JsonNode.Parse(json.ToJsonString())!;
+        (stray["position"]!["taskIndex"], stray["position"]!["step"], stray["position"]!["globalStep"]) = (1, 5, 25);
+        File.WriteAllText(state, stray.ToJsonString());
+        AssertRefused(CoinProcess.Run(directory, "run", "--resume", run), "the checkpoint is at task 2 but its results hold scores after 'position'");
+        foreach (string list in new[] { "scores", "answerFormats" })
+        {
+            var entries = json["journal"]!["results"]![list]!.AsArray();
+            foreach (var entry in entries.Where(e => e!["afterTask"]!.GetValue<string>() == "position").ToList()) entries.Remove(entry);
+        }
+        // A row of a stage before the position, twice.
+        var twice = JsonNode.Parse(json.ToJsonString())!;
+        (twice["position"]!["taskIndex"], twice["position"]!["step"], twice["position"]!["globalStep"]) = (1, 5, 25);
+        var formats = twice["journal"]!["results"]!["answerFormats"]!.AsArray();
+        formats.Add(formats[^1]!.DeepClone());
+        File.WriteAllText(state, twice.ToJsonString());
+        AssertRefused(CoinProcess.Run(directory, "run", "--resume", run), "the checkpoint's results hold answerFormats of task 'position' after 'color' 2 times");
 
         // Fields out of range, each named (the first task has 20 steps).
         foreach (var (task, step, globalStep, expected) in new (int, long, long, string)[]
@@ -146,6 +163,10 @@ public class HostileInputTests
         badLength["journal"]!["stepLogLength"] = -8;
         File.WriteAllText(state, badLength.ToJsonString());
         AssertRefused(CoinProcess.Run(directory, "run", "--resume", run), "journal.stepLogLength is -8");
+        badLength = JsonNode.Parse(json.ToJsonString())!;
+        badLength["journal"]!["taskLogLength"] = -1;
+        File.WriteAllText(state, badLength.ToJsonString());
+        AssertRefused(CoinProcess.Run(directory, "run", "--resume", run), "journal.taskLogLength is -1");
 
         // A truncated optimiser state within a task.
         json["position"]!["taskIndex"] = 1;
