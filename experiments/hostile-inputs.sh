@@ -263,7 +263,7 @@ safetensors_header() {  # rewrites the header with python statements on h (a dic
   raw "$dir/model/model.safetensors" "import json; n=struct.unpack(\"<Q\",b[:8])[0]; h=json.loads(b[8:8+n]); $1; j=json.dumps(h).encode(); j+=b\" \"*((8-len(j)%8)%8); b[:8+n]=struct.pack(\"<Q\",len(j))+j"
 }
 add model "a BOOL tensor for a float weight" refuse 'use_model; safetensors_header "k=[k for k in h if k.endswith(\"norm.weight\")][0]; h[k][\"dtype\"]=\"BOOL\"; s=h[k][\"data_offsets\"][0]; h[k][\"data_offsets\"][1]=s+h[k][\"shape\"][0]"'
-add model "a tensor of the wrong shape" refuse 'use_model; safetensors_header "k=[k for k in h if k.endswith(\"q_proj.weight\")][0]; h[k][\"shape\"]=[h[k][\"shape\"][1],h[k][\"shape\"][0]]"'
+add model "a tensor of the wrong shape" refuse 'use_model; safetensors_header "k=[k for k in h if k.endswith(\"gate_proj.weight\")][0]; h[k][\"shape\"]=[h[k][\"shape\"][1],h[k][\"shape\"][0]]"'
 add model "offsets past the end" refuse 'use_model; safetensors_header "k=[k for k in h if k!=\"__metadata__\"][0]; h[k][\"data_offsets\"]=[0,10**12]"'
 add model "overlapping offsets" refuse 'use_model; safetensors_header "ks=[k for k in h if k!=\"__metadata__\"]; h[ks[1]][\"data_offsets\"]=h[ks[0]][\"data_offsets\"]"'
 add model "a tensor missing" refuse 'use_model; safetensors_header "k=[k for k in h if k.endswith(\"up_proj.weight\")][0]; del h[k]"'
