@@ -25,6 +25,7 @@ public sealed class ExperimentRunner(IAnsiConsole console)
         var plan = ExperimentPlanner.Plan(experiment, catalog);
         var device = TorchRuntime.SelectDevice(config.Device);
         int threads = TorchRuntime.ConfigureThreads(config.Threads);
+        if (TorchRuntime.ContentionWarning(threads) is { } contention) console.MarkupLineInterpolated($"[yellow]warning:[/] {contention}");
         // The model is created with the base model's seed: a shared base model (pretraining.seed) is then the same
         // whichever run of the sweep trains it first.
         manual_seed(config.Pretraining.SeedOf(config.Seed));

@@ -27,6 +27,37 @@ public static class TorchRuntime
         return threads;
     }
 
+    /// <summary>A warning when other processes already keep the cores busy and this run would use more threads than
+    /// the cores left: measured on 2 cores beside one busy process, a training step on 2 threads ran 2–3x slower than
+    /// on 1, because libgomp's threads spin at every barrier while one of them waits for a core (docs/performance.md,
+    /// "Threads under contention"). The thread count is not changed: results depend on it, and a run must not change
+    /// with the machine's load. Null when there is nothing to say or no /proc/loadavg.</summary>
+    public static string? ContentionWarning(int threads) => ContentionWarning(threads, Load(), Environment.ProcessorCount);
+
+    /// <summary>The rule of <see cref="ContentionWarning(int)"/>: at least three quarters of a core busy elsewhere, and
+    /// more threads than the cores that leaves.</summary>
+    public static string? ContentionWarning(int threads, double? loadAverage, int cores)
+    {
+        if (threads <= 1 || loadAverage is not { } load) return null;
+        if (load < 0.75 || threads + load <= cores + 0.25) return null;
+        return $"the load average is {load:F1} on {cores} cores before this run starts: other processes keep cores busy, and with {threads} threads " +
+               "each step may run 2-3x slower than with fewer (docs/performance.md, \"Threads under contention\"); set threads in the experiment " +
+               "(for example 1) or OMP_WAIT_POLICY=PASSIVE in the environment";
+    }
+
+    private static double? Load()
+    {
+        try
+        {
+            string[] fields = File.ReadAllText("/proc/loadavg").Split(' ');
+            return double.TryParse(fields[0], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double load) ? load : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Memory this process may still use: the smaller of Linux's MemAvailable and what its cgroup (v2) limit
     /// leaves (a container's or a Slurm job's memory limit), else the GC's limit minus what the process holds.</summary>
     public static long AvailableMemoryBytes()
