@@ -55,13 +55,5 @@ public sealed class EnvironmentLayer
 
     /// <summary>A configuration error with the variable named when the key it is about came from the environment.</summary>
     public string Annotate(string error)
-    {
-        int colon = error.IndexOf(": ", StringComparison.Ordinal);
-        if (colon <= 0) return error;
-        string path = error[..colon].ToLowerInvariant();
-        foreach (var (key, variable) in VariableOf)
-            if (path == key || path.StartsWith(key + ".", StringComparison.Ordinal) || key.StartsWith(path + ".", StringComparison.Ordinal))
-                return $"{error} (from the environment variable {variable})";
-        return error;
-    }
+        => ErrorKeys.SourceOf(error, VariableOf) is { } variable ? $"{error} (from the environment variable {variable})" : error;
 }

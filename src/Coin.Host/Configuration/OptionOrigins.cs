@@ -9,14 +9,5 @@ public sealed record OptionOrigins(IReadOnlyDictionary<string, string> OptionOf)
     public static readonly OptionOrigins None = new(new Dictionary<string, string>());
 
     /// <summary>The error prefixed with the option that set its key, or null when no option did.</summary>
-    public string? Blame(string error)
-    {
-        int colon = error.IndexOf(": ", StringComparison.Ordinal);
-        if (colon <= 0) return null;
-        string path = error[..colon].ToLowerInvariant();
-        foreach (var (key, option) in OptionOf)
-            if (path == key || path.StartsWith(key + ".", StringComparison.Ordinal) || key.StartsWith(path + ".", StringComparison.Ordinal))
-                return $"{option}: {error}";
-        return null;
-    }
+    public string? Blame(string error) => ErrorKeys.SourceOf(error, OptionOf) is { } option ? $"{option}: {error}" : null;
 }

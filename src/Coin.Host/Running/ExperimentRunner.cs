@@ -45,7 +45,7 @@ public sealed class ExperimentRunner(IAnsiConsole console)
             using (var process = System.Diagnostics.Process.GetCurrentProcess())
             {
                 // A model that fills the machine trades allocation speed for memory (NativeAllocator says why).
-                string allocator = NativeAllocator.ChooseForThisProcess();
+                string allocator = NativeAllocator.ChooseFor(process.WorkingSet64, TorchRuntime.AvailableMemoryBytes());
                 console.MarkupLineInterpolated($"components ready in {composing.Elapsed.TotalSeconds:F1} s; resident {process.WorkingSet64 / (double)(1L << 30):F2} GiB, peak so far {process.PeakWorkingSet64 / (double)(1L << 30):F2} GiB; allocator: {allocator}");
             }
             session = new StreamSession(console, experiment, plan, run, journal, cancellation,
