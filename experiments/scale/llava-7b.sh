@@ -4,7 +4,9 @@
 # each task; optionally killed with SIGKILL mid-task, resumed, and compared with the uninterrupted run.
 #
 # Usage: experiments/scale/llava-7b.sh [WORK_DIR]          (default artifacts/scale; needs ~30 GB of disk)
-#   CONFIGS="bfloat16:on nf4:on int8:on bfloat16:off"     frozen base : activation checkpointing, one run each
+#   CONFIGS="bfloat16:on nf4:on int8:on bfloat16:off"     frozen base : activation checkpointing [: precision], one
+#                                                          run each (precision float32 as in the experiment file, or
+#                                                          bfloat16 for CPUs with bf16 matrix units: "bfloat16:on:bfloat16")
 #   KILL=1 | KILL=bfloat16:on                              also kill and resume the first (or the named) configuration;
 #                                                          its uninterrupted run may come from an earlier sitting
 #   BUILD=0                                                reuse WORK_DIR/coin (the build an earlier sitting copied)
@@ -38,10 +40,11 @@ stream=${STREAM:-$work/stream-${TRAIN_ROWS:-2}x${TEST_ROWS:-1}}
 # (bfloat16 runs at ~1 GFLOP/s on a CPU without AMX: a 4096² product alone would take minutes, so 1024 and 2048.)
 "$coin" bench --suite hardware --presets tiny --peak-sizes 1024,2048 --blocks 1 --steps 1 > "$work/peaks.txt"
 
-run_config() {  # NAME FROZEN CHECKPOINTING [extra coin args...]
-  local name=$1 frozen=$2 ckpt=$3; shift 3
+run_config() {  # NAME FROZEN CHECKPOINTING PRECISION [extra coin args...]
+  local name=$1 frozen=$2 ckpt=$3 precision=$4; shift 4
   local sets=(--set "variables.model=$model" --set "variables.stream=$stream"
               --set "model.backbone.options.frozenWeights=$frozen" --set "training.activationCheckpointing=$ckpt")
+  [[ -z $precision ]] || sets+=(--set "training.precision=$precision")
   "$coin" run "$experiment" --plan "${sets[@]}" > "$work/$name.plan.txt" 2>&1 || true
   rm -rf "$work/runs/$name"
   /usr/bin/time -v -o "$work/$name.time.txt" "$coin" run "$experiment" "${sets[@]}" --output "$work/runs/$name" "$@" \
@@ -49,9 +52,11 @@ run_config() {  # NAME FROZEN CHECKPOINTING [extra coin args...]
 }
 
 for config in $configs; do
-  frozen=${config%%:*}; ckpt=$([[ ${config##*:} == on ]] && echo true || echo false)
-  echo "$(date -u +%T) $frozen, checkpointing $ckpt ..."
-  run_config "$frozen-${config##*:}" "$frozen" "$ckpt"
+  IFS=: read -r frozen switch precision <<< "$config"
+  ckpt=$([[ $switch == on ]] && echo true || echo false)
+  name=$frozen-$switch${precision:+-$precision}
+  echo "$(date -u +%T) $frozen, checkpointing $ckpt${precision:+, precision $precision} ..."
+  run_config "$name" "$frozen" "$ckpt" "$precision"
 done
 
 if [[ ${KILL:-0} != 0 ]]; then

@@ -37,7 +37,7 @@ m = re.search(r"matmul peak float32 ([0-9.]+) GFLOP/s.*bfloat16 ([0-9.]+) GFLOP/
 peak32, peak16 = (float(m.group(1)), float(m.group(2))) if m else (float("nan"), float("nan"))
 commit = read(os.path.join(work, "commit.txt")).strip()
 print(f"Commit {commit}. Matmul peaks measured in the same sitting: float32 {peak32:.0f} GFLOP/s, bfloat16 {peak16:.0f} GFLOP/s.\n")
-print("| run | plan's peak estimate | measured peak RSS | estimate / measured | load | s / step | achieved GFLOP/s | of float32 peak | accuracy matrix | status |")
+print("| run | plan's peak estimate | measured peak RSS | estimate / measured | load | s / step | achieved GFLOP/s | of the peak of its precision | accuracy matrix | status |")
 print("|---|---|---|---|---|---|---|---|---|---|")
 for time_file in sorted(glob.glob(os.path.join(work, "*.time.txt"))):
     name = os.path.basename(time_file)[: -len(".time.txt")]
@@ -59,8 +59,10 @@ for time_file in sorted(glob.glob(os.path.join(work, "*.time.txt"))):
     flops = sum(t["samples"] * sample_flops(positions.get(t["task"], 0)) for t in r["training"])
     gflops = flops / seconds / 1e9 if seconds else float("nan")
     matrix = " / ".join(" ".join(f"{a:.0f}" for a in row) for row in r.get("accuracyMatrix", []))
+    # A run named ...-bfloat16 computed its products in bfloat16 (training.precision), the others in float32.
+    peak, precision = (peak16, "bfloat16") if name.endswith("-bfloat16") else (peak32, "float32")
     print(f"| {name} | {estimate:.2f} GiB | {rss:.2f} GiB | {estimate / rss:.2f} | {float(load.group(1)) if load else float('nan'):.0f} s | "
-          f"{seconds / max(steps, 1):.0f} | {gflops:.1f} | {100 * gflops / peak32:.0f}% | {matrix} | {r['status']} |")
+          f"{seconds / max(steps, 1):.0f} | {gflops:.1f} | {100 * gflops / peak:.0f}% of {precision} | {matrix} | {r['status']} |")
 
 killed = sorted(glob.glob(os.path.join(work, "runs", "killed-*", "*")))
 if killed:

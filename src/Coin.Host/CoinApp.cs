@@ -40,7 +40,7 @@ public static class CoinApp
             switch (commandLine.Command)
             {
                 case "help":
-                    console.WriteLine(CommandLine.UsageFor(commandLine.HelpTopic));
+                    Console.Out.WriteLine(commandLine.HelpText);
                     return 0;
                 case "version":
                     console.WriteLine($"coin {BuildInfo.Version} (contract {CoinContract.Version}, TorchSharp {TorchRuntime.TorchSharpVersion}, {BuildInfo.TorchBackend} backend)");

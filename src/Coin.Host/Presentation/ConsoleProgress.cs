@@ -30,7 +30,12 @@ public static class ConsoleProgress
     /// <summary>The longest a redirected log stays silent.</summary>
     public static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(15);
 
-    private static string Rate(double done, double seconds, string unit) => seconds > 0 ? $"{done / seconds:F1} {unit}/s" : "";
+    /// <summary>Units a second, or seconds a unit when units take longer than 10 s each (a 7B step: "355 s/step",
+    /// not "0.0 steps/s").</summary>
+    private static string Rate(double done, double seconds, string unit)
+        => seconds <= 0 || done <= 0 ? "" : done / seconds >= 0.1 ? $"{done / seconds:F1} {unit}/s" : $"{seconds / done:F0} s/{Singular(unit)}";
+
+    private static string Singular(string unit) => unit.EndsWith('s') ? unit[..^1] : unit;
 
     private sealed class SpectreSink(ProgressTask task, string title, string unit) : IProgressSink
     {

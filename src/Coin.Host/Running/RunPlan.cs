@@ -157,8 +157,15 @@ public sealed class RunPlan(IAnsiConsole console)
         int batch = config.Training.BatchSize, evalBatch = config.Evaluation.BatchSize;
         var estimating = run.Model.AllComponents().OfType<IActivationMemory>().ToList();
         var unestimated = run.Model.AllComponents().Where(c => c is not IActivationMemory).Select(c => c.GetType().Name).ToList();
-        double Training(bool checkpointing) => estimating.Sum(c => (double)c.TrainingActivationBytes(batch, trainTokens, checkpointing));
-        double generation = estimating.Sum(c => (double)c.GenerationBytes(evalBatch, evalTokens));
+        // Under the step's compute type, as the products run (a component may count what converting a weight keeps).
+        double Training(bool checkpointing)
+        {
+            using var precision = ComputePrecision.Use(ComputePrecision.Parse(config.Training.Precision));
+            return estimating.Sum(c => (double)c.TrainingActivationBytes(batch, trainTokens, checkpointing));
+        }
+        double generation;
+        using (ComputePrecision.Use(ComputePrecision.Parse(config.Evaluation.Precision)))
+            generation = estimating.Sum(c => (double)c.GenerationBytes(evalBatch, evalTokens));
         bool checkpointed = config.Training.ActivationCheckpointing;
         double with = Training(true), without = Training(false);
         console.MarkupLineInterpolated(
@@ -166,13 +173,22 @@ public sealed class RunPlan(IAnsiConsole console)
         console.MarkupLineInterpolated($"generation (batch {evalBatch} × {evalTokens} positions): key/value cache and one layer's prefill {MiB(generation):F0} MiB");
         if (unestimated.Count > 0) console.MarkupLineInterpolated($"[yellow]not estimated[/] (no IActivationMemory): {string.Join(", ", unestimated.Distinct())}");
         // A frozen weight stored in another type than products run in (bfloat16 under float32 compute, int8, NF4) is
-        // converted for each product and freed at once: one such copy, the largest, is live at a time.
-        var computeType = ComputePrecision.Parse(config.Training.Precision) ?? ScalarType.Float32;
-        int computeBytes = computeType == ScalarType.Float32 ? sizeof(float) : 2;
-        double conversion = run.Model.AllModules().SelectMany(m => m.modules()).OfType<Coin.Nn.Layers.AutocastLinear>()
-            .Where(l => l.ConvertsWeightFor(computeType))
-            .Select(l => (double)l.in_features * l.out_features * computeBytes).DefaultIfEmpty(0).Max();
-        if (conversion > 0) console.MarkupLineInterpolated($"frozen weights converted per product: the largest copy, {MiB(conversion):F0} MiB, is live at a time");
+        // converted for each product: a cast one into its size's reusable buffer (ConversionBuffers, one per size), a
+        // quantised one into a new tensor freed at once (the largest is live at a time). Training and evaluation may
+        // compute in different types (evaluation.precision): the larger of the two counts.
+        var linears = run.Model.AllModules().SelectMany(m => m.modules()).OfType<Coin.Nn.Layers.AutocastLinear>().ToList();
+        (double Buffers, double Dequantised) Conversion(string precision)
+        {
+            var computeType = ComputePrecision.Parse(precision) ?? ScalarType.Float32;
+            int computeBytes = computeType == ScalarType.Float32 ? sizeof(float) : 2;
+            var converting = linears.Where(l => l.ConvertsWeightFor(computeType)).ToList();
+            return (Coin.Nn.Layers.ConversionBuffers.BytesFor(converting.Where(l => !l.IsQuantized).Select(l => l.in_features * l.out_features), computeBytes),
+                converting.Where(l => l.IsQuantized).Select(l => (double)l.in_features * l.out_features * computeBytes).DefaultIfEmpty(0).Max());
+        }
+        var converted = new[] { Conversion(config.Training.Precision), Conversion(config.Evaluation.Precision) }.MaxBy(c => c.Buffers + c.Dequantised);
+        double conversion = converted.Buffers + converted.Dequantised;
+        if (conversion > 0)
+            console.MarkupLineInterpolated($"frozen weights converted per product: reusable buffers {MiB(converted.Buffers):F0} MiB (one per weight size) + the largest dequantised copy {MiB(converted.Dequantised):F0} MiB");
         double peak = RuntimeBytes + state + conversion + Math.Max(checkpointed ? with : without, generation);
         long? available = TorchRuntime.AvailableMemoryBytes();
         string verdict = available is { } free ? (peak <= free ? $"fits the {MiB(free) / 1024:F1} GiB available" : $"[red]does not fit[/] the {MiB(free) / 1024:F1} GiB available") : "no memory figure for this device";

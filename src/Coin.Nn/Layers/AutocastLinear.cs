@@ -126,7 +126,7 @@ public sealed class AutocastLinear : nn.Module<Tensor, Tensor>
         if (is_grad_enabled() && x.requires_grad) product = FrozenProduct.apply(x, this, type);
         else
         {
-            using var w = StoredWeightAs(type);
+            using var w = ConvertedForProduct(type);
             product = F.linear(x, w, null);
         }
         return bias is { } b ? product + CastTo(b, type) : product;
@@ -152,6 +152,17 @@ public sealed class AutocastLinear : nn.Module<Tensor, Tensor>
         if (quantized is { } q) return q.Dequantize(type);
         using var noGrad = no_grad();
         return weight.to_type(type);
+    }
+
+    /// <summary>The weight converted for one product that uses it at once: a cast frozen weight is written into the
+    /// thread's <see cref="ConversionBuffers"/> buffer of its size (valid until the next conversion on this thread),
+    /// a quantised one dequantised into a new tensor. Dispose the handle either way.</summary>
+    private Tensor ConvertedForProduct(ScalarType type)
+    {
+        if (quantized is not null) return StoredWeightAs(type);
+        var buffer = ConversionBuffers.For(weight.shape, type, weight.device);
+        using (no_grad()) buffer.copy_(weight);
+        return buffer;
     }
 
     /// <summary>The outputs of several layers that share one input, each with its own deltas added: while training,
@@ -306,7 +317,7 @@ public sealed class AutocastLinear : nn.Module<Tensor, Tensor>
             var (x, layer, type) = ((Tensor)vars[0], (AutocastLinear)vars[1], (ScalarType)vars[2]);
             ctx.save_data("layer", layer);
             ctx.save_data("type", type);
-            using var w = layer.StoredWeightAs(type);
+            using var w = layer.ConvertedForProduct(type);
             return F.linear(x, w, null);
         }
 
@@ -316,7 +327,7 @@ public sealed class AutocastLinear : nn.Module<Tensor, Tensor>
             var layer = (AutocastLinear)ctx.get_data("layer");
             var type = (ScalarType)ctx.get_data("type");
             Tensor gradient;
-            using (var w = layer.StoredWeightAs(type))
+            using (var w = layer.ConvertedForProduct(type))
             using (var typed = gradOutput.to_type(type))
                 gradient = typed.matmul(w);
             BackwardHandles.Consumed(gradOutput);

@@ -110,4 +110,43 @@ public class AutocastLinearTests
         reference.square().sum().backward();
         Assert.That((grad - x.grad!).abs().max().item<float>(), Is.LessThan(1e-5f), "the backward pass is unchanged");
     }
+
+    [Test]
+    public void Frozen_bfloat16_weights_are_cast_into_one_reused_buffer_per_size_and_give_a_fresh_casts_numbers()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(5);
+        var layers = Enumerable.Range(0, 3).Select(_ => new AutocastLinear(64, 48, hasBias: false)).ToList();
+        foreach (var layer in layers)
+        {
+            layer.weight.requires_grad = false;
+            layer.StoreFrozenAs(ScalarType.BFloat16);
+        }
+        var x = randn(8, 64).requires_grad_(true);
+        var h = x;
+        var expected = x;
+        foreach (var layer in layers.Take(1))
+        {
+            h = layer.call(h);
+            expected = F.linear(expected, layer.weight.to_type(ScalarType.Float32));
+        }
+        Assert.That(Same(h, expected), "forward: the same numbers as a fresh float32 cast");
+        h.sum().backward();
+        var gradient = x.grad!.clone();
+        x.grad!.zero_();
+        F.linear(x, layers[0].weight.to_type(ScalarType.Float32)).sum().backward();
+        Assert.That(Same(gradient, x.grad!), "backward: the same input gradient");
+
+        // Every layer of one size writes into the same storage; another size gets its own.
+        using var first = ConversionBuffers.For([48, 64], ScalarType.Float32, CPU);
+        using var again = ConversionBuffers.For([48, 64], ScalarType.Float32, CPU);
+        using var other = ConversionBuffers.For([64, 48], ScalarType.Float32, CPU);
+        using var wider = ConversionBuffers.For([32, 64], ScalarType.Float32, CPU);
+        first.fill_(7);
+        wider.fill_(0);
+        Assert.That(again.eq(7).all().item<bool>() && other.eq(7).all().item<bool>(), "one buffer, viewed in either shape of the same number of elements");
+        Assert.That(first.eq(7).all().item<bool>(), "another size has its own");
+        Assert.That(ConversionBuffers.BytesFor([48L * 64, 64L * 48, 32L * 64], 4), Is.EqualTo((48L * 64 + 32 * 64) * 4));
+        layers.ForEach(l => l.Dispose());
+    }
 }
