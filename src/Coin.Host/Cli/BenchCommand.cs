@@ -39,6 +39,8 @@ public sealed class BenchCommand(CommandLine commandLine, PluginDirectories dire
             if (options.Suites.Contains("memory")) Memory(run, training, options.MemorySteps);
             if (options.Suites.Contains("generation")) Generation(run);
         }
+        // Last: it switches to the compact allocator for the rest of the process.
+        if (options.Suites.Contains("products")) Products(options);
         return 0;
     }
 
@@ -96,6 +98,41 @@ public sealed class BenchCommand(CommandLine commandLine, PluginDirectories dire
         reference?.Dispose();
         console.Write(table);
         console.WriteLine($"{options.Tokens} random token ids, seed 0, float32 products; the bfloat16 base is the folder's bfloat16 weights read exactly.");
+    }
+
+    /// <summary>One 7B decoder layer's products per shape in float32 and bfloat16 beside the square peaks, and what a
+    /// chain of frozen layers keeps per layer by stored type.</summary>
+    private void Products(BenchOptions options)
+    {
+        console.MarkupLineInterpolated($"products: LLaMA-7B decoder layer (hidden {ProductsBench.Hidden}, intermediate {ProductsBench.Intermediate}, LoRA r = {ProductsBench.Rank}), {options.Tokens} positions ...");
+        var products = ProductsBench.Measure(options.Tokens);
+        double layerFlops = products.Sum(p => 2.0 * p.M * p.K * p.N * p.Count);
+        var table = new Table().AddColumns("product", "shape", "per step", "float32 GFLOP/s", "bfloat16 GFLOP/s", "bfloat16 / float32", "share of the layer's FLOPs");
+        foreach (var p in products)
+            table.AddRow(Markup.Escape(p.Name), Markup.Escape(p.Shape), $"{p.Count}", $"{p.Float32:F0}", $"{p.BFloat16:F0}", $"{p.BFloat16 / p.Float32:F2}", $"{100 * 2.0 * p.M * p.K * p.N * p.Count / layerFlops:F1}%");
+        foreach (int size in new[] { 2048, 4096 })
+        {
+            double Peak(ScalarType type)
+            {
+                using var a = randn(size, size).to_type(type);
+                using var b = randn(size, size).to_type(type);
+                return ProductsBench.Best(() => a.matmul(b), 2.0 * size * size * size);
+            }
+            double f32 = Peak(ScalarType.Float32), bf16 = Peak(ScalarType.BFloat16);
+            table.AddRow("square peak", Markup.Escape($"[{size}×{size}]·[{size}×{size}]"), "", $"{f32:F0}", $"{bf16:F0}", $"{bf16 / f32:F2}", "");
+        }
+        console.Write(table);
+        double Seconds(Func<ProductsBench.Product, double> rate) => products.Sum(p => 2.0 * p.M * p.K * p.N * p.Count / (rate(p) * 1e9));
+        double s32 = Seconds(p => p.Float32), s16 = Seconds(p => p.BFloat16);
+        console.MarkupLineInterpolated($"a layer's products at these rates: float32 {s32:F2} s ({layerFlops / s32 / 1e9:F0} GFLOP/s), bfloat16 {s16:F2} s ({layerFlops / s16 / 1e9:F0} GFLOP/s), {layerFlops / 1e12:F2} TFLOP");
+        // The allocator a 7B run chooses (each large tensor its own mapping, so resident memory shows what is live).
+        NativeAllocator.UseCompact();
+        var memory = new Table().AddColumns("frozen weight stored as", "kept per layer after forward (MiB)", "one output (MiB)");
+        const int chainWidth = ProductsBench.Hidden;
+        foreach (var (stored, mib) in ProductsBench.ChainMemory(layers: 8, chainWidth, options.Tokens))
+            memory.AddRow(stored, $"{mib:F1}", $"{(double)options.Tokens * chainWidth * 4 / 1048576:F1}");
+        console.Write(memory);
+        console.WriteLine("8 frozen 4096 × 4096 layers, float32 input requiring gradients, the compact allocator (mmap threshold 1 MiB); the second of two rounds.");
     }
 
     /// <summary>LLaVA-1.5's image pipeline (CLIP ViT-L/14-336, pad to square, Pillow's bicubic resize, CLIP's

@@ -68,9 +68,10 @@ public sealed record CommandLine(
 /// <summary>What <c>coin bench</c> measures.</summary>
 public sealed record BenchOptions
 {
-    public static readonly IReadOnlyList<string> AllSuites = ["hardware", "profile", "precision", "overhead", "generation", "memory", "frozen", "input"];
-    /// <summary>The suites run when none is named (<c>frozen</c> needs a model folder, <c>input</c> a folder of images).</summary>
-    public IReadOnlyList<string> Suites { get; init; } = AllSuites.Where(s => s is not ("frozen" or "input")).ToList();
+    public static readonly IReadOnlyList<string> AllSuites = ["hardware", "profile", "precision", "overhead", "generation", "memory", "frozen", "input", "products"];
+    /// <summary>The suites run when none is named (<c>frozen</c> needs a model folder, <c>input</c> a folder of images,
+    /// <c>products</c> runs a 7B layer's shapes for minutes).</summary>
+    public IReadOnlyList<string> Suites { get; init; } = AllSuites.Where(s => s is not ("frozen" or "input" or "products")).ToList();
 
     /// <summary>The photographs of the input suite (<c>--images DIR</c>).</summary>
     public string? ImagesFolder { get; init; }

@@ -92,7 +92,7 @@ internal sealed class CommandTree
     private readonly Option<string> sweepPlot = new("--plot") { HelpName = "FILE.png", Description = "where the comparison plot goes", DefaultValueFactory = _ => "" };
 
     private readonly Command bench = new("bench", "speed and memory: the training step against the matmul peak, the host against a bare TorchSharp loop, generation with and without the cache, resident memory over many steps; frozen (with --model DIR): a folder's logits with its base stored as int8 and NF4 against bfloat16; input (with --images DIR): CLIP-336 images/s per worker and a step's wait for inputs");
-    private readonly Option<string[]> suites = new("--suite") { Arity = ArgumentArity.ExactlyOne, HelpName = string.Join(",", BenchOptions.AllSuites), Description = "which suites (default: all but frozen and input)", CustomParser = Suites };
+    private readonly Option<string[]> suites = new("--suite") { Arity = ArgumentArity.ExactlyOne, HelpName = string.Join(",", BenchOptions.AllSuites), Description = "which suites (default: all but frozen, input and products)", CustomParser = Suites };
     private readonly Option<string[]> presets = new("--presets") { Arity = ArgumentArity.ExactlyOne, HelpName = "tiny,small,d512", Description = "model presets", CustomParser = r => List(r) };
     private readonly Dictionary<string, Option<int?>> benchNumbers = new[]
     {
