@@ -173,22 +173,19 @@ public sealed class RunPlan(IAnsiConsole console)
         console.MarkupLineInterpolated($"generation (batch {evalBatch} × {evalTokens} positions): key/value cache and one layer's prefill {MiB(generation):F0} MiB");
         if (unestimated.Count > 0) console.MarkupLineInterpolated($"[yellow]not estimated[/] (no IActivationMemory): {string.Join(", ", unestimated.Distinct())}");
         // A frozen weight stored in another type than products run in (bfloat16 under float32 compute, int8, NF4) is
-        // converted for each product: a cast one into its size's reusable buffer (ConversionBuffers, one per size), a
-        // quantised one into a new tensor freed at once (the largest is live at a time). Training and evaluation may
-        // compute in different types (evaluation.precision): the larger of the two counts.
+        // cast or dequantised for each product into one reusable buffer as large as the largest such weight
+        // (ConversionBuffers), through temporaries of at most 512 KiB. Training and evaluation may compute in different types
+        // (evaluation.precision): the larger of the two counts.
         var linears = run.Model.AllModules().SelectMany(m => m.modules()).OfType<Coin.Nn.Layers.AutocastLinear>().ToList();
-        (double Buffers, double Dequantised) Conversion(string precision)
+        double Conversion(string precision)
         {
             var computeType = ComputePrecision.Parse(precision) ?? ScalarType.Float32;
             int computeBytes = computeType == ScalarType.Float32 ? sizeof(float) : 2;
-            var converting = linears.Where(l => l.ConvertsWeightFor(computeType)).ToList();
-            return (Coin.Nn.Layers.ConversionBuffers.BytesFor(converting.Where(l => !l.IsQuantized).Select(l => l.in_features * l.out_features), computeBytes),
-                converting.Where(l => l.IsQuantized).Select(l => (double)l.in_features * l.out_features * computeBytes).DefaultIfEmpty(0).Max());
+            return Coin.Nn.Layers.ConversionBuffers.BytesFor(linears.Where(l => l.ConvertsWeightFor(computeType)).Select(l => l.in_features * l.out_features), computeBytes);
         }
-        var converted = new[] { Conversion(config.Training.Precision), Conversion(config.Evaluation.Precision) }.MaxBy(c => c.Buffers + c.Dequantised);
-        double conversion = converted.Buffers + converted.Dequantised;
+        double conversion = Math.Max(Conversion(config.Training.Precision), Conversion(config.Evaluation.Precision));
         if (conversion > 0)
-            console.MarkupLineInterpolated($"frozen weights converted per product: reusable buffers {MiB(converted.Buffers):F0} MiB (one per weight size) + the largest dequantised copy {MiB(converted.Dequantised):F0} MiB");
+            console.MarkupLineInterpolated($"frozen weights converted per product: one reusable buffer as large as the largest, {MiB(conversion):F0} MiB");
         double peak = RuntimeBytes + state + conversion + Math.Max(checkpointed ? with : without, generation);
         long? available = TorchRuntime.AvailableMemoryBytes();
         string verdict = available is { } free ? (peak <= free ? $"fits the {MiB(free) / 1024:F1} GiB available" : $"[red]does not fit[/] the {MiB(free) / 1024:F1} GiB available") : "no memory figure for this device";

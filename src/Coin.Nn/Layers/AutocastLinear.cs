@@ -154,12 +154,16 @@ public sealed class AutocastLinear : nn.Module<Tensor, Tensor>
         return weight.to_type(type);
     }
 
-    /// <summary>The weight converted for one product that uses it at once: a cast frozen weight is written into the
-    /// thread's <see cref="ConversionBuffers"/> buffer of its size (valid until the next conversion on this thread),
-    /// a quantised one dequantised into a new tensor. Dispose the handle either way.</summary>
+    /// <summary>The weight converted for one product that uses it at once, cast or dequantised into the thread's
+    /// <see cref="ConversionBuffers"/> buffer of its size (valid until the next conversion on this thread). Dispose
+    /// the handle; the buffer stays.</summary>
     private Tensor ConvertedForProduct(ScalarType type)
     {
-        if (quantized is not null) return StoredWeightAs(type);
+        if (quantized is { } q)
+        {
+            var target = ConversionBuffers.For([out_features, in_features], type, q.Device);
+            return q.Dequantize(type, target);
+        }
         var buffer = ConversionBuffers.For(weight.shape, type, weight.device);
         using (no_grad()) buffer.copy_(weight);
         return buffer;

@@ -55,19 +55,22 @@ public static class Nf4
     }
 
     /// <summary>The weight back, <c>code value × absmax</c> in float32, then cast to <paramref name="type"/>.</summary>
-    public static Tensor Dequantize(Tensor packed, Tensor absmax, long[] shape, ScalarType type)
+    public static Tensor Dequantize(Tensor packed, Tensor absmax, long[] shape, ScalarType type, Tensor? output = null)
     {
         long n = shape.Aggregate(1L, (a, b) => a * b), blocks = absmax.shape[0];
         // The result is created in its final shape and filled through a flat view: returning a view of a flat result
         // would leave the flat handle in the caller's dispose scope, keeping every dequantised weight of a layer (and
         // of its recomputation and backward pass) alive until that scope ends.
-        var output = empty(shape, type, device: packed.device);
+        output ??= empty(shape, type, device: packed.device);
         using var flat = output.view(-1);
         using var table = tensor(Codes, device: packed.device);
-        for (long first = 0; first < blocks; first += ChunkBlocks)
+        // Blocks a piece so that each temporary stays under 512 KiB (see Int8Absmax.Dequantize: below the compact
+        // allocator's mmap threshold, so pieces reuse freed heap memory instead of fresh pages).
+        const long piece = Int8Absmax.DequantizePieceElements / BlockSize;
+        for (long first = 0; first < blocks; first += piece)
         {
             using var scope = NewDisposeScope();
-            long count = Math.Min(ChunkBlocks, blocks - first);
+            long count = Math.Min(piece, blocks - first);
             long begin = first * BlockSize, length = Math.Min(count * BlockSize, n - begin);
             var bytes = packed.narrow(0, first * BlockSize / 2, count * BlockSize / 2);
             var codes = stack([bytes.bitwise_right_shift(4), bytes.bitwise_and(15)], 1).view(-1).to_type(ScalarType.Int32);

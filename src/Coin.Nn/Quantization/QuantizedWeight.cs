@@ -47,11 +47,12 @@ public sealed class QuantizedWeight : IDisposable
         };
     }
 
-    /// <summary>The weight dequantised into a new tensor of <paramref name="type"/> (the caller owns it).</summary>
-    public Tensor Dequantize(ScalarType type)
+    /// <summary>The weight dequantised into a new tensor of <paramref name="type"/> (the caller owns it), or into
+    /// <paramref name="output"/> (its shape, of that type).</summary>
+    public Tensor Dequantize(ScalarType type, Tensor? output = null)
     {
         using var noGrad = no_grad();
-        return Format == FrozenWeights.Int8 ? Int8Absmax.Dequantize(codes, absmax, type) : Nf4.Dequantize(codes, absmax, Shape, type);
+        return Format == FrozenWeights.Int8 ? Int8Absmax.Dequantize(codes, absmax, type, output) : Nf4.Dequantize(codes, absmax, Shape, type, output);
     }
 
     /// <summary>The stored tensors, for tests and memory figures.</summary>
