@@ -18,7 +18,7 @@ public sealed class LlamaBackbone(LlamaForCausalLM model, ITokenizer tokenizer, 
 
     public void SaveHuggingFace(string folder)
     {
-        if (ExportRefusal is { } why) throw new Abstractions.Plugins.CoinUserException($"model.backbone: {why}");
+        if (ExportRefusal is { } why) throw new Abstractions.Plugins.CoinOptionException(null, why);
         HuggingFaceCheckpoint.Save(model, folder);
         foreach (string file in TokenizerFiles.Where(f => File.Exists(System.IO.Path.Combine(sourceFolder!, f))))
             File.Copy(System.IO.Path.Combine(sourceFolder!, file), System.IO.Path.Combine(folder, file), overwrite: true);
@@ -41,8 +41,8 @@ public sealed class LlamaBackbone(LlamaForCausalLM model, ITokenizer tokenizer, 
         // libtorch for tens of GB. Dynamic NTK scaling is made to run past the configured context, so it may.
         long positions = attentionMask.shape[1];
         if (positions > model.Config.MaxPositionEmbeddings && model.Config.Rope?.Type != "dynamic")
-            throw new Abstractions.Plugins.CoinUserException(
-                $"model.backbone: a sequence of {positions:N0} positions is longer than the model's context (max_position_embeddings " +
+            throw new Abstractions.Plugins.CoinOptionException(null,
+                $"a sequence of {positions:N0} positions is longer than the model's context (max_position_embeddings " +
                 $"{model.Config.MaxPositionEmbeddings:N0}); shorten the sample's question or answer, or use a model with a longer context");
         return model.Forward(inputEmbeddings, attentionMask, (KeyValueCache?)cache);
     }

@@ -18,7 +18,7 @@ public sealed class LlamaBackbonePlugin : PluginFactory<IBackbone, LlamaBackbone
         // Refused before the weights are allocated: a process killed by the OOM killer says nothing.
         long bytes = config.ParameterCount * sizeof(float);
         if (context.AvailableMemoryBytes is { } available && bytes > available)
-            throw new CoinUserException($"model.backbone: preset '{options.Preset}' has {config.ParameterCount:N0} parameters, {bytes / (double)(1L << 30):F1} GiB in float32, " +
+            throw new CoinOptionException(null, $"preset '{options.Preset}' has {config.ParameterCount:N0} parameters, {bytes / (double)(1L << 30):F1} GiB in float32, " +
                                         $"but {available / (double)(1L << 30):F1} GiB of memory are available");
         return new LlamaBackbone(new LlamaForCausalLM(config), tokenizer, FolderChatTemplate.Named(options.ChatTemplate, "<s>", "</s>"));
     }

@@ -20,7 +20,7 @@ public static class LlavaProjector
             CheckConfig(Path.Combine(path, "config.json"), encoderWidth);
             source = IWeightSource.OpenFolder(path);
         }
-        else throw new CoinUserException($"model.connector.options.path: '{path}' is neither a LLaVA model folder nor an mm_projector.bin");
+        else throw new CoinOptionException("path", $"'{path}' is neither a LLaVA model folder nor an mm_projector.bin");
         using var weights = new RenamedWeights(source, ProjectorName, "the projector's tensors");
         if (!weights.Names.Any())
             throw new CoinUserException($"{source.Source}: no model.mm_projector.* or multi_modal_projector.* tensors: not a LLaVA projector");

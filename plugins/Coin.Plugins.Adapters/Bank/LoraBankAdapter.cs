@@ -57,7 +57,7 @@ public sealed class LoraBankAdapter(LoraBankOptions options, ComponentContext co
     {
         stream = context.Stream;
         if (options.RouteOn != "instruction" && context.Model.Encoders.Count == 0)
-            throw new CoinUserException($"model.adapter.options.routeOn: '{options.RouteOn}' routes on the encoders' features, and this model has no encoder");
+            throw new CoinOptionException("routeOn", $"'{options.RouteOn}' routes on the encoders' features, and this model has no encoder");
         var groups = base.BeginTask(context);
         Bank.Select(context.Task.Index);
         return groups;
@@ -191,7 +191,7 @@ public sealed class LoraBankAdapter(LoraBankOptions options, ComponentContext co
         // routed on the instruction).
         string savedRouteOn = state.Values["routeOn"]?.GetValue<string>() ?? "instruction";
         if (savedRouteOn != options.RouteOn)
-            throw new CoinUserException($"model.adapter.options.routeOn is '{options.RouteOn}' but the kept LoRA bank's prototypes were made with '{savedRouteOn}'");
+            throw new CoinOptionException("routeOn", $"'{options.RouteOn}', but the kept LoRA bank's prototypes were made with '{savedRouteOn}'");
         int count = state.Values["prototypes"]!.GetValue<int>();
         // Kept state is read onto the CPU; new prototypes are made on the model's device.
         for (int t = 0; t < count; t++) prototypes.Add(state.Tensors[$"prototype.{t}"].detach().to(component.Device).clone().DetachFromDisposeScope());

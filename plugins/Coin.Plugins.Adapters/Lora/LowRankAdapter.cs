@@ -73,7 +73,7 @@ public sealed class LowRankAdapter(LoraOptions options, int experts, bool gaussi
                 if (component == ComponentNames.Backbone) backboneLayers.AddRange(injected);
                 trainable.AddRange(injected.SelectMany(l => l.Parameters()));
                 if (injected.Count == 0)
-                    throw new CoinUserException($"model.adapter.options.targetModules: no linear layer of the {component} matches {string.Join(", ", options.TargetModules)}");
+                    throw new CoinOptionException("targetModules", $"no linear layer of the {component} matches {string.Join(", ", options.TargetModules)}");
             }
             if (trainable.Count > 0) groups.Add(new ParameterGroup(component, trainable));
         }
@@ -101,14 +101,14 @@ public sealed class LowRankAdapter(LoraOptions options, int experts, bool gaussi
         }
         catch (InvalidOperationException e)
         {
-            throw new CoinUserException($"model.adapter: {e.Message}");
+            throw new CoinOptionException(null, e.Message);
         }
     }
 
     /// <summary>PEFT's files (<see cref="PeftLoraFiles"/>).</summary>
     public void SavePeft(string folder, string baseModel)
     {
-        if (PeftRefusal is { } why) throw new CoinUserException($"model.adapter: {why}");
+        if (PeftRefusal is { } why) throw new CoinOptionException(null, why);
         PeftLoraFiles.Write(folder, baseModel, backboneLayers.Select(l => (l.Name, l.A.weight!.detach(), l.B.weight!.detach())).ToList(),
             options.Rank, options.Alpha, options.Dropout, options.TargetModules);
     }

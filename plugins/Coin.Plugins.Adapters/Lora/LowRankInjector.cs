@@ -32,7 +32,7 @@ public static class LowRankInjector
             if (module is AutocastLinear linear) layers.Add(attach(name, linear));
             else if (module is Linear)
                 // Refused rather than skipped: a target that silently got no update would train a different model.
-                throw new CoinUserException($"model.adapter.options.targetModules: '{name}' is a TorchSharp Linear; LoRA attaches to " +
+                throw new CoinOptionException("targetModules", $"'{name}' is a TorchSharp Linear; LoRA attaches to " +
                                             "Coin.Nn.Layers.AutocastLinear, which the built-in models use (build the model's linear layers with it)");
         }
         return layers;

@@ -36,7 +36,7 @@ public sealed class OLoraAdapter(OLoraOptions options) : TaskLoraAdapter(options
 
     public void SavePeft(string folder, string baseModel)
     {
-        if (PeftRefusal is { } why) throw new CoinUserException($"model.adapter: {why}");
+        if (PeftRefusal is { } why) throw new CoinOptionException(null, why);
         var layers = Layers.Select(l =>
         {
             var (a, b) = l.Concatenated();
@@ -53,7 +53,7 @@ public sealed class OLoraAdapter(OLoraOptions options) : TaskLoraAdapter(options
         }
         catch (InvalidOperationException e)
         {
-            throw new CoinUserException($"model.adapter: {e.Message}");
+            throw new CoinOptionException(null, e.Message);
         }
     }
 

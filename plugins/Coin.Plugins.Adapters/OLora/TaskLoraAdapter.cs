@@ -36,7 +36,7 @@ public abstract class TaskLoraAdapter(LoraOptions options, TaskSelection? select
             var injected = model.ComponentModules(component).SelectMany(m => LowRankInjector.Inject(m, options.TargetModules,
                 (name, target) => new TaskLowRankLayer(name, target, options.Rank, options.Alpha, options.Dropout, Selection))).ToList();
             if (injected.Count == 0)
-                throw new CoinUserException($"model.adapter.options.targetModules: no linear layer of the {component} matches {string.Join(", ", options.TargetModules)}");
+                throw new CoinOptionException("targetModules", $"no linear layer of the {component} matches {string.Join(", ", options.TargetModules)}");
             layers.AddRange(injected);
         }
         foreach (var layer in layers) layer.AddTask();

@@ -88,16 +88,16 @@ public sealed class CoinFilesSource : ITaskStreamSource, IPretrainingSource
     public CoinFilesSource(string root, string mediaFolder, IReadOnlyList<CoinTaskFiles> files, bool skipInvalid, IReadOnlyCollection<string> ignoreFields, Action<string> warn,
         string? pretrainFile = null, MediaCheck.Limits? mediaLimits = null, string? instructionFile = null, bool allowFilesOutsideRoot = false)
     {
-        if (!Directory.Exists(root)) throw new CoinUserException($"data.options.root: folder '{root}' does not exist");
+        if (!Directory.Exists(root)) throw new CoinOptionException("root", $"folder '{root}' does not exist");
         this.root = root;
         this.files = files;
         this.allowFilesOutsideRoot = allowFilesOutsideRoot;
-        this.pretrainFile = string.IsNullOrEmpty(pretrainFile) ? null : Contained(pretrainFile, "data.options.pretrain");
-        this.instructionFile = string.IsNullOrEmpty(instructionFile) ? null : Contained(instructionFile, "data.options.instructions");
+        this.pretrainFile = string.IsNullOrEmpty(pretrainFile) ? null : Contained(pretrainFile, "pretrain");
+        this.instructionFile = string.IsNullOrEmpty(instructionFile) ? null : Contained(instructionFile, "instructions");
         for (int i = 0; i < files.Count; i++)
         {
-            Contained(files[i].Train, $"data.options.tasks[{i}].train");
-            Contained(files[i].Test, $"data.options.tasks[{i}].test");
+            Contained(files[i].Train, $"tasks[{i}].train");
+            Contained(files[i].Test, $"tasks[{i}].test");
         }
         reader = new CoinFileReader(mediaFolder, skipInvalid, ignoreFields, warn, mediaLimits);
         Tasks = files.Select((f, i) => new TaskInfo(f.Name, i, [f.Modality], f.Metric)).ToList();
@@ -110,12 +110,12 @@ public sealed class CoinFilesSource : ITaskStreamSource, IPretrainingSource
     public IReadOnlyList<Sample> LoadTest(TaskInfo task) => Cached(task, "test", f => reader.ReadTest(task.Name, Path.GetFullPath(f.Test, root)));
 
     /// <summary>The file's path under the root, refused when its real path leaves the root (unless allowed).</summary>
-    private string Contained(string file, string key)
+    private string Contained(string file, string option)
     {
-        if (file.Contains('\0')) throw new CoinUserException($"{key}: the path holds a NUL character, which no file name can");
+        if (file.Contains('\0')) throw new CoinOptionException(option, "the path holds a NUL character, which no file name can");
         string path = Path.GetFullPath(file, root);
         if (!allowFilesOutsideRoot && !InputFile.IsInside(path, root))
-            throw new CoinUserException($"{key}: '{file}' is outside the data root {root} (set data.options.allowFilesOutsideRoot to allow it)");
+            throw new CoinOptionException(option, $"'{file}' is outside the data root {root} (set the option allowFilesOutsideRoot to allow it)");
         return path;
     }
 

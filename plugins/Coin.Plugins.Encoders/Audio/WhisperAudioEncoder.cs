@@ -47,7 +47,7 @@ public sealed class WhisperAudioEncoder : IEncoder
         samples = (int)Math.Round(options.MaxSeconds * LogMelSpectrogram.SampleRate);
         int positions = samples / LogMelSpectrogram.Hop / 2;
         if (positions > model.Config.MaxSourcePositions)
-            throw new CoinUserException($"model.encoders.audio.options.maxSeconds: {options.MaxSeconds} s needs {positions} positions, the encoder has {model.Config.MaxSourcePositions}");
+            throw new CoinOptionException("maxSeconds", $"{options.MaxSeconds} s needs {positions} positions, the encoder has {model.Config.MaxSourcePositions}");
         TokensPerInput = positions / poolStride;
     }
 

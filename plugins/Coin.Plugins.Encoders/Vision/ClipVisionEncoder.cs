@@ -59,7 +59,7 @@ public sealed class ClipVisionEncoder : IEncoder, IActivationMemory
         // hidden_states has layers + 1 entries (embeddings first), indexed like Python's list.
         layer = options.FeatureLayer < 0 ? config.NumHiddenLayers + 1 + options.FeatureLayer : options.FeatureLayer;
         if (layer < 0 || layer > config.NumHiddenLayers)
-            throw new CoinUserException($"model.encoders.image.options.featureLayer: {options.FeatureLayer} is outside the tower's {config.NumHiddenLayers} layers");
+            throw new CoinOptionException("featureLayer", $"{options.FeatureLayer} is outside the tower's {config.NumHiddenLayers} layers");
         // SigLIP has no class token: every token is a patch.
         keepClass = config.Siglip || options.SelectFeature == "cls_patch";
         preprocessor = new ImagePreprocessor(new ImagePreprocessingOptions
@@ -152,6 +152,6 @@ public sealed class ClipVisionEncoderPlugin : PluginFactory<IEncoder, ClipVision
         if (!File.Exists(config)) return;
         var root = System.Text.Json.Nodes.JsonNode.Parse(Coin.Nn.Files.InputFile.ReadJsonText(config, Coin.Nn.Files.InputFile.Limits.Config, "config file"));
         if (root?["vision_feature_layer"] is System.Text.Json.Nodes.JsonValue value && value.TryGetValue(out int layer) && layer != featureLayer)
-            throw new CoinUserException($"{config}: vision_feature_layer is {layer}, but model.encoders.image.options.featureLayer is {featureLayer}");
+            throw new CoinOptionException("featureLayer", $"{featureLayer}, but {config} has vision_feature_layer {layer}");
     }
 }

@@ -107,14 +107,14 @@ public sealed class JudgeEvaluator(JudgeOptions options, string cachePath, Actio
             using var response = http.Send(request);
             string text = response.Content.ReadAsStringAsync().GetAwaiter().GetResult();
             if (!response.IsSuccessStatusCode)
-                throw new CoinUserException($"evaluation.evaluator.options.endpoint: {options.Endpoint} answered {(int)response.StatusCode}: {text[..Math.Min(200, text.Length)]}");
+                throw new CoinOptionException("endpoint", $"{options.Endpoint} answered {(int)response.StatusCode}: {text[..Math.Min(200, text.Length)]}");
             string answer = JsonNode.Parse(text)?["choices"]?[0]?["message"]?["content"]?.GetValue<string>()
-                ?? throw new CoinUserException($"evaluation.evaluator.options.endpoint: {options.Endpoint} returned no choices[0].message.content");
+                ?? throw new CoinOptionException("endpoint", $"{options.Endpoint} returned no choices[0].message.content");
             return cache[key] = answer;
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException)
         {
-            throw new CoinUserException($"evaluation.evaluator.options.endpoint: cannot reach {options.Endpoint}: {e.Message}");
+            throw new CoinOptionException("endpoint", $"cannot reach {options.Endpoint}: {e.Message}");
         }
     }
 

@@ -12,8 +12,9 @@ public static class CoinContract
     /// activation memory estimates for the plan. 2.3: <see cref="TaskNamesAttribute"/>, options that name tasks are
     /// checked against the stream. 2.4: <see cref="ComponentContext.CacheDirectory"/> (the user-level cache) and
     /// <see cref="ComponentContext.Planning"/>. 2.5: <see cref="Training.TaskContext.Record"/>, per-task figures in the run's
-    /// journaled task-log.csv.</remarks>
-    public const string Version = "2.5";
+    /// journaled task-log.csv. 2.6: <see cref="CoinOptionException"/>, errors in a component's options that the
+    /// host names with the component's configuration key.</remarks>
+    public const string Version = "2.6";
 
     /// <summary>True when a plugin compiled against <paramref name="pluginVersion"/> can run on this host.</summary>
     public static bool IsCompatible(string pluginVersion, out string reason)

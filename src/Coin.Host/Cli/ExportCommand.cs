@@ -23,6 +23,18 @@ public sealed class ExportCommand(CommandLine commandLine, ExperimentLoader load
         var experiment = loader.Load();
         var plan = ExperimentPlanner.Plan(experiment, PluginCatalog.LoadForUse(directories.For(experiment)));
         using var run = StageEvaluation.Restore(experiment, plan, options.RunDirectory, options.Stage, console, cancellation.Token);
+        try
+        {
+            return Write(experiment, plan, run, options);
+        }
+        catch (CoinOptionException e)
+        {
+            throw run.Named(e);
+        }
+    }
+
+    private int Write(Experiment experiment, CompositionPlan plan, ComposedExperiment run, ExportOptions options)
+    {
         Directory.CreateDirectory(options.Out);
         var written = new List<string>();
         void Skip(string what, string why) => console.MarkupLineInterpolated($"[yellow]{what}: not written[/]: {why}");

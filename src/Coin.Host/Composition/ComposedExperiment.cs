@@ -62,6 +62,13 @@ public sealed class ComposedExperiment : IDisposable
     /// <param name="preparedCacheBytes">Memory for encoder inputs prepared once and reused (see <see cref="PreparedInputCache"/>).</param>
     public static ComposedExperiment Create(CompositionPlan plan, ComponentContext context, long preparedCacheBytes = 0)
     {
+        var created = new List<(object Component, string KeyPath)>();
+        T Create<T>(PlannedComponent planned, ComponentContext context) where T : class
+        {
+            var component = ComposedExperiment.Create<T>(planned, context);
+            created.Add((component, planned.KeyPath));
+            return component;
+        }
         var data = Create<ITaskStreamSource>(plan.Data, context);
         TaskNameCheck.Require(plan, data.Tasks.Select(t => t.Name).ToList());
         var backbone = Create<IBackbone>(plan.Backbone, context);
@@ -81,7 +88,26 @@ public sealed class ComposedExperiment : IDisposable
         return new ComposedExperiment(data, model, Create<IAdapter>(plan.Adapter, context), plan.Adapter.KeyPath,
             Create<IBalanceScheduler>(plan.Balance, context),
             plan.Continual.Select(c => Create<IContinualUpdater>(c, context)).ToList(),
-            Create<IEvaluator>(plan.Evaluator, context));
+            Create<IEvaluator>(plan.Evaluator, context)) { components = created };
+    }
+
+    /// <summary>Each component with the configuration key it was created from.</summary>
+    private IReadOnlyList<(object Component, string KeyPath)> components = [];
+
+    /// <summary>A <see cref="CoinOptionException"/> from one of this experiment's components, named with that
+    /// component's configuration key: the first frame of its stack trace in a component's class (or a class nested in
+    /// it, or failing that the only component of that plugin assembly) says whose it is. Any other exception as it is.</summary>
+    public Exception Named(Exception e)
+    {
+        if (e is not CoinOptionException option) return e;
+        foreach (var frame in new System.Diagnostics.StackTrace(option, false).GetFrames())
+        {
+            for (var type = frame.GetMethod()?.DeclaringType; type is not null; type = type.DeclaringType)
+                if (components.FirstOrDefault(c => c.Component.GetType() == type) is { Component: not null } owner) return option.At(owner.KeyPath);
+        }
+        var assembly = new System.Diagnostics.StackTrace(option, false).GetFrames().Select(f => f.GetMethod()?.DeclaringType?.Assembly).FirstOrDefault(a => a is not null);
+        var same = components.Where(c => c.Component.GetType().Assembly == assembly).Select(c => c.KeyPath).Distinct().ToList();
+        return same.Count == 1 ? option.At(same[0]) : option;
     }
 
     /// <summary>Only the task stream and the evaluator: what scoring saved answers needs (no model is built).</summary>
@@ -100,7 +126,14 @@ public sealed class ComposedExperiment : IDisposable
     /// stored in it (half the memory in bfloat16); trainable ones stay float32.</param>
     public void ApplyAdapter(TorchSharp.torch.ScalarType? frozenStorage = null)
     {
-        Model.TrainableGroups = Adapter.Apply(Model);
+        try
+        {
+            Model.TrainableGroups = Adapter.Apply(Model);
+        }
+        catch (CoinOptionException e)
+        {
+            throw e.At(adapterKey);
+        }
         // Trainable weights are float32 master copies: one stored for a frozen base (frozenWeights) cannot train.
         if (Model.TrainableGroups.SelectMany(g => g.Parameters.Select(p => (g.Name, p))).FirstOrDefault(x => x.p.dtype != TorchSharp.torch.ScalarType.Float32) is ({ } part, { } stored))
             throw new CoinUserException($"{adapterKey}: the adapter trains a {part} parameter stored in {stored.dtype} (model.{part}.options.frozenWeights keeps weights for a frozen base); " +
@@ -140,6 +173,10 @@ public sealed class ComposedExperiment : IDisposable
             var component = (T)planned.Plugin.Factory!.Create(planned.Options, context);
             RefuseOldHookNames(planned, component);
             return component;
+        }
+        catch (CoinOptionException e)
+        {
+            throw e.At(planned.KeyPath);
         }
         catch (CoinUserException)
         {

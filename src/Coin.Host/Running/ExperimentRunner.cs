@@ -64,7 +64,8 @@ public sealed class ExperimentRunner(IAnsiConsole console)
         using (session)
         {
             session.Start(device, threads);
-            session.Record(() =>
+            // A component's mistake in its own options is named with its configuration key (CoinOptionException).
+            session.Record(() => NamingComponents(session.Run, () =>
             {
                 session.PrepareBaseModel();
                 manual_seed(ComposedExperiment.AdapterSeed(config.Seed));
@@ -78,9 +79,22 @@ public sealed class ExperimentRunner(IAnsiConsole console)
                     session.EvaluateAfterTask(trained);
                 }
                 session.Finish();
-            });
+            }));
         }
         return journal.Directory;
+    }
+
+    /// <summary>Runs <paramref name="action"/>, naming a component's <see cref="CoinOptionException"/> with its key.</summary>
+    public static void NamingComponents(ComposedExperiment run, Action action)
+    {
+        try
+        {
+            action();
+        }
+        catch (CoinOptionException e)
+        {
+            throw run.Named(e);
+        }
     }
 
     /// <summary>The resolved configuration as an experiment file (what <c>--resume</c> runs again), with the plugin

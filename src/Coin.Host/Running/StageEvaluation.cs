@@ -28,6 +28,11 @@ public sealed class StageEvaluation(IAnsiConsole console)
     {
         var config = experiment.Config;
         using var run = Restore(experiment, plan, runDirectory, stage, console, cancellation);
+        ExperimentRunner.NamingComponents(run, () => ScoreShard(run, config, runDirectory, stage, shard, count, cancellation));
+    }
+
+    private void ScoreShard(ComposedExperiment run, ExperimentConfig config, string runDirectory, string stage, int shard, int count, CancellationToken cancellation)
+    {
         var evaluator = StreamEvaluator.For(run, config.Evaluation, config.Seed, cancellation);
         var text = new StringBuilder();
         int answered = 0;
@@ -64,6 +69,11 @@ public sealed class StageEvaluation(IAnsiConsole console)
             if (run.Adapter is Abstractions.Components.IAdapterLifecycle lifecycle) RestoreAdapter(run, lifecycle, plan, runDirectory, stage);
             ModelState.Load(run.Model, weights, complete: false);
             return run;
+        }
+        catch (CoinOptionException e)
+        {
+            run.Dispose();
+            throw run.Named(e);
         }
         catch
         {

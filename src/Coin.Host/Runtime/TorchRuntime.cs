@@ -31,31 +31,57 @@ public static class TorchRuntime
     /// the cores left: measured on 2 cores beside one busy process, a training step on 2 threads ran 2–3x slower than
     /// on 1, because libgomp's threads spin at every barrier while one of them waits for a core (docs/performance.md,
     /// "Threads under contention"). The thread count is not changed: results depend on it, and a run must not change
-    /// with the machine's load. Null when there is nothing to say or no /proc/loadavg.</summary>
-    public static string? ContentionWarning(int threads) => ContentionWarning(threads, Load(), Environment.ProcessorCount);
+    /// with the machine's load. Null when there is nothing to say or no /proc/stat.</summary>
+    /// <remarks>What other processes use is measured now, over a quarter of a second, not read from the load average:
+    /// that one-minute average still counts a job that has just ended (a plan, a build), and warned of it.</remarks>
+    public static string? ContentionWarning(int threads) => ContentionWarning(threads, threads <= 1 ? null : CoresBusyElsewhere(), Environment.ProcessorCount);
 
     /// <summary>The rule of <see cref="ContentionWarning(int)"/>: at least three quarters of a core busy elsewhere, and
     /// more threads than the cores that leaves.</summary>
-    public static string? ContentionWarning(int threads, double? loadAverage, int cores)
+    public static string? ContentionWarning(int threads, double? busyElsewhere, int cores)
     {
-        if (threads <= 1 || loadAverage is not { } load) return null;
+        if (threads <= 1 || busyElsewhere is not { } load) return null;
         if (load < 0.75 || threads + load <= cores + 0.25) return null;
-        return $"the load average is {load:F1} on {cores} cores before this run starts: other processes keep cores busy, and with {threads} threads " +
+        return $"other processes keep {load:F1} of {cores} cores busy as this run starts, and with {threads} threads " +
                "each step may run 2-3x slower than with fewer (docs/performance.md, \"Threads under contention\"); set threads in the experiment " +
                "(for example 1) or OMP_WAIT_POLICY=PASSIVE in the environment";
     }
 
-    private static double? Load()
+    /// <summary>Cores' worth of CPU time other processes used over the last quarter of a second: the machine's busy
+    /// time (/proc/stat) less this process's own (/proc/self/stat), null where neither can be read.</summary>
+    private static double? CoresBusyElsewhere()
     {
         try
         {
-            string[] fields = File.ReadAllText("/proc/loadavg").Split(' ');
-            return double.TryParse(fields[0], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double load) ? load : null;
+            var (busy0, total0) = MachineJiffies();
+            long own0 = OwnJiffies();
+            Thread.Sleep(250);
+            var (busy1, total1) = MachineJiffies();
+            long own1 = OwnJiffies();
+            long elapsed = total1 - total0;
+            return elapsed <= 0 ? null : Math.Max(0, (double)(busy1 - busy0 - (own1 - own0)) / elapsed * Environment.ProcessorCount);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
         {
             return null;
         }
+    }
+
+    /// <summary>All CPUs' busy and total jiffies: user nice system idle iowait irq softirq steal (idle and iowait are not busy).</summary>
+    private static (long Busy, long Total) MachineJiffies()
+    {
+        var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Take(8)
+            .Select(f => long.Parse(f, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        long total = fields.Sum();
+        return (total - fields[3] - fields[4], total);
+    }
+
+    /// <summary>This process's user and system jiffies (fields 14 and 15 of /proc/self/stat, after the command name).</summary>
+    private static long OwnJiffies()
+    {
+        string stat = File.ReadAllText("/proc/self/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>Memory this process may still use: the smaller of Linux's MemAvailable and what its cgroup (v2) limit
