@@ -71,6 +71,7 @@ public sealed class ExperimentRunner(IAnsiConsole console)
                 manual_seed(ComposedExperiment.AdapterSeed(config.Seed));
                 session.Run.ApplyAdapter(ComputePrecision.Parse(config.Training.Precision));
                 Preflight.AfterAdapter(experiment.Source, plan, session.Run, device);
+                session.PrepareTraining();
                 session.DescribeTrainable();
                 session.EvaluateZeroShot();
                 for (int t = session.FirstTask; t < session.Tasks.Count; t++)

@@ -176,6 +176,11 @@ internal sealed class StreamSession : IDisposable
         foreach (var component in plan.All())
             foreach (double multiple in component.Plugin.Capabilities.Select(CapabilityCheck.ExtraMemoryMultiple).Where(m => m > 0))
                 console.MarkupLineInterpolated($"  {component.KeyPath} '{component.Plugin.Name}' keeps {multiple:G}x the trainable parameters in float32: {multiple * trainable * 4 / 1048576.0:F1} MiB");
+    }
+
+    /// <summary>The trainer and the evaluator of the stream, once the adapter is applied (what they train and score).</summary>
+    public void PrepareTraining()
+    {
         trainer = new TaskTrainer(Run.Model, Run.Hooks, config.Training, steps, config.Seed, cancellation) { Input = TaskTrainer.InputPipeline.Of(config.Data) };
         evaluator = StreamEvaluator.For(Run, config.Evaluation, config.Seed, cancellation);
     }
