@@ -394,10 +394,12 @@ internal sealed class CommandTree
     {
         var (overrides, origins) = Overrides(result, benchCommon);
         var options = new BenchOptions();
-        if (result.GetValue(suites) is { } named) options = options with { Suites = named };
-        if (result.GetValue(presets) is { } chosen) options = options with { Presets = chosen };
-        if (result.GetValue(peakSizes) is { } sizes) options = options with { PeakSizes = sizes };
-        if (result.GetValue(workers) is { } counts) options = options with { Workers = counts };
+        // A list option not given reads as an empty list: only a given one replaces the default.
+        T[]? Given<T>(Option<T[]> option) => result.GetResult(option) is null ? null : result.GetValue(option);
+        if (Given(suites) is { } named) options = options with { Suites = named };
+        if (Given(presets) is { } chosen) options = options with { Presets = chosen };
+        if (Given(peakSizes) is { } sizes) options = options with { PeakSizes = sizes };
+        if (Given(workers) is { } counts) options = options with { Workers = counts };
         if (result.GetValue(benchOut) is { } output) options = options with { OutputFolder = output };
         if (result.GetValue(benchModel) is { } folder) options = options with { ModelFolder = Path.GetFullPath(folder) };
         if (result.GetValue(images) is { } photos) options = options with { ImagesFolder = Path.GetFullPath(photos) };

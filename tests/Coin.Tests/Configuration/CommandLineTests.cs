@@ -41,6 +41,19 @@ public class CommandLineTests
     }
 
     [Test]
+    public void Bench_options_not_given_keep_their_defaults()
+    {
+        var defaults = new BenchOptions();
+        var bench = CommandLine.Parse(["bench", "--suite", "precision"]).Bench;
+        Assert.That(bench.Suites, Is.EqualTo(new[] { "precision" }));
+        Assert.That(bench.Presets, Is.EqualTo(defaults.Presets));
+        Assert.That(bench.PeakSizes, Is.EqualTo(defaults.PeakSizes));
+        Assert.That(bench.Workers, Is.EqualTo(defaults.Workers));
+        Assert.That(CommandLine.Parse(["bench"]).Bench.Suites, Is.EqualTo(defaults.Suites));
+        Assert.That(CommandLine.Parse(["bench", "--presets", "tiny,small", "--workers", "1,3"]).Bench, Has.Property("Presets").EqualTo(new[] { "tiny", "small" }).And.Property("Workers").EqualTo(new[] { 1, 3 }));
+    }
+
+    [Test]
     public void Later_options_win_in_the_order_given()
     {
         var line = CommandLine.Parse(["run", "--seed", "3", "--set", "seed=4", "--device=cpu"]);
