@@ -23,12 +23,8 @@ public sealed class ExperimentRunner(IAnsiConsole console)
     {
         var config = experiment.Config;
         var plan = ExperimentPlanner.Plan(experiment, catalog);
-        var device = TorchRuntime.SelectDevice(config.Device);
-        int threads = TorchRuntime.ConfigureThreads(config.Threads);
+        var (device, threads) = RunComposer.Runtime(config);
         if (TorchRuntime.ContentionWarning(threads) is { } contention) console.MarkupLineInterpolated($"[yellow]warning:[/] {contention}");
-        // The model is created with the base model's seed: a shared base model (pretraining.seed) is then the same
-        // whichever run of the sweep trains it first.
-        manual_seed(config.Pretraining.SeedOf(config.Seed));
         string output = experiment.ResolvePath(config.Output);
         // A new run's folder is claimed before its components are created (they are told where it is) and removed
         // again if they cannot be created or the combination is refused: a failed start leaves nothing behind.
@@ -40,7 +36,7 @@ public sealed class ExperimentRunner(IAnsiConsole console)
         try
         {
             var composing = System.Diagnostics.Stopwatch.StartNew();
-            run = ComposedExperiment.Create(plan, ComponentContextFor(experiment, device, journal.Directory, console), config.Training.PreparedCacheMiB * 1024L * 1024L);
+            run = RunComposer.Compose(experiment, plan, ComponentContextFor(experiment, device, journal.Directory, console));
             // Loading a large model takes minutes: say how long, and what it holds (docs/scale.md reads these lines).
             using (var process = System.Diagnostics.Process.GetCurrentProcess())
             {
@@ -68,8 +64,7 @@ public sealed class ExperimentRunner(IAnsiConsole console)
             session.Record(() => NamingComponents(session.Run, () =>
             {
                 session.PrepareBaseModel();
-                manual_seed(ComposedExperiment.AdapterSeed(config.Seed));
-                session.Run.ApplyAdapter(ComputePrecision.Parse(config.Training.Precision));
+                RunComposer.ApplyAdapter(session.Run, config);
                 Preflight.AfterAdapter(experiment.Source, plan, session.Run, device);
                 session.PrepareTraining();
                 session.DescribeTrainable();

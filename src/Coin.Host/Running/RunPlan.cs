@@ -38,10 +38,9 @@ public sealed class RunPlan(IAnsiConsole console)
         {
             // Every tensor a factory creates without naming a device lands on the meta device too.
             set_default_device(Meta);
-            manual_seed(config.Pretraining.SeedOf(config.Seed));
             try
             {
-                run = ComposedExperiment.Create(plan, context);
+                run = RunComposer.Compose(experiment, plan, context);
             }
             catch (CoinUserException e)
             {
@@ -51,7 +50,7 @@ public sealed class RunPlan(IAnsiConsole console)
             using var _ = run;
             var refusals = new List<string>();
             Check(() => Preflight.BeforeBaseStage(experiment.Source, plan, run, CPU, BaseModelStage.Runs(config.Pretraining, run.Data), config.Training.ActivationCheckpointing), refusals);
-            run.ApplyAdapter(ComputePrecision.Parse(config.Training.Precision));
+            RunComposer.ApplyAdapter(run, config);
             Check(() => Preflight.AfterAdapter(experiment.Source, plan, run, CPU), refusals);
             Stages(experiment, plan, run);
             if (!Memory(plan, run, config)) refusals.Add("the estimated peak memory exceeds the memory available (see above)");

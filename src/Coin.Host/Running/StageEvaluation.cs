@@ -56,16 +56,13 @@ public sealed class StageEvaluation(IAnsiConsole console)
         if (!File.Exists(weights))
             throw new CoinUserException($"{weights} is missing: the run kept no weights for stage '{stage}' (stages it kept: {Kept(runDirectory)})");
         var config = experiment.Config;
-        var device = Runtime.TorchRuntime.SelectDevice(config.Device);
-        Runtime.TorchRuntime.ConfigureThreads(config.Threads);
-        TorchSharp.torch.manual_seed(config.Pretraining.SeedOf(config.Seed));
-        var run = ComposedExperiment.Create(plan, ExperimentRunner.ComponentContextFor(experiment, device, runDirectory, console), config.Training.PreparedCacheMiB * 1024L * 1024L);
+        var (device, _) = RunComposer.Runtime(config);
+        var run = RunComposer.Compose(experiment, plan, ExperimentRunner.ComponentContextFor(experiment, device, runDirectory, console));
         Runtime.NativeAllocator.ChooseForThisProcess();
         try
         {
             new BaseModelStage(config.Pretraining, new StepLog(), experiment.ResolvePath, console, config.Pretraining.SeedOf(config.Seed), cancellation).Prepare(run.Model, run.Data, StreamSession.BaseModelKey(config, plan));
-            TorchSharp.torch.manual_seed(ComposedExperiment.AdapterSeed(config.Seed));
-            run.ApplyAdapter(Abstractions.Components.ComputePrecision.Parse(config.Training.Precision));
+            RunComposer.ApplyAdapter(run, config);
             if (run.Adapter is Abstractions.Components.IAdapterLifecycle lifecycle) RestoreAdapter(run, lifecycle, plan, runDirectory, stage);
             ModelState.Load(run.Model, weights, complete: false);
             return run;
