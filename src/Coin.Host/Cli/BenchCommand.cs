@@ -74,7 +74,10 @@ public sealed class BenchCommand(CommandLine commandLine, PluginDirectories dire
             var section = new ConfigurationBuilder().AddInMemoryCollection([KeyValuePair.Create("path", (string?)folder), KeyValuePair.Create("frozenWeights", (string?)format)]).Build();
             var bound = StrictBinder.Bind(section, plugin.Factory!.OptionsType, "--model", errors);
             ExperimentLoader.ThrowIfAny("bench", errors);
-            using var backbone = (IBackbone)plugin.Factory.Create(bound, new ComponentContext { Device = CPU, Seed = 0, RunDirectory = Path.GetTempPath(), ResolvePath = Path.GetFullPath });
+            IBackbone created;
+            using (Presentation.Heartbeat.Resident($"frozen: loading as {format}", line => console.WriteLine(line)))
+                created = (IBackbone)plugin.Factory.Create(bound, new ComponentContext { Device = CPU, Seed = 0, RunDirectory = Path.GetTempPath(), ResolvePath = Path.GetFullPath });
+            using var backbone = created;
             var linears = backbone.Module.modules().OfType<Coin.Nn.Layers.AutocastLinear>().ToList();
             double gib = linears.Sum(l => l.IsQuantized ? l.QuantizedBytes : l.weight.numel() * l.weight.ElementSize) / (double)(1L << 30);
             using var scope = NewDisposeScope();

@@ -36,7 +36,8 @@ public sealed class ExperimentRunner(IAnsiConsole console)
         try
         {
             var composing = System.Diagnostics.Stopwatch.StartNew();
-            run = RunComposer.Compose(experiment, plan, ComponentContextFor(experiment, device, journal.Directory, console));
+            using (Presentation.Heartbeat.Resident("  loading the components", line => console.WriteLine(line)))
+                run = RunComposer.Compose(experiment, plan, ComponentContextFor(experiment, device, journal.Directory, console));
             // Loading a large model takes minutes: say how long, and what it holds (docs/scale.md reads these lines).
             using (var process = System.Diagnostics.Process.GetCurrentProcess())
             {
