@@ -73,17 +73,10 @@ public static class HardwareBench
         (double Gflops, int Size) best = (0, 0);
         foreach (int n in sizes)
         {
-            using var scope = NewDisposeScope();
-            var a = randn(n, n).to_type(type);
-            var b = randn(n, n).to_type(type);
-            a.matmul(b);
-            for (int r = 0; r < 3; r++)
-            {
-                var clock = Stopwatch.StartNew();
-                a.matmul(b);
-                double gflops = 2.0 * n * n * n / clock.Elapsed.TotalSeconds / 1e9;
-                if (gflops > best.Gflops) best = (gflops, n);
-            }
+            using var a = randn(n, n).to_type(type);
+            using var b = randn(n, n).to_type(type);
+            double gflops = Statistics.BestRate(() => a.matmul(b), 2.0 * n * n * n, warmups: 1, repeats: 3);
+            if (gflops > best.Gflops) best = (gflops, n);
         }
         return best;
     }

@@ -38,25 +38,11 @@ public static class ProductsBench
             {
                 using var a = randn(s.M, s.K).to_type(type);
                 using var b = (s.Transposed ? randn(s.N, s.K) : randn(s.K, s.N)).to_type(type);
-                return Best(() => s.Transposed ? nn.functional.linear(a, b) : a.matmul(b), 2.0 * s.M * s.K * s.N);
+                return Statistics.BestRate(() => s.Transposed ? nn.functional.linear(a, b) : a.matmul(b), 2.0 * s.M * s.K * s.N, warmups: 2, repeats: 5);
             }
             string shape = s.Transposed ? $"[{s.M}×{s.K}]·[{s.N}×{s.K}]ᵀ" : $"[{s.M}×{s.K}]·[{s.K}×{s.N}]";
             return new Product(s.Name, shape, s.M, s.K, s.N, s.Count, Rate(ScalarType.Float32), Rate(ScalarType.BFloat16));
         }).ToList();
-    }
-
-    /// <summary>The best rate of <paramref name="product"/> over 5 runs after 2 warm-ups, in GFLOP/s (as the peak is measured).</summary>
-    public static double Best(Func<Tensor> product, double flops)
-    {
-        using var noGrad = no_grad();
-        double best = double.MaxValue;
-        for (int i = -2; i < 5; i++)
-        {
-            var clock = Stopwatch.StartNew();
-            using (product()) { }
-            if (i >= 0) best = Math.Min(best, clock.Elapsed.TotalSeconds);
-        }
-        return flops / best / 1e9;
     }
 
     /// <summary>Resident MiB a chain of <paramref name="layers"/> frozen [<paramref name="width"/>²] linear layers keeps

@@ -115,13 +115,7 @@ public sealed class BenchCommand(CommandLine commandLine, PluginDirectories dire
             table.AddRow(Markup.Escape(p.Name), Markup.Escape(p.Shape), $"{p.Count}", $"{p.Float32:F0}", $"{p.BFloat16:F0}", $"{p.BFloat16 / p.Float32:F2}", $"{100 * 2.0 * p.M * p.K * p.N * p.Count / layerFlops:F1}%");
         foreach (int size in new[] { 2048, 4096 })
         {
-            double Peak(ScalarType type)
-            {
-                using var a = randn(size, size).to_type(type);
-                using var b = randn(size, size).to_type(type);
-                return ProductsBench.Best(() => a.matmul(b), 2.0 * size * size * size);
-            }
-            double f32 = Peak(ScalarType.Float32), bf16 = Peak(ScalarType.BFloat16);
+            double f32 = HardwareBench.MatmulPeak(ScalarType.Float32, [size]).Gflops, bf16 = HardwareBench.MatmulPeak(ScalarType.BFloat16, [size]).Gflops;
             table.AddRow("square peak", Markup.Escape($"[{size}×{size}]·[{size}×{size}]"), "", $"{f32:F0}", $"{bf16:F0}", $"{bf16 / f32:F2}", "");
         }
         console.Write(table);

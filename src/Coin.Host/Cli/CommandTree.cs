@@ -27,21 +27,20 @@ internal sealed class CommandTree
     // coin run, plugins, schema and bench take these (each its own instance: a symbol has one parent command).
     private sealed class Common
     {
-        public readonly Option<string[]> Set = new("--set") { HelpName = "KEY=VALUE", Description = "override a configuration value, e.g. --set training.learningRate=1e-4 (repeatable)", CustomParser = Each(Assignment) };
+        public readonly Option<KeyValuePair<string, string?>[]> Set = new("--set") { HelpName = "KEY=VALUE", Description = "override a configuration value, e.g. --set training.learningRate=1e-4 (repeatable)", CustomParser = Assignments };
         public readonly Option<string?> Device = new("--device") { HelpName = "DEVICE", Description = "cpu (default), cuda or cuda:N" };
         public readonly Option<string?> Seed = new("--seed") { HelpName = "N", Description = "the experiment's seed" };
         public readonly Option<string?> Output = new("--output") { HelpName = "DIR", Description = "folder that receives run folders, relative to the current directory (default: runs, beside the experiment file)", CustomParser = OutputFolder };
         public readonly Option<string[]> Plugins = new("--plugins") { HelpName = "DIR", Description = "an extra plugin directory (repeatable)" };
         public readonly Argument<string?> File = new("FILE") { Arity = ArgumentArity.ZeroOrOne, Description = "the experiment file (JSON with comments); none: the built-in default" };
 
-        public Common AddTo(Command command, bool withFile = true)
+        public Option[] Options => [Set, Device, Seed, Output, Plugins];
+
+        public void AddTo(Command command, bool withFile = true)
         {
             if (withFile) command.Arguments.Add(File);
-            foreach (var option in new Option[] { Set, Device, Seed, Output, Plugins }) command.Options.Add(option);
-            return this;
+            foreach (var option in Options) command.Options.Add(option);
         }
-
-        public static readonly string[] Names = ["--set", "--device", "--seed", "--output", "--plugins"];
     }
 
     private readonly Common runCommon = new(), pluginsCommon = new(), schemaCommon = new(), benchCommon = new();
@@ -120,77 +119,77 @@ internal sealed class CommandTree
         root.Options.Add(new Option<bool>("--version") { Description = "coin's version, its plugin contract's, TorchSharp's and the torch backend" });
 
         runCommon.AddTo(run);
-        foreach (var option in new Option[] { resume, runDirectory, plan }) run.Options.Add(option);
-        Add(run, "coin run [FILE] [options] | coin run --resume RUN_DIR");
+        Add(run, "coin run [FILE] [options] | coin run --resume RUN_DIR", resume, runDirectory, plan);
         pluginsCommon.AddTo(plugins);
         Add(plugins, "coin plugins [FILE] [--plugins DIR]");
         schemaCommon.AddTo(schema);
         Add(schema, "coin schema [FILE] [--plugins DIR]");
 
-        report.Arguments.Add(reportRuns);
-        Add(report, "coin report RUN_DIR...");
-        compare.Arguments.Add(compareRuns);
-        compare.Options.Add(comparePlot);
-        compare.Options.Add(lossReference);
-        Add(compare, "coin compare RUN_DIR... [--plot FILE.png] [--loss-reference NAME]");
+        Add(report, "coin report RUN_DIR...", reportRuns);
+        Add(compare, "coin compare RUN_DIR... [--plot FILE.png] [--loss-reference NAME]", compareRuns, comparePlot, lossReference);
+        Add(evaluate, "usage: coin evaluate RUN_DIR --stage STAGE (--shard I/N | --merge N); stages are the names in RUN_DIR/predictions/",
+            evaluateRun, evaluateStage, shard, merge);
+        Add(export, "usage: coin export RUN_DIR --stage STAGE --out DIR; stages are the names in RUN_DIR/predictions/", exportRun, exportStage, exportOut);
 
-        evaluate.Arguments.Add(evaluateRun);
-        foreach (var option in new Option[] { evaluateStage, shard, merge }) evaluate.Options.Add(option);
-        Add(evaluate, "usage: coin evaluate RUN_DIR --stage STAGE (--shard I/N | --merge N); stages are the names in RUN_DIR/predictions/");
-        export.Arguments.Add(exportRun);
-        export.Options.Add(exportStage);
-        export.Options.Add(exportOut);
-        Add(export, "usage: coin export RUN_DIR --stage STAGE --out DIR; stages are the names in RUN_DIR/predictions/");
+        const string modelUsage = "usage: coin model init CONFIG --out DIR [--seed N] [--dtype bfloat16|float32] [--shard-gb N]";
+        Add(modelInit, modelUsage, modelConfig, modelOut, modelSeed, modelDType, modelShard);
+        Add(model, modelUsage, modelInit);
 
-        modelInit.Arguments.Add(modelConfig);
-        foreach (var option in new Option[] { modelOut, modelSeed, modelDType, modelShard }) modelInit.Options.Add(option);
-        model.Subcommands.Add(modelInit);
-        usages[modelInit] = "usage: coin model init CONFIG --out DIR [--seed N] [--dtype bfloat16|float32] [--shard-gb N]";
-        Add(model, usages[modelInit]);
+        const string cacheUsage = "usage: coin cache list | coin cache clear [ENTRY...]";
+        Add(cacheList, cacheUsage);
+        Add(cacheClear, cacheUsage, cacheEntries);
+        Add(cache, cacheUsage, cacheList, cacheClear);
 
-        cacheClear.Arguments.Add(cacheEntries);
-        cache.Subcommands.Add(cacheList);
-        cache.Subcommands.Add(cacheClear);
-        usages[cacheList] = usages[cacheClear] = "usage: coin cache list | coin cache clear [ENTRY...]";
-        Add(cache, usages[cacheList]);
-
-        foreach (var (name, description) in new[]
+        var emit = new Command("emit", "an sbatch array script (slurm) or a Kubernetes Indexed Job (k8s) running every cell")
         {
-            ("plan", "the numbered cells of a sweep file (base experiment × axes)"), ("run", "run one cell (--cell I) or every cell, N at a time (--local N)"),
-            ("status", "each cell: done, running, interrupted, failed (with the error) or missing"), ("compare", "coin compare over the finished cells, naming missing and failed ones"),
-        })
-            sweep.Subcommands.Add(SweepAction(new Command(name, description)));
-        sweep.Subcommands.Single(c => c.Name == "run").Options.Add(sweepCell);
-        sweep.Subcommands.Single(c => c.Name == "run").Options.Add(sweepLocal);
-        sweep.Subcommands.Single(c => c.Name == "compare").Options.Add(sweepPlot);
-        var emit = new Command("emit", "an sbatch array script (slurm) or a Kubernetes Indexed Job (k8s) running every cell");
-        emit.Subcommands.Add(SweepAction(new Command("slurm", "an sbatch array script that checkpoints on SIGTERM and requeues itself")));
-        emit.Subcommands.Add(SweepAction(new Command("k8s", "a Kubernetes Indexed Job, one cell per index")));
-        sweep.Subcommands.Add(emit);
-        Add(sweep, "coin sweep plan|run|status|compare|emit slurm|emit k8s SWEEP");
+            SweepAction("slurm", "an sbatch array script that checkpoints on SIGTERM and requeues itself"),
+            SweepAction("k8s", "a Kubernetes Indexed Job, one cell per index"),
+        };
+        Add(sweep, "coin sweep plan|run|status|compare|emit slurm|emit k8s SWEEP",
+            SweepAction("plan", "the numbered cells of a sweep file (base experiment × axes)"),
+            SweepAction("run", "run one cell (--cell I) or every cell, N at a time (--local N)", sweepCell, sweepLocal),
+            SweepAction("status", "each cell: done, running, interrupted, failed (with the error) or missing"),
+            SweepAction("compare", "coin compare over the finished cells, naming missing and failed ones", sweepPlot),
+            emit);
 
         benchCommon.AddTo(bench, withFile: false);
-        foreach (var option in new Option[] { suites, presets, peakSizes, workers, benchOut, benchModel, images }.Concat(benchNumbers.Values)) bench.Options.Add(option);
-        Add(bench, "coin bench [--suite ...] [options]");
+        Add(bench, "coin bench [--suite ...] [options]", [suites, presets, peakSizes, workers, benchOut, benchModel, images, .. benchNumbers.Values]);
 
-        completion.Arguments.Add(shell);
         shell.AcceptOnlyFromAmong("bash", "zsh");
-        Add(completion, "usage: coin completion bash|zsh");
+        Add(completion, "usage: coin completion bash|zsh", shell);
+        foreach (var command in new[] { run, plugins, schema, report, compare, evaluate, export, model, cache, sweep, bench, completion }) root.Subcommands.Add(command);
     }
 
-    private Command SweepAction(Command action)
+    /// <summary>A sweep action: its SWEEP file argument and its options.</summary>
+    private Command SweepAction(string name, string description, params Option[] options)
     {
+        var action = new Command(name, description);
         var file = new Argument<string>("SWEEP") { Description = "the sweep file" };
         action.Arguments.Add(file);
+        foreach (var option in options) action.Options.Add(option);
         sweepFiles[action] = file;
         return action;
     }
 
-    private void Add(Command command, string usage)
+    /// <summary>Gives <paramref name="command"/> its arguments, options and actions, and the usage a mistake in it is
+    /// answered with (a line starting "usage:" is quoted whole; another names the forms, see <see cref="UsageLine"/>).</summary>
+    private void Add(Command command, string usage, params Symbol[] children)
     {
         usages[command] = usage;
-        if (!root.Subcommands.Contains(command)) root.Subcommands.Add(command);
+        foreach (var child in children)
+        {
+            switch (child)
+            {
+                case Argument argument: command.Arguments.Add(argument); break;
+                case Option option: command.Options.Add(option); break;
+                case Command action: command.Subcommands.Add(action); break;
+            }
+        }
     }
+
+    /// <summary>The command's "usage: ..." line, when a mistake in it is answered with one.</summary>
+    private string? UsageLine(Command command)
+        => usages.TryGetValue(command, out var usage) && usage.StartsWith("usage:", StringComparison.Ordinal) ? usage : null;
 
     /// <summary>The words after <c>coin</c>.</summary>
     public IReadOnlyList<string> Commands => root.Subcommands.Select(c => c.Name).ToList();
@@ -246,15 +245,15 @@ internal sealed class CommandTree
         // System.CommandLine binds an unknown "--word" to a command's argument (an experiment file, a run folder) when
         // one is free: it is an unknown option all the same.
         var misread = command.Arguments.SelectMany(a => result.GetResult(a)?.Tokens ?? []).Select(t => t.Value).Where(v => v.StartsWith('-') && v.Length > 1);
-        if (misread.Concat(result.UnmatchedTokens).FirstOrDefault() is { } first)
+        if (misread.Concat(result.UnmatchedTokens).FirstOrDefault() is { } token)
         {
-            string token = misread.FirstOrDefault() ?? first;
             if (token.StartsWith('-'))
             {
                 // Accepting and ignoring them would let `coin compare --output DIR` look as if it wrote there.
-                if (command == compare && Common.Names.Contains(token))
+                bool common = runCommon.Options.Any(o => o.Name == token);
+                if (command == compare && common)
                     throw new CoinUserException($"coin compare takes no {token}: it writes comparison.csv and comparison.html beside the plot (--plot FILE.png)");
-                if (command == report && Common.Names.Contains(token))
+                if (command == report && common)
                     throw new CoinUserException($"coin report takes no {token}: it writes each report into its run folder");
                 var accepted = command.Options.SelectMany(o => o.Aliases.Prepend(o.Name)).Where(n => n.StartsWith("--", StringComparison.Ordinal));
                 throw new CoinUserException($"unknown option '{token}';{Suggestions.DidYouMean(token, accepted)} see {path} --help");
@@ -268,7 +267,7 @@ internal sealed class CommandTree
             }
             if (command == run || command == plugins || command == schema)
                 throw new CoinUserException($"unexpected argument '{token}': only one experiment file is accepted");
-            throw new CoinUserException($"{path}: unexpected argument '{token}'" + (usages.TryGetValue(command, out var usage) && usage.StartsWith("usage:", StringComparison.Ordinal) ? $"; {usage}" : ""));
+            throw new CoinUserException($"{path}: unexpected argument '{token}'" + (UsageLine(command) is { } usage ? $"; {usage}" : ""));
         }
         if (result.Errors.Count == 0) return;
         var error = result.Errors[0];
@@ -284,13 +283,13 @@ internal sealed class CommandTree
         {
             var actions = command.Subcommands.Select(c => c.Name).ToList();
             throw new CoinUserException(command == root ? "a command is needed; see coin --help"
-                : usages.GetValueOrDefault(command) is { } usage && usage.StartsWith("usage:", StringComparison.Ordinal)
+                : UsageLine(command) is { } usage
                     ? $"{path}: needs an action; {usage}"
                     : $"{path} needs an action: {string.Join(", ", actions)} (see {path} --help)");
         }
         if (command == compare || command == report) throw new CoinUserException($"coin {command.Name} needs at least one run folder");
         if (sweepFiles.ContainsKey(command)) throw new CoinUserException($"{path} needs a sweep file");
-        throw usages.TryGetValue(command, out var line) && line.StartsWith("usage:", StringComparison.Ordinal) ? new CoinUserException(line) : new CoinUserException($"{path}: {error.Message}");
+        throw new CoinUserException(UsageLine(command) ?? $"{path}: {error.Message}");
     }
 
     /// <summary>"coin sweep emit" for the emit command's result.</summary>
@@ -327,20 +326,23 @@ internal sealed class CommandTree
         var origins = new Dictionary<string, string>(StringComparer.Ordinal);
         // The command line's order decides between a --set and --seed of the same key: later wins.
         var given = new List<(int Position, string Key, string? Value, string Origin)>();
-        void From(Option option, Func<string, (string Key, string? Value)> assign)
+        // Each token with the assignment it makes (--set's are parsed by its option, in the tokens' order).
+        void From(Option option, Func<int, string, KeyValuePair<string, string?>> assign)
         {
             if (result.GetResult(option) is not { } found) return;
-            foreach (var token in found.Tokens)
+            for (int i = 0; i < found.Tokens.Count; i++)
             {
-                var (key, value) = assign(token.Value);
+                var token = found.Tokens[i];
+                var (key, value) = assign(i, token.Value);
                 given.Add((Position(result, token), key, value, $"{option.Name} {token.Value}"));
             }
         }
-        From(common.Set, text => { var a = ParseAssignment(text); return (a.Key, a.Value); });
-        From(common.Device, text => ("device", text));
-        From(common.Seed, text => ("seed", text));
+        var assignments = result.GetValue(common.Set) ?? [];
+        From(common.Set, (i, _) => assignments[i]);
+        From(common.Device, (_, text) => new("device", text));
+        From(common.Seed, (_, text) => new("seed", text));
         // A folder typed on the command line is relative to where it was typed, not to the experiment file.
-        From(common.Output, text => ("output", Path.GetFullPath(text)));
+        From(common.Output, (_, text) => new("output", Path.GetFullPath(text)));
         foreach (var (_, key, value, origin) in given.OrderBy(g => g.Position))
         {
             overrides.Add(new(key, value));
@@ -425,31 +427,19 @@ internal sealed class CommandTree
 
     private static string OptionName(ArgumentResult r) => r.Parent is OptionResult o ? o.Option.Name : r.Argument.Name;
 
-    private static Func<ArgumentResult, string[]> Each(Action<string> check) => r =>
+    /// <summary>--set's tokens as configuration assignments, one per token.</summary>
+    private static KeyValuePair<string, string?>[] Assignments(ArgumentResult r)
     {
-        foreach (var token in r.Tokens)
+        var assignments = new KeyValuePair<string, string?>[r.Tokens.Count];
+        for (int i = 0; i < assignments.Length; i++)
         {
-            try
-            {
-                check(token.Value);
-            }
-            catch (CoinUserException e)
-            {
-                return Error<string[]>(r, e.Message);
-            }
+            string text = r.Tokens[i].Value;
+            int eq = text.IndexOf('=');
+            if (eq <= 0) return Error<KeyValuePair<string, string?>[]>(r, $"--set expects KEY=VALUE (e.g. training.epochs=2), got '{text}'");
+            // Dotted keys as users write them; list items as key[0] or key.0.
+            assignments[i] = new(text[..eq].Trim().Replace('.', ':').Replace("[", ":").Replace("]", ""), text[(eq + 1)..]);
         }
-        return r.Tokens.Select(t => t.Value).ToArray();
-    };
-
-    private static void Assignment(string text) => ParseAssignment(text);
-
-    private static KeyValuePair<string, string?> ParseAssignment(string text)
-    {
-        int eq = text.IndexOf('=');
-        if (eq <= 0) throw new CoinUserException($"--set expects KEY=VALUE (e.g. training.epochs=2), got '{text}'");
-        // Dotted keys as users write them; list items as key[0] or key.0.
-        string key = text[..eq].Trim().Replace('.', ':').Replace("[", ":").Replace("]", "");
-        return new(key, text[(eq + 1)..]);
+        return assignments;
     }
 
     private static string? OutputFolder(ArgumentResult r)

@@ -23,14 +23,7 @@ public sealed class ExportCommand(CommandLine commandLine, ExperimentLoader load
         var experiment = loader.Load();
         var plan = ExperimentPlanner.Plan(experiment, PluginCatalog.LoadForUse(directories.For(experiment)));
         using var run = StageEvaluation.Restore(experiment, plan, options.RunDirectory, options.Stage, console, cancellation.Token);
-        try
-        {
-            return Write(experiment, plan, run, options);
-        }
-        catch (CoinOptionException e)
-        {
-            throw run.Named(e);
-        }
+        return run.Naming(() => Write(experiment, plan, run, options));
     }
 
     private int Write(Experiment experiment, CompositionPlan plan, ComposedExperiment run, ExportOptions options)

@@ -10,8 +10,9 @@ namespace Coin.Host.Composition;
 public sealed class ComposedExperiment : IDisposable
 {
     private ComposedExperiment(ITaskStreamSource data, MultimodalModel model, IAdapter adapter, string adapterKey, IBalanceScheduler balance,
-        IReadOnlyList<IContinualUpdater> continual, IEvaluator evaluator)
+        IReadOnlyList<IContinualUpdater> continual, IEvaluator evaluator, IReadOnlyList<(object Component, string KeyPath)> components)
     {
+        this.components = components;
         Data = data;
         Model = model;
         Adapter = adapter;
@@ -88,11 +89,11 @@ public sealed class ComposedExperiment : IDisposable
         return new ComposedExperiment(data, model, Create<IAdapter>(plan.Adapter, context), plan.Adapter.KeyPath,
             Create<IBalanceScheduler>(plan.Balance, context),
             plan.Continual.Select(c => Create<IContinualUpdater>(c, context)).ToList(),
-            Create<IEvaluator>(plan.Evaluator, context)) { components = created };
+            Create<IEvaluator>(plan.Evaluator, context), created);
     }
 
     /// <summary>Each component with the configuration key it was created from.</summary>
-    private IReadOnlyList<(object Component, string KeyPath)> components = [];
+    private readonly IReadOnlyList<(object Component, string KeyPath)> components;
 
     /// <summary>A <see cref="CoinOptionException"/> from one of this experiment's components, named with that
     /// component's configuration key: the first frame of its stack trace in a component's class (or a class nested in
@@ -100,15 +101,32 @@ public sealed class ComposedExperiment : IDisposable
     public Exception Named(Exception e)
     {
         if (e is not CoinOptionException option) return e;
-        foreach (var frame in new System.Diagnostics.StackTrace(option, false).GetFrames())
+        var thrower = new System.Diagnostics.StackTrace(option, false).GetFrames().Select(f => f.GetMethod()?.DeclaringType).OfType<Type>().ToList();
+        foreach (var frame in thrower)
         {
-            for (var type = frame.GetMethod()?.DeclaringType; type is not null; type = type.DeclaringType)
+            for (var type = frame; type is not null; type = type.DeclaringType)
                 if (components.FirstOrDefault(c => c.Component.GetType() == type) is { Component: not null } owner) return option.At(owner.KeyPath);
         }
-        var assembly = new System.Diagnostics.StackTrace(option, false).GetFrames().Select(f => f.GetMethod()?.DeclaringType?.Assembly).FirstOrDefault(a => a is not null);
+        var assembly = thrower.FirstOrDefault()?.Assembly;
         var same = components.Where(c => c.Component.GetType().Assembly == assembly).Select(c => c.KeyPath).Distinct().ToList();
         return same.Count == 1 ? option.At(same[0]) : option;
     }
+
+    /// <summary>Runs <paramref name="work"/>, naming a component's <see cref="CoinOptionException"/> with its key (<see cref="Named"/>).</summary>
+    public T Naming<T>(Func<T> work)
+    {
+        try
+        {
+            return work();
+        }
+        catch (CoinOptionException e)
+        {
+            throw Named(e);
+        }
+    }
+
+    /// <inheritdoc cref="Naming{T}(Func{T})"/>
+    public void Naming(Action work) => Naming(() => { work(); return true; });
 
     /// <summary>Only the task stream and the evaluator: what scoring saved answers needs (no model is built).</summary>
     public static (ITaskStreamSource Data, IEvaluator Evaluator) CreateScoring(CompositionPlan plan, ComponentContext context)

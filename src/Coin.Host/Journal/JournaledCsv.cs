@@ -51,20 +51,20 @@ public sealed class JournaledCsv : IDisposable
     }
 
     /// <summary>Hands what is buffered to the system (not to the disk): for rare rows that should be readable at once.</summary>
-    public void Flush()
-    {
-        csv.Flush();
-        writer.Flush();
-        stream.Flush();
-    }
+    public void Flush() => Flush(toDisk: false);
 
     /// <summary>Writes out what is buffered, flushes it to disk and returns the file's length.</summary>
     public long Commit()
     {
+        Flush(toDisk: true);
+        return stream.Length;
+    }
+
+    private void Flush(bool toDisk)
+    {
         csv.Flush();
         writer.Flush();
-        stream.Flush(flushToDisk: true);
-        return stream.Length;
+        stream.Flush(flushToDisk: toDisk);
     }
 
     /// <summary>Reads the rows of a file written by <see cref="Open"/> with <paramref name="header"/>; a missing file has

@@ -62,7 +62,7 @@ public sealed class ExperimentRunner(IAnsiConsole console)
         {
             session.Start(device, threads);
             // A component's mistake in its own options is named with its configuration key (CoinOptionException).
-            session.Record(() => NamingComponents(session.Run, () =>
+            session.Record(() => session.Run.Naming(() =>
             {
                 session.PrepareBaseModel();
                 RunComposer.ApplyAdapter(session.Run, config);
@@ -79,19 +79,6 @@ public sealed class ExperimentRunner(IAnsiConsole console)
             }));
         }
         return journal.Directory;
-    }
-
-    /// <summary>Runs <paramref name="action"/>, naming a component's <see cref="CoinOptionException"/> with its key.</summary>
-    public static void NamingComponents(ComposedExperiment run, Action action)
-    {
-        try
-        {
-            action();
-        }
-        catch (CoinOptionException e)
-        {
-            throw run.Named(e);
-        }
     }
 
     /// <summary>The resolved configuration as an experiment file (what <c>--resume</c> runs again), with the plugin

@@ -28,7 +28,7 @@ public sealed class StageEvaluation(IAnsiConsole console)
     {
         var config = experiment.Config;
         using var run = Restore(experiment, plan, runDirectory, stage, console, cancellation);
-        ExperimentRunner.NamingComponents(run, () => ScoreShard(run, config, runDirectory, stage, shard, count, cancellation));
+        run.Naming(() => ScoreShard(run, config, runDirectory, stage, shard, count, cancellation));
     }
 
     private void ScoreShard(ComposedExperiment run, ExperimentConfig config, string runDirectory, string stage, int shard, int count, CancellationToken cancellation)
@@ -61,16 +61,14 @@ public sealed class StageEvaluation(IAnsiConsole console)
         Runtime.NativeAllocator.ChooseForThisProcess();
         try
         {
-            new BaseModelStage(config.Pretraining, new StepLog(), experiment.ResolvePath, console, config.Pretraining.SeedOf(config.Seed), cancellation).Prepare(run.Model, run.Data, StreamSession.BaseModelKey(config, plan));
-            RunComposer.ApplyAdapter(run, config);
-            if (run.Adapter is Abstractions.Components.IAdapterLifecycle lifecycle) RestoreAdapter(run, lifecycle, plan, runDirectory, stage);
-            ModelState.Load(run.Model, weights, complete: false);
+            run.Naming(() =>
+            {
+                new BaseModelStage(config.Pretraining, new StepLog(), experiment.ResolvePath, console, config.Pretraining.SeedOf(config.Seed), cancellation).Prepare(run.Model, run.Data, StreamSession.BaseModelKey(config, plan));
+                RunComposer.ApplyAdapter(run, config);
+                if (run.Adapter is Abstractions.Components.IAdapterLifecycle lifecycle) RestoreAdapter(run, lifecycle, plan, runDirectory, stage);
+                ModelState.Load(run.Model, weights, complete: false);
+            });
             return run;
-        }
-        catch (CoinOptionException e)
-        {
-            run.Dispose();
-            throw run.Named(e);
         }
         catch
         {

@@ -154,17 +154,13 @@ public sealed class AutocastLinear : nn.Module<Tensor, Tensor>
         return weight.to_type(type);
     }
 
-    /// <summary>The weight converted for one product that uses it at once, cast or dequantised into the thread's
-    /// <see cref="ConversionBuffers"/> buffer of its size (valid until the next conversion on this thread). Dispose
-    /// the handle; the buffer stays.</summary>
+    /// <summary>The weight converted for one product that uses it at once, cast or dequantised into a view of the
+    /// thread's <see cref="ConversionBuffers"/> buffer (valid until the next conversion on this thread). Dispose the
+    /// view; the buffer stays.</summary>
     private Tensor ConvertedForProduct(ScalarType type)
     {
-        if (quantized is { } q)
-        {
-            var target = ConversionBuffers.For([out_features, in_features], type, q.Device);
-            return q.Dequantize(type, target);
-        }
-        var buffer = ConversionBuffers.For(weight.shape, type, weight.device);
+        var buffer = ConversionBuffers.For([out_features, in_features], type, quantized?.Device ?? weight.device);
+        if (quantized is { } q) return q.Dequantize(type, buffer);
         using (no_grad()) buffer.copy_(weight);
         return buffer;
     }

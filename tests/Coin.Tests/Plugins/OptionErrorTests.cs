@@ -40,7 +40,7 @@ public class OptionErrorTests
         int positions = (int)((dynamic)backbone).Model.Config.MaxPositionEmbeddings + 1;
         using var embeddings = zeros(1, positions, backbone.HiddenSize);
         using var mask = ones(1, positions, dtype: ScalarType.Int64);
-        var error = Assert.Throws<CoinUserException>(() => ExperimentRunner.NamingComponents(run, () => backbone.Forward(embeddings, mask).Dispose()));
+        var error = Assert.Throws<CoinUserException>(() => run.Naming(() => backbone.Forward(embeddings, mask).Dispose()));
         Assert.That(error!.Message, Does.StartWith($"model.backbone: a sequence of {positions:N0} positions is longer than the model's context"));
         Assert.That(new CoinOptionException("rank", "must be positive").Message, Is.EqualTo("options.rank: must be positive"), "unnamed, it still names the option");
     }
