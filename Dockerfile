@@ -19,6 +19,9 @@ RUN dotnet build src/Coin.Host/Coin.Host.csproj -c Release -p:CoinTorchBackend=$
 # ships in the TorchSharp package) and the built tree.
 FROM mcr.microsoft.com/dotnet/runtime:${DOTNET_VERSION}
 COPY --from=build /opt/coin /opt/coin
+# jemalloc: the host re-executes itself under it where it is installed, 2-3x faster training steps at the 7B's widths
+# (docs/performance.md, "The native allocator").
+RUN apt-get update && apt-get install -y --no-install-recommends libjemalloc2 && rm -rf /var/lib/apt/lists/*
 RUN printf '#!/bin/sh\nexec dotnet /opt/coin/coin.dll "$@"\n' > /usr/local/bin/coin \
  && chmod +x /usr/local/bin/coin
 ENV COIN_HOME=/work/.cache/coin

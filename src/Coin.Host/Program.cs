@@ -1,5 +1,8 @@
 using Spectre.Console;
 
+// Before anything allocates a tensor: the allocator can only be chosen by starting the process again (CachingAllocator).
+Coin.Host.Runtime.CachingAllocator.RelaunchIfAvailable();
+
 // Numbers, dates and string comparisons the same on every machine, whatever its locale.
 System.Globalization.CultureInfo.DefaultThreadCurrentCulture = System.Globalization.CultureInfo.InvariantCulture;
 System.Globalization.CultureInfo.DefaultThreadCurrentUICulture = System.Globalization.CultureInfo.InvariantCulture;

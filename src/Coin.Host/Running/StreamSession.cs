@@ -250,6 +250,7 @@ internal sealed class StreamSession : IDisposable
         long stepsBefore = results.Training.Take(t).Sum(e => (long)e.Steps);
         if (resuming && position!.GlobalStep != stepsBefore + position.Step)
             throw new CoinUserException($"{checkpoint!.Folder}: the checkpoint's global step {position.GlobalStep} is not the {stepsBefore} steps of the earlier tasks plus its step {position.Step}");
+        Runtime.CachingAllocator.ReturnFreeMemory();
         var summary = ConsoleProgress.Run(console, $"train {task.Name}", totalSteps, "steps",
             sink => trainer!.Train(task, samples, unchecked(config.Seed * 31 + task.Index), sink, Checkpoint, resumePoint));
         // Trained, not yet folded in: a stop from here until the next task's start resumes here, not mid-task.
@@ -307,6 +308,8 @@ internal sealed class StreamSession : IDisposable
         IReadOnlyList<Sample> TestSamples(TaskInfo task) => testSets.TryGetValue(task.Name, out var s) ? s : testSets[task.Name] = Run.Data.LoadTest(task);
         int total = Tasks.Sum(t => TestSamples(t).Count);
         var answers = new List<Results.ScoredPrediction>();
+        // Generation's tensors have other sizes than training's: the free memory training kept goes back first.
+        Runtime.CachingAllocator.ReturnFreeMemory();
         var scores = ConsoleProgress.Run(console, label, total, "samples", sink => evaluator!.EvaluateAll(Tasks, TestSamples, sink, answers));
         journal.WritePredictions(stageName, answers);
         // Formats are read off every task's references once; each stage then says how many answers left their format.

@@ -103,6 +103,7 @@ public sealed class TaskTrainer(MultimodalModel model, IReadOnlyList<ITrainingHo
                 prefetcher?.Advance(step);
                 var (loss, waited) = Step(task, step, stepsInTask, order.Samples(step), optimizer, rates, trainable);
                 inputSeconds += waited;
+                Runtime.CachingAllocator.ReturnFreeMemoryIfAbove(Runtime.CachingAllocator.StepRetentionBytes);
                 if (double.IsNaN(firstLoss)) firstLoss = loss;
                 lastLoss = loss;
                 progress.Advance(1, $"loss {loss:F3}");

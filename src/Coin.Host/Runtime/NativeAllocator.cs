@@ -13,6 +13,8 @@ namespace Coin.Host.Runtime;
 /// pages the kernel zeroes on first touch, which made a d=512 training step 3–8x slower. So the compact setting is used
 /// only when the composed model holds at least <see cref="CompactShare"/> of the memory; results are the same either
 /// way, only where memory comes from and how fast. <c>MALLOC_MMAP_THRESHOLD_</c> in the environment wins over both.
+/// All of this applies only under glibc: where the machine has jemalloc the host runs under it (<see cref="CachingAllocator"/>),
+/// which is both faster and more compact.
 /// </remarks>
 public static class NativeAllocator
 {
@@ -33,6 +35,7 @@ public static class NativeAllocator
     /// returns what was chosen, for the run's log.</summary>
     public static string ChooseFor(long residentBytes, long availableBytes)
     {
+        if (CachingAllocator.Active) return CachingAllocator.Description;
         if (Environment.GetEnvironmentVariable("MALLOC_MMAP_THRESHOLD_") is { } fromEnvironment)
             return $"glibc's mmap threshold from MALLOC_MMAP_THRESHOLD_={fromEnvironment}";
         if (!IsLarge(residentBytes, availableBytes)) return "glibc's default";
