@@ -45,9 +45,58 @@ public static class ProductsBench
         }).ToList();
     }
 
-    /// <summary>Resident MiB a chain of <paramref name="layers"/> frozen [<paramref name="width"/>²] linear layers keeps
-    /// per layer after its forward pass (graph kept), by stored type: float32 (libtorch's linear), bfloat16 and NF4
-    /// (converted per product by a custom autograd function). Measured twice; the second, settled figure is returned.</summary>
+    public const int Heads = 32, HeadDim = 128;
+
+    /// <summary>Seconds of one layer's causal attention (scaled dot-product, <see cref="Heads"/> × <paramref name="tokens"/>
+    /// × <see cref="HeadDim"/>), forward and backward, with q, k and v in <paramref name="type"/>: the best of 3 after one
+    /// untimed run. AttentionPrecision keeps attention in float32 on a CPU, from a measurement at small shapes.</summary>
+    public static (double Forward, double Backward) AttentionSeconds(int tokens, ScalarType type)
+    {
+        double forward = double.MaxValue, backward = double.MaxValue;
+        for (int i = -1; i < 3; i++)
+        {
+            using var scope = NewDisposeScope();
+            var q = randn(1, Heads, tokens, HeadDim).to_type(type).requires_grad_(true);
+            var k = randn(1, Heads, tokens, HeadDim).to_type(type).requires_grad_(true);
+            var v = randn(1, Heads, tokens, HeadDim).to_type(type).requires_grad_(true);
+            var upstream = randn(1, Heads, tokens, HeadDim).to_type(type);
+            var clock = Stopwatch.StartNew();
+            var output = nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true);
+            double f = clock.Elapsed.TotalSeconds;
+            clock.Restart();
+            output.backward([upstream]);
+            double b = clock.Elapsed.TotalSeconds;
+            if (i < 0) continue;
+            forward = Math.Min(forward, f);
+            backward = Math.Min(backward, b);
+        }
+        return (forward, backward);
+    }
+
+    /// <summary>Seconds of the LoRA dropout a layer's forward draws (PEFT's <c>lora_dropout</c>, one mask per adapted
+    /// linear: q k v o and gate up over the hidden width, down over the intermediate one), float32 input as the
+    /// residual stream is kept: the best of 3 after one untimed run.</summary>
+    public static double DropoutSeconds(int tokens, double rate)
+    {
+        double best = double.MaxValue;
+        using var hidden = randn(tokens, Hidden);
+        using var intermediate = randn(tokens, Intermediate);
+        for (int i = -1; i < 3; i++)
+        {
+            using var scope = NewDisposeScope();
+            var clock = Stopwatch.StartNew();
+            for (int m = 0; m < 6; m++) nn.functional.dropout(hidden, rate, training: true);
+            nn.functional.dropout(intermediate, rate, training: true);
+            if (i >= 0) best = Math.Min(best, clock.Elapsed.TotalSeconds);
+        }
+        return best;
+    }
+
+    /// <summary>MiB a chain of <paramref name="layers"/> frozen [<paramref name="width"/>²] linear layers keeps per layer
+    /// after its forward pass (graph kept), by stored type: float32 (libtorch's linear), bfloat16 and NF4 (converted per
+    /// product by a custom autograd function). Measured twice; the second, settled figure is returned. Under jemalloc
+    /// it is the allocator's own count of live bytes (it keeps freed memory resident); under glibc, resident memory
+    /// with the compact setting, where each large tensor is its own mapping.</summary>
     public static IReadOnlyList<(string Stored, double MiBPerLayer)> ChainMemory(int layers, int width, int tokens)
     {
         var rows = new List<(string, double)>();
@@ -88,6 +137,7 @@ public static class ProductsBench
 
     private static double ResidentMiB()
     {
+        if (Runtime.CachingAllocator.AllocatedBytes() is { } allocated) return allocated / 1048576.0;
         using var process = Process.GetCurrentProcess();
         process.Refresh();
         return process.WorkingSet64 / 1048576.0;

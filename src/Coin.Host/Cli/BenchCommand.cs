@@ -122,14 +122,24 @@ public sealed class BenchCommand(CommandLine commandLine, PluginDirectories dire
         double Seconds(Func<ProductsBench.Product, double> rate) => products.Sum(p => 2.0 * p.M * p.K * p.N * p.Count / (rate(p) * 1e9));
         double s32 = Seconds(p => p.Float32), s16 = Seconds(p => p.BFloat16);
         console.MarkupLineInterpolated($"a layer's products at these rates: float32 {s32:F2} s ({layerFlops / s32 / 1e9:F0} GFLOP/s), bfloat16 {s16:F2} s ({layerFlops / s16 / 1e9:F0} GFLOP/s), {layerFlops / 1e12:F2} TFLOP");
-        // The allocator a 7B run chooses (each large tensor its own mapping, so resident memory shows what is live).
-        NativeAllocator.UseCompact();
+        var attention = new Table().AddColumns("causal attention", "forward s", "backward s", "forward + backward s");
+        foreach (var type in new[] { ScalarType.Float32, ScalarType.BFloat16 })
+        {
+            var (forward, backward) = ProductsBench.AttentionSeconds(options.Tokens, type);
+            attention.AddRow(Markup.Escape($"{ProductsBench.Heads} heads × {options.Tokens} × {ProductsBench.HeadDim}, {(type == ScalarType.Float32 ? "float32" : "bfloat16")}"),
+                $"{forward:F3}", $"{backward:F3}", $"{forward + backward:F3}");
+        }
+        console.Write(attention);
+        console.WriteLine($"LoRA dropout (p = 0.05, one mask per adapted linear: 6 × [{options.Tokens}×{ProductsBench.Hidden}] and [{options.Tokens}×{ProductsBench.Intermediate}], float32): {ProductsBench.DropoutSeconds(options.Tokens, 0.05):F3} s a layer's forward");
+        // Under glibc, the setting a 7B run chooses (each large tensor its own mapping, so resident memory shows what is
+        // live); under jemalloc the allocator counts live bytes itself.
+        if (!CachingAllocator.Active) NativeAllocator.UseCompact();
         var memory = new Table().AddColumns("frozen weight stored as", "kept per layer after forward (MiB)", "one output (MiB)");
         const int chainWidth = ProductsBench.Hidden;
         foreach (var (stored, mib) in ProductsBench.ChainMemory(layers: 8, chainWidth, options.Tokens))
             memory.AddRow(stored, $"{mib:F1}", $"{(double)options.Tokens * chainWidth * 4 / 1048576:F1}");
         console.Write(memory);
-        console.WriteLine("8 frozen 4096 × 4096 layers, float32 input requiring gradients, the compact allocator (mmap threshold 1 MiB); the second of two rounds.");
+        console.WriteLine($"8 frozen 4096 × 4096 layers, float32 input requiring gradients, {(CachingAllocator.Active ? "jemalloc's live bytes" : "resident memory under the compact allocator (mmap threshold 1 MiB)")}; the second of two rounds.");
     }
 
     /// <summary>LLaVA-1.5's image pipeline (CLIP ViT-L/14-336, pad to square, Pillow's bicubic resize, CLIP's

@@ -130,20 +130,16 @@ public static class CachingAllocator
     /// model's steps keep a few MiB and never pay the page faults again; a 7B step's layers keep gigabytes.</summary>
     public static void ReturnFreeMemoryIfAbove(long bytes)
     {
-        if (Control() is not { } control) return;
-        // Statistics are a snapshot refreshed by writing "epoch".
-        var epoch = new ulong[] { 1 };
-        var epochHandle = GCHandle.Alloc(epoch, GCHandleType.Pinned);
-        try
-        {
-            if (control("epoch", 0, 0, epochHandle.AddrOfPinnedObject(), 8) != 0) return;
-        }
-        finally
-        {
-            epochHandle.Free();
-        }
+        if (Control() is not { } control || !Refresh(control)) return;
         if (Read(control, "stats.resident") is { } resident && Read(control, "stats.allocated") is { } allocated && (long)(resident - allocated) > bytes)
             control("arena.4096.purge", 0, 0, 0, 0);
+    }
+
+    /// <summary>The bytes jemalloc has handed out and not taken back (live allocations), or null under glibc.</summary>
+    public static long? AllocatedBytes()
+    {
+        if (Control() is not { } control || !Refresh(control)) return null;
+        return Read(control, "stats.allocated") is { } allocated ? (long)allocated : null;
     }
 
     [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
@@ -163,6 +159,21 @@ public static class CachingAllocator
                 control = Marshal.GetDelegateForFunctionPointer<MallCtl>(address);
         }
         return control;
+    }
+
+    /// <summary>jemalloc's statistics are a snapshot, refreshed by writing "epoch".</summary>
+    private static bool Refresh(MallCtl control)
+    {
+        var epoch = new ulong[] { 1 };
+        var handle = GCHandle.Alloc(epoch, GCHandleType.Pinned);
+        try
+        {
+            return control("epoch", 0, 0, handle.AddrOfPinnedObject(), 8) == 0;
+        }
+        finally
+        {
+            handle.Free();
+        }
     }
 
     private static ulong? Read(MallCtl control, string name)
