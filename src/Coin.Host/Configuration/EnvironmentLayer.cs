@@ -41,6 +41,8 @@ public sealed class EnvironmentLayer
             if (!name.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase) || name.Length == Prefix.Length) continue;
             // The cache's root (Caching.UserCache), not a configuration key.
             if (name.Equals(Caching.UserCache.HomeVariable, StringComparison.OrdinalIgnoreCase)) continue;
+            // The native allocator (Runtime.CachingAllocator), chosen before the configuration is read.
+            if (name.Equals(Runtime.CachingAllocator.ChoiceVariable, StringComparison.OrdinalIgnoreCase)) continue;
             string key = name[Prefix.Length..].Replace("__", ":", StringComparison.Ordinal);
             if (!TopLevelKeys.Contains(key.Split(':')[0]))
             {

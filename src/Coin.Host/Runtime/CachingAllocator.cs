@@ -57,8 +57,16 @@ public static class CachingAllocator
             Description = $"jemalloc from LD_PRELOAD={preloaded}";
             return;
         }
-        if (!string.Equals(Environment.GetEnvironmentVariable(ChoiceVariable) ?? "jemalloc", "jemalloc", StringComparison.OrdinalIgnoreCase)) return;
-        if (FindLibrary() is not { } library) return;
+        string? choice = Environment.GetEnvironmentVariable(ChoiceVariable);
+        if (choice is not (null or "jemalloc" or "glibc"))
+            Refuse($"{ChoiceVariable}='{choice}': expected 'jemalloc' (the default where the machine has it) or 'glibc'");
+        if (choice == "glibc") return;
+        if (FindLibrary() is not { } library)
+        {
+            // Asked for by name, it must be there; by default, glibc serves (the run's log says which).
+            if (choice == "jemalloc") Refuse($"{ChoiceVariable}=jemalloc, but {Library} is in none of the system's library folders (install Debian's libjemalloc2, or unset {ChoiceVariable})");
+            return;
+        }
         try
         {
             var arguments = ReadNulSeparated("/proc/self/cmdline");
@@ -71,6 +79,13 @@ public static class CachingAllocator
         {
             // Without /proc or execve the run goes on under glibc: slower, never different.
         }
+    }
+
+    /// <summary>Stops before anything runs: the console and the command line do not exist yet.</summary>
+    private static void Refuse(string message)
+    {
+        Console.Error.WriteLine($"error: {message}");
+        Environment.Exit(2);
     }
 
     /// <summary>The environment of the relaunched process: the current one, jemalloc preloaded and configured (a

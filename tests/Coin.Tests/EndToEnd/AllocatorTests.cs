@@ -26,6 +26,20 @@ public sealed class AllocatorTests
     }
 
     [Test]
+    public void An_allocator_choice_that_cannot_be_honoured_is_refused_before_anything_runs()
+    {
+        string directory = TestPaths.NewTemporaryDirectory("allocator");
+        var typo = CoinProcess.RunWith(new Dictionary<string, string> { [CachingAllocator.ChoiceVariable] = "jemaloc" }, directory, "--version");
+        Assert.That(typo.ExitCode, Is.EqualTo(2), typo.ToString());
+        Assert.That(typo.Error, Does.Contain("COIN_ALLOCATOR='jemaloc': expected 'jemalloc'").And.Not.Contain("   at "));
+        // The configuration reads COIN_* variables as keys and warns about those it does not know; this one is not.
+        var glibc = CoinProcess.RunWith(new Dictionary<string, string> { [CachingAllocator.ChoiceVariable] = "glibc", ["COIN_NOT_A_KEY"] = "1" }, directory,
+            "run", CoinProcess.WriteQuickExperiment(directory), "--plan");
+        Assert.That(glibc.ExitCode, Is.EqualTo(0), glibc.ToString());
+        Assert.That(glibc.Output + glibc.Error, Does.Contain("COIN_NOT_A_KEY").And.Not.Contain("COIN_ALLOCATOR"), "not a configuration key to warn about");
+    }
+
+    [Test]
     public void The_relaunch_preloads_jemalloc_and_keeps_the_users_values_for_child_processes()
     {
         var environment = CachingAllocator.Relaunched(["PATH=/usr/bin", "MALLOC_CONF=narenas:1", "A=b=c"], "/usr/lib/libjemalloc.so.2");
