@@ -56,6 +56,21 @@ public sealed class ImagePreprocessor(ImagePreprocessingOptions options)
         return stack(images).MoveToOuterDisposeScope();
     }
 
+    /// <summary>[1 + tiles, 3, tile, tile] float32 of one image file under LLaVA-NeXT's any-resolution split
+    /// (<see cref="AnyResolution"/>), normalised as <see cref="Prepare"/> normalises, with the original size (height,
+    /// width) as the model needs it to unpad the feature grid.</summary>
+    public (Tensor Pixels, AnyResolution.Size Original, AnyResolution.Size Best) PrepareAnyResolution(ModalityInput input, IReadOnlyList<AnyResolution.Size> pinpoints)
+    {
+        using var scope = NewDisposeScope();
+        var mean = tensor(options.Mean.Select(v => (float)v).ToArray()).view(3, 1, 1);
+        var std = tensor(options.Std.Select(v => (float)v).ToArray()).view(3, 1, 1);
+        var image = Decode(input);
+        int size = options.ImageSize;
+        var (best, tiles) = AnyResolution.Split(image.Pixels, image.Width, image.Height, pinpoints, size);
+        var pixels = stack(tiles.Select(tile => (Rescale(new Rgb8(tile, size, size)) - mean) / std).ToArray());
+        return (pixels.MoveToOuterDisposeScope(), new AnyResolution.Size(image.Height, image.Width), best);
+    }
+
     /// <summary>An 8-bit image, height × width × 3 bytes.</summary>
     private sealed record Rgb8(byte[] Pixels, int Width, int Height);
 
