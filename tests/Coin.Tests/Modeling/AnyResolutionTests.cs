@@ -69,3 +69,42 @@ public class AnyResolutionTests
         Assert.That(AnyResolution.PatchOutputSize(new Size(7, 3), new Size(32, 96)), Is.EqualTo(new Size(32, 14)));
     }
 }
+
+/// <summary>The projected tile features packed as transformers' LlavaNextModel and LlavaOnevisionModel pack them
+/// (pack_image_features): the references in tests/data/anyres/packed.safetensors were computed by PyTorch following
+/// their code (make_packed.py), for wide, tall, square and photo-shaped images, and OneVision's anyres_max_N with and
+/// without shrinking.</summary>
+public class AnyResolutionFeatureTests
+{
+    private static readonly Size[] Pinpoints = [new(32, 64), new(64, 32), new(64, 64), new(96, 32), new(32, 96)];
+
+    [TestCase("wide")]
+    [TestCase("tall")]
+    [TestCase("square")]
+    [TestCase("photo")]
+    [TestCase("onevision-shrinks")]
+    [TestCase("onevision-keeps")]
+    [TestCase("onevision-tall")]
+    public void Packed_features_equal_transformers(string name)
+    {
+        using var scope = NewDisposeScope();
+        using var expected = SafetensorsFile.Open(Path.Combine(TestPaths.Root, "tests", "data", "anyres", "packed.safetensors"));
+        var settings = System.Text.Json.JsonDocument.Parse(expected.Metadata[name]).RootElement;
+        int? max = settings.GetProperty("max").ValueKind == System.Text.Json.JsonValueKind.Null ? null : settings.GetProperty("max").GetInt32();
+        var original = new Size(settings.GetProperty("height").GetInt32(), settings.GetProperty("width").GetInt32());
+        var packed = AnyResolutionFeatures.Pack(expected.Load(name + ".features"), original, Pinpoints, tileSize: 32, expected.Load("newline"), max);
+        var reference = expected.Load(name + ".packed");
+        Assert.That(packed.shape, Is.EqualTo(reference.shape), "the number of image tokens");
+        Assert.That((packed - reference).abs().max().item<float>(), Is.LessThanOrEqualTo(1e-6f));
+    }
+
+    [Test]
+    public void Tiles_that_do_not_match_the_images_grid_are_refused_by_name()
+    {
+        using var scope = NewDisposeScope();
+        // A 120 × 160 image takes the 64 × 64 pinpoint: 2 × 2 tiles, so 1 + 4 feature sets, not 1 + 3.
+        var error = Assert.Throws<Coin.Abstractions.Plugins.CoinUserException>(() =>
+            AnyResolutionFeatures.Pack(zeros(4, 16, 8), new Size(120, 160), Pinpoints, 32, null));
+        Assert.That(error!.Message, Does.Contain("3 tiles for an image of 120x160, whose best pinpoint 64x64 holds 2 x 2"));
+    }
+}

@@ -1,0 +1,72 @@
+using Coin.Abstractions.Plugins;
+using static TorchSharp.torch;
+using Size = Coin.Plugins.Encoders.Images.AnyResolution.Size;
+
+namespace Coin.Plugins.Encoders.Images;
+
+/// <summary>LLaVA-NeXT's and LLaVA-OneVision's packing of one image's projected tile features into the sequence the
+/// language model reads (transformers' <c>pack_image_features</c>): the whole image's features first, then the tiles'
+/// grid with the padding the processor added removed (<c>unpad_image</c>), for OneVision shrunk bilinearly when it
+/// holds more than <c>anyres_max_N</c> tiles' worth, and <c>image_newline</c> after each row.</summary>
+public static class AnyResolutionFeatures
+{
+    /// <param name="tileFeatures">[1 + rows · cols, side², channels]: the whole image's, then the tiles' row by row
+    /// (<see cref="AnyResolution.Split"/>'s order), after the projector.</param>
+    /// <param name="original">The image's size before the processor, as <c>image_sizes</c> holds it.</param>
+    /// <param name="tileSize">The tower's input size (<c>vision_config.image_size</c>).</param>
+    /// <param name="newline">[channels], or null for none.</param>
+    /// <param name="maxTiles">OneVision's N of <c>anyres_max_N</c>; null for LLaVA-NeXT, which never shrinks.</param>
+    /// <returns>[tokens, channels]: side² for the whole image, then one per grid cell kept and one per row.</returns>
+    public static Tensor Pack(Tensor tileFeatures, Size original, IReadOnlyList<Size> pinpoints, int tileSize, Tensor? newline, int? maxTiles = null)
+    {
+        using var scope = NewDisposeScope();
+        long tiles = tileFeatures.shape[0], positions = tileFeatures.shape[1], channels = tileFeatures.shape[2];
+        int side = (int)Math.Round(Math.Sqrt(positions));
+        if ((long)side * side != positions)
+            throw new CoinUserException($"any-resolution features: {positions} positions a tile is not a square grid");
+        var whole = tileFeatures[0];
+        if (tiles == 1)
+            return (newline is null ? whole : cat([whole, newline.unsqueeze(0).to_type(whole.dtype)], 0)).MoveToOuterDisposeScope();
+
+        var best = AnyResolution.SelectBestResolution(original, pinpoints);
+        int rows = best.Height / tileSize, columns = best.Width / tileSize;
+        if ((long)rows * columns != tiles - 1)
+            throw new CoinUserException($"any-resolution features: {tiles - 1} tiles for an image of {original.Height}x{original.Width}, whose best pinpoint {best} holds {rows} x {columns}");
+        // [channels, rows · side, columns · side]: the tiles' features laid out as the padded image they came from.
+        var grid = tileFeatures.narrow(0, 1, tiles - 1).view(rows, columns, side, side, channels)
+            .permute(4, 0, 2, 1, 3).contiguous().flatten(1, 2).flatten(2, 3);
+        grid = Unpad(grid, original);
+        if (maxTiles is { } max)
+        {
+            long height = grid.shape[1], width = grid.shape[2];
+            double ratio = Math.Sqrt(height * width / (max * Math.Pow(side, 2)));
+            if (ratio > 1.1)
+                grid = nn.functional.interpolate(grid.unsqueeze(0), [(long)Math.Floor(height / ratio), (long)Math.Floor(width / ratio)],
+                    mode: InterpolationMode.Bilinear)[0];
+        }
+        if (newline is not null)
+            grid = cat([grid, newline.to_type(grid.dtype).view(channels, 1, 1).expand(channels, grid.shape[1], 1)], -1);
+        return cat([whole, grid.flatten(1, 2).transpose(0, 1)], 0).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>transformers' <c>unpad_image</c> on a [channels, height, width] grid: the rows (or columns) that the
+    /// processor's zero padding became are cut, as many from each side, the original size scaled to the grid and
+    /// rounded to 7 decimals before truncation.</summary>
+    public static Tensor Unpad(Tensor grid, Size original)
+    {
+        long height = grid.shape[1], width = grid.shape[2];
+        double originalAspect = (double)original.Width / original.Height, currentAspect = (double)width / height;
+        if (originalAspect > currentAspect)
+        {
+            long kept = (long)Math.Round(original.Height * ((double)width / original.Width), 7, MidpointRounding.ToEven);
+            long padding = (height - kept) / 2;
+            return grid.narrow(1, padding, height - 2 * padding);
+        }
+        else
+        {
+            long kept = (long)Math.Round(original.Width * ((double)height / original.Height), 7, MidpointRounding.ToEven);
+            long padding = (width - kept) / 2;
+            return grid.narrow(2, padding, width - 2 * padding);
+        }
+    }
+}
