@@ -80,8 +80,9 @@ public static class HuggingFaceConfig
     }
 
     /// <summary>llava-hf's LlavaForConditionalGeneration keeps the language model's config in <c>text_config</c>, written
-    /// with only the fields that differ from the family's defaults: they are filled in as transformers' LlamaConfig
-    /// does. Other language models inside llava (Mistral, Qwen2: LLaVA-NeXT, OneVision) are refused for now.</summary>
+    /// with only the fields that differ from its family's defaults (LlavaConfig serialises it as a diff against the
+    /// family's config class): they are filled in as transformers' LlamaConfig, Qwen2Config or MistralConfig does.
+    /// LLaMA is LLaVA-1.5's; Qwen2 is llava-interleave-qwen's and OneVision's, Mistral LLaVA-NeXT's.</summary>
     private static (JsonObject Root, string ModelType, string Path) LlavaTextConfig(JsonObject root, string path)
     {
         var known = new HashSet<string> { "model_type", "architectures", "text_config", "vision_config", "image_token_index", "image_token_id",
@@ -90,17 +91,38 @@ public static class HuggingFaceConfig
         foreach (var (key, value) in root)
             if (!known.Contains(key)) throw new CoinUserException($"{path}: llava field '{key}' ({value?.ToJsonString()}) is not implemented and may change the model");
         if (root["text_config"] is not JsonObject text) throw new CoinUserException($"{path}: a llava config without text_config");
-        string textType = text["model_type"]?.GetValue<string>() ?? "llama";
-        if (textType != "llama") throw new CoinUserException($"{path}: text_config.model_type '{textType}' inside llava is not implemented; llama (LLaVA-1.5) is");
-        var merged = new JsonObject
+        string textType = text["model_type"] is JsonValue kind && kind.TryGetValue(out string? k) ? k : "llama";
+        if (!LlavaTextDefaults.TryGetValue(textType, out var defaults))
+            throw new CoinUserException($"{path}: text_config.model_type '{textType}' inside llava is not implemented; {string.Join(", ", LlavaTextDefaults.Keys)} are");
+        var merged = (JsonObject)defaults.DeepClone();
+        foreach (var (key, value) in text) merged[key] = value?.DeepClone();
+        return (merged, textType, $"{path}: text_config");
+    }
+
+    /// <summary>What each family's config class gives for a field its text_config leaves out (transformers'
+    /// configuration_llama.py, configuration_qwen2.py, configuration_mistral.py).</summary>
+    private static readonly Dictionary<string, JsonObject> LlavaTextDefaults = new()
+    {
+        ["llama"] = new JsonObject
         {
             ["model_type"] = "llama", ["vocab_size"] = 32000, ["hidden_size"] = 4096, ["intermediate_size"] = 11008, ["num_hidden_layers"] = 32,
             ["num_attention_heads"] = 32, ["hidden_act"] = "silu", ["max_position_embeddings"] = 2048, ["rms_norm_eps"] = 1e-6,
             ["tie_word_embeddings"] = false, ["rope_theta"] = 10000.0,
-        };
-        foreach (var (key, value) in text) merged[key] = value?.DeepClone();
-        return (merged, "llama", $"{path}: text_config");
-    }
+        },
+        ["qwen2"] = new JsonObject
+        {
+            ["model_type"] = "qwen2", ["vocab_size"] = 151936, ["hidden_size"] = 4096, ["intermediate_size"] = 22016, ["num_hidden_layers"] = 32,
+            ["num_attention_heads"] = 32, ["num_key_value_heads"] = 32, ["hidden_act"] = "silu", ["max_position_embeddings"] = 32768,
+            ["rms_norm_eps"] = 1e-6, ["tie_word_embeddings"] = false, ["rope_theta"] = 10000.0, ["use_sliding_window"] = false,
+            ["sliding_window"] = 4096, ["max_window_layers"] = 28,
+        },
+        ["mistral"] = new JsonObject
+        {
+            ["model_type"] = "mistral", ["vocab_size"] = 32000, ["hidden_size"] = 4096, ["intermediate_size"] = 14336, ["num_hidden_layers"] = 32,
+            ["num_attention_heads"] = 32, ["num_key_value_heads"] = 8, ["hidden_act"] = "silu", ["max_position_embeddings"] = 4096 * 32,
+            ["rms_norm_eps"] = 1e-6, ["tie_word_embeddings"] = false, ["rope_theta"] = 10000.0, ["sliding_window"] = 4096,
+        },
+    };
 
     /// <summary>The frequency scaling and θ from <c>rope_parameters</c> (transformers v5) or <c>rope_scaling</c> and
     /// <c>rope_theta</c> (v4), refusing types and keys we do not run.</summary>

@@ -111,15 +111,35 @@ public class LlavaLayoutTests
         }
     }
 
+    [TestCase("qwen2")]
+    [TestCase("mistral")]
+    public void A_llava_hf_folder_with_a_qwen2_or_mistral_language_model_gives_its_reference_logits(string family)
+    {
+        // tests/data/llava/make_fixture.py: text_config written with only what differs from Qwen2Config's or
+        // MistralConfig's defaults, the logits from the reference forward of ../hf-llama/make_goldens.py.
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var expected = JsonNode.Parse(File.ReadAllText(Data($"expected-hf-{family}.json")))!;
+        long[] ids = expected["input_ids"]!.AsArray().Select(v => (long)v!).ToArray();
+        var reference = Matrix(expected["logits"]!);
+        using var model = HuggingFaceCheckpoint.Load(Data($"llava-hf-{family}-tiny"));
+        model.eval();
+        Assert.That(model.Config.RmsNormEps, Is.EqualTo(1e-6), "the family's default for what text_config leaves out");
+        Assert.That(model.Config.AttentionBias, Is.EqualTo(family == "qwen2"), "Qwen2 has biases on q, k and v; Mistral none");
+        if (family == "mistral") Assert.That(model.Config.SlidingWindow, Is.EqualTo(4096), "MistralConfig's default window");
+        var logits = model.Forward(model.Embed(tensor(ids, [1, ids.Length])), ones(1, ids.Length, dtype: ScalarType.Int64), null)[0];
+        Assert.That((logits - reference).abs().max().item<float>() / reference.abs().max().item<float>(), Is.LessThanOrEqualTo(1e-5));
+    }
+
     [Test]
     public void A_llava_hf_folder_with_another_language_model_is_refused()
     {
-        string folder = TestPaths.NewTemporaryDirectory("llava-hf-mistral");
+        string folder = TestPaths.NewTemporaryDirectory("llava-hf-gemma");
         TestPaths.CopyDirectory(Data("llava-1.5-hf-tiny"), folder);
         var config = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "config.json")))!.AsObject();
-        config["text_config"]!["model_type"] = "mistral";
+        config["text_config"]!["model_type"] = "gemma";
         File.WriteAllText(Path.Combine(folder, "config.json"), config.ToJsonString());
         var error = Assert.Throws<CoinUserException>(() => HuggingFaceCheckpoint.Load(folder))!;
-        Assert.That(error.Message, Does.Contain("text_config.model_type 'mistral' inside llava is not implemented"));
+        Assert.That(error.Message, Does.Contain("text_config.model_type 'gemma' inside llava is not implemented; llama, qwen2, mistral are"));
     }
 }

@@ -115,5 +115,55 @@ def llava_hf():
     print("wrote", folder)
 
 
+# LlavaConfig writes text_config as a diff against the family's own config class: these are what transformers'
+# Qwen2Config and MistralConfig give for a field left out (configuration_qwen2.py, configuration_mistral.py).
+FAMILY_DEFAULTS = {
+    "qwen2": {"rope_theta": 10000.0, "hidden_act": "silu", "tie_word_embeddings": False, "rms_norm_eps": 1e-6,
+              "use_sliding_window": False, "sliding_window": 4096, "max_window_layers": 28},
+    "mistral": {"rope_theta": 10000.0, "hidden_act": "silu", "tie_word_embeddings": False, "rms_norm_eps": 1e-6,
+                "sliding_window": 4096},
+}
+
+
+def llava_hf_family(kind, seed):
+    """A llava-hf folder whose language model is Qwen2 or Mistral (as llava-interleave-qwen and LLaVA-NeXT's Mistral
+    hold it), text_config written with only the fields that differ from the family's defaults, and its reference
+    logits (expected-hf-KIND.json). Mistral's sliding window is left at its default (4096, wider than the ids)."""
+    from make_goldens import write_safetensors
+    text = {"model_type": kind, "hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 2, "num_attention_heads": 4,
+            "num_key_value_heads": 2, "vocab_size": 64, "max_position_embeddings": 64}
+    vision = {"model_type": "clip_vision_model", "hidden_size": 12, "intermediate_size": 24, "num_hidden_layers": 2,
+              "num_attention_heads": 2, "image_size": 32, "patch_size": 8, "projection_dim": 8}
+    config = {"architectures": ["LlavaForConditionalGeneration"], "model_type": "llava", "image_token_index": 63,
+              "projector_hidden_act": "gelu", "vision_feature_layer": -2, "vision_feature_select_strategy": "default",
+              "text_config": text, "vision_config": vision, "torch_dtype": "float32", "transformers_version": "4.45.0",
+              "ignore_index": -100, "pad_token_id": 0}
+    full = dict(FAMILY_DEFAULTS[kind], **text)
+    lm = weights(full, seed)
+    tower = tower_weights(vision, False, seed + 1)
+    torch.manual_seed(seed + 2)
+    projection = projector_weights(32, vision["hidden_size"])
+    tensors = {"language_model." + k: v for k, v in lm.items()}
+    tensors.update({"vision_tower." + k: v for k, v in tower.items()})
+    tensors.update(zip(["multi_modal_projector.linear_1.weight", "multi_modal_projector.linear_1.bias",
+                        "multi_modal_projector.linear_2.weight", "multi_modal_projector.linear_2.bias"], projection))
+    folder = os.path.join(HERE, f"llava-hf-{kind}-tiny")
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "config.json"), "w") as f:
+        json.dump(config, f, indent=2)
+    write_safetensors(os.path.join(folder, "model.safetensors"), tensors)
+    ids = [(7 * i + 3) % 64 for i in range(20)]
+    with torch.no_grad():
+        logits = forward(full, lm, ids)
+    with open(os.path.join(HERE, f"expected-hf-{kind}.json"), "w") as f:
+        json.dump({"input_ids": ids, "logits": logits.tolist(),
+                   "made_by": "tests/data/llava/make_fixture.py with torch " + torch.__version__}, f)
+    print("wrote", folder)
+
+
 if __name__ == "__main__":
-    main()
+    # "families" writes only the Qwen2 and Mistral folders, leaving the LLaVA-1.5 fixtures as they are.
+    if sys.argv[1:] != ["families"]:
+        main()
+    llava_hf_family("qwen2", 41)
+    llava_hf_family("mistral", 51)
