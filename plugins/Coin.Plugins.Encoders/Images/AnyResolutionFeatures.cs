@@ -49,24 +49,44 @@ public static class AnyResolutionFeatures
         return cat([whole, grid.flatten(1, 2).transpose(0, 1)], 0).MoveToOuterDisposeScope();
     }
 
+    /// <summary>How many image tokens <see cref="Pack"/> gives an image of <paramref name="original"/> size, without the
+    /// tower: what the collator must leave placeholders for. <paramref name="side"/> is the tower's grid side
+    /// (image size / patch size).</summary>
+    public static int TokenCount(Size original, IReadOnlyList<Size> pinpoints, int tileSize, int side, bool newline, int? maxTiles = null)
+    {
+        var best = AnyResolution.SelectBestResolution(original, pinpoints);
+        var (height, width) = KeptGrid(original, best.Height / tileSize * side, best.Width / tileSize * side);
+        if (maxTiles is { } max)
+        {
+            double ratio = Math.Sqrt((double)height * width / (max * Math.Pow(side, 2)));
+            if (ratio > 1.1) (height, width) = ((long)Math.Floor(height / ratio), (long)Math.Floor(width / ratio));
+        }
+        return checked((int)(side * side + height * (width + (newline ? 1 : 0))));
+    }
+
+    /// <summary>The grid <c>unpad_image</c> keeps of a <paramref name="height"/> × <paramref name="width"/> one.</summary>
+    private static (long Height, long Width) KeptGrid(Size original, long height, long width)
+    {
+        double originalAspect = (double)original.Width / original.Height, currentAspect = (double)width / height;
+        if (originalAspect > currentAspect)
+        {
+            long kept = (long)Math.Round(original.Height * ((double)width / original.Width), 7, MidpointRounding.ToEven);
+            return (height - (height - kept) / 2 * 2, width);
+        }
+        else
+        {
+            long kept = (long)Math.Round(original.Width * ((double)height / original.Height), 7, MidpointRounding.ToEven);
+            return (height, width - (width - kept) / 2 * 2);
+        }
+    }
+
     /// <summary>transformers' <c>unpad_image</c> on a [channels, height, width] grid: the rows (or columns) that the
     /// processor's zero padding became are cut, as many from each side, the original size scaled to the grid and
     /// rounded to 7 decimals before truncation.</summary>
     public static Tensor Unpad(Tensor grid, Size original)
     {
         long height = grid.shape[1], width = grid.shape[2];
-        double originalAspect = (double)original.Width / original.Height, currentAspect = (double)width / height;
-        if (originalAspect > currentAspect)
-        {
-            long kept = (long)Math.Round(original.Height * ((double)width / original.Width), 7, MidpointRounding.ToEven);
-            long padding = (height - kept) / 2;
-            return grid.narrow(1, padding, height - 2 * padding);
-        }
-        else
-        {
-            long kept = (long)Math.Round(original.Width * ((double)height / original.Height), 7, MidpointRounding.ToEven);
-            long padding = (width - kept) / 2;
-            return grid.narrow(2, padding, width - 2 * padding);
-        }
+        var (keptHeight, keptWidth) = KeptGrid(original, height, width);
+        return grid.narrow(1, (height - keptHeight) / 2, keptHeight).narrow(2, (width - keptWidth) / 2, keptWidth);
     }
 }

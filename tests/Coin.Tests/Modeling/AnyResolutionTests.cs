@@ -99,6 +99,24 @@ public class AnyResolutionFeatureTests
     }
 
     [Test]
+    public void The_token_count_without_the_tower_is_the_packed_features_length([Values(null, 1, 2, 9)] int? maxTiles)
+    {
+        // What the collator leaves placeholders for must be what packing gives, for any image size: 300 random sizes
+        // from 1 to 400 pixels a side, with and without OneVision's shrinking.
+        using var scope = NewDisposeScope();
+        var random = new Random(17);
+        var newline = zeros(8);
+        for (int i = 0; i < 300; i++)
+        {
+            var original = new Size(random.Next(1, 401), random.Next(1, 401));
+            var best = AnyResolution.SelectBestResolution(original, Pinpoints);
+            int tiles = 1 + best.Height / 32 * (best.Width / 32);
+            using var packed = AnyResolutionFeatures.Pack(zeros(tiles, 16, 8), original, Pinpoints, 32, newline, maxTiles);
+            Assert.That(AnyResolutionFeatures.TokenCount(original, Pinpoints, 32, side: 4, newline: true, maxTiles), Is.EqualTo(packed.shape[0]), $"{original}");
+        }
+    }
+
+    [Test]
     public void Tiles_that_do_not_match_the_images_grid_are_refused_by_name()
     {
         using var scope = NewDisposeScope();
