@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Coin.Abstractions.Components;
-using Coin.Host.Cli;
 using static TorchSharp.torch;
 
 namespace Coin.Host.Benchmarks;

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Coin.Abstractions.Components;
-using Coin.Host.Cli;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,3 +1,4 @@
+using Coin.Host.Benchmarks;
 using System.CommandLine;
 using System.CommandLine.Completions;
 using System.CommandLine.Help;

@@ -1,7 +1,7 @@
+using Coin.Host.Running;
 using Coin.Abstractions.Plugins;
 using Coin.Host.Configuration;
 using Coin.Host.Results;
-using Coin.Host.Running;
 using Coin.Host.Sweeps;
 using Spectre.Console;
 

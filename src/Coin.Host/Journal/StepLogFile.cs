@@ -1,5 +1,5 @@
+using Coin.Host.Results;
 using System.Globalization;
-using Coin.Host.Running;
 
 namespace Coin.Host.Journal;
 

@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using Coin.Host.Running;
+using System.Diagnostics;
 using Spectre.Console;
 
 namespace Coin.Host.Presentation;

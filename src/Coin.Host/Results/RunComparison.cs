@@ -92,7 +92,7 @@ public sealed record RunSummary(string Folder, string Name, int Seed, ContinualM
     private static List<double> ReadLoss(string path, string task)
     {
         if (!File.Exists(path)) return [];
-        return Running.StepLog.ReadCsv(path).Series("loss").Where(s => s.Task == task).Select(s => s.Value).ToList();
+        return StepLog.ReadCsv(path).Series("loss").Where(s => s.Task == task).Select(s => s.Value).ToList();
     }
 
     private static List<double> Smooth(List<double> values)

@@ -28,7 +28,7 @@ public sealed record RunResults
 
     /// <summary>The base model the stream started from (first stage trained or loaded from the cache); null when the
     /// run started from the components as created.</summary>
-    public Running.BaseModelInfo? BaseModel { get; set; }
+    public BaseModelInfo? BaseModel { get; set; }
 
     /// <summary>A[t][i]: accuracy (percent) on task i after training task t; one row per finished task.</summary>
     public required List<double[]> AccuracyMatrix { get; init; }

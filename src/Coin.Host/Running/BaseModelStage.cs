@@ -13,15 +13,6 @@ using Spectre.Console;
 
 namespace Coin.Host.Running;
 
-/// <summary>What the run started from: a base model trained on the source's first-stage data in this run, or loaded
-/// from the cache where an earlier run with the same settings left it.</summary>
-/// <param name="Instructions">The second stage (LLaVA's visual instruction tuning), when it ran.</param>
-public sealed record BaseModelInfo(string Origin, string? CacheFolder, int Samples, int Steps, double FirstLoss, double FinalLoss, double Seconds,
-    BaseStageInfo? Instructions = null);
-
-/// <summary>What one stage of the base model trained on and how its loss went.</summary>
-public sealed record BaseStageInfo(int Samples, int Steps, double FirstLoss, double FinalLoss, double Seconds);
-
 /// <summary>LLaVA's two stages before the stream: first every parameter of encoder, connector and backbone trained on
 /// the source's image–caption data; then, when <c>pretraining.instructions</c> has epochs and the source offers an
 /// instruction mix, the components it lists (LLaVA-1.5: projector and LLM) tuned on that mix; both before the adapter

@@ -1,3 +1,4 @@
+using Coin.Host.Results;
 using Coin.Abstractions.Training;
 using Coin.Host.Composition;
 using Coin.Host.Running;

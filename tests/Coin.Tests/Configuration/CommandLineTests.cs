@@ -1,3 +1,4 @@
+using Coin.Host.Benchmarks;
 using Coin.Abstractions.Plugins;
 using Coin.Host.Cli;
 using Coin.Host.Configuration;

@@ -1,3 +1,4 @@
+using Coin.Host.Results;
 using Coin.Abstractions.Components;
 using Coin.Host.Running;
 using Coin.Nn.Layers;

@@ -1,3 +1,4 @@
+using Coin.Host.Results;
 using Coin.Host.Running;
 using Coin.Tests.Support;
 using static TorchSharp.torch;

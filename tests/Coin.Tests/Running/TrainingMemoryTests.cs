@@ -1,3 +1,4 @@
+using Coin.Host.Results;
 using System.Diagnostics;
 using Coin.Host.Running;
 using Coin.Tests.Support;

@@ -1,4 +1,4 @@
-namespace Coin.Host.Running;
+namespace Coin.Host.Results;
 
 /// <summary>Named scalars per optimiser step, in memory: what plots and comparisons read back from a run's
 /// <c>steps.csv</c> (<see cref="Journal.StepLogFile"/>), and what tests and benchmarks record into.</summary>

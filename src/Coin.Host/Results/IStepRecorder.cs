@@ -1,4 +1,4 @@
-namespace Coin.Host.Running;
+namespace Coin.Host.Results;
 
 /// <summary>Receives named scalars per optimiser step (loss, learning rates, anything a plugin logs).</summary>
 public interface IStepRecorder
