@@ -107,6 +107,7 @@ public static class CoinApp
         builder.Services.AddSingleton(environment ?? EnvironmentLayer.Read(new System.Collections.Hashtable()));
         builder.Services.AddSingleton(commandLine);
         builder.Services.AddSingleton(commandLine.Origins);
+        builder.Services.AddSingleton(new Plugins.PluginDirectories.FromCommandLine(commandLine.PluginDirectories));
         builder.Services.AddSingleton(resume?.Source ?? commandLine.InlineSource ?? ExperimentSource.For(commandLine.ExperimentFile));
         builder.Services.AddSingleton(new Running.ResumeRequest(resume));
         builder.Services.AddSingleton<ExperimentLoader>();

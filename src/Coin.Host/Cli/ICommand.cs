@@ -11,6 +11,3 @@ public interface ICommand
     int Execute();
 }
 
-/// <summary>Marks a host service for registration by convention (singleton, as itself).</summary>
-[AttributeUsage(AttributeTargets.Class)]
-public sealed class HostServiceAttribute : Attribute;

@@ -1,3 +1,4 @@
+using Coin.Host.Composition;
 using System.Text.Json;
 using Coin.Host.Configuration;
 using Coin.Host.Plugins;

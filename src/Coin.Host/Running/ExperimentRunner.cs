@@ -14,7 +14,7 @@ namespace Coin.Host.Running;
 /// <summary>The run loop of docs/architecture.md, top to bottom: plan → compose → pre-flight check → run folder →
 /// base model → adapter → check again → zero-shot row → per task (start, train, end, evaluate, record) → report.
 /// Everything a run writes goes through its <see cref="RunJournal"/>. Returns the run folder.</summary>
-[Coin.Host.Cli.HostService]
+[HostService]
 public sealed class ExperimentRunner(IAnsiConsole console)
 {
     /// <param name="runDirectory">Run into exactly this (absent or empty) folder instead of a new <c>{output}/{name}-{time}</c>.</param>

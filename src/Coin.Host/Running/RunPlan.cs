@@ -15,7 +15,7 @@ namespace Coin.Host.Running;
 /// without training. The components are created on libtorch's meta device (shapes and types, no storage), so even a
 /// 7B configuration is sized in a moment. The data source is opened: generated data that the user-level cache lacks is
 /// generated into the plan's temporary folder and removed with it, so a plan writes nothing that outlives it.</summary>
-[Coin.Host.Cli.HostService]
+[HostService]
 public sealed class RunPlan(IAnsiConsole console)
 {
     private static readonly Device Meta = device("meta");

@@ -18,7 +18,7 @@ namespace Coin.Host.Running;
 /// (<c>stages/S.safetensors</c>). Shard i answers the batches b with b mod n = i, so every batch holds the same samples
 /// as in the run's own evaluation and every answer is the same; the merge scores the answers with the run's evaluator
 /// and compares the scores with those results.json recorded.</summary>
-[Cli.HostService]
+[HostService]
 public sealed class StageEvaluation(IAnsiConsole console)
 {
     public static string ShardFile(string runDirectory, string stage, int shard, int count)

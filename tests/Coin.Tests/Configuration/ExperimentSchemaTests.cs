@@ -1,3 +1,4 @@
+using Coin.Host.Composition;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Coin.Host.Configuration;

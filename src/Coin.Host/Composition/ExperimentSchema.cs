@@ -1,3 +1,5 @@
+using Coin.Host.Configuration;
+using Coin.Host.Composition;
 using System.Collections;
 using System.ComponentModel.DataAnnotations;
 using System.Reflection;
@@ -8,7 +10,7 @@ using Coin.Abstractions.Plugins;
 using Coin.Host.Plugins;
 using Microsoft.Extensions.Configuration;
 
-namespace Coin.Host.Configuration;
+namespace Coin.Host.Composition;
 
 /// <summary>The JSON Schema (draft 2020-12) of an experiment file, generated from the host's configuration types and
 /// every discovered plugin's options type: what <c>coin schema</c> prints and editors complete and validate against.
