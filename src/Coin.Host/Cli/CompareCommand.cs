@@ -1,3 +1,5 @@
+using Coin.Host.Journal;
+using Coin.Host.Presentation;
 using System.Globalization;
 using Coin.Host.Results;
 using ScottPlot;
@@ -64,8 +66,8 @@ public sealed class CompareCommand(CommandLine commandLine, IAnsiConsole console
         string folder = Path.GetDirectoryName(plotPath)!;
         string csvPath = Path.Combine(folder, "comparison.csv");
         AtomicFile.WriteAllText(csvPath, csv.ToString());
-        string htmlPath = Path.Combine(folder, Results.Html.ComparisonHtml.FileName);
-        AtomicFile.WriteAllText(htmlPath, Results.Html.ComparisonHtml.Render(methods, plotPath, folder));
+        string htmlPath = Path.Combine(folder, Presentation.ComparisonHtml.FileName);
+        AtomicFile.WriteAllText(htmlPath, Presentation.ComparisonHtml.Render(methods, plotPath, folder));
         console.MarkupLineInterpolated($"plot: {plotPath}; table: {csvPath}; page: {htmlPath}");
     }
 

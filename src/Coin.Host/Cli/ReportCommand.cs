@@ -1,3 +1,5 @@
+using Coin.Host.Results;
+using Coin.Host.Presentation;
 using Coin.Abstractions.Plugins;
 using Coin.Host.Journal;
 using Spectre.Console;
@@ -17,11 +19,11 @@ public sealed class ReportCommand(CommandLine commandLine, IAnsiConsole console)
             string full = Path.GetFullPath(directory);
             if (!Directory.Exists(full)) throw new CoinUserException($"coin report: run folder '{directory}' does not exist");
             var results = RunJournal.ReadResults(full);
-            var plots = RunJournal.WriteReport(full, results);
+            var plots = RunReportFiles.Write(full, results);
             console.MarkupLineInterpolated($"{full}: {RunJournal.ReportFileName}, {Results.Html.RunReportHtml.FileName}, {AccuracyMatrixTableName}, {plots.Count} plots (status {results.Status})");
         }
         return 0;
     }
 
-    private const string AccuracyMatrixTableName = Presentation.AccuracyMatrixTable.CsvFileName;
+    private const string AccuracyMatrixTableName = Results.AccuracyMatrixCsv.FileName;
 }

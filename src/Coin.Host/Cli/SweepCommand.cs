@@ -1,3 +1,5 @@
+using Coin.Host.Journal;
+using Coin.Host.Presentation;
 using Coin.Host.Running;
 using Coin.Abstractions.Plugins;
 using Coin.Host.Configuration;

@@ -5,7 +5,6 @@ using Coin.Abstractions.Plugins;
 using Coin.Abstractions.Training;
 using Coin.Host.Checkpoints;
 using Coin.Host.Modeling;
-using Coin.Host.Presentation;
 using Coin.Host.Results;
 using TorchSharp.Modules;
 
@@ -175,7 +174,7 @@ public sealed partial class RunJournal : IDisposable
     public void SaveResults(RunResults results)
     {
         AtomicFile.WriteAllText(ResultsPath, JsonSerializer.Serialize(results, ResolvedConfig.Json));
-        AtomicFile.WriteAllText(Path.Combine(Directory, AccuracyMatrixTable.CsvFileName), AccuracyMatrixTable.ToCsv(results));
+        AtomicFile.WriteAllText(Path.Combine(Directory, AccuracyMatrixCsv.FileName), AccuracyMatrixCsv.ToCsv(results));
     }
 
     public void WritePredictions(string stage, IEnumerable<ScoredPrediction> predictions) => PredictionFile.Write(Directory, stage, predictions);
@@ -217,17 +216,6 @@ public sealed partial class RunJournal : IDisposable
             ["results"] = JsonSerializer.SerializeToNode(results, ResolvedConfig.Json),
         };
         RunCheckpoint.Write(Directory, position, model, optimizer, components, state);
-    }
-
-    /// <summary>Plots, report.md, report.html and the matrix CSV from results.json and steps.csv (also what <c>coin report</c> does).</summary>
-    public static IReadOnlyList<string> WriteReport(string directory, RunResults results)
-    {
-        var log = StepLogFile.Read(Path.Combine(directory, StepLogFile.FileName));
-        var plots = RunPlots.Write(directory, results, log);
-        AtomicFile.WriteAllText(Path.Combine(directory, AccuracyMatrixTable.CsvFileName), AccuracyMatrixTable.ToCsv(results));
-        AtomicFile.WriteAllText(Path.Combine(directory, ReportFileName), RunReport.Markdown(results, plots));
-        AtomicFile.WriteAllText(Path.Combine(directory, Results.Html.RunReportHtml.FileName), Results.Html.RunReportHtml.Render(directory, results, plots));
-        return plots;
     }
 
     /// <summary>Reads a run folder's results.json, naming the file when it cannot.</summary>

@@ -17,7 +17,4 @@ public sealed class StepLog : IStepRecorder
 
     /// <summary>The logged names, in order of first appearance.</summary>
     public IEnumerable<string> Names() => rows.Select(r => r.Name).Distinct();
-
-    /// <summary>Reads a run's <c>steps.csv</c>; a missing file is an empty log.</summary>
-    public static StepLog ReadCsv(string path) => Journal.StepLogFile.Read(path);
 }

@@ -101,7 +101,7 @@ internal sealed class StreamSession : IDisposable
         if (config.Reporting.Tensorboard)
         {
             // A resumed run's step log holds the rows up to its checkpoint; a new (or restarted) one holds none yet.
-            var written = checkpoint is null ? new StepLog() : StepLog.ReadCsv(journal.Steps.Path);
+            var written = checkpoint is null ? new StepLog() : StepLogFile.Read(journal.Steps.Path);
             tensorBoard = TensorBoardLog.Open(journal.Directory, written, results);
             steps = new TeeRecorder(journal.Steps, tensorBoard);
         }
@@ -288,7 +288,7 @@ internal sealed class StreamSession : IDisposable
             journal.WriteCheckpoint(new CheckpointPosition(Tasks.Count, 0, trainer?.GlobalStep ?? 0, 0, double.NaN), Run.Model, null, components, results);
         results.Status = "completed";
         results.FinishedUtc = DateTime.UtcNow;
-        var plots = RunJournal.WriteReport(journal.Directory, results);
+        var plots = RunReportFiles.Write(journal.Directory, results);
         tensorBoard?.Image("eval/accuracy-matrix", Path.Combine(journal.Directory, "accuracy-matrix.png"), results.Training.Sum(t => (long)t.Steps));
         journal.SaveResults(results);
         console.Write(AccuracyMatrixTable.Build(results.Tasks, results.AccuracyMatrix, Run.Evaluator.Metric));

@@ -1,3 +1,4 @@
+using Coin.Host.Presentation;
 using Coin.Host.Results;
 using Coin.Tests.Support;
 

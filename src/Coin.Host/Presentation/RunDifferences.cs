@@ -1,6 +1,11 @@
+using Coin.Host.Configuration;
+using Coin.Host.Results.Html;
+using Coin.Host.Results;
+using Coin.Host.Journal;
+using Coin.Host.Presentation;
 using System.Text.Json;
 
-namespace Coin.Host.Results;
+namespace Coin.Host.Presentation;
 
 /// <summary>What the runs averaged into one row of <c>coin compare</c> should share but do not: settings other than the
 /// seed, plugin versions, the contract. A row is a mean over seeds of one experiment; a run whose learning rate was

@@ -1,7 +1,12 @@
+using Coin.Host.Configuration;
+using Coin.Host.Results.Html;
+using Coin.Host.Results;
+using Coin.Host.Journal;
+using Coin.Host.Presentation;
 using System.Text.Json;
 using Coin.Abstractions.Plugins;
 
-namespace Coin.Host.Results;
+namespace Coin.Host.Presentation;
 
 /// <summary>The figures of one finished run that a comparison needs, read from its results.json.</summary>
 public sealed record RunSummary(string Folder, string Name, int Seed, ContinualMetrics Metrics, double Seconds)
@@ -92,7 +97,7 @@ public sealed record RunSummary(string Folder, string Name, int Seed, ContinualM
     private static List<double> ReadLoss(string path, string task)
     {
         if (!File.Exists(path)) return [];
-        return StepLog.ReadCsv(path).Series("loss").Where(s => s.Task == task).Select(s => s.Value).ToList();
+        return Journal.StepLogFile.Read(path).Series("loss").Where(s => s.Task == task).Select(s => s.Value).ToList();
     }
 
     private static List<double> Smooth(List<double> values)

@@ -1,6 +1,11 @@
+using Coin.Host.Configuration;
+using Coin.Host.Results.Html;
+using Coin.Host.Results;
+using Coin.Host.Journal;
+using Coin.Host.Presentation;
 using static Coin.Host.Results.Html.HtmlPage;
 
-namespace Coin.Host.Results.Html;
+namespace Coin.Host.Presentation;
 
 /// <summary>comparison.html beside comparison.csv (<c>coin compare</c>, <c>coin sweep compare</c>): the methods table
 /// (mean ± std over seeds), the comparison plot, and each method's accuracy matrix averaged over its runs, with links
@@ -23,7 +28,7 @@ public static class ComparisonHtml
 
         foreach (var m in methods)
         {
-            var runs = m.Runs.Select(r => Journal.RunJournal.ReadResults(r.Folder)).ToList();
+            var runs = m.Runs.Select(r => RunJournal.ReadResults(r.Folder)).ToList();
             var tasks = runs[0].Tasks;
             page.Heading($"{m.Name}: accuracy (%) after each task{(runs.Count > 1 ? $", mean of {runs.Count} runs" : "")}");
             if (runs.Any(r => !r.Tasks.SequenceEqual(tasks)))
