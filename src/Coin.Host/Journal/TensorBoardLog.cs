@@ -1,4 +1,3 @@
-using Coin.Host.Running;
 using Coin.Host.Results;
 
 namespace Coin.Host.Journal;
@@ -38,7 +37,7 @@ public sealed class TensorBoardLog : IStepRecorder, IDisposable
     }
 
     public void Add(string task, long step, string name, double value)
-        => writer.Scalar($"{(BaseModelStage.IsBaseStage(task) ? task : "train")}/{name}", (float)value, step);
+        => writer.Scalar($"{(BaseStageRows.IsBaseStage(task) ? task : "train")}/{name}", (float)value, step);
 
     /// <summary>One row of the accuracy matrix (or the zero-shot row), in percent.</summary>
     public void Evaluation(long globalStep, IReadOnlyList<string> tasks, IReadOnlyList<double> accuracies)

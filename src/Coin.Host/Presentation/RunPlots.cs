@@ -29,8 +29,8 @@ public static class RunPlots
         }
         // The base model's first stage has its own step axis: its rows get their own plots (pretrain-*.png) instead of
         // being drawn over the stream's first steps.
-        var stream = log.Rows.Where(r => !BaseModelStage.IsBaseStage(r.Task)).ToList();
-        var firstStage = log.Rows.Where(r => BaseModelStage.IsBaseStage(r.Task)).ToList();
+        var stream = log.Rows.Where(r => !BaseStageRows.IsBaseStage(r.Task)).ToList();
+        var firstStage = log.Rows.Where(r => BaseStageRows.IsBaseStage(r.Task)).ToList();
         foreach (string name in stream.Select(r => r.Name).Distinct().Where(n => !n.StartsWith("lr/", StringComparison.Ordinal)))
             Save(Series(stream, name, results.Tasks), $"{name.Replace('/', '-')}.png");
         if (firstStage.Any(r => r.Name == "loss"))

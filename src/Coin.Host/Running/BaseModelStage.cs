@@ -27,14 +27,11 @@ namespace Coin.Host.Running;
 public sealed class BaseModelStage(PretrainingConfig config, IStepRecorder log, Func<string, string> resolvePath, IAnsiConsole console, int seed,
     CancellationToken cancellation = default, int checkpointEverySteps = 100)
 {
-    /// <summary>The task name of the first stage's step-log rows (plots and TensorBoard put them on their own axis).</summary>
-    public const string TaskName = "pretrain";
+    /// <inheritdoc cref="BaseStageRows.TaskName"/>
+    public const string TaskName = BaseStageRows.TaskName;
 
-    /// <summary>The task name of the second stage's step-log rows.</summary>
-    public const string InstructionTaskName = "instruct";
-
-    /// <summary>True for the step-log rows of either base-model stage.</summary>
-    public static bool IsBaseStage(string task) => task is TaskName or InstructionTaskName;
+    /// <inheritdoc cref="BaseStageRows.InstructionTaskName"/>
+    public const string InstructionTaskName = BaseStageRows.InstructionTaskName;
 
     private static readonly TimeSpan LockPoll = TimeSpan.FromSeconds(1);
 
