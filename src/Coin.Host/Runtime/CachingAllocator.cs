@@ -37,9 +37,14 @@ public static class CachingAllocator
     /// <summary>What the run's log says about it.</summary>
     public static string Description { get; private set; } = "";
 
-    /// <summary>Called first thing in <c>Main</c>: re-executes this process under jemalloc when the machine has it and
-    /// nothing opted out; returns only when no relaunch happens (or it failed, which leaves glibc in place).</summary>
-    public static void RelaunchIfAvailable()
+    /// <summary>The commands that compute with tensors, for which the relaunch (about 85 ms) pays; help, completion, the
+    /// plugin list, reports and comparisons start without it.</summary>
+    public static readonly IReadOnlySet<string> ComputeCommands = new HashSet<string> { "run", "bench", "evaluate", "export", "sweep", "model" };
+
+    /// <summary>Called first thing in <c>Main</c>: re-executes this process under jemalloc when the machine has it,
+    /// nothing opted out and the command computes (<see cref="ComputeCommands"/>); returns only when no relaunch
+    /// happens (or it failed, which leaves glibc in place).</summary>
+    public static void RelaunchIfAvailable(IReadOnlyList<string> args)
     {
         if (!OperatingSystem.IsLinux()) return;
         if (Environment.GetEnvironmentVariable(RelaunchedVariable) is { } saved)
@@ -61,6 +66,7 @@ public static class CachingAllocator
         if (choice is not (null or "jemalloc" or "glibc"))
             Refuse($"{ChoiceVariable}='{choice}': expected 'jemalloc' (the default where the machine has it) or 'glibc'");
         if (choice == "glibc") return;
+        if (args.Count == 0 || !ComputeCommands.Contains(args[0])) return;
         if (FindLibrary() is not { } library)
         {
             // Asked for by name, it must be there; by default, glibc serves (the run's log says which).

@@ -40,6 +40,10 @@ public sealed class AllocatorTests
     }
 
     [Test]
+    public void The_commands_that_relaunch_are_commands()
+        => Assert.That(CachingAllocator.ComputeCommands, Is.SubsetOf(Coin.Host.Cli.CommandLine.Commands), "a renamed command would silently run under glibc");
+
+    [Test]
     public void The_relaunch_preloads_jemalloc_and_keeps_the_users_values_for_child_processes()
     {
         var environment = CachingAllocator.Relaunched(["PATH=/usr/bin", "MALLOC_CONF=narenas:1", "A=b=c"], "/usr/lib/libjemalloc.so.2");
