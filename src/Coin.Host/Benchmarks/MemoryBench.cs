@@ -1,8 +1,8 @@
-using Coin.Host.Running;
-using Coin.Host.Results;
 using System.Diagnostics;
 using Coin.Host.Composition;
 using Coin.Host.Configuration;
+using Coin.Host.Running;
+using Coin.Host.Results;
 
 namespace Coin.Host.Benchmarks;
 

@@ -1,6 +1,6 @@
-using Coin.Host.Benchmarks;
 using Coin.Abstractions.Plugins;
 using Coin.Host.Configuration;
+using Coin.Host.Benchmarks;
 
 namespace Coin.Host.Cli;
 

@@ -1,4 +1,3 @@
-using Coin.Host.Benchmarks;
 using System.CommandLine;
 using System.CommandLine.Completions;
 using System.CommandLine.Help;
@@ -6,6 +5,7 @@ using System.CommandLine.Parsing;
 using System.Globalization;
 using Coin.Abstractions.Plugins;
 using Coin.Host.Configuration;
+using Coin.Host.Benchmarks;
 
 namespace Coin.Host.Cli;
 

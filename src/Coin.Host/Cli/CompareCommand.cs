@@ -1,7 +1,6 @@
-using Coin.Host.Journal;
-using Coin.Host.Presentation;
 using System.Globalization;
 using Coin.Host.Results;
+using Coin.Host.Presentation;
 using ScottPlot;
 using Spectre.Console;
 

@@ -1,7 +1,7 @@
-using Coin.Host.Running;
 using Coin.Host.Composition;
 using Coin.Host.Configuration;
 using Coin.Host.Plugins;
+using Coin.Host.Running;
 
 namespace Coin.Host.Cli;
 

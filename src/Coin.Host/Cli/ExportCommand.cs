@@ -1,9 +1,9 @@
-using Coin.Host.Running;
 using Coin.Abstractions.Components;
 using Coin.Abstractions.Plugins;
 using Coin.Host.Composition;
 using Coin.Host.Configuration;
 using Coin.Host.Plugins;
+using Coin.Host.Running;
 using Spectre.Console;
 
 namespace Coin.Host.Cli;

@@ -1,7 +1,6 @@
-using Coin.Host.Results;
-using Coin.Host.Presentation;
 using Coin.Abstractions.Plugins;
 using Coin.Host.Journal;
+using Coin.Host.Presentation;
 using Spectre.Console;
 
 namespace Coin.Host.Cli;

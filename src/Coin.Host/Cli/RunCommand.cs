@@ -1,6 +1,6 @@
-using Coin.Host.Running;
 using Coin.Host.Configuration;
 using Coin.Host.Plugins;
+using Coin.Host.Running;
 
 namespace Coin.Host.Cli;
 

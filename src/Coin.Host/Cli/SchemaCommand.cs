@@ -1,7 +1,7 @@
-using Coin.Host.Composition;
 using System.Text.Json;
 using Coin.Host.Configuration;
 using Coin.Host.Plugins;
+using Coin.Host.Composition;
 
 namespace Coin.Host.Cli;
 

@@ -1,10 +1,9 @@
-using Coin.Host.Journal;
-using Coin.Host.Presentation;
-using Coin.Host.Running;
 using Coin.Abstractions.Plugins;
 using Coin.Host.Configuration;
 using Coin.Host.Results;
+using Coin.Host.Running;
 using Coin.Host.Sweeps;
+using Coin.Host.Presentation;
 using Spectre.Console;
 
 namespace Coin.Host.Cli;

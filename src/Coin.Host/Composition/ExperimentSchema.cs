@@ -1,5 +1,4 @@
 using Coin.Host.Configuration;
-using Coin.Host.Composition;
 using System.Collections;
 using System.ComponentModel.DataAnnotations;
 using System.Reflection;

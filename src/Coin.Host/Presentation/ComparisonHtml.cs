@@ -1,8 +1,5 @@
-using Coin.Host.Configuration;
 using Coin.Host.Results.Html;
-using Coin.Host.Results;
 using Coin.Host.Journal;
-using Coin.Host.Presentation;
 using static Coin.Host.Results.Html.HtmlPage;
 
 namespace Coin.Host.Presentation;

@@ -1,5 +1,5 @@
-using Coin.Host.Running;
 using System.Diagnostics;
+using Coin.Host.Running;
 using Spectre.Console;
 
 namespace Coin.Host.Presentation;

@@ -1,8 +1,4 @@
-using Coin.Host.Configuration;
-using Coin.Host.Results.Html;
 using Coin.Host.Results;
-using Coin.Host.Journal;
-using Coin.Host.Presentation;
 using System.Text.Json;
 using Coin.Abstractions.Plugins;
 

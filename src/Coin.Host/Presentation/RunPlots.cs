@@ -1,5 +1,5 @@
-using Coin.Host.Running;
 using Coin.Host.Results;
+using Coin.Host.Running;
 using ScottPlot;
 
 namespace Coin.Host.Presentation;

@@ -1,4 +1,3 @@
-using Coin.Host.Results;
 using Coin.Abstractions.Components;
 using Coin.Abstractions.Data;
 using Coin.Abstractions.Plugins;
@@ -6,6 +5,7 @@ using Coin.Abstractions.Training;
 using Coin.Host.Configuration;
 using Coin.Host.Modeling;
 using Coin.Nn.Layers;
+using Coin.Host.Results;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 

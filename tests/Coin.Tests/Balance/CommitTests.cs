@@ -1,10 +1,10 @@
-using Coin.Host.Results;
 using Coin.Abstractions.Training;
 using Coin.Host.Composition;
 using Coin.Host.Running;
 using Coin.Plugins.Balance;
 using Coin.Plugins.Balance.Commit;
 using Coin.Tests.Support;
+using Coin.Host.Results;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 

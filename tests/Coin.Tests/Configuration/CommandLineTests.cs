@@ -1,8 +1,8 @@
-using Coin.Host.Benchmarks;
 using Coin.Abstractions.Plugins;
 using Coin.Host.Cli;
 using Coin.Host.Configuration;
 using Coin.Tests.Support;
+using Coin.Host.Benchmarks;
 
 namespace Coin.Tests.Configuration;
 

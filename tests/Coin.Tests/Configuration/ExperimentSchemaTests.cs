@@ -1,9 +1,9 @@
-using Coin.Host.Composition;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Coin.Host.Configuration;
 using Coin.Host.Plugins;
 using Coin.Tests.Support;
+using Coin.Host.Composition;
 using Json.Schema;
 
 namespace Coin.Tests.Configuration;

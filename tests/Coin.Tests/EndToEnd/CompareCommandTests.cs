@@ -1,6 +1,6 @@
-using Coin.Host.Presentation;
 using Coin.Host.Results;
 using Coin.Tests.Support;
+using Coin.Host.Presentation;
 
 namespace Coin.Tests.EndToEnd;
 

@@ -1,5 +1,4 @@
 using Coin.Abstractions.Plugins;
-using Coin.Host.Running;
 using Coin.Tests.Support;
 using static TorchSharp.torch;
 

@@ -1,7 +1,7 @@
-using Coin.Host.Results;
 using System.Diagnostics;
 using Coin.Host.Running;
 using Coin.Tests.Support;
+using Coin.Host.Results;
 using TorchSharp;
 using static TorchSharp.torch;
 
