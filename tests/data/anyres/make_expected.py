@@ -73,7 +73,7 @@ def process(image):
 def write_safetensors(path, tensors, metadata):
     header, offset, blobs = {"__metadata__": metadata}, 0, []
     for name, array in tensors.items():
-        blob = np.ascontiguousarray(array, dtype=np.float32).tobytes()
+        blob = np.ascontiguousarray(np.asarray(array), dtype=np.float32).tobytes()  # NumPy arrays or CPU tensors
         header[name] = {"dtype": "F32", "shape": list(array.shape), "data_offsets": [offset, offset + len(blob)]}
         offset += len(blob)
         blobs.append(blob)

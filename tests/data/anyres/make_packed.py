@@ -2,7 +2,8 @@
 """What transformers' pack_image_features makes of one image's projected tile features, for AnyResolutionTests:
 LlavaNextModel's (no shrinking) and LlavaOnevisionModel's (anyres_max_N: bilinear shrinking when the unpadded grid
 holds more than N tiles' worth by a ratio above 1.1), each written out from modeling_llava_next.py and
-modeling_llava_onevision.py in plain PyTorch: get_anyres_image_grid_shape, the view/permute/flatten into the padded
+modeling_llava_onevision.py in plain PyTorch (select_best_resolution and the safetensors writer shared with
+make_expected.py): get_anyres_image_grid_shape, the view/permute/flatten into the padded
 image's layout, unpad_image (round(..., 7) then int), interpolate, image_newline after each row, the whole image's
 features first. Random features (seeded); sizes small (tile 32, 4 x 4 positions a tile, 8 channels).
 Run with Debian's python3-torch:  /usr/bin/python3 tests/data/anyres/make_packed.py
@@ -10,29 +11,16 @@ Run with Debian's python3-torch:  /usr/bin/python3 tests/data/anyres/make_packed
 import json
 import math
 import os
-import struct
 
 import torch
 
+from make_expected import PINPOINTS, TILE, select_best_resolution, write_safetensors
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-TILE, SIDE, CHANNELS = 32, 4, 8
-PINPOINTS = [[32, 64], [64, 32], [64, 64], [96, 32], [32, 96]]
+SIDE, CHANNELS = 4, 8
 # (name, original height, width, anyres_max_N or None)
 CASES = [("wide", 43, 200, None), ("tall", 200, 43, None), ("square", 32, 32, None), ("photo", 120, 160, None),
          ("onevision-shrinks", 120, 160, 1), ("onevision-keeps", 120, 160, 9), ("onevision-tall", 200, 43, 1)]
-
-
-def select_best_resolution(original_size, possible_resolutions):
-    original_height, original_width = original_size
-    best_fit, max_effective, min_wasted = None, 0, float("inf")
-    for height, width in possible_resolutions:
-        scale = min(width / original_width, height / original_height)
-        downscaled_width, downscaled_height = int(original_width * scale), int(original_height * scale)
-        effective = min(downscaled_width * downscaled_height, original_width * original_height)
-        wasted = width * height - effective
-        if effective > max_effective or (effective == max_effective and wasted < min_wasted):
-            max_effective, min_wasted, best_fit = effective, wasted, (height, width)
-    return best_fit
 
 
 def unpad_image(tensor, original_size):
@@ -63,19 +51,6 @@ def pack(image_feature, image_size, newline, max_num_patches):
     image_feature = torch.cat((image_feature, newline[:, None, None].expand(*image_feature.shape[:-1], 1)), dim=-1)
     image_feature = image_feature.flatten(1, 2).transpose(0, 1)
     return torch.cat((base_image_feature, image_feature), dim=0)
-
-
-def write_safetensors(path, tensors, metadata):
-    header, offset, blobs = {"__metadata__": metadata}, 0, []
-    for name, array in tensors.items():
-        blob = array.contiguous().to(torch.float32).numpy().tobytes()
-        header[name] = {"dtype": "F32", "shape": list(array.shape), "data_offsets": [offset, offset + len(blob)]}
-        offset += len(blob)
-        blobs.append(blob)
-    encoded = json.dumps(header).encode()
-    encoded += b" " * (-len(encoded) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(encoded)) + encoded + b"".join(blobs))
 
 
 def main():

@@ -74,45 +74,54 @@ def main():
     llava_hf()
 
 
-def llava_hf():
-    """The same kind of model as transformers' llava-hf folders hold it (LlavaForConditionalGeneration, names as
-    transformers < 4.52 saves them): a partial text_config (LlamaConfig's defaults fill the rest), a vision_config,
-    language_model.* / vision_tower.* / multi_modal_projector.* tensors in one model.safetensors."""
+VISION = {"model_type": "clip_vision_model", "hidden_size": 12, "intermediate_size": 24, "num_hidden_layers": 2,
+          "num_attention_heads": 2, "image_size": 32, "patch_size": 8, "projection_dim": 8}
+
+
+def write_llava_hf(name, text, full, seed):
+    """Writes the folder NAME as transformers' llava-hf folders hold a model (LlavaForConditionalGeneration, names as
+    transformers < 4.52 saves them): config.json with the partial TEXT as text_config and VISION, and
+    language_model.* / vision_tower.* / multi_modal_projector.* tensors in one model.safetensors, the language model's
+    drawn from FULL (its config with the family's defaults filled in) with SEED, the tower's with SEED + 1, the
+    projector's with SEED + 2. Returns the language model's tensors and the projector's."""
     from make_goldens import write_safetensors
-    text = {"model_type": "llama", "hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 2, "num_attention_heads": 4,
-            "num_key_value_heads": 2, "vocab_size": 64, "rms_norm_eps": 1e-5, "max_position_embeddings": 64}
-    vision = {"model_type": "clip_vision_model", "hidden_size": 12, "intermediate_size": 24, "num_hidden_layers": 2,
-              "num_attention_heads": 2, "image_size": 32, "patch_size": 8, "projection_dim": 8}
     config = {"architectures": ["LlavaForConditionalGeneration"], "model_type": "llava", "image_token_index": 63,
               "projector_hidden_act": "gelu", "vision_feature_layer": -2, "vision_feature_select_strategy": "default",
-              "text_config": text, "vision_config": vision, "torch_dtype": "float32", "transformers_version": "4.45.0",
+              "text_config": text, "vision_config": VISION, "torch_dtype": "float32", "transformers_version": "4.45.0",
               "ignore_index": -100, "pad_token_id": 0}
-    # The reference forward reads a full config: LlamaConfig's defaults for what text_config leaves out.
-    full = dict(text, rope_theta=10000.0, hidden_act="silu", tie_word_embeddings=False)
-    lm = weights(full, 31)
-    h = vision["hidden_size"]
-    tower = tower_weights(vision, False, 32)
-    torch.manual_seed(33)
-    projection = projector_weights(32, h)
-    projector = dict(zip(["multi_modal_projector.linear_1.weight", "multi_modal_projector.linear_1.bias",
-                          "multi_modal_projector.linear_2.weight", "multi_modal_projector.linear_2.bias"], projection))
+    lm = weights(full, seed)
+    tower = tower_weights(VISION, False, seed + 1)
+    torch.manual_seed(seed + 2)
+    projection = projector_weights(32, VISION["hidden_size"])
     tensors = {"language_model." + k: v for k, v in lm.items()}
     tensors.update({"vision_tower." + k: v for k, v in tower.items()})
-    tensors.update(projector)
-    folder = os.path.join(HERE, "llava-1.5-hf-tiny")
+    tensors.update(zip(["multi_modal_projector.linear_1.weight", "multi_modal_projector.linear_1.bias",
+                        "multi_modal_projector.linear_2.weight", "multi_modal_projector.linear_2.bias"], projection))
+    folder = os.path.join(HERE, name)
     os.makedirs(folder, exist_ok=True)
     with open(os.path.join(folder, "config.json"), "w") as f:
         json.dump(config, f, indent=2)
     write_safetensors(os.path.join(folder, "model.safetensors"), tensors)
+    print("wrote", folder)
+    return lm, projection
+
+
+def llava_hf():
+    """LLaVA-1.5 in the llava-hf layout: a partial text_config (LlamaConfig's defaults fill the rest), the language
+    model's logits and the projector's outputs (expected-hf.json)."""
+    text = {"model_type": "llama", "hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 2, "num_attention_heads": 4,
+            "num_key_value_heads": 2, "vocab_size": 64, "rms_norm_eps": 1e-5, "max_position_embeddings": 64}
+    # The reference forward reads a full config: LlamaConfig's defaults for what text_config leaves out.
+    full = dict(text, rope_theta=10000.0, hidden_act="silu", tie_word_embeddings=False)
+    lm, projection = write_llava_hf("llava-1.5-hf-tiny", text, full, 31)
     ids = [(3 * i + 1) % 64 for i in range(20)]
-    features = torch.randn(2, h)
+    features = torch.randn(2, VISION["hidden_size"])
     with torch.no_grad():
         logits = forward(full, lm, ids)
         projected = project(features, *projection)
     with open(os.path.join(HERE, "expected-hf.json"), "w") as f:
         json.dump({"input_ids": ids, "logits": logits.tolist(), "features": features.tolist(), "projected": projected.tolist(),
                    "made_by": "tests/data/llava/make_fixture.py with torch " + torch.__version__}, f)
-    print("wrote", folder)
 
 
 # LlavaConfig writes text_config as a diff against the family's own config class: these are what transformers'
@@ -129,36 +138,16 @@ def llava_hf_family(kind, seed):
     """A llava-hf folder whose language model is Qwen2 or Mistral (as llava-interleave-qwen and LLaVA-NeXT's Mistral
     hold it), text_config written with only the fields that differ from the family's defaults, and its reference
     logits (expected-hf-KIND.json). Mistral's sliding window is left at its default (4096, wider than the ids)."""
-    from make_goldens import write_safetensors
     text = {"model_type": kind, "hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 2, "num_attention_heads": 4,
             "num_key_value_heads": 2, "vocab_size": 64, "max_position_embeddings": 64}
-    vision = {"model_type": "clip_vision_model", "hidden_size": 12, "intermediate_size": 24, "num_hidden_layers": 2,
-              "num_attention_heads": 2, "image_size": 32, "patch_size": 8, "projection_dim": 8}
-    config = {"architectures": ["LlavaForConditionalGeneration"], "model_type": "llava", "image_token_index": 63,
-              "projector_hidden_act": "gelu", "vision_feature_layer": -2, "vision_feature_select_strategy": "default",
-              "text_config": text, "vision_config": vision, "torch_dtype": "float32", "transformers_version": "4.45.0",
-              "ignore_index": -100, "pad_token_id": 0}
     full = dict(FAMILY_DEFAULTS[kind], **text)
-    lm = weights(full, seed)
-    tower = tower_weights(vision, False, seed + 1)
-    torch.manual_seed(seed + 2)
-    projection = projector_weights(32, vision["hidden_size"])
-    tensors = {"language_model." + k: v for k, v in lm.items()}
-    tensors.update({"vision_tower." + k: v for k, v in tower.items()})
-    tensors.update(zip(["multi_modal_projector.linear_1.weight", "multi_modal_projector.linear_1.bias",
-                        "multi_modal_projector.linear_2.weight", "multi_modal_projector.linear_2.bias"], projection))
-    folder = os.path.join(HERE, f"llava-hf-{kind}-tiny")
-    os.makedirs(folder, exist_ok=True)
-    with open(os.path.join(folder, "config.json"), "w") as f:
-        json.dump(config, f, indent=2)
-    write_safetensors(os.path.join(folder, "model.safetensors"), tensors)
+    lm, _ = write_llava_hf(f"llava-hf-{kind}-tiny", text, full, seed)
     ids = [(7 * i + 3) % 64 for i in range(20)]
     with torch.no_grad():
         logits = forward(full, lm, ids)
     with open(os.path.join(HERE, f"expected-hf-{kind}.json"), "w") as f:
         json.dump({"input_ids": ids, "logits": logits.tolist(),
                    "made_by": "tests/data/llava/make_fixture.py with torch " + torch.__version__}, f)
-    print("wrote", folder)
 
 
 if __name__ == "__main__":
