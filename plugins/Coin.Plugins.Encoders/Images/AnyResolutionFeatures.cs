@@ -36,14 +36,8 @@ public static class AnyResolutionFeatures
         var grid = tileFeatures.narrow(0, 1, tiles - 1).view(rows, columns, side, side, channels)
             .permute(4, 0, 2, 1, 3).contiguous().flatten(1, 2).flatten(2, 3);
         grid = Unpad(grid, original);
-        if (maxTiles is { } max)
-        {
-            long height = grid.shape[1], width = grid.shape[2];
-            double ratio = Math.Sqrt(height * width / (max * Math.Pow(side, 2)));
-            if (ratio > 1.1)
-                grid = nn.functional.interpolate(grid.unsqueeze(0), [(long)Math.Floor(height / ratio), (long)Math.Floor(width / ratio)],
-                    mode: InterpolationMode.Bilinear)[0];
-        }
+        if (Shrunk(grid.shape[1], grid.shape[2], side, maxTiles) is { } size)
+            grid = nn.functional.interpolate(grid.unsqueeze(0), [size.Height, size.Width], mode: InterpolationMode.Bilinear)[0];
         if (newline is not null)
             grid = cat([grid, newline.to_type(grid.dtype).view(channels, 1, 1).expand(channels, grid.shape[1], 1)], -1);
         return cat([whole, grid.flatten(1, 2).transpose(0, 1)], 0).MoveToOuterDisposeScope();
@@ -56,12 +50,18 @@ public static class AnyResolutionFeatures
     {
         var best = AnyResolution.SelectBestResolution(original, pinpoints);
         var (height, width) = KeptGrid(original, best.Height / tileSize * side, best.Width / tileSize * side);
-        if (maxTiles is { } max)
-        {
-            double ratio = Math.Sqrt((double)height * width / (max * Math.Pow(side, 2)));
-            if (ratio > 1.1) (height, width) = ((long)Math.Floor(height / ratio), (long)Math.Floor(width / ratio));
-        }
+        if (Shrunk(height, width, side, maxTiles) is { } size) (height, width) = size;
         return checked((int)(side * side + height * (width + (newline ? 1 : 0))));
+    }
+
+    /// <summary>OneVision's <c>anyres_max_N</c>: the size a kept grid is bilinearly shrunk to when it holds more than
+    /// N tiles' worth of positions by a ratio above 1.1 (each side divided by the ratio, rounded down); null when it
+    /// stays as it is (LLaVA-NeXT, <paramref name="maxTiles"/> null, never shrinks).</summary>
+    private static (long Height, long Width)? Shrunk(long height, long width, int side, int? maxTiles)
+    {
+        if (maxTiles is not { } max) return null;
+        double ratio = Math.Sqrt((double)height * width / (max * Math.Pow(side, 2)));
+        return ratio > 1.1 ? ((long)Math.Floor(height / ratio), (long)Math.Floor(width / ratio)) : null;
     }
 
     /// <summary>The grid <c>unpad_image</c> keeps of a <paramref name="height"/> × <paramref name="width"/> one.</summary>

@@ -48,8 +48,7 @@ public sealed class ImagePreprocessor(ImagePreprocessingOptions options)
     public Tensor Prepare(IReadOnlyList<ModalityInput> inputs)
     {
         using var scope = NewDisposeScope();
-        var mean = tensor(options.Mean.Select(v => (float)v).ToArray()).view(3, 1, 1);
-        var std = tensor(options.Std.Select(v => (float)v).ToArray()).view(3, 1, 1);
+        var (mean, std) = Normalisation();
         var images = inputs.Select(input => input.Values is not null
             ? (Square(ToRgb(input), mean) - mean) / std
             : (Rescale(SquareBytes(Decode(input))) - mean) / std).ToArray();
@@ -62,14 +61,17 @@ public sealed class ImagePreprocessor(ImagePreprocessingOptions options)
     public (Tensor Pixels, AnyResolution.Size Original, AnyResolution.Size Best) PrepareAnyResolution(ModalityInput input, IReadOnlyList<AnyResolution.Size> pinpoints)
     {
         using var scope = NewDisposeScope();
-        var mean = tensor(options.Mean.Select(v => (float)v).ToArray()).view(3, 1, 1);
-        var std = tensor(options.Std.Select(v => (float)v).ToArray()).view(3, 1, 1);
+        var (mean, std) = Normalisation();
         var image = Decode(input);
         int size = options.ImageSize;
         var (best, tiles) = AnyResolution.Split(image.Pixels, image.Width, image.Height, pinpoints, size);
         var pixels = stack(tiles.Select(tile => (Rescale(new Rgb8(tile, size, size)) - mean) / std).ToArray());
         return (pixels.MoveToOuterDisposeScope(), new AnyResolution.Size(image.Height, image.Width), best);
     }
+
+    /// <summary>The mean and standard deviation, [3, 1, 1] each, in the current dispose scope.</summary>
+    private (Tensor Mean, Tensor Std) Normalisation()
+        => (tensor(options.Mean.Select(v => (float)v).ToArray()).view(3, 1, 1), tensor(options.Std.Select(v => (float)v).ToArray()).view(3, 1, 1));
 
     /// <summary>An 8-bit image, height × width × 3 bytes.</summary>
     private sealed record Rgb8(byte[] Pixels, int Width, int Height);

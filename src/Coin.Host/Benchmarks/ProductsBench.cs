@@ -115,7 +115,7 @@ public static class ProductsBench
             {
                 GC.Collect();
                 GC.WaitForPendingFinalizers();
-                double before = ResidentMiB();
+                double before = KeptMiB();
                 var h = x.alias();
                 foreach (var layer in chain)
                 {
@@ -123,7 +123,7 @@ public static class ProductsBench
                     h.Dispose();   // the graph keeps what backward needs; this handle is not it
                     h = next;
                 }
-                perLayer = (ResidentMiB() - before) / layers;
+                perLayer = (KeptMiB() - before) / layers;
                 h.sum().backward();
                 h.Dispose();
                 x.grad?.Dispose();
@@ -135,7 +135,8 @@ public static class ProductsBench
         return rows;
     }
 
-    private static double ResidentMiB()
+    /// <summary>The memory the process holds now: jemalloc's live bytes, or resident memory under glibc.</summary>
+    private static double KeptMiB()
     {
         if (Runtime.CachingAllocator.AllocatedBytes() is { } allocated) return allocated / 1048576.0;
         using var process = Process.GetCurrentProcess();

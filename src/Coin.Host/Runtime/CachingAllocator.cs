@@ -141,7 +141,7 @@ public static class CachingAllocator
     /// free memory, 23.0 GiB against 21.1 within one task (docs/scale.md). A no-op under glibc.</summary>
     public static void ReturnFreeMemory()
     {
-        if (Control() is { } control) control("arena.4096.purge", 0, 0, 0, 0);   // 4096: MALLCTL_ARENAS_ALL
+        if (Control() is { } control) Purge(control);
     }
 
     /// <summary>Free memory above this, kept after a training step, goes back (<see cref="ReturnFreeMemoryIfAbove"/>).</summary>
@@ -153,8 +153,11 @@ public static class CachingAllocator
     {
         if (Control() is not { } control || !Refresh(control)) return;
         if (Read(control, "stats.resident") is { } resident && Read(control, "stats.allocated") is { } allocated && (long)(resident - allocated) > bytes)
-            control("arena.4096.purge", 0, 0, 0, 0);
+            Purge(control);
     }
+
+    /// <summary>Every arena's free pages back to the system (4096 is MALLCTL_ARENAS_ALL).</summary>
+    private static void Purge(MallCtl control) => control("arena.4096.purge", 0, 0, 0, 0);
 
     /// <summary>The bytes jemalloc has handed out and not taken back (live allocations), or null under glibc.</summary>
     public static long? AllocatedBytes()
