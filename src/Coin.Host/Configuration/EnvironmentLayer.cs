@@ -27,6 +27,11 @@ public sealed class EnvironmentLayer
     /// <summary>Variables that look like ours but name no configuration key.</summary>
     public IReadOnlyList<string> Ignored { get; }
 
+    /// <summary>COIN_* variables that are no configuration key: the cache's root (Caching.UserCache) and the native
+    /// allocator (Runtime.CachingAllocator, chosen before the configuration is read).</summary>
+    private static readonly HashSet<string> NotConfiguration = new(StringComparer.OrdinalIgnoreCase)
+        { Caching.UserCache.HomeVariable, Runtime.CachingAllocator.ChoiceVariable };
+
     public static readonly IReadOnlySet<string> TopLevelKeys = typeof(ExperimentConfig)
         .GetProperties(BindingFlags.Public | BindingFlags.Instance).Select(p => p.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
 
@@ -39,10 +44,7 @@ public sealed class EnvironmentLayer
         {
             string name = (string)entry.Key;
             if (!name.StartsWith(Prefix, StringComparison.OrdinalIgnoreCase) || name.Length == Prefix.Length) continue;
-            // The cache's root (Caching.UserCache), not a configuration key.
-            if (name.Equals(Caching.UserCache.HomeVariable, StringComparison.OrdinalIgnoreCase)) continue;
-            // The native allocator (Runtime.CachingAllocator), chosen before the configuration is read.
-            if (name.Equals(Runtime.CachingAllocator.ChoiceVariable, StringComparison.OrdinalIgnoreCase)) continue;
+            if (NotConfiguration.Contains(name)) continue;
             string key = name[Prefix.Length..].Replace("__", ":", StringComparison.Ordinal);
             if (!TopLevelKeys.Contains(key.Split(':')[0]))
             {

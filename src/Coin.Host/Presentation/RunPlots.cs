@@ -34,7 +34,7 @@ public static class RunPlots
         foreach (string name in stream.Select(r => r.Name).Distinct().Where(n => !n.StartsWith("lr/", StringComparison.Ordinal)))
             Save(Series(stream, name, results.Tasks), $"{name.Replace('/', '-')}.png");
         if (firstStage.Any(r => r.Name == "loss"))
-            Save(Series(firstStage, "loss", [BaseModelStage.TaskName, BaseModelStage.InstructionTaskName]), "pretrain-loss.png");
+            Save(Series(firstStage, "loss", [BaseStageRows.TaskName, BaseStageRows.InstructionTaskName]), "pretrain-loss.png");
         return written;
     }
 

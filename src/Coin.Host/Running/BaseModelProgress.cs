@@ -74,11 +74,11 @@ internal sealed class BaseModelProgress(string entry, JsonNode keyMaterial)
             throw new Abstractions.Plugins.CoinUserException(Damaged($"is not readable ({e.Message})"));
         }
         if (!JsonNode.DeepEquals(state["key"], keyMaterial)) throw new Abstractions.Plugins.CoinUserException(Damaged("was written for other settings"));
-        if (position.Stage is not (BaseModelStage.TaskName or BaseModelStage.InstructionTaskName))
+        if (position.Stage is not (BaseStageRows.TaskName or BaseStageRows.InstructionTaskName))
             throw new Abstractions.Plugins.CoinUserException(Damaged($"names an unknown stage '{position.Stage}'"));
         if (position.Step < 0 || position.Step > stepsOfStage(position.Stage))
             throw new Abstractions.Plugins.CoinUserException(Damaged($"is at step {position.Step}, outside the stage's {stepsOfStage(position.Stage)} steps"));
-        if (!double.IsFinite(position.Seconds) || position.Seconds < 0 || (position.Stage == BaseModelStage.InstructionTaskName) != (position.FirstStage is not null))
+        if (!double.IsFinite(position.Seconds) || position.Seconds < 0 || (position.Stage == BaseStageRows.InstructionTaskName) != (position.FirstStage is not null))
             throw new Abstractions.Plugins.CoinUserException(Damaged("holds an inconsistent position"));
         string tag = $"{position.Stage}-{position.Step}";
         if (state["tag"]?.GetValue<string>() != tag) throw new Abstractions.Plugins.CoinUserException(Damaged("holds an inconsistent position"));

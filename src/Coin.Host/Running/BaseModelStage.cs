@@ -27,11 +27,6 @@ namespace Coin.Host.Running;
 public sealed class BaseModelStage(PretrainingConfig config, IStepRecorder log, Func<string, string> resolvePath, IAnsiConsole console, int seed,
     CancellationToken cancellation = default, int checkpointEverySteps = 100)
 {
-    /// <inheritdoc cref="BaseStageRows.TaskName"/>
-    public const string TaskName = BaseStageRows.TaskName;
-
-    /// <inheritdoc cref="BaseStageRows.InstructionTaskName"/>
-    public const string InstructionTaskName = BaseStageRows.InstructionTaskName;
 
     private static readonly TimeSpan LockPoll = TimeSpan.FromSeconds(1);
 
@@ -93,23 +88,23 @@ public sealed class BaseModelStage(PretrainingConfig config, IStepRecorder log, 
 
         // Continue where a stopped or killed run left this base model (the cache entry's progress folder).
         var progress = folder is null ? null : new BaseModelProgress(folder, keyMaterial);
-        var saved = progress?.Read(stage => TaskTrainer.StepsFor(stage == TaskName ? samples.Count : instructions.Count, stage == TaskName ? firstTraining : secondTraining));
+        var saved = progress?.Read(stage => TaskTrainer.StepsFor(stage == BaseStageRows.TaskName ? samples.Count : instructions.Count, stage == BaseStageRows.TaskName ? firstTraining : secondTraining));
         if (saved is not null)
         {
             ModelState.Load(model, saved.Weights, complete: true);
             foreach (var (task, step, name, value) in saved.Rows.Rows) recorder.Add(task, step, name, value);
-            console.MarkupLineInterpolated($"base model: continuing the {(saved.Position.Stage == TaskName ? "first" : "instruction")} stage at step {saved.Position.Step} from {progress!.Folder}");
+            console.MarkupLineInterpolated($"base model: continuing the {(saved.Position.Stage == BaseStageRows.TaskName ? "first" : "instruction")} stage at step {saved.Position.Step} from {progress!.Folder}");
         }
         TaskTrainer.ResumePoint? ResumeOf(string stage) => saved?.Position is { } p && p.Stage == stage
             ? new TaskTrainer.ResumePoint(p.Step, saved.Optimizer, p.Seconds, p.FirstLoss, p.LastLoss, p.InputSeconds) : null;
 
-        var first = saved?.Position.FirstStage ?? TrainStage(model, ComponentNames.All, firstTraining, TaskName, "pretrain base model", samples, recorder,
-            unchecked(seed * 31 - 1), 0, progress, rows, null, ResumeOf(TaskName));
+        var first = saved?.Position.FirstStage ?? TrainStage(model, ComponentNames.All, firstTraining, BaseStageRows.TaskName, "pretrain base model", samples, recorder,
+            unchecked(seed * 31 - 1), 0, progress, rows, null, ResumeOf(BaseStageRows.TaskName));
 
         BaseStageInfo? second = null;
         if (instructions.Count > 0)
-            second = TrainStage(model, config.Instructions.Train, secondTraining, InstructionTaskName, "instruction-tune base model",
-                instructions, recorder, unchecked(seed * 31 - 2), first.Steps, progress, rows, first, ResumeOf(InstructionTaskName));
+            second = TrainStage(model, config.Instructions.Train, secondTraining, BaseStageRows.InstructionTaskName, "instruction-tune base model",
+                instructions, recorder, unchecked(seed * 31 - 2), first.Steps, progress, rows, first, ResumeOf(BaseStageRows.InstructionTaskName));
 
         var info = new BaseModelInfo("trained", folder, first.Samples, first.Steps, first.FirstLoss, first.FinalLoss, first.Seconds + (second?.Seconds ?? 0), second);
         if (folder is not null) Store(model, folder, info, keyMaterial, rows);

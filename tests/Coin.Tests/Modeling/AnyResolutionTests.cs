@@ -13,7 +13,8 @@ namespace Coin.Tests.Modeling;
 /// wide or tall enough for a 3 × 1 grid.</summary>
 public class AnyResolutionTests
 {
-    private static readonly Size[] Pinpoints = [new(32, 64), new(64, 32), new(64, 64), new(96, 32), new(32, 96)];
+    /// <summary>LLaVA-NeXT's five pinpoints at tile 32, as make_expected.py and make_packed.py use them.</summary>
+    internal static readonly Size[] Pinpoints = [new(32, 64), new(64, 32), new(64, 64), new(96, 32), new(32, 96)];
 
     private static string Image(string name)
     {
@@ -76,7 +77,7 @@ public class AnyResolutionTests
 /// without shrinking.</summary>
 public class AnyResolutionFeatureTests
 {
-    private static readonly Size[] Pinpoints = [new(32, 64), new(64, 32), new(64, 64), new(96, 32), new(32, 96)];
+    private static readonly Size[] Pinpoints = AnyResolutionTests.Pinpoints;
 
     [TestCase("wide")]
     [TestCase("tall")]
