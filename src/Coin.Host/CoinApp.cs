@@ -103,6 +103,8 @@ public static class CoinApp
         builder.Configuration.AddInMemoryCollection(commandLine.Overrides);
 
         builder.Services.AddSingleton(console);
+        // What a run says goes to the console, and what it writes besides its record to TensorBoard and the report files.
+        builder.Services.AddSingleton<Running.IRunObserver>(Presentation.StandardObservers.For(console));
         builder.Services.AddSingleton(cancellation);
         builder.Services.AddSingleton(environment ?? EnvironmentLayer.Read(new System.Collections.Hashtable()));
         builder.Services.AddSingleton(commandLine);

@@ -75,7 +75,7 @@ public sealed class BenchCommand(CommandLine commandLine, PluginDirectories dire
             var bound = StrictBinder.Bind(section, plugin.Factory!.OptionsType, "--model", errors);
             ExperimentLoader.ThrowIfAny("bench", errors);
             IBackbone created;
-            using (Presentation.Heartbeat.Resident($"frozen: loading as {format}", line => console.WriteLine(line)))
+            using (Runtime.Heartbeat.Resident($"frozen: loading as {format}", line => console.WriteLine(line)))
                 created = (IBackbone)plugin.Factory.Create(bound, new ComponentContext { Device = CPU, Seed = 0, RunDirectory = Path.GetTempPath(), ResolvePath = Path.GetFullPath });
             using var backbone = created;
             var linears = backbone.Module.modules().OfType<Coin.Nn.Layers.AutocastLinear>().ToList();

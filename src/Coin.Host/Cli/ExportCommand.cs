@@ -13,7 +13,8 @@ namespace Coin.Host.Cli;
 /// <c>DIR/merged/</c> (the backbone with the adapter folded in, as a Hugging Face folder with its tokenizer files),
 /// and <c>DIR/&lt;component&gt;.safetensors</c> for every other component the run trained (the connector: LLaVA's
 /// projector). What a plugin cannot export is said, with its reason; exit 2 when nothing could be.</summary>
-public sealed class ExportCommand(CommandLine commandLine, ExperimentLoader loader, PluginDirectories directories, IAnsiConsole console, RunCancellation cancellation) : ICommand
+public sealed class ExportCommand(CommandLine commandLine, ExperimentLoader loader, PluginDirectories directories, IAnsiConsole console, Running.IRunObserver observer,
+    RunCancellation cancellation) : ICommand
 {
     public string Name => "export";
 
@@ -22,7 +23,7 @@ public sealed class ExportCommand(CommandLine commandLine, ExperimentLoader load
         var options = commandLine.Export!;
         var experiment = loader.Load();
         var plan = ExperimentPlanner.Plan(experiment, PluginCatalog.LoadForUse(directories.For(experiment)));
-        using var run = StageEvaluation.Restore(experiment, plan, options.RunDirectory, options.Stage, console, cancellation.Token);
+        using var run = StageEvaluation.Restore(experiment, plan, options.RunDirectory, options.Stage, observer, cancellation.Token);
         return run.Naming(() => Write(experiment, plan, run, options));
     }
 

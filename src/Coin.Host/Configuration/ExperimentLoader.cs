@@ -29,6 +29,22 @@ public sealed class ExperimentLoader(IConfiguration configuration, ExperimentSou
         return new Experiment(config, source.Name, source.BaseDirectory);
     }
 
+    /// <summary>An experiment file (with the files it extends), with <paramref name="overrides"/> laid over it as
+    /// <c>coin run FILE --set KEY=VALUE</c> lays them ("training:epochs" → "2"): where a program that runs experiments
+    /// through the engine starts. The environment layer (COIN_* variables) is the command's and is not read.</summary>
+    public static Experiment FromFile(string path, IReadOnlyDictionary<string, string?>? overrides = null)
+    {
+        string file = Path.GetFullPath(path);
+        var json = ExperimentFile.Read(file);
+        overrides ??= new Dictionary<string, string?>();
+        ComponentTypeSwitch.Apply(json, overrides);
+        var configuration = new ConfigurationBuilder()
+            .AddJsonStream(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(json.ToJsonString())))
+            .AddInMemoryCollection(overrides)
+            .Build();
+        return new ExperimentLoader(configuration, ExperimentSource.For(file)).Load();
+    }
+
     public static void ThrowIfAny(string sourceName, IReadOnlyList<string> errors)
     {
         if (errors.Count == 0) return;

@@ -64,12 +64,3 @@ public sealed class TensorBoardLog : IStepRecorder, IDisposable
 
     public void Dispose() => writer.Dispose();
 }
-
-/// <summary>Sends every step-log row to several recorders (steps.csv and TensorBoard).</summary>
-public sealed class TeeRecorder(params IStepRecorder[] recorders) : IStepRecorder
-{
-    public void Add(string task, long step, string name, double value)
-    {
-        foreach (var recorder in recorders) recorder.Add(task, step, name, value);
-    }
-}

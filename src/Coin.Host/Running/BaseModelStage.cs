@@ -7,9 +7,7 @@ using Coin.Abstractions.Data;
 using Coin.Host.Checkpoints;
 using Coin.Host.Configuration;
 using Coin.Host.Modeling;
-using Coin.Host.Presentation;
 using Coin.Host.Results;
-using Spectre.Console;
 
 namespace Coin.Host.Running;
 
@@ -24,7 +22,7 @@ namespace Coin.Host.Running;
 /// <param name="checkpointEverySteps">How often a stage checkpoints into the cache entry's progress folder
 /// (<see cref="BaseModelProgress"/>; <c>training.checkpointEverySteps</c>); without a cache the stages are not
 /// checkpointed.</param>
-public sealed class BaseModelStage(PretrainingConfig config, IStepRecorder log, Func<string, string> resolvePath, IAnsiConsole console, int seed,
+public sealed class BaseModelStage(PretrainingConfig config, IStepRecorder log, Func<string, string> resolvePath, IRunObserver observer, int seed,
     CancellationToken cancellation = default, int checkpointEverySteps = 100)
 {
 
@@ -50,7 +48,7 @@ public sealed class BaseModelStage(PretrainingConfig config, IStepRecorder log, 
             {
                 if (owner is not null)
                     return File.Exists(Path.Combine(folder, InfoFile)) ? Load(model, folder) : Train(model, source, folder, keyMaterial);
-                if (!told) console.MarkupLineInterpolated($"base model: waiting for {holder?.ToString() ?? "another process"}, which is training it into {folder}");
+                if (!told) observer.Info($"base model: waiting for {holder?.ToString() ?? "another process"}, which is training it into {folder}");
                 told = true;
             }
             cancellation.WaitHandle.WaitOne(LockPoll);
@@ -93,7 +91,7 @@ public sealed class BaseModelStage(PretrainingConfig config, IStepRecorder log, 
         {
             ModelState.Load(model, saved.Weights, complete: true);
             foreach (var (task, step, name, value) in saved.Rows.Rows) recorder.Add(task, step, name, value);
-            console.MarkupLineInterpolated($"base model: continuing the {(saved.Position.Stage == BaseStageRows.TaskName ? "first" : "instruction")} stage at step {saved.Position.Step} from {progress!.Folder}");
+            observer.Info($"base model: continuing the {(saved.Position.Stage == BaseStageRows.TaskName ? "first" : "instruction")} stage at step {saved.Position.Step} from {progress!.Folder}");
         }
         TaskTrainer.ResumePoint? ResumeOf(string stage) => saved?.Position is { } p && p.Stage == stage
             ? new TaskTrainer.ResumePoint(p.Step, saved.Optimizer, p.Seconds, p.FirstLoss, p.LastLoss, p.InputSeconds) : null;
@@ -144,7 +142,7 @@ public sealed class BaseModelStage(PretrainingConfig config, IStepRecorder log, 
             var trainer = new TaskTrainer(model, [], training, recorder, seed, cancellation) { GlobalStep = firstStep + (resume?.Step ?? 0) };
             TaskTrainer.CheckpointWriter? checkpoint = progress is null ? null : (step, optimizer, seconds, firstLoss, lastLoss, inputSeconds) =>
                 progress.Write(new BaseModelProgress.Position(taskName, step, seconds, firstLoss, lastLoss, inputSeconds, firstStage), model, optimizer, rows);
-            var summary = ConsoleProgress.Run(console, title, TaskTrainer.StepsFor(samples.Count, training), "steps",
+            var summary = observer.Phase(title, TaskTrainer.StepsFor(samples.Count, training), "steps",
                 sink => trainer.Train(task, samples, shuffleSeed, sink, checkpoint, resume));
             return new BaseStageInfo(samples.Count, summary.Steps, summary.FirstLoss, summary.FinalLoss, summary.Seconds);
         }

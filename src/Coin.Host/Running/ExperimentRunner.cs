@@ -6,16 +6,16 @@ using Coin.Host.Journal;
 using Coin.Host.Plugins;
 using Coin.Host.Results;
 using Coin.Host.Runtime;
-using Spectre.Console;
 using static TorchSharp.torch;
 
 namespace Coin.Host.Running;
 
 /// <summary>The run loop of docs/architecture.md, top to bottom: plan → compose → pre-flight check → run folder →
 /// base model → adapter → check again → zero-shot row → per task (start, train, end, evaluate, record) → report.
-/// Everything a run writes goes through its <see cref="RunJournal"/>. Returns the run folder.</summary>
+/// Everything a run writes goes through its <see cref="RunJournal"/>; what it has to say goes to its
+/// <see cref="IRunObserver"/> (the <c>coin</c> command's: console, TensorBoard, report files). Returns the run folder.</summary>
 [HostService]
-public sealed class ExperimentRunner(IAnsiConsole console)
+public sealed class ExperimentRunner(IRunObserver observer)
 {
     /// <param name="runDirectory">Run into exactly this (absent or empty) folder instead of a new <c>{output}/{name}-{time}</c>.</param>
     public string Run(Experiment experiment, PluginCatalog catalog, ResumedRun? resumed = null, CancellationToken cancellation = default,
@@ -24,7 +24,7 @@ public sealed class ExperimentRunner(IAnsiConsole console)
         var config = experiment.Config;
         var plan = ExperimentPlanner.Plan(experiment, catalog);
         var (device, threads) = RunComposer.Runtime(config);
-        if (TorchRuntime.ContentionWarning(threads) is { } contention) console.MarkupLineInterpolated($"[yellow]warning:[/] {contention}");
+        if (TorchRuntime.ContentionWarning(threads) is { } contention) observer.Warning(contention);
         string output = experiment.ResolvePath(config.Output);
         // A new run's folder is claimed before its components are created (they are told where it is) and removed
         // again if they cannot be created or the combination is refused: a failed start leaves nothing behind.
@@ -36,20 +36,20 @@ public sealed class ExperimentRunner(IAnsiConsole console)
         try
         {
             var composing = System.Diagnostics.Stopwatch.StartNew();
-            using (Presentation.Heartbeat.Resident("  loading the components", line => console.WriteLine(line)))
-                run = RunComposer.Compose(experiment, plan, ComponentContextFor(experiment, device, journal.Directory, console));
+            using (observer.Waiting("loading the components"))
+                run = RunComposer.Compose(experiment, plan, ComponentContextFor(experiment, device, journal.Directory, observer));
             // Loading a large model takes minutes: say how long, and what it holds (docs/scale.md reads these lines).
             using (var process = System.Diagnostics.Process.GetCurrentProcess())
             {
                 // A model that fills the machine trades allocation speed for memory (NativeAllocator says why).
                 string allocator = NativeAllocator.ChooseFor(process.WorkingSet64, TorchRuntime.AvailableMemoryBytes());
-                console.MarkupLineInterpolated($"components ready in {composing.Elapsed.TotalSeconds:F1} s; resident {process.WorkingSet64 / (double)(1L << 30):F2} GiB, peak so far {process.PeakWorkingSet64 / (double)(1L << 30):F2} GiB; allocator: {allocator}");
+                observer.Info($"components ready in {composing.Elapsed.TotalSeconds:F1} s; resident {process.WorkingSet64 / (double)(1L << 30):F2} GiB, peak so far {process.PeakWorkingSet64 / (double)(1L << 30):F2} GiB; allocator: {allocator}");
             }
-            session = new StreamSession(console, experiment, plan, run, journal, cancellation,
+            session = new StreamSession(observer, experiment, plan, run, journal, cancellation,
                 journal.ResultsAtCheckpoint() ?? StreamSession.NewResults(experiment, plan, device, threads, run.Data.Tasks, journal.ExperimentSha256));
             Preflight.BeforeBaseStage(experiment.Source, plan, run, device, session.TrainsBaseModel, config.Training.ActivationCheckpointing);
             foreach (string warning in CapabilityCheck.Unchecked(plan.All().Select(c => (c.KeyPath, c.Plugin.Name, c.Plugin.Capabilities))))
-                console.MarkupLineInterpolated($"[yellow]warning:[/] {warning}");
+                observer.Warning(warning);
         }
         catch (Exception)
         {
@@ -97,7 +97,7 @@ public sealed class ExperimentRunner(IAnsiConsole console)
     private static ExperimentSource Origin(Experiment experiment) => new(experiment.Source, experiment.BaseDirectory);
 
     /// <summary>What every component's factory gets for a run in <paramref name="runDirectory"/>.</summary>
-    public static ComponentContext ComponentContextFor(Experiment experiment, Device device, string runDirectory, IAnsiConsole console) => new()
+    public static ComponentContext ComponentContextFor(Experiment experiment, Device device, string runDirectory, IRunObserver observer) => new()
     {
         Device = device,
         Seed = experiment.Config.Seed,
@@ -105,7 +105,7 @@ public sealed class ExperimentRunner(IAnsiConsole console)
         AvailableMemoryBytes = device.type == TorchSharp.DeviceType.CPU ? TorchRuntime.AvailableMemoryBytes() : null,
         ResolvePath = experiment.ResolvePath,
         CacheDirectory = Caching.UserCache.Root,
-        Warn = message => console.MarkupLineInterpolated($"[yellow]warning:[/] {message}"),
-        Progress = message => console.MarkupLineInterpolated($"  {message}"),
+        Warn = observer.Warning,
+        Progress = message => observer.Info("  " + message),
     };
 }

@@ -16,7 +16,7 @@ namespace Coin.Host.Running;
 /// 7B configuration is sized in a moment. The data source is opened: generated data that the user-level cache lacks is
 /// generated into the plan's temporary folder and removed with it, so a plan writes nothing that outlives it.</summary>
 [HostService]
-public sealed class RunPlan(IAnsiConsole console)
+public sealed class RunPlan(IAnsiConsole console, IRunObserver observer)
 {
     private static readonly Device Meta = device("meta");
 
@@ -31,7 +31,7 @@ public sealed class RunPlan(IAnsiConsole console)
         console.Write(components);
 
         string scratch = Path.Combine(Path.GetTempPath(), $"coin-plan-{Environment.ProcessId}");
-        var context = ExperimentRunner.ComponentContextFor(experiment, Meta, scratch, console) with { AvailableMemoryBytes = TorchRuntime.AvailableMemoryBytes(), Planning = true };
+        var context = ExperimentRunner.ComponentContextFor(experiment, Meta, scratch, observer) with { AvailableMemoryBytes = TorchRuntime.AvailableMemoryBytes(), Planning = true };
         ComposedExperiment run;
         var previous = get_default_device();
         try

@@ -19,7 +19,7 @@ namespace Coin.Host.Running;
 /// as in the run's own evaluation and every answer is the same; the merge scores the answers with the run's evaluator
 /// and compares the scores with those results.json recorded.</summary>
 [HostService]
-public sealed class StageEvaluation(IAnsiConsole console)
+public sealed class StageEvaluation(IAnsiConsole console, IRunObserver observer)
 {
     public static string ShardFile(string runDirectory, string stage, int shard, int count)
         => Path.Combine(runDirectory, PredictionFile.Folder, $"{stage}.shard-{shard}-of-{count}.jsonl");
@@ -27,7 +27,7 @@ public sealed class StageEvaluation(IAnsiConsole console)
     public void Shard(Experiment experiment, CompositionPlan plan, string runDirectory, string stage, int shard, int count, CancellationToken cancellation)
     {
         var config = experiment.Config;
-        using var run = Restore(experiment, plan, runDirectory, stage, console, cancellation);
+        using var run = Restore(experiment, plan, runDirectory, stage, observer, cancellation);
         run.Naming(() => ScoreShard(run, config, runDirectory, stage, shard, count, cancellation));
     }
 
@@ -50,20 +50,20 @@ public sealed class StageEvaluation(IAnsiConsole console)
 
     /// <summary>The model as it was scored at <paramref name="stage"/>: the run's base model (from the cache), its
     /// adapter, then the weights the run kept for that stage. Also what <c>coin export</c> starts from.</summary>
-    public static ComposedExperiment Restore(Experiment experiment, CompositionPlan plan, string runDirectory, string stage, IAnsiConsole console, CancellationToken cancellation)
+    public static ComposedExperiment Restore(Experiment experiment, CompositionPlan plan, string runDirectory, string stage, IRunObserver observer, CancellationToken cancellation)
     {
         string weights = Path.Combine(runDirectory, RunJournal.StagesFolder, stage + ".safetensors");
         if (!File.Exists(weights))
             throw new CoinUserException($"{weights} is missing: the run kept no weights for stage '{stage}' (stages it kept: {Kept(runDirectory)})");
         var config = experiment.Config;
         var (device, _) = RunComposer.Runtime(config);
-        var run = RunComposer.Compose(experiment, plan, ExperimentRunner.ComponentContextFor(experiment, device, runDirectory, console));
+        var run = RunComposer.Compose(experiment, plan, ExperimentRunner.ComponentContextFor(experiment, device, runDirectory, observer));
         Runtime.NativeAllocator.ChooseForThisProcess();
         try
         {
             run.Naming(() =>
             {
-                new BaseModelStage(config.Pretraining, new StepLog(), experiment.ResolvePath, console, config.Pretraining.SeedOf(config.Seed), cancellation).Prepare(run.Model, run.Data, StreamSession.BaseModelKey(config, plan));
+                new BaseModelStage(config.Pretraining, new StepLog(), experiment.ResolvePath, observer, config.Pretraining.SeedOf(config.Seed), cancellation).Prepare(run.Model, run.Data, StreamSession.BaseModelKey(config, plan));
                 RunComposer.ApplyAdapter(run, config);
                 if (run.Adapter is Abstractions.Components.IAdapterLifecycle lifecycle) RestoreAdapter(run, lifecycle, plan, runDirectory, stage);
                 ModelState.Load(run.Model, weights, complete: false);
@@ -98,7 +98,7 @@ public sealed class StageEvaluation(IAnsiConsole console)
     /// <returns>0 when the merged scores equal the run's, 1 when they differ.</returns>
     public int Merge(Experiment experiment, CompositionPlan plan, string runDirectory, string stage, int count)
     {
-        var (data, evaluator) = ComposedExperiment.CreateScoring(plan, ExperimentRunner.ComponentContextFor(experiment, TorchSharp.torch.CPU, runDirectory, console));
+        var (data, evaluator) = ComposedExperiment.CreateScoring(plan, ExperimentRunner.ComponentContextFor(experiment, TorchSharp.torch.CPU, runDirectory, observer));
         try
         {
             return Merge(data, evaluator, runDirectory, stage, count);

@@ -9,10 +9,8 @@ using Coin.Host.Composition;
 using Coin.Host.Configuration;
 using Coin.Host.Journal;
 using Coin.Host.Plugins;
-using Coin.Host.Presentation;
 using Coin.Host.Results;
 using Coin.Host.Runtime;
-using Spectre.Console;
 using static TorchSharp.torch;
 
 namespace Coin.Host.Running;
@@ -21,7 +19,7 @@ namespace Coin.Host.Running;
 /// of the run loop, and every file it writes goes through the run's <see cref="RunJournal"/>.</summary>
 internal sealed class StreamSession : IDisposable
 {
-    private readonly IAnsiConsole console;
+    private readonly IRunObserver observer;
     private readonly Experiment experiment;
     private readonly CompositionPlan plan;
     private readonly RunJournal journal;
@@ -33,16 +31,15 @@ internal sealed class StreamSession : IDisposable
     private readonly IReadOnlyDictionary<string, object> components;
     private TaskTrainer? trainer;
     private StreamEvaluator? evaluator;
-    private TensorBoardLog? tensorBoard;
     private AnswerFormats? formats;
-    /// <summary>Where step rows go: steps.csv, and TensorBoard when it is on.</summary>
-    private IStepRecorder steps;
+    /// <summary>Where step rows go: steps.csv, and the observers.</summary>
+    private readonly IStepRecorder steps;
     private string stage = "start";
 
-    public StreamSession(IAnsiConsole console, Experiment experiment, CompositionPlan plan, ComposedExperiment run, RunJournal journal,
+    public StreamSession(IRunObserver observer, Experiment experiment, CompositionPlan plan, ComposedExperiment run, RunJournal journal,
         CancellationToken cancellation, RunResults results)
     {
-        this.console = console;
+        this.observer = observer;
         this.experiment = experiment;
         this.plan = plan;
         Run = run;
@@ -52,7 +49,7 @@ internal sealed class StreamSession : IDisposable
         checkpoint = journal.Checkpoint;
         config = experiment.Config;
         components = run.Stateful;
-        steps = journal.Steps;
+        steps = new ObservedSteps(journal.Steps, observer);
     }
 
     public ComposedExperiment Run { get; }
@@ -63,48 +60,49 @@ internal sealed class StreamSession : IDisposable
 
     public bool TrainsBaseModel => BaseModelStage.Runs(config.Pretraining, Run.Data);
 
-    /// <summary>The header lines, and the results marked as running (a restarted run begins with a clean record).</summary>
+    /// <summary>A resumed run's checkpoint checked against the data and its results; then the run announced to the
+    /// observers and its results marked as running (a restarted run begins with a clean record).</summary>
     public void Start(Device device, int threads)
     {
-        console.MarkupLineInterpolated($"[bold]coin[/] {BuildInfo.Version} · device [bold]{device}[/] ({BuildInfo.TorchBackend} backend, TorchSharp {TorchRuntime.TorchSharpVersion}, {threads} threads) · seed {config.Seed}");
-        console.MarkupLineInterpolated($"experiment {experiment.Source} → {journal.Directory}");
+        if (checkpoint is not null) CheckResumedResults();
+        observer.Started(new RunStart(experiment.Source, journal.Directory, device.ToString(), threads, config.Seed, checkpoint is not null,
+            config.Reporting.Tensorboard, results, journal.Steps.Path));
         if (checkpoint is { Position: var position })
         {
-            if (position.TaskIndex > Tasks.Count || !results.Tasks.SequenceEqual(Tasks.Select(t => t.Name)))
-                throw new CoinUserException($"{checkpoint.Folder}: the checkpoint is at task {position.TaskIndex + 1} of [{string.Join(", ", results.Tasks)}], " +
-                                            $"but the data source now has [{string.Join(", ", Tasks.Select(t => t.Name))}]");
-            // The results the checkpoint carries must be those of the tasks before its position: one accuracy row and
-            // one training record each (an edited or mismatched state.json would otherwise run on and fail in the report).
-            if (results.AccuracyMatrix.Count != position.TaskIndex || results.Training.Count != position.TaskIndex)
-                throw new CoinUserException($"{checkpoint.Folder}: the checkpoint is at task {position.TaskIndex + 1} but carries the results of " +
-                                            $"{results.AccuracyMatrix.Count} evaluated and {results.Training.Count} trained tasks; expected {position.TaskIndex} of each. " +
-                                            "The checkpoint is damaged — delete the run's checkpoint folder to restart the run");
-            // Its per-stage rows (scores, answer formats) must be of the stages before its position, each once: the
-            // resumed run adds the later ones again.
-            var stages = results.Tasks.Take(position.TaskIndex).Prepend(ZeroShotLabel).ToHashSet();
-            var rows = results.Scores.Select(r => (Kind: "scores", r.AfterTask, r.Task, Key: r.Metric))
-                .Concat(results.AnswerFormats.Select(r => (Kind: "answerFormats", r.AfterTask, r.Task, Key: "")));
-            if (rows.FirstOrDefault(r => !stages.Contains(r.AfterTask)) is { Kind: not null } late)
-                throw new CoinUserException($"{checkpoint.Folder}: the checkpoint is at task {position.TaskIndex + 1} but its results hold {late.Kind} after '{late.AfterTask}'; " +
-                                            "expected only stages before it. The checkpoint is damaged — delete the run's checkpoint folder to restart the run");
-            if (rows.GroupBy(r => r).FirstOrDefault(g => g.Count() > 1) is { } twice)
-                throw new CoinUserException($"{checkpoint.Folder}: the checkpoint's results hold {twice.Key.Kind} of task '{twice.Key.Task}' after '{twice.Key.AfterTask}' {twice.Count()} times; " +
-                                            "expected once. The checkpoint is damaged — delete the run's checkpoint folder to restart the run");
             // libtorch orders float sums by thread count: the resumed part would differ in its last digits.
             if (results.Threads != threads || results.Device != device.ToString())
-                console.MarkupLineInterpolated($"[yellow]warning:[/] the run started on {results.Device} with {results.Threads} threads and resumes on {device} with {threads}: from here on its figures differ in their last digits from an uninterrupted run (set threads in the experiment to pin the count)");
-            if (position.TaskIndex == Tasks.Count) console.MarkupLineInterpolated($"resuming after the last task from {checkpoint.Folder}");
-            else console.MarkupLineInterpolated($"resuming before step {position.Step} of task {position.TaskIndex + 1} from {checkpoint.Folder}");
+                observer.Warning($"the run started on {results.Device} with {results.Threads} threads and resumes on {device} with {threads}: from here on its figures differ in their last digits from an uninterrupted run (set threads in the experiment to pin the count)");
+            observer.Info(position.TaskIndex == Tasks.Count
+                ? $"resuming after the last task from {checkpoint.Folder}"
+                : $"resuming before step {position.Step} of task {position.TaskIndex + 1} from {checkpoint.Folder}");
         }
         results.Status = "running";
         journal.SaveResults(results);
-        if (config.Reporting.Tensorboard)
-        {
-            // A resumed run's step log holds the rows up to its checkpoint; a new (or restarted) one holds none yet.
-            var written = checkpoint is null ? new StepLog() : StepLogFile.Read(journal.Steps.Path);
-            tensorBoard = TensorBoardLog.Open(journal.Directory, written, results);
-            steps = new TeeRecorder(journal.Steps, tensorBoard);
-        }
+    }
+
+    private void CheckResumedResults()
+    {
+        var position = checkpoint!.Position;
+        if (position.TaskIndex > Tasks.Count || !results.Tasks.SequenceEqual(Tasks.Select(t => t.Name)))
+            throw new CoinUserException($"{checkpoint.Folder}: the checkpoint is at task {position.TaskIndex + 1} of [{string.Join(", ", results.Tasks)}], " +
+                                        $"but the data source now has [{string.Join(", ", Tasks.Select(t => t.Name))}]");
+        // The results the checkpoint carries must be those of the tasks before its position: one accuracy row and
+        // one training record each (an edited or mismatched state.json would otherwise run on and fail in the report).
+        if (results.AccuracyMatrix.Count != position.TaskIndex || results.Training.Count != position.TaskIndex)
+            throw new CoinUserException($"{checkpoint.Folder}: the checkpoint is at task {position.TaskIndex + 1} but carries the results of " +
+                                        $"{results.AccuracyMatrix.Count} evaluated and {results.Training.Count} trained tasks; expected {position.TaskIndex} of each. " +
+                                        "The checkpoint is damaged — delete the run's checkpoint folder to restart the run");
+        // Its per-stage rows (scores, answer formats) must be of the stages before its position, each once: the
+        // resumed run adds the later ones again.
+        var stages = results.Tasks.Take(position.TaskIndex).Prepend(ZeroShotLabel).ToHashSet();
+        var rows = results.Scores.Select(r => (Kind: "scores", r.AfterTask, r.Task, Key: r.Metric))
+            .Concat(results.AnswerFormats.Select(r => (Kind: "answerFormats", r.AfterTask, r.Task, Key: "")));
+        if (rows.FirstOrDefault(r => !stages.Contains(r.AfterTask)) is { Kind: not null } late)
+            throw new CoinUserException($"{checkpoint.Folder}: the checkpoint is at task {position.TaskIndex + 1} but its results hold {late.Kind} after '{late.AfterTask}'; " +
+                                        "expected only stages before it. The checkpoint is damaged — delete the run's checkpoint folder to restart the run");
+        if (rows.GroupBy(r => r).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            throw new CoinUserException($"{checkpoint.Folder}: the checkpoint's results hold {twice.Key.Kind} of task '{twice.Key.Task}' after '{twice.Key.AfterTask}' {twice.Count()} times; " +
+                                        "expected once. The checkpoint is damaged — delete the run's checkpoint folder to restart the run");
     }
 
     /// <summary>Runs the stages, recording how the run ended: a signal as "interrupted" (the trainer saved a checkpoint
@@ -118,7 +116,7 @@ internal sealed class StreamSession : IDisposable
         catch (OperationCanceledException)
         {
             End("interrupted");
-            console.MarkupLineInterpolated($"[yellow]interrupted[/] during {stage}; continue with: coin run --resume {journal.Directory}");
+            observer.Interrupted(stage, journal.Directory);
             throw;
         }
         catch (CoinUserException e)
@@ -160,22 +158,22 @@ internal sealed class StreamSession : IDisposable
         stage = "the base-model stage";
         // A resumed run's base-model rows are in the step log already (before the checkpoint's length).
         IStepRecorder recorder = checkpoint is null ? steps : new StepLog();
-        var baseStage = new BaseModelStage(config.Pretraining, recorder, experiment.ResolvePath, console, config.Pretraining.SeedOf(config.Seed), cancellation,
+        var baseStage = new BaseModelStage(config.Pretraining, recorder, experiment.ResolvePath, observer, config.Pretraining.SeedOf(config.Seed), cancellation,
             config.Training.CheckpointEverySteps);
         var info = baseStage.Prepare(Run.Model, Run.Data, BaseModelKey(config, plan));
         results.BaseModel ??= info;
-        console.MarkupLineInterpolated($"base model: {DescribeBase(info)}");
+        observer.Info($"base model: {DescribeBase(info)}");
     }
 
     public void DescribeTrainable()
     {
-        console.MarkupLineInterpolated($"{Tasks.Count} tasks: {string.Join(", ", Tasks.Select(t => t.Name))}; trainable: {string.Join(", ", Run.Model.TrainableGroups.Select(g => $"{g.Name} {g.Parameters.Sum(p => p.numel()):N0}"))} parameters");
+        observer.Info($"{Tasks.Count} tasks: {string.Join(", ", Tasks.Select(t => t.Name))}; trainable: {string.Join(", ", Run.Model.TrainableGroups.Select(g => $"{g.Name} {g.Parameters.Sum(p => p.numel()):N0}"))} parameters");
         long trainable = Run.Model.TrainableGroups.Sum(g => g.Parameters.Sum(p => p.numel()));
         if (Run.FrozenWeightsConverted > 0)
-            console.MarkupLineInterpolated($"  mixed precision ({config.Training.Precision}): {Run.FrozenWeightsConverted:N0} frozen linear parameters stored in {config.Training.Precision}, trainable ones in float32");
+            observer.Info($"  mixed precision ({config.Training.Precision}): {Run.FrozenWeightsConverted:N0} frozen linear parameters stored in {config.Training.Precision}, trainable ones in float32");
         foreach (var component in plan.All())
             foreach (double multiple in component.Plugin.Capabilities.Select(CapabilityCheck.ExtraMemoryMultiple).Where(m => m > 0))
-                console.MarkupLineInterpolated($"  {component.KeyPath} '{component.Plugin.Name}' keeps {multiple:G}x the trainable parameters in float32: {multiple * trainable * 4 / 1048576.0:F1} MiB");
+                observer.Info($"  {component.KeyPath} '{component.Plugin.Name}' keeps {multiple:G}x the trainable parameters in float32: {multiple * trainable * 4 / 1048576.0:F1} MiB");
     }
 
     /// <summary>The trainer and the evaluator of the stream, once the adapter is applied (what they train and score).</summary>
@@ -190,9 +188,8 @@ internal sealed class StreamSession : IDisposable
         if (!config.Evaluation.ZeroShot || checkpoint is not null) return;
         var zeroShot = EvaluateStage("the zero-shot evaluation", "evaluate zero-shot", PredictionFile.ZeroShotStage, ZeroShotLabel, 0);
         results.ZeroShot = zeroShot.Select(s => s.Accuracy).ToArray();
-        tensorBoard?.Evaluation(0, results.Tasks, results.ZeroShot);
         results.Scores.AddRange(Tasks.Zip(zeroShot, (t, s) => ScoreEntry.From(ZeroShotLabel, t.Name, s)));
-        console.MarkupLineInterpolated($"  zero-shot accuracy {string.Join("  ", Tasks.Zip(zeroShot, (t, s) => $"{t.Name} {s.Accuracy:F1}"))}");
+        observer.ZeroShotEvaluated(results, zeroShot);
         journal.SaveResults(results);
     }
 
@@ -251,7 +248,7 @@ internal sealed class StreamSession : IDisposable
         if (resuming && position!.GlobalStep != stepsBefore + position.Step)
             throw new CoinUserException($"{checkpoint!.Folder}: the checkpoint's global step {position.GlobalStep} is not the {stepsBefore} steps of the earlier tasks plus its step {position.Step}");
         Runtime.CachingAllocator.ReturnFreeMemory();
-        var summary = ConsoleProgress.Run(console, $"train {task.Name}", totalSteps, "steps",
+        var summary = observer.Phase($"train {task.Name}", totalSteps, "steps",
             sink => trainer!.Train(task, samples, unchecked(config.Seed * 31 + task.Index), sink, Checkpoint, resumePoint));
         // Trained, not yet folded in: a stop from here until the next task's start resumes here, not mid-task.
         if (!(resuming && checkpoint!.Position.Step == totalSteps))
@@ -274,9 +271,7 @@ internal sealed class StreamSession : IDisposable
         results.Training.Add(new TrainingEntry(task.Name, trained.Samples, summary.Steps, summary.FirstLoss, summary.FinalLoss,
             summary.Seconds, clock.Elapsed.TotalSeconds, summary.InputSeconds));
         long globalStep = results.Training.Sum(t => (long)t.Steps);
-        tensorBoard?.Evaluation(globalStep, results.Tasks, results.AccuracyMatrix[^1]);
-        tensorBoard?.Metrics(globalStep, results.Metrics!);
-        console.MarkupLineInterpolated($"  [green]{task.Name}[/]: {summary.Steps} steps, loss {summary.FirstLoss:F3} → {summary.FinalLoss:F3}, {summary.Seconds:F1}s ({summary.InputSeconds:F1}s waiting for inputs); accuracy {string.Join("  ", Tasks.Zip(scores, (t, s) => $"{t.Name} {s.Accuracy:F1}"))}");
+        observer.TaskEvaluated(new TaskEvaluation(task.Name, summary, scores, globalStep, results));
         journal.SaveResults(results);
     }
 
@@ -288,12 +283,10 @@ internal sealed class StreamSession : IDisposable
             journal.WriteCheckpoint(new CheckpointPosition(Tasks.Count, 0, trainer?.GlobalStep ?? 0, 0, double.NaN), Run.Model, null, components, results);
         results.Status = "completed";
         results.FinishedUtc = DateTime.UtcNow;
-        var plots = RunReportFiles.Write(journal.Directory, results);
-        tensorBoard?.Image("eval/accuracy-matrix", Path.Combine(journal.Directory, "accuracy-matrix.png"), results.Training.Sum(t => (long)t.Steps));
+        var completion = new RunCompletion(journal.Directory, results, results.Training.Sum(t => (long)t.Steps), Run.Evaluator.Metric);
+        observer.Completing(completion);
         journal.SaveResults(results);
-        console.Write(AccuracyMatrixTable.Build(results.Tasks, results.AccuracyMatrix, Run.Evaluator.Metric));
-        if (results.Metrics is { } metrics) console.Write(AccuracyMatrixTable.Metrics(metrics));
-        console.MarkupLineInterpolated($"results: {Path.Combine(journal.Directory, RunJournal.ResultsFileName)}; plots: {string.Join(", ", plots.Select(Path.GetFileName))}");
+        observer.Completed(completion);
     }
 
     /// <summary>One row of the accuracy matrix, with every answer written to the stage's prediction file.</summary>
@@ -310,7 +303,7 @@ internal sealed class StreamSession : IDisposable
         var answers = new List<Results.ScoredPrediction>();
         // Generation's tensors have other sizes than training's: the free memory training kept goes back first.
         Runtime.CachingAllocator.ReturnFreeMemory();
-        var scores = ConsoleProgress.Run(console, label, total, "samples", sink => evaluator!.EvaluateAll(Tasks, TestSamples, sink, answers));
+        var scores = observer.Phase(label, total, "samples", sink => evaluator!.EvaluateAll(Tasks, TestSamples, sink, answers));
         journal.WritePredictions(stageName, answers);
         // Formats are read off every task's references once; each stage then says how many answers left their format.
         formats ??= new AnswerFormats(Tasks.Select(t => (t.Name, (IReadOnlyList<string>)TestSamples(t).Select(s => s.Answer).ToList())).ToList());
@@ -392,7 +385,7 @@ internal sealed class StreamSession : IDisposable
 
     public void Dispose()
     {
-        tensorBoard?.Dispose();
+        observer.Closed();
         Run.Dispose();
     }
 }

@@ -1,4 +1,4 @@
-namespace Coin.Host.Presentation;
+namespace Coin.Host.Runtime;
 
 /// <summary>A line every <c>interval</c> while one long operation runs (loading a 7B model takes minutes): how long it
 /// has run and what it holds, so a redirected log is never silent for more than ~15 s.</summary>
