@@ -140,10 +140,9 @@ public sealed class BaseModelStage(PretrainingConfig config, IStepRecorder log, 
             var task = new TaskInfo(taskName, -1, samples.SelectMany(s => s.Inputs.Select(i => i.Modality)).Distinct().ToList(), "exact-match");
             // The second stage's steps follow the first's on one axis (pretrain-loss.png, TensorBoard).
             var trainer = new TaskTrainer(model, [], training, recorder, seed, cancellation) { GlobalStep = firstStep + (resume?.Step ?? 0) };
-            TaskTrainer.CheckpointWriter? checkpoint = progress is null ? null : (step, optimizer, seconds, firstLoss, lastLoss, inputSeconds) =>
-                progress.Write(new BaseModelProgress.Position(taskName, step, seconds, firstLoss, lastLoss, inputSeconds, firstStage), model, optimizer, rows);
+            var checkpoints = progress is null ? null : new StageCheckpoints(progress, taskName, firstStage, model, rows);
             var summary = observer.Phase(title, TaskTrainer.StepsFor(samples.Count, training), "steps",
-                sink => trainer.Train(task, samples, shuffleSeed, sink, checkpoint, resume));
+                sink => trainer.Train(task, samples, shuffleSeed, sink, checkpoints, resume));
             return new BaseStageInfo(samples.Count, summary.Steps, summary.FirstLoss, summary.FinalLoss, summary.Seconds);
         }
         finally
@@ -153,7 +152,15 @@ public sealed class BaseModelStage(PretrainingConfig config, IStepRecorder log, 
         }
     }
 
-    /// <summary>Weights and description into a staging folder, then one rename: a folder with base.json is complete.</summary>
+    /// <summary>A stage's checkpoints, into the cache entry's progress folder.</summary>
+    private sealed class StageCheckpoints(BaseModelProgress progress, string stage, BaseStageInfo? firstStage, MultimodalModel model, StepLog rows)
+        : ITrainingCheckpoints
+    {
+        public void Write(TrainingPoint point, TorchSharp.Modules.OptimizerHelper? optimizer)
+            => progress.Write(new BaseModelProgress.Position(stage, point.Step, point.Seconds, point.FirstLoss, point.LastLoss, point.InputSeconds, firstStage),
+                model, optimizer ?? throw new ArgumentNullException(nameof(optimizer), "a base-model stage checkpoints only mid-stage"), rows);
+    }
+
     private sealed class BothRecorders(IStepRecorder first, IStepRecorder second) : IStepRecorder
     {
         public void Add(string task, long step, string name, double value)
@@ -163,6 +170,7 @@ public sealed class BaseModelStage(PretrainingConfig config, IStepRecorder log, 
         }
     }
 
+    /// <summary>Weights and description into a staging folder, then one rename: a folder with base.json is complete.</summary>
     private static void Store(MultimodalModel model, string folder, BaseModelInfo info, JsonNode keyMaterial, StepLog rows)
     {
         string staging = folder + $".partial-{Environment.ProcessId}";

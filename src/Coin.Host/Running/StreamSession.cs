@@ -25,7 +25,7 @@ internal sealed class StreamSession : IDisposable
     private readonly RunJournal journal;
     private readonly CancellationToken cancellation;
     private readonly RunResults results;
-    private readonly RunCheckpoint.Loaded? checkpoint;
+    private readonly ResumeCursor cursor;
     private readonly ExperimentConfig config;
     private readonly Dictionary<string, IReadOnlyList<Sample>> testSets = [];
     private readonly IReadOnlyDictionary<string, object> components;
@@ -46,7 +46,7 @@ internal sealed class StreamSession : IDisposable
         this.journal = journal;
         this.cancellation = cancellation;
         this.results = results;
-        checkpoint = journal.Checkpoint;
+        cursor = new ResumeCursor(journal.Checkpoint);
         config = experiment.Config;
         components = run.Stateful;
         steps = new ObservedSteps(journal.Steps, observer);
@@ -56,7 +56,7 @@ internal sealed class StreamSession : IDisposable
     public IReadOnlyList<TaskInfo> Tasks => Run.Data.Tasks;
 
     /// <summary>The task the stream continues with: 0, or the checkpoint's.</summary>
-    public int FirstTask => checkpoint?.Position.TaskIndex ?? 0;
+    public int FirstTask => cursor.FirstTask;
 
     public bool TrainsBaseModel => BaseModelStage.Runs(config.Pretraining, Run.Data);
 
@@ -64,45 +64,15 @@ internal sealed class StreamSession : IDisposable
     /// observers and its results marked as running (a restarted run begins with a clean record).</summary>
     public void Start(Device device, int threads)
     {
-        if (checkpoint is not null) CheckResumedResults();
-        observer.Started(new RunStart(experiment.Source, journal.Directory, device.ToString(), threads, config.Seed, checkpoint is not null,
+        cursor.Check(results, Tasks, ZeroShotLabel);
+        observer.Started(new RunStart(experiment.Source, journal.Directory, device.ToString(), threads, config.Seed, cursor.Resumed,
             config.Reporting.Tensorboard, results, journal.Steps.Path));
-        if (checkpoint is { Position: var position })
-        {
-            // libtorch orders float sums by thread count: the resumed part would differ in its last digits.
-            if (results.Threads != threads || results.Device != device.ToString())
-                observer.Warning($"the run started on {results.Device} with {results.Threads} threads and resumes on {device} with {threads}: from here on its figures differ in their last digits from an uninterrupted run (set threads in the experiment to pin the count)");
-            observer.Info(position.TaskIndex == Tasks.Count
-                ? $"resuming after the last task from {checkpoint.Folder}"
-                : $"resuming before step {position.Step} of task {position.TaskIndex + 1} from {checkpoint.Folder}");
-        }
+        // libtorch orders float sums by thread count: the resumed part would differ in its last digits.
+        if (cursor.Resumed && (results.Threads != threads || results.Device != device.ToString()))
+            observer.Warning($"the run started on {results.Device} with {results.Threads} threads and resumes on {device} with {threads}: from here on its figures differ in their last digits from an uninterrupted run (set threads in the experiment to pin the count)");
+        if (cursor.Describe(Tasks.Count) is { } resuming) observer.Info(resuming);
         results.Status = "running";
         journal.SaveResults(results);
-    }
-
-    private void CheckResumedResults()
-    {
-        var position = checkpoint!.Position;
-        if (position.TaskIndex > Tasks.Count || !results.Tasks.SequenceEqual(Tasks.Select(t => t.Name)))
-            throw new CoinUserException($"{checkpoint.Folder}: the checkpoint is at task {position.TaskIndex + 1} of [{string.Join(", ", results.Tasks)}], " +
-                                        $"but the data source now has [{string.Join(", ", Tasks.Select(t => t.Name))}]");
-        // The results the checkpoint carries must be those of the tasks before its position: one accuracy row and
-        // one training record each (an edited or mismatched state.json would otherwise run on and fail in the report).
-        if (results.AccuracyMatrix.Count != position.TaskIndex || results.Training.Count != position.TaskIndex)
-            throw new CoinUserException($"{checkpoint.Folder}: the checkpoint is at task {position.TaskIndex + 1} but carries the results of " +
-                                        $"{results.AccuracyMatrix.Count} evaluated and {results.Training.Count} trained tasks; expected {position.TaskIndex} of each. " +
-                                        "The checkpoint is damaged — delete the run's checkpoint folder to restart the run");
-        // Its per-stage rows (scores, answer formats) must be of the stages before its position, each once: the
-        // resumed run adds the later ones again.
-        var stages = results.Tasks.Take(position.TaskIndex).Prepend(ZeroShotLabel).ToHashSet();
-        var rows = results.Scores.Select(r => (Kind: "scores", r.AfterTask, r.Task, Key: r.Metric))
-            .Concat(results.AnswerFormats.Select(r => (Kind: "answerFormats", r.AfterTask, r.Task, Key: "")));
-        if (rows.FirstOrDefault(r => !stages.Contains(r.AfterTask)) is { Kind: not null } late)
-            throw new CoinUserException($"{checkpoint.Folder}: the checkpoint is at task {position.TaskIndex + 1} but its results hold {late.Kind} after '{late.AfterTask}'; " +
-                                        "expected only stages before it. The checkpoint is damaged — delete the run's checkpoint folder to restart the run");
-        if (rows.GroupBy(r => r).FirstOrDefault(g => g.Count() > 1) is { } twice)
-            throw new CoinUserException($"{checkpoint.Folder}: the checkpoint's results hold {twice.Key.Kind} of task '{twice.Key.Task}' after '{twice.Key.AfterTask}' {twice.Count()} times; " +
-                                        "expected once. The checkpoint is damaged — delete the run's checkpoint folder to restart the run");
     }
 
     /// <summary>Runs the stages, recording how the run ended: a signal as "interrupted" (the trainer saved a checkpoint
@@ -157,7 +127,7 @@ internal sealed class StreamSession : IDisposable
     {
         stage = "the base-model stage";
         // A resumed run's base-model rows are in the step log already (before the checkpoint's length).
-        IStepRecorder recorder = checkpoint is null ? steps : new StepLog();
+        IStepRecorder recorder = cursor.PastStart ? new StepLog() : steps;
         var baseStage = new BaseModelStage(config.Pretraining, recorder, experiment.ResolvePath, observer, config.Pretraining.SeedOf(config.Seed), cancellation,
             config.Training.CheckpointEverySteps);
         var info = baseStage.Prepare(Run.Model, Run.Data, BaseModelKey(config, plan));
@@ -185,7 +155,7 @@ internal sealed class StreamSession : IDisposable
 
     public void EvaluateZeroShot()
     {
-        if (!config.Evaluation.ZeroShot || checkpoint is not null) return;
+        if (!config.Evaluation.ZeroShot || cursor.PastStart) return;
         var zeroShot = EvaluateStage("the zero-shot evaluation", "evaluate zero-shot", PredictionFile.ZeroShotStage, ZeroShotLabel, 0);
         results.ZeroShot = zeroShot.Select(s => s.Accuracy).ToArray();
         results.Scores.AddRange(Tasks.Zip(zeroShot, (t, s) => ScoreEntry.From(ZeroShotLabel, t.Name, s)));
@@ -217,42 +187,28 @@ internal sealed class StreamSession : IDisposable
     {
         var task = Tasks[t];
         stage = $"training '{task.Name}'";
-        bool resuming = checkpoint is not null && t == checkpoint.Position.TaskIndex;
+        var resume = cursor.Into(t);
+        bool replaying = resume is not null;
         var context = new TaskContext(task, Run.Model, Run.Data.LoadTrain(task)) { Stream = Tasks };
         // An adapter that changes per task rebuilds the earlier tasks' modules from its state, then adds this task's,
         // before the trainable weights are loaded into them (IAdapterLifecycle).
-        if (resuming && components.ContainsKey(ComposedExperiment.AdapterKey))
-            RunCheckpoint.RestoreComponent(checkpoint!, ComposedExperiment.AdapterKey, Run.Adapter, context, FindSample);
-        if (Run.Adapter is IAdapterLifecycle lifecycle) Run.Model.TrainableGroups = lifecycle.BeginTask(Recording(context, ComposedExperiment.AdapterKey, resuming));
-        if (resuming)
-        {
-            RunCheckpoint.RestoreModel(checkpoint!, Run.Model);
-            trainer!.GlobalStep = checkpoint!.Position.GlobalStep;
-        }
-        for (int h = 0; h < Run.Hooks.Count; h++) Run.Hooks[h].OnTaskStart(Recording(context, Run.HookKeys[h], resuming));
-        if (resuming)
-            foreach (var (key, component) in components.Where(c => c.Key != ComposedExperiment.AdapterKey))
-                RunCheckpoint.RestoreComponent(checkpoint!, key, component, context, FindSample);
-        var samples = context.TrainSamples.Concat(Run.Hooks.SelectMany((hook, h) => hook.ExtraTrainingSamples(Recording(context, Run.HookKeys[h], resuming)))).ToList();
-        void Checkpoint(int step, TorchSharp.Modules.OptimizerHelper? optimizer, double seconds, double firstLoss, double lastLoss, double inputSeconds)
-            => journal.WriteCheckpoint(new CheckpointPosition(t, step, trainer!.GlobalStep, seconds, firstLoss, lastLoss, inputSeconds), Run.Model, optimizer, components, results);
-        if (!resuming) Checkpoint(0, null, 0, double.NaN, double.NaN, 0);
-        var position = checkpoint?.Position;
-        var resumePoint = resuming
-            ? new TaskTrainer.ResumePoint(position!.Step, checkpoint!.OptimizerState, position.TaskSeconds, position.FirstLoss, position.LastLoss, position.InputSeconds)
-            : null;
+        if (components.ContainsKey(ComposedExperiment.AdapterKey)) resume?.RestoreComponent(ComposedExperiment.AdapterKey, Run.Adapter, context, FindSample);
+        if (Run.Adapter is IAdapterLifecycle lifecycle) Run.Model.TrainableGroups = lifecycle.BeginTask(Recording(context, ComposedExperiment.AdapterKey, replaying));
+        resume?.RestoreModel(Run.Model, trainer!);
+        for (int h = 0; h < Run.Hooks.Count; h++) Run.Hooks[h].OnTaskStart(Recording(context, Run.HookKeys[h], replaying));
+        foreach (var (key, component) in components.Where(c => c.Key != ComposedExperiment.AdapterKey))
+            resume?.RestoreComponent(key, component, context, FindSample);
+        var samples = context.TrainSamples.Concat(Run.Hooks.SelectMany((hook, h) => hook.ExtraTrainingSamples(Recording(context, Run.HookKeys[h], replaying)))).ToList();
+        var checkpoints = new TaskCheckpoints(journal, t, trainer!, Run, components, results);
         int totalSteps = TaskTrainer.StepsFor(samples.Count, config.Training);
-        if (resuming && position!.Step > totalSteps)
-            throw new CoinUserException($"{checkpoint!.Folder}: the checkpoint is at step {position.Step} of task '{task.Name}', which has {totalSteps} steps in this run's plan");
-        long stepsBefore = results.Training.Take(t).Sum(e => (long)e.Steps);
-        if (resuming && position!.GlobalStep != stepsBefore + position.Step)
-            throw new CoinUserException($"{checkpoint!.Folder}: the checkpoint's global step {position.GlobalStep} is not the {stepsBefore} steps of the earlier tasks plus its step {position.Step}");
+        if (resume is null) checkpoints.Write(TrainingPoint.Start, null);
+        else resume.Check(task.Name, totalSteps, results.Training.Take(t).Sum(e => (long)e.Steps));
         Runtime.CachingAllocator.ReturnFreeMemory();
         var summary = observer.Phase($"train {task.Name}", totalSteps, "steps",
-            sink => trainer!.Train(task, samples, unchecked(config.Seed * 31 + task.Index), sink, Checkpoint, resumePoint));
+            sink => trainer!.Train(task, samples, unchecked(config.Seed * 31 + task.Index), sink, checkpoints, resume?.Point));
         // Trained, not yet folded in: a stop from here until the next task's start resumes here, not mid-task.
-        if (!(resuming && checkpoint!.Position.Step == totalSteps))
-            Checkpoint(totalSteps, null, summary.Seconds, summary.FirstLoss, summary.FinalLoss, summary.InputSeconds);
+        if (resume?.Trained(totalSteps) != true)
+            checkpoints.Write(new TrainingPoint(totalSteps, summary.Seconds, summary.FirstLoss, summary.FinalLoss, summary.InputSeconds), null);
         return new TrainedTask(t, context, samples.Count, summary);
     }
 
@@ -279,7 +235,7 @@ internal sealed class StreamSession : IDisposable
     public void Finish()
     {
         stage = "the report";
-        if (checkpoint?.Position.TaskIndex != Tasks.Count)
+        if (!cursor.PastLastTask(Tasks.Count))
             journal.WriteCheckpoint(new CheckpointPosition(Tasks.Count, 0, trainer?.GlobalStep ?? 0, 0, double.NaN), Run.Model, null, components, results);
         results.Status = "completed";
         results.FinishedUtc = DateTime.UtcNow;

@@ -48,9 +48,6 @@ public sealed class TaskTrainer(MultimodalModel model, IReadOnlyList<ITrainingHo
     /// of the task had measured.</summary>
     public sealed record ResumePoint(int Step, string? OptimizerState, double Seconds, double FirstLoss, double LastLoss, double InputSeconds = 0);
 
-    /// <summary>Called at step boundaries (before step <c>step</c>) to write a checkpoint.</summary>
-    public delegate void CheckpointWriter(int step, OptimizerHelper optimizer, double seconds, double firstLoss, double lastLoss, double inputSeconds);
-
     /// <summary>Positions whose next token is an answer token (what the loss averages over).</summary>
     private static long AnswerTokens(Batch batch)
     {
@@ -65,11 +62,11 @@ public sealed class TaskTrainer(MultimodalModel model, IReadOnlyList<ITrainingHo
         => (int)Math.Ceiling(samples / (double)(training.BatchSize * training.GradientAccumulation));
 
     /// <param name="shuffleSeed">Seed of this task's sample order.</param>
-    /// <param name="checkpoint">Writes a checkpoint; called every <c>training.checkpointEverySteps</c> steps and when
+    /// <param name="checkpoints">Where a checkpoint is written every <c>training.checkpointEverySteps</c> steps and when
     /// a signal stops the task.</param>
     /// <param name="resume">Continue an interrupted task instead of starting it.</param>
     public Summary Train(TaskInfo task, IReadOnlyList<Sample> samples, int shuffleSeed, IProgressSink progress,
-        CheckpointWriter? checkpoint = null, ResumePoint? resume = null)
+        ITrainingCheckpoints? checkpoints = null, ResumePoint? resume = null)
     {
         var groups = model.TrainableGroups;
         var baseRates = groups.ToDictionary(g => g.Name, g => training.LearningRates.GetValueOrDefault(g.Name, training.LearningRate));
@@ -88,6 +85,7 @@ public sealed class TaskTrainer(MultimodalModel model, IReadOnlyList<ITrainingHo
         double firstLoss = resume?.FirstLoss ?? double.NaN, lastLoss = resume?.LastLoss ?? double.NaN;
         int step = resume?.Step ?? 0;
         if (step > 0) progress.Resumed(step);
+        TrainingPoint Point() => new(step, earlierSeconds + started.Elapsed.TotalSeconds, firstLoss, lastLoss, inputSeconds);
         model.SetTraining(true);
         var order = new StepOrder(samples, shuffleSeed, stepsPerEpoch, samplesPerStep);
         // The prefetcher reads steps ahead of the loop, through its own copy of the order so as not to evict the loop's epoch.
@@ -99,8 +97,8 @@ public sealed class TaskTrainer(MultimodalModel model, IReadOnlyList<ITrainingHo
             for (; step < stepsInTask; step++, GlobalStep++)
             {
                 cancellation.ThrowIfCancellationRequested();
-                if (checkpoint is not null && training.CheckpointEverySteps > 0 && step > (resume?.Step ?? 0) && step % training.CheckpointEverySteps == 0)
-                    checkpoint(step, optimizer, earlierSeconds + started.Elapsed.TotalSeconds, firstLoss, lastLoss, inputSeconds);
+                if (checkpoints is not null && training.CheckpointEverySteps > 0 && step > (resume?.Step ?? 0) && step % training.CheckpointEverySteps == 0)
+                    checkpoints.Write(Point(), optimizer);
                 prefetcher?.Advance(step);
                 var (loss, waited) = Step(task, step, stepsInTask, order.Samples(step), optimizer, rates, trainable);
                 inputSeconds += waited;
@@ -113,7 +111,7 @@ public sealed class TaskTrainer(MultimodalModel model, IReadOnlyList<ITrainingHo
         catch (OperationCanceledException)
         {
             // A signal stops between steps, where the model, optimiser and updaters agree: save that point.
-            checkpoint?.Invoke(step, optimizer, earlierSeconds + started.Elapsed.TotalSeconds, firstLoss, lastLoss, inputSeconds);
+            checkpoints?.Write(Point(), optimizer);
             throw;
         }
         finally
