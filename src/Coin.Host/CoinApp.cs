@@ -1,7 +1,7 @@
 using Coin.Abstractions.Plugins;
+using Coin.Engine.Configuration;
+using Coin.Engine.Runtime;
 using Coin.Host.Cli;
-using Coin.Host.Configuration;
-using Coin.Host.Runtime;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -46,7 +46,7 @@ public static class CoinApp
                     console.WriteLine($"coin {BuildInfo.Version} (contract {CoinContract.Version}, TorchSharp {TorchRuntime.TorchSharpVersion}, {BuildInfo.TorchBackend} backend)");
                     return 0;
             }
-            using var cancellation = Running.RunCancellation.Install();
+            using var cancellation = Coin.Engine.Running.RunCancellation.Install();
             try
             {
                 using var host = BuildHost(commandLine, console, cancellation);
@@ -71,11 +71,11 @@ public static class CoinApp
         }
     }
 
-    private static IHost BuildHost(CommandLine commandLine, IAnsiConsole console, Running.RunCancellation cancellation)
+    private static IHost BuildHost(CommandLine commandLine, IAnsiConsole console, Coin.Engine.Running.RunCancellation cancellation)
     {
-        var resume = commandLine.ResumeDirectory is { } dir ? Running.ResumedRun.Open(dir)
-            : commandLine.Evaluate is { } evaluate ? Running.ResumedRun.Open(evaluate.RunDirectory, toContinue: false)
-            : commandLine.Export is { } export ? Running.ResumedRun.Open(export.RunDirectory, toContinue: false)
+        var resume = commandLine.ResumeDirectory is { } dir ? Coin.Engine.Running.ResumedRun.Open(dir)
+            : commandLine.Evaluate is { } evaluate ? Coin.Engine.Running.ResumedRun.Open(evaluate.RunDirectory, toContinue: false)
+            : commandLine.Export is { } export ? Coin.Engine.Running.ResumedRun.Open(export.RunDirectory, toContinue: false)
             : null;
         string? file = resume?.ExperimentFile ?? (commandLine.ExperimentFile is { } f ? Path.GetFullPath(f) : null);
         // The file as read, with every file it extends merged under it (checked on the way: a syntax error names its line).
@@ -104,15 +104,19 @@ public static class CoinApp
 
         builder.Services.AddSingleton(console);
         // What a run says goes to the console, and what it writes besides its record to TensorBoard and the report files.
-        builder.Services.AddSingleton<Running.IRunObserver>(Presentation.StandardObservers.For(console));
+        builder.Services.AddSingleton<Coin.Engine.Running.IRunObserver>(Presentation.StandardObservers.For(console));
         builder.Services.AddSingleton(cancellation);
         builder.Services.AddSingleton(environment ?? EnvironmentLayer.Read(new System.Collections.Hashtable()));
         builder.Services.AddSingleton(commandLine);
         builder.Services.AddSingleton(commandLine.Origins);
-        builder.Services.AddSingleton(new Plugins.PluginDirectories.FromCommandLine(commandLine.PluginDirectories));
+        builder.Services.AddSingleton(new Coin.Engine.Plugins.PluginDirectories.FromCommandLine(commandLine.PluginDirectories));
         builder.Services.AddSingleton(resume?.Source ?? commandLine.InlineSource ?? ExperimentSource.For(commandLine.ExperimentFile));
-        builder.Services.AddSingleton(new Running.ResumeRequest(resume));
+        builder.Services.AddSingleton(new Coin.Engine.Running.ResumeRequest(resume));
         builder.Services.AddSingleton<ExperimentLoader>();
+        // The engine's services the commands are built on (the host's own carry [HostService]).
+        builder.Services.AddSingleton<Coin.Engine.Plugins.PluginDirectories>();
+        builder.Services.AddSingleton<Coin.Engine.Running.ExperimentRunner>();
+        builder.Services.AddSingleton<Coin.Engine.Running.StageEvaluation>();
         builder.Services.Scan(scan => scan.FromAssemblyOf<ICommand>()
             .AddClasses(classes => classes.AssignableTo<ICommand>()).As<ICommand>().WithSingletonLifetime()
             .AddClasses(classes => classes.WithAttribute<HostServiceAttribute>()).AsSelf().WithSingletonLifetime());

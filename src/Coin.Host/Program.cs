@@ -1,7 +1,7 @@
 using Spectre.Console;
 
 // Before anything allocates a tensor: the allocator can only be chosen by starting the process again (CachingAllocator).
-Coin.Host.Runtime.CachingAllocator.RelaunchIfAvailable(args);
+Coin.Engine.Runtime.CachingAllocator.RelaunchIfAvailable(args);
 
 // Numbers, dates and string comparisons the same on every machine, whatever its locale.
 System.Globalization.CultureInfo.DefaultThreadCurrentCulture = System.Globalization.CultureInfo.InvariantCulture;

@@ -19,6 +19,6 @@ public sealed class AssemblySetup
         set_num_threads(Math.Max(1, Environment.ProcessorCount));
         // Components created in this process (and processes started without CoinProcess) cache into the test run's
         // folder, never into the user's ~/.cache/coin.
-        Environment.SetEnvironmentVariable(Coin.Host.Caching.UserCache.HomeVariable, Path.Combine(Path.GetTempPath(), "coin-tests", "coin-home"));
+        Environment.SetEnvironmentVariable(Coin.Engine.Caching.UserCache.HomeVariable, Path.Combine(Path.GetTempPath(), "coin-tests", "coin-home"));
     }
 }

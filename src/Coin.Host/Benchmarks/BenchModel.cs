@@ -1,7 +1,7 @@
 using Coin.Abstractions.Plugins;
-using Coin.Host.Composition;
-using Coin.Host.Configuration;
-using Coin.Host.Plugins;
+using Coin.Engine.Composition;
+using Coin.Engine.Configuration;
+using Coin.Engine.Plugins;
 using Microsoft.Extensions.Configuration;
 using static TorchSharp.torch;
 

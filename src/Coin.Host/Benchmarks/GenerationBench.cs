@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using Coin.Host.Composition;
-using Coin.Host.Modeling;
+using Coin.Engine.Composition;
+using Coin.Engine.Modeling;
 using static TorchSharp.torch;
 
 namespace Coin.Host.Benchmarks;

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Coin.Abstractions.Components;
 using Coin.Abstractions.Data;
-using Coin.Host.Modeling;
+using Coin.Engine.Modeling;
 using static TorchSharp.torch;
 
 namespace Coin.Host.Benchmarks;

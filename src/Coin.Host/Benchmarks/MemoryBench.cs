@@ -1,8 +1,8 @@
 using System.Diagnostics;
-using Coin.Host.Composition;
-using Coin.Host.Configuration;
-using Coin.Host.Running;
-using Coin.Host.Results;
+using Coin.Engine.Composition;
+using Coin.Engine.Configuration;
+using Coin.Engine.Results;
+using Coin.Engine.Running;
 
 namespace Coin.Host.Benchmarks;
 
@@ -34,7 +34,7 @@ public static class MemoryBench
         var clock = Stopwatch.StartNew();
         int done = 0;
         double middle;
-        using (var log = Journal.StepLogFile.Open(folder, 0))
+        using (var log = Coin.Engine.Journal.StepLogFile.Open(folder, 0))
         {
             var trainer = TaskTrainer.For(run, half, log, seed: 0);
             done += trainer.Train(task, samples, 2, new NullProgress()).Steps;

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using Coin.Abstractions.Data;
-using Coin.Host.Composition;
-using Coin.Host.Configuration;
-using Coin.Host.Running;
-using Coin.Host.Results;
+using Coin.Engine.Composition;
+using Coin.Engine.Configuration;
+using Coin.Engine.Results;
+using Coin.Engine.Running;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;

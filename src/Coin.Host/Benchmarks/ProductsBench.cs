@@ -138,7 +138,7 @@ public static class ProductsBench
     /// <summary>The memory the process holds now: jemalloc's live bytes, or resident memory under glibc.</summary>
     private static double KeptMiB()
     {
-        if (Runtime.CachingAllocator.AllocatedBytes() is { } allocated) return allocated / 1048576.0;
+        if (Coin.Engine.Runtime.CachingAllocator.AllocatedBytes() is { } allocated) return allocated / 1048576.0;
         using var process = Process.GetCurrentProcess();
         process.Refresh();
         return process.WorkingSet64 / 1048576.0;

@@ -1,10 +1,10 @@
 using System.Globalization;
 using Coin.Abstractions.Components;
 using Coin.Abstractions.Plugins;
+using Coin.Engine.Configuration;
+using Coin.Engine.Plugins;
+using Coin.Engine.Runtime;
 using Coin.Host.Benchmarks;
-using Coin.Host.Configuration;
-using Coin.Host.Plugins;
-using Coin.Host.Runtime;
 using Microsoft.Extensions.Configuration;
 using Spectre.Console;
 using static TorchSharp.torch;
@@ -75,7 +75,7 @@ public sealed class BenchCommand(CommandLine commandLine, PluginDirectories dire
             var bound = StrictBinder.Bind(section, plugin.Factory!.OptionsType, "--model", errors);
             ExperimentLoader.ThrowIfAny("bench", errors);
             IBackbone created;
-            using (Runtime.Heartbeat.Resident($"frozen: loading as {format}", line => console.WriteLine(line)))
+            using (Coin.Engine.Runtime.Heartbeat.Resident($"frozen: loading as {format}", line => console.WriteLine(line)))
                 created = (IBackbone)plugin.Factory.Create(bound, new ComponentContext { Device = CPU, Seed = 0, RunDirectory = Path.GetTempPath(), ResolvePath = Path.GetFullPath });
             using var backbone = created;
             var linears = backbone.Module.modules().OfType<Coin.Nn.Layers.AutocastLinear>().ToList();
@@ -255,7 +255,7 @@ public sealed class BenchCommand(CommandLine commandLine, PluginDirectories dire
         console.MarkupLineInterpolated($"written: {string.Join(", ", files)}");
     }
 
-    private void Overhead(Composition.ComposedExperiment run, TrainingConfig training, BenchOptions options)
+    private void Overhead(Coin.Engine.Composition.ComposedExperiment run, TrainingConfig training, BenchOptions options)
     {
         var result = OverheadBench.Measure(run, training, steps: 32, blocks: options.OverheadBlocks);
         console.MarkupLineInterpolated($"[bold]Framework overhead[/] (default model, batch {training.BatchSize}; target ≤ 3%; {result.Ratios.Count} interleaved blocks)");
@@ -268,7 +268,7 @@ public sealed class BenchCommand(CommandLine commandLine, PluginDirectories dire
         console.Write(table);
     }
 
-    private void Generation(Composition.ComposedExperiment run)
+    private void Generation(Coin.Engine.Composition.ComposedExperiment run)
     {
         console.MarkupLineInterpolated($"[bold]Generation[/] (default model, batch 16, greedy; target: cache ≥ 5x at 128 new tokens)");
         var table = new Table().AddColumns("new tokens", "with cache (tok/s)", "without cache (tok/s)", "speed-up");
@@ -280,7 +280,7 @@ public sealed class BenchCommand(CommandLine commandLine, PluginDirectories dire
         console.Write(table);
     }
 
-    private void Memory(Composition.ComposedExperiment run, TrainingConfig training, int steps)
+    private void Memory(Coin.Engine.Composition.ComposedExperiment run, TrainingConfig training, int steps)
     {
         console.MarkupLineInterpolated($"memory: training {steps:N0} steps (two halves) ...");
         var result = MemoryBench.Measure(run, training, steps, line => console.MarkupLineInterpolated($"memory: {line}"));

@@ -1,6 +1,6 @@
 using System.Globalization;
 using Coin.Abstractions.Plugins;
-using Coin.Host.Caching;
+using Coin.Engine.Caching;
 using Spectre.Console;
 
 namespace Coin.Host.Cli;

@@ -1,5 +1,5 @@
 using Coin.Abstractions.Plugins;
-using Coin.Host.Configuration;
+using Coin.Engine.Configuration;
 using Coin.Host.Benchmarks;
 
 namespace Coin.Host.Cli;
@@ -36,7 +36,7 @@ public sealed record CommandLine(
     /// <summary>An experiment given as JSON instead of a file (a sweep's cell), with the folder its relative paths
     /// resolve against; set by <c>coin sweep</c>, not parsed from arguments.</summary>
     public System.Text.Json.Nodes.JsonObject? InlineExperiment { get; init; }
-    public Configuration.ExperimentSource? InlineSource { get; init; }
+    public Coin.Engine.Configuration.ExperimentSource? InlineSource { get; init; }
 
     /// <summary>Options of <c>coin evaluate</c>.</summary>
     public EvaluateOptions? Evaluate { get; init; }

@@ -4,7 +4,7 @@ using System.CommandLine.Help;
 using System.CommandLine.Parsing;
 using System.Globalization;
 using Coin.Abstractions.Plugins;
-using Coin.Host.Configuration;
+using Coin.Engine.Configuration;
 using Coin.Host.Benchmarks;
 
 namespace Coin.Host.Cli;

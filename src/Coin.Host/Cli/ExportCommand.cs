@@ -1,9 +1,9 @@
 using Coin.Abstractions.Components;
 using Coin.Abstractions.Plugins;
-using Coin.Host.Composition;
-using Coin.Host.Configuration;
-using Coin.Host.Plugins;
-using Coin.Host.Running;
+using Coin.Engine.Composition;
+using Coin.Engine.Configuration;
+using Coin.Engine.Plugins;
+using Coin.Engine.Running;
 using Spectre.Console;
 
 namespace Coin.Host.Cli;
@@ -13,7 +13,7 @@ namespace Coin.Host.Cli;
 /// <c>DIR/merged/</c> (the backbone with the adapter folded in, as a Hugging Face folder with its tokenizer files),
 /// and <c>DIR/&lt;component&gt;.safetensors</c> for every other component the run trained (the connector: LLaVA's
 /// projector). What a plugin cannot export is said, with its reason; exit 2 when nothing could be.</summary>
-public sealed class ExportCommand(CommandLine commandLine, ExperimentLoader loader, PluginDirectories directories, IAnsiConsole console, Running.IRunObserver observer,
+public sealed class ExportCommand(CommandLine commandLine, ExperimentLoader loader, PluginDirectories directories, IAnsiConsole console, Coin.Engine.Running.IRunObserver observer,
     RunCancellation cancellation) : ICommand
 {
     public string Name => "export";

@@ -1,4 +1,4 @@
-using Coin.Host.ModelInit;
+using Coin.Engine.ModelInit;
 using Spectre.Console;
 using static TorchSharp.torch;
 

@@ -1,5 +1,5 @@
-using Coin.Host.Configuration;
-using Coin.Host.Plugins;
+using Coin.Engine.Configuration;
+using Coin.Engine.Plugins;
 using Spectre.Console;
 
 namespace Coin.Host.Cli;

@@ -1,5 +1,5 @@
 using Coin.Abstractions.Plugins;
-using Coin.Host.Journal;
+using Coin.Engine.Journal;
 using Coin.Host.Presentation;
 using Spectre.Console;
 
@@ -19,10 +19,10 @@ public sealed class ReportCommand(CommandLine commandLine, IAnsiConsole console)
             if (!Directory.Exists(full)) throw new CoinUserException($"coin report: run folder '{directory}' does not exist");
             var results = RunJournal.ReadResults(full);
             var plots = RunReportFiles.Write(full, results);
-            console.MarkupLineInterpolated($"{full}: {RunJournal.ReportFileName}, {Results.Html.RunReportHtml.FileName}, {AccuracyMatrixTableName}, {plots.Count} plots (status {results.Status})");
+            console.MarkupLineInterpolated($"{full}: {RunJournal.ReportFileName}, {Presentation.Html.RunReportHtml.FileName}, {AccuracyMatrixTableName}, {plots.Count} plots (status {results.Status})");
         }
         return 0;
     }
 
-    private const string AccuracyMatrixTableName = Results.AccuracyMatrixCsv.FileName;
+    private const string AccuracyMatrixTableName = Coin.Engine.Results.AccuracyMatrixCsv.FileName;
 }

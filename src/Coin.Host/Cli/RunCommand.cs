@@ -1,6 +1,7 @@
-using Coin.Host.Configuration;
-using Coin.Host.Plugins;
-using Coin.Host.Running;
+using Coin.Engine.Configuration;
+using Coin.Engine.Plugins;
+using Coin.Engine.Running;
+using Coin.Host.Presentation;
 
 namespace Coin.Host.Cli;
 

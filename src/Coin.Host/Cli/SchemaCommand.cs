@@ -1,7 +1,7 @@
 using System.Text.Json;
-using Coin.Host.Configuration;
-using Coin.Host.Plugins;
-using Coin.Host.Composition;
+using Coin.Engine.Composition;
+using Coin.Engine.Configuration;
+using Coin.Engine.Plugins;
 
 namespace Coin.Host.Cli;
 

@@ -1,9 +1,9 @@
 using Coin.Abstractions.Plugins;
-using Coin.Host.Configuration;
-using Coin.Host.Results;
-using Coin.Host.Running;
-using Coin.Host.Sweeps;
+using Coin.Engine.Configuration;
+using Coin.Engine.Results;
+using Coin.Engine.Running;
 using Coin.Host.Presentation;
+using Coin.Host.Sweeps;
 using Spectre.Console;
 
 namespace Coin.Host.Cli;
@@ -64,7 +64,7 @@ public sealed class SweepCommand(CommandLine commandLine, IAnsiConsole console, 
         }
         // Killed while claiming its folder (at most an unheld lock there): start afresh — unless a live process is
         // claiming it this very moment.
-        if (Journal.OwnerLock.IsHeld(Path.Combine(cell.Directory, Journal.RunJournal.LockFileName), out var owner))
+        if (Coin.Engine.Journal.OwnerLock.IsHeld(Path.Combine(cell.Directory, Coin.Engine.Journal.RunJournal.LockFileName), out var owner))
             throw new CoinUserException($"cell {cell.Index} is being started by {owner?.ToString() ?? "another process"} ({cell.Directory})");
         if (Directory.Exists(cell.Directory)) Directory.Delete(cell.Directory, recursive: true);
         string baseDirectory = SweepPlan.ExperimentFileOf(sweep, cell) is { } file ? Path.GetDirectoryName(file)! : sweep.Folder;

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Coin.Host.Results;
+using Coin.Engine.Results;
 using Spectre.Console;
 
 namespace Coin.Host.Presentation;

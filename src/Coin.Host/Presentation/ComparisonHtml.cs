@@ -1,6 +1,6 @@
-using Coin.Host.Results.Html;
-using Coin.Host.Journal;
-using static Coin.Host.Results.Html.HtmlPage;
+using Coin.Engine.Journal;
+using Coin.Host.Presentation.Html;
+using static Coin.Host.Presentation.Html.HtmlPage;
 
 namespace Coin.Host.Presentation;
 

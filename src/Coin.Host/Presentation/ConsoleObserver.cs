@@ -1,7 +1,7 @@
 using Coin.Abstractions.Training;
-using Coin.Host.Journal;
-using Coin.Host.Results;
-using Coin.Host.Running;
+using Coin.Engine.Journal;
+using Coin.Engine.Results;
+using Coin.Engine.Running;
 using Spectre.Console;
 
 namespace Coin.Host.Presentation;
@@ -16,11 +16,11 @@ public sealed class ConsoleObserver(IAnsiConsole console) : IRunObserver
 
     public T Phase<T>(string title, int total, string unit, Func<IProgressSink, T> work) => ConsoleProgress.Run(console, title, total, unit, work);
 
-    public IDisposable? Waiting(string what) => Runtime.Heartbeat.Resident("  " + what, line => console.WriteLine(line));
+    public IDisposable? Waiting(string what) => Coin.Engine.Runtime.Heartbeat.Resident("  " + what, line => console.WriteLine(line));
 
     public void Started(RunStart start)
     {
-        console.MarkupLineInterpolated($"[bold]coin[/] {Runtime.BuildInfo.Version} · device [bold]{start.Device}[/] ({Runtime.BuildInfo.TorchBackend} backend, TorchSharp {Runtime.TorchRuntime.TorchSharpVersion}, {start.Threads} threads) · seed {start.Seed}");
+        console.MarkupLineInterpolated($"[bold]coin[/] {Coin.Engine.Runtime.BuildInfo.Version} · device [bold]{start.Device}[/] ({Coin.Engine.Runtime.BuildInfo.TorchBackend} backend, TorchSharp {Coin.Engine.Runtime.TorchRuntime.TorchSharpVersion}, {start.Threads} threads) · seed {start.Seed}");
         console.MarkupLineInterpolated($"experiment {start.Source} → {start.Directory}");
     }
 

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Coin.Host.Running;
+using Coin.Engine.Running;
 using Spectre.Console;
 
 namespace Coin.Host.Presentation;

@@ -1,6 +1,6 @@
-using Coin.Host.Results;
 using System.Text.Json;
 using Coin.Abstractions.Plugins;
+using Coin.Engine.Results;
 
 namespace Coin.Host.Presentation;
 
@@ -21,7 +21,7 @@ public sealed record RunSummary(string Folder, string Name, int Seed, ContinualM
     /// <summary>The evaluation protocol, read from <see cref="Settings"/> (<c>task-agnostic</c> unless the run says
     /// otherwise, see <see cref="RunResults.EvaluationProtocol"/>).</summary>
     public string Protocol => Settings.TryGetValue("evaluation.protocol", out var json) && json.StartsWith('"') // a JSON string, not null
-        ? JsonSerializer.Deserialize<string>(json)! : Configuration.EvaluationConfig.DefaultProtocol;
+        ? JsonSerializer.Deserialize<string>(json)! : Coin.Engine.Configuration.EvaluationConfig.DefaultProtocol;
 
     /// <summary>The contract and each component's plugin version (<see cref="RunDifferences.Builds"/>).</summary>
     public IReadOnlyDictionary<string, string> Builds { get; init; } = new Dictionary<string, string>();
@@ -93,7 +93,7 @@ public sealed record RunSummary(string Folder, string Name, int Seed, ContinualM
     private static List<double> ReadLoss(string path, string task)
     {
         if (!File.Exists(path)) return [];
-        return Journal.StepLogFile.Read(path).Series("loss").Where(s => s.Task == task).Select(s => s.Value).ToList();
+        return Coin.Engine.Journal.StepLogFile.Read(path).Series("loss").Where(s => s.Task == task).Select(s => s.Value).ToList();
     }
 
     private static List<double> Smooth(List<double> values)
@@ -142,5 +142,5 @@ public sealed record MethodSummary(string Name, IReadOnlyList<RunSummary> Runs)
 
     /// <summary>The run's name, with its protocol when it is not the default (CoIN's task-agnostic evaluation).</summary>
     public static string Label(RunSummary run)
-        => run.Protocol == Configuration.EvaluationConfig.DefaultProtocol ? run.Name : $"{run.Name} ({run.Protocol})";
+        => run.Protocol == Coin.Engine.Configuration.EvaluationConfig.DefaultProtocol ? run.Name : $"{run.Name} ({run.Protocol})";
 }

@@ -1,5 +1,5 @@
-using Coin.Host.Results;
-using Coin.Host.Running;
+using Coin.Engine.Results;
+using Coin.Engine.Running;
 using ScottPlot;
 
 namespace Coin.Host.Presentation;

@@ -1,5 +1,5 @@
-using Coin.Host.Journal;
-using Coin.Host.Results;
+using Coin.Engine.Journal;
+using Coin.Engine.Results;
 
 namespace Coin.Host.Presentation;
 
@@ -13,7 +13,7 @@ public static class RunReportFiles
         var plots = RunPlots.Write(directory, results, log);
         AtomicFile.WriteAllText(Path.Combine(directory, AccuracyMatrixCsv.FileName), AccuracyMatrixCsv.ToCsv(results));
         AtomicFile.WriteAllText(Path.Combine(directory, RunJournal.ReportFileName), RunReport.Markdown(results, plots));
-        AtomicFile.WriteAllText(Path.Combine(directory, Results.Html.RunReportHtml.FileName), Results.Html.RunReportHtml.Render(directory, results, plots));
+        AtomicFile.WriteAllText(Path.Combine(directory, Html.RunReportHtml.FileName), Html.RunReportHtml.Render(directory, results, plots));
         return plots;
     }
 }

@@ -1,4 +1,4 @@
-using Coin.Host.Running;
+using Coin.Engine.Running;
 using Spectre.Console;
 
 namespace Coin.Host.Presentation;

@@ -1,6 +1,6 @@
-using Coin.Host.Journal;
-using Coin.Host.Results;
-using Coin.Host.Running;
+using Coin.Engine.Journal;
+using Coin.Engine.Results;
+using Coin.Engine.Running;
 
 namespace Coin.Host.Presentation;
 

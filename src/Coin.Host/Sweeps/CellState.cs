@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Coin.Host.Journal;
+using Coin.Engine.Journal;
 
 namespace Coin.Host.Sweeps;
 

@@ -84,7 +84,7 @@ public sealed record SweepFile
         {
             string file = System.IO.Path.GetFullPath(experiment, sweep.Folder);
             if (!File.Exists(file)) errors.Add($"experiment: '{file}' not found");
-            else Configuration.ExperimentFile.Read(file); // names the line of a malformed base experiment, a key given twice, a broken "extends"
+            else Coin.Engine.Configuration.ExperimentFile.Read(file); // names the line of a malformed base experiment, a key given twice, a broken "extends"
         }
         if (errors.Count > 0) throw new CoinUserException($"{path}: {string.Join("; ", errors)}");
         return sweep;

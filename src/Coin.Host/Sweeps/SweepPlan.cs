@@ -82,7 +82,7 @@ public static partial class SweepPlan
     /// run name. Setting a component's <c>type</c> to another plugin drops the base's options for the old one.</summary>
     public static JsonObject Experiment(SweepFile sweep, SweepCell cell)
     {
-        var root = ExperimentFileOf(sweep, cell) is { } file ? Configuration.ExperimentFile.Read(file) : new JsonObject();
+        var root = ExperimentFileOf(sweep, cell) is { } file ? Coin.Engine.Configuration.ExperimentFile.Read(file) : new JsonObject();
         foreach (var (key, value) in sweep.Set) Assign(root, key, value);
         foreach (var (key, value) in cell.Assignments.Where(a => !string.Equals(a.Path, ExperimentKey, StringComparison.OrdinalIgnoreCase)))
             Assign(root, key, value);
@@ -107,11 +107,11 @@ public static partial class SweepPlan
         }
         string last = Existing(node, keys[^1]) ?? keys[^1];
         if (string.Equals(last, "type", StringComparison.OrdinalIgnoreCase))
-            Configuration.ComponentTypeSwitch.DropStaleOptions(node, value?.ToString());
+            Coin.Engine.Configuration.ComponentTypeSwitch.DropStaleOptions(node, value?.ToString());
         node[last] = value?.DeepClone();
     }
 
-    private static string? Existing(JsonObject node, string key) => Configuration.ComponentTypeSwitch.Existing(node, key);
+    private static string? Existing(JsonObject node, string key) => Coin.Engine.Configuration.ComponentTypeSwitch.Existing(node, key);
 
     public static string Text(JsonNode? value) => value switch
     {

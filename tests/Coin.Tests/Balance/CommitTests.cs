@@ -1,10 +1,10 @@
 using Coin.Abstractions.Training;
-using Coin.Host.Composition;
-using Coin.Host.Running;
+using Coin.Engine.Composition;
+using Coin.Engine.Results;
+using Coin.Engine.Running;
 using Coin.Plugins.Balance;
 using Coin.Plugins.Balance.Commit;
 using Coin.Tests.Support;
-using Coin.Host.Results;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -14,7 +14,7 @@ namespace Coin.Tests.Balance;
 /// lagging side's rate, and the auxiliary term's gradient moves the output further from the reference.</summary>
 public class CommitTests
 {
-    private static (Host.Configuration.Experiment, ComposedExperiment) Compose(Dictionary<string, string?>? extra = null)
+    private static (Engine.Configuration.Experiment, ComposedExperiment) Compose(Dictionary<string, string?>? extra = null)
     {
         var settings = new Dictionary<string, string?>
         {

@@ -1,8 +1,8 @@
 using Coin.Abstractions.Plugins;
-using Coin.Host.Cli;
-using Coin.Host.Configuration;
-using Coin.Tests.Support;
+using Coin.Engine.Configuration;
 using Coin.Host.Benchmarks;
+using Coin.Host.Cli;
+using Coin.Tests.Support;
 
 namespace Coin.Tests.Configuration;
 

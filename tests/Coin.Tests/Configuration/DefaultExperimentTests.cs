@@ -1,8 +1,8 @@
 using System.Text.Json;
-using Coin.Host.Composition;
-using Coin.Host.Configuration;
-using Coin.Host.Plugins;
-using Coin.Host.Results;
+using Coin.Engine.Composition;
+using Coin.Engine.Configuration;
+using Coin.Engine.Plugins;
+using Coin.Engine.Results;
 using Coin.Tests.Support;
 using Microsoft.Extensions.Configuration;
 

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using Coin.Abstractions.Plugins;
-using Coin.Host.Configuration;
+using Coin.Engine.Configuration;
 using Coin.Tests.Support;
 
 namespace Coin.Tests.Configuration;

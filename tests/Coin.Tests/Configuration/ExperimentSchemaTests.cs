@@ -1,9 +1,9 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Coin.Host.Configuration;
-using Coin.Host.Plugins;
+using Coin.Engine.Composition;
+using Coin.Engine.Configuration;
+using Coin.Engine.Plugins;
 using Coin.Tests.Support;
-using Coin.Host.Composition;
 using Json.Schema;
 
 namespace Coin.Tests.Configuration;

@@ -1,5 +1,5 @@
 using Coin.Abstractions.Plugins;
-using Coin.Host.Configuration;
+using Coin.Engine.Configuration;
 using Coin.Tests.Support;
 
 namespace Coin.Tests.Configuration;

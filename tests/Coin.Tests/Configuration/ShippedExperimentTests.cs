@@ -1,6 +1,6 @@
-using Coin.Host.Composition;
-using Coin.Host.Configuration;
-using Coin.Host.Plugins;
+using Coin.Engine.Composition;
+using Coin.Engine.Configuration;
+using Coin.Engine.Plugins;
 using Coin.Tests.Support;
 using Microsoft.Extensions.Configuration;
 

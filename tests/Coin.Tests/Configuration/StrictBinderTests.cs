@@ -1,4 +1,4 @@
-using Coin.Host.Configuration;
+using Coin.Engine.Configuration;
 using Microsoft.Extensions.Configuration;
 
 namespace Coin.Tests.Configuration;

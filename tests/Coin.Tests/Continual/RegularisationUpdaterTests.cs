@@ -9,7 +9,7 @@ namespace Coin.Tests.Continual;
 /// <summary>Replay, EWC and LwF on the tiny composed model.</summary>
 public class RegularisationUpdaterTests
 {
-    private static (Coin.Host.Composition.ComposedExperiment Run, TaskContext Task, StepContext Step) Compose()
+    private static (Coin.Engine.Composition.ComposedExperiment Run, TaskContext Task, StepContext Step) Compose()
     {
         var (_, run) = InProcessExperiment.Compose(new Dictionary<string, string?>
         {

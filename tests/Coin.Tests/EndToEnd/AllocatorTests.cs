@@ -1,4 +1,4 @@
-using Coin.Host.Runtime;
+using Coin.Engine.Runtime;
 using Coin.Tests.Support;
 
 namespace Coin.Tests.EndToEnd;

@@ -1,6 +1,6 @@
-using Coin.Host.Results;
-using Coin.Tests.Support;
+using Coin.Engine.Results;
 using Coin.Host.Presentation;
+using Coin.Tests.Support;
 
 namespace Coin.Tests.EndToEnd;
 

@@ -1,9 +1,9 @@
 using System.Text.Json;
 using Coin.Abstractions.Training;
-using Coin.Host.Configuration;
-using Coin.Host.Plugins;
-using Coin.Host.Results;
-using Coin.Host.Running;
+using Coin.Engine.Configuration;
+using Coin.Engine.Plugins;
+using Coin.Engine.Results;
+using Coin.Engine.Running;
 using Coin.Tests.Support;
 using static TorchSharp.torch;
 

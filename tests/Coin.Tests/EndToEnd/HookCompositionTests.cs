@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Coin.Abstractions.Plugins;
-using Coin.Host.Configuration;
+using Coin.Engine.Configuration;
 using Coin.Tests.Support;
 using Microsoft.Extensions.Configuration;
 

@@ -200,7 +200,7 @@ public class HostileInputTests
     public void A_backbone_larger_than_the_memory_is_refused_before_it_is_allocated()
     {
         // llama-7b's 6.7 billion float32 weights need 25 GiB; this project's machines have 24 GiB in all.
-        long available = Coin.Host.Runtime.TorchRuntime.AvailableMemoryBytes();
+        long available = Coin.Engine.Runtime.TorchRuntime.AvailableMemoryBytes();
         Assert.That(available, Is.LessThan(25L << 30), "the machine has room for llama-7b: this test needs a smaller one");
         string directory = TestPaths.NewTemporaryDirectory("hostile");
         var result = CoinProcess.Run(directory, "run", CoinProcess.WriteQuickExperiment(directory), "--set", "model.backbone.options.preset=llama-7b");

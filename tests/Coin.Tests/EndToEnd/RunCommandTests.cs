@@ -26,7 +26,7 @@ public class RunCommandTests
         Assert.That(result.Output, Does.Contain("Accuracy (%) after each task").And.Contain("device cpu"));
         // jemalloc where the machine has it; else a model this small keeps glibc's fast default (the compact setting
         // made small steps 3-8x slower). AllocatorTests runs both.
-        Assert.That(result.Output, Does.Contain(Coin.Host.Runtime.CachingAllocator.FindLibrary() is null ? "allocator: glibc's default" : "allocator: jemalloc ("));
+        Assert.That(result.Output, Does.Contain(Coin.Engine.Runtime.CachingAllocator.FindLibrary() is null ? "allocator: glibc's default" : "allocator: jemalloc ("));
 
         var results = ReadResults(directory);
         Assert.That(results.GetProperty("status").GetString(), Is.EqualTo("completed"));

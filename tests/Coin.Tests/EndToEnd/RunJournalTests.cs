@@ -47,7 +47,7 @@ public class RunJournalTests
         }
         string run = Runs(stopped).Single();
         Assert.That(Results(run).GetProperty("status").GetString(), Is.EqualTo("interrupted"));
-        Assert.That(Coin.Host.Journal.OwnerLock.IsHeld(Path.Combine(run, "run.lock"), out _), Is.False, "the lock is released");
+        Assert.That(Coin.Engine.Journal.OwnerLock.IsHeld(Path.Combine(run, "run.lock"), out _), Is.False, "the lock is released");
 
         var resumed = CoinProcess.Run(stopped, "run", "--resume", run);
         Assert.That(resumed.ExitCode, Is.EqualTo(0), resumed.ToString());
@@ -105,7 +105,7 @@ public class RunJournalTests
         }
         var origins = Runs(directory).Select(r => Results(r).GetProperty("baseModel").GetProperty("origin").GetString()).Order().ToList();
         Assert.That(origins, Is.EqualTo(new[] { "cache", "cache", "trained" }));
-        Assert.That(Directory.GetFiles(Path.Combine(CoinProcess.CacheOf(directory), "base-models"), "*.lock").Where(l => Coin.Host.Journal.OwnerLock.IsHeld(l, out _)), Is.Empty,
+        Assert.That(Directory.GetFiles(Path.Combine(CoinProcess.CacheOf(directory), "base-models"), "*.lock").Where(l => Coin.Engine.Journal.OwnerLock.IsHeld(l, out _)), Is.Empty,
             "the cache lock is released");
         // Every run's step log holds the first stage's rows, whether it trained the base model or loaded it.
         var pretrainRows = Runs(directory).Select(r => File.ReadLines(Path.Combine(r, "steps.csv")).Count(l => l.StartsWith("pretrain,"))).Distinct().ToList();

@@ -13,7 +13,7 @@ public class RunPlanTests
         string directory = TestPaths.NewTemporaryDirectory("plan");
         var result = CoinProcess.Run(directory, "run", CoinProcess.WriteQuickExperiment(directory), "--plan", "--set", "model.adapter.type=lora", "--set", "training.precision=bfloat16");
         Assert.That(result.ExitCode, Is.EqualTo(0), result.ToString());
-        string version = Coin.Host.Plugins.PluginCatalog.Load([TestPaths.HostPlugins]).Plugins.Single(p => p.Name == "llama").Version;
+        string version = Coin.Engine.Plugins.PluginCatalog.Load([TestPaths.HostPlugins]).Plugins.Single(p => p.Name == "llama").Version;
         Assert.That(result.Output, Does.Match($@"model\.backbone\s+│\s+llama\s+│\s+{System.Text.RegularExpressions.Regex.Escape(version)}\s+│"));
         Assert.That(result.Output, Does.Match(@"task 1: color\s+│\s+48\s+│\s+3\s+│"), "48 samples, 3 steps of 16");
         Assert.That(result.Output, Does.Match(@"backbone\s+│\s+[0-9,]+\s+│\s+[1-9][0-9,]*\s+│"), "trainable LoRA parameters in the backbone");

@@ -1,4 +1,4 @@
-using Coin.Host.Results;
+using Coin.Engine.Results;
 
 namespace Coin.Tests.Evaluation;
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using Coin.Host.Configuration;
-using Coin.Host.Journal;
+using Coin.Engine.Configuration;
+using Coin.Engine.Journal;
 using Coin.Tests.Support;
 
 namespace Coin.Tests.Journal;

@@ -1,5 +1,5 @@
 using Coin.Abstractions.Plugins;
-using Coin.Host.Journal;
+using Coin.Engine.Journal;
 using Coin.Tests.Support;
 
 namespace Coin.Tests.Journal;

@@ -1,7 +1,7 @@
-using Coin.Host.Modeling;
-using Coin.Host.Running;
+using Coin.Engine.Modeling;
+using Coin.Engine.Results;
+using Coin.Engine.Running;
 using Coin.Tests.Support;
-using Coin.Host.Results;
 using static TorchSharp.torch;
 
 namespace Coin.Tests.Modeling;

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using Coin.Abstractions.Components;
 using Coin.Abstractions.Data;
 using Coin.Abstractions.Plugins;
-using Coin.Host.Modeling;
+using Coin.Engine.Modeling;
 using static TorchSharp.torch;
 
 namespace Coin.Tests.Modeling;

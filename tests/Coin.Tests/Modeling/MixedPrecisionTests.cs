@@ -1,10 +1,10 @@
 using Coin.Abstractions.Components;
-using Coin.Host.Running;
+using Coin.Engine.Results;
+using Coin.Engine.Running;
 using Coin.Nn.Layers;
 using Coin.Plugins.Backbones;
 using Coin.Plugins.Backbones.Llama;
 using Coin.Tests.Support;
-using Coin.Host.Results;
 using static TorchSharp.torch;
 
 namespace Coin.Tests.Modeling;

@@ -1,6 +1,6 @@
 using Coin.Abstractions.Components;
 using Coin.Abstractions.Data;
-using Coin.Host.Modeling;
+using Coin.Engine.Modeling;
 using static TorchSharp.torch;
 
 namespace Coin.Tests.Modeling;

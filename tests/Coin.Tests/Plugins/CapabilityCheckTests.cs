@@ -1,4 +1,4 @@
-using Coin.Host.Composition;
+using Coin.Engine.Composition;
 
 namespace Coin.Tests.Plugins;
 

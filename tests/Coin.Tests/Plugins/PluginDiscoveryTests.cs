@@ -1,5 +1,5 @@
 using Coin.Abstractions.Plugins;
-using Coin.Host.Plugins;
+using Coin.Engine.Plugins;
 using Coin.Tests.Support;
 
 namespace Coin.Tests.Plugins;
@@ -152,5 +152,5 @@ public class PluginDiscoveryTests
     [TestCase("/home/me/MySi/bin/Debug/net10.0/publish/", "MySi (bin/Debug/net10.0/publish)")]
     [TestCase("/srv/netflix-plugins", "netflix-plugins")]
     public void A_plugin_folder_is_shown_by_its_project_not_its_target_framework(string folder, string label)
-        => Assert.That(Coin.Host.Plugins.PluginDescriptor.FolderLabel(folder), Is.EqualTo(label));
+        => Assert.That(Coin.Engine.Plugins.PluginDescriptor.FolderLabel(folder), Is.EqualTo(label));
 }

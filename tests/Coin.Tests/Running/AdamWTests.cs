@@ -40,7 +40,7 @@ public class AdamWTests
         var theirs = Parameters(1);
         var ours = Parameters(1);
         using var reference = new TorchSharp.Modules.AdamW(Groups(theirs), weight_decay: 0.1);
-        using var optimizer = new Coin.Host.Running.AdamW(Groups(ours), 1e-3, 0.1);
+        using var optimizer = new Coin.Engine.Running.AdamW(Groups(ours), 1e-3, 0.1);
         Train(reference, theirs, 0, 5);
         Train(optimizer, ours, 0, 5);
         for (int i = 0; i < ours.Count; i++)
@@ -63,7 +63,7 @@ public class AdamWTests
         for (int i = 0; i < ours.Count; i++) using (no_grad()) ours[i].copy_(theirs[i]);
         using var reference = new TorchSharp.Modules.AdamW(Groups(theirs), weight_decay: 0.1);
         reference.load_state_dict(path);
-        using var optimizer = new Coin.Host.Running.AdamW(Groups(ours), 1e-3, 0.1);
+        using var optimizer = new Coin.Engine.Running.AdamW(Groups(ours), 1e-3, 0.1);
         optimizer.load_state_dict(path);
         Train(reference, theirs, 3, 2);
         Train(optimizer, ours, 3, 2);

@@ -1,6 +1,6 @@
-using Coin.Host.Running;
+using Coin.Engine.Results;
+using Coin.Engine.Running;
 using Coin.Tests.Support;
-using Coin.Host.Results;
 using static TorchSharp.torch;
 
 namespace Coin.Tests.Running;

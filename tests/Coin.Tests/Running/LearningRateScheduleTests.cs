@@ -1,4 +1,4 @@
-using Coin.Host.Running;
+using Coin.Engine.Running;
 
 namespace Coin.Tests.Running;
 

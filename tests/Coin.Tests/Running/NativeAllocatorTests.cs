@@ -1,4 +1,4 @@
-using Coin.Host.Runtime;
+using Coin.Engine.Runtime;
 
 namespace Coin.Tests.Running;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using Coin.Host.Running;
+using Coin.Engine.Results;
+using Coin.Engine.Running;
 using Coin.Tests.Support;
-using Coin.Host.Results;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using Coin.Abstractions.Plugins;
-using Coin.Host.ModelInit;
+using Coin.Engine.ModelInit;
 using Coin.Nn.Quantization;
 using Coin.Nn.Safetensors;
 using Coin.Plugins.Backbones.Llama;

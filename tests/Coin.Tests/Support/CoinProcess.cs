@@ -32,7 +32,7 @@ public static class CoinProcess
         foreach (string arg in args) start.ArgumentList.Add(arg);
         // Keep the child on one thread so a test run does not oversubscribe the cores.
         start.Environment["COIN_THREADS"] = "1";
-        start.Environment[Coin.Host.Caching.UserCache.HomeVariable] = CacheOf(workingDirectory);
+        start.Environment[Coin.Engine.Caching.UserCache.HomeVariable] = CacheOf(workingDirectory);
         foreach (var (name, value) in environment) start.Environment[name] = value;
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
@@ -53,7 +53,7 @@ public static class CoinProcess
         start.ArgumentList.Add(Path.Combine(TestPaths.HostDirectory, "coin.dll"));
         foreach (string arg in args) start.ArgumentList.Add(arg);
         start.Environment["COIN_THREADS"] = "1";
-        start.Environment[Coin.Host.Caching.UserCache.HomeVariable] = CacheOf(workingDirectory);
+        start.Environment[Coin.Engine.Caching.UserCache.HomeVariable] = CacheOf(workingDirectory);
         var process = Process.Start(start)!;
         process.BeginErrorReadLine();
         return process;

@@ -1,0 +1,19 @@
+using TorchSharp.Modules;
+
+namespace Coin.Engine.Running;
+
+/// <summary>Where a trainer saves its position: the stream's checkpoint folder for a task
+/// (<see cref="TaskCheckpoints"/>), the cache entry's progress folder for a base-model stage. The trainer calls it every
+/// <c>training.checkpointEverySteps</c> steps and when a signal stops it; the stage calls it before a task's first step
+/// and after its last (with no optimiser: nothing remains to continue).</summary>
+public interface ITrainingCheckpoints
+{
+    void Write(TrainingPoint point, OptimizerHelper? optimizer);
+}
+
+/// <summary>A point between two steps of one task: the next step, and what the task had measured before it.</summary>
+public sealed record TrainingPoint(int Step, double Seconds, double FirstLoss, double LastLoss, double InputSeconds)
+{
+    /// <summary>Before the first step.</summary>
+    public static readonly TrainingPoint Start = new(0, 0, double.NaN, double.NaN, 0);
+}

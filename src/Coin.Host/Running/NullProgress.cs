@@ -1,7 +1,0 @@
-namespace Coin.Host.Running;
-
-/// <summary>Progress that is not shown (benchmarks, tests).</summary>
-public sealed class NullProgress : IProgressSink
-{
-    public void Advance(int units, string status) { }
-}
