@@ -28,15 +28,10 @@ public sealed class FullAdapter(FullAdapterOptions options) : IAdapter, IDeclare
 }
 
 /// <summary>Freezes encoder and backbone; only the connector trains (LLaVA's feature-alignment stage).</summary>
+[CoinPlugin(PluginKind.Adapter, "frozen", "0.1.0", "Encoder and backbone frozen, connector trains")]
 public sealed class FrozenAdapter : IAdapter, IDeclaresTrainableParts
 {
     public IReadOnlySet<string> TrainableParts { get; } = new HashSet<string> { ComponentNames.Connector };
 
     public IReadOnlyList<ParameterGroup> Apply(IMultimodalModel model) => ComponentSelection.TrainOnly(model, [ComponentNames.Connector]);
-}
-
-[CoinPlugin(PluginKind.Adapter, "frozen", "0.1.0", "Encoder and backbone frozen, connector trains")]
-public sealed class FrozenAdapterPlugin : PluginFactory<IAdapter, NoOptions>
-{
-    protected override IAdapter Create(NoOptions options, ComponentContext context) => new FrozenAdapter();
 }

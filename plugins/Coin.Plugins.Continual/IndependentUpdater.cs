@@ -10,6 +10,8 @@ namespace Coin.Plugins.Continual;
 /// <summary>Each task trained alone from the weights the stream started with (the base model): the reference run of
 /// a continual study. Its diagonal A[i][i] is single-task accuracy, the ceiling that forgetting and plasticity are
 /// read against; its off-diagonal cells show how far one task's model transfers to the others.</summary>
+[CoinPlugin(PluginKind.ContinualUpdater, "independent", "0.1.0", "Every task trained alone from the starting weights: single-task reference accuracy",
+    Capabilities = [PluginCapabilities.ExtraMemoryPrefix + "1x", PluginCapabilities.FixedTrainableSet])]
 public sealed class IndependentUpdater : IContinualUpdater, ICheckpointable, IDisposable
 {
     private ParameterSnapshot? start;
@@ -27,11 +29,4 @@ public sealed class IndependentUpdater : IContinualUpdater, ICheckpointable, IDi
     public void LoadState(ComponentState state, TaskContext context) => start!.LoadFrom(state, "start");
 
     public void Dispose() => start?.Dispose();
-}
-
-[CoinPlugin(PluginKind.ContinualUpdater, "independent", "0.1.0", "Every task trained alone from the starting weights: single-task reference accuracy",
-    Capabilities = [PluginCapabilities.ExtraMemoryPrefix + "1x", PluginCapabilities.FixedTrainableSet])]
-public sealed class IndependentUpdaterPlugin : PluginFactory<IContinualUpdater, NoOptions>
-{
-    protected override IContinualUpdater Create(NoOptions options, ComponentContext context) => new IndependentUpdater();
 }

@@ -9,6 +9,8 @@ namespace Coin.Plugins.Continual;
 /// from the stream's start weights (as <c>independent</c>), and the last task's training mixes in every earlier task's
 /// training samples. So the last row is the joint model, and the diagonal before it is single-task accuracy; the
 /// other cells (and so BWT and forgetting) mean nothing for this run.</summary>
+[CoinPlugin(PluginKind.ContinualUpdater, "multitask", "0.1.0", "Multitask upper bound: the last task trains on every task's data from the start weights",
+    Capabilities = [PluginCapabilities.ExtraMemoryPrefix + "1x", PluginCapabilities.FixedTrainableSet])]
 public sealed class MultitaskUpdater : IContinualUpdater, ICheckpointable, IDisposable
 {
     /// <summary>Restarts every task from the stream's start weights, and keeps them in checkpoints.</summary>
@@ -45,11 +47,4 @@ public sealed class MultitaskUpdater : IContinualUpdater, ICheckpointable, IDisp
     }
 
     public void Dispose() => restart.Dispose();
-}
-
-[CoinPlugin(PluginKind.ContinualUpdater, "multitask", "0.1.0", "Multitask upper bound: the last task trains on every task's data from the start weights",
-    Capabilities = [PluginCapabilities.ExtraMemoryPrefix + "1x", PluginCapabilities.FixedTrainableSet])]
-public sealed class MultitaskUpdaterPlugin : PluginFactory<IContinualUpdater, NoOptions>
-{
-    protected override IContinualUpdater Create(NoOptions options, ComponentContext context) => new MultitaskUpdater();
 }

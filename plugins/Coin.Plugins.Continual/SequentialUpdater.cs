@@ -7,12 +7,7 @@ using static TorchSharp.torch;
 namespace Coin.Plugins.Continual;
 
 /// <summary>Plain sequential fine-tuning: nothing is done against forgetting. The baseline of every comparison.</summary>
+[CoinPlugin(PluginKind.ContinualUpdater, "sequential", "0.1.0", "Sequential fine-tuning, no protection against forgetting")]
 public sealed class SequentialUpdater : IContinualUpdater
 {
-}
-
-[CoinPlugin(PluginKind.ContinualUpdater, "sequential", "0.1.0", "Sequential fine-tuning, no protection against forgetting")]
-public sealed class SequentialUpdaterPlugin : PluginFactory<IContinualUpdater, NoOptions>
-{
-    protected override IContinualUpdater Create(NoOptions options, ComponentContext context) => new SequentialUpdater();
 }

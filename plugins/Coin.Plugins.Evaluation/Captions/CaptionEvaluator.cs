@@ -13,6 +13,7 @@ namespace Coin.Plugins.Evaluation.Captions;
 /// <c>coin</c> evaluator reads TextVQA's ten answers) when it has one, else its single <see cref="Sample.Answer"/>.
 /// These are corpus metrics (CIDEr's document frequencies and BLEU's totals span the test set), so there is no
 /// per-answer score: the evaluator does not implement <see cref="IScoresEachAnswer"/>.</remarks>
+[CoinPlugin(PluginKind.Evaluator, "captions", "0.1.0", "Caption metrics as pycocoevalcap computes them: CIDEr-D (primary, x100), BLEU-1..4 and ROUGE-L (x100)")]
 public sealed class CaptionEvaluator : IEvaluator
 {
     /// <summary>The primary metric's name.</summary>
@@ -87,12 +88,4 @@ public sealed class CaptionEvaluator : IEvaluator
             throw new CoinUserException($"sample '{sample.Id}' of task '{sample.Task}': its reference 'answers' must be a non-empty list of strings");
         return answers;
     }
-}
-
-/// <summary>The <c>captions</c> evaluator: no options.</summary>
-[CoinPlugin(PluginKind.Evaluator, "captions", "0.1.0", "Caption metrics as pycocoevalcap computes them: CIDEr-D (primary, x100), BLEU-1..4 and ROUGE-L (x100)")]
-public sealed class CaptionEvaluatorPlugin : PluginFactory<IEvaluator, NoOptions>
-{
-    /// <inheritdoc />
-    protected override IEvaluator Create(NoOptions options, ComponentContext context) => new CaptionEvaluator();
 }

@@ -21,9 +21,15 @@ public sealed class ComponentFactory : IPluginFactory
 
     public Type OptionsType { get; }
 
+    /// <summary>The MEF part that exports <paramref name="component"/>'s factory (PluginFolderLoader's convention).</summary>
+    public static Type PartFor(Type component) => typeof(ComponentFactory<>).MakeGenericType(component);
+
     /// <summary>A class that carries [CoinPlugin] and is not a factory.</summary>
     public static bool IsComponentPlugin(Type type)
         => type.IsClass && !typeof(IPluginFactory).IsAssignableFrom(type) && type.GetCustomAttribute<CoinPluginAttribute>() is not null;
+
+    /// <summary>A component MEF can compose: an open generic class cannot be closed, and is described as failed.</summary>
+    public static bool IsComposable(Type component) => !component.ContainsGenericParameters;
 
     /// <summary>The attribute's properties under the names MEF gives export metadata, so both kinds of plugin are
     /// described by one path.</summary>
@@ -48,6 +54,8 @@ public sealed class ComponentFactory : IPluginFactory
         var kind = component.GetCustomAttribute<CoinPluginAttribute>()!.Kind;
         var contract = PluginKinds.ComponentType(kind);
         string name = component.Name;
+        if (component.ContainsGenericParameters)
+            throw new InvalidOperationException($"{name} is an open generic class; put [CoinPlugin] on a class the host can construct");
         if (!contract.IsAssignableFrom(component))
             throw new InvalidOperationException($"{name} is declared as a {PluginKinds.Display(kind)} plugin but does not implement {contract.Name}");
         if (component.IsAbstract)
@@ -82,4 +90,18 @@ public sealed class ComponentFactory : IPluginFactory
             throw;
         }
     }
+}
+
+/// <summary>The MEF part a [CoinPlugin] component is composed through: its factory (<see cref="ComponentFactory.For"/>),
+/// made when MEF creates the export, so that what keeps a class from being a component is that plugin's failure
+/// reason, as a factory's failing constructor is.</summary>
+public sealed class ComponentFactory<TComponent> : IPluginFactory where TComponent : class
+{
+    private readonly ComponentFactory factory = ComponentFactory.For(typeof(TComponent));
+
+    public Type ComponentType => factory.ComponentType;
+
+    public Type OptionsType => factory.OptionsType;
+
+    public object Create(object options, ComponentContext context) => factory.Create(options, context);
 }

@@ -1,4 +1,5 @@
 using System.Composition;
+using System.Composition.Convention;
 using System.Composition.Hosting;
 using System.Reflection;
 using System.Reflection.Metadata;
@@ -30,14 +31,21 @@ public static class PluginFolderLoader
         string main = candidates.FirstOrDefault(c => Path.GetFileNameWithoutExtension(c) == Path.GetFileName(folder)) ?? candidates[0];
         var context = new PluginLoadContext(folder, main);
         CompositionHost container;
-        List<Type> components;
+        List<Type> uncomposable;
         try
         {
             var types = candidates.Select(context.LoadFromAssemblyPath).SelectMany(a => a.GetTypes()).ToList();
-            // [CoinPlugin] on a component (contract 2.1) exports a type that is no IPluginFactory, which MEF refuses:
-            // those are described from the attribute here, and MEF composes the rest, the factories.
-            components = types.Where(ComponentFactory.IsComponentPlugin).ToList();
-            container = new ContainerConfiguration().WithParts(types.Except(components)).CreateContainer();
+            // [CoinPlugin] on a component (contract 2.1) exports a type that is no IPluginFactory and that MEF cannot
+            // construct (its constructor takes options): MEF composes its factory instead, ComponentFactory<T>, with
+            // the attribute's properties as the export's metadata. So every plugin, component or factory, is one MEF
+            // export of IPluginFactory, described and created by one path below.
+            var components = types.Where(ComponentFactory.IsComponentPlugin).ToList();
+            uncomposable = components.Where(c => !ComponentFactory.IsComposable(c)).ToList();
+            components = components.Except(uncomposable).ToList();
+            container = new ContainerConfiguration()
+                .WithParts(types.Except(components))
+                .WithParts(components.Select(ComponentFactory.PartFor), ComponentExports(components))
+                .CreateContainer();
         }
         catch (Exception e)
         {
@@ -54,11 +62,24 @@ public static class PluginFolderLoader
             return [PluginDescriptor.FailedFolder(folder, Describe(e))];
         }
         var descriptors = exports.Select(export => Describe(export.Metadata, () => export.CreateExport().Value, folder))
-            .Concat(components.Select(type => Describe(ComponentFactory.Metadata(type), () => ComponentFactory.For(type), folder)))
+            .Concat(uncomposable.Select(type => Describe(ComponentFactory.Metadata(type), () => ComponentFactory.For(type), folder)))
             .ToList();
         return descriptors.Count > 0
             ? descriptors
             : [PluginDescriptor.FailedFolder(folder, "no class is exported with [CoinPlugin]")];
+    }
+
+    /// <summary>The convention that exports each component's factory part as <see cref="IPluginFactory"/> with the
+    /// component's [CoinPlugin] as metadata, as the attribute on a factory class exports it.</summary>
+    private static ConventionBuilder ComponentExports(IEnumerable<Type> components)
+    {
+        var conventions = new ConventionBuilder();
+        foreach (var component in components)
+            conventions.ForType(ComponentFactory.PartFor(component)).Export<IPluginFactory>(export =>
+            {
+                foreach (var (key, value) in ComponentFactory.Metadata(component)) export.AddMetadata(key, value);
+            });
+        return conventions;
     }
 
     private static PluginDescriptor Describe(IDictionary<string, object> metadata, Func<IPluginFactory> create, string folder)

@@ -223,10 +223,11 @@ public class CaptionMetricsTests
     [Test]
     public void PluginCreatesACorpusEvaluatorWithoutPerAnswerScores()
     {
-        var attribute = typeof(CaptionEvaluatorPlugin).GetCustomAttribute<CoinPluginAttribute>()!;
+        var attribute = typeof(CaptionEvaluator).GetCustomAttribute<CoinPluginAttribute>()!;
         Assert.That((attribute.Kind, attribute.Name), Is.EqualTo((PluginKind.Evaluator, "captions")));
         var context = new ComponentContext { Device = torch.CPU, Seed = 0, RunDirectory = ".", ResolvePath = p => p };
-        var evaluator = (IEvaluator)new CaptionEvaluatorPlugin().Create(new NoOptions(), context);
+        // As the host creates it: the component is its own plugin, constructed through its factory part.
+        var evaluator = (IEvaluator)new Coin.Engine.Plugins.ComponentFactory<CaptionEvaluator>().Create(new NoOptions(), context);
         Assert.That(evaluator.Metric, Is.EqualTo("CIDEr"));
         Assert.That(evaluator, Is.Not.InstanceOf<IScoresEachAnswer>(), "corpus metrics have no per-answer score");
     }

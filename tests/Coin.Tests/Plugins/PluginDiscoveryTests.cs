@@ -71,6 +71,23 @@ public class PluginDiscoveryTests
     }
 
     [Test]
+    public void Components_and_factories_are_composed_by_MEF_alike()
+    {
+        var catalog = PluginCatalog.Load([TestPaths.HostPlugins]);
+        // A component carrying [CoinPlugin] is composed through its factory part, ComponentFactory<T>, which MEF
+        // exports under the attribute's metadata; a factory class is its own export.
+        var sequential = Single(catalog, "sequential").Factory!;
+        Assert.That(sequential.GetType().GetGenericTypeDefinition(), Is.EqualTo(typeof(ComponentFactory<>)));
+        Assert.That(sequential.GetType().GetGenericArguments()[0].Name, Is.EqualTo("SequentialUpdater"));
+        Assert.That(Single(catalog, "lora").Factory!.GetType().Name, Is.EqualTo("LoraAdapterPlugin"));
+        var described = Single(catalog, "independent");
+        Assert.That((described.Kind, described.Version, described.Description, described.ContractVersion, described.Status),
+            Is.EqualTo((PluginKind.ContinualUpdater, "0.1.0", "Every task trained alone from the starting weights: single-task reference accuracy", CoinContract.Version, PluginStatus.Loaded)),
+            "the export's metadata is the component's attribute");
+        Assert.That(described.Capabilities, Is.EqualTo(new[] { PluginCapabilities.ExtraMemoryPrefix + "1x", PluginCapabilities.FixedTrainableSet }));
+    }
+
+    [Test]
     public void AMissingDependencyFailsItsFolderOnly()
     {
         string directory = FixturePluginDirectory("Coin.Fixtures.NeedsDependency", "Coin.Fixtures.FaultyPlugins");
