@@ -37,6 +37,6 @@ internal static class ComponentSelection
         if (stored.Count > 0)
             throw new Abstractions.Plugins.CoinUserException(
                 $"the {component} is to train in full, but its linear weights are stored for a frozen base ({string.Join(", ", stored.Select(Coin.Nn.Quantization.FrozenWeightsNames.Name))}: " +
-                $"model.{component}.options.frozenWeights); train it with LoRA or one of its kin, or set frozenWeights to auto");
+                $"the {component}'s frozenWeights option); train it with LoRA or one of its kin, or set that option to auto");
     }
 }

@@ -13,7 +13,7 @@ public sealed class LlamaBackbone(LlamaForCausalLM model, ITokenizer tokenizer, 
     private static readonly string[] TokenizerFiles = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.model", "generation_config.json"];
 
     public string? ExportRefusal => sourceFolder is null
-        ? "a preset's tokenizer (words or bytes) is Coin's own and has no tokenizer.json: export a backbone loaded from a Hugging Face folder (model.backbone.options.path)"
+        ? "a preset's tokenizer (words or bytes) is Coin's own and has no tokenizer.json: export a backbone loaded from a Hugging Face folder (options.path)"
         : null;
 
     public void SaveHuggingFace(string folder)

@@ -75,8 +75,9 @@ public static class FolderChatTemplate
     {
         { } t when t.Contains("<|im_start|>", StringComparison.Ordinal) => "chatml",
         { } t when t.Contains("<|start_header_id|>", StringComparison.Ordinal) => "llama3",
-        _ => throw new CoinUserException($"{folder}: chatTemplate auto: tokenizer_config.json's chat_template is {(template is null ? "missing" : "none Coin recognises")} " +
-                                         "(recognised: chatml, llama3); name the template with model.backbone.options.chatTemplate (plain, vicuna_v1, llama3, chatml)"),
+        // The host puts the component's key path in front (model.backbone.options.chatTemplate).
+        _ => throw new CoinOptionException("chatTemplate", $"auto: {folder}/tokenizer_config.json's chat_template is {(template is null ? "missing" : "none Coin recognises")} " +
+                                                           "(recognised: chatml, llama3); name the template instead: plain, vicuna_v1, llama3 or chatml"),
     };
 
     private static System.Text.Json.Nodes.JsonNode? ReadConfig(string folder)

@@ -56,7 +56,7 @@ public sealed class JudgeEvaluator(JudgeOptions options, string cachePath, Actio
     {
         if (options.Endpoint.Length == 0)
         {
-            if (!warned) warn("coin-judge: no endpoint is configured (evaluation.evaluator.options.endpoint); judge scores are skipped and reported as NaN");
+            if (!warned) warn("no endpoint is configured (options.endpoint); judge scores are skipped and reported as NaN");
             warned = true;
             return new TaskScore(Metric, double.NaN, 0);
         }

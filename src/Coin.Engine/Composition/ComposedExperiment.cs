@@ -188,7 +188,9 @@ public sealed class ComposedExperiment : IDisposable
     {
         try
         {
-            var component = (T)planned.Plugin.Factory!.Create(planned.Options, context);
+            // What a component warns of is shown under its configuration key, so that a plugin names none.
+            var own = context with { Warn = message => context.Warn($"{planned.KeyPath} '{planned.Plugin.Name}': {message}") };
+            var component = (T)planned.Plugin.Factory!.Create(planned.Options, own);
             RefuseOldHookNames(planned, component);
             return component;
         }

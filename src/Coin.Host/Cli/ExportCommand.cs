@@ -55,7 +55,7 @@ public sealed class ExportCommand(CommandLine commandLine, ExperimentLoader load
         }
 
         if (backbone is not IHuggingFaceExport export) Skip("merged", $"the backbone '{plan.Backbone.Plugin.Name}' cannot write a Hugging Face folder");
-        else if (export.ExportRefusal is { } exportWhy) Skip("merged", exportWhy);
+        else if (export.ExportRefusal is { } exportWhy) Skip("merged", $"{plan.Backbone.KeyPath} '{plan.Backbone.Plugin.Name}': {exportWhy}");
         else if (run.Adapter is not IPeftExport && run.Model.TrainableGroups.Any(g => g.Name == ComponentNames.Backbone) && plan.Adapter.Plugin.Name != "full")
             Skip("merged", $"the adapter '{plan.Adapter.Plugin.Name}' cannot fold its update into the base weights");
         else if (adapter?.MergeRefusal is { } mergeWhy) Skip("merged", mergeWhy);

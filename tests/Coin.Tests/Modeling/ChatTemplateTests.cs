@@ -52,9 +52,12 @@ public class ChatTemplateTests
     public void Auto_refuses_a_folder_that_names_no_template_it_knows()
     {
         string folder = Folder(new JsonObject { ["chat_template"] = "{{ messages }}" });
-        var error = Assert.Throws<CoinUserException>(() => FolderChatTemplate.Create("auto", folder, "</s>"))!;
-        Assert.That(error.Message, Does.Contain("chat_template is none Coin recognises (recognised: chatml, llama3)"));
-        Assert.That(Assert.Throws<CoinUserException>(() => FolderChatTemplate.Create("auto", Folder(null), "</s>"))!.Message, Does.Contain("chat_template is missing"));
+        // The option it names; the host puts the backbone's key path in front (model.backbone.options.chatTemplate).
+        var error = Assert.Throws<CoinOptionException>(() => FolderChatTemplate.Create("auto", folder, "</s>"))!;
+        Assert.That(error.Option, Is.EqualTo("chatTemplate"));
+        Assert.That(error.At("model.backbone").Message, Does.StartWith("model.backbone.options.chatTemplate: auto: ")
+            .And.Contain("chat_template is none Coin recognises (recognised: chatml, llama3)"));
+        Assert.That(Assert.Throws<CoinOptionException>(() => FolderChatTemplate.Create("auto", Folder(null), "</s>"))!.Message, Does.Contain("chat_template is missing"));
     }
 
     [Test]

@@ -30,6 +30,17 @@ public class OptionErrorTests
     }
 
     [Test]
+    public void What_a_component_warns_of_is_shown_under_its_key()
+    {
+        var warnings = new List<string>();
+        var (_, run) = InProcessExperiment.Compose(new Dictionary<string, string?> { ["evaluation:evaluator:type"] = "coin-judge" }, warn: warnings.Add);
+        using var _ = run;
+        var task = run.Data.Tasks[0];
+        run.Evaluator.Evaluate(task, [new Coin.Abstractions.Training.Prediction(run.Data.LoadTest(task)[0], "red")]);
+        Assert.That(warnings.Single(), Does.StartWith("evaluation.evaluator 'coin-judge': no endpoint is configured (options.endpoint)"));
+    }
+
+    [Test]
     public void A_refusal_while_a_component_runs_is_named_by_whose_code_threw_it()
     {
         var (_, run) = InProcessExperiment.Compose(new Dictionary<string, string?>());

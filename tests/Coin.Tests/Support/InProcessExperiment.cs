@@ -10,7 +10,7 @@ namespace Coin.Tests.Support;
 /// <summary>Composes an experiment inside the test process from configuration values, with the host's plugins.</summary>
 public static class InProcessExperiment
 {
-    public static (Experiment Experiment, ComposedExperiment Run) Compose(IDictionary<string, string?> settings, int seed = 1)
+    public static (Experiment Experiment, ComposedExperiment Run) Compose(IDictionary<string, string?> settings, int seed = 1, Action<string>? warn = null)
     {
         // In-process tests train on the small shapes stream unless they say otherwise.
         settings = new Dictionary<string, string?>(settings);
@@ -26,6 +26,7 @@ public static class InProcessExperiment
             Seed = seed,
             RunDirectory = TestPaths.NewTemporaryDirectory("in-process"),
             ResolvePath = experiment.ResolvePath,
+            Warn = warn ?? (_ => { }),
         });
         run.ApplyAdapter(Coin.Abstractions.Components.ComputePrecision.Parse(experiment.Config.Training.Precision));
         return (experiment, run);
