@@ -16,7 +16,7 @@ public static class Preflight
     public static void BeforeBaseStage(string source, CompositionPlan plan, ComposedExperiment run, Device device, bool trainsBase, bool activationCheckpointing = false)
     {
         if (activationCheckpointing)
-            Throw(source, Declared(plan).Where(c => c.Capabilities.Contains(PluginCapabilities.DifferentiatesForward))
+            Throw(source, Declared(plan).Where(c => c.Capabilities.DifferentiatesForward)
                 .Select(c => $"{c.Key}: '{c.Plugin}' takes gradients through the forward pass itself ({PluginCapabilities.DifferentiatesForward}), which " +
                              "training.activationCheckpointing cannot serve (its layers are recomputed inside the backward pass); set it to false for this run")
                 .ToList());
@@ -37,8 +37,8 @@ public static class Preflight
         Throw(source, CapabilityCheck.Problems(Declared(plan), trainable, Available(device)));
     }
 
-    private static IEnumerable<(string Key, string Plugin, IReadOnlyList<string> Capabilities)> Declared(CompositionPlan plan)
-        => plan.All().Select(c => (c.KeyPath, c.Plugin.Name, c.Plugin.Capabilities));
+    private static IEnumerable<(string Key, string Plugin, Plugins.DeclaredCapabilities Capabilities)> Declared(CompositionPlan plan)
+        => plan.All().Select(c => (c.KeyPath, c.Plugin.Name, c.Plugin.Checked));
 
     private static Dictionary<string, long> PartSizes(ComposedExperiment run, Func<string, bool> included)
         => ComponentNames.All.ToDictionary(c => c,

@@ -17,6 +17,11 @@ public sealed record PluginDescriptor(
     string? Error,
     IPluginFactory? Factory)
 {
+    /// <summary>The capabilities as the host's checks read them.</summary>
+    public DeclaredCapabilities Checked => @checked ??= DeclaredCapabilities.Parse(Capabilities);
+
+    private DeclaredCapabilities? @checked;
+
     public static PluginDescriptor FailedFolder(string folder, string error)
         => new(null, FolderLabel(folder), "", "", "", [], folder, PluginStatus.Failed, error, null);
 

@@ -47,7 +47,7 @@ public sealed class ExperimentRunner(IRunObserver observer)
             session = new StreamSession(observer, experiment, plan, run, journal, cancellation,
                 journal.ResultsAtCheckpoint() ?? StreamSession.NewResults(experiment, plan, device, threads, run.Data.Tasks, journal.ExperimentSha256));
             Preflight.BeforeBaseStage(experiment.Source, plan, run, device, session.TrainsBaseModel, config.Training.ActivationCheckpointing);
-            foreach (string warning in CapabilityCheck.Unchecked(plan.All().Select(c => (c.KeyPath, c.Plugin.Name, c.Plugin.Capabilities))))
+            foreach (string warning in CapabilityCheck.Unchecked(plan.All().Select(c => (c.KeyPath, c.Plugin.Name, c.Plugin.Checked))))
                 observer.Warning(warning);
         }
         catch (Exception)

@@ -142,7 +142,7 @@ internal sealed class StreamSession : IDisposable
         if (Run.FrozenWeightsConverted > 0)
             observer.Info($"  mixed precision ({config.Training.Precision}): {Run.FrozenWeightsConverted:N0} frozen linear parameters stored in {config.Training.Precision}, trainable ones in float32");
         foreach (var component in plan.All())
-            foreach (double multiple in component.Plugin.Capabilities.Select(CapabilityCheck.ExtraMemoryMultiple).Where(m => m > 0))
+            if (component.Plugin.Checked.ExtraMemoryMultiple is var multiple and > 0)
                 observer.Info($"  {component.KeyPath} '{component.Plugin.Name}' keeps {multiple:G}x the trainable parameters in float32: {multiple * trainable * 4 / 1048576.0:F1} MiB");
     }
 

@@ -55,7 +55,7 @@ public sealed class RunPlan(IAnsiConsole console, IRunObserver observer)
             Check(() => Preflight.AfterAdapter(experiment.Source, plan, run, CPU), refusals);
             Stages(experiment, plan, run);
             if (!Memory(plan, run, config)) refusals.Add("the estimated peak memory exceeds the memory available (see above)");
-            foreach (string warning in CapabilityCheck.Unchecked(plan.All().Select(c => (c.KeyPath, c.Plugin.Name, c.Plugin.Capabilities))))
+            foreach (string warning in CapabilityCheck.Unchecked(plan.All().Select(c => (c.KeyPath, c.Plugin.Name, c.Plugin.Checked))))
                 console.MarkupLineInterpolated($"[yellow]warning:[/] {warning}");
             if (refusals.Count > 0)
             {
@@ -143,7 +143,7 @@ public sealed class RunPlan(IAnsiConsole console, IRunObserver observer)
             table.AddRow(component, all.ToString("N0", CultureInfo.InvariantCulture), trainable.ToString("N0", CultureInfo.InvariantCulture), $"{bytes / 1048576.0:F1}", Markup.Escape(stored));
         }
         console.Write(table);
-        double copies = plan.All().SelectMany(c => c.Plugin.Capabilities).Sum(CapabilityCheck.ExtraMemoryMultiple);
+        double copies = plan.All().Sum(c => c.Plugin.Checked.ExtraMemoryMultiple);
         double MiB(double bytes) => bytes / 1048576.0;
         double gradients = trainableTotal * 4.0, adam = trainableTotal * 8.0, methods = copies * trainableTotal * 4.0;
         double state = weightBytes + gradients + adam + methods;
