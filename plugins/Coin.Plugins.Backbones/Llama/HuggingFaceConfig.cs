@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Coin.Abstractions.Plugins;
+using Coin.Nn.Layers;
 
 namespace Coin.Plugins.Backbones.Llama;
 

@@ -1,3 +1,4 @@
+using Coin.Nn.Layers;
 namespace Coin.Plugins.Backbones.Llama;
 
 /// <summary>Architecture of a LLaMA-style decoder (LLaMA, Qwen2, Mistral); the field names mirror Hugging Face's

@@ -1,3 +1,4 @@
+using Coin.Nn.Layers;
 using static TorchSharp.torch;
 
 namespace Coin.Plugins.Backbones.Llama;

@@ -40,7 +40,7 @@ public sealed class LlamaModel : nn.Module
 
         // Positions count real tokens only, so a left-padded prompt starts at position 0 like an unpadded one.
         var positions = (attentionMask.cumsum(-1) - 1).clamp_min(0).narrow(1, past, tokens);
-        var (cos, sin) = RotaryEmbedding.Tables(positions, config, ScalarType.Float32);
+        var (cos, sin) = RotaryEmbedding.Tables(positions, config.Rope, config.HeadDim, config.RopeTheta, config.MaxPositionEmbeddings, ScalarType.Float32);
         int groups = config.NumAttentionHeads / config.NumKeyValueHeads;
         var bias = new AttentionBias(attentionMask, tokens, cached: cache is not null).Prepare(groups);
         // Layers with sliding-window attention (Mistral, Qwen2's upper layers) see only the last window of keys.

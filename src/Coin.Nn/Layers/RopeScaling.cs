@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace Coin.Plugins.Backbones.Llama;
+namespace Coin.Nn.Layers;
 
 /// <summary>Rotary embedding frequencies as Hugging Face's <c>modeling_rope_utils</c> computes them, for the types
 /// we run: <c>default</c>, <c>linear</c>, <c>dynamic</c> (NTK), <c>llama3</c> and <c>yarn</c>. The same float32

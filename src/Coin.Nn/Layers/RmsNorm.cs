@@ -2,7 +2,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Coin.Plugins.Backbones.Llama;
+namespace Coin.Nn.Layers;
 
 /// <summary>Root-mean-square layer norm (TorchSharp 0.107 has no nn.RMSNorm). Computed in float32 like HF LLaMA.</summary>
 public sealed class RmsNorm : nn.Module<Tensor, Tensor>

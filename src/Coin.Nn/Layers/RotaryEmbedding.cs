@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace Coin.Plugins.Backbones.Llama;
+namespace Coin.Nn.Layers;
 
 /// <summary>Rotary position embedding in Hugging Face's layout (rotate_half over the two halves of a head); the
 /// frequencies come from <see cref="RopeScaling"/>.</summary>
@@ -10,12 +10,15 @@ public static class RotaryEmbedding
 {
     /// <summary>cos and sin tables [batch, 1, tokens, headDim] for position ids [batch, tokens], with the model's
     /// frequency scaling (and its attention factor, which multiplies both tables, as transformers does).</summary>
-    public static (Tensor Cos, Tensor Sin) Tables(Tensor positionIds, LlamaConfig config, ScalarType dtype)
+    /// <param name="rope">The model's scaling; null is the default (none).</param>
+    /// <param name="theta">rope_theta, the base of the frequencies.</param>
+    /// <param name="maxPositionEmbeddings">The model's context length (dynamic NTK and yarn read it).</param>
+    public static (Tensor Cos, Tensor Sin) Tables(Tensor positionIds, RopeScaling? rope, int headDim, double theta, int maxPositionEmbeddings, ScalarType dtype)
     {
-        var rope = config.Rope ?? RopeScaling.Default;
+        rope ??= RopeScaling.Default;
         // Dynamic NTK follows the pass's longest position: one host read per forward pass, for that type only.
         long length = rope.DependsOnLength ? positionIds.max().item<long>() + 1 : 0;
-        var (inverseFrequencies, attentionFactor) = rope.Frequencies(config.HeadDim, config.RopeTheta, config.MaxPositionEmbeddings, length, positionIds.device);
+        var (inverseFrequencies, attentionFactor) = rope.Frequencies(headDim, theta, maxPositionEmbeddings, length, positionIds.device);
         var angles = positionIds.to_type(ScalarType.Float32).unsqueeze(-1) * inverseFrequencies;
         var full = cat([angles, angles], dim: -1).unsqueeze(1);
         var (cos, sin) = (full.cos(), full.sin());
