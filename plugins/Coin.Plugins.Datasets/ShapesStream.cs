@@ -5,15 +5,17 @@ namespace Coin.Plugins.Datasets;
 
 /// <summary>A generated stream of image-question tasks about coloured shapes. Deterministic from its seed; held in
 /// memory (a few MB at the default sizes).</summary>
+[CoinPlugin(PluginKind.TaskStream, "shapes", "0.2.0", "Generated image-question tasks about coloured shapes (color, shape, position)")]
 public sealed class ShapesStream : ITaskStreamSource
 {
     private readonly ShapesStreamOptions options;
     private readonly int seed;
 
-    public ShapesStream(ShapesStreamOptions options, int seed)
+    /// <summary>Generated from <c>options.seed</c>, else the run's seed.</summary>
+    public ShapesStream(ShapesStreamOptions options, ComponentContext context)
     {
         this.options = options;
-        this.seed = seed;
+        seed = options.Seed ?? context.Seed;
         Tasks = options.Tasks.Select((kind, i) => new TaskInfo(DisplayName(kind), i, ["image"], "exact-match")).ToList();
     }
 
@@ -42,11 +44,4 @@ public sealed class ShapesStream : ITaskStreamSource
         }
         return samples;
     }
-}
-
-[CoinPlugin(PluginKind.TaskStream, "shapes", "0.2.0", "Generated image-question tasks about coloured shapes (color, shape, position)")]
-public sealed class ShapesStreamPlugin : PluginFactory<ITaskStreamSource, ShapesStreamOptions>
-{
-    protected override ITaskStreamSource Create(ShapesStreamOptions options, ComponentContext context)
-        => new ShapesStream(options, options.Seed ?? context.Seed);
 }

@@ -24,8 +24,10 @@ public sealed class AgemOptions
 /// <remarks>The memory is never trained on (unlike replay): it only constrains the direction of each step. The reference
 /// batch of a step is drawn from a generator seeded by the run's seed and the global step, so a resumed run draws the
 /// same batches.</remarks>
-public sealed class AgemUpdater(AgemOptions options, int seed) : IContinualUpdater, ICheckpointable
+[CoinPlugin(PluginKind.ContinualUpdater, "agem", "0.1.0", "A-GEM: each step's gradient projected so it does not raise the loss on a memory of earlier tasks")]
+public sealed class AgemUpdater(AgemOptions options, ComponentContext created) : IContinualUpdater, ICheckpointable
 {
+    private readonly int seed = created.Seed;
     private readonly List<Sample> memory = [];
 
     /// <summary>A-GEM's projection of <paramref name="gradient"/> against <paramref name="reference"/> (flat float32
@@ -77,10 +79,4 @@ public sealed class AgemUpdater(AgemOptions options, int seed) : IContinualUpdat
         memory.Clear();
         memory.AddRange(state.Samples["memory"]);
     }
-}
-
-[CoinPlugin(PluginKind.ContinualUpdater, "agem", "0.1.0", "A-GEM: each step's gradient projected so it does not raise the loss on a memory of earlier tasks")]
-public sealed class AgemUpdaterPlugin : PluginFactory<IContinualUpdater, AgemOptions>
-{
-    protected override IContinualUpdater Create(AgemOptions options, ComponentContext context) => new AgemUpdater(options, context.Seed);
 }

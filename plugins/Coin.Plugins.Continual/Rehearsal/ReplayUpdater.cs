@@ -15,8 +15,10 @@ public sealed class ReplayOptions
 
 /// <summary>Experience replay: at the end of each task a reservoir sample of its training data is kept; every later
 /// task trains on its own data mixed with all kept samples.</summary>
-public sealed class ReplayUpdater(ReplayOptions options, int seed) : IContinualUpdater, ICheckpointable
+[CoinPlugin(PluginKind.ContinualUpdater, "replay", "0.2.0", "Experience replay: a reservoir sample per task mixed into later tasks' training")]
+public sealed class ReplayUpdater(ReplayOptions options, ComponentContext created) : IContinualUpdater, ICheckpointable
 {
+    private readonly int seed = created.Seed;
     private readonly List<Sample> buffer = [];
 
     public IReadOnlyList<Sample> Buffer => buffer;
@@ -50,10 +52,4 @@ public sealed class ReplayUpdater(ReplayOptions options, int seed) : IContinualU
         }
         return kept;
     }
-}
-
-[CoinPlugin(PluginKind.ContinualUpdater, "replay", "0.2.0", "Experience replay: a reservoir sample per task mixed into later tasks' training")]
-public sealed class ReplayUpdaterPlugin : PluginFactory<IContinualUpdater, ReplayOptions>
-{
-    protected override IContinualUpdater Create(ReplayOptions options, ComponentContext context) => new ReplayUpdater(options, context.Seed);
 }

@@ -1,3 +1,4 @@
+using Coin.Abstractions.Plugins;
 using Coin.Abstractions.Training;
 using Coin.Plugins.Continual.Regularisation;
 using Coin.Plugins.Continual.Rehearsal;
@@ -37,7 +38,7 @@ public class RegularisationUpdaterTests
     {
         var (run, task, _) = Compose();
         using var _r = run;
-        var replay = new ReplayUpdater(new ReplayOptions { BufferPerTask = 5 }, seed: 1);
+        var replay = new ReplayUpdater(new ReplayOptions { BufferPerTask = 5 }, new ComponentContext { Device = CPU, Seed = 1, RunDirectory = "", ResolvePath = p => p });
         Assert.That(replay.ExtraTrainingSamples(task), Is.Empty);
         replay.OnTaskEnd(task);
         Assert.That(replay.ExtraTrainingSamples(task), Has.Count.EqualTo(5).And.SubsetOf(task.TrainSamples));
