@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Compares two run folders of the same experiment: accuracy matrix, scores, losses, continual metrics, steps.csv,
 accuracy-matrix.csv and the prediction files must be equal byte for byte (times and dates may differ).
-Prints what differs and exits 1, or exits 0 silently. Used by experiments/crash-campaign.sh."""
+Prints what differs and exits 1, or exits 0 silently. Used by experiments/crash-campaign.sh and same-results.sh.
+Usage: compare-runs.py REFERENCE CANDIDATE [--replace OLD NEW]  (OLD replaced by NEW in the reference's prediction
+files first: two runs whose data lie in different folders name their input files differently)."""
 import json, os, sys
 
 def load(folder):
@@ -13,6 +15,7 @@ def read(path):
         return f.read()
 
 reference, candidate = sys.argv[1], sys.argv[2]
+replace = (sys.argv[4].encode(), sys.argv[5].encode()) if len(sys.argv) == 6 and sys.argv[3] == "--replace" else None
 a, b = load(reference), load(candidate)
 problems = []
 if b.get("status") != "completed":
@@ -34,7 +37,10 @@ if predictions(reference) != predictions(candidate):
     problems.append("prediction files")
 else:
     for name in predictions(reference):
-        if read(os.path.join(reference, "predictions", name)) != read(os.path.join(candidate, "predictions", name)):
+        expected = read(os.path.join(reference, "predictions", name))
+        if replace:
+            expected = expected.replace(*replace)
+        if expected != read(os.path.join(candidate, "predictions", name)):
             problems.append(f"predictions/{name}")
 if problems:
     print(", ".join(problems))

@@ -62,13 +62,13 @@ kill -KILL "$pid"; wait "$pid" 2> /dev/null || true
 log "killed during: $(tail -n 1 "$killed.log" | cut -c 1-100)"
 COIN_HOME="$work/home-paper" dotnet "$head_tree/artifacts/coin/Release/coin.dll" run --resume "$killed" > "$killed.resume.log" 2>&1
 
-verdict() { if python3 "$compare" "$1" "$2" > "$work/diff.txt" 2>&1; then echo "identical"; else echo "DIFFERENT: $(tr '\n' ' ' < "$work/diff.txt")"; fi; }
+verdict() { if python3 "$compare" "$@" > "$work/diff.txt" 2>&1; then echo "identical"; else echo "DIFFERENT: $(tr '\n' ' ' < "$work/diff.txt")"; fi; }
 {
   echo "# Same results: $base against $head ($(date -u +%Y-%m-%d))"
   echo
   echo "| pair | compared | verdict |"
   echo "|---|---|---|"
-  echo "| default run, $base / $head (each build trains its own base model) | accuracy matrix, scores, losses, metrics, steps.csv, accuracy-matrix.csv, predictions | $(verdict "$work/default-$base/run" "$work/default-$head/run") |"
+  echo "| default run, $base / $head (each build trains its own base model, and generates its data, in a cache of its own) | accuracy matrix, scores, losses, metrics, steps.csv, accuracy-matrix.csv, predictions (the cache folder in their input paths aside) | $(verdict "$work/default-$base/run" "$work/default-$head/run" --replace "$work/home-$base/" "$work/home-$head/") |"
   echo "| papers' regime LoRA seed 1, $base / $head (one shared base model) | the same | $(verdict "$work/paper-$base" "$work/paper-$head") |"
   echo "| papers' regime LoRA seed 1, $base uninterrupted / $head killed after task 3 and resumed | the same | $(verdict "$work/paper-$base" "$killed") |"
 } > "$work/summary.md"
