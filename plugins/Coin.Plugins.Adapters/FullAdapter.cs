@@ -4,7 +4,7 @@ using Coin.Abstractions.Plugins;
 
 namespace Coin.Plugins.Adapters;
 
-public sealed class FullAdapterOptions : IValidatableObject
+internal sealed class FullAdapterOptions : IValidatableObject
 {
     /// <summary>Components whose every parameter trains; the others are frozen.</summary>
     public List<string> Train { get; set; } = [.. ComponentSelection.All];
@@ -20,7 +20,7 @@ public sealed class FullAdapterOptions : IValidatableObject
 
 /// <summary>Full fine-tuning of the chosen components.</summary>
 [CoinPlugin(PluginKind.Adapter, "full", "0.1.0", "Full fine-tuning of the chosen components (default: all)")]
-public sealed class FullAdapter(FullAdapterOptions options) : IAdapter, IDeclaresTrainableParts
+internal sealed class FullAdapter(FullAdapterOptions options) : IAdapter, IDeclaresTrainableParts
 {
     public IReadOnlySet<string> TrainableParts => options.Train.ToHashSet();
 
@@ -29,7 +29,7 @@ public sealed class FullAdapter(FullAdapterOptions options) : IAdapter, IDeclare
 
 /// <summary>Freezes encoder and backbone; only the connector trains (LLaVA's feature-alignment stage).</summary>
 [CoinPlugin(PluginKind.Adapter, "frozen", "0.1.0", "Encoder and backbone frozen, connector trains")]
-public sealed class FrozenAdapter : IAdapter, IDeclaresTrainableParts
+internal sealed class FrozenAdapter : IAdapter, IDeclaresTrainableParts
 {
     public IReadOnlySet<string> TrainableParts { get; } = new HashSet<string> { ComponentNames.Connector };
 

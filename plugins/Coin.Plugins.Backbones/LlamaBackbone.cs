@@ -7,7 +7,7 @@ namespace Coin.Plugins.Backbones;
 /// <summary>The <c>llama</c> backbone: a LLaMA-architecture causal LM with its tokenizer and chat template.</summary>
 /// <param name="sourceFolder">The Hugging Face folder the model was loaded from (its tokenizer files are exported
 /// with it); null for a preset.</param>
-public sealed class LlamaBackbone(LlamaForCausalLM model, ITokenizer tokenizer, IChatTemplate chatTemplate, string? sourceFolder = null) : IBackbone, IHuggingFaceExport, IActivationMemory
+internal sealed class LlamaBackbone(LlamaForCausalLM model, ITokenizer tokenizer, IChatTemplate chatTemplate, string? sourceFolder = null) : IBackbone, IHuggingFaceExport, IActivationMemory
 {
     /// <summary>The tokenizer files of a Hugging Face folder, copied into an exported one.</summary>
     private static readonly string[] TokenizerFiles = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.model", "generation_config.json"];

@@ -3,7 +3,7 @@ using System.ComponentModel.DataAnnotations;
 namespace Coin.Plugins.Backbones;
 
 /// <summary>Options of the <c>llama</c> backbone. A preset gives every size; any size field set here overrides it.</summary>
-public sealed class LlamaBackboneOptions : IValidatableObject
+internal sealed class LlamaBackboneOptions : IValidatableObject
 {
     /// <summary>A Hugging Face model folder (config.json, model.safetensors or its index, tokenizer.json); may use
     /// <c>${variables}</c>. When set, the preset and size fields are not used.</summary>

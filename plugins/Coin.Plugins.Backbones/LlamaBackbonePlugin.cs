@@ -8,7 +8,7 @@ namespace Coin.Plugins.Backbones;
 
 [CoinPlugin(PluginKind.Backbone, "llama", "0.5.2",
     "LLaMA, Qwen2 and Mistral decoders (RoPE scaling, GQA, sliding windows), HF folders or presets with word/byte tokenizers")]
-public sealed class LlamaBackbonePlugin : PluginFactory<IBackbone, LlamaBackboneOptions>
+internal sealed class LlamaBackbonePlugin : PluginFactory<IBackbone, LlamaBackboneOptions>
 {
     protected override IBackbone Create(LlamaBackboneOptions options, ComponentContext context)
     {

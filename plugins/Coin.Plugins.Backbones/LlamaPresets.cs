@@ -3,7 +3,7 @@ using Coin.Plugins.Backbones.Llama;
 namespace Coin.Plugins.Backbones;
 
 /// <summary>Named sizes of the same architecture. Every size is only configuration.</summary>
-public static class LlamaPresets
+internal static class LlamaPresets
 {
     /// <summary>The CPU sizes, and the shapes of two real models (for memory and speed planning; real weights and
     /// tokenizers come from a Hugging Face folder through the <c>path</c> option).</summary>

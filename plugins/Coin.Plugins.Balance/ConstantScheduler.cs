@@ -9,7 +9,7 @@ namespace Coin.Plugins.Balance;
 /// <summary>Every group keeps its base learning rate (the host has already set it, schedule included): the baseline
 /// the balance methods are compared against.</summary>
 [CoinPlugin(PluginKind.BalanceScheduler, "constant", "0.1.0", "Constant per-component learning rates (baseline)")]
-public sealed class ConstantScheduler : IBalanceScheduler
+internal sealed class ConstantScheduler : IBalanceScheduler
 {
 
 }

@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 
 namespace Coin.Plugins.Balance;
 
-public sealed class SideDecayOptions
+internal sealed class SideDecayOptions
 {
     /// <summary>The decayed side's rate falls linearly over each task from its base to this share of it.</summary>
     [Range(0.0, 1.0)] public double FinalFactor { get; set; } = 0.1;
@@ -15,7 +15,7 @@ public sealed class SideDecayOptions
 
 /// <summary>CoMMIT's baselines: one side's learning rate decays linearly within each task while the other keeps its
 /// base rate — <c>feature-decay</c> slows the encoder and connector, <c>language-decay</c> the LLM.</summary>
-public sealed class SideDecayScheduler(SideDecayOptions options, bool decayFeature) : IBalanceScheduler
+internal sealed class SideDecayScheduler(SideDecayOptions options, bool decayFeature) : IBalanceScheduler
 {
     public void AfterBackward(StepContext context)
     {
@@ -27,14 +27,14 @@ public sealed class SideDecayScheduler(SideDecayOptions options, bool decayFeatu
 
 [CoinPlugin(PluginKind.BalanceScheduler, "feature-decay", "0.1.0", "Baseline: the encoder and connector's learning rate decays linearly within each task",
     Capabilities = [PluginCapabilities.RequiresTrainablePrefix + ComponentNames.Encoder])]
-public sealed class FeatureDecayPlugin : PluginFactory<IBalanceScheduler, SideDecayOptions>
+internal sealed class FeatureDecayPlugin : PluginFactory<IBalanceScheduler, SideDecayOptions>
 {
     protected override IBalanceScheduler Create(SideDecayOptions options, ComponentContext context) => new SideDecayScheduler(options, decayFeature: true);
 }
 
 [CoinPlugin(PluginKind.BalanceScheduler, "language-decay", "0.1.0", "Baseline: the LLM's learning rate decays linearly within each task",
     Capabilities = [PluginCapabilities.RequiresTrainablePrefix + ComponentNames.Backbone])]
-public sealed class LanguageDecayPlugin : PluginFactory<IBalanceScheduler, SideDecayOptions>
+internal sealed class LanguageDecayPlugin : PluginFactory<IBalanceScheduler, SideDecayOptions>
 {
     protected override IBalanceScheduler Create(SideDecayOptions options, ComponentContext context) => new SideDecayScheduler(options, decayFeature: false);
 }

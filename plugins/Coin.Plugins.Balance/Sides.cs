@@ -6,7 +6,7 @@ namespace Coin.Plugins.Balance;
 
 /// <summary>CoMMIT's two learning components: the feature side (encoder and connector: everything that turns the
 /// input into LLM tokens) and the language side (the backbone with its adapter).</summary>
-public static class Sides
+internal static class Sides
 {
     public static readonly IReadOnlyList<string> FeatureGroups = [ComponentNames.Encoder, ComponentNames.Connector];
     public static readonly IReadOnlyList<string> LanguageGroups = [ComponentNames.Backbone];

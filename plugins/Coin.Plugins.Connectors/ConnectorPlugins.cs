@@ -4,13 +4,13 @@ using Coin.Abstractions.Plugins;
 namespace Coin.Plugins.Connectors;
 
 [CoinPlugin(PluginKind.Connector, "linear", "0.1.0", "Linear projection from encoder features to token embeddings")]
-public sealed class LinearConnectorPlugin : PluginFactory<IConnector, NoOptions>
+internal sealed class LinearConnectorPlugin : PluginFactory<IConnector, NoOptions>
 {
     protected override IConnector Create(NoOptions options, ComponentContext context)
         => new LinearConnector(ConnectorWidths.Input(context), ConnectorWidths.Output(context));
 }
 
-public sealed class Mlp2xGeluOptions
+internal sealed class Mlp2xGeluOptions
 {
     /// <summary>LLaVA's trained projector: a model folder in the original LLaVA layout (config.json with
     /// mm_projector_type mlp2x_gelu, the checkpoint holding model.mm_projector.*), or the mm_projector.bin its first
@@ -19,7 +19,7 @@ public sealed class Mlp2xGeluOptions
 }
 
 [CoinPlugin(PluginKind.Connector, "mlp2x-gelu", "0.2.1", "LLaVA-1.5 projector: Linear, GELU, Linear; loads LLaVA's mm_projector")]
-public sealed class Mlp2xGeluConnectorPlugin : PluginFactory<IConnector, Mlp2xGeluOptions>
+internal sealed class Mlp2xGeluConnectorPlugin : PluginFactory<IConnector, Mlp2xGeluOptions>
 {
     protected override IConnector Create(Mlp2xGeluOptions options, ComponentContext context)
     {

@@ -7,7 +7,7 @@ using F = TorchSharp.torch.nn.functional;
 namespace Coin.Plugins.Connectors;
 
 /// <summary>One linear projection from encoder width to backbone width (LLaVA-1.0).</summary>
-public sealed class LinearConnector : nn.Module, IConnector
+internal sealed class LinearConnector : nn.Module, IConnector
 {
     private readonly AutocastLinear proj;
 
@@ -23,7 +23,7 @@ public sealed class LinearConnector : nn.Module, IConnector
 
 /// <summary>LLaVA-1.5's <c>mlp2x_gelu</c>: Linear, GELU, Linear. Parameter names follow LLaVA's
 /// <c>mm_projector.0</c> / <c>mm_projector.2</c>.</summary>
-public sealed class Mlp2xGeluConnector : nn.Module, IConnector, IActivationMemory
+internal sealed class Mlp2xGeluConnector : nn.Module, IConnector, IActivationMemory
 {
     private readonly Sequential mm_projector;
     private readonly int inputDim, outputDim, tokensPerInput;

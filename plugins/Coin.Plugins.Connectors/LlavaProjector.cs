@@ -9,7 +9,7 @@ namespace Coin.Plugins.Connectors;
 /// from a model folder in the original LLaVA layout or from its first stage's mm_projector.bin. A folder's config is
 /// checked first: another projector type, another feature width, or a LLaVA variant whose image handling is not
 /// LLaVA-1.5's (anyres grids, patch merging, image start/end tokens) stops the load, named.</summary>
-public static class LlavaProjector
+internal static class LlavaProjector
 {
     public static void LoadInto(Mlp2xGeluConnector connector, string path, int encoderWidth)
     {

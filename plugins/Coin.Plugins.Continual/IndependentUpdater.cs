@@ -12,7 +12,7 @@ namespace Coin.Plugins.Continual;
 /// read against; its off-diagonal cells show how far one task's model transfers to the others.</summary>
 [CoinPlugin(PluginKind.ContinualUpdater, "independent", "0.1.0", "Every task trained alone from the starting weights: single-task reference accuracy",
     Capabilities = [PluginCapabilities.ExtraMemoryPrefix + "1x", PluginCapabilities.FixedTrainableSet])]
-public sealed class IndependentUpdater : IContinualUpdater, ICheckpointable, IDisposable
+internal sealed class IndependentUpdater : IContinualUpdater, ICheckpointable, IDisposable
 {
     private ParameterSnapshot? start;
 

@@ -11,7 +11,7 @@ namespace Coin.Plugins.Continual;
 /// other cells (and so BWT and forgetting) mean nothing for this run.</summary>
 [CoinPlugin(PluginKind.ContinualUpdater, "multitask", "0.1.0", "Multitask upper bound: the last task trains on every task's data from the start weights",
     Capabilities = [PluginCapabilities.ExtraMemoryPrefix + "1x", PluginCapabilities.FixedTrainableSet])]
-public sealed class MultitaskUpdater : IContinualUpdater, ICheckpointable, IDisposable
+internal sealed class MultitaskUpdater : IContinualUpdater, ICheckpointable, IDisposable
 {
     /// <summary>Restarts every task from the stream's start weights, and keeps them in checkpoints.</summary>
     private readonly IndependentUpdater restart = new();

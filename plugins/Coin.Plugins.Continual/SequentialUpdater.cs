@@ -8,6 +8,6 @@ namespace Coin.Plugins.Continual;
 
 /// <summary>Plain sequential fine-tuning: nothing is done against forgetting. The baseline of every comparison.</summary>
 [CoinPlugin(PluginKind.ContinualUpdater, "sequential", "0.1.0", "Sequential fine-tuning, no protection against forgetting")]
-public sealed class SequentialUpdater : IContinualUpdater
+internal sealed class SequentialUpdater : IContinualUpdater
 {
 }

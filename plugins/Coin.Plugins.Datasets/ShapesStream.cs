@@ -6,7 +6,7 @@ namespace Coin.Plugins.Datasets;
 /// <summary>A generated stream of image-question tasks about coloured shapes. Deterministic from its seed; held in
 /// memory (a few MB at the default sizes).</summary>
 [CoinPlugin(PluginKind.TaskStream, "shapes", "0.2.0", "Generated image-question tasks about coloured shapes (color, shape, position)")]
-public sealed class ShapesStream : ITaskStreamSource
+internal sealed class ShapesStream : ITaskStreamSource
 {
     private readonly ShapesStreamOptions options;
     private readonly int seed;

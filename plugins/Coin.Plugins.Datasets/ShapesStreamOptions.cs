@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Coin.Plugins.Datasets;
 
-public sealed class ShapesStreamOptions : IValidatableObject
+internal sealed class ShapesStreamOptions : IValidatableObject
 {
     /// <summary>Tasks and their order; accepted: color, shape, position.</summary>
     public List<string> Tasks { get; set; } = [.. ShapesTasks.Names];

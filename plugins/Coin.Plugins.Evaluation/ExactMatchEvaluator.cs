@@ -4,7 +4,7 @@ using Coin.Abstractions.Training;
 
 namespace Coin.Plugins.Evaluation;
 
-public sealed class ExactMatchOptions
+internal sealed class ExactMatchOptions
 {
     /// <summary>Compare without regard to letter case (CoIN's GQA, VizWiz, VQAv2, OCR-VQA do).</summary>
     public bool IgnoreCase { get; set; } = true;
@@ -15,7 +15,7 @@ public sealed class ExactMatchOptions
 
 /// <summary>Accuracy = share of predictions equal to the reference answer after trimming whitespace.</summary>
 [CoinPlugin(PluginKind.Evaluator, "exact-match", "0.2.0", "Exact match after trimming (case-insensitive by default)")]
-public sealed class ExactMatchEvaluator(ExactMatchOptions options) : IEvaluator, IScoresEachAnswer
+internal sealed class ExactMatchEvaluator(ExactMatchOptions options) : IEvaluator, IScoresEachAnswer
 {
     public string Metric => "exact-match";
 

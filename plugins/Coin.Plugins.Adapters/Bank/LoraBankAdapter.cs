@@ -9,7 +9,7 @@ using static TorchSharp.torch;
 
 namespace Coin.Plugins.Adapters.Bank;
 
-public sealed class LoraBankOptions : LoraOptions
+internal sealed class LoraBankOptions : LoraOptions
 {
     /// <summary>Training samples of a finished task whose features are averaged into its prototype.</summary>
     [Range(1, 1_000_000)] public int PrototypeSamples { get; set; } = 256;
@@ -43,7 +43,7 @@ public sealed class LoraBankOptions : LoraOptions
 /// Under the task-agnostic protocol each stage's routing is written to <c>lora-bank-routing/&lt;stage&gt;.csv</c> in the
 /// run folder: for each task, how many of its samples went to each task's LoRA.</remarks>
 [CoinPlugin(PluginKind.Adapter, "lora-bank", "0.2.1", "A LoRA per task and a prototype router that sends each sample to its task's LoRA (task-agnostic or task-aware)")]
-public sealed class LoraBankAdapter(LoraBankOptions options, ComponentContext component)
+internal sealed class LoraBankAdapter(LoraBankOptions options, ComponentContext component)
     : TaskLoraAdapter(options, selection: new TaskSelection()), ITrainingHooks, IRoutesSamples, IDisposable
 {
     private readonly List<Tensor> prototypes = [];

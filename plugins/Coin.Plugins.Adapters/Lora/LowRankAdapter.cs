@@ -5,7 +5,7 @@ using TorchSharp.Modules;
 
 namespace Coin.Plugins.Adapters.Lora;
 
-public class LoraOptions : IValidatableObject
+internal class LoraOptions : IValidatableObject
 {
     [Range(1, 4096)] public int Rank { get; set; } = 8;
     [Range(0.0, 1e6)] public double Alpha { get; set; } = 16;
@@ -31,7 +31,7 @@ public class LoraOptions : IValidatableObject
     }
 }
 
-public sealed class MoeLoraOptions : LoraOptions
+internal sealed class MoeLoraOptions : LoraOptions
 {
     /// <summary>Experts per adapted linear; each has rank Rank / Experts.</summary>
     [Range(1, 64)] public int Experts { get; set; } = 4;
@@ -45,7 +45,7 @@ public sealed class MoeLoraOptions : LoraOptions
 
 /// <summary>LoRA (experts = 1) or MoELoRA: freezes the targeted components, attaches low-rank updates to their
 /// matching linears, and trains those plus the components listed in TrainFully.</summary>
-public sealed class LowRankAdapter(LoraOptions options, int experts, bool gaussianA, bool decomposed = false) : IAdapter, IDeclaresTrainableParts, IPeftExport
+internal sealed class LowRankAdapter(LoraOptions options, int experts, bool gaussianA, bool decomposed = false) : IAdapter, IDeclaresTrainableParts, IPeftExport
 {
     public IReadOnlySet<string> TrainableParts => options.Targets.Concat(options.TrainFully).ToHashSet();
 
@@ -115,19 +115,19 @@ public sealed class LowRankAdapter(LoraOptions options, int experts, bool gaussi
 }
 
 [CoinPlugin(PluginKind.Adapter, "lora", "0.2.0", "LoRA on the targeted linears (rank, alpha, dropout, name patterns); mergeable")]
-public sealed class LoraAdapterPlugin : PluginFactory<IAdapter, LoraOptions>
+internal sealed class LoraAdapterPlugin : PluginFactory<IAdapter, LoraOptions>
 {
     protected override IAdapter Create(LoraOptions options, ComponentContext context) => new LowRankAdapter(options, experts: 1, gaussianA: false);
 }
 
 [CoinPlugin(PluginKind.Adapter, "dora", "0.1.0", "DoRA: LoRA's direction update with a trained magnitude per output row (PEFT's computation); mergeable")]
-public sealed class DoraAdapterPlugin : PluginFactory<IAdapter, LoraOptions>
+internal sealed class DoraAdapterPlugin : PluginFactory<IAdapter, LoraOptions>
 {
     protected override IAdapter Create(LoraOptions options, ComponentContext context) => new LowRankAdapter(options, experts: 1, gaussianA: false, decomposed: true);
 }
 
 [CoinPlugin(PluginKind.Adapter, "moelora", "0.3.0", "MoELoRA as in CoIN: E experts of rank r/E and a per-token softmax router")]
-public sealed class MoeLoraAdapterPlugin : PluginFactory<IAdapter, MoeLoraOptions>
+internal sealed class MoeLoraAdapterPlugin : PluginFactory<IAdapter, MoeLoraOptions>
 {
     protected override IAdapter Create(MoeLoraOptions options, ComponentContext context) => new LowRankAdapter(options, options.Experts, gaussianA: true);
 }

@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace Coin.Plugins.Adapters.Lora;
 
 /// <summary>Finds the linear layers whose names match the target patterns and attaches a <see cref="LowRankLayer"/>.</summary>
-public static class LowRankInjector
+internal static class LowRankInjector
 {
     /// <summary>A plain identifier (<c>q_proj</c>) matches the last component of a module's dotted name; anything
     /// else is a regular expression that must match the whole name (<c>model\.layers\.[0-3]\..*_proj</c>).</summary>

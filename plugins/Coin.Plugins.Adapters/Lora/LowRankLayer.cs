@@ -18,7 +18,7 @@ namespace Coin.Plugins.Adapters.Lora;
 /// model; the update is then <c>(m/‖·‖ − 1) ⊙ W0 x + (m/‖·‖) ⊙ s·B A dropout(x)</c>. That is LoRA exactly when m equals
 /// ‖W0 + s·BA‖ (the direction then keeps its own length). The delta recomputes W0 x (PEFT reuses the base output when
 /// there is no dropout): one more product per adapted linear.</remarks>
-public sealed class LowRankLayer
+internal sealed class LowRankLayer
 {
     private readonly AutocastLinear target;
     private readonly AutocastLinear lora_A, lora_B;

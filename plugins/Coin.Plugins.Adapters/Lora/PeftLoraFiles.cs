@@ -7,7 +7,7 @@ namespace Coin.Plugins.Adapters.Lora;
 /// <summary>PEFT's files for a LoRA of a causal LM: tensors named <c>base_model.model.{module}.lora_A.weight</c>
 /// (r × in) and <c>lora_B.weight</c> (out × r), as PEFT saves them (without the adapter name), and the LoraConfig fields
 /// that define the computation (PEFT adds (lora_alpha / r) · B A x to each target's output).</summary>
-public static class PeftLoraFiles
+internal static class PeftLoraFiles
 {
     /// <summary>Why LoRA on these components cannot be a PEFT adapter (one of the language model only), or null.</summary>
     public static string? OutsideLanguageModel(IEnumerable<string> targets)

@@ -9,7 +9,7 @@ using static TorchSharp.torch;
 
 namespace Coin.Plugins.Adapters.OLora;
 
-public sealed class OLoraOptions : LoraOptions
+internal sealed class OLoraOptions : LoraOptions
 {
     /// <summary>λ1, the weight of the orthogonality loss Σ |A_old A_newᵀ| (O-LoRA's lamda_1; 0.5 in its scripts).</summary>
     [Range(0.0, 1e6)] public double Orthogonality { get; set; } = 0.5;
@@ -26,7 +26,7 @@ public sealed class OLoraOptions : LoraOptions
 /// <remarks>The first task's LoRA is made when the adapter is applied; each later task's at its start (contract 2.0's
 /// <see cref="IAdapterLifecycle.BeginTask"/>). Checkpoints hold every task's pairs, so a resumed run rebuilds them.</remarks>
 [CoinPlugin(PluginKind.Adapter, "olora", "0.2.0", "O-LoRA: a LoRA per task, earlier ones frozen, an orthogonality loss between the new and the earlier subspaces; exports as one PEFT LoRA, mergeable")]
-public sealed class OLoraAdapter(OLoraOptions options) : TaskLoraAdapter(options, selection: null), ITrainingHooks, IPeftExport
+internal sealed class OLoraAdapter(OLoraOptions options) : TaskLoraAdapter(options, selection: null), ITrainingHooks, IPeftExport
 {
     /// <summary>Every task's update is applied at once, so their sum is one LoRA of rank tasks · r (see
     /// <see cref="TaskLowRankLayer.Concatenated"/>): PEFT's own LoRA computes it.</summary>

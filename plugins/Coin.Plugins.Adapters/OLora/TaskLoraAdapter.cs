@@ -10,7 +10,7 @@ namespace Coin.Plugins.Adapters.OLora;
 /// task's pair made when the adapter is applied and each later task's at its start (earlier ones frozen), the trainable
 /// groups (the newest pairs and the components trained in full), and every pair in checkpoints so that a resumed run
 /// rebuilds them.</summary>
-public abstract class TaskLoraAdapter(LoraOptions options, TaskSelection? selection) : IAdapter, IDeclaresTrainableParts, IAdapterLifecycle, ICheckpointable
+internal abstract class TaskLoraAdapter(LoraOptions options, TaskSelection? selection) : IAdapter, IDeclaresTrainableParts, IAdapterLifecycle, ICheckpointable
 {
     private readonly List<TaskLowRankLayer> layers = [];
     private IMultimodalModel? model;

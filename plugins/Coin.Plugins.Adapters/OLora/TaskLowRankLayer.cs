@@ -9,7 +9,7 @@ namespace Coin.Plugins.Adapters.OLora;
 /// <c>W0 x + Σ_t (alpha/r) B_t A_t dropout(x)</c>, every task's pair registered on the linear as <c>olora_A_{t}</c> /
 /// <c>olora_B_{t}</c> (so checkpoints, devices and state dicts see them). With a <see cref="TaskSelection"/> (a LoRA
 /// bank) only the selected task's update is applied: one task for the whole batch, or one per sample. Only the newest pair trains; earlier ones are frozen where their task left them.</summary>
-public sealed class TaskLowRankLayer
+internal sealed class TaskLowRankLayer
 {
     private readonly AutocastLinear target;
     private readonly List<AutocastLinear> a = [], b = [];

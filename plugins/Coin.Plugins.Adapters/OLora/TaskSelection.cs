@@ -5,7 +5,7 @@ namespace Coin.Plugins.Adapters.OLora;
 /// <summary>Which task's update a LoRA bank's layers apply: <see cref="Only"/> one task for every sample (training a
 /// task, or the task-aware protocol), or <see cref="PerSample"/> weights [batch, tasks] (routing). Shared by every layer
 /// of one bank; the adapter sets it.</summary>
-public sealed class TaskSelection : IDisposable
+internal sealed class TaskSelection : IDisposable
 {
     /// <summary>The one task applied when <see cref="PerSample"/> is null; -1 applies none (the base model).</summary>
     public int? Only { get; private set; } = 0;

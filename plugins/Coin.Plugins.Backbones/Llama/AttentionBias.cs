@@ -7,7 +7,7 @@ namespace Coin.Plugins.Backbones.Llama;
 /// causality alone is exact for every real query — padding keys always lie in a real query's future — so attention
 /// runs with <c>is_causal</c> and no mask tensor (a GPU build can then use its flash kernel). Padding queries then see
 /// other padding, not nothing; their outputs are never used (their labels are ignored).</remarks>
-public sealed class AttentionBias
+internal sealed class AttentionBias
 {
     private readonly Tensor attentionMask;
     private readonly long tokens, past;

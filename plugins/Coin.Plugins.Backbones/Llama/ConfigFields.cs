@@ -7,7 +7,7 @@ namespace Coin.Plugins.Backbones.Llama;
 /// <summary>Every config.json field the loader knows, in one place: those it implements (read and honoured, or
 /// refused for a value it does not run), and those known not to change the model's outputs. Any other field stops the
 /// load, so an unfamiliar architecture change cannot pass as a model it is not.</summary>
-public static class ConfigFields
+internal static class ConfigFields
 {
     /// <summary>Read by <see cref="HuggingFaceConfig"/>; each changes the math and is implemented.</summary>
     public static readonly IReadOnlySet<string> Implemented = new HashSet<string>

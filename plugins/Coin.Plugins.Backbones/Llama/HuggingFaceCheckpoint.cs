@@ -5,7 +5,7 @@ namespace Coin.Plugins.Backbones.Llama;
 
 /// <summary>Loads and saves a <see cref="LlamaForCausalLM"/> as a Hugging Face model folder
 /// (config.json + model.safetensors or its sharded index).</summary>
-public static class HuggingFaceCheckpoint
+internal static class HuggingFaceCheckpoint
 {
     /// <param name="acceptedFields">config.json fields the user declares harmless.</param>
     /// <param name="frozenWeights">Null: every tensor in float32 (the run may store frozen linears in its compute type

@@ -8,7 +8,7 @@ namespace Coin.Plugins.Backbones.Llama;
 /// <summary>Reads and writes the config.json of a LLaMA, Qwen2 or Mistral model as transformers reads it: every field
 /// that changes the model is either implemented (its value honoured, or refused when that value is not supported) or
 /// the load stops naming it. Fields known not to change the outputs are listed in <see cref="ConfigFields"/>.</summary>
-public static class HuggingFaceConfig
+internal static class HuggingFaceConfig
 {
     /// <summary>llava_llama: the original LLaVA layout (LlavaLlamaForCausalLM), whose language model is LLaMA's.</summary>
     private static readonly string[] SupportedModelTypes = ["llama", "qwen2", "mistral", "llava_llama"];

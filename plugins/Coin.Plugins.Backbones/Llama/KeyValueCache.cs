@@ -5,7 +5,7 @@ namespace Coin.Plugins.Backbones.Llama;
 
 /// <summary>Past keys and values per layer, [batch, kvHeads, positions, headDim]. Lives across generation steps,
 /// so its tensors are detached from every dispose scope and freed here.</summary>
-public sealed class KeyValueCache(int layers) : IKeyValueCache
+internal sealed class KeyValueCache(int layers) : IKeyValueCache
 {
     private readonly Tensor?[] keys = new Tensor?[layers];
     private readonly Tensor?[] values = new Tensor?[layers];

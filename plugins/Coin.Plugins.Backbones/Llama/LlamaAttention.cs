@@ -5,7 +5,7 @@ using F = TorchSharp.torch.nn.functional;
 namespace Coin.Plugins.Backbones.Llama;
 
 /// <summary>Grouped-query self-attention with rotary embeddings; parameter names follow HF (q_proj, k_proj, v_proj, o_proj).</summary>
-public sealed class LlamaAttention : nn.Module
+internal sealed class LlamaAttention : nn.Module
 {
     private readonly AutocastLinear q_proj, k_proj, v_proj, o_proj;
     private readonly LlamaConfig config;

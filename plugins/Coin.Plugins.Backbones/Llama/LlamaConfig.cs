@@ -9,7 +9,7 @@ namespace Coin.Plugins.Backbones.Llama;
 /// <param name="Rope">Frequency scaling (<c>rope_scaling</c> / <c>rope_parameters</c>); null: none.</param>
 /// <param name="SlidingWindow">Sliding-window attention's window, for the layers <see cref="SlidingLayers"/> marks
 /// (all of them when that is null); null: none.</param>
-public sealed record LlamaConfig(
+internal sealed record LlamaConfig(
     int VocabSize,
     int HiddenSize,
     int IntermediateSize,

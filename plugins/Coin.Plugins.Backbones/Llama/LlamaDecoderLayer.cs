@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace Coin.Plugins.Backbones.Llama;
 
 /// <summary>Pre-norm decoder block: x + attn(norm(x)), then + mlp(norm(x)).</summary>
-public sealed class LlamaDecoderLayer : nn.Module
+internal sealed class LlamaDecoderLayer : nn.Module
 {
     private readonly LlamaAttention self_attn;
     private readonly LlamaMlp mlp;

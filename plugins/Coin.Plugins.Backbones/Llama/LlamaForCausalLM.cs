@@ -7,7 +7,7 @@ namespace Coin.Plugins.Backbones.Llama;
 /// (<c>model.layers.0.self_attn.q_proj.weight</c>, <c>lm_head.weight</c>). With tied embeddings there is no
 /// <c>lm_head</c> module: the logits use the embedding matrix itself, so the shared weight is one parameter (listed
 /// once, updated once per step) and, as in HF's tied checkpoints, is stored once.</summary>
-public sealed class LlamaForCausalLM : nn.Module
+internal sealed class LlamaForCausalLM : nn.Module
 {
     private readonly LlamaModel model;
     private readonly AutocastLinear? lm_head;

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace Coin.Plugins.Backbones.Llama;
 
 /// <summary>Gated feed-forward: down(act(gate(x)) * up(x)), SwiGLU with LLaMA's silu; biases with <c>mlp_bias</c>.</summary>
-public sealed class LlamaMlp : nn.Module<Tensor, Tensor>
+internal sealed class LlamaMlp : nn.Module<Tensor, Tensor>
 {
     private readonly AutocastLinear gate_proj, up_proj, down_proj;
     private readonly string activation;

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace Coin.Plugins.Backbones.Llama;
 
 /// <summary>The decoder stack (HF's <c>model.*</c>): embed_tokens, layers.N, norm.</summary>
-public sealed class LlamaModel : nn.Module
+internal sealed class LlamaModel : nn.Module
 {
     private readonly Embedding embed_tokens;
     private readonly ModuleList<LlamaDecoderLayer> layers;

@@ -7,7 +7,7 @@ namespace Coin.Plugins.Backbones.Text;
 /// text. <see cref="WordTokenizer"/> adds whole-word ids on top of these.</summary>
 /// <remarks>The vocabulary has <c>&lt;image&gt;</c> and <c>&lt;audio&gt;</c> among its specials (the built-in models were
 /// trained with those ids); any other placeholder the host adds gets an id past the vocabulary.</remarks>
-public class ByteTokenizer : ITokenizer
+internal class ByteTokenizer : ITokenizer
 {
     private static readonly string[] Specials = ["<pad>", "<s>", "</s>", "<image>", "<audio>", "<unk>"];
     private const int FirstSpecial = 256;

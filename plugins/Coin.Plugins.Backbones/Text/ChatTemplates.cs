@@ -4,7 +4,7 @@ using Coin.Abstractions.Plugins;
 namespace Coin.Plugins.Backbones.Text;
 
 /// <summary>The plain template: the user's message, a newline, then the answer and the end-of-sequence token.</summary>
-public sealed class PlainChatTemplate(string bos, string eos) : IChatTemplate
+internal sealed class PlainChatTemplate(string bos, string eos) : IChatTemplate
 {
     public string Name => "plain";
     public string FormatPrompt(string userMessage) => $"{bos}{userMessage}\n";
@@ -12,7 +12,7 @@ public sealed class PlainChatTemplate(string bos, string eos) : IChatTemplate
 }
 
 /// <summary>LLaVA-1.5's <c>vicuna_v1</c> conversation template (single turn).</summary>
-public sealed class VicunaV1ChatTemplate(string bos, string eos) : IChatTemplate
+internal sealed class VicunaV1ChatTemplate(string bos, string eos) : IChatTemplate
 {
     private const string System =
         "A chat between a curious human and an artificial intelligence assistant. " +
@@ -25,7 +25,7 @@ public sealed class VicunaV1ChatTemplate(string bos, string eos) : IChatTemplate
 
 /// <summary>ChatML as Qwen2's chat_template writes one user turn: the default system message, the user's turn, then
 /// the assistant's header; the answer ends with &lt;|im_end|&gt;.</summary>
-public sealed class ChatMlChatTemplate : IChatTemplate
+internal sealed class ChatMlChatTemplate : IChatTemplate
 {
     public string Name => "chatml";
     public string FormatPrompt(string userMessage)
@@ -35,7 +35,7 @@ public sealed class ChatMlChatTemplate : IChatTemplate
 
 /// <summary>LLaMA-3's chat_template for one user turn: &lt;|begin_of_text|&gt;, the user's header and trimmed message,
 /// &lt;|eot_id|&gt;, then the assistant's header; the answer ends with &lt;|eot_id|&gt;.</summary>
-public sealed class Llama3ChatTemplate : IChatTemplate
+internal sealed class Llama3ChatTemplate : IChatTemplate
 {
     public string Name => "llama3";
     public string FormatPrompt(string userMessage)
@@ -45,7 +45,7 @@ public sealed class Llama3ChatTemplate : IChatTemplate
 
 /// <summary>The template a model folder says it uses: tokenizer_config.json's chat_template (a Jinja text, which is not
 /// run) recognised by its markers, and whether the tokenizer adds its BOS (add_bos_token, LLaMA-2 and Vicuna's).</summary>
-public static class FolderChatTemplate
+internal static class FolderChatTemplate
 {
     public static readonly string[] Names = ["plain", "vicuna_v1", "llama3", "chatml", "auto"];
 

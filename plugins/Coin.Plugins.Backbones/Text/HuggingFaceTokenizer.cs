@@ -12,7 +12,7 @@ namespace Coin.Plugins.Backbones.Text;
 /// a step it does not implement stops the load, naming it. Agreement with the tokenizers library is tested on 240
 /// strings per family. The host's modality placeholders (<see cref="AddPlaceholders"/>) that the vocabulary lacks get
 /// ids past its end: features replace them before the embedding table.</summary>
-public sealed class HuggingFaceTokenizer : ITokenizer
+internal sealed class HuggingFaceTokenizer : ITokenizer
 {
     private static readonly string[] EosCandidates = ["<|im_end|>", "<|eot_id|>", "<|endoftext|>", "</s>"];
 

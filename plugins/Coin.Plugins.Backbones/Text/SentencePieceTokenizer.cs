@@ -13,7 +13,7 @@ namespace Coin.Plugins.Backbones.Text;
 /// transformers' tokenizer does. Not Microsoft.ML.Tokenizers' LlamaTokenizer: on runs of spaces it gave other ids than
 /// SentencePiece (15 of 234 test strings, measured). Settings it does not implement (another normalizer, unigram,
 /// user-defined symbols, whitespace as suffix) stop the load, named.</summary>
-public sealed class SentencePieceTokenizer : ITokenizer
+internal sealed class SentencePieceTokenizer : ITokenizer
 {
     private const string Space = "\u2581";
 

@@ -8,7 +8,7 @@ namespace Coin.Plugins.Backbones.Text;
 /// and capitalised). Questions and answers become several times shorter than in bytes — "unanswerable" is one id,
 /// not twelve — which is what lets the tiny CPU presets learn a task in a few hundred steps, much as a real LLM's
 /// BPE vocabulary does. Any other text falls back to bytes, so every string still round-trips.</summary>
-public sealed partial class WordTokenizer : ByteTokenizer
+internal sealed partial class WordTokenizer : ByteTokenizer
 {
     private const string VocabularyResource = "Coin.Plugins.Backbones.Text.common-words.txt";
     private static readonly Lazy<string[]> DefaultWords = new(LoadDefaultWords);

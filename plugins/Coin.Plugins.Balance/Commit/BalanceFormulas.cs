@@ -2,7 +2,7 @@ namespace Coin.Plugins.Balance.Commit;
 
 /// <summary>Every formula of the CoMMIT plugins in one place. The paper's exact constants were not available; what is
 /// here is the form that fits its description, with each constant an option (see <see cref="CommitOptions"/>).</summary>
-public static class BalanceFormulas
+internal static class BalanceFormulas
 {
     /// <summary>The balance coefficient κ = D_E / (D_E + D_L): D_E is how far the output distribution moved because of
     /// the feature side's update (KL of p(θ_E^t, θ_L^{t−1}) from p(θ_E^{t−1}, θ_L^{t−1})), D_L the same for the language

@@ -5,7 +5,7 @@ namespace Coin.Plugins.Balance.Commit;
 /// <summary>Options of <c>commit-lr</c> and <c>commit</c>. Defaults are our choices (the paper's constants were not
 /// reachable): measure often enough to follow the balance within a few hundred steps, smooth over ~10 measurements,
 /// move rates by at most 5x either way, and keep the auxiliary term small next to the task loss.</summary>
-public sealed class CommitOptions
+internal sealed class CommitOptions
 {
     /// <summary>κ is measured every this many optimiser steps (three extra forward passes each time).</summary>
     [Range(1, 1_000_000)] public int MeasureEvery { get; set; } = 5;

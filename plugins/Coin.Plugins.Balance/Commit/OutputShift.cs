@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace Coin.Plugins.Balance.Commit;
 
 /// <summary>How far the model's output distribution over answer tokens moves, and because of which side.</summary>
-public static class OutputShift
+internal static class OutputShift
 {
     /// <summary>D_E = KL(p(E new, L old) ‖ p(E old, L old)) and D_L = KL(p(E old, L new) ‖ p(E old, L old)) on one batch:
     /// three forward passes without gradients; the new weights are back in place afterwards.</summary>

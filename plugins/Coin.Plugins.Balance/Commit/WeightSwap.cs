@@ -6,7 +6,7 @@ namespace Coin.Plugins.Balance.Commit;
 
 /// <summary>The parameters of one side before (and after) an update, to run the model with either version swapped in:
 /// two snapshots of the shared training kit.</summary>
-public sealed class WeightSwap : IDisposable
+internal sealed class WeightSwap : IDisposable
 {
     private readonly IReadOnlyList<Parameter> parameters;
     private readonly ParameterSnapshot before;

@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 
 namespace Coin.Plugins.Continual.Averaging;
 
-public sealed class EmaOptions
+internal sealed class EmaOptions
 {
     /// <summary>Weight of the live parameters in each update: average ← (1 − α) average + α θ.</summary>
     [Range(1e-6, 1.0)] public double Alpha { get; set; } = 0.01;
@@ -18,7 +18,7 @@ public sealed class EmaOptions
 /// weights at the end of each task. The baseline LLaCA improves on.</summary>
 [CoinPlugin(PluginKind.ContinualUpdater, "ema", "0.1.0", "Fixed-rate EMA of the trainable parameters, written into the model at task end",
     Capabilities = [PluginCapabilities.ExtraMemoryPrefix + "1x", PluginCapabilities.FixedTrainableSet])]
-public sealed class EmaUpdater(EmaOptions options) : IContinualUpdater, ICheckpointable, IDisposable
+internal sealed class EmaUpdater(EmaOptions options) : IContinualUpdater, ICheckpointable, IDisposable
 {
     private ParameterSnapshot? average;
 

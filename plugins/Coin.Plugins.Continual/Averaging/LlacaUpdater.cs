@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 
 namespace Coin.Plugins.Continual.Averaging;
 
-public sealed class LlacaOptions
+internal sealed class LlacaOptions
 {
     /// <summary>k in alpha = k (1 + |g_t|_1) / (|θ_t − ema|_1 · |g_t − g_{t−1}|_1).</summary>
     [Range(1e-9, 1e9)] public double K { get; set; } = 2.0;
@@ -31,7 +31,7 @@ public sealed class LlacaOptions
 /// carries across tasks is the live model, which holds the previous task's average.</remarks>
 [CoinPlugin(PluginKind.ContinualUpdater, "llaca", "0.2.2", "LLaCA: adaptive EMA of trainable parameters from gradients, written into the model at task end",
     Capabilities = [PluginCapabilities.ExtraMemoryPrefix + "2x", PluginCapabilities.FixedTrainableSet])]
-public sealed class LlacaUpdater(LlacaOptions options) : IContinualUpdater, ICheckpointable, IDisposable
+internal sealed class LlacaUpdater(LlacaOptions options) : IContinualUpdater, ICheckpointable, IDisposable
 {
     private ParameterSnapshot? average;
     private readonly List<Tensor> previousGradients = [];

@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 
 namespace Coin.Plugins.Continual.Gradient;
 
-public sealed class AgemOptions
+internal sealed class AgemOptions
 {
     /// <summary>Samples kept in the episodic memory from each finished task (reservoir sampling over its training set).</summary>
     [Range(1, 1_000_000)] public int MemoryPerTask { get; set; } = 64;
@@ -25,7 +25,7 @@ public sealed class AgemOptions
 /// batch of a step is drawn from a generator seeded by the run's seed and the global step, so a resumed run draws the
 /// same batches.</remarks>
 [CoinPlugin(PluginKind.ContinualUpdater, "agem", "0.1.0", "A-GEM: each step's gradient projected so it does not raise the loss on a memory of earlier tasks")]
-public sealed class AgemUpdater(AgemOptions options, ComponentContext created) : IContinualUpdater, ICheckpointable
+internal sealed class AgemUpdater(AgemOptions options, ComponentContext created) : IContinualUpdater, ICheckpointable
 {
     private readonly int seed = created.Seed;
     private readonly List<Sample> memory = [];

@@ -9,7 +9,7 @@ using static TorchSharp.torch;
 
 namespace Coin.Plugins.Continual.Regularisation;
 
-public sealed class EwcOptions
+internal sealed class EwcOptions
 {
     /// <summary>Strength of the penalty λ/2 Σ F (θ − θ*)².</summary>
     [Range(0.0, 1e12)] public double Lambda { get; set; } = 100;
@@ -26,7 +26,7 @@ public sealed class EwcOptions
 /// <remarks>The Fisher pass runs at task end, outside any mixed-precision region: float32 gradients.</remarks>
 [CoinPlugin(PluginKind.ContinualUpdater, "ewc", "0.2.0", "Elastic weight consolidation with a diagonal empirical Fisher (per-sample gradients)",
     Capabilities = [PluginCapabilities.ExtraMemoryPrefix + "2x", PluginCapabilities.FixedTrainableSet])]
-public sealed class EwcUpdater(EwcOptions options) : IContinualUpdater, ICheckpointable, IDisposable
+internal sealed class EwcUpdater(EwcOptions options) : IContinualUpdater, ICheckpointable, IDisposable
 {
     private ParameterSnapshot? anchor;
     private readonly List<Tensor> fishers = [];

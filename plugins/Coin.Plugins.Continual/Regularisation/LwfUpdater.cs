@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 
 namespace Coin.Plugins.Continual.Regularisation;
 
-public sealed class LwfOptions
+internal sealed class LwfOptions
 {
     [Range(0.01, 100.0)] public double Temperature { get; set; } = 2.0;
     [Range(0.0, 1e6)] public double Lambda { get; set; } = 1.0;
@@ -20,7 +20,7 @@ public sealed class LwfOptions
 /// trainable parameters are stored: frozen ones are the same in both models.</summary>
 [CoinPlugin(PluginKind.ContinualUpdater, "lwf", "0.1.0", "Learning without forgetting: distillation from the previous task's model on new inputs",
     Capabilities = [PluginCapabilities.ExtraMemoryPrefix + "1x", PluginCapabilities.FixedTrainableSet])]
-public sealed class LwfUpdater(LwfOptions options) : IContinualUpdater, ICheckpointable, IDisposable
+internal sealed class LwfUpdater(LwfOptions options) : IContinualUpdater, ICheckpointable, IDisposable
 {
     private ParameterSnapshot? previous;
     private Tensor? teacher;

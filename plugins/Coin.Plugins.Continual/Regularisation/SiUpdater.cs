@@ -9,7 +9,7 @@ using static TorchSharp.torch;
 
 namespace Coin.Plugins.Continual.Regularisation;
 
-public sealed class SiOptions
+internal sealed class SiOptions
 {
     /// <summary>Strength c of the surrogate loss c Σ Ω (θ − θ*)² (Zenke et al. use 0.1 on split MNIST).</summary>
     [Range(0.0, 1e12)] public double Strength { get; set; } = 0.1;
@@ -24,7 +24,7 @@ public sealed class SiOptions
 /// over the task, θ* becomes the weights, ω starts again from 0. Later steps add c Σ Ω (θ − θ*)². Kept in float32.</summary>
 [CoinPlugin(PluginKind.ContinualUpdater, "si", "0.2.0", "Synaptic intelligence: path-integral importance of each parameter, a quadratic pull towards the last task's weights",
     Capabilities = [PluginCapabilities.ExtraMemoryPrefix + "6x", PluginCapabilities.FixedTrainableSet])]
-public sealed class SiUpdater(SiOptions options) : IContinualUpdater, ICheckpointable, IDisposable
+internal sealed class SiUpdater(SiOptions options) : IContinualUpdater, ICheckpointable, IDisposable
 {
     private List<Parameter> parameters = [];
     private readonly List<Tensor> omega = [], importance = [], anchor = [], taskStart = [], beforeStep = [], taskGradient = [];

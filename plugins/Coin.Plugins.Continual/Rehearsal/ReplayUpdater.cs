@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 
 namespace Coin.Plugins.Continual.Rehearsal;
 
-public sealed class ReplayOptions
+internal sealed class ReplayOptions
 {
     /// <summary>Samples kept from each finished task (reservoir sampling over its training set).</summary>
     [Range(1, 1_000_000)] public int BufferPerTask { get; set; } = 64;
@@ -16,7 +16,7 @@ public sealed class ReplayOptions
 /// <summary>Experience replay: at the end of each task a reservoir sample of its training data is kept; every later
 /// task trains on its own data mixed with all kept samples.</summary>
 [CoinPlugin(PluginKind.ContinualUpdater, "replay", "0.2.0", "Experience replay: a reservoir sample per task mixed into later tasks' training")]
-public sealed class ReplayUpdater(ReplayOptions options, ComponentContext created) : IContinualUpdater, ICheckpointable
+internal sealed class ReplayUpdater(ReplayOptions options, ComponentContext created) : IContinualUpdater, ICheckpointable
 {
     private readonly int seed = created.Seed;
     private readonly List<Sample> buffer = [];

@@ -10,7 +10,7 @@ namespace Coin.Plugins.Datasets.CoinFormat;
 /// grounding adds <c>answer_bbox</c> and <c>size</c>; <c>answers</c> (TextVQA's ten) and <c>choices</c> are read when
 /// present. Media paths are relative to the media folder. A bad row is an error naming file, row and field, or, when
 /// <paramref name="skipInvalid"/>, is skipped and counted in one warning per file.</summary>
-public sealed partial class CoinFileReader(string mediaFolder, bool skipInvalid, IReadOnlyCollection<string> ignoredFields, Action<string> warn,
+internal sealed partial class CoinFileReader(string mediaFolder, bool skipInvalid, IReadOnlyCollection<string> ignoredFields, Action<string> warn,
     MediaCheck.Limits? mediaLimits = null)
 {
     private static readonly string[] Modalities = ["image", "audio"];

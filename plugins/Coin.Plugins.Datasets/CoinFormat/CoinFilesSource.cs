@@ -6,7 +6,7 @@ using Coin.Nn.Files;
 namespace Coin.Plugins.Datasets.CoinFormat;
 
 /// <summary>One task's files in a <c>coin-files</c> stream.</summary>
-public sealed class CoinTaskFiles
+internal sealed class CoinTaskFiles
 {
     [Required] public string Name { get; set; } = "";
     [Required] public string Train { get; set; } = "";
@@ -26,7 +26,7 @@ public sealed class CoinTaskFiles
     public string Modality { get; set; } = "image";
 }
 
-public sealed class CoinFilesOptions : IValidatableObject
+internal sealed class CoinFilesOptions : IValidatableObject
 {
     /// <summary>Folder the task files are relative to (may use <c>${variables}</c>).</summary>
     [Required] public string Root { get; set; } = "";
@@ -75,7 +75,7 @@ public sealed class CoinFilesOptions : IValidatableObject
 }
 
 /// <summary>A task stream read from CoIN / LLaVA files; samples are read once per task and kept.</summary>
-public sealed class CoinFilesSource : ITaskStreamSource, IPretrainingSource
+internal sealed class CoinFilesSource : ITaskStreamSource, IPretrainingSource
 {
     private readonly string root;
     private readonly string? pretrainFile;
@@ -131,7 +131,7 @@ public sealed class CoinFilesSource : ITaskStreamSource, IPretrainingSource
 }
 
 [CoinPlugin(PluginKind.TaskStream, "coin-files", "0.4.1", "CoIN / LLaVA files: train conversations and test rows, media relative to a folder")]
-public sealed class CoinFilesSourcePlugin : PluginFactory<ITaskStreamSource, CoinFilesOptions>
+internal sealed class CoinFilesSourcePlugin : PluginFactory<ITaskStreamSource, CoinFilesOptions>
 {
     protected override ITaskStreamSource Create(CoinFilesOptions options, ComponentContext context)
     {

@@ -8,7 +8,7 @@ namespace Coin.Plugins.Datasets.CoinFormat;
 /// otherwise), a non-empty regular file (a FIFO or a device reports size 0 and would hang or never end), and for images
 /// a PNG/JPEG header SkiaSharp can read with at most <see cref="Limits.MaxImagePixels"/> pixels — checked from the
 /// header, before anything is decoded (an 8000×8000 PNG of 200 KB decodes into 256 MB). Media files are untrusted input.</summary>
-public static class MediaCheck
+internal static class MediaCheck
 {
     public sealed record Limits(bool AllowOutsideFolder, long MaxImagePixels);
 

@@ -8,9 +8,9 @@ namespace Coin.Plugins.Datasets.MiniCoin;
 /// and <c>Task/test.json</c> (CoIN test rows), with PNG and WAV files under <c>images/</c> and <c>audio/</c>.
 /// Deterministic: the same seed and sizes give byte-identical files. <c>manifest.json</c> is written last, so a
 /// folder without it is an interrupted generation and is generated again.</summary>
-public sealed record MiniCoinSizes(int TrainPerTask, int TestPerTask, int PretrainSamples, int ImageSize, int InstructionSamples = 0);
+internal sealed record MiniCoinSizes(int TrainPerTask, int TestPerTask, int PretrainSamples, int ImageSize, int InstructionSamples = 0);
 
-public static class MiniCoinGenerator
+internal static class MiniCoinGenerator
 {
     public const string Manifest = "manifest.json";
     public const string PretrainFile = "Captions/train.json";

@@ -5,7 +5,7 @@ using Coin.Plugins.Datasets.CoinFormat;
 
 namespace Coin.Plugins.Datasets.MiniCoin;
 
-public sealed class MiniCoinOptions : IValidatableObject
+internal sealed class MiniCoinOptions : IValidatableObject
 {
     /// <summary>Tasks in training order; the default is CoIN's eight in CoIN's order. <c>Tones</c> (audio) needs an
     /// audio encoder in the model.</summary>
@@ -42,7 +42,7 @@ public sealed class MiniCoinOptions : IValidatableObject
 }
 
 [CoinPlugin(PluginKind.TaskStream, "mini-coin", "0.4.0", "Generated CoIN-like stream (8 image tasks in CoIN's order, an audio task, captions and an instruction mix for a base model), written in CoIN's formats")]
-public sealed class MiniCoinSourcePlugin : PluginFactory<ITaskStreamSource, MiniCoinOptions>
+internal sealed class MiniCoinSourcePlugin : PluginFactory<ITaskStreamSource, MiniCoinOptions>
 {
     protected override ITaskStreamSource Create(MiniCoinOptions options, ComponentContext context)
     {

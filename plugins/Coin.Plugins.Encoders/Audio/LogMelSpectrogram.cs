@@ -9,7 +9,7 @@ namespace Coin.Plugins.Encoders.Audio;
 /// (WhisperFeatureExtractor's torch path, audio_utils.mel_filter_bank), which tests/data/audio/make_expected.py
 /// writes out: the same float64 arithmetic for the filters, and the product as <c>filters.T @ power</c> over a
 /// [frequencies, bins] matrix, since the matrix library sums a transposed operand in another order.</summary>
-public static class LogMelSpectrogram
+internal static class LogMelSpectrogram
 {
     public const int SampleRate = 16000, WindowSize = 400, Hop = 160;
 

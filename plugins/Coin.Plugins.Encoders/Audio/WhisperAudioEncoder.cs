@@ -10,7 +10,7 @@ using F = TorchSharp.torch.nn.functional;
 
 namespace Coin.Plugins.Encoders.Audio;
 
-public sealed class WhisperAudioOptions : IValidatableObject
+internal sealed class WhisperAudioOptions : IValidatableObject
 {
     /// <summary>A Hugging Face Whisper folder (config.json + model.safetensors); decoder tensors are ignored.</summary>
     public string? Path { get; set; }
@@ -34,7 +34,7 @@ public sealed class WhisperAudioOptions : IValidatableObject
 }
 
 /// <summary>The <c>whisper</c> audio encoder: WAV (or in-memory samples) → 16 kHz → log-mel → Whisper encoder → pooled tokens.</summary>
-public sealed class WhisperAudioEncoder : IEncoder
+internal sealed class WhisperAudioEncoder : IEncoder
 {
     private readonly WhisperEncoderModel model;
     private readonly int samples;
@@ -96,7 +96,7 @@ public sealed class WhisperAudioEncoder : IEncoder
 }
 
 [CoinPlugin(PluginKind.Encoder, "whisper", "0.2.0", "Whisper-style audio encoder (HF names): WAV, 16 kHz log-mel, conv + transformer, pooled")]
-public sealed class WhisperAudioEncoderPlugin : PluginFactory<IEncoder, WhisperAudioOptions>
+internal sealed class WhisperAudioEncoderPlugin : PluginFactory<IEncoder, WhisperAudioOptions>
 {
     protected override IEncoder Create(WhisperAudioOptions options, ComponentContext context)
     {

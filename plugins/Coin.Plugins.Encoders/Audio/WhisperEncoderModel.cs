@@ -6,7 +6,7 @@ using F = TorchSharp.torch.nn.functional;
 namespace Coin.Plugins.Encoders.Audio;
 
 /// <summary>A Whisper encoder's shape; names follow Hugging Face's WhisperConfig.</summary>
-public sealed record WhisperEncoderConfig(int NumMelBins, int DModel, int EncoderLayers, int EncoderAttentionHeads, int EncoderFfnDim, int MaxSourcePositions)
+internal sealed record WhisperEncoderConfig(int NumMelBins, int DModel, int EncoderLayers, int EncoderAttentionHeads, int EncoderFfnDim, int MaxSourcePositions)
 {
     public static readonly string[] PresetNames = ["tiny", "whisper-base"];
 
@@ -20,7 +20,7 @@ public sealed record WhisperEncoderConfig(int NumMelBins, int DModel, int Encode
 
 /// <summary>Whisper's audio encoder with Hugging Face's names under <c>model.encoder.</c>: two convolutions
 /// (the second with stride 2), sinusoidal positions, pre-norm transformer layers, a final layer norm.</summary>
-public sealed class WhisperEncoderModel : nn.Module
+internal sealed class WhisperEncoderModel : nn.Module
 {
     private readonly WhisperModelShell model;
 

@@ -4,7 +4,7 @@ namespace Coin.Plugins.Encoders.Images;
 /// LlavaNextImageProcessor does it: the grid pinpoint that keeps the most of the image, the image resized into it
 /// keeping its aspect ratio and padded with zeros, cut into tower-sized tiles row by row, after the whole image resized
 /// to one tile. Works on 8-bit RGB (height × width × 3 bytes) with Pillow's bicubic resize, as the processor does.</summary>
-public static class AnyResolution
+internal static class AnyResolution
 {
     /// <summary>A size in pixels, height first, as transformers' pinpoints are written.</summary>
     public readonly record struct Size(int Height, int Width)

@@ -8,7 +8,7 @@ namespace Coin.Plugins.Encoders.Images;
 /// language model reads (transformers' <c>pack_image_features</c>): the whole image's features first, then the tiles'
 /// grid with the padding the processor added removed (<c>unpad_image</c>), for OneVision shrunk bilinearly when it
 /// holds more than <c>anyres_max_N</c> tiles' worth, and <c>image_newline</c> after each row.</summary>
-public static class AnyResolutionFeatures
+internal static class AnyResolutionFeatures
 {
     /// <param name="tileFeatures">[1 + rows · cols, side², channels]: the whole image's, then the tiles' row by row
     /// (<see cref="AnyResolution.Split"/>'s order), after the projector.</param>

@@ -8,7 +8,7 @@ using F = TorchSharp.torch.nn.functional;
 namespace Coin.Plugins.Encoders.Images;
 
 /// <summary>How images become encoder input.</summary>
-public sealed class ImagePreprocessingOptions : IValidatableObject
+internal sealed class ImagePreprocessingOptions : IValidatableObject
 {
     /// <summary>Side of the square the encoder sees.</summary>
     [Range(8, 4096)] public int ImageSize { get; set; } = 32;
@@ -35,7 +35,7 @@ public sealed class ImagePreprocessingOptions : IValidatableObject
 }
 
 /// <summary>Decodes PNG/JPEG files (SkiaSharp) or takes in-memory pixels, squares them, resizes and normalises.</summary>
-public sealed class ImagePreprocessor(ImagePreprocessingOptions options)
+internal sealed class ImagePreprocessor(ImagePreprocessingOptions options)
 {
     /// <summary>The largest image decoded (the data sources refuse larger ones up front, at a limit of their own).</summary>
     public const long MaxPixels = 100_000_000;

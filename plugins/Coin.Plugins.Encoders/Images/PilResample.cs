@@ -4,7 +4,7 @@ namespace Coin.Plugins.Encoders.Images;
 /// downscaling factor, weights normalised then rounded to 22-bit fixed point, a horizontal then a vertical pass with
 /// 8-bit rounding and clipping between them), so that images come out of it as they come out of PIL, which
 /// Hugging Face's image processors and LLaVA use.</summary>
-public static class PilResample
+internal static class PilResample
 {
     private const int PrecisionBits = 32 - 8 - 2;
     private const double Support = 2.0;

@@ -7,7 +7,7 @@ namespace Coin.Plugins.Encoders.Vision;
 /// <param name="HiddenAct">The MLP's activation, by transformers' name (CLIP's default: quick_gelu).</param>
 /// <param name="Siglip">SigLIP's tower (LLaVA-OneVision, PaliGemma, Idefics): no class token, no pre-layernorm, a
 /// bias on the patch convolution, one position per patch.</param>
-public sealed record ClipVisionConfig(int ImageSize, int PatchSize, int HiddenSize, int IntermediateSize, int NumHiddenLayers, int NumAttentionHeads, double LayerNormEps = 1e-5,
+internal sealed record ClipVisionConfig(int ImageSize, int PatchSize, int HiddenSize, int IntermediateSize, int NumHiddenLayers, int NumAttentionHeads, double LayerNormEps = 1e-5,
     string HiddenAct = "quick_gelu", bool Siglip = false)
 {
     public int Patches => (ImageSize / PatchSize) * (ImageSize / PatchSize);

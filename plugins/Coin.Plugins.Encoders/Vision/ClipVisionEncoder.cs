@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 
 namespace Coin.Plugins.Encoders.Vision;
 
-public sealed class ClipVisionOptions : IValidatableObject
+internal sealed class ClipVisionOptions : IValidatableObject
 {
     /// <summary>A Hugging Face CLIP folder (config.json + model.safetensors); may use <c>${variables}</c>.
     /// When set, the preset is not used.</summary>
@@ -45,7 +45,7 @@ public sealed class ClipVisionOptions : IValidatableObject
 }
 
 /// <summary>The <c>clip-vit</c> image encoder: CLIP's vision transformer, features from a chosen layer.</summary>
-public sealed class ClipVisionEncoder : IEncoder, IActivationMemory
+internal sealed class ClipVisionEncoder : IEncoder, IActivationMemory
 {
     private readonly ClipVisionModel model;
     private readonly ImagePreprocessor preprocessor;
@@ -125,7 +125,7 @@ public sealed class ClipVisionEncoder : IEncoder, IActivationMemory
 }
 
 [CoinPlugin(PluginKind.Encoder, "clip-vit", "0.4.0", "CLIP or SigLIP vision transformer (HF names), features from layer -2, LLaVA pad preprocessing")]
-public sealed class ClipVisionEncoderPlugin : PluginFactory<IEncoder, ClipVisionOptions>
+internal sealed class ClipVisionEncoderPlugin : PluginFactory<IEncoder, ClipVisionOptions>
 {
     protected override IEncoder Create(ClipVisionOptions options, ComponentContext context)
     {

@@ -6,7 +6,7 @@ namespace Coin.Plugins.Encoders.Vision;
 
 /// <summary>CLIP's vision transformer with Hugging Face's parameter names under <c>vision_model.</c>
 /// (embeddings.patch_embedding, class_embedding, position_embedding, pre_layrnorm [sic], encoder.layers.N, post_layernorm).</summary>
-public sealed class ClipVisionModel : nn.Module
+internal sealed class ClipVisionModel : nn.Module
 {
     private readonly ClipVisionTransformer vision_model;
 

@@ -11,7 +11,7 @@ namespace Coin.Plugins.Encoders.Vision;
 /// <summary>A stride-1 stem, three stride-2 convolutions and a residual context convolution: an image of side S becomes (S/8)^2 feature vectors with a learned
 /// position embedding. Small enough to train on a CPU in seconds.</summary>
 [CoinPlugin(PluginKind.Encoder, "tiny-cnn", "0.3.0", "Three-layer CNN image encoder for CPU-sized experiments")]
-public sealed class TinyCnnEncoder : nn.Module, IEncoder
+internal sealed class TinyCnnEncoder : nn.Module, IEncoder
 {
     private readonly Conv2d stem, conv1, conv2, conv3, context;
     private readonly Parameter position;

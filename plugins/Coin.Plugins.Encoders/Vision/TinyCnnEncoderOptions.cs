@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Coin.Plugins.Encoders.Vision;
 
-public sealed class TinyCnnEncoderOptions
+internal sealed class TinyCnnEncoderOptions
 {
     /// <summary>Side of the square input; images of another size are squared and resized (see mode).</summary>
     [Range(8, 1024)] public int ImageSize { get; set; } = 32;

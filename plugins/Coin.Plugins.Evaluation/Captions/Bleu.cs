@@ -7,7 +7,7 @@ namespace Coin.Plugins.Evaluation.Captions;
 /// once, on the corpus totals of candidate length and "closest" reference length.</summary>
 /// <remarks>Inputs are captions already tokenized (<see cref="CaptionTokenizer"/>); words are what Python's
 /// <c>str.split()</c> finds (<see cref="CaptionTokenizer.Words"/>).</remarks>
-public static class Bleu
+internal static class Bleu
 {
     /// <summary>The longest n-gram (pycocoevalcap's <c>Bleu(4)</c>).</summary>
     public const int MaxN = 4;

@@ -14,7 +14,7 @@ namespace Coin.Plugins.Evaluation.Captions;
 /// These are corpus metrics (CIDEr's document frequencies and BLEU's totals span the test set), so there is no
 /// per-answer score: the evaluator does not implement <see cref="IScoresEachAnswer"/>.</remarks>
 [CoinPlugin(PluginKind.Evaluator, "captions", "0.1.0", "Caption metrics as pycocoevalcap computes them: CIDEr-D (primary, x100), BLEU-1..4 and ROUGE-L (x100)")]
-public sealed class CaptionEvaluator : IEvaluator
+internal sealed class CaptionEvaluator : IEvaluator
 {
     /// <summary>The primary metric's name.</summary>
     public const string CiderMetric = "CIDEr";

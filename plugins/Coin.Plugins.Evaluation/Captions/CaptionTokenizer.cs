@@ -36,7 +36,7 @@ namespace Coin.Plugins.Evaluation.Captions;
 /// early on exotic input. (6) Lower-casing is .NET's invariant culture, which differs from Java's
 /// <c>toLowerCase(Locale.ENGLISH)</c> for a few non-ASCII letters (U+0130, a word-final capital sigma).</para>
 /// </remarks>
-public static class CaptionTokenizer
+internal static class CaptionTokenizer
 {
     /// <summary>pycocoevalcap's <c>PUNCTUATIONS</c>: tokens dropped after tokenizing, compared exactly (so the
     /// upper-case bracket forms never match the lower-cased tokens, as in pycocoevalcap).</summary>

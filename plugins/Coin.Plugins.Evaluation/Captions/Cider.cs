@@ -12,7 +12,7 @@ namespace Coin.Plugins.Evaluation.Captions;
 /// scores 0 (log 1 = 0 zeroes every weight). Inputs are captions already tokenized
 /// (<see cref="CaptionTokenizer"/>); words are what Python's <c>str.split()</c> finds. Means are summed left
 /// to right; numpy's pairwise summation and its own <c>log</c> can differ in the last bit.</remarks>
-public static class Cider
+internal static class Cider
 {
     /// <summary>The longest n-gram.</summary>
     public const int MaxN = 4;

@@ -9,7 +9,7 @@ namespace Coin.Plugins.Evaluation.Captions;
 /// one empty word, which matches only an empty reference. Inputs are captions already tokenized
 /// (<see cref="CaptionTokenizer"/>). The mean is summed left to right; numpy's pairwise summation can differ
 /// in the last bit.</remarks>
-public static class RougeL
+internal static class RougeL
 {
     /// <summary>rouge.py's <c>self.beta</c> ("updated ... based on discussion with Hovey").</summary>
     public const double Beta = 1.2;

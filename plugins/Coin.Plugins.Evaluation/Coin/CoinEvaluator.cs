@@ -6,7 +6,7 @@ using Coin.Abstractions.Training;
 
 namespace Coin.Plugins.Evaluation.Coin;
 
-public sealed class CoinEvaluatorOptions
+internal sealed class CoinEvaluatorOptions
 {
     /// <summary><c>coin-compatible</c> reproduces CoIN's scripts, quirks included; <c>clean</c> fixes them.</summary>
     [RegularExpression("^(coin-compatible|clean)$", ErrorMessage = "expected coin-compatible or clean")]
@@ -21,7 +21,7 @@ public sealed class CoinEvaluatorOptions
 /// <summary>CoIN's per-task metrics. Reference data beyond the answer comes from <see cref="Sample.References"/>:
 /// <c>choices</c> (number of options), <c>answers</c> (JSON list, TextVQA's ten), <c>answer_bbox</c>.</summary>
 [CoinPlugin(PluginKind.Evaluator, "coin", "0.3.0", "CoIN's per-task metrics (option letter, TextVQA soft accuracy, substring, exact match, grounding IoU)")]
-public sealed class CoinEvaluator(CoinEvaluatorOptions options) : IEvaluator, IScoresEachAnswer
+internal sealed class CoinEvaluator(CoinEvaluatorOptions options) : IEvaluator, IScoresEachAnswer
 {
     public static readonly string[] Metrics = ["option-letter", "vqa-soft", "substring", "exact-match", "exact-match-gqa", "exact-match-ocr", "grounding-iou"];
 

@@ -8,7 +8,7 @@ namespace Coin.Plugins.Evaluation.Coin;
 public enum ScoringMode { CoinCompatible, Clean }
 
 /// <summary>CoIN's per-task metrics as pure functions, one score in [0, 1] per prediction.</summary>
-public static partial class CoinMetrics
+internal static partial class CoinMetrics
 {
     private static readonly string[] Options = ["A", "B", "C", "D", "E"];
 

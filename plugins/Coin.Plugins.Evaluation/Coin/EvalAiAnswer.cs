@@ -5,7 +5,7 @@ namespace Coin.Plugins.Evaluation.Coin;
 /// <summary>The EvalAI / VQA answer normalisation used by TextVQA's M4C evaluator, reproduced with its quirks: the
 /// period pattern's lookahead <c>(?!&lt;=\d)</c> (meant as a lookbehind) and Python's <c>re.sub(…, re.UNICODE)</c>,
 /// which passes 32 as the replacement count, so at most 32 periods are removed.</summary>
-public static partial class EvalAiAnswer
+internal static partial class EvalAiAnswer
 {
     private static readonly string[] Punctuation = [";", "/", "[", "]", "\"", "{", "}", "(", ")", "=", "+", "\\", "_", "-", ">", "<", "@", "`", ",", "?", "!"];
     private static readonly HashSet<string> Articles = ["a", "an", "the"];

@@ -10,7 +10,7 @@ using Coin.Abstractions.Training;
 
 namespace Coin.Plugins.Evaluation.Coin;
 
-public sealed class JudgeOptions
+internal sealed class JudgeOptions
 {
     /// <summary>Base URL of an OpenAI-compatible API (…/v1); empty skips judging with a warning.</summary>
     public string Endpoint { get; set; } = "";
@@ -29,7 +29,7 @@ public sealed class JudgeOptions
 /// <summary>CoIN's general-knowledge judge: an LLM rates each answer against the ground truth from 0 to 10 with
 /// CoIN's prompt (rule "CoIN"; "CoIN_Grounding" for boxes); the task score is the sum of ratings over 10 per
 /// sample, in percent. Ratings that do not parse count 0, as in CoIN's script.</summary>
-public sealed class JudgeEvaluator(JudgeOptions options, string cachePath, Action<string> warn, HttpMessageHandler? handler = null) : IEvaluator, IDisposable
+internal sealed class JudgeEvaluator(JudgeOptions options, string cachePath, Action<string> warn, HttpMessageHandler? handler = null) : IEvaluator, IDisposable
 {
     public const string System = "You are a helpful and precise assistant for checking the quality of the answer.";
     private const string Rule =
@@ -143,7 +143,7 @@ public sealed class JudgeEvaluator(JudgeOptions options, string cachePath, Actio
 }
 
 [CoinPlugin(PluginKind.Evaluator, "coin-judge", "0.2.0", "CoIN's general-knowledge judge via an OpenAI-compatible endpoint, cached on disk")]
-public sealed class JudgeEvaluatorPlugin : PluginFactory<IEvaluator, JudgeOptions>
+internal sealed class JudgeEvaluatorPlugin : PluginFactory<IEvaluator, JudgeOptions>
 {
     protected override IEvaluator Create(JudgeOptions options, ComponentContext context)
         => new JudgeEvaluator(options, context.ResolvePath(options.CacheFile), context.Warn);

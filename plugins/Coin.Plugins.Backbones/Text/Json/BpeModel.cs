@@ -9,7 +9,7 @@ namespace Coin.Plugins.Backbones.Text.Json;
 /// <c>&lt;0xNN&gt;</c>; else the unknown token, consecutive ones fused with <c>fuse_unk</c>), then the merge of lowest
 /// rank, leftmost first, until none applies. With <c>ignore_merges</c> a word found whole in the vocabulary is that
 /// token.</summary>
-public sealed class BpeModel
+internal sealed class BpeModel
 {
     private readonly Dictionary<string, int> vocabulary;
     private readonly Dictionary<(int, int), (int Rank, int Merged)> merges = [];

@@ -2,7 +2,7 @@ namespace Coin.Plugins.Backbones.Text.Json;
 
 /// <summary>GPT-2's table from bytes to printable characters, which byte-level BPE vocabularies are written in
 /// (space is <c>Ġ</c>, newline <c>Ċ</c>).</summary>
-public static class ByteLevelAlphabet
+internal static class ByteLevelAlphabet
 {
     public static readonly char[] CharOf = Build();
     public static readonly IReadOnlyDictionary<char, byte> ByteOf = CharOf.Select((c, b) => (c, (byte)b)).ToDictionary(p => p.c, p => p.Item2);

@@ -9,7 +9,7 @@ namespace Coin.Plugins.Backbones.Text.Json;
 /// text between added tokens: normalizers in order (NFC/NFKC/NFD/NFKD, Prepend, Replace, Lowercase), then the
 /// pre-tokenizers (Split, ByteLevel, Metaspace), each splitting every piece further. Any other step is refused when
 /// the file is loaded, naming it.</summary>
-public sealed class TextPipeline
+internal sealed class TextPipeline
 {
     private readonly List<Func<string, string>> normalizers = [];
     private readonly List<Func<List<string>, bool, List<string>>> preTokenizers = [];

@@ -6,7 +6,7 @@ namespace Coin.Plugins.Backbones.Text.Json;
 
 /// <summary>The decoder of a tokenizer.json (ByteLevel, Replace, ByteFallback, Fuse, Strip, Metaspace, in a
 /// Sequence), applied to the token strings as Hugging Face's tokenizers does.</summary>
-public sealed class TokenDecoder
+internal sealed class TokenDecoder
 {
     private readonly List<Func<List<string>, List<string>>> steps = [];
 

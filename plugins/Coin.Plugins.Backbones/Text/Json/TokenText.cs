@@ -4,7 +4,7 @@ namespace Coin.Plugins.Backbones.Text.Json;
 
 /// <summary>What the BPE tokenizers (tokenizer.json and SentencePiece's) share: splitting added tokens out of the raw
 /// text, and byte-fallback pieces (<c>&lt;0xNN&gt;</c>) back to text.</summary>
-public static class TokenText
+internal static class TokenText
 {
     /// <summary>The text as runs of plain text and the added tokens found in it, in order; at one position the longest
     /// token wins (leftmost-longest, as tokenizers matches them).</summary>
