@@ -1,4 +1,5 @@
 using Coin.Abstractions.Components;
+using Coin.Nn.Layers;
 using Coin.Plugins.Backbones.Llama;
 using static TorchSharp.torch;
 

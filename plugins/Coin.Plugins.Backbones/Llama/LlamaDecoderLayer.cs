@@ -6,13 +6,14 @@ namespace Coin.Plugins.Backbones.Llama;
 /// <summary>Pre-norm decoder block: x + attn(norm(x)), then + mlp(norm(x)).</summary>
 internal sealed class LlamaDecoderLayer : nn.Module
 {
-    private readonly LlamaAttention self_attn;
+    private readonly GroupedQueryAttention self_attn;
     private readonly LlamaMlp mlp;
     private readonly RmsNorm input_layernorm, post_attention_layernorm;
 
     public LlamaDecoderLayer(LlamaConfig config) : base(nameof(LlamaDecoderLayer))
     {
-        self_attn = new LlamaAttention(config);
+        self_attn = new GroupedQueryAttention(config.HiddenSize, config.NumAttentionHeads, config.NumKeyValueHeads, config.HeadDim,
+            config.AttentionBias, config.OutputProjectionBias);
         mlp = new LlamaMlp(config);
         input_layernorm = new RmsNorm(config.HiddenSize, config.RmsNormEps);
         post_attention_layernorm = new RmsNorm(config.HiddenSize, config.RmsNormEps);

@@ -13,8 +13,9 @@ public static class CoinContract
     /// checked against the stream. 2.4: <see cref="ComponentContext.CacheDirectory"/> (the user-level cache) and
     /// <see cref="ComponentContext.Planning"/>. 2.5: <see cref="Training.TaskContext.Record"/>, per-task figures in the run's
     /// journaled task-log.csv. 2.6: <see cref="CoinOptionException"/>, errors in a component's options that the
-    /// host names with the component's configuration key. 2.7: <c>Coin.Nn.Layers</c> gains <c>RmsNorm</c>, <c>RotaryEmbedding</c> and
-    /// <c>RopeScaling</c> (Hugging Face's rope types), the LLaMA family's building blocks for a backbone plugin of its own.</remarks>
+    /// host names with the component's configuration key. 2.7: <c>Coin.Nn.Layers</c> gains <c>RmsNorm</c>, <c>RotaryEmbedding</c>,
+    /// <c>RopeScaling</c> (Hugging Face's rope types), <c>GroupedQueryAttention</c>, <c>AttentionBias</c> and <c>KeyValueCache</c>: the
+    /// LLaMA family's building blocks for a backbone plugin of its own.</remarks>
     public const string Version = "2.7";
 
     /// <summary>True when a plugin compiled against <paramref name="pluginVersion"/> can run on this host.</summary>

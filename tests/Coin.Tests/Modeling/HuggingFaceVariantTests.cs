@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Coin.Abstractions.Plugins;
+using Coin.Nn.Layers;
 using Coin.Nn.Safetensors;
 using Coin.Plugins.Backbones.Llama;
 using Coin.Tests.Support;

@@ -1,3 +1,4 @@
+using Coin.Nn.Layers;
 using Coin.Plugins.Backbones;
 using Coin.Plugins.Backbones.Llama;
 using static TorchSharp.torch;

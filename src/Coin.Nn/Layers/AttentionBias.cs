@@ -1,13 +1,13 @@
 using static TorchSharp.torch;
 
-namespace Coin.Plugins.Backbones.Llama;
+namespace Coin.Nn.Layers;
 
 /// <summary>Which keys each query of one forward pass may see, built once per pass and shared by every layer.</summary>
 /// <remarks>When no cache is in use and every row is padded on the right (training batches, or no padding at all),
 /// causality alone is exact for every real query — padding keys always lie in a real query's future — so attention
 /// runs with <c>is_causal</c> and no mask tensor (a GPU build can then use its flash kernel). Padding queries then see
 /// other padding, not nothing; their outputs are never used (their labels are ignored).</remarks>
-internal sealed class AttentionBias
+public sealed class AttentionBias
 {
     private readonly Tensor attentionMask;
     private readonly long tokens, past;

@@ -1,24 +1,27 @@
-using Coin.Nn.Layers;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
-namespace Coin.Plugins.Backbones.Llama;
+namespace Coin.Nn.Layers;
 
-/// <summary>Grouped-query self-attention with rotary embeddings; parameter names follow HF (q_proj, k_proj, v_proj, o_proj).</summary>
-internal sealed class LlamaAttention : nn.Module
+/// <summary>Grouped-query causal self-attention with rotary embeddings, as the LLaMA family (LLaMA, Mistral, Qwen2,
+/// Vicuna) computes it; parameter names follow Hugging Face (q_proj, k_proj, v_proj, o_proj), so a checkpoint's
+/// <c>self_attn</c> tensors load into it by name.</summary>
+public sealed class GroupedQueryAttention : nn.Module
 {
     private readonly AutocastLinear q_proj, k_proj, v_proj, o_proj;
-    private readonly LlamaConfig config;
+    private readonly int heads, kvHeads, headDim;
 
-    public LlamaAttention(LlamaConfig config) : base(nameof(LlamaAttention))
+    /// <param name="heads">Query heads; a multiple of <paramref name="kvHeads"/>.</param>
+    /// <param name="projectionBias">Biases on q, k and v (Qwen2 always; LLaMA with <c>attention_bias</c>).</param>
+    /// <param name="outputBias">A bias on o (LLaMA with <c>attention_bias</c>).</param>
+    public GroupedQueryAttention(int hiddenSize, int heads, int kvHeads, int headDim, bool projectionBias, bool outputBias) : base(nameof(GroupedQueryAttention))
     {
-        this.config = config;
-        int kvWidth = config.NumKeyValueHeads * config.HeadDim;
-        // Qwen2 has biases on q, k and v; LLaMA has them, and one on o, with attention_bias.
-        q_proj = new AutocastLinear(config.HiddenSize, config.NumAttentionHeads * config.HeadDim, hasBias: config.AttentionBias);
-        k_proj = new AutocastLinear(config.HiddenSize, kvWidth, hasBias: config.AttentionBias);
-        v_proj = new AutocastLinear(config.HiddenSize, kvWidth, hasBias: config.AttentionBias);
-        o_proj = new AutocastLinear(config.NumAttentionHeads * config.HeadDim, config.HiddenSize, hasBias: config.OutputProjectionBias);
+        if (heads % kvHeads != 0) throw new ArgumentException($"{heads} query heads do not divide into {kvHeads} key/value heads");
+        (this.heads, this.kvHeads, this.headDim) = (heads, kvHeads, headDim);
+        q_proj = new AutocastLinear(hiddenSize, heads * headDim, hasBias: projectionBias);
+        k_proj = new AutocastLinear(hiddenSize, kvHeads * headDim, hasBias: projectionBias);
+        v_proj = new AutocastLinear(hiddenSize, kvHeads * headDim, hasBias: projectionBias);
+        o_proj = new AutocastLinear(heads * headDim, hiddenSize, hasBias: outputBias);
         RegisterComponents();
     }
 
@@ -29,7 +32,6 @@ internal sealed class LlamaAttention : nn.Module
     public Tensor Forward(Tensor x, Tensor cos, Tensor sin, AttentionBias bias, KeyValueCache? cache, int layerIndex)
     {
         long batch = x.shape[0], tokens = x.shape[1];
-        int headDim = config.HeadDim, heads = config.NumAttentionHeads, kvHeads = config.NumKeyValueHeads;
         var (qx, kx, vx) = Project(x);
         // The rotation runs in the tables' float32 (as HF's does under autocast); attention in the compute type on a
         // GPU, in float32 on a CPU (AttentionPrecision says why). The projections of q and k are dropped once rotated:

@@ -1,11 +1,11 @@
 using Coin.Abstractions.Components;
 using static TorchSharp.torch;
 
-namespace Coin.Plugins.Backbones.Llama;
+namespace Coin.Nn.Layers;
 
 /// <summary>Past keys and values per layer, [batch, kvHeads, positions, headDim]. Lives across generation steps,
 /// so its tensors are detached from every dispose scope and freed here.</summary>
-internal sealed class KeyValueCache(int layers) : IKeyValueCache
+public sealed class KeyValueCache(int layers) : IKeyValueCache
 {
     private readonly Tensor?[] keys = new Tensor?[layers];
     private readonly Tensor?[] values = new Tensor?[layers];
