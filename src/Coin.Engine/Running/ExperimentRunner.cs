@@ -1,3 +1,4 @@
+using System.Globalization;
 using Coin.Abstractions.Components;
 using Coin.Abstractions.Plugins;
 using Coin.Engine.Composition;
@@ -19,6 +20,23 @@ public sealed class ExperimentRunner(IRunObserver observer)
     /// <param name="runDirectory">Run into exactly this (absent or empty) folder instead of a new <c>{output}/{name}-{time}</c>.</param>
     public string Run(Experiment experiment, PluginCatalog catalog, ResumedRun? resumed = null, CancellationToken cancellation = default,
         IReadOnlyList<string>? pluginDirectories = null, string? runDirectory = null)
+    {
+        // Numbers in the run's files are written the same whatever the calling program's locale (the coin command
+        // sets the invariant culture for its whole process; a notebook may run under de-DE).
+        var (culture, uiCulture) = (CultureInfo.CurrentCulture, CultureInfo.CurrentUICulture);
+        (CultureInfo.CurrentCulture, CultureInfo.CurrentUICulture) = (CultureInfo.InvariantCulture, CultureInfo.InvariantCulture);
+        try
+        {
+            return RunInvariant(experiment, catalog, resumed, cancellation, pluginDirectories, runDirectory);
+        }
+        finally
+        {
+            (CultureInfo.CurrentCulture, CultureInfo.CurrentUICulture) = (culture, uiCulture);
+        }
+    }
+
+    private string RunInvariant(Experiment experiment, PluginCatalog catalog, ResumedRun? resumed, CancellationToken cancellation,
+        IReadOnlyList<string>? pluginDirectories, string? runDirectory)
     {
         var config = experiment.Config;
         var plan = ExperimentPlanner.Plan(experiment, catalog);

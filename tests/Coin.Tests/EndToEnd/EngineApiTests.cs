@@ -18,7 +18,10 @@ public class EngineApiTests
     private sealed class RecordingObserver : IRunObserver
     {
         public List<string> Events { get; } = [];
+        public List<string> Lines { get; } = [];
         public int Steps { get; private set; }
+
+        public void Info(string line) => Lines.Add(line);
 
         public T Phase<T>(string title, int total, string unit, Func<IProgressSink, T> work)
         {
@@ -42,6 +45,9 @@ public class EngineApiTests
         string file = CoinProcess.WriteQuickExperiment(directory, e => e["threads"] = 1);
         var observer = new RecordingObserver();
         string folder;
+        // A program under another locale (decimal commas) still writes the files the coin command writes.
+        var callerCulture = System.Globalization.CultureInfo.CurrentCulture;
+        System.Globalization.CultureInfo.CurrentCulture = System.Globalization.CultureInfo.GetCultureInfo("de-DE");
         try
         {
             var experiment = ExperimentLoader.FromFile(file, new Dictionary<string, string?> { ["training:epochs"] = "1" });
@@ -50,6 +56,8 @@ public class EngineApiTests
         }
         finally
         {
+            Assert.That(System.Globalization.CultureInfo.CurrentCulture.Name, Is.EqualTo("de-DE"), "the engine gives the caller its culture back");
+            System.Globalization.CultureInfo.CurrentCulture = callerCulture;
             set_num_threads(Math.Max(1, Environment.ProcessorCount));
         }
 
@@ -61,6 +69,7 @@ public class EngineApiTests
             "completing", "completed completed", "closed",
         }));
         Assert.That(observer.Steps, Is.GreaterThan(0), "every step row reaches the observer as well as steps.csv");
+        Assert.That(observer.Lines, Has.Some.Matches(@"^components ready in \d+\.\d s"), "the run's lines are written in the invariant culture too");
         // The report files are an observer's (the coin command's ReportObserver); this program gave none.
         Assert.That(File.Exists(Path.Combine(folder, "report.html")), Is.False);
 
