@@ -22,8 +22,8 @@ public interface IRunObserver
     /// <summary>A long operation without units (loading the components); the result is disposed when it ends.</summary>
     IDisposable? Waiting(string what) => null;
 
-    /// <summary>The run's folder is open and its record says "running"; on a resumed run, after the checkpoint was
-    /// checked.</summary>
+    /// <summary>The run's folder is open (on a resumed run, its checkpoint checked against the stream); the record is
+    /// marked "running" right after.</summary>
     void Started(RunStart start) { }
 
     /// <summary>One named scalar of an optimiser step, as steps.csv receives it.</summary>
