@@ -8,6 +8,8 @@
 #
 # Usage: experiments/same-results.sh BASE [HEAD] [WORK_DIR]   (HEAD defaults to HEAD; WORK_DIR to artifacts/same-results)
 # About 35 minutes on a 2-core machine (the papers' base model alone takes ~10). Writes WORK_DIR/summary.md.
+# A run whose folder in WORK_DIR already holds a completed record is kept, not run again: comparing a later HEAD
+# against the same BASE in the same WORK_DIR runs only the new build's runs (~15 minutes).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 base=$(git -C "$root" rev-parse --short "${1:?usage: same-results.sh BASE [HEAD] [WORK_DIR]}")
@@ -24,8 +26,11 @@ build() {
   echo "$tree"
 }
 
+completed() { python3 -c "import json,sys; sys.exit(0 if json.load(open('$1/results.json')).get('status') == 'completed' else 1)" 2> /dev/null; }
+
 run_default() {
   local commit=$1 tree=$2 folder="$work/default-$1"
+  if completed "$folder/run"; then log "default run with $commit: kept"; return; fi
   rm -rf "$folder" "$work/home-$commit" && mkdir -p "$folder"
   log "default run with $commit"
   (cd "$folder" && COIN_HOME="$work/home-$commit" dotnet "$tree/artifacts/coin/Release/coin.dll" run --run-dir "$folder/run" > "$folder.log" 2>&1)
@@ -33,6 +38,7 @@ run_default() {
 
 run_paper() {
   local commit=$1 tree=$2 folder=$3
+  if completed "$folder"; then log "papers' regime LoRA with $commit: kept"; return; fi
   rm -rf "$folder"
   log "papers' regime LoRA with $commit → $(basename "$folder")"
   COIN_HOME="$work/home-paper" dotnet "$tree/artifacts/coin/Release/coin.dll" run "$tree/experiments/paper/lora.json" --run-dir "$folder" > "$folder.log" 2>&1
@@ -40,7 +46,8 @@ run_paper() {
 
 base_tree=$(build "$base")
 head_tree=$(build "$head")
-rm -rf "$work/home-paper"
+# The shared base model is trained by the first papers' run; kept with that run's folder.
+completed "$work/paper-$base" || rm -rf "$work/home-paper"
 
 run_default "$base" "$base_tree"
 run_default "$head" "$head_tree"
