@@ -37,7 +37,7 @@ public static class PluginCapabilities
     [Obsolete("not checked by the host; declare nothing")]
     public const string Mergeable = "mergeable";
 
-    /// <summary>The capabilities the host checks; any other string on a plugin is listed as unknown by <c>coin plugins</c>.</summary>
+    /// <summary>The capabilities the host checks; any other string on a plugin is listed as ignored by <c>coin plugins</c>, and warned of before a run.</summary>
     public static bool IsChecked(string capability)
         => capability == NeedsTrainableParameters
            || capability == FixedTrainableSet

@@ -31,6 +31,9 @@ public sealed class PluginsCommand(ExperimentLoader loader, PluginDirectories di
         // Reasons go below the table, one line each, so that long messages are never wrapped inside a cell.
         foreach (var plugin in catalog.Plugins.Where(p => p.Status == PluginStatus.Failed))
             console.MarkupLineInterpolated($"[red]failed[/] {plugin.Name} ({plugin.Folder}): {plugin.Error}");
+        foreach (var plugin in catalog.Plugins.Where(p => p.Status == PluginStatus.Loaded))
+            foreach (var (capability, why) in plugin.Checked.Ignored)
+                console.MarkupLineInterpolated($"[yellow]ignored[/] {plugin.Name}: the capability '{capability}', {why}");
         foreach (var folder in catalog.Plugins.GroupBy(p => p.Folder).OrderBy(g => g.Key, StringComparer.Ordinal))
             console.MarkupLineInterpolated($"[grey]{PluginDescriptor.FolderLabel(folder.Key)}[/]: {string.Join(", ", folder.Select(p => p.Name))}");
         console.WriteLine($"searched: {string.Join(", ", searched)}");

@@ -111,6 +111,17 @@ public class ErrorReportingTests
     }
 
     [Test]
+    public void The_plugins_listing_names_the_capabilities_the_host_ignores_and_why()
+    {
+        string directory = TestPaths.NewTemporaryDirectory("errors");
+        var listing = CoinProcess.Run(directory, "plugins", "--plugins", TestPaths.FaultyPluginsIn(directory));
+        Assert.That(listing.ExitCode, Is.EqualTo(0), listing.ToString());
+        Assert.That(listing.Output, Does.Contain("ignored odd-capabilities: the capability 'extra-memory:lots', which the host cannot read (expected extra-memory:Nx, N ≥ 0)")
+            .And.Contain("ignored odd-capabilities: the capability 'mergeable', which the host does not check"));
+        Assert.That(listing.Output, Does.Not.Contain("'extra-memory:1x'"), "a capability the host reads is not listed as ignored");
+    }
+
+    [Test]
     public void ChoosingAPluginThatFailedToLoadGivesItsReason()
     {
         string directory = TestPaths.NewTemporaryDirectory("errors");

@@ -85,6 +85,13 @@ public class PluginDiscoveryTests
             Is.EqualTo((PluginKind.ContinualUpdater, "0.1.0", "Every task trained alone from the starting weights: single-task reference accuracy", CoinContract.Version, PluginStatus.Loaded)),
             "the export's metadata is the component's attribute");
         Assert.That(described.Capabilities, Is.EqualTo(new[] { PluginCapabilities.ExtraMemoryPrefix + "1x", PluginCapabilities.FixedTrainableSet }));
+        Assert.That((described.Checked.ExtraMemoryMultiple, described.Checked.FixedTrainableSet, described.Checked.Ignored.Count), Is.EqualTo((1.0, true, 0)));
+
+        // A fixture's capabilities that the host cannot read or does not check are kept, with why, for the warning.
+        var odd = Single(PluginCatalog.Load([FixturePluginDirectory("Coin.Fixtures.FaultyPlugins")]), "odd-capabilities");
+        Assert.That(odd.Status, Is.EqualTo(PluginStatus.Loaded), odd.Error);
+        Assert.That(odd.Checked.ExtraMemoryMultiple, Is.EqualTo(1.0));
+        Assert.That(odd.Checked.Ignored.Select(i => i.Capability), Is.EqualTo(new[] { "extra-memory:lots", "mergeable" }));
     }
 
     [Test]

@@ -134,6 +134,14 @@ public sealed class ComponentWithOptions(ComponentContext context, PrefixOptions
     public TaskScore Evaluate(TaskInfo task, IReadOnlyList<Prediction> predictions) => new(Metric, 100, predictions.Count);
 }
 
+[CoinPlugin(PluginKind.Evaluator, "odd-capabilities", "1.0.0", "Fixture: declares a capability the host cannot read and one it does not check",
+    Capabilities = ["extra-memory:lots", "mergeable", "extra-memory:1x"])]
+public sealed class OddCapabilities : IEvaluator
+{
+    public string Metric => "odd";
+    public TaskScore Evaluate(TaskInfo task, IReadOnlyList<Prediction> predictions) => new(Metric, 0, predictions.Count);
+}
+
 [CoinPlugin(PluginKind.Evaluator, "component-without-options", "1.0.0", "Fixture: no factory, no options")]
 public sealed class ComponentWithoutOptions : IEvaluator
 {
