@@ -42,6 +42,17 @@ public static class PluginCapabilities
         => capability == NeedsTrainableParameters
            || capability == FixedTrainableSet
            || capability == DifferentiatesForward
-           || capability.StartsWith(ExtraMemoryPrefix, StringComparison.Ordinal)
+           || ExtraMemoryMultiple(capability) is not null
            || capability.StartsWith(RequiresTrainablePrefix, StringComparison.Ordinal);
+
+    /// <summary>N of <c>"extra-memory:Nx"</c> (the <c>x</c> may be left out), a finite N ≥ 0; null for any other string,
+    /// or an N the host cannot read.</summary>
+    public static double? ExtraMemoryMultiple(string capability)
+    {
+        if (!capability.StartsWith(ExtraMemoryPrefix, StringComparison.Ordinal)) return null;
+        string multiple = capability[ExtraMemoryPrefix.Length..];
+        if (multiple.EndsWith('x')) multiple = multiple[..^1];
+        return double.TryParse(multiple, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double n)
+               && n >= 0 && double.IsFinite(n) ? n : null;
+    }
 }

@@ -32,12 +32,15 @@ public sealed class ExperimentLoader(IConfiguration configuration, ExperimentSou
     /// <summary>An experiment file (with the files it extends), with <paramref name="overrides"/> laid over it as
     /// <c>coin run FILE --set KEY=VALUE</c> lays them ("training:epochs" → "2"): where a program that runs experiments
     /// through the engine starts. The environment layer (COIN_* variables) is the command's and is not read.</summary>
-    public static Experiment FromFile(string path, IReadOnlyDictionary<string, string?>? overrides = null)
+    /// <param name="note">Receives what the overrides left out of the file (a component's options for a plugin an
+    /// override replaces), as the command prints it.</param>
+    public static Experiment FromFile(string path, IReadOnlyDictionary<string, string?>? overrides = null, Action<string>? note = null)
     {
         string file = Path.GetFullPath(path);
         var json = ExperimentFile.Read(file);
         overrides ??= new Dictionary<string, string?>();
-        ComponentTypeSwitch.Apply(json, overrides);
+        foreach (string dropped in ComponentTypeSwitch.Apply(json, overrides))
+            note?.Invoke($"{dropped} from {Path.GetFileName(file)} left out: an override sets another type");
         var configuration = new ConfigurationBuilder()
             .AddJsonStream(new MemoryStream(System.Text.Encoding.UTF8.GetBytes(json.ToJsonString())))
             .AddInMemoryCollection(overrides)

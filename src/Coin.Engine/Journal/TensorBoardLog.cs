@@ -10,7 +10,7 @@ namespace Coin.Engine.Journal;
 /// <remarks>The events are derived from the journal: <see cref="Open"/> writes the folder afresh from steps.csv and
 /// the results as the run folder holds them (after a resume's rollback to its checkpoint), then the run continues
 /// live. So the event file never holds steps a resumed run rolled back and redid.</remarks>
-public sealed class TensorBoardLog : IStepRecorder, IDisposable
+public sealed class TensorBoardLog : IDisposable
 {
     public const string Folder = "tensorboard";
     private readonly TensorBoardEventFile writer;

@@ -54,7 +54,7 @@ public sealed class ComponentFactory : IPluginFactory
         var kind = component.GetCustomAttribute<CoinPluginAttribute>()!.Kind;
         var contract = PluginKinds.ComponentType(kind);
         string name = component.Name;
-        if (component.ContainsGenericParameters)
+        if (!IsComposable(component))
             throw new InvalidOperationException($"{name} is an open generic class; put [CoinPlugin] on a class the host can construct");
         if (!contract.IsAssignableFrom(component))
             throw new InvalidOperationException($"{name} is declared as a {PluginKinds.Display(kind)} plugin but does not implement {contract.Name}");

@@ -1,10 +1,9 @@
-using System.Globalization;
 using Coin.Abstractions.Plugins;
 
 namespace Coin.Engine.Plugins;
 
 /// <summary>A plugin's capability strings (<see cref="CoinPluginAttribute.Capabilities"/>, which an attribute can only
-/// hold as constants) read once, at discovery, into the typed values the host's checks use. What the host does not
+/// hold as constants) read into the typed values the host's checks use. What the host does not
 /// check, or cannot read (<c>"extra-memory:lots"</c>), is kept with the reason and warned of before a run.</summary>
 public sealed record DeclaredCapabilities(
     double ExtraMemoryMultiple,
@@ -31,9 +30,7 @@ public sealed record DeclaredCapabilities(
                 requires.Add(capability[PluginCapabilities.RequiresTrainablePrefix.Length..]);
             else if (capability.StartsWith(PluginCapabilities.ExtraMemoryPrefix, StringComparison.Ordinal))
             {
-                string multiple = capability[PluginCapabilities.ExtraMemoryPrefix.Length..];
-                if (multiple.EndsWith('x') && double.TryParse(multiple[..^1], NumberStyles.Float, CultureInfo.InvariantCulture, out double n) && n >= 0 && double.IsFinite(n))
-                    extraMemory += n;
+                if (PluginCapabilities.ExtraMemoryMultiple(capability) is { } n) extraMemory += n;
                 else ignored.Add((capability, $"which the host cannot read (expected {PluginCapabilities.ExtraMemoryPrefix}Nx, N ≥ 0)"));
             }
             else ignored.Add((capability, "which the host does not check"));

@@ -17,10 +17,9 @@ public sealed record PluginDescriptor(
     string? Error,
     IPluginFactory? Factory)
 {
-    /// <summary>The capabilities as the host's checks read them.</summary>
-    public DeclaredCapabilities Checked => @checked ??= DeclaredCapabilities.Parse(Capabilities);
-
-    private DeclaredCapabilities? @checked;
+    /// <summary>The capabilities as the host's checks read them (parsed on each read: a handful of strings, and no
+    /// cached field to change the record's equality).</summary>
+    public DeclaredCapabilities Checked => DeclaredCapabilities.Parse(Capabilities);
 
     public static PluginDescriptor FailedFolder(string folder, string error)
         => new(null, FolderLabel(folder), "", "", "", [], folder, PluginStatus.Failed, error, null);

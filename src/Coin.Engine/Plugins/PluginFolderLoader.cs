@@ -43,7 +43,7 @@ public static class PluginFolderLoader
             uncomposable = components.Where(c => !ComponentFactory.IsComposable(c)).ToList();
             components = components.Except(uncomposable).ToList();
             container = new ContainerConfiguration()
-                .WithParts(types.Except(components))
+                .WithParts(types.Where(t => !ComponentFactory.IsComponentPlugin(t)))
                 .WithParts(components.Select(ComponentFactory.PartFor), ComponentExports(components))
                 .CreateContainer();
         }

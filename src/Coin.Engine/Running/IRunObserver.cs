@@ -22,8 +22,8 @@ public interface IRunObserver
     /// <summary>A long operation without units (loading the components); the result is disposed when it ends.</summary>
     IDisposable? Waiting(string what) => null;
 
-    /// <summary>The run's folder is open (on a resumed run, its checkpoint checked against the stream); the record is
-    /// marked "running" right after.</summary>
+    /// <summary>The run's folder is open and its record says "running"; on a resumed run, after its checkpoint was
+    /// checked against the stream.</summary>
     void Started(RunStart start) { }
 
     /// <summary>One named scalar of an optimiser step, as steps.csv receives it.</summary>
@@ -45,7 +45,8 @@ public interface IRunObserver
     /// <summary>A stop request ended the run at a checkpoint during <paramref name="stage"/>.</summary>
     void Interrupted(string stage, string directory) { }
 
-    /// <summary>The run is over however it ended: release what it held (an open event file).</summary>
+    /// <summary>The run is over however it ended (it follows every <see cref="Started"/>; a run refused before it
+    /// started may call it too): release what it held (an open event file).</summary>
     void Closed() { }
 }
 

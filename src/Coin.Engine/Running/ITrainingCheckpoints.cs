@@ -4,8 +4,9 @@ namespace Coin.Engine.Running;
 
 /// <summary>Where a trainer saves its position: the stream's checkpoint folder for a task
 /// (<see cref="TaskCheckpoints"/>), the cache entry's progress folder for a base-model stage. The trainer calls it every
-/// <c>training.checkpointEverySteps</c> steps and when a signal stops it; the stage calls it before a task's first step
-/// and after its last (with no optimiser: nothing remains to continue).</summary>
+/// <c>training.checkpointEverySteps</c> steps and when a signal stops it, with its optimiser. The stream also calls it
+/// before a task's first step and after its last, with no optimiser (nothing remains to continue); a base-model stage
+/// is checkpointed only mid-stage.</summary>
 public interface ITrainingCheckpoints
 {
     void Write(TrainingPoint point, OptimizerHelper? optimizer);

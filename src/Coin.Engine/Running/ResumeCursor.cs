@@ -18,10 +18,9 @@ internal sealed class ResumeCursor
 
     public ResumeCursor(RunCheckpoint.Loaded? checkpoint) => this.checkpoint = checkpoint;
 
+    /// <summary>The run continues from a checkpoint: the stages before the first task (the base model's rows, the
+    /// zero-shot row) are in the folder already.</summary>
     public bool Resumed => checkpoint is not null;
-
-    /// <summary>The stages before the first task (the base model's rows, the zero-shot row) are in the folder.</summary>
-    public bool PastStart => checkpoint is not null;
 
     /// <summary>The task the stream continues with.</summary>
     public int FirstTask => checkpoint?.Position.TaskIndex ?? 0;

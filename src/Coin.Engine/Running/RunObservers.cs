@@ -18,7 +18,23 @@ public sealed class RunObservers(params IReadOnlyList<IRunObserver> observers) :
     public void Completing(RunCompletion completion) => Each(o => o.Completing(completion));
     public void Completed(RunCompletion completion) => Each(o => o.Completed(completion));
     public void Interrupted(string stage, string directory) => Each(o => o.Interrupted(stage, directory));
-    public void Closed() => Each(o => o.Closed());
+    /// <summary>Every observer is closed even when one throws; the first exception is rethrown after.</summary>
+    public void Closed()
+    {
+        var failures = new List<Exception>();
+        foreach (var observer in Observers)
+        {
+            try
+            {
+                observer.Closed();
+            }
+            catch (Exception e)
+            {
+                failures.Add(e);
+            }
+        }
+        if (failures.Count > 0) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failures[0]).Throw();
+    }
 
     /// <summary>Each observer wraps the next one's phase, and the work sees one sink that advances all of theirs.</summary>
     public T Phase<T>(string title, int total, string unit, Func<IProgressSink, T> work)
@@ -32,7 +48,18 @@ public sealed class RunObservers(params IReadOnlyList<IRunObserver> observers) :
 
     public IDisposable? Waiting(string what)
     {
-        var waits = Observers.Select(o => o.Waiting(what)).OfType<IDisposable>().ToList();
+        var waits = new List<IDisposable>();
+        try
+        {
+            foreach (var observer in Observers)
+                if (observer.Waiting(what) is { } wait) waits.Add(wait);
+        }
+        catch
+        {
+            // The ones already waiting stop (a heartbeat's thread) before the failure goes on.
+            new AllDisposed(waits).Dispose();
+            throw;
+        }
         return waits.Count == 0 ? null : new AllDisposed(waits);
     }
 

@@ -38,9 +38,9 @@ public sealed class StageEvaluation(IRunObserver observer)
         return answered;
     }
 
-    private static (int, string) ScoreShard(ComposedExperiment run, ExperimentConfig config, string runDirectory, string stage, int shard, int count, CancellationToken cancellation)
+    private (int, string) ScoreShard(ComposedExperiment run, ExperimentConfig config, string runDirectory, string stage, int shard, int count, CancellationToken cancellation)
     {
-        var evaluator = StreamEvaluator.For(run, config.Evaluation, config.Seed, cancellation);
+        var evaluator = StreamEvaluator.For(run, config.Evaluation, config.Seed, observer.Warning, cancellation);
         var text = new StringBuilder();
         int answered = 0;
         foreach (var task in run.Data.Tasks)
@@ -107,7 +107,7 @@ public sealed class StageEvaluation(IRunObserver observer)
         var (data, evaluator) = ComposedExperiment.CreateScoring(plan, ExperimentRunner.ComponentContextFor(experiment, TorchSharp.torch.CPU, runDirectory, observer));
         try
         {
-            return Merge(data, evaluator, runDirectory, stage, count);
+            return Merge(data, evaluator, runDirectory, stage, count, observer.Warning);
         }
         finally
         {
@@ -116,7 +116,7 @@ public sealed class StageEvaluation(IRunObserver observer)
         }
     }
 
-    private static MergeResult Merge(ITaskStreamSource data, IEvaluator evaluator, string runDirectory, string stage, int count)
+    private static MergeResult Merge(ITaskStreamSource data, IEvaluator evaluator, string runDirectory, string stage, int count, Action<string> warn)
     {
         var answers = new Dictionary<(string Task, int Index), string>();
         for (int shard = 0; shard < count; shard++)
@@ -148,7 +148,7 @@ public sealed class StageEvaluation(IRunObserver observer)
             var predictions = samples.Select((sample, i) => answers.TryGetValue((task.Name, i), out var output) ? new Prediction(sample, output)
                 : throw new CoinUserException($"stage {stage}: no shard answered sample {i} ('{sample.Id}') of task '{task.Name}'; were the shards made with --shard i/{count}?")).ToList();
             var score = StreamEvaluator.Score(evaluator, task, predictions);
-            merged.AddRange(StreamEvaluator.WithEachScore(evaluator, task, predictions, score));
+            merged.AddRange(StreamEvaluator.WithEachScore(evaluator, task, predictions, score, warn));
             var recorded = results.Scores.FirstOrDefault(s => s.AfterTask == afterTask && s.Task == task.Name);
             rows.Add(new MergedScore(task.Name, score.Metric, score.Accuracy, recorded?.Accuracy));
         }

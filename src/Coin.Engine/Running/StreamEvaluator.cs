@@ -16,10 +16,29 @@ public sealed class StreamEvaluator(ComposedExperiment run, int batchSize, Gener
         [.. run.Hooks.Prepend<object>(run.Adapter).Distinct().OfType<Abstractions.Components.IRoutesSamples>()];
 
     /// <summary>The evaluator an experiment's <c>evaluation</c> section describes.</summary>
-    public static StreamEvaluator For(ComposedExperiment run, Configuration.EvaluationConfig evaluation, int seed, CancellationToken cancellation = default)
+    /// <param name="warn">Where a warning goes (the run's observers).</param>
+    public static StreamEvaluator For(ComposedExperiment run, Configuration.EvaluationConfig evaluation, int seed, Action<string> warn, CancellationToken cancellation = default)
         => new(run, evaluation.BatchSize, new GenerationSettings(evaluation.MaxNewTokens, evaluation.Temperature, evaluation.TopP, evaluation.StopStrings, Seed: seed,
             ComputeType: Abstractions.Components.ComputePrecision.Parse(evaluation.Precision)),
-            cancellation, evaluation.Protocol == "task-aware");
+            cancellation, evaluation.Protocol == "task-aware") { Warn = warn };
+
+    /// <summary>Where a warning goes; a plugin whose per-answer scores disagree with its task score is named once.</summary>
+    public Action<string> Warn
+    {
+        get => warnOnce;
+        init
+        {
+            bool warned = false;
+            warnOnce = message =>
+            {
+                if (warned) return;
+                warned = true;
+                value(message);
+            };
+        }
+    }
+
+    private readonly Action<string> warnOnce = _ => { };
 
     /// <param name="saved">Receives every task's predictions, when given (the run writes them to its prediction files).</param>
     public IReadOnlyList<TaskScore> EvaluateAll(IReadOnlyList<TaskInfo> tasks, Func<TaskInfo, IReadOnlyList<Sample>> testSamples, IProgressSink progress,
@@ -31,14 +50,15 @@ public sealed class StreamEvaluator(ComposedExperiment run, int batchSize, Gener
             var predictions = Predict(task, testSamples(task), progress).Select(p => p.Prediction).ToList();
             var score = Score(task, predictions);
             scores.Add(score);
-            saved?.AddRange(WithEachScore(run.Evaluator, task, predictions, score));
+            saved?.AddRange(WithEachScore(run.Evaluator, task, predictions, score, Warn));
         }
         return scores;
     }
 
     /// <summary>The predictions with each answer's own score when the evaluator gives them (<see cref="IScoresEachAnswer"/>)
     /// and they average to the task's score; otherwise without (a plugin whose two disagree is named once).</summary>
-    public static IEnumerable<Results.ScoredPrediction> WithEachScore(IEvaluator evaluator, TaskInfo task, IReadOnlyList<Prediction> predictions, TaskScore whole)
+    public static IEnumerable<Results.ScoredPrediction> WithEachScore(IEvaluator evaluator, TaskInfo task, IReadOnlyList<Prediction> predictions, TaskScore whole,
+        Action<string> warn)
     {
         IReadOnlyList<double>? each = null;
         if (evaluator is IScoresEachAnswer scorer && predictions.Count > 0)
@@ -53,16 +73,13 @@ public sealed class StreamEvaluator(ComposedExperiment run, int batchSize, Gener
             }
             if (each.Count != predictions.Count || Math.Abs(each.Average() - whole.Accuracy) > 1e-6 * Math.Max(1, Math.Abs(whole.Accuracy)))
             {
-                if (warned.Add(evaluator.GetType().FullName ?? evaluator.Metric))
-                    Console.Error.WriteLine($"warning: evaluation.evaluator '{evaluator.Metric}': its per-answer scores for task '{task.Name}' do not average to its task score " +
+                warn($"evaluation.evaluator '{evaluator.Metric}': its per-answer scores for task '{task.Name}' do not average to its task score " +
                                             $"({(each.Count == predictions.Count ? each.Average().ToString("F4") : $"{each.Count} scores for {predictions.Count} answers")} vs {whole.Accuracy:F4}); they are left out of the prediction files");
                 each = null;
             }
         }
         return predictions.Select((p, i) => new Results.ScoredPrediction(p, each?[i]));
     }
-
-    private static readonly HashSet<string> warned = [];
 
     /// <summary>Answers for a task's test samples in batches of the configured size, each with its sample's index;
     /// with <paramref name="batchSelected"/> only those batches (a shard: batch composition, and so every answer, is

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json.Nodes;
 using Coin.Abstractions.Components;
 using Coin.Abstractions.Data;
 using Coin.Abstractions.Plugins;
@@ -60,19 +59,19 @@ internal sealed class StreamSession : IDisposable
 
     public bool TrainsBaseModel => BaseModelStage.Runs(config.Pretraining, Run.Data);
 
-    /// <summary>A resumed run's checkpoint checked against the data and its results; then the run announced to the
-    /// observers and its results marked as running (a restarted run begins with a clean record).</summary>
+    /// <summary>A resumed run's checkpoint checked against the data and its results; then its results marked as running
+    /// (a restarted run begins with a clean record) and the run announced to the observers.</summary>
     public void Start(Device device, int threads)
     {
         cursor.Check(results, Tasks, ZeroShotLabel);
+        results.Status = "running";
+        journal.SaveResults(results);
         observer.Started(new RunStart(experiment.Source, journal.Directory, device.ToString(), threads, config.Seed, cursor.Resumed,
             config.Reporting.Tensorboard, results, journal.Steps.Path));
         // libtorch orders float sums by thread count: the resumed part would differ in its last digits.
         if (cursor.Resumed && (results.Threads != threads || results.Device != device.ToString()))
             observer.Warning($"the run started on {results.Device} with {results.Threads} threads and resumes on {device} with {threads}: from here on its figures differ in their last digits from an uninterrupted run (set threads in the experiment to pin the count)");
         if (cursor.Describe(Tasks.Count) is { } resuming) observer.Info(resuming);
-        results.Status = "running";
-        journal.SaveResults(results);
     }
 
     /// <summary>Runs the stages, recording how the run ended: a signal as "interrupted" (the trainer saved a checkpoint
@@ -127,7 +126,7 @@ internal sealed class StreamSession : IDisposable
     {
         stage = "the base-model stage";
         // A resumed run's base-model rows are in the step log already (before the checkpoint's length).
-        IStepRecorder recorder = cursor.PastStart ? new StepLog() : steps;
+        IStepRecorder recorder = cursor.Resumed ? new StepLog() : steps;
         var baseStage = new BaseModelStage(config.Pretraining, recorder, experiment.ResolvePath, observer, config.Pretraining.SeedOf(config.Seed), cancellation,
             config.Training.CheckpointEverySteps);
         var info = baseStage.Prepare(Run.Model, Run.Data, BaseModelStage.Key(config, plan));
@@ -150,12 +149,12 @@ internal sealed class StreamSession : IDisposable
     public void PrepareTraining()
     {
         trainer = new TaskTrainer(Run.Model, Run.Hooks, config.Training, steps, config.Seed, cancellation) { Input = TaskTrainer.InputPipeline.Of(config.Data) };
-        evaluator = StreamEvaluator.For(Run, config.Evaluation, config.Seed, cancellation);
+        evaluator = StreamEvaluator.For(Run, config.Evaluation, config.Seed, observer.Warning, cancellation);
     }
 
     public void EvaluateZeroShot()
     {
-        if (!config.Evaluation.ZeroShot || cursor.PastStart) return;
+        if (!config.Evaluation.ZeroShot || cursor.Resumed) return;
         var zeroShot = EvaluateStage("the zero-shot evaluation", "evaluate zero-shot", PredictionFile.ZeroShotStage, ZeroShotLabel, 0);
         results.ZeroShot = zeroShot.Select(s => s.Accuracy).ToArray();
         results.Scores.AddRange(Tasks.Zip(zeroShot, (t, s) => ScoreEntry.From(ZeroShotLabel, t.Name, s)));
@@ -312,7 +311,13 @@ internal sealed class StreamSession : IDisposable
 
     public void Dispose()
     {
-        observer.Closed();
-        Run.Dispose();
+        try
+        {
+            observer.Closed();
+        }
+        finally
+        {
+            Run.Dispose();
+        }
     }
 }

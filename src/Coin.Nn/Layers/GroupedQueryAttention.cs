@@ -16,7 +16,7 @@ public sealed class GroupedQueryAttention : nn.Module
     /// <param name="outputBias">A bias on o (LLaMA with <c>attention_bias</c>).</param>
     public GroupedQueryAttention(int hiddenSize, int heads, int kvHeads, int headDim, bool projectionBias, bool outputBias) : base(nameof(GroupedQueryAttention))
     {
-        if (heads % kvHeads != 0) throw new ArgumentException($"{heads} query heads do not divide into {kvHeads} key/value heads");
+        if (kvHeads <= 0 || heads % kvHeads != 0) throw new ArgumentException($"{heads} query heads do not divide into {kvHeads} key/value heads");
         (this.heads, this.kvHeads, this.headDim) = (heads, kvHeads, headDim);
         q_proj = new AutocastLinear(hiddenSize, heads * headDim, hasBias: projectionBias);
         k_proj = new AutocastLinear(hiddenSize, kvHeads * headDim, hasBias: projectionBias);

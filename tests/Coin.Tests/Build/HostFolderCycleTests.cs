@@ -2,7 +2,7 @@ using Coin.Tests.Support;
 
 namespace Coin.Tests.Build;
 
-/// <summary>The host's folders are meant to be layers (docs/architecture.md, "The host's folders"). Some still use
+/// <summary>Engine and host are meant to be layers (docs/architecture.md, "Engine and host"). Some still use
 /// each other; this test holds that list as a ratchet: a new mutual dependency fails here, and one that is removed
 /// must be taken off the list (and off the page) too, so the page says what the code is.</summary>
 public class HostFolderCycleTests
@@ -23,7 +23,7 @@ public class HostFolderCycleTests
     public void The_architecture_page_lists_the_same_pairs()
     {
         string page = File.ReadAllText(Path.Combine(TestPaths.Root, "docs", "architecture.md"));
-        foreach (string pair in Known) Assert.That(page, Does.Contain(pair), "docs/architecture.md, The host's folders");
+        foreach (string pair in Known) Assert.That(page, Does.Contain(pair), "docs/architecture.md, Engine and host");
     }
 
     [Test]
@@ -33,7 +33,7 @@ public class HostFolderCycleTests
         foreach (var (folder, uses) in HostFolderGraph.Edges().Where(e => e.Value.Count > 0))
         {
             string row = $"| {folder} | {string.Join(", ", uses.Order(StringComparer.Ordinal))} |";
-            Assert.That(page, Does.Contain(row), "docs/architecture.md, The host's folders: the row of " + folder);
+            Assert.That(page, Does.Contain(row), "docs/architecture.md, Engine and host: the row of " + folder);
         }
     }
 

@@ -45,15 +45,19 @@ public class CapabilityCheckTests
     [Test]
     public void Capability_strings_are_read_once_into_typed_values_and_what_cannot_be_read_is_warned_of()
     {
-        var read = Declared("extra-memory:2x", "extra-memory:0.5x", "requires-trainable:encoder", "needs-trainable-parameters",
-            "fixed-trainable-set", "differentiates-forward", "extra-memory:lots", "mergeable");
-        Assert.That((read.ExtraMemoryMultiple, read.NeedsTrainableParameters, read.FixedTrainableSet, read.DifferentiatesForward), Is.EqualTo((2.5, true, true, true)));
+        var read = Declared("extra-memory:2x", "extra-memory:0.5x", "extra-memory:1", "requires-trainable:encoder", "needs-trainable-parameters",
+            "fixed-trainable-set", "differentiates-forward", "extra-memory:lots", "mergeable", "extra-memory:-1x");
+        Assert.That((read.ExtraMemoryMultiple, read.NeedsTrainableParameters, read.FixedTrainableSet, read.DifferentiatesForward), Is.EqualTo((3.5, true, true, true)),
+            "'extra-memory:1' without the x is still read");
         Assert.That(read.RequiresTrainable, Is.EqualTo(new[] { "encoder" }));
         Assert.That(CapabilityCheck.Unchecked([("continual", "x", read)]), Is.EqualTo(new[]
         {
             "continual: 'x' declares the capability 'extra-memory:lots', which the host cannot read (expected extra-memory:Nx, N ≥ 0); it is ignored",
             "continual: 'x' declares the capability 'mergeable', which the host does not check; it is ignored",
+            "continual: 'x' declares the capability 'extra-memory:-1x', which the host cannot read (expected extra-memory:Nx, N ≥ 0); it is ignored",
         }));
+        Assert.That(new[] { "extra-memory:2x", "extra-memory:2", "extra-memory:lots", "extra-memory:-1x", "mergeable" }.Select(Coin.Abstractions.Plugins.PluginCapabilities.IsChecked),
+            Is.EqualTo(new[] { true, true, false, false, false }), "the contract's IsChecked agrees with what the host reads");
         Assert.That(Declared(), Is.EqualTo(DeclaredCapabilities.None).Using<DeclaredCapabilities>((a, b) =>
             a.ExtraMemoryMultiple == b.ExtraMemoryMultiple && a.RequiresTrainable.Count == b.RequiresTrainable.Count && a.Ignored.Count == b.Ignored.Count));
     }

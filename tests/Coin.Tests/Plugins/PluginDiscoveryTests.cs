@@ -67,6 +67,8 @@ public class PluginDiscoveryTests
         Assert.That(Single(catalog, "component-two-constructors").Error, Does.Contain("ComponentWithTwoConstructors has 2 public constructors"));
         Assert.That(Single(catalog, "component-wrong-kind").Error, Does.Contain("ComponentOfTheWrongKind is declared as a continual plugin but does not implement IContinualUpdater"));
         Assert.That(Single(catalog, "component-string-parameter").Error, Does.Contain("parameter 'name' (String) is not an options class"));
+        Assert.That(Single(catalog, "component-open-generic").Error, Does.Contain("OpenGenericComponent`1 is an open generic class"),
+            "MEF cannot compose it; the rest of its folder still loads");
         Assert.That(Single(catalog, "always-right").Status, Is.EqualTo(PluginStatus.Loaded), "factories and components load side by side");
     }
 

@@ -142,6 +142,13 @@ public sealed class OddCapabilities : IEvaluator
     public TaskScore Evaluate(TaskInfo task, IReadOnlyList<Prediction> predictions) => new(Metric, 0, predictions.Count);
 }
 
+[CoinPlugin(PluginKind.Evaluator, "component-open-generic", "1.0.0", "Fixture: an open generic class MEF cannot close")]
+public sealed class OpenGenericComponent<T> : IEvaluator
+{
+    public string Metric => typeof(T).Name;
+    public TaskScore Evaluate(TaskInfo task, IReadOnlyList<Prediction> predictions) => new(Metric, 0, predictions.Count);
+}
+
 [CoinPlugin(PluginKind.Evaluator, "component-without-options", "1.0.0", "Fixture: no factory, no options")]
 public sealed class ComponentWithoutOptions : IEvaluator
 {
