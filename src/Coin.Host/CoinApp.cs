@@ -113,13 +113,13 @@ public static class CoinApp
         builder.Services.AddSingleton(resume?.Source ?? commandLine.InlineSource ?? ExperimentSource.For(commandLine.ExperimentFile));
         builder.Services.AddSingleton(new Coin.Engine.Running.ResumeRequest(resume));
         builder.Services.AddSingleton<ExperimentLoader>();
-        // The engine's services the commands are built on (the host's own carry [HostService]).
+        // The services the commands are built on: the engine's, and the plan's printout.
         builder.Services.AddSingleton<Coin.Engine.Plugins.PluginDirectories>();
         builder.Services.AddSingleton<Coin.Engine.Running.ExperimentRunner>();
         builder.Services.AddSingleton<Coin.Engine.Running.StageEvaluation>();
+        builder.Services.AddSingleton<Presentation.RunPlan>();
         builder.Services.Scan(scan => scan.FromAssemblyOf<ICommand>()
-            .AddClasses(classes => classes.AssignableTo<ICommand>()).As<ICommand>().WithSingletonLifetime()
-            .AddClasses(classes => classes.WithAttribute<HostServiceAttribute>()).AsSelf().WithSingletonLifetime());
+            .AddClasses(classes => classes.AssignableTo<ICommand>()).As<ICommand>().WithSingletonLifetime());
         return builder.Build();
     }
 }

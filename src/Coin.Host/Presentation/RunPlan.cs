@@ -16,7 +16,6 @@ namespace Coin.Host.Presentation;
 /// without training. The components are created on libtorch's meta device (shapes and types, no storage), so even a
 /// 7B configuration is sized in a moment. The data source is opened: generated data that the user-level cache lacks is
 /// generated into the plan's temporary folder and removed with it, so a plan writes nothing that outlives it.</summary>
-[HostService]
 public sealed class RunPlan(IAnsiConsole console, IRunObserver observer)
 {
     private static readonly Device Meta = device("meta");
