@@ -1,3 +1,6 @@
+using Coin.Engine.Checkpoints;
+using Coin.Engine.Composition;
+using Coin.Engine.Results;
 using TorchSharp.Modules;
 
 namespace Coin.Engine.Running;
@@ -17,4 +20,14 @@ public sealed record TrainingPoint(int Step, double Seconds, double FirstLoss, d
 {
     /// <summary>Before the first step.</summary>
     public static readonly TrainingPoint Start = new(0, 0, double.NaN, double.NaN, 0);
+}
+
+/// <summary>A task's checkpoints, into the run's checkpoint folder with everything a resume needs: the model's
+/// trainable weights, the optimiser, every component's state and the results so far.</summary>
+internal sealed class TaskCheckpoints(Journal.RunJournal journal, int task, TaskTrainer trainer, ComposedExperiment run,
+    IReadOnlyDictionary<string, object> components, RunResults results) : ITrainingCheckpoints
+{
+    public void Write(TrainingPoint point, OptimizerHelper? optimizer)
+        => journal.WriteCheckpoint(new CheckpointPosition(task, point.Step, trainer.GlobalStep, point.Seconds, point.FirstLoss, point.LastLoss, point.InputSeconds),
+            run.Model, optimizer, components, results);
 }

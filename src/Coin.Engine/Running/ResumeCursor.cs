@@ -2,7 +2,6 @@ using Coin.Abstractions.Data;
 using Coin.Abstractions.Plugins;
 using Coin.Abstractions.Training;
 using Coin.Engine.Checkpoints;
-using Coin.Engine.Composition;
 using Coin.Engine.Results;
 
 namespace Coin.Engine.Running;
@@ -96,14 +95,4 @@ internal sealed class TaskResume(RunCheckpoint.Loaded checkpoint)
         if (Position.GlobalStep != stepsBefore + Position.Step)
             throw new CoinUserException($"{checkpoint.Folder}: the checkpoint's global step {Position.GlobalStep} is not the {stepsBefore} steps of the earlier tasks plus its step {Position.Step}");
     }
-}
-
-/// <summary>A task's checkpoints, into the run's checkpoint folder with everything a resume needs: the model's
-/// trainable weights, the optimiser, every component's state and the results so far.</summary>
-internal sealed class TaskCheckpoints(Journal.RunJournal journal, int task, TaskTrainer trainer, ComposedExperiment run,
-    IReadOnlyDictionary<string, object> components, RunResults results) : ITrainingCheckpoints
-{
-    public void Write(TrainingPoint point, TorchSharp.Modules.OptimizerHelper? optimizer)
-        => journal.WriteCheckpoint(new CheckpointPosition(task, point.Step, trainer.GlobalStep, point.Seconds, point.FirstLoss, point.LastLoss, point.InputSeconds),
-            run.Model, optimizer, components, results);
 }

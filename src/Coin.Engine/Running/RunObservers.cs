@@ -21,7 +21,7 @@ public sealed class RunObservers(params IReadOnlyList<IRunObserver> observers) :
     /// <summary>Every observer is closed even when one throws; the first exception is rethrown after.</summary>
     public void Closed()
     {
-        var failures = new List<Exception>();
+        Exception? first = null;
         foreach (var observer in Observers)
         {
             try
@@ -30,10 +30,10 @@ public sealed class RunObservers(params IReadOnlyList<IRunObserver> observers) :
             }
             catch (Exception e)
             {
-                failures.Add(e);
+                first ??= e;
             }
         }
-        if (failures.Count > 0) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(failures[0]).Throw();
+        if (first is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(first).Throw();
     }
 
     /// <summary>Each observer wraps the next one's phase, and the work sees one sink that advances all of theirs.</summary>

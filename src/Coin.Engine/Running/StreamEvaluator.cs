@@ -22,23 +22,11 @@ public sealed class StreamEvaluator(ComposedExperiment run, int batchSize, Gener
             ComputeType: Abstractions.Components.ComputePrecision.Parse(evaluation.Precision)),
             cancellation, evaluation.Protocol == "task-aware") { Warn = warn };
 
-    /// <summary>Where a warning goes; a plugin whose per-answer scores disagree with its task score is named once.</summary>
-    public Action<string> Warn
-    {
-        get => warnOnce;
-        init
-        {
-            bool warned = false;
-            warnOnce = message =>
-            {
-                if (warned) return;
-                warned = true;
-                value(message);
-            };
-        }
-    }
+    /// <summary>Where a warning goes.</summary>
+    public Action<string> Warn { get; init; } = _ => { };
 
-    private readonly Action<string> warnOnce = _ => { };
+    /// <summary>A plugin whose per-answer scores disagree with its task score is named once per evaluator.</summary>
+    private bool warnedOfEachScore;
 
     /// <param name="saved">Receives every task's predictions, when given (the run writes them to its prediction files).</param>
     public IReadOnlyList<TaskScore> EvaluateAll(IReadOnlyList<TaskInfo> tasks, Func<TaskInfo, IReadOnlyList<Sample>> testSamples, IProgressSink progress,
@@ -50,7 +38,11 @@ public sealed class StreamEvaluator(ComposedExperiment run, int batchSize, Gener
             var predictions = Predict(task, testSamples(task), progress).Select(p => p.Prediction).ToList();
             var score = Score(task, predictions);
             scores.Add(score);
-            saved?.AddRange(WithEachScore(run.Evaluator, task, predictions, score, Warn));
+            saved?.AddRange(WithEachScore(run.Evaluator, task, predictions, score, message =>
+            {
+                if (!warnedOfEachScore) Warn(message);
+                warnedOfEachScore = true;
+            }));
         }
         return scores;
     }
