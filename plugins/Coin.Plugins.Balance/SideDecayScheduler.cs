@@ -14,8 +14,8 @@ internal sealed class SideDecayOptions
 }
 
 /// <summary>CoMMIT's baselines: one side's learning rate decays linearly within each task while the other keeps its
-/// base rate — <c>feature-decay</c> slows the encoder and connector, <c>language-decay</c> the LLM.</summary>
-internal sealed class SideDecayScheduler(SideDecayOptions options, bool decayFeature) : IBalanceScheduler
+/// base rate — <c>feature-decay</c> slows the encoder and connector, <c>language-decay</c> the LLM (one subclass each).</summary>
+internal abstract class SideDecayScheduler(SideDecayOptions options, bool decayFeature) : IBalanceScheduler
 {
     public void AfterBackward(StepContext context)
     {
@@ -27,14 +27,8 @@ internal sealed class SideDecayScheduler(SideDecayOptions options, bool decayFea
 
 [CoinPlugin(PluginKind.BalanceScheduler, "feature-decay", "0.1.0", "Baseline: the encoder and connector's learning rate decays linearly within each task",
     Capabilities = [PluginCapabilities.RequiresTrainablePrefix + ComponentNames.Encoder])]
-internal sealed class FeatureDecayPlugin : PluginFactory<IBalanceScheduler, SideDecayOptions>
-{
-    protected override IBalanceScheduler Create(SideDecayOptions options, ComponentContext context) => new SideDecayScheduler(options, decayFeature: true);
-}
+internal sealed class FeatureDecayScheduler(SideDecayOptions options) : SideDecayScheduler(options, decayFeature: true);
 
 [CoinPlugin(PluginKind.BalanceScheduler, "language-decay", "0.1.0", "Baseline: the LLM's learning rate decays linearly within each task",
     Capabilities = [PluginCapabilities.RequiresTrainablePrefix + ComponentNames.Backbone])]
-internal sealed class LanguageDecayPlugin : PluginFactory<IBalanceScheduler, SideDecayOptions>
-{
-    protected override IBalanceScheduler Create(SideDecayOptions options, ComponentContext context) => new SideDecayScheduler(options, decayFeature: false);
-}
+internal sealed class LanguageDecayScheduler(SideDecayOptions options) : SideDecayScheduler(options, decayFeature: false);

@@ -3,13 +3,6 @@ using Coin.Abstractions.Plugins;
 
 namespace Coin.Plugins.Connectors;
 
-[CoinPlugin(PluginKind.Connector, "linear", "0.1.0", "Linear projection from encoder features to token embeddings")]
-internal sealed class LinearConnectorPlugin : PluginFactory<IConnector, NoOptions>
-{
-    protected override IConnector Create(NoOptions options, ComponentContext context)
-        => new LinearConnector(ConnectorWidths.Input(context), ConnectorWidths.Output(context));
-}
-
 internal sealed class Mlp2xGeluOptions
 {
     /// <summary>LLaVA's trained projector: a model folder in the original LLaVA layout (config.json with

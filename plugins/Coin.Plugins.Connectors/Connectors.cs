@@ -1,4 +1,5 @@
 using Coin.Abstractions.Components;
+using Coin.Abstractions.Plugins;
 using Coin.Nn.Layers;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -7,13 +8,14 @@ using F = TorchSharp.torch.nn.functional;
 namespace Coin.Plugins.Connectors;
 
 /// <summary>One linear projection from encoder width to backbone width (LLaVA-1.0).</summary>
+[CoinPlugin(PluginKind.Connector, "linear", "0.1.0", "Linear projection from encoder features to token embeddings")]
 internal sealed class LinearConnector : nn.Module, IConnector
 {
     private readonly AutocastLinear proj;
 
-    public LinearConnector(int inputDim, int outputDim) : base(nameof(LinearConnector))
+    public LinearConnector(ComponentContext context) : base(nameof(LinearConnector))
     {
-        proj = new AutocastLinear(inputDim, outputDim);
+        proj = new AutocastLinear(ConnectorWidths.Input(context), ConnectorWidths.Output(context));
         RegisterComponents();
     }
 

@@ -43,9 +43,10 @@ internal sealed class MoeLoraOptions : LoraOptions
     }
 }
 
-/// <summary>LoRA (experts = 1) or MoELoRA: freezes the targeted components, attaches low-rank updates to their
-/// matching linears, and trains those plus the components listed in TrainFully.</summary>
-internal sealed class LowRankAdapter(LoraOptions options, int experts, bool gaussianA, bool decomposed = false) : IAdapter, IDeclaresTrainableParts, IPeftExport
+/// <summary>LoRA (experts = 1), DoRA (decomposed) or MoELoRA: freezes the targeted components, attaches low-rank
+/// updates to their matching linears, and trains those plus the components listed in TrainFully. Each plugin is a
+/// one-line subclass below that fixes the variant.</summary>
+internal abstract class LowRankAdapter(LoraOptions options, int experts, bool gaussianA, bool decomposed = false) : IAdapter, IDeclaresTrainableParts, IPeftExport
 {
     public IReadOnlySet<string> TrainableParts => options.Targets.Concat(options.TrainFully).ToHashSet();
 
@@ -115,19 +116,10 @@ internal sealed class LowRankAdapter(LoraOptions options, int experts, bool gaus
 }
 
 [CoinPlugin(PluginKind.Adapter, "lora", "0.2.0", "LoRA on the targeted linears (rank, alpha, dropout, name patterns); mergeable")]
-internal sealed class LoraAdapterPlugin : PluginFactory<IAdapter, LoraOptions>
-{
-    protected override IAdapter Create(LoraOptions options, ComponentContext context) => new LowRankAdapter(options, experts: 1, gaussianA: false);
-}
+internal sealed class LoraAdapter(LoraOptions options) : LowRankAdapter(options, experts: 1, gaussianA: false);
 
 [CoinPlugin(PluginKind.Adapter, "dora", "0.1.0", "DoRA: LoRA's direction update with a trained magnitude per output row (PEFT's computation); mergeable")]
-internal sealed class DoraAdapterPlugin : PluginFactory<IAdapter, LoraOptions>
-{
-    protected override IAdapter Create(LoraOptions options, ComponentContext context) => new LowRankAdapter(options, experts: 1, gaussianA: false, decomposed: true);
-}
+internal sealed class DoraAdapter(LoraOptions options) : LowRankAdapter(options, experts: 1, gaussianA: false, decomposed: true);
 
 [CoinPlugin(PluginKind.Adapter, "moelora", "0.3.0", "MoELoRA as in CoIN: E experts of rank r/E and a per-token softmax router")]
-internal sealed class MoeLoraAdapterPlugin : PluginFactory<IAdapter, MoeLoraOptions>
-{
-    protected override IAdapter Create(MoeLoraOptions options, ComponentContext context) => new LowRankAdapter(options, options.Experts, gaussianA: true);
-}
+internal sealed class MoeLoraAdapter(MoeLoraOptions options) : LowRankAdapter(options, options.Experts, gaussianA: true);

@@ -15,7 +15,7 @@ namespace Coin.Plugins.Balance.Commit;
 /// measurement is rewarded, more for the lagging side, so neither side's updates die out.</summary>
 /// <remarks>Logged per step: <c>balance/kappa</c> (last measurement), <c>balance/kappa-smoothed</c>, the factors, the
 /// gradient norms of both sides; per measurement the update norms and divergences; with the auxiliary term its KL.</remarks>
-internal sealed class CommitScheduler(CommitOptions options, bool auxiliary) : IBalanceScheduler, ICheckpointable, IDisposable
+internal abstract class CommitScheduler(CommitOptions options, bool auxiliary) : IBalanceScheduler, ICheckpointable, IDisposable
 {
     private double? smoothed;
     private double lastKappa = 0.5;
@@ -165,15 +165,9 @@ internal sealed class CommitScheduler(CommitOptions options, bool auxiliary) : I
 [CoinPlugin(PluginKind.BalanceScheduler, "commit-lr", "0.1.1", "CoMMIT's learning-rate coordination from the balance coefficient κ (no auxiliary loss)",
     Capabilities = [PluginCapabilities.RequiresTrainablePrefix + ComponentNames.Encoder, PluginCapabilities.RequiresTrainablePrefix + ComponentNames.Backbone,
         PluginCapabilities.ExtraMemoryPrefix + "2x", PluginCapabilities.FixedTrainableSet])]
-internal sealed class CommitLrPlugin : PluginFactory<IBalanceScheduler, CommitOptions>
-{
-    protected override IBalanceScheduler Create(CommitOptions options, ComponentContext context) => new CommitScheduler(options, auxiliary: false);
-}
+internal sealed class CommitLrScheduler(CommitOptions options) : CommitScheduler(options, auxiliary: false);
 
 [CoinPlugin(PluginKind.BalanceScheduler, "commit", "0.1.2", "CoMMIT: coordinated learning rates from κ plus the auxiliary term that keeps both sides learning",
     Capabilities = [PluginCapabilities.RequiresTrainablePrefix + ComponentNames.Encoder, PluginCapabilities.RequiresTrainablePrefix + ComponentNames.Backbone,
         PluginCapabilities.ExtraMemoryPrefix + "3x", PluginCapabilities.FixedTrainableSet, PluginCapabilities.DifferentiatesForward])]
-internal sealed class CommitPlugin : PluginFactory<IBalanceScheduler, CommitOptions>
-{
-    protected override IBalanceScheduler Create(CommitOptions options, ComponentContext context) => new CommitScheduler(options, auxiliary: true);
-}
+internal sealed class CommitAuxiliaryScheduler(CommitOptions options) : CommitScheduler(options, auxiliary: true);

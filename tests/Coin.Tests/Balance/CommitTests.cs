@@ -71,7 +71,7 @@ public class CommitTests
         var (experiment, run) = Compose(new() { ["training:learningRates:encoder"] = "1e-6", ["training:learningRates:connector"] = "1e-6" });
         using var _ = run;
         var log = new StepLog();
-        using var scheduler = new CommitScheduler(new CommitOptions { MeasureEvery = 1 }, auxiliary: false);
+        using var scheduler = new CommitLrScheduler(new CommitOptions { MeasureEvery = 1 });
         var task = run.Data.Tasks[0];
         new TaskTrainer(run.Model, [.. run.Continual, scheduler], experiment.Config.Training, log, seed: 1).Train(task, run.Data.LoadTrain(task), 3, new NoProgress());
         Assert.That(scheduler.SmoothedKappa, Is.LessThan(0.2));
@@ -85,7 +85,7 @@ public class CommitTests
     {
         var (experiment, run) = Compose();
         using var _ = run;
-        using var scheduler = new CommitScheduler(new CommitOptions { MeasureEvery = 1, AuxiliaryWeight = 1 }, auxiliary: true);
+        using var scheduler = new CommitAuxiliaryScheduler(new CommitOptions { MeasureEvery = 1, AuxiliaryWeight = 1 });
         var task = run.Data.Tasks[0];
         var samples = run.Data.LoadTrain(task);
         // Two steps: the second measurement makes the weights before step 2 the reference, and the model has moved on.

@@ -81,7 +81,8 @@ public class PluginDiscoveryTests
         var sequential = Single(catalog, "sequential").Factory!;
         Assert.That(sequential.GetType().GetGenericTypeDefinition(), Is.EqualTo(typeof(ComponentFactory<>)));
         Assert.That(sequential.GetType().GetGenericArguments()[0].Name, Is.EqualTo("SequentialUpdater"));
-        Assert.That(Single(catalog, "lora").Factory!.GetType().Name, Is.EqualTo("LoraAdapterPlugin"));
+        Assert.That(Single(catalog, "llama").Factory!.GetType().Name, Is.EqualTo("LlamaBackbonePlugin"));
+        Assert.That(Single(catalog, "lora").Factory!.GetType().GetGenericArguments()[0].Name, Is.EqualTo("LoraAdapter"), "a variant of a shared class is a one-line subclass");
         var described = Single(catalog, "independent");
         Assert.That((described.Kind, described.Version, described.Description, described.ContractVersion, described.Status),
             Is.EqualTo((PluginKind.ContinualUpdater, "0.1.0", "Every task trained alone from the starting weights: single-task reference accuracy", CoinContract.Version, PluginStatus.Loaded)),
