@@ -10,7 +10,9 @@ namespace Coin.Abstractions.Data;
 /// <param name="AttentionMask">[batch, tokens] int64: 1 for real tokens, 0 for padding.</param>
 /// <param name="Labels">[batch, tokens] int64, unshifted:
 /// label[i] is the token at i when it belongs to the answer, <see cref="IgnoreIndex"/> elsewhere.</param>
-/// <param name="ModalityInputs">Per modality, the encoder-prepared input [inputs, ...] in placeholder order over the batch.</param>
+/// <param name="ModalityInputs">Per modality, the encoder-prepared input [inputs, ...] in placeholder order over the batch;
+/// for a <see cref="Components.ITiledEncoder"/>, every input's tiles concatenated [tiles, ...], as
+/// <see cref="TileLayouts"/> divides them.</param>
 public sealed record Batch(
     IReadOnlyList<Sample> Samples,
     torch.Tensor InputIds,
@@ -20,4 +22,9 @@ public sealed record Batch(
 {
     /// <summary>The label value that is excluded from the loss (prompt, padding, spliced features).</summary>
     public const long IgnoreIndex = -100;
+
+    /// <summary>Per modality of a <see cref="Components.ITiledEncoder"/>, each input's layout in placeholder order
+    /// over the batch; empty for encoders of a fixed token count. Contract 2.8.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<Components.TileLayout>> TileLayouts { get; init; } =
+        new Dictionary<string, IReadOnlyList<Components.TileLayout>>();
 }

@@ -15,8 +15,10 @@ public static class CoinContract
     /// journaled task-log.csv. 2.6: <see cref="CoinOptionException"/>, errors in a component's options that the
     /// host names with the component's configuration key. 2.7: <c>Coin.Nn.Layers</c> gains <c>RmsNorm</c>, <c>RotaryEmbedding</c>,
     /// <c>RopeScaling</c> (Hugging Face's rope types), <c>GroupedQueryAttention</c>, <c>AttentionBias</c> and <c>KeyValueCache</c>: the
-    /// LLaMA family's building blocks for a backbone plugin of its own; <see cref="PluginCapabilities.ExtraMemoryMultiple"/>.</remarks>
-    public const string Version = "2.7";
+    /// LLaMA family's building blocks for a backbone plugin of its own; <see cref="PluginCapabilities.ExtraMemoryMultiple"/>. 2.8:
+    /// <see cref="Components.ITiledEncoder"/> and <see cref="Components.IPackingConnector"/>, inputs whose token count depends on
+    /// the input (any-resolution images), with <see cref="Data.Batch.TileLayouts"/>.</remarks>
+    public const string Version = "2.8";
 
     /// <summary>True when a plugin compiled against <paramref name="pluginVersion"/> can run on this host.</summary>
     public static bool IsCompatible(string pluginVersion, out string reason)

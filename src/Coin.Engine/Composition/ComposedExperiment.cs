@@ -83,8 +83,11 @@ public sealed class ComposedExperiment : IDisposable
                 throw new CoinUserException($"{planned.KeyPath}: plugin '{planned.Plugin.Name}' encodes {encoder.Modality}, not {modality}");
             encoders[modality] = encoder;
             connectors[modality] = Create<IConnector>(plan.Connector, context with { Encoder = encoder });
+            if (encoder is ITiledEncoder && connectors[modality] is not IPackingConnector)
+                throw new CoinUserException($"{plan.Connector.KeyPath}: plugin '{plan.Connector.Plugin.Name}' cannot serve {planned.KeyPath} '{planned.Plugin.Name}', " +
+                                            "which cuts each input into a varying number of tiles: that needs a connector that packs them (IPackingConnector)");
         }
-        var model = new MultimodalModel(backbone, encoders, connectors, new BatchCollator(backbone, encoders, context.Device, preparedCacheBytes));
+        var model = new MultimodalModel(backbone, encoders, connectors, new BatchCollator(backbone, encoders, context.Device, preparedCacheBytes, connectors));
         model.MoveTo(context.Device);
         return new ComposedExperiment(data, model, Create<IAdapter>(plan.Adapter, context), plan.Adapter.KeyPath,
             Create<IBalanceScheduler>(plan.Balance, context),

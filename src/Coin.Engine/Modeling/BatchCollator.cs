@@ -13,14 +13,18 @@ public sealed class BatchCollator : IDisposable
     private readonly IBackbone backbone;
     private readonly IReadOnlyDictionary<string, IEncoder> encoders;
     private readonly Device device;
+    private readonly IReadOnlyDictionary<string, IConnector> connectors;
     private readonly Dictionary<int, string> placeholderModality = [];
 
     /// <param name="preparedCacheBytes">Memory for encoder inputs prepared once and reused (0: prepare every time).</param>
-    public BatchCollator(IBackbone backbone, IReadOnlyDictionary<string, IEncoder> encoders, Device device, long preparedCacheBytes = 0)
+    /// <param name="connectors">Each modality's connector: a tiled encoder's says how many tokens an input takes.</param>
+    public BatchCollator(IBackbone backbone, IReadOnlyDictionary<string, IEncoder> encoders, Device device, long preparedCacheBytes = 0,
+        IReadOnlyDictionary<string, IConnector>? connectors = null)
     {
         preparedInputs = new PreparedInputCache(preparedCacheBytes);
         this.backbone = backbone;
         this.encoders = encoders;
+        this.connectors = connectors ?? new Dictionary<string, IConnector>();
         this.device = device;
         // The host owns the placeholders: one per modality of the run, made tokens of whatever tokenizer the backbone has.
         var ids = backbone.Tokenizer.AddPlaceholders(encoders.Keys.Select(Placeholders.Of).ToList());
@@ -40,14 +44,25 @@ public sealed class BatchCollator : IDisposable
     }
 
     /// <summary>The positions a sample takes in the model's sequence: its tokens, each placeholder replaced by its
-    /// encoder's features (for memory plans).</summary>
+    /// encoder's features (for memory plans). An input of a tiled encoder counts as its largest layout (the plan
+    /// reads no image to size it): an upper bound.</summary>
     public int SequenceLength(Sample sample, bool includeAnswer)
     {
         int length = backbone.Tokenizer.Encode(backbone.ChatTemplate.FormatPrompt(sample.Instruction)).Count;
         if (includeAnswer) length += backbone.Tokenizer.Encode(backbone.ChatTemplate.FormatAnswer(sample.Answer)).Count;
         foreach (var input in sample.Inputs)
-            if (encoders.TryGetValue(input.Modality, out var encoder)) length += encoder.TokensPerInput - 1;
+            if (encoders.ContainsKey(input.Modality)) length += MostTokensPerInput(input.Modality) - 1;
         return length;
+    }
+
+    /// <summary>The feature vectors one input of this modality puts in the sequence, at most.</summary>
+    public int MostTokensPerInput(string modality)
+    {
+        var encoder = encoders[modality];
+        if (encoder is not ITiledEncoder tiled) return encoder.TokensPerInput;
+        if (connectors.GetValueOrDefault(modality) is not IPackingConnector packing)
+            throw new InvalidOperationException($"the {modality} encoder is tiled but its connector does not pack tiles");
+        return packing.TokensFor(tiled.LargestLayout, tiled.TokensPerInput);
     }
 
     /// <summary>Training batch: prompt + answer, right-padded; labels on answer tokens only.</summary>
@@ -80,16 +95,20 @@ public sealed class BatchCollator : IDisposable
         }
 
         var modalityInputs = new Dictionary<string, Tensor>();
+        var layouts = new Dictionary<string, IReadOnlyList<TileLayout>>();
         foreach (var (modality, encoder) in encoders)
         {
             var inputs = samples.SelectMany(s => s.Inputs.Where(i => i.Modality == modality)).ToList();
-            if (inputs.Count > 0) modalityInputs[modality] = preparedInputs.Prepare(encoder, inputs).to(device);
+            if (inputs.Count == 0) continue;
+            var prepared = preparedInputs.Prepare(encoder, inputs);
+            modalityInputs[modality] = prepared.Values.to(device);
+            if (prepared.Layouts is { } tiles) layouts[modality] = tiles;
         }
         return new Batch(samples,
             tensor(inputIds, [samples.Count, width]).to(device),
             tensor(mask, [samples.Count, width]).to(device),
             tensor(labels, [samples.Count, width]).to(device),
-            modalityInputs);
+            modalityInputs) { TileLayouts = layouts };
     }
 
     /// <summary>Background workers preparing the inputs of a task's coming steps (<see cref="InputPrefetcher"/>)

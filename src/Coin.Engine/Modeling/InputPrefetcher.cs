@@ -25,7 +25,7 @@ public sealed class InputPrefetcher : IDisposable
         public readonly int Step = step;
         public readonly IEncoder Encoder = encoder;
         public readonly ModalityInput Input = input;
-        public readonly TaskCompletionSource<Tensor> Result = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public readonly TaskCompletionSource<PreparedInput> Result = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public int Claimed;   // 1 once a worker started it or the prefetcher cancelled it
     }
 
@@ -85,10 +85,10 @@ public sealed class InputPrefetcher : IDisposable
                 }
     }
 
-    /// <summary>The prepared input for this file, [...] without the batch dimension, waiting for its worker if it
-    /// is under way; null when none is scheduled. A worker's error (an unreadable file) is thrown here, as the
+    /// <summary>The prepared input for this file (<see cref="PreparedInputCache.PrepareOne"/>), waiting for its worker
+    /// if it is under way; null when none is scheduled. A worker's error (an unreadable file) is thrown here, as the
     /// collator would have thrown it. The caller owns the tensor.</summary>
-    public Tensor? TryTake(ModalityInput input)
+    public PreparedInput? TryTake(ModalityInput input)
     {
         if (disposed || input.Path is null || !byFile.TryGetValue((input.Modality, input.Path), out var list)) return null;
         var slot = list.First!.Value;
@@ -112,8 +112,7 @@ public sealed class InputPrefetcher : IDisposable
             if (Interlocked.Exchange(ref slot.Claimed, 1) != 0) continue;
             try
             {
-                using var batch = slot.Encoder.Prepare([slot.Input]);
-                slot.Result.SetResult(batch[0]);
+                slot.Result.SetResult(PreparedInputCache.PrepareOne(slot.Encoder, slot.Input));
             }
             catch (Exception e)
             {
@@ -141,7 +140,7 @@ public sealed class InputPrefetcher : IDisposable
     private static void DisposeFinished(List<Slot> slots)
     {
         foreach (var slot in slots.Where(s => s.Result.Task.IsCompleted))
-            if (slot.Result.Task.IsCompletedSuccessfully) slot.Result.Task.Result.Dispose();
+            if (slot.Result.Task.IsCompletedSuccessfully) slot.Result.Task.Result.Values.Dispose();
         slots.RemoveAll(s => s.Result.Task.IsCompleted);
     }
 

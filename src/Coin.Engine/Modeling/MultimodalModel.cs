@@ -84,19 +84,37 @@ public sealed class MultimodalModel(
         int rows = (int)batch.InputIds.shape[0], width = (int)batch.InputIds.shape[1];
         long hidden = tokenEmbeddings.shape[2];
         var sources = new List<Tensor> { tokenEmbeddings.reshape(rows * width, hidden) };
-        var firstFeatureRow = new Dictionary<string, (long First, long PerInput)>();
+        // Per modality, each input's first row in the table and its number of feature vectors, in placeholder order.
+        var featureRows = new Dictionary<string, List<(long First, long Count)>>();
         long tableRows = rows * width;
         foreach (var (modality, prepared) in batch.ModalityInputs)
         {
-            var projected = connectors[modality].Project(Encode(encoders[modality], prepared));
-            firstFeatureRow[modality] = (tableRows, projected.shape[1]);
+            var encoded = Encode(encoders[modality], prepared);
+            var inputs = featureRows[modality] = [];
+            if (batch.TileLayouts.TryGetValue(modality, out var layouts))
+            {
+                // Tiled inputs: encoded together, then each input's tiles projected and packed into its own sequence.
+                var packing = (IPackingConnector)connectors[modality];
+                long tile = 0;
+                foreach (var layout in layouts)
+                {
+                    var packed = packing.ProjectAndPack(encoded.narrow(0, tile, layout.Tiles), layout);
+                    tile += layout.Tiles;
+                    inputs.Add((tableRows, packed.shape[0]));
+                    sources.Add(packed);
+                    tableRows += packed.shape[0];
+                }
+                continue;
+            }
+            var projected = connectors[modality].Project(encoded);
+            for (long i = 0; i < projected.shape[0]; i++) inputs.Add((tableRows + i * projected.shape[1], projected.shape[1]));
             sources.Add(projected.reshape(-1, hidden));
             tableRows += projected.shape[0] * projected.shape[1];
         }
         long zeroRow = tableRows;
         sources.Add(zeros([1, hidden], dtype: tokenEmbeddings.dtype, device: tokenEmbeddings.device));
 
-        var (embeddingIndex, labelIndex, maskValues, length) = GatherPlan(batch, rows, width, firstFeatureRow, zeroRow, padLeft);
+        var (embeddingIndex, labelIndex, maskValues, length) = GatherPlan(batch, rows, width, featureRows, zeroRow, padLeft);
         var device = tokenEmbeddings.device;
         var embeddings = cat(sources, 0).index_select(0, tensor(embeddingIndex, device: device)).view(rows, length, hidden);
         var labelTable = cat([batch.Labels.reshape(-1), full(1, Batch.IgnoreIndex, dtype: ScalarType.Int64, device: batch.Labels.device)]);
@@ -108,7 +126,7 @@ public sealed class MultimodalModel(
     /// <summary>For each output position: the table row of its embedding, the index of its label (the last one is
     /// the ignore label) and whether it is real (1) or padding (0).</summary>
     private (long[] Embedding, long[] Label, long[] Mask, long Length) GatherPlan(
-        Batch batch, int rows, int width, Dictionary<string, (long First, long PerInput)> features, long zeroRow, bool padLeft)
+        Batch batch, int rows, int width, Dictionary<string, List<(long First, long Count)>> features, long zeroRow, bool padLeft)
     {
         long[] ids = batch.InputIds.cpu().data<long>().ToArray();
         long[] real = batch.AttentionMask.cpu().data<long>().ToArray();
@@ -124,9 +142,8 @@ public sealed class MultimodalModel(
                 if (real[at] == 0) continue;
                 string? modality = collator.ModalityOf(ids[at]);
                 if (modality is null) { plan.Add((at, at)); continue; }
-                var (first, perInput) = features[modality];
-                long start = first + used[modality]++ * perInput;
-                for (long j = 0; j < perInput; j++) plan.Add((start + j, ignoreLabel));
+                var (first, count) = features[modality][(int)used[modality]++];
+                for (long j = 0; j < count; j++) plan.Add((first + j, ignoreLabel));
             }
         }
         long length = rowPlans.Max(p => p.Count);

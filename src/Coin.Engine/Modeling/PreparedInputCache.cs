@@ -11,7 +11,7 @@ namespace Coin.Engine.Modeling;
 /// would have prepared.</summary>
 public sealed class PreparedInputCache(long budgetBytes) : IDisposable
 {
-    private readonly Dictionary<(string Modality, string Path), Tensor> prepared = [];
+    private readonly Dictionary<(string Modality, string Path), PreparedInput> prepared = [];
     private long usedBytes;
 
     public long UsedBytes => usedBytes;
@@ -22,11 +22,12 @@ public sealed class PreparedInputCache(long budgetBytes) : IDisposable
     /// <summary>True when this file's prepared input is kept here.</summary>
     public bool Contains(ModalityInput input) => input.Path is not null && prepared.ContainsKey(Key(input));
 
-    /// <summary>[inputs, ...] for <paramref name="inputs"/>, from the cache or the prefetcher where possible.</summary>
-    public Tensor Prepare(IEncoder encoder, IReadOnlyList<ModalityInput> inputs)
+    /// <summary>[inputs, ...] for <paramref name="inputs"/>, from the cache or the prefetcher where possible; for a
+    /// <see cref="ITiledEncoder"/>, every input's tiles concatenated [tiles, ...] and each input's layout.</summary>
+    public PreparedInputs Prepare(IEncoder encoder, IReadOnlyList<ModalityInput> inputs)
     {
         using var scope = NewDisposeScope();
-        var parts = new Tensor?[inputs.Count];
+        var parts = new PreparedInput?[inputs.Count];
         var fresh = new List<int>();
         // A worker's tensor belongs to no scope (scopes are per thread): this call owns it and disposes it.
         var fromWorkers = new List<Tensor>();
@@ -37,7 +38,7 @@ public sealed class PreparedInputCache(long budgetBytes) : IDisposable
                 if (Contains(inputs[i])) parts[i] = prepared[Key(inputs[i])];
                 else if (Prefetcher?.TryTake(inputs[i]) is { } ahead)
                 {
-                    fromWorkers.Add(ahead);
+                    fromWorkers.Add(ahead.Values);
                     parts[i] = ahead;
                     fresh.Add(i);
                 }
@@ -50,29 +51,52 @@ public sealed class PreparedInputCache(long budgetBytes) : IDisposable
         }
     }
 
-    private Tensor Combine(IEncoder encoder, IReadOnlyList<ModalityInput> inputs, Tensor?[] parts, List<int> fresh)
+    /// <summary>One input prepared alone: a tiled encoder's tiles and layout, or the other encoders' [...] without the
+    /// batch dimension.</summary>
+    public static PreparedInput PrepareOne(IEncoder encoder, ModalityInput input)
+    {
+        if (encoder is ITiledEncoder tiled)
+        {
+            var (tiles, layout) = tiled.PrepareTiles(input);
+            if (tiles.shape.Length == 0 || tiles.shape[0] != layout.Tiles)
+                throw new InvalidOperationException($"{encoder.GetType().Name}.PrepareTiles gave {(tiles.shape.Length == 0 ? 0 : tiles.shape[0])} tiles for a layout of {layout.Tiles}");
+            return new PreparedInput(tiles, layout);
+        }
+        using var batch = encoder.Prepare([input]);
+        return new PreparedInput(batch[0], null);
+    }
+
+    private PreparedInputs Combine(IEncoder encoder, IReadOnlyList<ModalityInput> inputs, PreparedInput?[] parts, List<int> fresh)
     {
         var missing = Enumerable.Range(0, inputs.Count).Where(i => parts[i] is null).ToList();
-        if (missing.Count == inputs.Count && (budgetBytes <= 0 || inputs.Any(i => i.Path is null)))
-            return encoder.Prepare(inputs).MoveToOuterDisposeScope();
+        if (encoder is not ITiledEncoder && missing.Count == inputs.Count && (budgetBytes <= 0 || inputs.Any(i => i.Path is null)))
+            return new PreparedInputs(encoder.Prepare(inputs).MoveToOuterDisposeScope(), null);
         if (missing.Count > 0)
         {
-            var batch = encoder.Prepare(missing.Select(i => inputs[i]).ToList());
-            for (int j = 0; j < missing.Count; j++) parts[missing[j]] = batch[j];
+            if (encoder is ITiledEncoder)
+                foreach (int i in missing) parts[i] = PrepareOne(encoder, inputs[i]);
+            else
+            {
+                var batch = encoder.Prepare(missing.Select(i => inputs[i]).ToList());
+                for (int j = 0; j < missing.Count; j++) parts[missing[j]] = new PreparedInput(batch[j], null);
+            }
             fresh.AddRange(missing);
         }
         foreach (int i in fresh) Keep(inputs[i], parts[i]!);
-        return stack(parts!).MoveToOuterDisposeScope();
+        // Tiled inputs differ in their tile count: concatenated along the tiles, divided again by their layouts.
+        if (encoder is ITiledEncoder)
+            return new PreparedInputs(cat(parts.Select(p => p!.Values).ToArray(), 0).MoveToOuterDisposeScope(), parts.Select(p => p!.Layout!).ToList());
+        return new PreparedInputs(stack(parts.Select(p => p!.Values).ToArray()).MoveToOuterDisposeScope(), null);
     }
 
-    private void Keep(ModalityInput input, Tensor one)
+    private void Keep(ModalityInput input, PreparedInput one)
     {
         if (input.Path is null || Contains(input)) return;
-        long bytes = one.numel() * one.element_size();
+        long bytes = one.Values.numel() * one.Values.element_size();
         if (usedBytes + bytes > budgetBytes) return;
-        var kept = one.clone();
+        var kept = one.Values.clone();
         kept.DetachFromDisposeScope();
-        prepared[Key(input)] = kept;
+        prepared[Key(input)] = one with { Values = kept };
         usedBytes += bytes;
     }
 
@@ -80,8 +104,16 @@ public sealed class PreparedInputCache(long budgetBytes) : IDisposable
 
     public void Dispose()
     {
-        foreach (var t in prepared.Values) t.Dispose();
+        foreach (var one in prepared.Values) one.Values.Dispose();
         prepared.Clear();
         usedBytes = 0;
     }
 }
+
+/// <summary>One input prepared by its encoder: [...] without the batch dimension, or a tiled encoder's
+/// [tiles, ...] with its layout.</summary>
+public sealed record PreparedInput(Tensor Values, TileLayout? Layout);
+
+/// <summary>A batch's inputs of one modality prepared: [inputs, ...], or for a tiled encoder every input's tiles
+/// concatenated [tiles, ...] with each input's layout.</summary>
+public sealed record PreparedInputs(Tensor Values, IReadOnlyList<TileLayout>? Layouts);

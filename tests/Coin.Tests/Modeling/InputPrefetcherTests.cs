@@ -59,7 +59,7 @@ public class InputPrefetcherTests
             int scheduled = 2 * Math.Min(step + 2, 4);
             Assert.That(SpinWait.SpinUntil(() => Volatile.Read(ref encoder.Prepared) == scheduled, TimeSpan.FromSeconds(30)), Is.True);
             var inputs = Step(step).SelectMany(s => s.Inputs).ToList();
-            Assert.That(cache.Prepare(encoder, inputs).data<float>().ToArray(), Is.EqualTo(direct.Prepare(inputs).data<float>().ToArray()), $"step {step}");
+            Assert.That(cache.Prepare(encoder, inputs).Values.data<float>().ToArray(), Is.EqualTo(direct.Prepare(inputs).data<float>().ToArray()), $"step {step}");
         }
         Assert.That(prefetcher.Scheduled, Is.EqualTo(8));
         Assert.That(prefetcher.Taken, Is.EqualTo(8), "every input came from a worker");
@@ -104,8 +104,8 @@ public class InputPrefetcherTests
         Thread.Sleep(100);
         Assert.That(prefetcher.TryTake(new ModalityInput("image", "0-bb")), Is.Null, "not started: the caller prepares it");
         gate.Set();
-        using var first = prefetcher.TryTake(new ModalityInput("image", "0-a"));
-        Assert.That(first!.data<float>().ToArray(), Is.EqualTo(new float[] { 3, 3 }));
+        using var first = prefetcher.TryTake(new ModalityInput("image", "0-a"))!.Values;
+        Assert.That(first.data<float>().ToArray(), Is.EqualTo(new float[] { 3, 3 }));
         prefetcher.Dispose();
         Assert.That(encoder.Prepared, Is.EqualTo(1), "the worker skipped the input the caller claimed");
     }

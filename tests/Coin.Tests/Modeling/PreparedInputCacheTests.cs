@@ -34,8 +34,8 @@ public class PreparedInputCacheTests
         using var scope = NewDisposeScope();
         var encoder = new CountingEncoder();
         using var cache = new PreparedInputCache(1 << 20);
-        var first = cache.Prepare(encoder, [Image("a"), Image("bb")]);
-        var second = cache.Prepare(encoder, [Image("bb"), Image("ccc"), Image("a")]);
+        var first = cache.Prepare(encoder, [Image("a"), Image("bb")]).Values;
+        var second = cache.Prepare(encoder, [Image("bb"), Image("ccc"), Image("a")]).Values;
         Assert.That(encoder.Prepared, Is.EqualTo(3), "a, bb, then only ccc");
         Assert.That(first.data<float>().ToArray(), Is.EqualTo(new float[] { 1, 1, 2, 2 }));
         Assert.That(second.data<float>().ToArray(), Is.EqualTo(new float[] { 2, 2, 3, 3, 1, 1 }));
