@@ -35,6 +35,14 @@ internal static class AnyResolution
         return best;
     }
 
+    /// <summary>The tiles an image of <paramref name="original"/> size is cut into: its best pinpoint's grid of
+    /// <paramref name="tileSize"/> tiles, with OneVision's N of <c>anyres_max_N</c> (null for LLaVA-NeXT).</summary>
+    public static Coin.Abstractions.Components.TileLayout Layout(Size original, IReadOnlyList<Size> pinpoints, int tileSize, int? maxTiles = null)
+    {
+        var best = SelectBestResolution(original, pinpoints);
+        return new(original.Height, original.Width, best.Height / tileSize, best.Width / tileSize, maxTiles);
+    }
+
     /// <summary>transformers' <c>get_patch_output_size</c>: the side with the smaller scale fills the target, the other
     /// is scaled by it, rounded up, at most the target.</summary>
     public static Size PatchOutputSize(Size original, Size target)

@@ -1,5 +1,6 @@
 using Coin.Abstractions.Data;
 using Coin.Nn.Safetensors;
+using Coin.Nn.Vision;
 using Coin.Plugins.Encoders.Images;
 using Coin.Tests.Support;
 using static TorchSharp.torch;
@@ -93,7 +94,7 @@ public class AnyResolutionFeatureTests
         var settings = System.Text.Json.JsonDocument.Parse(expected.Metadata[name]).RootElement;
         int? max = settings.GetProperty("max").ValueKind == System.Text.Json.JsonValueKind.Null ? null : settings.GetProperty("max").GetInt32();
         var original = new Size(settings.GetProperty("height").GetInt32(), settings.GetProperty("width").GetInt32());
-        var packed = AnyResolutionFeatures.Pack(expected.Load(name + ".features"), original, Pinpoints, tileSize: 32, expected.Load("newline"), max);
+        var packed = TilePacking.Pack(expected.Load(name + ".features"), AnyResolution.Layout(original, Pinpoints, tileSize: 32, max), expected.Load("newline"));
         var reference = expected.Load(name + ".packed");
         Assert.That(packed.shape, Is.EqualTo(reference.shape), "the number of image tokens");
         Assert.That((packed - reference).abs().max().item<float>(), Is.LessThanOrEqualTo(1e-6f));
@@ -110,10 +111,9 @@ public class AnyResolutionFeatureTests
         for (int i = 0; i < 300; i++)
         {
             var original = new Size(random.Next(1, 401), random.Next(1, 401));
-            var best = AnyResolution.SelectBestResolution(original, Pinpoints);
-            int tiles = 1 + best.Height / 32 * (best.Width / 32);
-            using var packed = AnyResolutionFeatures.Pack(zeros(tiles, 16, 8), original, Pinpoints, 32, newline, maxTiles);
-            Assert.That(AnyResolutionFeatures.TokenCount(original, Pinpoints, 32, side: 4, newline: true, maxTiles), Is.EqualTo(packed.shape[0]), $"{original}");
+            var layout = AnyResolution.Layout(original, Pinpoints, 32, maxTiles);
+            using var packed = TilePacking.Pack(zeros(layout.Tiles, 16, 8), layout, newline);
+            Assert.That(TilePacking.TokenCount(layout, positionsPerTile: 16, newline: true), Is.EqualTo(packed.shape[0]), $"{original}");
         }
     }
 
@@ -123,7 +123,7 @@ public class AnyResolutionFeatureTests
         using var scope = NewDisposeScope();
         // A 120 × 160 image takes the 64 × 64 pinpoint: 2 × 2 tiles, so 1 + 4 feature sets, not 1 + 3.
         var error = Assert.Throws<Coin.Abstractions.Plugins.CoinUserException>(() =>
-            AnyResolutionFeatures.Pack(zeros(4, 16, 8), new Size(120, 160), Pinpoints, 32, null));
-        Assert.That(error!.Message, Does.Contain("3 tiles for an image of 120x160, whose best pinpoint 64x64 holds 2 x 2"));
+            TilePacking.Pack(zeros(4, 16, 8), AnyResolution.Layout(new Size(120, 160), Pinpoints, 32), null));
+        Assert.That(error!.Message, Does.Contain("3 tiles for an image of 120x160 whose grid holds 2 x 2"));
     }
 }
