@@ -1,5 +1,6 @@
 using Coin.Abstractions.Components;
 using Coin.Abstractions.Plugins;
+using static TorchSharp.torch;
 
 namespace Coin.Plugins.Connectors;
 
@@ -16,9 +17,19 @@ internal sealed class Mlp2xGeluConnectorPlugin : PluginFactory<IConnector, Mlp2x
 {
     protected override IConnector Create(Mlp2xGeluOptions options, ComponentContext context)
     {
-        var connector = new Mlp2xGeluConnector(ConnectorWidths.Input(context), ConnectorWidths.Output(context), context.Encoder?.TokensPerInput ?? 0);
-        if (options.Path is { } path) LlavaProjector.LoadInto(connector, context.ResolvePath(path), ConnectorWidths.Input(context));
-        return connector;
+        string? path = options.Path is { } given ? context.ResolvePath(given) : null;
+        // A LLaVA-NeXT folder's projector packs any-resolution tiles, as transformers runs it; so does a fresh one for
+        // a tiled encoder.
+        bool packs = path is not null ? LlavaProjector.PacksTiles(path) : context.Encoder is ITiledEncoder;
+        if (packs != context.Encoder is ITiledEncoder)
+            throw new CoinOptionException("path", packs
+                ? $"{path} is LLaVA-NeXT (llava_next), whose projector packs any-resolution tiles: the image encoder must cut them (clip-vit's mode anyres)"
+                : $"the image encoder cuts any-resolution tiles, but {path} is not a LLaVA-NeXT folder: its projector does not pack them");
+        nn.Module connector = packs
+            ? new PackingMlp2xGeluConnector(ConnectorWidths.Input(context), ConnectorWidths.Output(context))
+            : new Mlp2xGeluConnector(ConnectorWidths.Input(context), ConnectorWidths.Output(context), context.Encoder?.TokensPerInput ?? 0);
+        if (path is not null) LlavaProjector.LoadInto(connector, path, ConnectorWidths.Input(context));
+        return (IConnector)connector;
     }
 }
 

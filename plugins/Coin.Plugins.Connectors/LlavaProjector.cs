@@ -11,7 +11,7 @@ namespace Coin.Plugins.Connectors;
 /// LLaVA-1.5's (anyres grids, patch merging, image start/end tokens) stops the load, named.</summary>
 internal static class LlavaProjector
 {
-    public static void LoadInto(Mlp2xGeluConnector connector, string path, int encoderWidth)
+    public static void LoadInto(TorchSharp.torch.nn.Module connector, string path, int encoderWidth)
     {
         IWeightSource source;
         if (File.Exists(path)) source = PickleCheckpoint.OpenFile(path);
@@ -27,11 +27,23 @@ internal static class LlavaProjector
         ModuleWeights.Load(connector, weights);
     }
 
+    /// <summary>True for a llava-hf LLaVA-NeXT folder (model_type llava_next), whose projector packs any-resolution
+    /// tiles with its image_newline; a file (mm_projector.bin) or another folder is LLaVA-1.5's.</summary>
+    public static bool PacksTiles(string path)
+    {
+        string config = Path.Combine(path, "config.json");
+        if (!Directory.Exists(path) || !File.Exists(config)) return false;
+        var root = JsonNode.Parse(Coin.Nn.Files.InputFile.ReadJsonText(config, Coin.Nn.Files.InputFile.Limits.Config, "config file"));
+        return root?["model_type"] is JsonValue type && type.TryGetValue(out string? name) && name == "llava_next";
+    }
+
     /// <summary>The connector's name for a LLaVA projector tensor: <c>model.mm_projector.N.*</c> (LLaVA's own layout),
     /// <c>[model.]multi_modal_projector.linear_1/2.*</c> (llava-hf, before and since transformers 4.52).</summary>
     private static string? ProjectorName(string name)
     {
         if (name.StartsWith("model.mm_projector.", StringComparison.Ordinal)) return name["model.".Length..];
+        // LLaVA-NeXT's newline, at the top (llava-hf before transformers 4.52) or under model. (since).
+        if (name is "image_newline" or "model.image_newline") return "image_newline";
         string rest = name.StartsWith("model.multi_modal_projector.", StringComparison.Ordinal) ? name["model.multi_modal_projector.".Length..]
             : name.StartsWith("multi_modal_projector.", StringComparison.Ordinal) ? name["multi_modal_projector.".Length..] : "";
         return rest.StartsWith("linear_1.", StringComparison.Ordinal) ? "mm_projector.0." + rest["linear_1.".Length..]
@@ -57,7 +69,7 @@ internal static class LlavaProjector
         if (config["mm_hidden_size"]?.GetValue<int>() is { } width && width != encoderWidth)
             throw new CoinUserException($"{path}: mm_hidden_size is {width}, the encoder gives {encoderWidth}-wide features");
         if (Text("image_aspect_ratio") is { } ratio && ratio is not ("pad" or "square"))
-            throw new CoinUserException($"{path}: image_aspect_ratio '{ratio}' (LLaVA-NeXT's grids) is not implemented; LLaVA-1.5 uses pad");
+            throw new CoinUserException($"{path}: image_aspect_ratio '{ratio}' (LLaVA-NeXT's grids) in LLaVA's original layout is not implemented; LLaVA-NeXT loads from its llava-hf folder (model_type llava_next)");
         if (Text("mm_patch_merge_type") is { } merge && merge != "flat")
             throw new CoinUserException($"{path}: mm_patch_merge_type '{merge}' is not implemented; LLaVA-1.5 uses flat");
         if (config["mm_use_im_start_end"]?.GetValue<bool>() == true)

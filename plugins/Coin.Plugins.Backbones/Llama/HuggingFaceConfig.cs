@@ -31,10 +31,12 @@ internal static class HuggingFaceConfig
             throw new CoinUserException($"{path}: malformed JSON ({e.Message})");
         }
         string modelType = root["model_type"] is JsonValue type && type.TryGetValue(out string? t) ? t : "";
-        bool llavaHf = modelType == "llava";
+        bool llavaHf = modelType is "llava" or "llava_next";
+        if (modelType == "llava_onevision")
+            throw new CoinUserException($"{path}: model_type 'llava_onevision' is not implemented yet (LLaVA-NeXT's llava_next is); its image processor differs from LLaVA-NeXT's");
         if (llavaHf) (root, modelType, path) = LlavaTextConfig(root, path);
         if (!SupportedModelTypes.Contains(modelType))
-            throw new CoinUserException($"{path}: model_type '{modelType}' is not supported; accepted: {string.Join(", ", SupportedModelTypes)}");
+            throw new CoinUserException($"{path}: model_type '{modelType}' is not supported; accepted: {string.Join(", ", SupportedModelTypes)}, and llava or llava_next around llama, qwen2 or mistral");
         var fields = new ConfigReader(path, root);
         fields.RefuseUnknown(modelType, accepted ?? []);
 
@@ -89,6 +91,8 @@ internal static class HuggingFaceConfig
         var known = new HashSet<string> { "model_type", "architectures", "text_config", "vision_config", "image_token_index", "image_token_id",
             "projector_hidden_act", "vision_feature_layer", "vision_feature_select_strategy", "ignore_index", "pad_token_id", "vocab_size",
             "torch_dtype", "dtype", "transformers_version", "tie_word_embeddings", "image_seq_length", "multimodal_projector_bias", "_name_or_path" };
+        // LLaVA-NeXT's grid of any-resolution tiles: the image encoder and the connector read it; the language model is as llava's.
+        if (root["model_type"]?.GetValue<string>() == "llava_next") known.Add("image_grid_pinpoints");
         foreach (var (key, value) in root)
             if (!known.Contains(key)) throw new CoinUserException($"{path}: llava field '{key}' ({value?.ToJsonString()}) is not implemented and may change the model");
         if (root["text_config"] is not JsonObject text) throw new CoinUserException($"{path}: a llava config without text_config");

@@ -39,7 +39,7 @@ internal sealed record ClipVisionConfig(int ImageSize, int PatchSize, int Hidden
         int Int(string key) => vision[key]?.GetValue<int>() ?? throw new CoinUserException($"{path}: missing integer '{key}' in the vision config");
         string type = vision["model_type"]?.GetValue<string>() ?? root["model_type"]?.GetValue<string>() ?? "clip_vision_model";
         bool siglip = type is "siglip_vision_model" or "siglip";
-        if (!siglip && type is not ("clip_vision_model" or "clip" or "llava"))
+        if (!siglip && type is not ("clip_vision_model" or "clip" or "llava" or "llava_next"))
             throw new CoinUserException($"{path}: vision model_type '{type}' is not implemented; implemented: clip_vision_model, siglip_vision_model");
         string activation = vision["hidden_act"]?.GetValue<string>() ?? (siglip ? "gelu_pytorch_tanh" : "quick_gelu");
         if (!Coin.Nn.Layers.Activations.IsSupported(activation))

@@ -24,8 +24,10 @@ internal sealed class ClipVisionOptions : IValidatableObject
     [RegularExpression("^(patch|cls_patch)$", ErrorMessage = "expected patch or cls_patch")]
     public string SelectFeature { get; set; } = "patch";
 
-    /// <summary><c>pad</c> (LLaVA-1.5), <c>crop</c> (CLIP) or <c>resize</c>.</summary>
-    [RegularExpression("^(resize|pad|crop)$", ErrorMessage = "expected resize, pad or crop")]
+    /// <summary><c>pad</c> (LLaVA-1.5), <c>crop</c> (CLIP), <c>resize</c>, or <c>anyres</c> (LLaVA-NeXT: each image cut
+    /// into tiles on the grid its folder's <c>image_grid_pinpoints</c> chooses, so that its number of tokens depends on
+    /// its size; needs a llava_next folder and its projector, <c>mlp2x-gelu</c> with the same path).</summary>
+    [RegularExpression("^(resize|pad|crop|anyres)$", ErrorMessage = "expected resize, pad, crop or anyres")]
     public string Mode { get; set; } = "pad";
 
     /// <summary>How a folder's frozen linear weights are kept: <c>auto</c> (float32; bfloat16 under
@@ -40,6 +42,8 @@ internal sealed class ClipVisionOptions : IValidatableObject
             yield return new ValidationResult($"unknown preset '{Preset}'; accepted: {string.Join(", ", ClipVisionConfig.PresetNames)}", [nameof(Preset)]);
         if (Path is null && FrozenWeights != "auto")
             yield return new ValidationResult("frozenWeights needs a model folder (path): a preset's weights start random", [nameof(FrozenWeights)]);
+        if (Path is null && Mode == "anyres")
+            yield return new ValidationResult("anyres needs a LLaVA-NeXT folder (path): its image_grid_pinpoints choose the tiles", [nameof(Mode)]);
         if (FeatureLayer == 0) yield return new ValidationResult("0 is not a layer; use -1 for the last, -2 for the second-to-last, or 1..N", [nameof(FeatureLayer)]);
     }
 }
@@ -65,7 +69,8 @@ internal sealed class ClipVisionEncoder : IEncoder, IActivationMemory
         preprocessor = new ImagePreprocessor(new ImagePreprocessingOptions
         {
             ImageSize = config.ImageSize,
-            Mode = options.Mode,
+            // anyres tiles with PrepareAnyResolution, which normalises as the other modes do.
+            Mode = options.Mode == "anyres" ? "resize" : options.Mode,
             // SiglipImageProcessor normalises with 0.5 / 0.5.
             Mean = config.Siglip ? [0.5, 0.5, 0.5] : [.. ImagePreprocessingOptions.ClipMean],
             Std = config.Siglip ? [0.5, 0.5, 0.5] : [.. ImagePreprocessingOptions.ClipStd],
@@ -78,6 +83,12 @@ internal sealed class ClipVisionEncoder : IEncoder, IActivationMemory
     public int TokensPerInput => model.Config.Patches + (keepClass && !model.Config.Siglip ? 1 : 0);
 
     public Tensor Prepare(IReadOnlyList<ModalityInput> inputs) => preprocessor.Prepare(inputs);
+
+    /// <summary>One image as LLaVA-NeXT's tiles (<see cref="ImagePreprocessor.PrepareAnyResolution"/>).</summary>
+    internal (Tensor Pixels, AnyResolution.Size Original, AnyResolution.Size Best) PrepareAnyResolution(ModalityInput input, IReadOnlyList<AnyResolution.Size> pinpoints)
+        => preprocessor.PrepareAnyResolution(input, pinpoints);
+
+    internal int TileSize => model.Config.ImageSize;
 
     public Tensor Encode(Tensor prepared)
     {
@@ -131,7 +142,9 @@ internal sealed class ClipVisionEncoderPlugin : PluginFactory<IEncoder, ClipVisi
     {
         if (options.Path is null) return new ClipVisionEncoder(new ClipVisionModel(ClipVisionConfig.Preset(options.Preset)), options);
         string folder = context.ResolvePath(options.Path);
-        CheckLlavaFeatureLayer(System.IO.Path.Combine(folder, "config.json"), options.FeatureLayer);
+        string configPath = System.IO.Path.Combine(folder, "config.json");
+        CheckLlavaFeatureLayer(configPath, options.FeatureLayer);
+        var pinpoints = LlavaNextGrid.Pinpoints(configPath, options.Mode);
         var model = ClipVisionEncoder.Load(folder);
         if (options.FrozenWeights == "bfloat16")
         {
@@ -142,7 +155,8 @@ internal sealed class ClipVisionEncoderPlugin : PluginFactory<IEncoder, ClipVisi
                 linear.StoreFrozenAs(TorchSharp.torch.ScalarType.BFloat16);
             }
         }
-        return new ClipVisionEncoder(model, options);
+        var encoder = new ClipVisionEncoder(model, options);
+        return pinpoints is null ? encoder : new ClipTiledEncoder(encoder, pinpoints, configPath);
     }
 
     /// <summary>A llava-hf folder says which layer its projector was trained on: another featureLayer would feed it

@@ -45,7 +45,7 @@ public class LlavaLayoutTests
         Assert.That((connector.Project(features) - reference).abs().max().item<float>(), Is.LessThan(1e-5f));
     }
 
-    [TestCase("image_aspect_ratio", "\"anyres\"", "image_aspect_ratio 'anyres' (LLaVA-NeXT's grids) is not implemented")]
+    [TestCase("image_aspect_ratio", "\"anyres\"", "image_aspect_ratio 'anyres' (LLaVA-NeXT's grids) in LLaVA's original layout is not implemented")]
     [TestCase("mm_projector_type", "\"linear\"", "mm_projector_type is 'linear'; this connector is mlp2x_gelu")]
     [TestCase("mm_hidden_size", "1024", "mm_hidden_size is 1024, the encoder gives 12-wide features")]
     [TestCase("mm_use_im_start_end", "true", "mm_use_im_start_end is true")]

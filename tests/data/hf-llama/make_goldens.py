@@ -121,15 +121,16 @@ def layer_is_sliding(cfg, i):
     return False
 
 
-def forward(cfg, w, ids):
-    """Logits [tokens, vocab] of one unpadded sequence, eager attention in float32."""
+def forward(cfg, w, ids, embeds=None):
+    """Logits [tokens, vocab] of one unpadded sequence, eager attention in float32; EMBEDS [tokens, hidden], when
+    given, stand in for the ids' embeddings (a multimodal model's spliced sequence)."""
     kind = cfg["model_type"]
     hidden, heads = cfg["hidden_size"], cfg["num_attention_heads"]
     kv_heads = cfg.get("num_key_value_heads", heads)
     head_dim = cfg.get("head_dim") or hidden // heads
     eps = cfg.get("rms_norm_eps", 1e-6)
     act = cfg.get("hidden_act", "silu")
-    tokens = len(ids)
+    tokens = len(ids) if embeds is None else embeds.shape[0]
     positions = torch.arange(tokens)
     rope = cfg.get("rope_parameters") or cfg.get("rope_scaling") or {}
     inv_freq, attention_factor = rope_frequencies(cfg, rope, head_dim, tokens)
@@ -141,7 +142,7 @@ def forward(cfg, w, ids):
         y = x @ w[name + ".weight"].T
         return y + w[name + ".bias"] if name + ".bias" in w else y
 
-    x = w["model.embed_tokens.weight"][torch.tensor(ids)]
+    x = w["model.embed_tokens.weight"][torch.tensor(ids)] if embeds is None else embeds
     q_idx, kv_idx = positions[:, None], positions[None, :]
     for i in range(cfg["num_hidden_layers"]):
         p = f"model.layers.{i}."
