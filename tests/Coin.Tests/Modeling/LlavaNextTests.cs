@@ -13,38 +13,41 @@ namespace Coin.Tests.Modeling;
 
 /// <summary>A tiny LLaVA-NeXT in the llava-hf layout (tests/data/llava-next/make_fixture.py, which writes out
 /// transformers' image processor and LlavaNextForConditionalGeneration in plain PyTorch and Pillow) computes what
-/// transformers computes: for images smaller than a tile, square, wide and tall, the tiles' pixels, the number of image
-/// tokens, the packed features (unpadded, a newline after each row), the logits of a sequence holding them, and ten
-/// greedy tokens.</summary>
+/// transformers computes, with a LLaMA (Vicuna's family) or a Mistral language model: for images smaller than a tile,
+/// square, wide and tall, the tiles' pixels, the number of image tokens, the packed features (unpadded, a newline after
+/// each row), the logits of a sequence holding them, and ten greedy tokens.</summary>
 public class LlavaNextTests
 {
     private static string Data(params string[] parts) => Path.Combine([TestPaths.Root, "tests", "data", "llava-next", .. parts]);
     private static readonly string Folder = Data("llava-next-tiny");
 
-    private static ITiledEncoder Encoder()
+    private static ITiledEncoder Encoder(string folder)
     {
         var context = new ComponentContext { Device = CPU, Seed = 1, RunDirectory = TestPaths.NewTemporaryDirectory("llava-next"), ResolvePath = p => p };
-        var encoder = ((IPluginFactory)new ClipVisionEncoderPlugin()).Create(new ClipVisionOptions { Path = Folder, Mode = "anyres" }, context);
+        var encoder = ((IPluginFactory)new ClipVisionEncoderPlugin()).Create(new ClipVisionOptions { Path = folder, Mode = "anyres" }, context);
         Assert.That(encoder, Is.InstanceOf<ITiledEncoder>(), "a llava_next folder under anyres gives a tiled encoder");
         return (ITiledEncoder)encoder;
     }
 
-    [TestCase("small-20x12.png", "images")]
-    [TestCase("square-32.png", "images")]
-    [TestCase("wide-160x120.png", "images")]
-    [TestCase("tall-83x129.png", "images")]
-    [TestCase("wide-200x43.png", "anyres")]
-    [TestCase("tall-43x200.png", "anyres")]
-    public void An_image_gives_transformers_pixels_tokens_packed_features_logits_and_greedy_tokens(string image, string folder)
+    [TestCase("llama", "small-20x12.png", "images")]
+    [TestCase("llama", "square-32.png", "images")]
+    [TestCase("llama", "wide-160x120.png", "images")]
+    [TestCase("llama", "tall-83x129.png", "images")]
+    [TestCase("llama", "wide-200x43.png", "anyres")]
+    [TestCase("llama", "tall-43x200.png", "anyres")]
+    [TestCase("mistral", "wide-160x120.png", "images")]
+    [TestCase("mistral", "tall-43x200.png", "anyres")]
+    public void An_image_gives_transformers_pixels_tokens_packed_features_logits_and_greedy_tokens(string family, string image, string folder)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        using var expected = SafetensorsFile.Open(Data("expected.safetensors"));
+        string source = family == "llama" ? Folder : Data($"llava-next-{family}-tiny");
+        using var expected = SafetensorsFile.Open(Data(family == "llama" ? "expected.safetensors" : $"expected-{family}.safetensors"));
         var settings = JsonDocument.Parse(expected.Metadata[image]).RootElement;
-        using var encoder = Encoder();
+        using var encoder = Encoder(source);
         using var connector = new PackingMlp2xGeluConnector(12, 32);
-        LlavaProjector.LoadInto(connector, Folder, encoderWidth: 12);
-        using var model = HuggingFaceCheckpoint.Load(Folder);
+        LlavaProjector.LoadInto(connector, source, encoderWidth: 12);
+        using var model = HuggingFaceCheckpoint.Load(source);
         model.eval();
 
         var (pixels, layout) = encoder.PrepareTiles(new ModalityInput("image", Path.Combine(TestPaths.Root, "tests", "data", folder, image)));
@@ -80,7 +83,7 @@ public class LlavaNextTests
     public void The_largest_layout_bounds_every_images_tokens()
     {
         using var scope = NewDisposeScope();
-        using var encoder = Encoder();
+        using var encoder = Encoder(Folder);
         using var connector = new PackingMlp2xGeluConnector(12, 32);
         int most = connector.TokensFor(encoder.LargestLayout, encoder.TokensPerInput);
         var random = new Random(3);

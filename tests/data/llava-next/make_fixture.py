@@ -47,18 +47,24 @@ VISION = {"model_type": "clip_vision_model", "hidden_size": 12, "intermediate_si
           "num_attention_heads": 2, "image_size": 32, "patch_size": 8, "projection_dim": 8}
 TEXT = {"model_type": "llama", "hidden_size": 32, "intermediate_size": 48, "num_hidden_layers": 2, "num_attention_heads": 4,
         "num_key_value_heads": 2, "vocab_size": 64, "rms_norm_eps": 1e-5, "max_position_embeddings": 256}
-# LlamaConfig's defaults for what text_config leaves out.
-FULL_TEXT = dict(TEXT, rope_theta=10000.0, hidden_act="silu", tie_word_embeddings=False)
+# What LlamaConfig and MistralConfig give for what text_config leaves out (LLaVA-NeXT pairs CLIP with Vicuna or Mistral).
+FAMILIES = {
+    "llama": ("llava-next-tiny", "expected.safetensors", TEXT, dict(TEXT, rope_theta=10000.0, hidden_act="silu", tie_word_embeddings=False)),
+    "mistral": ("llava-next-mistral-tiny", "expected-mistral.safetensors", dict(TEXT, model_type="mistral", rms_norm_eps=1e-6),
+                dict(TEXT, model_type="mistral", rms_norm_eps=1e-6, rope_theta=10000.0, hidden_act="silu", tie_word_embeddings=False,
+                     sliding_window=4096)),
+}
 # (image file, folder): smaller than a tile, square, wide, tall, and 3 x 1 / 1 x 3 grids padded by odd amounts.
 IMAGES = [("small-20x12.png", "images"), ("square-32.png", "images"), ("wide-160x120.png", "images"),
           ("tall-83x129.png", "images"), ("wide-200x43.png", "anyres"), ("tall-43x200.png", "anyres")]
 
 
-def main():
-    torch.manual_seed(61)
-    lm = llama.weights(FULL_TEXT, 61)
-    tower = vision.weights(VISION, False, 62)
-    torch.manual_seed(63)
+def main(family, seed, images):
+    folder_name, expected_name, text, full_text = FAMILIES[family]
+    torch.manual_seed(seed)
+    lm = llama.weights(full_text, seed)
+    tower = vision.weights(VISION, False, seed + 1)
+    torch.manual_seed(seed + 2)
     hidden, width = TEXT["hidden_size"], VISION["hidden_size"]
     w1, b1 = torch.randn(hidden, width) * width ** -0.5, 0.1 * torch.randn(hidden)
     w2, b2 = torch.randn(hidden, hidden) * hidden ** -0.5, 0.1 * torch.randn(hidden)
@@ -67,21 +73,21 @@ def main():
     config = {"architectures": ["LlavaNextForConditionalGeneration"], "model_type": "llava_next",
               "image_token_index": IMAGE_TOKEN, "projector_hidden_act": "gelu", "vision_feature_layer": -2,
               "vision_feature_select_strategy": "default", "image_grid_pinpoints": processor.PINPOINTS,
-              "text_config": TEXT, "vision_config": VISION, "torch_dtype": "float32", "transformers_version": "4.45.0",
+              "text_config": text, "vision_config": VISION, "torch_dtype": "float32", "transformers_version": "4.45.0",
               "ignore_index": -100, "pad_token_id": 0, "tie_word_embeddings": False}
     tensors = {"language_model." + k: v for k, v in lm.items()}
     tensors.update({"vision_tower." + k: v for k, v in tower.items()})
     tensors.update({"multi_modal_projector.linear_1.weight": w1, "multi_modal_projector.linear_1.bias": b1,
                     "multi_modal_projector.linear_2.weight": w2, "multi_modal_projector.linear_2.bias": b2,
                     "image_newline": newline})
-    folder = os.path.join(HERE, "llava-next-tiny")
+    folder = os.path.join(HERE, folder_name)
     os.makedirs(folder, exist_ok=True)
     with open(os.path.join(folder, "config.json"), "w") as f:
         json.dump(config, f, indent=2)
     llama.write_safetensors(os.path.join(folder, "model.safetensors"), tensors)
 
     expected, metadata = {}, {}
-    for name, where in IMAGES:
+    for name, where in images:
         image = Image.open(os.path.join(DATA, where, name)).convert("RGB")
         best, pixels = processor.process(image)
         pixels = torch.from_numpy(pixels)
@@ -95,10 +101,10 @@ def main():
             ids = before + [IMAGE_TOKEN] * packed.shape[0] + after
             embeds = lm["model.embed_tokens.weight"][torch.tensor([0 if i == IMAGE_TOKEN else i for i in ids])]
             embeds[len(before):len(before) + packed.shape[0]] = packed
-            logits = llama.forward(FULL_TEXT, lm, ids, embeds)
+            logits = llama.forward(full_text, lm, ids, embeds)
             greedy, sequence = [], embeds
             for _ in range(10):
-                token = int(llama.forward(FULL_TEXT, lm, None, sequence)[-1].argmax())
+                token = int(llama.forward(full_text, lm, None, sequence)[-1].argmax())
                 greedy.append(token)
                 sequence = torch.cat([sequence, lm["model.embed_tokens.weight"][token][None]])
         expected[name + ".pixels"] = pixels
@@ -108,8 +114,9 @@ def main():
                                      "after": after, "greedy": greedy})
         print(name, "best", best, "tiles", pixels.shape[0], "image tokens", packed.shape[0], "greedy", greedy)
     metadata["made_by"] = "tests/data/llava-next/make_fixture.py with torch " + torch.__version__
-    processor.write_safetensors(os.path.join(HERE, "expected.safetensors"), expected, metadata)
+    processor.write_safetensors(os.path.join(HERE, expected_name), expected, metadata)
 
 
 if __name__ == "__main__":
-    main()
+    main("llama", 61, IMAGES)
+    main("mistral", 71, [IMAGES[2], IMAGES[5]])
