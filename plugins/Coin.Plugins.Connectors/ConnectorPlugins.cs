@@ -12,7 +12,7 @@ internal sealed class Mlp2xGeluOptions
     public string? Path { get; set; }
 }
 
-[CoinPlugin(PluginKind.Connector, "mlp2x-gelu", "0.2.1", "LLaVA-1.5 projector: Linear, GELU, Linear; loads LLaVA's mm_projector")]
+[CoinPlugin(PluginKind.Connector, "mlp2x-gelu", "0.3.0", "LLaVA projector: Linear, GELU, Linear; loads LLaVA's mm_projector, and packs LLaVA-NeXT's tiles")]
 internal sealed class Mlp2xGeluConnectorPlugin : PluginFactory<IConnector, Mlp2xGeluOptions>
 {
     protected override IConnector Create(Mlp2xGeluOptions options, ComponentContext context)
@@ -26,7 +26,8 @@ internal sealed class Mlp2xGeluConnectorPlugin : PluginFactory<IConnector, Mlp2x
                 ? $"{path} is LLaVA-NeXT (llava_next), whose projector packs any-resolution tiles: the image encoder must cut them (clip-vit's mode anyres)"
                 : $"the image encoder cuts any-resolution tiles, but {path} is not a LLaVA-NeXT folder: its projector does not pack them");
         nn.Module connector = packs
-            ? new PackingMlp2xGeluConnector(ConnectorWidths.Input(context), ConnectorWidths.Output(context))
+            ? new PackingMlp2xGeluConnector(ConnectorWidths.Input(context), ConnectorWidths.Output(context),
+                context.Encoder is ITiledEncoder tiled ? tiled.LargestLayout.Tiles * tiled.TokensPerInput : 0)
             : new Mlp2xGeluConnector(ConnectorWidths.Input(context), ConnectorWidths.Output(context), context.Encoder?.TokensPerInput ?? 0);
         if (path is not null) LlavaProjector.LoadInto(connector, path, ConnectorWidths.Input(context));
         return (IConnector)connector;

@@ -55,14 +55,15 @@ internal sealed class ImagePreprocessor(ImagePreprocessingOptions options)
         return stack(images).MoveToOuterDisposeScope();
     }
 
-    /// <summary>[1 + tiles, 3, tile, tile] float32 of one image file under LLaVA-NeXT's any-resolution split
+    /// <summary>[1 + tiles, 3, tile, tile] float32 of one image under LLaVA-NeXT's any-resolution split
     /// (<see cref="AnyResolution"/>), normalised as <see cref="Prepare"/> normalises, with the original size (height,
-    /// width) as the model needs it to unpad the feature grid.</summary>
+    /// width) as the model needs it to unpad the feature grid. An image given as values (0..1) is rounded to 8 bits
+    /// first, so that it takes the processor's path as a file does.</summary>
     public (Tensor Pixels, AnyResolution.Size Original, AnyResolution.Size Best) PrepareAnyResolution(ModalityInput input, IReadOnlyList<AnyResolution.Size> pinpoints)
     {
         using var scope = NewDisposeScope();
         var (mean, std) = Normalisation();
-        var image = Decode(input);
+        var image = input.Values is not null ? EightBits(input) : Decode(input);
         int size = options.ImageSize;
         var (best, tiles) = AnyResolution.Split(image.Pixels, image.Width, image.Height, pinpoints, size);
         var pixels = stack(tiles.Select(tile => (Rescale(new Rgb8(tile, size, size)) - mean) / std).ToArray());
@@ -154,6 +155,15 @@ internal sealed class ImagePreprocessor(ImagePreprocessingOptions options)
     }
 
     /// <summary>[3, height, width] in 0..1.</summary>
+    /// <summary>In-memory values [3, height, width] in 0..1 as 8-bit RGB, each rounded to the nearest level.</summary>
+    private static Rgb8 EightBits(ModalityInput input)
+    {
+        using var scope = NewDisposeScope();
+        var rgb = ToRgb(input);
+        var bytes = (rgb.clamp(0, 1) * 255).round().to_type(ScalarType.Byte).permute(1, 2, 0).contiguous().data<byte>().ToArray();
+        return new Rgb8(bytes, (int)rgb.shape[2], (int)rgb.shape[1]);
+    }
+
     public static Tensor ToRgb(ModalityInput input)
     {
         if (input.Values is not null)

@@ -135,7 +135,7 @@ internal sealed class ClipVisionEncoder : IEncoder, IActivationMemory
     }
 }
 
-[CoinPlugin(PluginKind.Encoder, "clip-vit", "0.4.0", "CLIP or SigLIP vision transformer (HF names), features from layer -2, LLaVA pad preprocessing")]
+[CoinPlugin(PluginKind.Encoder, "clip-vit", "0.5.0", "CLIP or SigLIP vision transformer (HF names), features from layer -2, LLaVA pad preprocessing or LLaVA-NeXT any-resolution tiles")]
 internal sealed class ClipVisionEncoderPlugin : PluginFactory<IEncoder, ClipVisionOptions>
 {
     protected override IEncoder Create(ClipVisionOptions options, ComponentContext context)

@@ -117,6 +117,52 @@ def main(family, seed, images):
     processor.write_safetensors(os.path.join(HERE, expected_name), expected, metadata)
 
 
+def byte_tokenizer():
+    """A byte-level tokenizer.json: GPT-2's byte-to-character table, one token per byte, and an end token (id 256)."""
+    printable = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    chars, extra = {b: b for b in printable}, 0
+    for b in range(256):
+        if b not in chars:
+            chars[b], extra = 256 + extra, extra + 1
+    return {"model": {"type": "BPE", "vocab": {chr(chars[b]): b for b in range(256)}, "merges": []},
+            "added_tokens": [{"id": 256, "content": "</s>", "special": True}],
+            "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": False, "use_regex": False},
+            "decoder": {"type": "ByteLevel"}}
+
+
+def run_folder():
+    """llava-next-run-tiny: the same shapes with a vocabulary of 300 and a byte-level tokenizer, for a run through the
+    host (training, evaluation, kill and resume); no reference values, random weights."""
+    llama.VOCAB, text = 300, dict(TEXT, vocab_size=300, max_position_embeddings=512)
+    try:
+        lm = llama.weights(dict(text, rope_theta=10000.0, hidden_act="silu", tie_word_embeddings=False), 81)
+    finally:
+        llama.VOCAB = 64
+    tower = vision.weights(VISION, False, 82)
+    torch.manual_seed(83)
+    hidden, width = TEXT["hidden_size"], VISION["hidden_size"]
+    tensors = {"language_model." + k: v for k, v in lm.items()}
+    tensors.update({"vision_tower." + k: v for k, v in tower.items()})
+    tensors.update({"multi_modal_projector.linear_1.weight": torch.randn(hidden, width) * width ** -0.5,
+                    "multi_modal_projector.linear_1.bias": 0.1 * torch.randn(hidden),
+                    "multi_modal_projector.linear_2.weight": torch.randn(hidden, hidden) * hidden ** -0.5,
+                    "multi_modal_projector.linear_2.bias": 0.1 * torch.randn(hidden),
+                    "image_newline": torch.randn(hidden) * hidden ** -0.5})
+    folder = os.path.join(HERE, "llava-next-run-tiny")
+    os.makedirs(folder, exist_ok=True)
+    config = {"architectures": ["LlavaNextForConditionalGeneration"], "model_type": "llava_next", "image_token_index": 299,
+              "projector_hidden_act": "gelu", "vision_feature_layer": -2, "vision_feature_select_strategy": "default",
+              "image_grid_pinpoints": processor.PINPOINTS, "text_config": text, "vision_config": VISION,
+              "torch_dtype": "float32", "pad_token_id": 0, "tie_word_embeddings": False}
+    with open(os.path.join(folder, "config.json"), "w") as f:
+        json.dump(config, f, indent=2)
+    with open(os.path.join(folder, "tokenizer.json"), "w") as f:
+        json.dump(byte_tokenizer(), f)
+    llama.write_safetensors(os.path.join(folder, "model.safetensors"), tensors)
+    print("wrote", folder)
+
+
 if __name__ == "__main__":
     main("llama", 61, IMAGES)
     main("mistral", 71, [IMAGES[2], IMAGES[5]])
+    run_folder()
