@@ -23,8 +23,8 @@ internal sealed class Mlp2xGeluConnectorPlugin : PluginFactory<IConnector, Mlp2x
         bool packs = path is not null ? LlavaProjector.PacksTiles(path) : context.Encoder is ITiledEncoder;
         if (packs != context.Encoder is ITiledEncoder)
             throw new CoinOptionException("path", packs
-                ? $"{path} is LLaVA-NeXT (llava_next), whose projector packs any-resolution tiles: the image encoder must cut them (clip-vit's mode anyres)"
-                : $"the image encoder cuts any-resolution tiles, but {path} is not a LLaVA-NeXT folder: its projector does not pack them");
+                ? $"{path} is LLaVA-NeXT or OneVision, whose projector packs any-resolution tiles: the image encoder must cut them (clip-vit's mode anyres)"
+                : $"the image encoder cuts any-resolution tiles, but {path} is not a LLaVA-NeXT or OneVision folder: its projector does not pack them");
         nn.Module connector = packs
             ? new PackingMlp2xGeluConnector(ConnectorWidths.Input(context), ConnectorWidths.Output(context),
                 context.Encoder is ITiledEncoder tiled ? tiled.LargestLayout.Tiles * tiled.TokensPerInput : 0)

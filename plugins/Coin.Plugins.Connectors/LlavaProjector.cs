@@ -34,7 +34,7 @@ internal static class LlavaProjector
         string config = Path.Combine(path, "config.json");
         if (!Directory.Exists(path) || !File.Exists(config)) return false;
         var root = JsonNode.Parse(Coin.Nn.Files.InputFile.ReadJsonText(config, Coin.Nn.Files.InputFile.Limits.Config, "config file"));
-        return root?["model_type"] is JsonValue type && type.TryGetValue(out string? name) && name == "llava_next";
+        return root?["model_type"] is JsonValue type && type.TryGetValue(out string? name) && name is "llava_next" or "llava_onevision";
     }
 
     /// <summary>The connector's name for a LLaVA projector tensor: <c>model.mm_projector.N.*</c> (LLaVA's own layout),
@@ -62,8 +62,11 @@ internal static class LlavaProjector
             throw new CoinUserException($"{path}: projector_hidden_act is '{act}'; this connector is Linear, GELU, Linear");
         if (config["multimodal_projector_bias"]?.GetValue<bool>() == false)
             throw new CoinUserException($"{path}: multimodal_projector_bias is false; this connector's linears have biases");
-        if (Text("vision_feature_select_strategy") is { } strategy && strategy != "default")
-            throw new CoinUserException($"{path}: vision_feature_select_strategy '{strategy}' is not implemented; LLaVA-1.5's is default (the class token left out)");
+        // OneVision keeps every position of its SigLIP tower ("full", its default); the encoder checks its own selection.
+        bool oneVision = Text("model_type") == "llava_onevision";
+        string strategy = Text("vision_feature_select_strategy") ?? (oneVision ? "full" : "default");
+        if (strategy != (oneVision ? "full" : "default"))
+            throw new CoinUserException($"{path}: vision_feature_select_strategy '{strategy}' is not implemented for this model; LLaVA-1.5's and LLaVA-NeXT's is default (the class token left out), OneVision's full");
         if (config["vision_config"]?["hidden_size"]?.GetValue<int>() is { } towerWidth && towerWidth != encoderWidth)
             throw new CoinUserException($"{path}: vision_config.hidden_size is {towerWidth}, the encoder gives {encoderWidth}-wide features");
         if (config["mm_hidden_size"]?.GetValue<int>() is { } width && width != encoderWidth)

@@ -31,12 +31,10 @@ internal static class HuggingFaceConfig
             throw new CoinUserException($"{path}: malformed JSON ({e.Message})");
         }
         string modelType = root["model_type"] is JsonValue type && type.TryGetValue(out string? t) ? t : "";
-        bool llavaHf = modelType is "llava" or "llava_next";
-        if (modelType == "llava_onevision")
-            throw new CoinUserException($"{path}: model_type 'llava_onevision' is not implemented yet (LLaVA-NeXT's llava_next is); its image processor differs from LLaVA-NeXT's");
+        bool llavaHf = modelType is "llava" or "llava_next" or "llava_onevision";
         if (llavaHf) (root, modelType, path) = LlavaTextConfig(root, path);
         if (!SupportedModelTypes.Contains(modelType))
-            throw new CoinUserException($"{path}: model_type '{modelType}' is not supported; accepted: {string.Join(", ", SupportedModelTypes)}, and llava or llava_next around llama, qwen2 or mistral");
+            throw new CoinUserException($"{path}: model_type '{modelType}' is not supported; accepted: {string.Join(", ", SupportedModelTypes)}, and llava, llava_next or llava_onevision around llama, qwen2 or mistral");
         var fields = new ConfigReader(path, root);
         fields.RefuseUnknown(modelType, accepted ?? []);
 
@@ -91,12 +89,16 @@ internal static class HuggingFaceConfig
         var known = new HashSet<string> { "model_type", "architectures", "text_config", "vision_config", "image_token_index", "image_token_id",
             "projector_hidden_act", "vision_feature_layer", "vision_feature_select_strategy", "ignore_index", "pad_token_id", "vocab_size",
             "torch_dtype", "dtype", "transformers_version", "tie_word_embeddings", "image_seq_length", "multimodal_projector_bias", "_name_or_path" };
-        // LLaVA-NeXT's grid of any-resolution tiles: the image encoder and the connector read it; the language model is as llava's.
-        if (root["model_type"]?.GetValue<string>() == "llava_next") known.Add("image_grid_pinpoints");
+        // LLaVA-NeXT's and OneVision's grid of any-resolution tiles: the image encoder and the connector read it (and
+        // OneVision's anyres_max_N); the language model is as llava's. OneVision's video token is used by no image.
+        string family = root["model_type"]!.GetValue<string>();
+        if (family is "llava_next" or "llava_onevision") known.Add("image_grid_pinpoints");
+        if (family == "llava_onevision") known.UnionWith(["vision_aspect_ratio", "video_token_index", "video_token_id"]);
         foreach (var (key, value) in root)
             if (!known.Contains(key)) throw new CoinUserException($"{path}: llava field '{key}' ({value?.ToJsonString()}) is not implemented and may change the model");
         if (root["text_config"] is not JsonObject text) throw new CoinUserException($"{path}: a llava config without text_config");
-        string textType = text["model_type"] is JsonValue kind && kind.TryGetValue(out string? k) ? k : "llama";
+        // LlavaOnevisionConfig's text_config defaults to Qwen2, the others' to LLaMA.
+        string textType = text["model_type"] is JsonValue kind && kind.TryGetValue(out string? k) ? k : family == "llava_onevision" ? "qwen2" : "llama";
         if (!LlavaTextDefaults.TryGetValue(textType, out var defaults))
             throw new CoinUserException($"{path}: text_config.model_type '{textType}' inside llava is not implemented; {string.Join(", ", LlavaTextDefaults.Keys)} are");
         var merged = (JsonObject)defaults.DeepClone();

@@ -87,23 +87,40 @@ internal sealed class ImagePreprocessor(ImagePreprocessingOptions options)
         switch (options.Mode)
         {
             case "pad" when image.Width != image.Height:
-            {
-                // expand2square: the processor's mean colour as int(m * 255), the image pasted at the centre (rounded down).
-                int side = Math.Max(image.Width, image.Height);
-                var fill = options.Mean.Select(m => (byte)(int)(m * 255)).ToArray();
-                var canvas = new byte[side * side * 3];
-                for (int i = 0; i < side * side; i++) fill.CopyTo(canvas, i * 3);
-                int left = (side - image.Width) / 2, top = (side - image.Height) / 2;
-                for (int y = 0; y < image.Height; y++)
-                    Array.Copy(image.Pixels, y * image.Width * 3, canvas, ((y + top) * side + left) * 3, image.Width * 3);
-                return ShortestEdgeThenCrop(new Rgb8(canvas, side, side), size);
-            }
+                return ShortestEdgeThenCrop(PaddedToSquare(image), size);
             case "pad":
             case "crop":
                 return ShortestEdgeThenCrop(image, size);
             default:
                 return new Rgb8(PilResample.Resize(image.Pixels, image.Width, image.Height, size, size), size, size);
         }
+    }
+
+    /// <summary>LLaVA's expand2square (transformers' pad_to_square): the processor's mean colour as int(m * 255), the
+    /// image pasted at the centre (rounded down).</summary>
+    private Rgb8 PaddedToSquare(Rgb8 image)
+    {
+        if (image.Width == image.Height) return image;
+        int side = Math.Max(image.Width, image.Height);
+        var fill = options.Mean.Select(m => (byte)(int)(m * 255)).ToArray();
+        var canvas = new byte[side * side * 3];
+        for (int i = 0; i < side * side; i++) fill.CopyTo(canvas, i * 3);
+        int left = (side - image.Width) / 2, top = (side - image.Height) / 2;
+        for (int y = 0; y < image.Height; y++)
+            Array.Copy(image.Pixels, y * image.Width * 3, canvas, ((y + top) * side + left) * 3, image.Width * 3);
+        return new Rgb8(canvas, side, side);
+    }
+
+    /// <summary>[1, 3, size, size]: LLaVA-OneVision's processing of one of several images in a sample, padded to a
+    /// square with the mean colour and resized whole to one tile, as a file or as values rounded to 8 bits.</summary>
+    public Tensor PrepareWholeSquare(ModalityInput input)
+    {
+        using var scope = NewDisposeScope();
+        var (mean, std) = Normalisation();
+        var image = input.Values is not null ? EightBits(input) : Decode(input);
+        var square = PaddedToSquare(image);
+        var resized = new Rgb8(PilResample.Resize(square.Pixels, square.Width, square.Height, options.ImageSize, options.ImageSize), options.ImageSize, options.ImageSize);
+        return ((Rescale(resized) - mean) / std).unsqueeze(0).MoveToOuterDisposeScope();
     }
 
     /// <summary>The shortest edge to <paramref name="size"/>, the other to int(size · long / short), truncated as

@@ -37,7 +37,9 @@ internal sealed record ClipVisionConfig(int ImageSize, int PatchSize, int Hidden
         }
         var vision = root["vision_config"] ?? root;
         int Int(string key) => vision[key]?.GetValue<int>() ?? throw new CoinUserException($"{path}: missing integer '{key}' in the vision config");
-        string type = vision["model_type"]?.GetValue<string>() ?? root["model_type"]?.GetValue<string>() ?? "clip_vision_model";
+        // A llava folder's vision_config without model_type is CLIP's, OneVision's SigLIP's (their config classes' defaults).
+        string rootType = root["model_type"]?.GetValue<string>() ?? "clip_vision_model";
+        string type = vision["model_type"]?.GetValue<string>() ?? (rootType == "llava_onevision" ? "siglip_vision_model" : rootType);
         bool siglip = type is "siglip_vision_model" or "siglip";
         if (!siglip && type is not ("clip_vision_model" or "clip" or "llava" or "llava_next"))
             throw new CoinUserException($"{path}: vision model_type '{type}' is not implemented; implemented: clip_vision_model, siglip_vision_model");

@@ -88,6 +88,9 @@ internal sealed class ClipVisionEncoder : IEncoder, IActivationMemory
     internal (Tensor Pixels, AnyResolution.Size Original, AnyResolution.Size Best) PrepareAnyResolution(ModalityInput input, IReadOnlyList<AnyResolution.Size> pinpoints)
         => preprocessor.PrepareAnyResolution(input, pinpoints);
 
+    /// <summary>One of several images of a sample under OneVision (<see cref="ImagePreprocessor.PrepareWholeSquare"/>).</summary>
+    internal Tensor PrepareWholeSquare(ModalityInput input) => preprocessor.PrepareWholeSquare(input);
+
     internal int TileSize => model.Config.ImageSize;
 
     public Tensor Encode(Tensor prepared)
@@ -144,8 +147,9 @@ internal sealed class ClipVisionEncoderPlugin : PluginFactory<IEncoder, ClipVisi
         string folder = context.ResolvePath(options.Path);
         string configPath = System.IO.Path.Combine(folder, "config.json");
         CheckLlavaFeatureLayer(configPath, options.FeatureLayer);
-        var pinpoints = LlavaNextGrid.Pinpoints(configPath, options.Mode);
+        var grid = LlavaNextGrid.Read(configPath, options.Mode);
         var model = ClipVisionEncoder.Load(folder);
+        CheckLlavaFeatureSelection(configPath, options.SelectFeature, model.Config.Siglip);
         if (options.FrozenWeights == "bfloat16")
         {
             // The tower is 0.3B parameters: read in float32 and converted layer by layer, a transient of one layer.
@@ -156,7 +160,21 @@ internal sealed class ClipVisionEncoderPlugin : PluginFactory<IEncoder, ClipVisi
             }
         }
         var encoder = new ClipVisionEncoder(model, options);
-        return pinpoints is null ? encoder : new ClipTiledEncoder(encoder, pinpoints, configPath);
+        return grid is null ? encoder : new ClipTiledEncoder(encoder, grid, configPath);
+    }
+
+    /// <summary>A llava-hf folder says which positions its projector was trained on: <c>default</c> drops the first
+    /// (CLIP's class token; on SigLIP, which has none, a patch), <c>full</c> keeps all.</summary>
+    private static void CheckLlavaFeatureSelection(string config, string selectFeature, bool siglip)
+    {
+        if (!File.Exists(config)) return;
+        var root = System.Text.Json.Nodes.JsonNode.Parse(Coin.Nn.Files.InputFile.ReadJsonText(config, Coin.Nn.Files.InputFile.Limits.Config, "config file"));
+        if (root?["vision_feature_select_strategy"] is not System.Text.Json.Nodes.JsonValue value || !value.TryGetValue(out string? strategy)) return;
+        bool keepsFirst = siglip || selectFeature == "cls_patch";
+        if (strategy == "default" && siglip)
+            throw new CoinUserException($"{config}: vision_feature_select_strategy 'default' on a SigLIP tower drops its first patch, which is not implemented");
+        if (strategy is "default" or "full" && keepsFirst != (strategy == "full"))
+            throw new CoinOptionException("selectFeature", $"{selectFeature}, but {config} has vision_feature_select_strategy {strategy} ({(strategy == "full" ? "cls_patch" : "patch")})");
     }
 
     /// <summary>A llava-hf folder says which layer its projector was trained on: another featureLayer would feed it

@@ -31,8 +31,11 @@ public sealed record TiledInput(torch.Tensor Tiles, TileLayout Layout);
 public interface ITiledEncoder : IEncoder
 {
     /// <summary>One input's tiles and layout. Throws <see cref="Plugins.CoinUserException"/> naming the file for an
-    /// unreadable input. A function of the input, so that the host may cache it.</summary>
-    TiledInput PrepareTiles(ModalityInput input);
+    /// unreadable input. A function of its arguments, so that the host may cache it.</summary>
+    /// <param name="input">The input.</param>
+    /// <param name="inputsInSample">How many inputs of this modality its sample holds: LLaVA-OneVision cuts an image into
+    /// tiles only when it is its sample's one image, and pads each of several to a square, whole.</param>
+    TiledInput PrepareTiles(ModalityInput input, int inputsInSample);
 
     /// <summary>The layout that gives the most tokens of any input: what a memory plan counts for each input.</summary>
     TileLayout LargestLayout { get; }

@@ -20,23 +20,24 @@ namespace Coin.Engine.Modeling;
 /// </remarks>
 public sealed class InputPrefetcher : IDisposable
 {
-    private sealed class Slot(int step, IEncoder encoder, ModalityInput input)
+    private sealed class Slot(int step, IEncoder encoder, ModalityInput input, int inputsInSample)
     {
         public readonly int Step = step;
         public readonly IEncoder Encoder = encoder;
         public readonly ModalityInput Input = input;
+        public readonly int InputsInSample = inputsInSample;
         public readonly TaskCompletionSource<PreparedInput> Result = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public int Claimed;   // 1 once a worker started it or the prefetcher cancelled it
     }
 
     private readonly IReadOnlyDictionary<string, IEncoder> encoders;
     private readonly Func<int, IReadOnlyList<Sample>> stepSamples;
-    private readonly Func<ModalityInput, bool> alreadyPrepared;
+    private readonly Func<IEncoder, ModalityInput, int, bool> alreadyPrepared;
     private readonly int stepCount, stepsAhead;
     private readonly Channel<Slot> queue = Channel.CreateUnbounded<Slot>(new UnboundedChannelOptions { SingleWriter = true });
     private readonly Task[] workers;
     private readonly LinkedList<Slot> window = new();
-    private readonly Dictionary<(string Modality, string Path), LinkedList<Slot>> byFile = [];
+    private readonly Dictionary<(string Modality, string Path, int InputsInSample), LinkedList<Slot>> byFile = [];
     private readonly List<Slot> dropped = [];   // started by a worker, never taken: disposed once done
     private int scheduledUpTo;
     private bool disposed;
@@ -45,7 +46,7 @@ public sealed class InputPrefetcher : IDisposable
     /// <param name="alreadyPrepared">True for an input the collator will find elsewhere (its prepared-input cache):
     /// not scheduled.</param>
     public InputPrefetcher(IReadOnlyDictionary<string, IEncoder> encoders, int workerCount, int stepsAhead, int stepCount,
-        Func<int, IReadOnlyList<Sample>> stepSamples, Func<ModalityInput, bool> alreadyPrepared)
+        Func<int, IReadOnlyList<Sample>> stepSamples, Func<IEncoder, ModalityInput, int, bool> alreadyPrepared)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(workerCount, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(stepsAhead, 1);
@@ -74,10 +75,11 @@ public sealed class InputPrefetcher : IDisposable
             foreach (var sample in stepSamples(scheduledUpTo))
                 foreach (var input in sample.Inputs)
                 {
-                    if (input.Path is null || !encoders.TryGetValue(input.Modality, out var encoder) || alreadyPrepared(input)) continue;
-                    var slot = new Slot(scheduledUpTo, encoder, input);
+                    int inputsInSample = sample.Inputs.Count(i => i.Modality == input.Modality);
+                    if (input.Path is null || !encoders.TryGetValue(input.Modality, out var encoder) || alreadyPrepared(encoder, input, inputsInSample)) continue;
+                    var slot = new Slot(scheduledUpTo, encoder, input, inputsInSample);
                     window.AddLast(slot);
-                    var key = (input.Modality, input.Path);
+                    var key = Key(slot);
                     if (!byFile.TryGetValue(key, out var list)) byFile[key] = list = new LinkedList<Slot>();
                     list.AddLast(slot);
                     queue.Writer.TryWrite(slot);
@@ -88,9 +90,10 @@ public sealed class InputPrefetcher : IDisposable
     /// <summary>The prepared input for this file (<see cref="PreparedInputCache.PrepareOne"/>), waiting for its worker
     /// if it is under way; null when none is scheduled. A worker's error (an unreadable file) is thrown here, as the
     /// collator would have thrown it. The caller owns the tensor.</summary>
-    public PreparedInput? TryTake(ModalityInput input)
+    public PreparedInput? TryTake(ModalityInput input, int inputsInSample = 1)
     {
-        if (disposed || input.Path is null || !byFile.TryGetValue((input.Modality, input.Path), out var list)) return null;
+        if (disposed || input.Path is null || !encoders.TryGetValue(input.Modality, out var encoder)
+            || !byFile.TryGetValue(Key(encoder, input, inputsInSample), out var list)) return null;
         var slot = list.First!.Value;
         Forget(slot);
         if (!slot.Result.Task.IsCompleted)
@@ -112,7 +115,7 @@ public sealed class InputPrefetcher : IDisposable
             if (Interlocked.Exchange(ref slot.Claimed, 1) != 0) continue;
             try
             {
-                slot.Result.SetResult(PreparedInputCache.PrepareOne(slot.Encoder, slot.Input));
+                slot.Result.SetResult(PreparedInputCache.PrepareOne(slot.Encoder, slot.Input, slot.InputsInSample));
             }
             catch (Exception e)
             {
@@ -121,10 +124,16 @@ public sealed class InputPrefetcher : IDisposable
         }
     }
 
+    /// <summary>The file, and for a tiled encoder how many inputs its sample holds (as the cache keys it).</summary>
+    private static (string, string, int) Key(IEncoder encoder, ModalityInput input, int inputsInSample)
+        => (input.Modality, input.Path!, encoder is ITiledEncoder ? inputsInSample : 0);
+
+    private static (string, string, int) Key(Slot slot) => Key(slot.Encoder, slot.Input, slot.InputsInSample);
+
     private void Forget(Slot slot)
     {
         window.Remove(slot);
-        var key = (slot.Input.Modality, slot.Input.Path!);
+        var key = Key(slot);
         var list = byFile[key];
         list.Remove(slot);
         if (list.Count == 0) byFile.Remove(key);

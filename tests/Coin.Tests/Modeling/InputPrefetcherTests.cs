@@ -40,8 +40,8 @@ public class InputPrefetcherTests
     /// <summary>Two samples a step, files named by step: step s holds "s-a" and "s-bb" (lengths 3 and 4 for s &lt; 10).</summary>
     private static IReadOnlyList<Sample> Step(int step) => [Row($"{step}-a"), Row($"{step}-bb")];
 
-    private static InputPrefetcher Prefetcher(FakeEncoder encoder, int workers, int ahead, int steps, Func<int, IReadOnlyList<Sample>> samples, Func<ModalityInput, bool>? known = null)
-        => new(new Dictionary<string, IEncoder> { ["image"] = encoder }, workers, ahead, steps, samples, known ?? (_ => false));
+    private static InputPrefetcher Prefetcher(FakeEncoder encoder, int workers, int ahead, int steps, Func<int, IReadOnlyList<Sample>> samples, Func<IEncoder, ModalityInput, int, bool>? known = null)
+        => new(new Dictionary<string, IEncoder> { ["image"] = encoder }, workers, ahead, steps, samples, known ?? ((_, _, _) => false));
 
     [Test]
     public void The_collator_gets_from_the_workers_what_it_would_have_prepared()
@@ -71,7 +71,7 @@ public class InputPrefetcherTests
     public void Only_the_window_is_scheduled_and_inputs_the_cache_holds_are_not()
     {
         var encoder = new FakeEncoder();
-        using var prefetcher = Prefetcher(encoder, workers: 1, ahead: 2, steps: 10, Step, known: input => input.Path == "1-a");
+        using var prefetcher = Prefetcher(encoder, workers: 1, ahead: 2, steps: 10, Step, known: (_, input, _) => input.Path == "1-a");
         prefetcher.Advance(0);
         Assert.That(prefetcher.Scheduled, Is.EqualTo(3), "steps 0 and 1, less the cached 1-a");
         prefetcher.Advance(1);

@@ -24,7 +24,7 @@ public class TiledInputTests
         public int TokensPerInput => 1;
         public TileLayout LargestLayout => new(16, 16, 4, 4);
 
-        public TiledInput PrepareTiles(ModalityInput input)
+        public TiledInput PrepareTiles(ModalityInput input, int inputsInSample)
         {
             Interlocked.Increment(ref Prepared);
             var size = input.Path!.Split('x').Select(int.Parse).ToArray();
@@ -107,12 +107,12 @@ public class TiledInputTests
         int placeholder = Enumerable.Range(0, (int)ids.shape[1]).First(t => collator.ModalityOf(ids[0, t].item<long>()) is not null);
         using (no_grad())
         {
-            var packed = connector.ProjectAndPack(encoder.Encode(encoder.PrepareTiles(new ModalityInput("image", "4x8")).Tiles), new TileLayout(4, 8, 1, 2));
+            var packed = connector.ProjectAndPack(encoder.Encode(encoder.PrepareTiles(new ModalityInput("image", "4x8"), 1).Tiles), new TileLayout(4, 8, 1, 2));
             Assert.That(embeddings[0].narrow(0, placeholder, 4).allclose(packed), Is.True);
             Assert.That(labels[0].narrow(0, placeholder, 4).data<long>().ToArray(), Is.All.EqualTo(Batch.IgnoreIndex));
             // The second row's two images follow each other in order: 5 tokens of the 8x4, then 3 of the 4x4.
             int second = Enumerable.Range(0, (int)ids.shape[1]).First(t => collator.ModalityOf(ids[1, t].item<long>()) is not null);
-            var tall = connector.ProjectAndPack(encoder.Encode(encoder.PrepareTiles(new ModalityInput("image", "8x4")).Tiles), new TileLayout(8, 4, 2, 1));
+            var tall = connector.ProjectAndPack(encoder.Encode(encoder.PrepareTiles(new ModalityInput("image", "8x4"), 2).Tiles), new TileLayout(8, 4, 2, 1));
             Assert.That(embeddings[1].narrow(0, second, 5).allclose(tall), Is.True);
         }
 
