@@ -133,7 +133,8 @@ internal sealed class LoraBankAdapter(LoraBankOptions options, ComponentContext 
     private const int InputChunk = 64;
 
     /// <summary>[samples, Σ encoders' widths]: per modality (in name order), the mean of the encoder's output over a
-    /// sample's inputs and tokens, normalised; zeros for a sample without that modality.</summary>
+    /// sample's inputs and tokens, normalised; zeros for a sample without that modality. Of an any-resolution image,
+    /// the whole image's tile is encoded (the tiles add detail, not a different picture).</summary>
     public static Tensor InputFeatures(IMultimodalModel model, IReadOnlyList<Sample> samples)
     {
         using var noGrad = no_grad();
@@ -149,7 +150,10 @@ internal sealed class LoraBankAdapter(LoraBankOptions options, ComponentContext 
                 // Each chunk's activations are freed before the next (a CLIP tower keeps every layer's states).
                 using var chunkScope = NewDisposeScope();
                 var chunk = owners.Skip(start).Take(InputChunk).ToList();
-                using var prepared = encoder.Prepare(chunk.Select(c => c.Input).ToList());
+                // A tiled encoder's input is routed on its first tile, the whole image at the tower's size.
+                using var prepared = encoder is ITiledEncoder tiled
+                    ? cat(chunk.Select(c => tiled.PrepareTiles(c.Input, samples[c.Sample].Inputs.Count(x => x.Modality == modality)).Tiles.narrow(0, 0, 1)).ToArray(), 0)
+                    : encoder.Prepare(chunk.Select(c => c.Input).ToList());
                 var encoded = encoder.Encode(prepared.to(device)).to_type(ScalarType.Float32).mean([1]); // [inputs, width]
                 var rows = tensor(chunk.Select(c => (long)c.Sample).ToArray(), device: device);
                 sums.index_add_(0, rows, encoded, 1);
