@@ -141,7 +141,8 @@ internal sealed class LoraBankAdapter(LoraBankOptions options, ComponentContext 
         var parts = new List<Tensor>();
         foreach (var (modality, encoder) in model.Encoders.OrderBy(e => e.Key, StringComparer.Ordinal))
         {
-            var device = encoder.Module.parameters().First().device;
+            // An encoder without parameters (a fixed feature extractor) computes where the backbone does.
+            var device = encoder.Module.parameters().Concat(model.Backbone.Module.parameters()).First().device;
             var owners = samples.SelectMany((s, i) => s.Inputs.Where(x => x.Modality == modality).Select(x => (Sample: i, Input: x))).ToList();
             var sums = zeros(samples.Count, encoder.OutputDim, device: device);
             var counts = zeros(samples.Count, 1, device: device);

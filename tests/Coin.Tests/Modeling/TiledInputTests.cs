@@ -123,6 +123,22 @@ public class TiledInputTests
     }
 
     [Test]
+    public void The_lora_bank_routes_a_tiled_image_on_its_whole_image_tile()
+    {
+        using var scope = NewDisposeScope();
+        var (_, run) = InProcessExperiment.Compose(new Dictionary<string, string?>());
+        using var disposeRun = run;
+        using var encoder = new GridEncoder();
+        using var connector = new RowPackingConnector(run.Model.Backbone.HiddenSize);
+        var encoders = new Dictionary<string, IEncoder> { ["image"] = encoder };
+        using var collator = new BatchCollator(run.Model.Backbone, encoders, CPU, 0, new Dictionary<string, IConnector> { ["image"] = connector });
+        var model = new MultimodalModel(run.Model.Backbone, encoders, new Dictionary<string, IConnector> { ["image"] = connector }, collator);
+        // Tile 0 of "8x4" is (8, 0), of "4x12" (4, 0): the features are those pairs, normalised, whatever the grids.
+        var features = Coin.Plugins.Adapters.Bank.LoraBankAdapter.InputFeatures(model, [Sample("a", "8x4"), Sample("b", "4x12")]);
+        Assert.That(features.data<float>().ToArray(), Is.EqualTo(new float[] { 1, 0, 1, 0 }).Within(1e-6f));
+    }
+
+    [Test]
     public void Tiled_inputs_are_prepared_once_kept_with_their_layouts_and_taken_from_workers()
     {
         using var scope = NewDisposeScope();
