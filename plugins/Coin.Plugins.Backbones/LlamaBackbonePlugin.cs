@@ -6,7 +6,7 @@ using Coin.Plugins.Backbones.Text;
 
 namespace Coin.Plugins.Backbones;
 
-[CoinPlugin(PluginKind.Backbone, "llama", "0.5.2",
+[CoinPlugin(PluginKind.Backbone, "llama", "0.6.0",
     "LLaMA, Qwen2 and Mistral decoders (RoPE scaling, GQA, sliding windows), HF folders or presets with word/byte tokenizers")]
 internal sealed class LlamaBackbonePlugin : PluginFactory<IBackbone, LlamaBackboneOptions>
 {

@@ -49,6 +49,35 @@ public class ChatTemplateTests
     }
 
     [Test]
+    public void LLaVA_NeXT_Mistrals_processor_template_is_mistral_instruct_with_the_tokenizers_BOS()
+    {
+        // llava-hf/llava-v1.6-mistral-7b-hf's chat_template.json; one user turn renders "[INST] <image>\nWhat is it? [/INST]"
+        // and an answer " red</s> ", whose trailing space only separates turns.
+        string mistral = "{% for message in messages %}{% if message['role'] == 'system' %}{{ '<<SYS>>\n' + message['content'][0]['text'] + '\n<</SYS>>\n\n' }}{% elif message['role'] == 'user' %}{{ '[INST] ' }}{# Render all images first #}{% for content in message['content'] | selectattr('type', 'equalto', 'image') %}{{ '<image>\n' }}{% endfor %}{# Render all text next #}{% for content in message['content'] | selectattr('type', 'equalto', 'text') %}{{ content['text'] }}{% endfor %}{{' [/INST]' }}{% elif message['role'] == 'assistant' %}{{ ' ' + message['content'][0]['text'] + '</s> '}}{% else %}{{ raise_exception('Only user and assistant roles are supported!') }}{% endif %}{% endfor %}";
+        string folder = Folder(new JsonObject { ["add_bos_token"] = true, ["bos_token"] = "<s>" });
+        File.WriteAllText(Path.Combine(folder, "chat_template.json"), new JsonObject { ["chat_template"] = mistral }.ToJsonString());
+        var template = FolderChatTemplate.Create("auto", folder, "</s>");
+        Assert.That(template.Name, Is.EqualTo("mistral_instruct"));
+        Assert.That(template.FormatPrompt("<image>\nWhat is it?"), Is.EqualTo("<s>[INST] <image>\nWhat is it? [/INST]"));
+        Assert.That(template.FormatAnswer("red"), Is.EqualTo(" red</s>"));
+    }
+
+    [Test]
+    public void OneVisions_processor_template_is_chatml_without_a_system_message_and_a_space_after_the_role()
+    {
+        // llava-hf/llava-onevision-qwen2-*'s chat template (as chat_template.jinja); one user turn with one image renders
+        // "<|im_start|>user <image>\nWhat is it?<|im_end|><|im_start|>assistant\n". The processor's template wins over
+        // the tokenizer's (Qwen2's ChatML with its system message).
+        string onevision = "{% for message in messages %}{{'<|im_start|>' + message['role'] + ' '}}{# Render all images first #}{% for content in message['content'] | selectattr('type', 'equalto', 'image') %}{{ '<image>' }}{% endfor %}{# Render all video then #}{% for content in message['content'] | selectattr('type', 'equalto', 'video') %}{{ '<video>' }}{% endfor %}{# Render all text next #}{% if message['role'] != 'assistant' %}{% for content in message['content'] | selectattr('type', 'equalto', 'text') %}{{ '\n' + content['text'] }}{% endfor %}{% else %}{% for content in message['content'] | selectattr('type', 'equalto', 'text') %}{% generation %}{{ '\n' + content['text'] }}{% endgeneration %}{% endfor %}{% endif %}{{'<|im_end|>'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}";
+        string folder = Folder(new JsonObject { ["chat_template"] = "{{'<|im_start|>' + message['role'] + '\n'}}" });
+        File.WriteAllText(Path.Combine(folder, "chat_template.jinja"), onevision);
+        var template = FolderChatTemplate.Create("auto", folder, "<|im_end|>");
+        Assert.That(template.Name, Is.EqualTo("chatml_onevision"));
+        Assert.That(template.FormatPrompt("<image>\nWhat is it?"), Is.EqualTo("<|im_start|>user <image>\nWhat is it?<|im_end|><|im_start|>assistant\n"));
+        Assert.That(template.FormatAnswer("red"), Is.EqualTo("red<|im_end|>"));
+    }
+
+    [Test]
     public void Auto_refuses_a_folder_that_names_no_template_it_knows()
     {
         string folder = Folder(new JsonObject { ["chat_template"] = "{{ messages }}" });
@@ -56,8 +85,8 @@ public class ChatTemplateTests
         var error = Assert.Throws<CoinOptionException>(() => FolderChatTemplate.Create("auto", folder, "</s>"))!;
         Assert.That(error.Option, Is.EqualTo("chatTemplate"));
         Assert.That(error.At("model.backbone").Message, Does.StartWith("model.backbone.options.chatTemplate: auto: ")
-            .And.Contain("chat_template is none Coin recognises (recognised: chatml, llama3)"));
-        Assert.That(Assert.Throws<CoinOptionException>(() => FolderChatTemplate.Create("auto", Folder(null), "</s>"))!.Message, Does.Contain("chat_template is missing"));
+            .And.Contain("is none Coin recognises (recognised: chatml, chatml_onevision, llama3, mistral_instruct)"));
+        Assert.That(Assert.Throws<CoinOptionException>(() => FolderChatTemplate.Create("auto", Folder(null), "</s>"))!.Message, Does.Contain("is missing"));
     }
 
     [Test]
