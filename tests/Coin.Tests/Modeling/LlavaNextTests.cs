@@ -13,7 +13,7 @@ namespace Coin.Tests.Modeling;
 
 /// <summary>A tiny LLaVA-NeXT in the llava-hf layout (tests/data/llava-next/make_fixture.py, which writes out
 /// transformers' image processor and LlavaNextForConditionalGeneration in plain PyTorch and Pillow) computes what
-/// transformers computes, with a LLaMA (Vicuna's family) or a Mistral language model: for images smaller than a tile,
+/// transformers computes, with a LLaMA (Vicuna's family) or a Mistral language model, and under either name layout: for images smaller than a tile,
 /// square, wide and tall, the tiles' pixels, the number of image tokens, the packed features (unpadded, a newline after
 /// each row), the logits of a sequence holding them, and ten greedy tokens.</summary>
 public class LlavaNextTests
@@ -36,13 +36,14 @@ public class LlavaNextTests
     [TestCase("llama", "wide-200x43.png", "anyres")]
     [TestCase("llama", "tall-43x200.png", "anyres")]
     [TestCase("mistral", "wide-160x120.png", "images")]
+    [TestCase("llama-current-names", "tall-83x129.png", "images")]
     [TestCase("mistral", "tall-43x200.png", "anyres")]
     public void An_image_gives_transformers_pixels_tokens_packed_features_logits_and_greedy_tokens(string family, string image, string folder)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        string source = family == "llama" ? Folder : Data($"llava-next-{family}-tiny");
-        using var expected = SafetensorsFile.Open(Data(family == "llama" ? "expected.safetensors" : $"expected-{family}.safetensors"));
+        string source = family switch { "llama" => Folder, "llama-current-names" => WithCurrentNames(Folder), _ => Data($"llava-next-{family}-tiny") };
+        using var expected = SafetensorsFile.Open(Data(family.StartsWith("llama") ? "expected.safetensors" : $"expected-{family}.safetensors"));
         var settings = JsonDocument.Parse(expected.Metadata[image]).RootElement;
         using var encoder = Encoder(source);
         using var connector = new PackingMlp2xGeluConnector(12, 32);
@@ -101,6 +102,20 @@ public class LlavaNextTests
         var context = new ComponentContext { Device = CPU, Seed = 1, RunDirectory = TestPaths.NewTemporaryDirectory("llava-next"), ResolvePath = p => p };
         var error = Assert.Throws<CoinOptionException>(() => ((IPluginFactory)new ClipVisionEncoderPlugin()).Create(new ClipVisionOptions { Path = Folder, Mode = mode }, context));
         Assert.That(error!.Message, Does.StartWith(start).And.Contain(message));
+    }
+
+    /// <summary>The folder with its tensors named as transformers saves them since 4.52: model.language_model.*,
+    /// lm_head, model.vision_tower.*, model.multi_modal_projector.*, model.image_newline.</summary>
+    private static string WithCurrentNames(string source)
+    {
+        string folder = TestPaths.NewTemporaryDirectory("llava-next-current");
+        File.Copy(Path.Combine(source, "config.json"), Path.Combine(folder, "config.json"));
+        using var scope = NewDisposeScope();
+        using var old = SafetensorsCheckpoint.Open(source);
+        static string Current(string name) => name.StartsWith("language_model.model.", StringComparison.Ordinal) ? "model.language_model." + name["language_model.model.".Length..]
+            : name == "language_model.lm_head.weight" ? "lm_head.weight" : "model." + name;
+        SafetensorsWriter.Save(Path.Combine(folder, "model.safetensors"), old.Names.Select(n => KeyValuePair.Create(Current(n), old.Load(n))).ToList());
+        return folder;
     }
 
     private static double RelativeError(Tensor actual, Tensor expected)
