@@ -63,18 +63,7 @@ public class LlavaLayoutTests
 
     private static JsonNode ExpectedHf => JsonNode.Parse(File.ReadAllText(Data("expected-hf.json")))!;
 
-    /// <summary>The llava-hf fixture with its tensors renamed as transformers 4.52 and later save them.</summary>
-    private static string WithCurrentNames()
-    {
-        string folder = TestPaths.NewTemporaryDirectory("llava-hf-current");
-        File.Copy(Data("llava-1.5-hf-tiny", "config.json"), Path.Combine(folder, "config.json"));
-        using var scope = NewDisposeScope();
-        using var old = Coin.Nn.Safetensors.SafetensorsCheckpoint.Open(Data("llava-1.5-hf-tiny"));
-        static string Current(string name) => name.StartsWith("language_model.model.", StringComparison.Ordinal) ? "model.language_model." + name["language_model.model.".Length..]
-            : name == "language_model.lm_head.weight" ? "lm_head.weight" : "model." + name;
-        Coin.Nn.Safetensors.SafetensorsWriter.Save(Path.Combine(folder, "model.safetensors"), old.Names.Select(n => KeyValuePair.Create(Current(n), old.Load(n))).ToList());
-        return folder;
-    }
+    private static string WithCurrentNames() => LlavaFolders.WithCurrentNames(Data("llava-1.5-hf-tiny"));
 
     [Test]
     public void A_llava_hf_folder_gives_the_language_models_reference_logits_in_both_name_layouts()

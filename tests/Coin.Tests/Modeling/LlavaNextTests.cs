@@ -42,7 +42,7 @@ public class LlavaNextTests
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        string source = family switch { "llama" => Folder, "llama-current-names" => WithCurrentNames(Folder), _ => Data($"llava-next-{family}-tiny") };
+        string source = family switch { "llama" => Folder, "llama-current-names" => LlavaFolders.WithCurrentNames(Folder), _ => Data($"llava-next-{family}-tiny") };
         using var expected = SafetensorsFile.Open(Data(family.StartsWith("llama") ? "expected.safetensors" : $"expected-{family}.safetensors"));
         var settings = JsonDocument.Parse(expected.Metadata[image]).RootElement;
         using var encoder = Encoder(source);
@@ -102,20 +102,6 @@ public class LlavaNextTests
         var context = new ComponentContext { Device = CPU, Seed = 1, RunDirectory = TestPaths.NewTemporaryDirectory("llava-next"), ResolvePath = p => p };
         var error = Assert.Throws<CoinOptionException>(() => ((IPluginFactory)new ClipVisionEncoderPlugin()).Create(new ClipVisionOptions { Path = Folder, Mode = mode }, context));
         Assert.That(error!.Message, Does.StartWith(start).And.Contain(message));
-    }
-
-    /// <summary>The folder with its tensors named as transformers saves them since 4.52: model.language_model.*,
-    /// lm_head, model.vision_tower.*, model.multi_modal_projector.*, model.image_newline.</summary>
-    private static string WithCurrentNames(string source)
-    {
-        string folder = TestPaths.NewTemporaryDirectory("llava-next-current");
-        File.Copy(Path.Combine(source, "config.json"), Path.Combine(folder, "config.json"));
-        using var scope = NewDisposeScope();
-        using var old = SafetensorsCheckpoint.Open(source);
-        static string Current(string name) => name.StartsWith("language_model.model.", StringComparison.Ordinal) ? "model.language_model." + name["language_model.model.".Length..]
-            : name == "language_model.lm_head.weight" ? "lm_head.weight" : "model." + name;
-        SafetensorsWriter.Save(Path.Combine(folder, "model.safetensors"), old.Names.Select(n => KeyValuePair.Create(Current(n), old.Load(n))).ToList());
-        return folder;
     }
 
     private static double RelativeError(Tensor actual, Tensor expected)
