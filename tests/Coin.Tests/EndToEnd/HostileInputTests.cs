@@ -93,7 +93,9 @@ public class HostileInputTests
         string directory = TestPaths.NewTemporaryDirectory("hostile");
         string experiment = CoinProcess.WriteQuickExperiment(directory, json =>
         {
-            json["data"]!["options"]!["trainPerTask"] = 320;
+            // 6 steps per task, the fewest that leave room for the checkpoint at step 5 of the second task that the
+            // edits below describe (the run itself is only the material for the refusals).
+            json["data"]!["options"]!["trainPerTask"] = 96;
             json["training"]!["checkpointEverySteps"] = 5;
         });
         var done = CoinProcess.Run(directory, "run", experiment);
@@ -114,7 +116,7 @@ public class HostileInputTests
         var contradictory = JsonNode.Parse(json.ToJsonString())!;
         contradictory["position"]!["taskIndex"] = 1;
         contradictory["position"]!["step"] = 5;
-        contradictory["position"]!["globalStep"] = 25;
+        contradictory["position"]!["globalStep"] = 11;
         File.WriteAllText(state, contradictory.ToJsonString());
         AssertRefused(CoinProcess.Run(directory, "run", "--resume", run), "the checkpoint is at task 2 but carries the results of 2 evaluated and 2 trained tasks; expected 1 of each");
 
@@ -126,7 +128,7 @@ public class HostileInputTests
         }
         // ...but still the second task's scores and answer formats: the resumed run would add them again.
         var stray = JsonNode.Parse(json.ToJsonString())!;
-        (stray["position"]!["taskIndex"], stray["position"]!["step"], stray["position"]!["globalStep"]) = (1, 5, 25);
+        (stray["position"]!["taskIndex"], stray["position"]!["step"], stray["position"]!["globalStep"]) = (1, 5, 11);
         File.WriteAllText(state, stray.ToJsonString());
         AssertRefused(CoinProcess.Run(directory, "run", "--resume", run), "the checkpoint is at task 2 but its results hold scores after 'position'");
         foreach (string list in new[] { "scores", "answerFormats" })
@@ -136,20 +138,20 @@ public class HostileInputTests
         }
         // A row of a stage before the position, twice.
         var twice = JsonNode.Parse(json.ToJsonString())!;
-        (twice["position"]!["taskIndex"], twice["position"]!["step"], twice["position"]!["globalStep"]) = (1, 5, 25);
+        (twice["position"]!["taskIndex"], twice["position"]!["step"], twice["position"]!["globalStep"]) = (1, 5, 11);
         var formats = twice["journal"]!["results"]!["answerFormats"]!.AsArray();
         formats.Add(formats[^1]!.DeepClone());
         File.WriteAllText(state, twice.ToJsonString());
         AssertRefused(CoinProcess.Run(directory, "run", "--resume", run), "the checkpoint's results hold answerFormats of task 'position' after 'color' 2 times");
 
-        // Fields out of range, each named (the first task has 20 steps).
+        // Fields out of range, each named (the first task has 6 steps).
         foreach (var (task, step, globalStep, expected) in new (int, long, long, string)[]
                  {
-                     (-1, 5, 25, "position.taskIndex is -1"),
-                     (1, -3, 25, "position.step is -3"),
-                     (1, 1_000_000_000, 1_000_000_020, "the checkpoint is at step 1000000000 of task 'position', which has 20 steps"),
+                     (-1, 5, 11, "position.taskIndex is -1"),
+                     (1, -3, 11, "position.step is -3"),
+                     (1, 1_000_000_000, 1_000_000_006, "the checkpoint is at step 1000000000 of task 'position', which has 6 steps"),
                      (1, 5, 3, "position.globalStep is 3, less than position.step (5)"),
-                     (1, 5, 7, "the checkpoint's global step 7 is not the 20 steps of the earlier tasks plus its step 5"),
+                     (1, 5, 7, "the checkpoint's global step 7 is not the 6 steps of the earlier tasks plus its step 5"),
                  })
         {
             var edited = JsonNode.Parse(json.ToJsonString())!;
@@ -171,7 +173,7 @@ public class HostileInputTests
         // A truncated optimiser state within a task.
         json["position"]!["taskIndex"] = 1;
         json["position"]!["step"] = 5;
-        json["position"]!["globalStep"] = 25;
+        json["position"]!["globalStep"] = 11;
         File.WriteAllText(state, json.ToJsonString());
         File.WriteAllBytes(Path.Combine(run, "checkpoint", "optimizer.bin"), [1, 2, 3]);
         AssertRefused(CoinProcess.Run(directory, "run", "--resume", run), "optimizer.bin: the optimiser state cannot be read");

@@ -13,8 +13,11 @@ public class InterruptTests
     public void SigintStopsTheRunAndRecordsItAsInterrupted()
     {
         string directory = TestPaths.NewTemporaryDirectory("interrupt");
+        // 20 steps per task: Ctrl+C comes after the first step and must find the run still in the first task, which
+        // leaves it 19 steps (~0.9 s on an idle core); the resumed run trains the rest, so every step more is trained
+        // once more.
         string experiment = CoinProcess.WriteQuickExperiment(directory, json =>
-            json["data"]!["options"]!["trainPerTask"] = 480); // 30 steps per task: seconds of training to interrupt
+            json["data"]!["options"]!["trainPerTask"] = 320);
         using var process = CoinProcess.Start(directory, "run", experiment);
         var training = new TaskCompletionSource();
         process.OutputDataReceived += (_, e) => { if (e.Data?.Contains("train color:") == true) training.TrySetResult(); };

@@ -17,7 +17,10 @@ public class ResumeTests
         json["training"]!["precision"] = precision;
         if (precision == "bfloat16") json["model"] = new JsonObject { ["adapter"] = new JsonObject { ["type"] = "lora" } };
         if (adapter is not null) json["model"] = new JsonObject { ["adapter"] = new JsonObject { ["type"] = adapter } };
-        json["data"]!["options"]!["trainPerTask"] = 480; // 30 steps per task
+        // 20 steps per task: the kill comes at the checkpoint of step 10 of the second task (KilledRun), and the 10 steps
+        // and the evaluation after it (~0.8 s on an idle core) are the time it has to arrive in; every step more is
+        // trained twice or three times.
+        json["data"]!["options"]!["trainPerTask"] = 320;
         json["training"]!["checkpointEverySteps"] = 5;
         // "a+b" composes two methods (contract 2.0): each keeps its own state under its own checkpoint key.
         json["continual"] = continual.Contains('+')
@@ -92,7 +95,8 @@ public class ResumeTests
     public void Resuming_a_completed_run_or_a_folder_that_is_no_run_is_refused()
     {
         string directory = TestPaths.NewTemporaryDirectory("resume-refused");
-        var done = CoinProcess.Run(directory, "run", CoinProcess.WriteQuickExperiment(directory));
+        // A copy of the quick run other tests read too, trained once (SharedQuickRuns): every resume here is refused.
+        var (done, _) = SharedQuickRuns.CopyInto(directory);
         Assert.That(done.ExitCode, Is.EqualTo(0), done.ToString());
 
         var again = CoinProcess.Run(directory, "run", "--resume", OnlyRun(directory));

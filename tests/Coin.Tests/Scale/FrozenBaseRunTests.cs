@@ -23,7 +23,10 @@ public class FrozenBaseRunTests
         json["training"]!["batchSize"] = 2;
         json["training"]!["checkpointEverySteps"] = 5;
         json["pretraining"] = new JsonObject { ["epochs"] = 0 };
-        json["data"]!["options"]!["trainPerTask"] = 120; // 60 steps per task
+        // 28 steps per task: the kill comes at the checkpoint of step 10 of the second task (KilledRun), and the 18 steps
+        // and the evaluation after it (~1 s on an idle core) are the time it has to arrive in; every step more is
+        // trained twice or three times.
+        json["data"]!["options"]!["trainPerTask"] = 56;
         json["data"]!["options"]!["testPerTask"] = 4;
         json["evaluation"]!["maxNewTokens"] = 3;
         customize?.Invoke(json);
