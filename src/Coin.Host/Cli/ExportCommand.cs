@@ -36,11 +36,14 @@ public sealed class ExportCommand(CommandLine commandLine, ExperimentLoader load
         var backbone = run.Model.Backbone;
         var adapter = run.Adapter as IPeftExport;
         string baseModel = experiment.Config.Model.Backbone.Options?["path"]?.ToString() is { Length: > 0 } path ? experiment.ResolvePath(path) : plan.Backbone.Plugin.Name;
+        // A llava-hf folder's run is exported as that folder's model: PEFT's module names and the merged folder in its layout.
+        var llava = LlavaExport.Of(baseModel);
         if (adapter is null) Skip("peft", $"the adapter '{plan.Adapter.Plugin.Name}' writes no PEFT adapter");
         else if (adapter.PeftRefusal is { } peftWhy) Skip("peft", peftWhy);
         else
         {
             adapter.SavePeft(Path.Combine(options.Out, "peft"), baseModel);
+            llava?.RenamePeft(Path.Combine(options.Out, "peft"));
             written.Add(Path.Combine(options.Out, "peft"));
         }
 
@@ -62,8 +65,20 @@ public sealed class ExportCommand(CommandLine commandLine, ExperimentLoader load
         else
         {
             adapter?.MergeIntoBase();
-            export.SaveHuggingFace(Path.Combine(options.Out, "merged"));
-            written.Add(Path.Combine(options.Out, "merged"));
+            string merged = Path.Combine(options.Out, "merged");
+            if (llava is null) export.SaveHuggingFace(merged);
+            else
+            {
+                // The language model alone first, then the llava folder around it.
+                string languageModel = Path.Combine(options.Out, ".merged-language-model");
+                export.SaveHuggingFace(languageModel);
+                bool towerTrained = run.Model.TrainableGroups.Any(g => g.Name == ComponentNames.Encoder);
+                llava.WriteMerged(languageModel, merged,
+                    towerTrained ? run.Model.ComponentModules(ComponentNames.Encoder).SelectMany(m => m.state_dict()) : null,
+                    run.Model.ComponentModules(ComponentNames.Connector).SelectMany(m => m.state_dict()).Where(kv => !kv.Key.Contains(".lora_", StringComparison.Ordinal)));
+                Directory.Delete(languageModel, recursive: true);
+            }
+            written.Add(merged);
         }
 
         foreach (string item in written) console.MarkupLineInterpolated($"wrote {item}");

@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
+using Coin.Nn.Safetensors;
 using Coin.Tests.Support;
+using static TorchSharp.torch;
 
 namespace Coin.Tests.EndToEnd;
 
@@ -43,6 +45,32 @@ public class AnyResolutionRunTests
         Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
         Assert.That(System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(OnlyRun(directory), "results.json"))).RootElement.GetProperty("status").GetString(),
             Is.EqualTo("completed"));
+
+        // Exported as the llava folder it came from: PEFT's modules named in the llava model, and one llava-hf folder with
+        // the update folded into the language model, the tower as it was and the trained projector with its newline.
+        string output = Path.Combine(directory, "exported");
+        var export = CoinProcess.Run(directory, "export", OnlyRun(directory), "--stage", "after-02-position", "--out", output);
+        Assert.That(export.ExitCode, Is.EqualTo(0), export.ToString());
+        using var scope = NewDisposeScope();
+        using var peft = SafetensorsCheckpoint.Open(Path.Combine(output, "peft"), "adapter_model");
+        using var merged = SafetensorsCheckpoint.Open(Path.Combine(output, "merged"));
+        using var original = SafetensorsCheckpoint.Open(Folder("llava-next"));
+        using var connector = SafetensorsCheckpoint.Open(output, "connector");
+        string layer = "language_model.model.layers.1.self_attn.v_proj";
+        var a = peft.Load($"base_model.model.{layer}.lora_A.weight");
+        var b = peft.Load($"base_model.model.{layer}.lora_B.weight");
+        Assert.That(b.abs().max().item<float>(), Is.GreaterThan(0), "the update trained");
+        var expected = original.Load(layer + ".weight") + 2.0 * b.matmul(a);   // alpha 8 / rank 4
+        Assert.That((merged.Load(layer + ".weight") - expected).abs().max().item<float>(), Is.LessThan(1e-6f), "W0 + (alpha/r)·B·A");
+        Assert.That(merged.Load("vision_tower.vision_model.encoder.layers.0.mlp.fc1.weight").eq(original.Load("vision_tower.vision_model.encoder.layers.0.mlp.fc1.weight")).all().item<bool>(), "the frozen tower as it was");
+        Assert.That(merged.Load("multi_modal_projector.linear_2.weight").eq(connector.Load("mm_projector.2.weight")).all().item<bool>(), "the trained projector");
+        Assert.That(merged.Load("image_newline").eq(connector.Load("image_newline")).all().item<bool>(), "and its newline");
+        Assert.That(JsonNode.Parse(File.ReadAllText(Path.Combine(output, "merged", "config.json")))!["model_type"]!.GetValue<string>(), Is.EqualTo("llava_next"));
+        using (var reloaded = Coin.Plugins.Backbones.Llama.HuggingFaceCheckpoint.Load(Path.Combine(output, "merged")))
+            Assert.That(reloaded.Config.NumHiddenLayers, Is.EqualTo(2), "the merged folder loads back");
+        using var tower = Coin.Plugins.Encoders.Vision.ClipVisionEncoder.Load(Path.Combine(output, "merged"));
+        using var projector = new Coin.Plugins.Connectors.PackingMlp2xGeluConnector(12, 32);
+        Coin.Plugins.Connectors.LlavaProjector.LoadInto(projector, Path.Combine(output, "merged"), 12);
     }
 
     [Test]
