@@ -76,10 +76,11 @@ public class AnyResolutionRunTests
     [Test]
     public void A_onevision_lora_run_on_mini_coin_killed_mid_task_resumes_to_the_uninterrupted_results()
     {
-        // Two mini-CoIN tasks of 56 images (PNG files, prepared by a background worker), 14 steps each with a checkpoint
-        // every 2: the kill lands within the second task.
+        // Two mini-CoIN tasks of 64 images (PNG files, prepared by a background worker), 16 steps each with a checkpoint
+        // every 2: the kill comes at the checkpoint of step 10 of the second task (KilledRun), and the 6 steps and the
+        // evaluation after it are the time it has to arrive in.
         var data = JsonNode.Parse("""
-            { "type": "mini-coin", "options": { "tasks": ["ImageNet", "OCRVQA"], "trainPerTask": 56, "testPerTask": 8, "pretrainSamples": 0 }, "workers": 1 }
+            { "type": "mini-coin", "options": { "tasks": ["ImageNet", "OCRVQA"], "trainPerTask": 64, "testPerTask": 8, "pretrainSamples": 0 }, "workers": 1 }
             """)!;
         string reference = TestPaths.NewTemporaryDirectory("onevision-run");
         var whole = CoinProcess.Run(reference, "run", Experiment(reference, "llava-onevision", data.DeepClone(), -1));
