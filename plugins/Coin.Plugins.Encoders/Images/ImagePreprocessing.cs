@@ -112,15 +112,16 @@ internal sealed class ImagePreprocessor(ImagePreprocessingOptions options)
     }
 
     /// <summary>[1, 3, size, size]: LLaVA-OneVision's processing of one of several images in a sample, padded to a
-    /// square with the mean colour and resized whole to one tile, as a file or as values rounded to 8 bits.</summary>
-    public Tensor PrepareWholeSquare(ModalityInput input)
+    /// square with the mean colour and resized whole to one tile, as a file or as values rounded to 8 bits; with the
+    /// image's original size (height, width).</summary>
+    public (Tensor Pixels, AnyResolution.Size Original) PrepareWholeSquare(ModalityInput input)
     {
         using var scope = NewDisposeScope();
         var (mean, std) = Normalisation();
         var image = input.Values is not null ? EightBits(input) : Decode(input);
         var square = PaddedToSquare(image);
         var resized = new Rgb8(PilResample.Resize(square.Pixels, square.Width, square.Height, options.ImageSize, options.ImageSize), options.ImageSize, options.ImageSize);
-        return ((Rescale(resized) - mean) / std).unsqueeze(0).MoveToOuterDisposeScope();
+        return (((Rescale(resized) - mean) / std).unsqueeze(0).MoveToOuterDisposeScope(), new AnyResolution.Size(image.Height, image.Width));
     }
 
     /// <summary>The shortest edge to <paramref name="size"/>, the other to int(size · long / short), truncated as

@@ -46,20 +46,12 @@ internal sealed class ClipTiledEncoder : ITiledEncoder, IActivationMemory
     {
         if (grid.WholeWhenSeveral && inputsInSample > 1)
         {
-            var square = tower.PrepareWholeSquare(input);
             // The size is the model's image_sizes entry; a single tile is packed as the whole image and a newline.
-            var size = ImageSize(input);
+            var (square, size) = tower.PrepareWholeSquare(input);
             return new TiledInput(square, new TileLayout(size.Height, size.Width, 0, 0, grid.MaxTiles));
         }
         var (pixels, original, best) = tower.PrepareAnyResolution(input, grid.Pinpoints);
         return new TiledInput(pixels, new TileLayout(original.Height, original.Width, best.Height / tower.TileSize, best.Width / tower.TileSize, grid.MaxTiles));
-    }
-
-    private static Size ImageSize(ModalityInput input)
-    {
-        if (input.Values is not null && input.Shape is [3, var h, var w]) return new Size(h, w);
-        using var codec = input.Path is null ? null : SkiaSharp.SKCodec.Create(input.Path);
-        return codec is null ? new Size(0, 0) : new Size(codec.Info.Height, codec.Info.Width);
     }
 
     public Tensor Prepare(IReadOnlyList<ModalityInput> inputs)
@@ -82,10 +74,10 @@ internal static class LlavaNextGrid
     /// <summary>The folder's grid when <paramref name="mode"/> is anyres, else null. A llava_next or llava_onevision
     /// folder under another mode, anyres on a folder without pinpoints, or a vision_aspect_ratio other than
     /// anyres_max_N, is refused.</summary>
-    public static AnyResolutionGrid? Read(string config, string mode)
+    /// <param name="root">The folder's config.json, null when it has none.</param>
+    public static AnyResolutionGrid? Read(JsonNode? root, string config, string mode)
     {
-        if (!File.Exists(config)) return mode == "anyres" ? throw new CoinOptionException("mode", $"anyres, but {config} is not found") : null;
-        var root = JsonNode.Parse(Coin.Nn.Files.InputFile.ReadJsonText(config, Coin.Nn.Files.InputFile.Limits.Config, "config file"));
+        if (root is null) return mode == "anyres" ? throw new CoinOptionException("mode", $"anyres, but {config} is not found") : null;
         string type = root?["model_type"] is JsonValue value && value.TryGetValue(out string? name) ? name : "";
         bool oneVision = type == "llava_onevision";
         if (type is "llava_next" or "llava_onevision" && mode != "anyres")

@@ -89,7 +89,7 @@ internal sealed class ClipVisionEncoder : IEncoder, IActivationMemory
         => preprocessor.PrepareAnyResolution(input, pinpoints);
 
     /// <summary>One of several images of a sample under OneVision (<see cref="ImagePreprocessor.PrepareWholeSquare"/>).</summary>
-    internal Tensor PrepareWholeSquare(ModalityInput input) => preprocessor.PrepareWholeSquare(input);
+    internal (Tensor Pixels, AnyResolution.Size Original) PrepareWholeSquare(ModalityInput input) => preprocessor.PrepareWholeSquare(input);
 
     internal int TileSize => model.Config.ImageSize;
 
@@ -146,10 +146,14 @@ internal sealed class ClipVisionEncoderPlugin : PluginFactory<IEncoder, ClipVisi
         if (options.Path is null) return new ClipVisionEncoder(new ClipVisionModel(ClipVisionConfig.Preset(options.Preset)), options);
         string folder = context.ResolvePath(options.Path);
         string configPath = System.IO.Path.Combine(folder, "config.json");
-        CheckLlavaFeatureLayer(configPath, options.FeatureLayer);
-        var grid = LlavaNextGrid.Read(configPath, options.Mode);
+        // Read once for the checks of a llava folder's settings (ClipVisionEncoder.Load reads its vision_config).
+        var root = File.Exists(configPath)
+            ? System.Text.Json.Nodes.JsonNode.Parse(Coin.Nn.Files.InputFile.ReadJsonText(configPath, Coin.Nn.Files.InputFile.Limits.Config, "config file"))
+            : null;
+        CheckLlavaFeatureLayer(root, configPath, options.FeatureLayer);
+        var grid = LlavaNextGrid.Read(root, configPath, options.Mode);
         var model = ClipVisionEncoder.Load(folder);
-        CheckLlavaFeatureSelection(configPath, options.SelectFeature, model.Config.Siglip);
+        CheckLlavaFeatureSelection(root, configPath, options.SelectFeature, model.Config.Siglip);
         if (options.FrozenWeights == "bfloat16")
         {
             // The tower is 0.3B parameters: read in float32 and converted layer by layer, a transient of one layer.
@@ -165,10 +169,8 @@ internal sealed class ClipVisionEncoderPlugin : PluginFactory<IEncoder, ClipVisi
 
     /// <summary>A llava-hf folder says which positions its projector was trained on: <c>default</c> drops the first
     /// (CLIP's class token; on SigLIP, which has none, a patch), <c>full</c> keeps all.</summary>
-    private static void CheckLlavaFeatureSelection(string config, string selectFeature, bool siglip)
+    private static void CheckLlavaFeatureSelection(System.Text.Json.Nodes.JsonNode? root, string config, string selectFeature, bool siglip)
     {
-        if (!File.Exists(config)) return;
-        var root = System.Text.Json.Nodes.JsonNode.Parse(Coin.Nn.Files.InputFile.ReadJsonText(config, Coin.Nn.Files.InputFile.Limits.Config, "config file"));
         if (root?["vision_feature_select_strategy"] is not System.Text.Json.Nodes.JsonValue value || !value.TryGetValue(out string? strategy)) return;
         bool keepsFirst = siglip || selectFeature == "cls_patch";
         if (strategy == "default" && siglip)
@@ -179,10 +181,8 @@ internal sealed class ClipVisionEncoderPlugin : PluginFactory<IEncoder, ClipVisi
 
     /// <summary>A llava-hf folder says which layer its projector was trained on: another featureLayer would feed it
     /// features it never saw.</summary>
-    private static void CheckLlavaFeatureLayer(string config, int featureLayer)
+    private static void CheckLlavaFeatureLayer(System.Text.Json.Nodes.JsonNode? root, string config, int featureLayer)
     {
-        if (!File.Exists(config)) return;
-        var root = System.Text.Json.Nodes.JsonNode.Parse(Coin.Nn.Files.InputFile.ReadJsonText(config, Coin.Nn.Files.InputFile.Limits.Config, "config file"));
         if (root?["vision_feature_layer"] is System.Text.Json.Nodes.JsonValue value && value.TryGetValue(out int layer) && layer != featureLayer)
             throw new CoinOptionException("featureLayer", $"{featureLayer}, but {config} has vision_feature_layer {layer}");
     }

@@ -100,7 +100,7 @@ public sealed class BatchCollator : IDisposable
         {
             var inputs = samples.SelectMany(s => s.Inputs.Where(i => i.Modality == modality)).ToList();
             if (inputs.Count == 0) continue;
-            var inputsInSample = samples.SelectMany(s => Enumerable.Repeat(s.Inputs.Count(i => i.Modality == modality), s.Inputs.Count(i => i.Modality == modality))).ToList();
+            var inputsInSample = samples.Select(s => s.Inputs.Count(i => i.Modality == modality)).SelectMany(n => Enumerable.Repeat(n, n)).ToList();
             var prepared = preparedInputs.Prepare(encoder, inputs, inputsInSample);
             modalityInputs[modality] = prepared.Values.to(device);
             if (prepared.Layouts is { } tiles) layouts[modality] = tiles;

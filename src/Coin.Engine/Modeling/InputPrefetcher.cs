@@ -93,7 +93,7 @@ public sealed class InputPrefetcher : IDisposable
     public PreparedInput? TryTake(ModalityInput input, int inputsInSample = 1)
     {
         if (disposed || input.Path is null || !encoders.TryGetValue(input.Modality, out var encoder)
-            || !byFile.TryGetValue(Key(encoder, input, inputsInSample), out var list)) return null;
+            || !byFile.TryGetValue(PreparedInputCache.Key(encoder, input, inputsInSample), out var list)) return null;
         var slot = list.First!.Value;
         Forget(slot);
         if (!slot.Result.Task.IsCompleted)
@@ -124,11 +124,7 @@ public sealed class InputPrefetcher : IDisposable
         }
     }
 
-    /// <summary>The file, and for a tiled encoder how many inputs its sample holds (as the cache keys it).</summary>
-    private static (string, string, int) Key(IEncoder encoder, ModalityInput input, int inputsInSample)
-        => (input.Modality, input.Path!, encoder is ITiledEncoder ? inputsInSample : 0);
-
-    private static (string, string, int) Key(Slot slot) => Key(slot.Encoder, slot.Input, slot.InputsInSample);
+    private static (string, string, int) Key(Slot slot) => PreparedInputCache.Key(slot.Encoder, slot.Input, slot.InputsInSample);
 
     private void Forget(Slot slot)
     {

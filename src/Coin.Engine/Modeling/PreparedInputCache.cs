@@ -105,8 +105,8 @@ public sealed class PreparedInputCache(long budgetBytes) : IDisposable
     }
 
     /// <summary>The file, and for a tiled encoder how many inputs its sample holds (other encoders prepare an input
-    /// alike wherever it stands).</summary>
-    private static (string, string, int) Key(IEncoder encoder, ModalityInput input, int inputsInSample)
+    /// alike wherever it stands); the prefetcher keys its slots the same way.</summary>
+    internal static (string, string, int) Key(IEncoder encoder, ModalityInput input, int inputsInSample)
         => (input.Modality, input.Path!, encoder is ITiledEncoder ? inputsInSample : 0);
 
     public void Dispose()
