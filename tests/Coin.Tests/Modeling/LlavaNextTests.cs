@@ -61,23 +61,15 @@ public class LlavaNextTests
         var referencePacked = expected.Load(image + ".packed");
         Assert.That(packed.shape[0], Is.EqualTo(referencePacked.shape[0]), "the number of image tokens");
         Assert.That(connector.TokensFor(layout, encoder.TokensPerInput), Is.EqualTo(referencePacked.shape[0]), "counted without the tower");
-        Assert.That(RelativeError(packed, referencePacked), Is.LessThanOrEqualTo(1e-5));
+        Assert.That(SplicedSequence.RelativeError(packed, referencePacked), Is.LessThanOrEqualTo(1e-5));
 
         long[] before = settings.GetProperty("before").EnumerateArray().Select(v => v.GetInt64()).ToArray();
         long[] after = settings.GetProperty("after").EnumerateArray().Select(v => v.GetInt64()).ToArray();
-        Tensor Embed(long[] ids) => model.Embed(tensor(ids, [1, ids.Length]))[0];
+        Tensor Embed(long[] ids) => SplicedSequence.Embed(model, ids);
         var sequence = cat([Embed(before), packed, Embed(after)], 0);
-        Tensor Logits(Tensor embeddings) => model.Forward(embeddings.unsqueeze(0), ones(1, embeddings.shape[0], dtype: ScalarType.Int64), null)[0];
-        Assert.That(RelativeError(Logits(sequence), expected.Load(image + ".logits")), Is.LessThanOrEqualTo(1e-5));
+        Assert.That(SplicedSequence.RelativeError(SplicedSequence.Logits(model, sequence), expected.Load(image + ".logits")), Is.LessThanOrEqualTo(1e-5));
 
-        var greedy = new List<long>();
-        for (int i = 0; i < 10; i++)
-        {
-            long next = Logits(sequence)[-1].argmax().item<long>();
-            greedy.Add(next);
-            sequence = cat([sequence, Embed([next])], 0);
-        }
-        Assert.That(greedy, Is.EqualTo(settings.GetProperty("greedy").EnumerateArray().Select(v => v.GetInt64())), "ten greedy tokens");
+        Assert.That(SplicedSequence.Greedy(model, sequence, 10), Is.EqualTo(settings.GetProperty("greedy").EnumerateArray().Select(v => v.GetInt64())), "ten greedy tokens");
     }
 
     [Test]
@@ -104,6 +96,4 @@ public class LlavaNextTests
         Assert.That(error!.Message, Does.StartWith(start).And.Contain(message));
     }
 
-    private static double RelativeError(Tensor actual, Tensor expected)
-        => (actual - expected).abs().max().item<float>() / (double)expected.abs().max().item<float>();
 }

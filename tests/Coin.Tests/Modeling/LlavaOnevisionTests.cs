@@ -56,12 +56,12 @@ public class LlavaOnevisionTests
             var referencePacked = expected.Load($"{name}.{k}.packed");
             Assert.That(packed.shape[0], Is.EqualTo(referencePacked.shape[0]), $"image {k}: the number of image tokens");
             Assert.That(connector.TokensFor(layout, encoder.TokensPerInput), Is.EqualTo(referencePacked.shape[0]), $"image {k}: counted without the tower");
-            Assert.That(RelativeError(packed, referencePacked), Is.LessThanOrEqualTo(1e-5), $"image {k}");
+            Assert.That(SplicedSequence.RelativeError(packed, referencePacked), Is.LessThanOrEqualTo(1e-5), $"image {k}");
             packedImages.Add(packed);
         }
 
         long[] Ids(string key) => settings.GetProperty(key).EnumerateArray().Select(v => v.GetInt64()).ToArray();
-        Tensor Embed(long[] ids) => model.Embed(tensor(ids, [1, ids.Length]))[0];
+        Tensor Embed(long[] ids) => SplicedSequence.Embed(model, ids);
         var pieces = new List<Tensor> { Embed(Ids("before")) };
         for (int k = 0; k < packedImages.Count; k++)
         {
@@ -70,17 +70,9 @@ public class LlavaOnevisionTests
         }
         pieces.Add(Embed(Ids("after")));
         var sequence = cat(pieces, 0);
-        Tensor Logits(Tensor embeddings) => model.Forward(embeddings.unsqueeze(0), ones(1, embeddings.shape[0], dtype: ScalarType.Int64), null)[0];
-        Assert.That(RelativeError(Logits(sequence), expected.Load(name + ".logits")), Is.LessThanOrEqualTo(1e-5));
+        Assert.That(SplicedSequence.RelativeError(SplicedSequence.Logits(model, sequence), expected.Load(name + ".logits")), Is.LessThanOrEqualTo(1e-5));
 
-        var greedy = new List<long>();
-        for (int i = 0; i < 10; i++)
-        {
-            long next = Logits(sequence)[-1].argmax().item<long>();
-            greedy.Add(next);
-            sequence = cat([sequence, Embed([next])], 0);
-        }
-        Assert.That(greedy, Is.EqualTo(settings.GetProperty("greedy").EnumerateArray().Select(v => v.GetInt64())), "ten greedy tokens");
+        Assert.That(SplicedSequence.Greedy(model, sequence, 10), Is.EqualTo(settings.GetProperty("greedy").EnumerateArray().Select(v => v.GetInt64())), "ten greedy tokens");
     }
 
     [Test]
@@ -94,6 +86,4 @@ public class LlavaOnevisionTests
         Assert.That(mode!.Message, Does.Contain("is LLaVA-OneVision (llava_onevision), whose images are any-resolution tiles: set mode anyres"));
     }
 
-    private static double RelativeError(Tensor actual, Tensor expected)
-        => (actual - expected).abs().max().item<float>() / (double)expected.abs().max().item<float>();
 }

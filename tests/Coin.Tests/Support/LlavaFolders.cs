@@ -22,3 +22,33 @@ public static class LlavaFolders
         return folder;
     }
 }
+
+/// <summary>A language model run on a spliced sequence of embeddings, as the llava golden tests compare it with the
+/// reference: logits of the whole sequence, greedy tokens recomputed from scratch each step.</summary>
+internal static class SplicedSequence
+{
+    /// <summary>The embeddings of <paramref name="ids"/>: [tokens, hidden].</summary>
+    public static Tensor Embed(Coin.Plugins.Backbones.Llama.LlamaForCausalLM model, long[] ids) => model.Embed(tensor(ids, [1, ids.Length]))[0];
+
+    /// <summary>[tokens, vocab] for [tokens, hidden] embeddings, no padding.</summary>
+    public static Tensor Logits(Coin.Plugins.Backbones.Llama.LlamaForCausalLM model, Tensor embeddings)
+        => model.Forward(embeddings.unsqueeze(0), ones(1, embeddings.shape[0], dtype: ScalarType.Int64), null)[0];
+
+    /// <summary><paramref name="count"/> tokens, each the argmax of the last position's logits, appended and the
+    /// whole sequence recomputed (as the references do).</summary>
+    public static List<long> Greedy(Coin.Plugins.Backbones.Llama.LlamaForCausalLM model, Tensor sequence, int count)
+    {
+        var tokens = new List<long>();
+        for (int i = 0; i < count; i++)
+        {
+            long next = Logits(model, sequence)[-1].argmax().item<long>();
+            tokens.Add(next);
+            sequence = cat([sequence, Embed(model, [next])], 0);
+        }
+        return tokens;
+    }
+
+    /// <summary>The largest absolute difference over the largest absolute reference value.</summary>
+    public static double RelativeError(Tensor actual, Tensor expected)
+        => (actual - expected).abs().max().item<float>() / (double)expected.abs().max().item<float>();
+}

@@ -59,27 +59,33 @@ IMAGES = [("small-20x12.png", "images"), ("square-32.png", "images"), ("wide-160
           ("tall-83x129.png", "images"), ("wide-200x43.png", "anyres"), ("tall-43x200.png", "anyres")]
 
 
+def llava_tensors(lm, tower, hidden, width):
+    """The tensors of a llava-hf folder (names as transformers < 4.52 saves them): the language model's and the tower's
+    as given, the projector's and image_newline drawn from the current seed (LlavaNextModel draws the newline as
+    randn(hidden) / sqrt(hidden); any values serve). Returns them and (w1, b1, w2, b2, newline)."""
+    w1, b1 = torch.randn(hidden, width) * width ** -0.5, 0.1 * torch.randn(hidden)
+    w2, b2 = torch.randn(hidden, hidden) * hidden ** -0.5, 0.1 * torch.randn(hidden)
+    newline = torch.randn(hidden) * hidden ** -0.5
+    tensors = {"language_model." + k: v for k, v in lm.items()}
+    tensors.update({"vision_tower." + k: v for k, v in tower.items()})
+    tensors.update({"multi_modal_projector.linear_1.weight": w1, "multi_modal_projector.linear_1.bias": b1,
+                    "multi_modal_projector.linear_2.weight": w2, "multi_modal_projector.linear_2.bias": b2,
+                    "image_newline": newline})
+    return tensors, (w1, b1, w2, b2, newline)
+
+
 def main(family, seed, images):
     folder_name, expected_name, text, full_text = FAMILIES[family]
     torch.manual_seed(seed)
     lm = llama.weights(full_text, seed)
     tower = vision.weights(VISION, False, seed + 1)
     torch.manual_seed(seed + 2)
-    hidden, width = TEXT["hidden_size"], VISION["hidden_size"]
-    w1, b1 = torch.randn(hidden, width) * width ** -0.5, 0.1 * torch.randn(hidden)
-    w2, b2 = torch.randn(hidden, hidden) * hidden ** -0.5, 0.1 * torch.randn(hidden)
-    # LlavaNextModel draws image_newline as randn(hidden) * 1 / sqrt(hidden); any values serve.
-    newline = torch.randn(hidden) * hidden ** -0.5
+    tensors, (w1, b1, w2, b2, newline) = llava_tensors(lm, tower, TEXT["hidden_size"], VISION["hidden_size"])
     config = {"architectures": ["LlavaNextForConditionalGeneration"], "model_type": "llava_next",
               "image_token_index": IMAGE_TOKEN, "projector_hidden_act": "gelu", "vision_feature_layer": -2,
               "vision_feature_select_strategy": "default", "image_grid_pinpoints": processor.PINPOINTS,
               "text_config": text, "vision_config": VISION, "torch_dtype": "float32", "transformers_version": "4.45.0",
               "ignore_index": -100, "pad_token_id": 0, "tie_word_embeddings": False}
-    tensors = {"language_model." + k: v for k, v in lm.items()}
-    tensors.update({"vision_tower." + k: v for k, v in tower.items()})
-    tensors.update({"multi_modal_projector.linear_1.weight": w1, "multi_modal_projector.linear_1.bias": b1,
-                    "multi_modal_projector.linear_2.weight": w2, "multi_modal_projector.linear_2.bias": b2,
-                    "image_newline": newline})
     folder = os.path.join(HERE, folder_name)
     os.makedirs(folder, exist_ok=True)
     with open(os.path.join(folder, "config.json"), "w") as f:
@@ -140,14 +146,7 @@ def run_folder():
         llama.VOCAB = 64
     tower = vision.weights(VISION, False, 82)
     torch.manual_seed(83)
-    hidden, width = TEXT["hidden_size"], VISION["hidden_size"]
-    tensors = {"language_model." + k: v for k, v in lm.items()}
-    tensors.update({"vision_tower." + k: v for k, v in tower.items()})
-    tensors.update({"multi_modal_projector.linear_1.weight": torch.randn(hidden, width) * width ** -0.5,
-                    "multi_modal_projector.linear_1.bias": 0.1 * torch.randn(hidden),
-                    "multi_modal_projector.linear_2.weight": torch.randn(hidden, hidden) * hidden ** -0.5,
-                    "multi_modal_projector.linear_2.bias": 0.1 * torch.randn(hidden),
-                    "image_newline": torch.randn(hidden) * hidden ** -0.5})
+    tensors, _ = llava_tensors(lm, tower, TEXT["hidden_size"], VISION["hidden_size"])
     folder = os.path.join(HERE, "llava-next-run-tiny")
     os.makedirs(folder, exist_ok=True)
     config = {"architectures": ["LlavaNextForConditionalGeneration"], "model_type": "llava_next", "image_token_index": 299,

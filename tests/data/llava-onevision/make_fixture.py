@@ -10,8 +10,8 @@ and modeling_llava_onevision.py:
         one tile, one patch
   the tower: ../vision/make_goldens.py (SiglipVisionModel's hidden states); vision_feature_layer -1 and
         vision_feature_select_strategy "full", LlavaOnevisionConfig's defaults
-  the projector on every tile, then pack_image_features with vision_aspect_ratio anyres_max_N: ../anyres/make_packed.py
-        (unpad, the bilinear shrink past N tiles' worth, image_newline after each row); one patch: its features and one
+  the projector on every tile, then pack_image_features with vision_aspect_ratio anyres_max_N: as ../anyres/make_packed.py
+        (its unpad_image; the bilinear shrink past N tiles' worth, image_newline after each row, at this fixture's sizes); one patch: its features and one
         image_newline
   the splice (masked_scatter at the image tokens) and the Qwen2 language model: ../hf-llama/make_goldens.py's forward,
         and ten greedy tokens recomputed from scratch
@@ -45,6 +45,8 @@ sys.path.insert(0, os.path.join(DATA, "anyres"))
 llama = load("llama_goldens", "hf-llama/make_goldens.py")
 vision = load("vision_goldens", "vision/make_goldens.py")
 processor = load("anyres_expected", "anyres/make_expected.py")
+packing = load("anyres_packed", "anyres/make_packed.py")
+next_fixture = load("llava_next_fixture", "llava-next/make_fixture.py")
 
 TILE, SIDE, MAX_TILES = 32, 4, 2
 PINPOINTS = [[TILE * i, TILE * j] for i in range(1, 4) for j in range(1, 4)]
@@ -91,18 +93,6 @@ def square_of(image):
     return np.stack([normalise(np.array(canvas.resize((TILE, TILE), resample=Image.BICUBIC, reducing_gap=None)))])
 
 
-def unpad_image(tensor, original_size):
-    original_height, original_width = original_size
-    current_height, current_width = tensor.shape[1:]
-    if original_width / original_height > current_width / current_height:
-        new_height = int(round(original_height * (current_width / original_width), 7))
-        padding = (current_height - new_height) // 2
-        return tensor[:, padding:current_height - padding, :]
-    new_width = int(round(original_width * (current_height / original_height), 7))
-    padding = (current_width - new_width) // 2
-    return tensor[:, :, padding:current_width - padding]
-
-
 def pack(image_feature, image_size, newline):
     """LlavaOnevisionModel.pack_image_features for one image."""
     if image_feature.shape[0] == 1:
@@ -110,7 +100,7 @@ def pack(image_feature, image_size, newline):
     base, grid = image_feature[0], image_feature[1:]
     best_h, best_w = processor.select_best_resolution(image_size, PINPOINTS)
     grid = grid.view(best_h // TILE, best_w // TILE, SIDE, SIDE, -1).permute(4, 0, 2, 1, 3).contiguous().flatten(1, 2).flatten(2, 3)
-    grid = unpad_image(grid, image_size)
+    grid = packing.unpad_image(grid, image_size)
     channels, height, width = grid.shape
     ratio = math.sqrt(height * width / (MAX_TILES * SIDE ** 2))
     if ratio > 1.1:
@@ -123,20 +113,12 @@ def main():
     lm = llama.weights(FULL_TEXT, 91)
     tower = vision.weights(VISION, True, 92)
     torch.manual_seed(93)
-    hidden, width = TEXT["hidden_size"], VISION["hidden_size"]
-    w1, b1 = torch.randn(hidden, width) * width ** -0.5, 0.1 * torch.randn(hidden)
-    w2, b2 = torch.randn(hidden, hidden) * hidden ** -0.5, 0.1 * torch.randn(hidden)
-    newline = torch.randn(hidden) * hidden ** -0.5
+    tensors, (w1, b1, w2, b2, newline) = next_fixture.llava_tensors(lm, tower, TEXT["hidden_size"], VISION["hidden_size"])
     config = {"architectures": ["LlavaOnevisionForConditionalGeneration"], "model_type": "llava_onevision",
               "image_token_index": IMAGE_TOKEN, "video_token_index": IMAGE_TOKEN + 1, "projector_hidden_act": "gelu",
               "vision_feature_layer": -1, "vision_feature_select_strategy": "full", "vision_aspect_ratio": f"anyres_max_{MAX_TILES}",
               "image_grid_pinpoints": PINPOINTS, "text_config": TEXT, "vision_config": VISION, "torch_dtype": "float32",
               "transformers_version": "4.45.0", "tie_word_embeddings": False}
-    tensors = {"language_model." + k: v for k, v in lm.items()}
-    tensors.update({"vision_tower." + k: v for k, v in tower.items()})
-    tensors.update({"multi_modal_projector.linear_1.weight": w1, "multi_modal_projector.linear_1.bias": b1,
-                    "multi_modal_projector.linear_2.weight": w2, "multi_modal_projector.linear_2.bias": b2,
-                    "image_newline": newline})
     folder = os.path.join(HERE, "llava-onevision-tiny")
     os.makedirs(folder, exist_ok=True)
     with open(os.path.join(folder, "config.json"), "w") as f:
@@ -181,7 +163,6 @@ def main():
 def run_folder():
     """llava-onevision-run-tiny: the same shapes with a vocabulary of 300 and the byte-level tokenizer of
     ../llava-next/make_fixture.py, for a run through the host (mini-CoIN, LoRA, kill and resume); random weights."""
-    next_fixture = load("llava_next_fixture", "llava-next/make_fixture.py")
     llama.VOCAB, text = 300, dict(TEXT, vocab_size=300, max_position_embeddings=1024)
     try:
         lm = llama.weights(dict(FULL_TEXT, vocab_size=300), 101)
@@ -189,14 +170,7 @@ def run_folder():
         llama.VOCAB = 64
     tower = vision.weights(VISION, True, 102)
     torch.manual_seed(103)
-    hidden, width = TEXT["hidden_size"], VISION["hidden_size"]
-    tensors = {"language_model." + k: v for k, v in lm.items()}
-    tensors.update({"vision_tower." + k: v for k, v in tower.items()})
-    tensors.update({"multi_modal_projector.linear_1.weight": torch.randn(hidden, width) * width ** -0.5,
-                    "multi_modal_projector.linear_1.bias": 0.1 * torch.randn(hidden),
-                    "multi_modal_projector.linear_2.weight": torch.randn(hidden, hidden) * hidden ** -0.5,
-                    "multi_modal_projector.linear_2.bias": 0.1 * torch.randn(hidden),
-                    "image_newline": torch.randn(hidden) * hidden ** -0.5})
+    tensors, _ = next_fixture.llava_tensors(lm, tower, TEXT["hidden_size"], VISION["hidden_size"])
     folder = os.path.join(HERE, "llava-onevision-run-tiny")
     os.makedirs(folder, exist_ok=True)
     config = {"architectures": ["LlavaOnevisionForConditionalGeneration"], "model_type": "llava_onevision",
