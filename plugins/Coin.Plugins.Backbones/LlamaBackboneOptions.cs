@@ -40,8 +40,9 @@ internal sealed class LlamaBackboneOptions : IValidatableObject
     [Range(1.0, 1e8)] public double RopeTheta { get; set; } = 10000.0;
     public bool TieWordEmbeddings { get; set; }
 
-    /// <summary>Tokenizer of the presets: <c>words</c> (bytes plus ~360 frequent English words as single ids) or
-    /// <c>bytes</c>. A Hugging Face folder (<c>path</c>) always uses its own tokenizer.json.</summary>
+    /// <summary>Tokenizer of the presets: <c>words</c> (bytes plus ~360 frequent English words as single ids),
+    /// <c>bytes</c>, or <c>english-bpe</c> (a SentencePiece BPE of 4,096 pieces learnt from WordNet's glosses and Jane
+    /// Austen's novels, LLaMA's settings). A Hugging Face folder (<c>path</c>) always uses its own tokenizer.</summary>
     public string Tokenizer { get; set; } = "words";
 
     /// <summary>Prompt format: <c>plain</c>, <c>vicuna_v1</c> (LLaVA-1.5), <c>llama3</c>, <c>chatml</c> (Qwen2), or
@@ -58,8 +59,8 @@ internal sealed class LlamaBackboneOptions : IValidatableObject
             yield return new ValidationResult($"unknown frozenWeights '{FrozenWeights}'; accepted: auto, bfloat16, int8, nf4", [nameof(FrozenWeights)]);
         if (Path is null && FrozenWeights != "auto")
             yield return new ValidationResult("frozenWeights needs a model folder (path): a preset's weights start random and its base-model stage trains every one of them", [nameof(FrozenWeights)]);
-        if (Tokenizer is not ("words" or "bytes"))
-            yield return new ValidationResult($"unknown tokenizer '{Tokenizer}'; accepted: words, bytes", [nameof(Tokenizer)]);
+        if (!Text.PresetTokenizers.Names.Contains(Tokenizer))
+            yield return new ValidationResult($"unknown tokenizer '{Tokenizer}'; accepted: {string.Join(", ", Text.PresetTokenizers.Names)}", [nameof(Tokenizer)]);
         if (!Text.FolderChatTemplate.Names.Contains(ChatTemplate))
             yield return new ValidationResult($"unknown chat template '{ChatTemplate}'; accepted: {string.Join(", ", Text.FolderChatTemplate.Names)}", [nameof(ChatTemplate)]);
         if (Path is null && ChatTemplate is "auto" or "llama3" or "chatml")

@@ -6,14 +6,14 @@ using Coin.Plugins.Backbones.Text;
 
 namespace Coin.Plugins.Backbones;
 
-[CoinPlugin(PluginKind.Backbone, "llama", "0.6.0",
-    "LLaMA, Qwen2 and Mistral decoders (RoPE scaling, GQA, sliding windows), HF folders or presets with word/byte tokenizers")]
+[CoinPlugin(PluginKind.Backbone, "llama", "0.7.0",
+    "LLaMA, Qwen2 and Mistral decoders (RoPE scaling, GQA, sliding windows), HF folders or presets with word, byte or English BPE tokenizers")]
 internal sealed class LlamaBackbonePlugin : PluginFactory<IBackbone, LlamaBackboneOptions>
 {
     protected override IBackbone Create(LlamaBackboneOptions options, ComponentContext context)
     {
         if (options.Path is { } path) return FromFolder(context.ResolvePath(path), options, shapesOnly: context.Device.type == TorchSharp.DeviceType.META);
-        var tokenizer = options.Tokenizer == "bytes" ? new ByteTokenizer() : new WordTokenizer();
+        var tokenizer = PresetTokenizers.Create(options.Tokenizer);
         var config = LlamaPresets.Resolve(options, tokenizer.VocabSize);
         // Refused before the weights are allocated: a process killed by the OOM killer says nothing.
         long bytes = config.ParameterCount * sizeof(float);

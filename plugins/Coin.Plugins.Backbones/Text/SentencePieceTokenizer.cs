@@ -141,6 +141,13 @@ internal sealed class SentencePieceTokenizer : ITokenizer
     public static SentencePieceTokenizer Load(string path, string? eosToken = null)
     {
         if (!File.Exists(path)) throw new CoinUserException($"{path}: tokenizer file not found");
+        return Parse(Coin.Nn.Files.InputFile.ReadAllBytes(path, Coin.Nn.Files.InputFile.Limits.Tokenizer, "SentencePiece model"), path, eosToken);
+    }
+
+    /// <summary>A model's bytes (a file's, or a resource built into a plugin); <paramref name="source"/> is what errors
+    /// call it.</summary>
+    public static SentencePieceTokenizer Parse(byte[] bytes, string source, string? eosToken = null)
+    {
         try
         {
             var model = new List<(string, float, int)>();
@@ -148,7 +155,7 @@ internal sealed class SentencePieceTokenizer : ITokenizer
             bool byteFallback = false, treatWhitespaceAsSuffix = false;
             string normalizer = "nmt_nfkc";     // nmt_nfkc,
             bool addDummyPrefix = true, removeExtraWhitespaces = true, escapeWhitespaces = true;
-            var input = new CodedInputStream(Coin.Nn.Files.InputFile.ReadAllBytes(path, Coin.Nn.Files.InputFile.Limits.Tokenizer, "SentencePiece model"));
+            var input = new CodedInputStream(bytes);
             for (uint tag; (tag = input.ReadTag()) != 0;)
             {
                 switch (WireFormat.GetTagFieldNumber(tag))
@@ -178,15 +185,15 @@ internal sealed class SentencePieceTokenizer : ITokenizer
                     default: input.SkipLastField(); break;
                 }
             }
-            if (modelType != 2) throw new CoinUserException($"{path}: model_type {(modelType == 1 ? "UNIGRAM" : modelType.ToString())} is not implemented; only BPE (LLaMA's) is");
-            if (normalizer != "identity") throw new CoinUserException($"{path}: normalizer '{normalizer}' is not implemented; only identity (LLaMA's) is");
-            if (removeExtraWhitespaces) throw new CoinUserException($"{path}: remove_extra_whitespaces is not implemented");
-            if (!escapeWhitespaces || treatWhitespaceAsSuffix) throw new CoinUserException($"{path}: whitespace {(treatWhitespaceAsSuffix ? "as a suffix" : "left unescaped")} is not implemented");
-            return new SentencePieceTokenizer(model, byteFallback, addDummyPrefix, eosToken, path);
+            if (modelType != 2) throw new CoinUserException($"{source}: model_type {(modelType == 1 ? "UNIGRAM" : modelType.ToString())} is not implemented; only BPE (LLaMA's) is");
+            if (normalizer != "identity") throw new CoinUserException($"{source}: normalizer '{normalizer}' is not implemented; only identity (LLaMA's) is");
+            if (removeExtraWhitespaces) throw new CoinUserException($"{source}: remove_extra_whitespaces is not implemented");
+            if (!escapeWhitespaces || treatWhitespaceAsSuffix) throw new CoinUserException($"{source}: whitespace {(treatWhitespaceAsSuffix ? "as a suffix" : "left unescaped")} is not implemented");
+            return new SentencePieceTokenizer(model, byteFallback, addDummyPrefix, eosToken, source);
         }
         catch (InvalidProtocolBufferException e)
         {
-            throw new CoinUserException($"{path}: not a SentencePiece model ({e.Message})");
+            throw new CoinUserException($"{source}: not a SentencePiece model ({e.Message})");
         }
     }
 
