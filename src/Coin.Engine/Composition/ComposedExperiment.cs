@@ -35,6 +35,10 @@ public sealed class ComposedExperiment : IDisposable
     private static string ContinualKey(int index) => index == 0 ? "continual" : $"continual.{index}";
 
     public ITaskStreamSource Data { get; }
+
+    /// <summary>The source of the base model's stages: <c>pretraining.data</c>'s, else <see cref="Data"/>.</summary>
+    public ITaskStreamSource BaseData { get; private init; } = null!;
+
     public MultimodalModel Model { get; }
 
     /// <summary>Created with the others, applied by <see cref="ApplyAdapter"/> once the base model is ready.</summary>
@@ -72,6 +76,7 @@ public sealed class ComposedExperiment : IDisposable
         }
         var data = Create<ITaskStreamSource>(plan.Data, context);
         TaskNameCheck.Require(plan, data.Tasks.Select(t => t.Name).ToList());
+        var baseData = plan.PretrainingData is { } pretrainingData ? Create<ITaskStreamSource>(pretrainingData, context) : data;
         var backbone = Create<IBackbone>(plan.Backbone, context);
         context = context with { Backbone = backbone };
         var encoders = new Dictionary<string, IEncoder>();
@@ -92,7 +97,7 @@ public sealed class ComposedExperiment : IDisposable
         return new ComposedExperiment(data, model, Create<IAdapter>(plan.Adapter, context), plan.Adapter.KeyPath,
             Create<IBalanceScheduler>(plan.Balance, context),
             plan.Continual.Select(c => Create<IContinualUpdater>(c, context)).ToList(),
-            Create<IEvaluator>(plan.Evaluator, context), created);
+            Create<IEvaluator>(plan.Evaluator, context), created) { BaseData = baseData };
     }
 
     /// <summary>Each component with the configuration key it was created from.</summary>
@@ -220,6 +225,7 @@ public sealed class ComposedExperiment : IDisposable
         (Adapter as IDisposable)?.Dispose();
         (Evaluator as IDisposable)?.Dispose();
         (Data as IDisposable)?.Dispose();
+        if (!ReferenceEquals(BaseData, Data)) (BaseData as IDisposable)?.Dispose();
         Model.Dispose();
     }
 }

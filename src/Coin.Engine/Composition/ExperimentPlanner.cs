@@ -31,6 +31,7 @@ public static class ExperimentPlanner
         }
 
         var data = Resolve(PluginKind.TaskStream, config.Data, "data");
+        var pretrainingData = config.Pretraining.Data is { } baseData ? Resolve(PluginKind.TaskStream, baseData, "pretraining.data") : null;
         var backbone = Resolve(PluginKind.Backbone, config.Model.Backbone, "model.backbone");
         var encoders = new Dictionary<string, PlannedComponent>();
         foreach (var (modality, encoder) in config.Model.Encoders)
@@ -45,6 +46,9 @@ public static class ExperimentPlanner
             errors.Add($"training.learningRates.{group}: unknown component; accepted: {string.Join(", ", Abstractions.Components.ComponentNames.All)}");
 
         ExperimentLoader.ThrowIfAny(experiment.Source, errors);
-        return new CompositionPlan(data!, backbone!, encoders, connector!, adapter!, balance!, continual.Select(c => c!).ToList(), evaluator!);
+        return new CompositionPlan(data!, backbone!, encoders, connector!, adapter!, balance!, continual.Select(c => c!).ToList(), evaluator!)
+        {
+            PretrainingData = pretrainingData,
+        };
     }
 }

@@ -30,6 +30,7 @@ public static class ExperimentSchema
         ["balance"] = PluginKind.BalanceScheduler,
         ["continual"] = PluginKind.ContinualUpdater,
         ["data"] = PluginKind.TaskStream,
+        ["pretraining.data"] = PluginKind.TaskStream,
         ["evaluation.evaluator"] = PluginKind.Evaluator,
     };
 
@@ -65,7 +66,7 @@ public static class ExperimentSchema
         {
             var properties = new JsonObject();
             foreach (var property in type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
-                         .Where(p => p.CanWrite && p.GetSetMethod() is not null && p.GetCustomAttribute<System.Text.Json.Serialization.JsonIgnoreAttribute>() is null))
+                         .Where(p => p.CanWrite && p.GetSetMethod() is not null && p.GetCustomAttribute<System.Text.Json.Serialization.JsonIgnoreAttribute>() is not { Condition: System.Text.Json.Serialization.JsonIgnoreCondition.Always }))
             {
                 string name = JsonName(property.Name);
                 string childPath = path.Length == 0 ? name : $"{path}.{name}";

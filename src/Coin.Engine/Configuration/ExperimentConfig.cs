@@ -161,6 +161,13 @@ public sealed class PretrainingConfig
     /// epochs are above 0 and the source offers instruction data.</summary>
     public InstructionStageConfig Instructions { get; set; } = new();
 
+    /// <summary>Where both stages' data come from: a data plugin that offers first-stage data (mini-coin, or
+    /// coin-files with <c>pretrain</c> and <c>instructions</c>); unset, the stream's own <c>data</c>. Set, the base
+    /// model depends on this source and not on the stream, so streams of other tasks start from one base model, as
+    /// CoIN's and other benchmarks' streams all start from the one LLaVA-1.5.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public ComponentConfig? Data { get; set; }
+
     public TrainingConfig AsTraining() => new()
     {
         Epochs = Epochs, BatchSize = BatchSize, LearningRate = LearningRate, Schedule = Schedule, WarmupRatio = WarmupRatio, MaxGradNorm = MaxGradNorm,

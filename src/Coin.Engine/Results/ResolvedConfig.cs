@@ -33,6 +33,7 @@ public static class ResolvedConfig
         data["workers"] = config.Data.Workers;
         data["prefetchSteps"] = config.Data.PrefetchSteps;
         root["data"] = data;
+        if (plan.PretrainingData is { } pretrainingData) root["pretraining"]!.AsObject()["data"] = Component(pretrainingData);
         root["evaluation"]!.AsObject()["evaluator"] = Component(plan.Evaluator);
         return root;
     }

@@ -70,15 +70,17 @@ public sealed class BaseModelStage(PretrainingConfig config, IStepRecorder log, 
         // Likewise for the settings added later, while they are off: the seed is the key's own "seed" below.
         stageSettings.Remove("seed");
         if (config.Pretraining.Instructions.Epochs == 0) stageSettings.Remove("instructions");
+        // The source the stages read is the key's "data": the stream's (as it always was) or pretraining.data's.
+        stageSettings.Remove("data");
         var model = resolved["model"]!.DeepClone().AsObject();
         model.Remove("adapter");
         return new JsonObject
         {
             ["seed"] = config.Pretraining.SeedOf(config.Seed),
             ["model"] = model,
-            ["data"] = resolved["data"]!.DeepClone(),
+            ["data"] = (plan.PretrainingData is null ? resolved["data"] : resolved["pretraining"]!["data"])!.DeepClone(),
             ["pretraining"] = stageSettings,
-            ["plugins"] = new JsonArray(new[] { plan.Data, plan.Backbone, plan.Connector }.Concat(plan.Encoders.Values)
+            ["plugins"] = new JsonArray(new[] { plan.BaseData, plan.Backbone, plan.Connector }.Concat(plan.Encoders.Values)
                 .Select(c => (JsonNode)$"{c.Plugin.Name} {c.Plugin.Version}").ToArray()),
             ["torch"] = TorchRuntime.TorchSharpVersion,
             // Bumped when the host changes how the first stage trains (2: its warmup and cosine schedule is applied),

@@ -70,7 +70,7 @@ public sealed class StageEvaluation(IRunObserver observer)
         {
             run.Naming(() =>
             {
-                new BaseModelStage(config.Pretraining, new StepLog(), experiment.ResolvePath, observer, config.Pretraining.SeedOf(config.Seed), cancellation).Prepare(run.Model, run.Data, BaseModelStage.Key(config, plan));
+                new BaseModelStage(config.Pretraining, new StepLog(), experiment.ResolvePath, observer, config.Pretraining.SeedOf(config.Seed), cancellation).Prepare(run.Model, run.BaseData, BaseModelStage.Key(config, plan));
                 RunComposer.ApplyAdapter(run, config);
                 if (run.Adapter is Abstractions.Components.IAdapterLifecycle lifecycle) RestoreAdapter(run, lifecycle, plan, runDirectory, stage);
                 ModelState.Load(run.Model, weights, complete: false);

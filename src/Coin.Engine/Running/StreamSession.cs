@@ -57,7 +57,7 @@ internal sealed class StreamSession : IDisposable
     /// <summary>The task the stream continues with: 0, or the checkpoint's.</summary>
     public int FirstTask => cursor.FirstTask;
 
-    public bool TrainsBaseModel => BaseModelStage.Runs(config.Pretraining, Run.Data);
+    public bool TrainsBaseModel => BaseModelStage.Runs(config.Pretraining, Run.BaseData);
 
     /// <summary>A resumed run's checkpoint checked against the data and its results; then its results marked as running
     /// (a restarted run begins with a clean record) and the run announced to the observers.</summary>
@@ -129,7 +129,7 @@ internal sealed class StreamSession : IDisposable
         IStepRecorder recorder = cursor.Resumed ? new StepLog() : steps;
         var baseStage = new BaseModelStage(config.Pretraining, recorder, experiment.ResolvePath, observer, config.Pretraining.SeedOf(config.Seed), cancellation,
             config.Training.CheckpointEverySteps);
-        var info = baseStage.Prepare(Run.Model, Run.Data, BaseModelStage.Key(config, plan));
+        var info = baseStage.Prepare(Run.Model, Run.BaseData, BaseModelStage.Key(config, plan));
         results.BaseModel ??= info;
         observer.Info($"base model: {DescribeBase(info)}");
     }

@@ -49,7 +49,7 @@ public sealed class RunPlan(IAnsiConsole console, IRunObserver observer)
             }
             using var _ = run;
             var refusals = new List<string>();
-            Check(() => Preflight.BeforeBaseStage(experiment.Source, plan, run, CPU, BaseModelStage.Runs(config.Pretraining, run.Data), config.Training.ActivationCheckpointing), refusals);
+            Check(() => Preflight.BeforeBaseStage(experiment.Source, plan, run, CPU, BaseModelStage.Runs(config.Pretraining, run.BaseData), config.Training.ActivationCheckpointing), refusals);
             RunComposer.ApplyAdapter(run, config);
             Check(() => Preflight.AfterAdapter(experiment.Source, plan, run, CPU), refusals);
             Stages(experiment, plan, run);
@@ -87,14 +87,14 @@ public sealed class RunPlan(IAnsiConsole console, IRunObserver observer)
     {
         var config = experiment.Config;
         var stages = new Table().AddColumns("stage", "samples", "steps", "longest sequence", "evaluated on");
-        if (BaseModelStage.Runs(config.Pretraining, run.Data) && ((IPretrainingSource)run.Data).LoadPretraining() is { Count: > 0 } firstStage)
+        if (BaseModelStage.Runs(config.Pretraining, run.BaseData) && ((IPretrainingSource)run.BaseData).LoadPretraining() is { Count: > 0 } firstStage)
         {
             var key = BaseModelStage.Key(config, plan);
             string? folder = BaseModelStage.CacheFolder(config.Pretraining, experiment.ResolvePath, key);
             bool cached = folder is not null && BaseModelStage.IsCached(folder);
             stages.AddRow(Markup.Escape(cached ? $"base model: cached in {folder}" : $"base model: to train{(folder is null ? " (no cache)" : $" into {folder}")}"),
                 $"{firstStage.Count:N0}", cached ? "0" : $"{TaskTrainer.StepsFor(firstStage.Count, config.Pretraining.AsTraining()):N0}", "-", "-");
-            if (config.Pretraining.Instructions.Epochs > 0 && ((IPretrainingSource)run.Data).LoadInstructionTuning() is { Count: > 0 } secondStage)
+            if (config.Pretraining.Instructions.Epochs > 0 && ((IPretrainingSource)run.BaseData).LoadInstructionTuning() is { Count: > 0 } secondStage)
                 stages.AddRow(Markup.Escape($"base model, instruction stage ({string.Join(", ", config.Pretraining.Instructions.Train)})"), $"{secondStage.Count:N0}",
                     cached ? "0" : $"{TaskTrainer.StepsFor(secondStage.Count, config.Pretraining.Instructions.AsTraining(config.Pretraining)):N0}", "-", "-");
         }

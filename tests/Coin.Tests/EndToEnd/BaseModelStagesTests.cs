@@ -65,6 +65,40 @@ public class BaseModelStagesTests
         Assert.That(Results(secondRun).GetProperty("seed").GetInt32(), Is.EqualTo(2));
     }
 
+    /// <summary><c>pretraining.data</c>: the base model is trained on another source than the stream's, and keyed by
+    /// that source alone, so that a stream of other tasks (here shapes, which offers no first-stage data, then a
+    /// mini-CoIN task the base never saw) starts from the same base model.</summary>
+    [Test]
+    public void A_base_model_from_its_own_data_source_serves_streams_of_other_tasks()
+    {
+        string directory = TestPaths.NewTemporaryDirectory("base-data");
+        const string pretraining = """
+            { "seed": 5, "epochs": 1, "data": { "type": "mini-coin", "options": { "seed": 1, "tasks": ["ScienceQA"], "trainPerTask": 8, "testPerTask": 4, "pretrainSamples": 48 } } }
+            """;
+        string Write(string name, string data) => CoinProcess.WriteQuickExperiment(directory, json =>
+        {
+            json["name"] = name;
+            json["data"] = JsonNode.Parse(data);
+            json["pretraining"] = JsonNode.Parse(pretraining);
+        });
+        string shapes = Write("shapes", """{ "type": "shapes", "options": { "tasks": ["color"], "trainPerTask": 16, "testPerTask": 8 } }""");
+        var first = CoinProcess.Run(directory, "run", shapes, "--output", "runs/shapes");
+        Assert.That(first.ExitCode, Is.EqualTo(0), first.ToString());
+        string textVqa = Write("textvqa", """{ "type": "mini-coin", "options": { "seed": 2, "tasks": ["TextVQA"], "trainPerTask": 8, "testPerTask": 4, "pretrainSamples": 16 } }""");
+        var second = CoinProcess.Run(directory, "run", textVqa, "--output", "runs/textvqa");
+        Assert.That(second.ExitCode, Is.EqualTo(0), second.ToString());
+
+        var firstResults = Results(Directory.GetDirectories(Path.Combine(directory, "runs", "shapes")).Single());
+        var secondResults = Results(Directory.GetDirectories(Path.Combine(directory, "runs", "textvqa")).Single());
+        Assert.That(firstResults.GetProperty("baseModel").GetProperty("origin").GetString(), Is.EqualTo("trained"), "shapes alone trains no base model; its pretraining.data does");
+        Assert.That(firstResults.GetProperty("baseModel").GetProperty("samples").GetInt32(), Is.EqualTo(48));
+        Assert.That(secondResults.GetProperty("baseModel").GetProperty("origin").GetString(), Is.EqualTo("cache"), "the stream's own first-stage data (16 captions) is not what the base is keyed by");
+        Assert.That(Directory.GetDirectories(Path.Combine(CoinProcess.CacheOf(directory), "base-models")), Has.Length.EqualTo(1));
+        var source = secondResults.GetProperty("config").GetProperty("pretraining").GetProperty("data");
+        Assert.That(source.GetProperty("type").GetString(), Is.EqualTo("mini-coin"));
+        Assert.That(source.GetProperty("options").GetProperty("pretrainSamples").GetInt32(), Is.EqualTo(48), "results.json holds the source as its plugin bound it");
+    }
+
     /// <summary>The first stage is checkpointed as a task is: a run killed in the middle of it continues from its last
     /// checkpoint (here through <c>coin run --resume</c>, which restarts a run that has no checkpoint of its own), and
     /// ends with the base model, step log and results of a run that was never stopped.</summary>
