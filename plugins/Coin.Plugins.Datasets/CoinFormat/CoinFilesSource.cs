@@ -68,7 +68,9 @@ internal sealed class CoinFilesOptions : IValidatableObject
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (Tasks.Count == 0) yield return new ValidationResult("at least one task is needed", [nameof(Tasks)]);
+        // A source of the base model's stages alone (pretraining.data) needs no task; the host refuses a stream without any.
+        if (Tasks.Count == 0 && Pretrain.Length == 0 && Instructions.Length == 0)
+            yield return new ValidationResult("at least one task is needed (or, for pretraining.data, a pretrain or instructions file)", [nameof(Tasks)]);
         foreach (var name in Tasks.GroupBy(t => t.Name).Where(g => g.Count() > 1).Select(g => g.Key))
             yield return new ValidationResult($"task '{name}' is listed twice", [nameof(Tasks)]);
     }
@@ -130,7 +132,7 @@ internal sealed class CoinFilesSource : ITaskStreamSource, IPretrainingSource
     }
 }
 
-[CoinPlugin(PluginKind.TaskStream, "coin-files", "0.4.1", "CoIN / LLaVA files: train conversations and test rows, media relative to a folder")]
+[CoinPlugin(PluginKind.TaskStream, "coin-files", "0.5.0", "CoIN / LLaVA files: train conversations and test rows, media relative to a folder")]
 internal sealed class CoinFilesSourcePlugin : PluginFactory<ITaskStreamSource, CoinFilesOptions>
 {
     protected override ITaskStreamSource Create(CoinFilesOptions options, ComponentContext context)

@@ -75,8 +75,11 @@ public sealed class ComposedExperiment : IDisposable
             return component;
         }
         var data = Create<ITaskStreamSource>(plan.Data, context);
+        if (data.Tasks.Count == 0)
+            throw new CoinUserException($"{plan.Data.KeyPath}: plugin '{plan.Data.Plugin.Name}' gives no tasks; a stream needs at least one");
         TaskNameCheck.Require(plan, data.Tasks.Select(t => t.Name).ToList());
-        var baseData = plan.PretrainingData is { } pretrainingData ? Create<ITaskStreamSource>(pretrainingData, context) : data;
+        var baseData = plan.PretrainingData.Count == 0 ? data
+            : PretrainingSources.Combine(plan.PretrainingData.Select(source => (Create<ITaskStreamSource>(source, context), source)).ToList());
         var backbone = Create<IBackbone>(plan.Backbone, context);
         context = context with { Backbone = backbone };
         var encoders = new Dictionary<string, IEncoder>();
@@ -225,7 +228,7 @@ public sealed class ComposedExperiment : IDisposable
         (Adapter as IDisposable)?.Dispose();
         (Evaluator as IDisposable)?.Dispose();
         (Data as IDisposable)?.Dispose();
-        if (!ReferenceEquals(BaseData, Data)) (BaseData as IDisposable)?.Dispose();
+        if (!ReferenceEquals(BaseData, Data)) (BaseData as IDisposable)?.Dispose();  // disposes each source it combines
         Model.Dispose();
     }
 }

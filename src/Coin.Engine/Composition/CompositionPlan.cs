@@ -17,16 +17,16 @@ public sealed record CompositionPlan(
     IReadOnlyList<PlannedComponent> Continual,
     PlannedComponent Evaluator)
 {
-    /// <summary>The base model's data source (<c>pretraining.data</c>), when it is not the stream's.</summary>
-    public PlannedComponent? PretrainingData { get; init; }
+    /// <summary>The base model's data sources (<c>pretraining.data</c>); empty when they are the stream's.</summary>
+    public IReadOnlyList<PlannedComponent> PretrainingData { get; init; } = [];
 
-    /// <summary>The data source whose first-stage data the base model is trained on.</summary>
-    public PlannedComponent BaseData => PretrainingData ?? Data;
+    /// <summary>The data sources whose first-stage data the base model is trained on.</summary>
+    public IReadOnlyList<PlannedComponent> BaseData => PretrainingData.Count > 0 ? PretrainingData : [Data];
 
     public IEnumerable<PlannedComponent> All()
     {
         yield return Data;
-        if (PretrainingData is not null) yield return PretrainingData;
+        foreach (var source in PretrainingData) yield return source;
         yield return Backbone;
         foreach (var encoder in Encoders.Values) yield return encoder;
         yield return Connector;

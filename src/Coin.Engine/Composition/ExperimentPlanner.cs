@@ -31,7 +31,8 @@ public static class ExperimentPlanner
         }
 
         var data = Resolve(PluginKind.TaskStream, config.Data, "data");
-        var pretrainingData = config.Pretraining.Data is { } baseData ? Resolve(PluginKind.TaskStream, baseData, "pretraining.data") : null;
+        var baseData = config.Pretraining.Data ?? [];
+        var pretrainingData = baseData.Select((c, i) => Resolve(PluginKind.TaskStream, c, ComponentList.KeyPath("pretraining.data", i, baseData.Count))).ToList();
         var backbone = Resolve(PluginKind.Backbone, config.Model.Backbone, "model.backbone");
         var encoders = new Dictionary<string, PlannedComponent>();
         foreach (var (modality, encoder) in config.Model.Encoders)
@@ -48,7 +49,7 @@ public static class ExperimentPlanner
         ExperimentLoader.ThrowIfAny(experiment.Source, errors);
         return new CompositionPlan(data!, backbone!, encoders, connector!, adapter!, balance!, continual.Select(c => c!).ToList(), evaluator!)
         {
-            PretrainingData = pretrainingData,
+            PretrainingData = pretrainingData.Select(c => c!).ToList(),
         };
     }
 }

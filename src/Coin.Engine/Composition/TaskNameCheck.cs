@@ -11,7 +11,7 @@ public static class TaskNameCheck
     public static void Require(CompositionPlan plan, IReadOnlyCollection<string> tasks)
     {
         // The data sources name the tasks; the base model's source names its own, not the stream's.
-        var problems = plan.All().Where(c => !ReferenceEquals(c, plan.Data) && !ReferenceEquals(c, plan.PretrainingData))
+        var problems = plan.All().Where(c => !ReferenceEquals(c, plan.Data) && !plan.PretrainingData.Contains(c))
             .SelectMany(c => Problems(c.Options, $"{c.KeyPath}.options", tasks, depth: 0)).ToList();
         if (problems.Count > 0)
             throw new CoinUserException(string.Join(Environment.NewLine, problems));

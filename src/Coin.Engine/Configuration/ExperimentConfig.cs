@@ -162,11 +162,12 @@ public sealed class PretrainingConfig
     public InstructionStageConfig Instructions { get; set; } = new();
 
     /// <summary>Where both stages' data come from: a data plugin that offers first-stage data (mini-coin, or
-    /// coin-files with <c>pretrain</c> and <c>instructions</c>); unset, the stream's own <c>data</c>. Set, the base
-    /// model depends on this source and not on the stream, so streams of other tasks start from one base model, as
-    /// CoIN's and other benchmarks' streams all start from the one LLaVA-1.5.</summary>
+    /// coin-files with <c>pretrain</c> and <c>instructions</c>), or a list of them, whose samples are read in list
+    /// order as one set; unset, the stream's own <c>data</c>. Set, the base model depends on these sources and not on
+    /// the stream, so streams of other tasks start from one base model, as CoIN's and other benchmarks' streams all
+    /// start from the one LLaVA-1.5.</summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
-    public ComponentConfig? Data { get; set; }
+    public ComponentList? Data { get; set; }
 
     public TrainingConfig AsTraining() => new()
     {

@@ -33,7 +33,10 @@ public static class ResolvedConfig
         data["workers"] = config.Data.Workers;
         data["prefetchSteps"] = config.Data.PrefetchSteps;
         root["data"] = data;
-        if (plan.PretrainingData is { } pretrainingData) root["pretraining"]!.AsObject()["data"] = Component(pretrainingData);
+        // Written as given: one source as an object, several as a list.
+        if (plan.PretrainingData.Count > 0)
+            root["pretraining"]!.AsObject()["data"] = plan.PretrainingData.Count == 1 ? Component(plan.PretrainingData[0])
+                : new JsonArray(plan.PretrainingData.Select(c => (JsonNode)Component(c)).ToArray());
         root["evaluation"]!.AsObject()["evaluator"] = Component(plan.Evaluator);
         return root;
     }

@@ -78,9 +78,9 @@ public sealed class BaseModelStage(PretrainingConfig config, IStepRecorder log, 
         {
             ["seed"] = config.Pretraining.SeedOf(config.Seed),
             ["model"] = model,
-            ["data"] = (plan.PretrainingData is null ? resolved["data"] : resolved["pretraining"]!["data"])!.DeepClone(),
+            ["data"] = (plan.PretrainingData.Count == 0 ? resolved["data"] : resolved["pretraining"]!["data"])!.DeepClone(),
             ["pretraining"] = stageSettings,
-            ["plugins"] = new JsonArray(new[] { plan.BaseData, plan.Backbone, plan.Connector }.Concat(plan.Encoders.Values)
+            ["plugins"] = new JsonArray(plan.BaseData.Concat([plan.Backbone, plan.Connector]).Concat(plan.Encoders.Values)
                 .Select(c => (JsonNode)$"{c.Plugin.Name} {c.Plugin.Version}").ToArray()),
             ["torch"] = TorchRuntime.TorchSharpVersion,
             // Bumped when the host changes how the first stage trains (2: its warmup and cosine schedule is applied),

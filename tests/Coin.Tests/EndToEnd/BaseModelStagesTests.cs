@@ -65,21 +65,23 @@ public class BaseModelStagesTests
         Assert.That(Results(secondRun).GetProperty("seed").GetInt32(), Is.EqualTo(2));
     }
 
-    /// <summary><c>pretraining.data</c>: the base model is trained on another source than the stream's, and keyed by
-    /// that source alone, so that a stream of other tasks (here shapes, which offers no first-stage data, then a
-    /// mini-CoIN task the base never saw) starts from the same base model.</summary>
+    /// <summary><c>pretraining.data</c>: the base model is trained on other sources than the stream's (here two, read
+    /// as one set), and keyed by them alone, so that a stream of other tasks (here shapes, which offers no first-stage
+    /// data, then a mini-CoIN task the base never saw) starts from the same base model.</summary>
     [Test]
-    public void A_base_model_from_its_own_data_source_serves_streams_of_other_tasks()
+    public void A_base_model_from_its_own_data_sources_serves_streams_of_other_tasks()
     {
         string directory = TestPaths.NewTemporaryDirectory("base-data");
-        const string pretraining = """
-            { "seed": 5, "epochs": 1, "data": { "type": "mini-coin", "options": { "seed": 1, "tasks": ["ScienceQA"], "trainPerTask": 8, "testPerTask": 4, "pretrainSamples": 48 } } }
-            """;
-        string Write(string name, string data) => CoinProcess.WriteQuickExperiment(directory, json =>
+        string Write(string name, string data, string? pretrainingData = null) => CoinProcess.WriteQuickExperiment(directory, json =>
         {
             json["name"] = name;
             json["data"] = JsonNode.Parse(data);
-            json["pretraining"] = JsonNode.Parse(pretraining);
+            json["pretraining"] = JsonNode.Parse($$"""
+                { "seed": 5, "epochs": 1, "data": {{pretrainingData ?? """
+                    [ { "type": "mini-coin", "options": { "seed": 1, "tasks": ["ScienceQA"], "trainPerTask": 8, "testPerTask": 4, "pretrainSamples": 32 } },
+                      { "type": "mini-coin", "options": { "seed": 3, "tasks": ["ScienceQA"], "trainPerTask": 8, "testPerTask": 4, "pretrainSamples": 16 } } ]
+                    """}} }
+                """);
         });
         string shapes = Write("shapes", """{ "type": "shapes", "options": { "tasks": ["color"], "trainPerTask": 16, "testPerTask": 8 } }""");
         var first = CoinProcess.Run(directory, "run", shapes, "--output", "runs/shapes");
@@ -94,9 +96,14 @@ public class BaseModelStagesTests
         Assert.That(firstResults.GetProperty("baseModel").GetProperty("samples").GetInt32(), Is.EqualTo(48));
         Assert.That(secondResults.GetProperty("baseModel").GetProperty("origin").GetString(), Is.EqualTo("cache"), "the stream's own first-stage data (16 captions) is not what the base is keyed by");
         Assert.That(Directory.GetDirectories(Path.Combine(CoinProcess.CacheOf(directory), "base-models")), Has.Length.EqualTo(1));
-        var source = secondResults.GetProperty("config").GetProperty("pretraining").GetProperty("data");
-        Assert.That(source.GetProperty("type").GetString(), Is.EqualTo("mini-coin"));
-        Assert.That(source.GetProperty("options").GetProperty("pretrainSamples").GetInt32(), Is.EqualTo(48), "results.json holds the source as its plugin bound it");
+        var sources = secondResults.GetProperty("config").GetProperty("pretraining").GetProperty("data");
+        Assert.That(sources.EnumerateArray().Select(s => s.GetProperty("options").GetProperty("pretrainSamples").GetInt32()), Is.EqualTo(new[] { 32, 16 }),
+            "results.json holds the sources as their plugin bound them");
+
+        // A source without first-stage data would leave the stage silently off: refused, named.
+        var refused = CoinProcess.Run(directory, "run", Write("refused", """{ "type": "shapes" }""", """{ "type": "shapes" }"""), "--plan");
+        Assert.That(refused.ExitCode, Is.EqualTo(2), refused.ToString());
+        Assert.That(refused.Output + refused.Error, Does.Contain("pretraining.data: plugin 'shapes' offers no data for the base model's stages"));
     }
 
     /// <summary>The first stage is checkpointed as a task is: a run killed in the middle of it continues from its last
