@@ -26,15 +26,9 @@ import time
 import numpy as np
 from PIL import Image
 
+from prepare import default_out  # the folder prepare.py writes by default (this script's folder is on the path)
+
 LAMBDAS = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1.0]
-
-
-def default_data():
-    if os.environ.get("COIN_HOME"):
-        return os.path.join(os.environ["COIN_HOME"], "data", "general")
-    if os.environ.get("XDG_CACHE_HOME"):
-        return os.path.join(os.environ["XDG_CACHE_HOME"], "coin", "data", "general")
-    return os.path.join(os.path.expanduser("~"), ".cache", "coin", "data", "general")
 
 
 def pixels(folder, paths, size):
@@ -204,7 +198,7 @@ def probe_task(folder, task, size, seed):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", default=default_data(), help="the folder prepare.py wrote (default: %(default)s)")
+    parser.add_argument("--data", default=default_out(), help="the folder prepare.py wrote (default: %(default)s)")
     parser.add_argument("--size", type=int, nargs="+", default=[32], help="image side(s) the probe sees (default: 32)")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()

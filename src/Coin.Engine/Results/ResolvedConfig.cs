@@ -27,16 +27,12 @@ public static class ResolvedConfig
         model["connector"] = Component(plan.Connector);
         model["adapter"] = Component(plan.Adapter);
         root["balance"] = Component(plan.Balance);
-        // One method is written as the object it always was; several as the list they were given as.
-        root["continual"] = plan.Continual.Count == 1 ? Component(plan.Continual[0]) : new JsonArray(plan.Continual.Select(c => (JsonNode)Component(c)).ToArray());
+        root["continual"] = ComponentOrList(plan.Continual);
         var data = Component(plan.Data);
         data["workers"] = config.Data.Workers;
         data["prefetchSteps"] = config.Data.PrefetchSteps;
         root["data"] = data;
-        // Written as given: one source as an object, several as a list.
-        if (plan.PretrainingData.Count > 0)
-            root["pretraining"]!.AsObject()["data"] = plan.PretrainingData.Count == 1 ? Component(plan.PretrainingData[0])
-                : new JsonArray(plan.PretrainingData.Select(c => (JsonNode)Component(c)).ToArray());
+        if (plan.PretrainingData.Count > 0) root["pretraining"]!.AsObject()["data"] = ComponentOrList(plan.PretrainingData);
         root["evaluation"]!.AsObject()["evaluator"] = Component(plan.Evaluator);
         return root;
     }
@@ -49,6 +45,10 @@ public static class ResolvedConfig
         JsonArray a => new JsonArray(a.Where(v => v is not null).Select(v => (JsonNode?)WithoutNulls(v!)).ToArray()),
         _ => node.DeepClone(),
     };
+
+    /// <summary>A list of components as it was given: one as the object it always was, several as a list.</summary>
+    private static JsonNode ComponentOrList(IReadOnlyList<PlannedComponent> planned)
+        => planned.Count == 1 ? Component(planned[0]) : new JsonArray(planned.Select(c => (JsonNode)Component(c)).ToArray());
 
     private static JsonObject Component(PlannedComponent planned) => new()
     {
